@@ -1,0 +1,280 @@
+//! Credentials: the secrets end users supply. Each credential type has a fixed set of data fields;
+//! some are secret. What is stored is split in two: the sealed whole (see the vault) and a redacted
+//! view (the non-secret fields, with secret ones blanked) that reads return without decrypting.
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+use utoipa::ToSchema;
+
+use crate::error::{Error, FieldError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum CredentialType {
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "string")]
+    String,
+    #[serde(rename = "binary")]
+    Binary,
+    #[serde(rename = "basic-auth")]
+    BasicAuth,
+    #[serde(rename = "oauth2-client")]
+    OAuth2Client,
+    #[serde(rename = "oauth2-code")]
+    OAuth2Code,
+    #[serde(rename = "oauth2-password")]
+    OAuth2Password,
+    #[serde(rename = "oauth2-token")]
+    OAuth2Token,
+    #[serde(rename = "custom-function")]
+    CustomFunction,
+    #[serde(rename = "certificate")]
+    Certificate,
+    #[serde(rename = "jwt-bearer")]
+    JwtBearer,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    StrList,
+    Bool,
+}
+
+/// One data field of a credential type.
+struct FieldSpec {
+    name: &'static str,
+    required: bool,
+    secret: bool,
+    kind: Kind,
+}
+
+macro_rules! f {
+    ($name:literal, $required:literal, $secret:literal, $kind:ident) => {
+        FieldSpec { name: $name, required: $required, secret: $secret, kind: Kind::$kind }
+    };
+}
+
+impl CredentialType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialType::None => "none",
+            CredentialType::String => "string",
+            CredentialType::Binary => "binary",
+            CredentialType::BasicAuth => "basic-auth",
+            CredentialType::OAuth2Client => "oauth2-client",
+            CredentialType::OAuth2Code => "oauth2-code",
+            CredentialType::OAuth2Password => "oauth2-password",
+            CredentialType::OAuth2Token => "oauth2-token",
+            CredentialType::CustomFunction => "custom-function",
+            CredentialType::Certificate => "certificate",
+            CredentialType::JwtBearer => "jwt-bearer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(s.to_owned())).ok()
+    }
+
+    fn fields(self) -> &'static [FieldSpec] {
+        match self {
+            CredentialType::None => &[],
+            CredentialType::String => &[f!("value", true, true, Str)],
+            CredentialType::Binary => &[f!("valueBase64", true, true, Str)],
+            CredentialType::BasicAuth | CredentialType::OAuth2Password => {
+                &[f!("username", true, false, Str), f!("password", true, true, Str)]
+            }
+            CredentialType::OAuth2Client => &[
+                f!("clientId", true, false, Str),
+                f!("clientSecret", true, true, Str),
+                f!("authorizeUrl", false, false, Str),
+                f!("tokenUrl", true, false, Str),
+                f!("scopes", false, false, StrList),
+                f!("additionalParams", false, false, Str),
+                f!("mTLSEnabled", false, false, Bool),
+                f!("mTLSCredentialId", false, false, Str),
+            ],
+            CredentialType::OAuth2Code => &[
+                f!("code", true, true, Str),
+                f!("state", true, true, Str),
+                f!("redirectUrl", false, false, Str),
+                f!("additionalParams", false, false, Str),
+            ],
+            CredentialType::OAuth2Token => &[
+                f!("scopes", false, false, StrList),
+                f!("accessToken", false, true, Str),
+                f!("tokenType", false, false, Str),
+                f!("expiresAt", false, false, Str),
+                f!("refreshToken", true, true, Str),
+            ],
+            CredentialType::CustomFunction => &[f!("function", false, true, Str)],
+            CredentialType::Certificate => &[
+                f!("certificate", true, false, Str),
+                f!("key", true, true, Str),
+                f!("ca", false, false, Str),
+            ],
+            CredentialType::JwtBearer => &[
+                f!("algorithm", false, false, Str),
+                f!("secret", true, true, Str),
+                f!("payload", false, false, Str),
+                f!("expiresIn", false, false, Str),
+                f!("authorizationHeaderPrefix", false, false, Str),
+            ],
+        }
+    }
+}
+
+/// Credential data with its secrets: `Debug` prints nothing of it.
+#[derive(Clone, PartialEq)]
+pub struct SecretData(Map<String, Value>);
+
+impl SecretData {
+    pub fn expose(&self) -> &Map<String, Value> {
+        &self.0
+    }
+    pub fn into_inner(self) -> Map<String, Value> {
+        self.0
+    }
+    pub fn from_map(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+}
+
+impl fmt::Debug for SecretData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretData([redacted])")
+    }
+}
+
+/// Checks `data` against the fields of `ty`; `path` prefixes the field names in errors (for example
+/// `connections[0].credentials.action[0].credential.data`). Unknown fields are dropped, as Versori
+/// ignores them.
+pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Result<SecretData, Vec<FieldError>> {
+    let empty = Map::new();
+    let map = match data {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(vec![FieldError::new(path, "must be an object")]),
+    };
+    let mut out = Map::new();
+    let mut errors = Vec::new();
+    for spec in ty.fields() {
+        match map.get(spec.name) {
+            None | Some(Value::Null) => {
+                if spec.required {
+                    errors.push(FieldError::new(format!("{path}.{}", spec.name), format!("is required for a {} credential", ty.as_str())));
+                }
+            }
+            Some(v) => {
+                let ok = match spec.kind {
+                    Kind::Str => v.is_string(),
+                    Kind::Bool => v.is_boolean(),
+                    Kind::StrList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+                };
+                if !ok {
+                    let want = match spec.kind {
+                        Kind::Str => "a string",
+                        Kind::Bool => "a boolean",
+                        Kind::StrList => "an array of strings",
+                    };
+                    errors.push(FieldError::new(format!("{path}.{}", spec.name), format!("must be {want}")));
+                } else if spec.required && spec.kind == Kind::Str && v.as_str() == Some("") {
+                    errors.push(FieldError::new(format!("{path}.{}", spec.name), "must not be empty"));
+                } else {
+                    out.insert(spec.name.to_owned(), v.clone());
+                }
+            }
+        }
+    }
+    if ty == CredentialType::Binary {
+        if let Some(Value::String(b)) = out.get("valueBase64") {
+            if !is_base64(b) {
+                errors.push(FieldError::new(format!("{path}.valueBase64"), "is not valid base64"));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(SecretData(out))
+    } else {
+        Err(errors)
+    }
+}
+
+fn is_base64(s: &str) -> bool {
+    let s = s.trim_end_matches('=');
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_')
+}
+
+/// What a read may show of `data`: non-secret fields as they are, required secret fields as `""`,
+/// optional secret fields left out.
+pub fn redact(ty: CredentialType, data: &SecretData) -> Value {
+    let mut out = Map::new();
+    for spec in ty.fields() {
+        if spec.secret {
+            if spec.required {
+                out.insert(spec.name.to_owned(), Value::String(String::new()));
+            }
+        } else if let Some(v) = data.0.get(spec.name) {
+            out.insert(spec.name.to_owned(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// A credential as reads show it: never any secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialView {
+    pub id: String,
+    pub organisation_id: String,
+    #[serde(rename = "type")]
+    pub credential_type: CredentialType,
+    pub name: String,
+    /// The redacted data: secret values are blank or absent.
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// `[]`: valid; absent: not validated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<crate::time::Timestamp>,
+}
+
+/// A credential ready to be written: its redacted view and its sealed data.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    pub view: CredentialView,
+    /// The whole data, sealed by the vault.
+    pub sealed: String,
+    /// The id of the vault key that sealed it.
+    pub key_id: String,
+}
+
+/// A 400 listing credential data errors.
+pub fn data_error(fields: Vec<FieldError>) -> Error {
+    Error::invalid_fields("invalid credential data", fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redaction_blanks_required_secrets_and_drops_optional_ones() {
+        let d = validate_data(CredentialType::OAuth2Token, Some(&json!({"refreshToken":"r","accessToken":"a","scopes":["x"]})), "data").unwrap();
+        assert_eq!(redact(CredentialType::OAuth2Token, &d), json!({"refreshToken":"","scopes":["x"]}));
+        let d = validate_data(CredentialType::BasicAuth, Some(&json!({"username":"u","password":"p"})), "data").unwrap();
+        assert_eq!(redact(CredentialType::BasicAuth, &d), json!({"username":"u","password":""}));
+    }
+
+    #[test]
+    fn missing_and_mistyped_fields_are_named() {
+        let e = validate_data(CredentialType::BasicAuth, Some(&json!({"username":1})), "c.data").unwrap_err();
+        let names: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["c.data.username", "c.data.password"]);
+        let e = validate_data(CredentialType::Binary, Some(&json!({"valueBase64":"not base64!"})), "d").unwrap_err();
+        assert_eq!(e[0].field, "d.valueBase64");
+    }
+}

@@ -1,0 +1,29 @@
+//! Switchyard's domain model.
+//!
+//! One model serves every API face: a v1 hub integration is "something an end user activates", a v1
+//! connector is "an external API with auth scheme configs". The HTTP faces map their wire encodings
+//! to these types; the store persists them; the activation engine in [`activation`] decides what an
+//! activation request writes, without doing any I/O itself.
+#![forbid(unsafe_code)]
+
+pub mod activation;
+pub mod auth_scheme;
+pub mod credential;
+pub mod error;
+pub mod model;
+pub mod page;
+pub mod secret;
+pub mod time;
+pub mod variables;
+
+pub use error::{Error, ErrorKind, FieldError, Result};
+
+/// A new identifier: a ULID in its canonical 26-character form.
+pub fn new_id() -> String {
+    ulid::Ulid::new().to_string()
+}
+
+/// Whether `s` is a well-formed ULID.
+pub fn is_ulid(s: &str) -> bool {
+    s.len() == 26 && ulid::Ulid::from_string(s).is_ok()
+}
