@@ -1,1 +1,160 @@
+//! Switchyard's store: one tenant-scoped trait, [`Store`], with an SQLite and a PostgreSQL
+//! implementation, each with its own migrations, chosen by the database URL's scheme.
+//!
+//! Every method that touches tenant data takes the organisation id first and filters on it, so a
+//! caller can never reach another organisation's rows. Every method that writes more than one row
+//! does so in one transaction.
 #![forbid(unsafe_code)]
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use switchyard_domain::model::*;
+use switchyard_domain::page::{Page, PageRequest};
+use switchyard_domain::time::Timestamp;
+use switchyard_domain::Result;
+
+#[macro_use]
+mod sql;
+pub mod postgres;
+pub mod sqlite;
+
+/// Pool figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// Which integrations a hub's end-user listing returns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IntegrationFilter {
+    /// `Some(true)`: deployed only; `Some(false)`: undeployed only; `None`: all.
+    pub deployed: Option<bool>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> Result<()>;
+    fn pool_stats(&self) -> PoolStats;
+    async fn close(&self);
+
+    // Organisations and API keys.
+    /// Creates an organisation and its first API key, in one transaction.
+    async fn create_organisation(&self, org: &Organisation, key: &ApiKey) -> Result<()>;
+    async fn get_organisation(&self, org: &str) -> Result<Option<Organisation>>;
+    async fn insert_api_key(&self, org: &str, key: &ApiKey) -> Result<()>;
+    async fn list_api_keys(&self, org: &str) -> Result<Vec<ApiKey>>;
+    /// Revokes a key; false when the organisation has no such key.
+    async fn revoke_api_key(&self, org: &str, key_id: &str, at: Timestamp) -> Result<bool>;
+    /// The key with this hash, whoever owns it: this is how a request finds its organisation.
+    async fn find_api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>>;
+    /// Records a use of a key (at most once a minute is written).
+    async fn touch_api_key(&self, key_id: &str, at: Timestamp) -> Result<()>;
+
+    // Connectors.
+    async fn insert_connector(&self, org: &str, connector: &Connector) -> Result<()>;
+    async fn get_connector(&self, org: &str, id: &str) -> Result<Option<Connector>>;
+    async fn list_connectors(&self, org: &str, page: &PageRequest) -> Result<Page<Connector>>;
+    async fn update_connector(&self, org: &str, connector: &Connector) -> Result<bool>;
+    /// Deletes a connector that nothing uses; a conflict when hubs, templates or connections use it.
+    async fn delete_connector(&self, org: &str, id: &str) -> Result<bool>;
+    /// Stores a credential that belongs to no connection (for example an OAuth2 grant's client secret).
+    async fn insert_credential(&self, org: &str, credential: &switchyard_domain::credential::NewCredential) -> Result<()>;
+
+    // Connections.
+    async fn insert_connection(&self, org: &str, connection: &NewConnection) -> Result<()>;
+    async fn get_connection(&self, org: &str, id: &str) -> Result<Option<Connection>>;
+    async fn get_connections(&self, org: &str, ids: &[String]) -> Result<Vec<Connection>>;
+    /// The organisation's own connections to a connector (not end users').
+    async fn list_connector_connections(&self, org: &str, connector_id: &str, page: &PageRequest) -> Result<Page<Connection>>;
+    /// An end user's connections, optionally only those to some connectors.
+    async fn list_end_user_connections(&self, org: &str, end_user_id: &str, connector_ids: &[String], page: &PageRequest) -> Result<Page<Connection>>;
+    /// Updates name, variables and the credentials' order and auth scheme configs.
+    async fn update_connection(&self, org: &str, connection: &Connection) -> Result<bool>;
+    /// Whether an activation or an end user (as primary connection) uses the connection.
+    async fn connection_in_use(&self, org: &str, id: &str) -> Result<bool>;
+    /// Deletes a connection and its credentials, and unbinds it from activations.
+    async fn delete_connection(&self, org: &str, id: &str) -> Result<bool>;
+
+    // Hubs.
+    /// Inserts a hub; when it is the default, the organisation's other hubs stop being the default.
+    async fn insert_hub(&self, org: &str, hub: &Hub) -> Result<()>;
+    /// A hub by id, soft-deleted ones included.
+    async fn get_hub(&self, org: &str, id: &str) -> Result<Option<Hub>>;
+    /// The organisation's hubs, soft-deleted ones excluded.
+    async fn list_hubs(&self, org: &str) -> Result<Vec<Hub>>;
+    async fn update_hub(&self, org: &str, hub: &Hub) -> Result<bool>;
+
+    // End users.
+    /// Inserts an end user and, if given, its primary connection, in one transaction. A duplicate
+    /// external id in the hub is a conflict.
+    async fn insert_end_user(&self, org: &str, user: &EndUser, primary: Option<&NewConnection>) -> Result<()>;
+    async fn get_end_user(&self, org: &str, hub_id: &str, id: &str, kind: IdentifierType) -> Result<Option<EndUser>>;
+    async fn get_end_user_by_id(&self, org: &str, id: &str) -> Result<Option<EndUser>>;
+    async fn list_end_users(&self, org: &str, hub_id: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<EndUser>>;
+    /// Deletes an end user with its activations, connections and credentials.
+    async fn delete_end_user(&self, org: &str, id: &str) -> Result<bool>;
+
+    // Integrations and connection templates.
+    /// Inserts an integration and, if given, its first connection template, in one transaction.
+    async fn insert_integration(&self, org: &str, integration: &Integration, template: Option<&ConnectionTemplate>) -> Result<()>;
+    async fn get_integration(&self, org: &str, id: &str) -> Result<Option<Integration>>;
+    async fn list_integrations(&self, org: &str, hub_id: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<Integration>>;
+    async fn update_integration(&self, org: &str, integration: &Integration) -> Result<bool>;
+    /// Deletes an integration and its templates; a conflict when it has activations.
+    async fn delete_integration(&self, org: &str, id: &str) -> Result<bool>;
+    async fn insert_template(&self, org: &str, template: &ConnectionTemplate) -> Result<()>;
+    async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>>;
+    async fn list_templates(&self, org: &str, integration_id: &str) -> Result<Vec<ConnectionTemplate>>;
+    async fn list_templates_page(&self, org: &str, integration_id: &str, page: &PageRequest) -> Result<Page<ConnectionTemplate>>;
+    /// Marks which of an integration's templates are used.
+    async fn set_templates_used(&self, org: &str, integration_id: &str, used: &[String]) -> Result<()>;
+    /// A hub's integrations as one end user (or, with `None`, someone with nothing) sees them, and
+    /// how many of them the user has activated.
+    async fn list_end_user_integrations(
+        &self,
+        org: &str,
+        hub_id: &str,
+        end_user_id: Option<&str>,
+        filter: IntegrationFilter,
+        page: &PageRequest,
+    ) -> Result<(Page<EndUserIntegration>, i64)>;
+
+    // Activations.
+    /// Inserts an activation with the connections it creates, in one transaction. A second
+    /// activation of the same (end user, integration) is a conflict naming the existing one.
+    async fn insert_activation(&self, org: &str, activation: &Activation, new_connections: &[NewConnection]) -> Result<()>;
+    async fn get_activation(&self, org: &str, id: &str) -> Result<Option<Activation>>;
+    async fn find_activation(&self, org: &str, end_user_id: &str, integration_id: &str) -> Result<Option<Activation>>;
+    async fn list_activations(&self, org: &str, end_user_id: &str, integration_id: Option<&str>, page: &PageRequest) -> Result<Page<Activation>>;
+    async fn update_activation_variables(&self, org: &str, id: &str, variables: &Map<String, Value>, at: Timestamp) -> Result<bool>;
+    async fn delete_activation(&self, org: &str, id: &str) -> Result<bool>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a URL names (`sqlite:` or `postgres:`/`postgresql:`) and runs its migrations.
+pub async fn connect(url: &str) -> Result<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else {
+        Err(switchyard_domain::Error::bad_request("the database URL must start with sqlite: or postgres://"))
+    }
+}
+
+/// The URL with its password replaced by `***`, for logs.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

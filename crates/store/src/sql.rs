@@ -1,0 +1,1139 @@
+//! The SQL both backends share. `sql_store!` expands to a module body for one sqlx database type;
+//! the backend modules supply the pool, the migrations and what differs between the databases.
+//! Queries use `$N` placeholders, which both PostgreSQL and sqlx's SQLite driver accept.
+
+use switchyard_domain::{Error, ErrorKind};
+
+/// Maps a database error to the domain error: unreachable database is 503, a unique violation a
+/// conflict, anything else a 500 (logged without any bound value).
+pub(crate) fn db_err(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Error::conflict("a resource with these identifying fields already exists"),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => Error::conflict("the resource is referenced by, or references, another resource"),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
+            tracing::warn!(error = %e, "database unavailable");
+            Error::unavailable("the database is unavailable, try again shortly")
+        }
+        sqlx::Error::Database(d) if is_unavailable_code(d.code().as_deref()) => {
+            tracing::warn!(error = %e, "database unavailable");
+            Error::unavailable("the database is unavailable, try again shortly")
+        }
+        _ => {
+            tracing::error!(error = %e, "database error");
+            Error::new(ErrorKind::Internal, "internal database error")
+        }
+    }
+}
+
+/// PostgreSQL's "shutting down / cannot connect now" codes, and SQLite's busy and locked codes.
+fn is_unavailable_code(code: Option<&str>) -> bool {
+    matches!(code, Some("57P01" | "57P02" | "57P03" | "53300" | "08006" | "08003" | "08001" | "5" | "6" | "261" | "517"))
+}
+
+/// `$start, $start+1, ...` for `n` values.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern (used with `ESCAPE '\'`).
+pub(crate) fn like_pattern(s: &str) -> String {
+    let mut out = String::from("%");
+    for c in s.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+macro_rules! sql_store {
+    ($db:ty, $store:ident) => {
+        use crate::sql::{db_err, like_pattern, placeholders};
+        use crate::{IntegrationFilter, PoolStats, Store};
+        use async_trait::async_trait;
+        use serde_json::{Map, Value};
+        use sqlx::types::Json;
+        use sqlx::Row;
+        use switchyard_domain::auth_scheme::AuthSchemeConfig;
+        use switchyard_domain::credential::{CredentialType, CredentialView, NewCredential};
+        use switchyard_domain::model::*;
+        use switchyard_domain::page::{Page, PageRequest};
+        use switchyard_domain::time::Timestamp;
+        use switchyard_domain::{Error, Result};
+
+        type Db = $db;
+        type DbRow = <Db as sqlx::Database>::Row;
+        type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+        /// A value bound to a dynamically built query.
+        #[derive(Clone)]
+        enum Arg {
+            S(String),
+            B(bool),
+        }
+
+        fn bind_all<'q>(mut q: Query<'q>, args: &[Arg]) -> Query<'q> {
+            for a in args {
+                q = match a {
+                    Arg::S(s) => q.bind(s.clone()),
+                    Arg::B(b) => q.bind(*b),
+                };
+            }
+            q
+        }
+
+        fn get<'r, T: sqlx::Decode<'r, Db> + sqlx::Type<Db>>(row: &'r DbRow, col: &str) -> Result<T> {
+            row.try_get(col).map_err(db_err)
+        }
+
+        fn json<T: serde::de::DeserializeOwned>(row: &DbRow, col: &str) -> Result<T> {
+            let Json(v): Json<Value> = get(row, col)?;
+            serde_json::from_value(v).map_err(|e| Error::internal(format!("stored {col} is unreadable: {e}")))
+        }
+
+        fn j<T: serde::Serialize>(v: &T) -> Json<Value> {
+            Json(serde_json::to_value(v).expect("domain values serialise"))
+        }
+
+        /// One page of `SELECT {cols} FROM {from_where}` ordered by `{key}` (ascending, or
+        /// descending when `newest_first`), using `page`'s cursors, which are values of `{key}`.
+        async fn fetch_page<'e, E, T>(
+            exec: E,
+            cols: &str,
+            from_where: &str,
+            key: &str,
+            args: &[Arg],
+            page: &PageRequest,
+            newest_first: bool,
+            map: impl Fn(&DbRow) -> Result<T>,
+            key_of: impl Fn(&T) -> String,
+        ) -> Result<Page<T>>
+        where
+            E: sqlx::Executor<'e, Database = Db> + Copy,
+        {
+            let count_sql = format!("SELECT COUNT(*) AS n FROM {from_where}");
+            let total: i64 = get(&bind_all(sqlx::query(&count_sql), args).fetch_one(exec).await.map_err(db_err)?, "n")?;
+            let n = args.len();
+            let (cursor, forward) = match (&page.after, &page.before) {
+                (Some(a), _) => (Some(a.clone()), true),
+                (None, Some(b)) => (Some(b.clone()), false),
+                (None, None) => (None, true),
+            };
+            // Walking forward in display order means ascending keys unless newest_first.
+            let ascending = forward != newest_first;
+            let (cmp, dir) = if ascending { (">", "ASC") } else { ("<", "DESC") };
+            let mut sql = format!("SELECT {cols} FROM {from_where}");
+            let mut args = args.to_vec();
+            if let Some(c) = &cursor {
+                sql.push_str(&format!(" AND {key} {cmp} ${}", n + 1));
+                args.push(Arg::S(c.clone()));
+            }
+            sql.push_str(&format!(" ORDER BY {key} {dir} LIMIT {}", page.first + 1));
+            let rows = bind_all(sqlx::query(&sql), &args).fetch_all(exec).await.map_err(db_err)?;
+            let more = rows.len() > page.first as usize;
+            let mut items = rows.iter().take(page.first as usize).map(&map).collect::<Result<Vec<T>>>()?;
+            if !forward {
+                items.reverse();
+            }
+            let first_key = items.first().map(&key_of);
+            let last_key = items.last().map(&key_of);
+            let (next, prev) = if forward {
+                (if more { last_key } else { None }, if cursor.is_some() { first_key } else { None })
+            } else {
+                (last_key, if more { first_key } else { None })
+            };
+            Ok(Page { items, total_count: total, next, prev })
+        }
+
+        fn organisation(row: &DbRow) -> Result<Organisation> {
+            Ok(Organisation { id: get(row, "id")?, name: get(row, "name")?, created_at: get(row, "created_at")? })
+        }
+
+        fn api_key(row: &DbRow) -> Result<ApiKey> {
+            Ok(ApiKey {
+                id: get(row, "id")?,
+                organisation_id: get(row, "organisation_id")?,
+                name: get(row, "name")?,
+                prefix: get(row, "prefix")?,
+                key_hash: get(row, "key_hash")?,
+                created_at: get(row, "created_at")?,
+                last_used_at: get(row, "last_used_at")?,
+                revoked_at: get(row, "revoked_at")?,
+            })
+        }
+
+        fn connector(row: &DbRow) -> Result<Connector> {
+            Ok(Connector {
+                id: get(row, "id")?,
+                organisation_id: get(row, "organisation_id")?,
+                name: get(row, "name")?,
+                base_url: get(row, "base_url")?,
+                auth_scheme_configs: json(row, "auth_scheme_configs")?,
+                connection_variables: json(row, "connection_variables")?,
+                image_url: get(row, "image_url")?,
+                documentation_url: get(row, "documentation_url")?,
+                public: get(row, "public")?,
+                created_at: get(row, "created_at")?,
+                updated_at: get(row, "updated_at")?,
+            })
+        }
+
+        fn hub(row: &DbRow) -> Result<Hub> {
+            Ok(Hub {
+                id: get(row, "id")?,
+                organisation_id: get(row, "organisation_id")?,
+                name: get(row, "name")?,
+                primary_connector_id: get(row, "primary_connector_id")?,
+                auth_scheme_config: json(row, "auth_scheme_config")?,
+                is_default: get(row, "is_default")?,
+                deleted_at: get(row, "deleted_at")?,
+                created_at: get(row, "created_at")?,
+                updated_at: get(row, "updated_at")?,
+            })
+        }
+
+        fn end_user(row: &DbRow) -> Result<EndUser> {
+            Ok(EndUser {
+                id: get(row, "id")?,
+                organisation_id: get(row, "organisation_id")?,
+                hub_id: get(row, "hub_id")?,
+                external_id: get(row, "external_id")?,
+                display_name: get(row, "display_name")?,
+                primary_connection_id: get(row, "primary_connection_id")?,
+                created_at: get(row, "created_at")?,
+                updated_at: get(row, "updated_at")?,
+            })
+        }
+
+        fn integration(row: &DbRow) -> Result<Integration> {
+            let schema: Option<Json<Value>> = get(row, "variables_schema")?;
+            Ok(Integration {
+                id: get(row, "id")?,
+                organisation_id: get(row, "organisation_id")?,
+                hub_id: get(row, "hub_id")?,
+                name: get(row, "name")?,
+                description: get(row, "description")?,
+                summary: get(row, "summary")?,
+                image_url: get(row, "image_url")?,
+                screenshot_url: get(row, "screenshot_url")?,
+                variables_schema: schema.map(|Json(v)| v),
+                board_id: get(row, "board_id")?,
+                is_deployed: get(row, "is_deployed")?,
+                created_at: get(row, "created_at")?,
+                updated_at: get(row, "updated_at")?,
+            })
+        }
+
+        fn template(row: &DbRow) -> Result<ConnectionTemplate> {
+            Ok(ConnectionTemplate {
+                id: get(row, "id")?,
+                organisation_id: get(row, "organisation_id")?,
+                integration_id: get(row, "integration_id")?,
+                connector_id: get(row, "connector_id")?,
+                name: get(row, "name")?,
+                image_url: get(row, "image_url")?,
+                auth_scheme_config: json(row, "auth_scheme_config")?,
+                is_primary: get(row, "is_primary")?,
+                is_used: get(row, "is_used")?,
+                created_at: get(row, "created_at")?,
+            })
+        }
+
+        /// An activation row, without its bindings.
+        fn activation(row: &DbRow) -> Result<Activation> {
+            Ok(Activation {
+                id: get(row, "id")?,
+                organisation_id: get(row, "organisation_id")?,
+                hub_id: get(row, "hub_id")?,
+                integration_id: get(row, "integration_id")?,
+                end_user_id: get(row, "end_user_id")?,
+                dynamic_variables: json(row, "dynamic_variables")?,
+                bindings: Vec::new(),
+                created_at: get(row, "created_at")?,
+                updated_at: get(row, "updated_at")?,
+            })
+        }
+
+        /// A connection row, without its credentials.
+        fn connection_row(row: &DbRow) -> Result<Connection> {
+            Ok(Connection {
+                id: get(row, "id")?,
+                organisation_id: get(row, "organisation_id")?,
+                connector_id: get(row, "connector_id")?,
+                end_user_id: get(row, "end_user_id")?,
+                name: get(row, "name")?,
+                credentials: Vec::new(),
+                variables: json(row, "variables")?,
+                created_at: get(row, "created_at")?,
+                updated_at: get(row, "updated_at")?,
+            })
+        }
+
+        const CONNECTION_COLS: &str = "id, organisation_id, connector_id, end_user_id, name, variables, created_at, updated_at";
+        const ACTIVATION_COLS: &str = "id, organisation_id, hub_id, integration_id, end_user_id, dynamic_variables, created_at, updated_at";
+
+        /// Fills in the credentials of `connections`, in their stored order.
+        async fn load_credentials<'e, E>(exec: E, org: &str, connections: &mut [Connection]) -> Result<()>
+        where
+            E: sqlx::Executor<'e, Database = Db>,
+        {
+            if connections.is_empty() {
+                return Ok(());
+            }
+            let sql = format!(
+                "SELECT cc.id AS cc_id, cc.connection_id, cc.role, cc.auth_scheme_config, cr.id AS cr_id, cr.organisation_id, cr.name, cr.type, cr.public_data, cr.errors, cr.expires_at \
+                 FROM connection_credentials cc JOIN credentials cr ON cr.id = cc.credential_id \
+                 WHERE cr.organisation_id = $1 AND cc.connection_id IN ({}) ORDER BY cc.connection_id, cc.role, cc.position",
+                placeholders(2, connections.len())
+            );
+            let mut q = sqlx::query(&sql).bind(org.to_owned());
+            for c in connections.iter() {
+                q = q.bind(c.id.clone());
+            }
+            for row in q.fetch_all(exec).await.map_err(db_err)? {
+                let connection_id: String = get(&row, "connection_id")?;
+                let ty: String = get(&row, "type")?;
+                let errors: Option<Json<Vec<String>>> = get(&row, "errors")?;
+                let cred = ConnectionCredential {
+                    id: get(&row, "cc_id")?,
+                    role: CredentialRole::parse(&get::<String>(&row, "role")?),
+                    auth_scheme_config: json::<AuthSchemeConfig>(&row, "auth_scheme_config")?,
+                    credential: CredentialView {
+                        id: get(&row, "cr_id")?,
+                        organisation_id: get(&row, "organisation_id")?,
+                        credential_type: CredentialType::parse(&ty).ok_or_else(|| Error::internal("stored credential type is unknown"))?,
+                        name: get(&row, "name")?,
+                        data: json(&row, "public_data")?,
+                        errors: errors.map(|Json(e)| e),
+                        expires_at: get(&row, "expires_at")?,
+                    },
+                };
+                if let Some(c) = connections.iter_mut().find(|c| c.id == connection_id) {
+                    c.credentials.push(cred);
+                }
+            }
+            Ok(())
+        }
+
+        async fn insert_credential_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, c: &NewCredential, now: Timestamp) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO credentials (id, organisation_id, name, type, public_data, sealed_data, key_id, errors, expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(&c.view.id)
+            .bind(org)
+            .bind(&c.view.name)
+            .bind(c.view.credential_type.as_str())
+            .bind(Json(&c.view.data))
+            .bind(&c.sealed)
+            .bind(&c.key_id)
+            .bind(c.view.errors.as_ref().map(Json))
+            .bind(c.view.expires_at)
+            .bind(now)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        }
+
+        async fn insert_connection_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, nc: &NewConnection) -> Result<()> {
+            let c = &nc.connection;
+            sqlx::query(&format!("INSERT INTO connections ({CONNECTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                .bind(&c.id)
+                .bind(org)
+                .bind(&c.connector_id)
+                .bind(&c.end_user_id)
+                .bind(&c.name)
+                .bind(j(&c.variables))
+                .bind(c.created_at)
+                .bind(c.updated_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| match db_err(e) {
+                    e if e.kind == switchyard_domain::ErrorKind::Conflict => Error::conflict(format!("a connection named {:?} already exists for this connector", c.name)),
+                    e => e,
+                })?;
+            for cred in &nc.credentials {
+                insert_credential_tx(tx, org, cred, c.created_at).await?;
+            }
+            for (position, cc) in c.credentials.iter().enumerate() {
+                sqlx::query("INSERT INTO connection_credentials (id, connection_id, role, position, auth_scheme_config, credential_id) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&cc.id)
+                    .bind(&c.id)
+                    .bind(cc.role.as_str())
+                    .bind(position as i32)
+                    .bind(j(&cc.auth_scheme_config))
+                    .bind(&cc.credential.id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        }
+
+        /// Deletes connections and the credentials only they use.
+        async fn delete_connections_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, ids: &[String]) -> Result<()> {
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let ph = placeholders(2, ids.len());
+            let mut cred_ids = Vec::new();
+            {
+                let sql = format!(
+                    "SELECT cc.credential_id FROM connection_credentials cc JOIN connections c ON c.id = cc.connection_id WHERE c.organisation_id = $1 AND c.id IN ({ph})"
+                );
+                let mut q = sqlx::query(&sql).bind(org.to_owned());
+                for id in ids {
+                    q = q.bind(id.clone());
+                }
+                for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                    cred_ids.push(get::<String>(&row, "credential_id")?);
+                }
+            }
+            for sql in [
+                format!("DELETE FROM activation_connections WHERE connection_id IN (SELECT id FROM connections WHERE organisation_id = $1 AND id IN ({ph}))"),
+                format!("UPDATE end_users SET primary_connection_id = NULL WHERE organisation_id = $1 AND primary_connection_id IN ({ph})"),
+                format!("DELETE FROM connection_credentials WHERE connection_id IN (SELECT id FROM connections WHERE organisation_id = $1 AND id IN ({ph}))"),
+                format!("DELETE FROM connections WHERE organisation_id = $1 AND id IN ({ph})"),
+            ] {
+                let mut q = sqlx::query(&sql).bind(org.to_owned());
+                for id in ids {
+                    q = q.bind(id.clone());
+                }
+                q.execute(&mut **tx).await.map_err(db_err)?;
+            }
+            for cid in cred_ids {
+                sqlx::query("DELETE FROM credentials WHERE organisation_id = $1 AND id = $2 AND NOT EXISTS (SELECT 1 FROM connection_credentials WHERE credential_id = $2)")
+                    .bind(org)
+                    .bind(&cid)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        }
+
+        async fn load_bindings<'e, E>(exec: E, activations: &mut [Activation]) -> Result<()>
+        where
+            E: sqlx::Executor<'e, Database = Db>,
+        {
+            if activations.is_empty() {
+                return Ok(());
+            }
+            let sql = format!(
+                "SELECT activation_id, template_id, connection_id FROM activation_connections WHERE activation_id IN ({}) ORDER BY activation_id, template_id",
+                placeholders(1, activations.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for a in activations.iter() {
+                q = q.bind(a.id.clone());
+            }
+            for row in q.fetch_all(exec).await.map_err(db_err)? {
+                let aid: String = get(&row, "activation_id")?;
+                if let Some(a) = activations.iter_mut().find(|a| a.id == aid) {
+                    a.bindings.push((get(&row, "template_id")?, get(&row, "connection_id")?));
+                }
+            }
+            Ok(())
+        }
+
+        const END_USER_COLS: &str = "id, organisation_id, hub_id, external_id, display_name, primary_connection_id, created_at, updated_at";
+        const INTEGRATION_COLS: &str = "id, organisation_id, hub_id, name, description, summary, image_url, screenshot_url, variables_schema, board_id, is_deployed, created_at, updated_at";
+        const TEMPLATE_COLS: &str = "id, organisation_id, integration_id, connector_id, name, image_url, auth_scheme_config, is_primary, is_used, created_at";
+
+        async fn insert_template_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, t: &ConnectionTemplate) -> Result<()> {
+            sqlx::query(&format!("INSERT INTO connection_templates ({TEMPLATE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+                .bind(&t.id)
+                .bind(org)
+                .bind(&t.integration_id)
+                .bind(&t.connector_id)
+                .bind(&t.name)
+                .bind(&t.image_url)
+                .bind(j(&t.auth_scheme_config))
+                .bind(t.is_primary)
+                .bind(t.is_used)
+                .bind(t.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            fn pool_stats(&self) -> PoolStats {
+                PoolStats { size: self.pool.size(), idle: self.pool.num_idle() as u32, max: self.pool.options().get_max_connections() }
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn create_organisation(&self, org: &Organisation, key: &ApiKey) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(&org.id)
+                    .bind(&org.name)
+                    .bind(org.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                insert_api_key_exec(&mut *tx, &org.id, key).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_organisation(&self, org: &str) -> Result<Option<Organisation>> {
+                let row = sqlx::query("SELECT id, name, created_at FROM organisations WHERE id = $1").bind(org).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(organisation).transpose()
+            }
+
+            async fn insert_api_key(&self, org: &str, key: &ApiKey) -> Result<()> {
+                insert_api_key_exec(&self.pool, org, key).await
+            }
+
+            async fn list_api_keys(&self, org: &str) -> Result<Vec<ApiKey>> {
+                let rows = sqlx::query("SELECT * FROM api_keys WHERE organisation_id = $1 ORDER BY id").bind(org).fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(api_key).collect()
+            }
+
+            async fn revoke_api_key(&self, org: &str, key_id: &str, at: Timestamp) -> Result<bool> {
+                let r = sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE organisation_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(key_id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn find_api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+                let row = sqlx::query("SELECT * FROM api_keys WHERE key_hash = $1").bind(key_hash).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(api_key).transpose()
+            }
+
+            async fn touch_api_key(&self, key_id: &str, at: Timestamp) -> Result<()> {
+                let stale = at - chrono::Duration::seconds(60);
+                sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
+                    .bind(key_id)
+                    .bind(at)
+                    .bind(stale)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn insert_connector(&self, org: &str, c: &Connector) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO connectors (id, organisation_id, name, base_url, auth_scheme_configs, connection_variables, image_url, documentation_url, public, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&c.id)
+                .bind(org)
+                .bind(&c.name)
+                .bind(&c.base_url)
+                .bind(j(&c.auth_scheme_configs))
+                .bind(j(&c.connection_variables))
+                .bind(&c.image_url)
+                .bind(&c.documentation_url)
+                .bind(c.public)
+                .bind(c.created_at)
+                .bind(c.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn get_connector(&self, org: &str, id: &str) -> Result<Option<Connector>> {
+                let row = sqlx::query("SELECT * FROM connectors WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(connector).transpose()
+            }
+
+            async fn list_connectors(&self, org: &str, page: &PageRequest) -> Result<Page<Connector>> {
+                fetch_page(&self.pool, "*", "connectors WHERE organisation_id = $1", "id", &[Arg::S(org.to_owned())], page, true, connector, |c| c.id.clone()).await
+            }
+
+            async fn update_connector(&self, org: &str, c: &Connector) -> Result<bool> {
+                let r = sqlx::query(
+                    "UPDATE connectors SET name = $3, base_url = $4, auth_scheme_configs = $5, connection_variables = $6, image_url = $7, documentation_url = $8, public = $9, updated_at = $10 \
+                     WHERE organisation_id = $1 AND id = $2",
+                )
+                .bind(org)
+                .bind(&c.id)
+                .bind(&c.name)
+                .bind(&c.base_url)
+                .bind(j(&c.auth_scheme_configs))
+                .bind(j(&c.connection_variables))
+                .bind(&c.image_url)
+                .bind(&c.documentation_url)
+                .bind(c.public)
+                .bind(c.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn delete_connector(&self, org: &str, id: &str) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let used: i64 = get(
+                    &sqlx::query(
+                        "SELECT (SELECT COUNT(*) FROM hubs WHERE organisation_id = $1 AND primary_connector_id = $2) \
+                         + (SELECT COUNT(*) FROM connection_templates WHERE organisation_id = $1 AND connector_id = $2) \
+                         + (SELECT COUNT(*) FROM connections WHERE organisation_id = $1 AND connector_id = $2 AND end_user_id IS NOT NULL) AS n",
+                    )
+                    .bind(org)
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?,
+                    "n",
+                )?;
+                if used > 0 {
+                    return Err(Error::conflict("the connector is in use by a hub, a connection template or end-user connections"));
+                }
+                let own: Vec<String> = sqlx::query("SELECT id FROM connections WHERE organisation_id = $1 AND connector_id = $2")
+                    .bind(org)
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(|r| get(r, "id"))
+                    .collect::<Result<_>>()?;
+                delete_connections_tx(&mut tx, org, &own).await?;
+                let r = sqlx::query("DELETE FROM connectors WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn insert_credential(&self, org: &str, credential: &NewCredential) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_credential_tx(&mut tx, org, credential, switchyard_domain::time::now()).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn insert_connection(&self, org: &str, connection: &NewConnection) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_connection_tx(&mut tx, org, connection).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_connection(&self, org: &str, id: &str) -> Result<Option<Connection>> {
+                Ok(self.get_connections(org, &[id.to_owned()]).await?.pop())
+            }
+
+            async fn get_connections(&self, org: &str, ids: &[String]) -> Result<Vec<Connection>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!("SELECT {CONNECTION_COLS} FROM connections WHERE organisation_id = $1 AND id IN ({})", placeholders(2, ids.len()));
+                let mut q = sqlx::query(&sql).bind(org.to_owned());
+                for id in ids {
+                    q = q.bind(id.clone());
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
+                let mut out = rows.iter().map(connection_row).collect::<Result<Vec<_>>>()?;
+                load_credentials(&self.pool, org, &mut out).await?;
+                Ok(out)
+            }
+
+            async fn list_connector_connections(&self, org: &str, connector_id: &str, page: &PageRequest) -> Result<Page<Connection>> {
+                let args = [Arg::S(org.to_owned()), Arg::S(connector_id.to_owned())];
+                let mut p = fetch_page(
+                    &self.pool,
+                    CONNECTION_COLS,
+                    "connections WHERE organisation_id = $1 AND connector_id = $2 AND end_user_id IS NULL",
+                    "id",
+                    &args,
+                    page,
+                    true,
+                    connection_row,
+                    |c| c.id.clone(),
+                )
+                .await?;
+                load_credentials(&self.pool, org, &mut p.items).await?;
+                Ok(p)
+            }
+
+            async fn list_end_user_connections(&self, org: &str, end_user_id: &str, connector_ids: &[String], page: &PageRequest) -> Result<Page<Connection>> {
+                let mut args = vec![Arg::S(org.to_owned()), Arg::S(end_user_id.to_owned())];
+                let mut from = String::from("connections WHERE organisation_id = $1 AND end_user_id = $2");
+                if !connector_ids.is_empty() {
+                    from.push_str(&format!(" AND connector_id IN ({})", placeholders(3, connector_ids.len())));
+                    args.extend(connector_ids.iter().map(|c| Arg::S(c.clone())));
+                }
+                let mut p = fetch_page(&self.pool, CONNECTION_COLS, &from, "id", &args, page, false, connection_row, |c| c.id.clone()).await?;
+                load_credentials(&self.pool, org, &mut p.items).await?;
+                Ok(p)
+            }
+
+            async fn update_connection(&self, org: &str, c: &Connection) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let r = sqlx::query("UPDATE connections SET name = $3, variables = $4, updated_at = $5 WHERE organisation_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(&c.id)
+                    .bind(&c.name)
+                    .bind(j(&c.variables))
+                    .bind(c.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if r.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                for (position, cc) in c.credentials.iter().enumerate() {
+                    sqlx::query("UPDATE connection_credentials SET role = $3, position = $4, auth_scheme_config = $5 WHERE connection_id = $1 AND id = $2")
+                        .bind(&c.id)
+                        .bind(&cc.id)
+                        .bind(cc.role.as_str())
+                        .bind(position as i32)
+                        .bind(j(&cc.auth_scheme_config))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn connection_in_use(&self, org: &str, id: &str) -> Result<bool> {
+                let n: i64 = get(
+                    &sqlx::query(
+                        "SELECT (SELECT COUNT(*) FROM activation_connections ac JOIN activations a ON a.id = ac.activation_id WHERE a.organisation_id = $1 AND ac.connection_id = $2) \
+                         + (SELECT COUNT(*) FROM end_users WHERE organisation_id = $1 AND primary_connection_id = $2) AS n",
+                    )
+                    .bind(org)
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_err)?,
+                    "n",
+                )?;
+                Ok(n > 0)
+            }
+
+            async fn delete_connection(&self, org: &str, id: &str) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let exists = sqlx::query("SELECT id FROM connections WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).fetch_optional(&mut *tx).await.map_err(db_err)?.is_some();
+                if exists {
+                    delete_connections_tx(&mut tx, org, &[id.to_owned()]).await?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(exists)
+            }
+
+            async fn insert_hub(&self, org: &str, h: &Hub) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                if h.is_default {
+                    sqlx::query("UPDATE hubs SET is_default = $2 WHERE organisation_id = $1").bind(org).bind(false).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                sqlx::query(
+                    "INSERT INTO hubs (id, organisation_id, name, primary_connector_id, auth_scheme_config, is_default, deleted_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&h.id)
+                .bind(org)
+                .bind(&h.name)
+                .bind(&h.primary_connector_id)
+                .bind(j(&h.auth_scheme_config))
+                .bind(h.is_default)
+                .bind(h.deleted_at)
+                .bind(h.created_at)
+                .bind(h.updated_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_hub(&self, org: &str, id: &str) -> Result<Option<Hub>> {
+                let row = sqlx::query("SELECT * FROM hubs WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(hub).transpose()
+            }
+
+            async fn list_hubs(&self, org: &str) -> Result<Vec<Hub>> {
+                let rows = sqlx::query("SELECT * FROM hubs WHERE organisation_id = $1 AND deleted_at IS NULL ORDER BY id").bind(org).fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(hub).collect()
+            }
+
+            async fn update_hub(&self, org: &str, h: &Hub) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                if h.is_default {
+                    sqlx::query("UPDATE hubs SET is_default = $3 WHERE organisation_id = $1 AND id <> $2").bind(org).bind(&h.id).bind(false).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                let r = sqlx::query("UPDATE hubs SET name = $3, is_default = $4, deleted_at = $5, updated_at = $6 WHERE organisation_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(&h.id)
+                    .bind(&h.name)
+                    .bind(h.is_default)
+                    .bind(h.deleted_at)
+                    .bind(h.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn insert_end_user(&self, org: &str, u: &EndUser, primary: Option<&NewConnection>) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query(&format!("INSERT INTO end_users ({END_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                    .bind(&u.id)
+                    .bind(org)
+                    .bind(&u.hub_id)
+                    .bind(&u.external_id)
+                    .bind(&u.display_name)
+                    .bind(&u.primary_connection_id)
+                    .bind(u.created_at)
+                    .bind(u.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match db_err(e) {
+                        e if e.kind == switchyard_domain::ErrorKind::Conflict => Error::conflict(format!("an end user with externalId {:?} already exists in this hub", u.external_id)),
+                        e => e,
+                    })?;
+                if let Some(p) = primary {
+                    insert_connection_tx(&mut tx, org, p).await?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_end_user(&self, org: &str, hub_id: &str, id: &str, kind: IdentifierType) -> Result<Option<EndUser>> {
+                let col = match kind {
+                    IdentifierType::Internal => "id",
+                    IdentifierType::External => "external_id",
+                };
+                let sql = format!("SELECT {END_USER_COLS} FROM end_users WHERE organisation_id = $1 AND hub_id = $2 AND {col} = $3");
+                let row = sqlx::query(&sql).bind(org).bind(hub_id).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(end_user).transpose()
+            }
+
+            async fn get_end_user_by_id(&self, org: &str, id: &str) -> Result<Option<EndUser>> {
+                let sql = format!("SELECT {END_USER_COLS} FROM end_users WHERE organisation_id = $1 AND id = $2");
+                let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(end_user).transpose()
+            }
+
+            async fn list_end_users(&self, org: &str, hub_id: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<EndUser>> {
+                let mut args = vec![Arg::S(org.to_owned()), Arg::S(hub_id.to_owned())];
+                let mut from = String::from("end_users WHERE organisation_id = $1 AND hub_id = $2");
+                if let Some(s) = search.filter(|s| !s.is_empty()) {
+                    from.push_str(" AND (LOWER(id) LIKE $3 ESCAPE '\\' OR LOWER(external_id) LIKE $3 ESCAPE '\\' OR LOWER(display_name) LIKE $3 ESCAPE '\\')");
+                    args.push(Arg::S(like_pattern(s)));
+                }
+                fetch_page(&self.pool, END_USER_COLS, &from, "id", &args, page, false, end_user, |u| u.id.clone()).await
+            }
+
+            async fn delete_end_user(&self, org: &str, id: &str) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query("DELETE FROM activations WHERE organisation_id = $1 AND end_user_id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                let conns: Vec<String> = sqlx::query("SELECT id FROM connections WHERE organisation_id = $1 AND end_user_id = $2")
+                    .bind(org)
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(|r| get(r, "id"))
+                    .collect::<Result<_>>()?;
+                delete_connections_tx(&mut tx, org, &conns).await?;
+                let r = sqlx::query("DELETE FROM end_users WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn insert_integration(&self, org: &str, i: &Integration, template: Option<&ConnectionTemplate>) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query(&format!("INSERT INTO integrations ({INTEGRATION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
+                    .bind(&i.id)
+                    .bind(org)
+                    .bind(&i.hub_id)
+                    .bind(&i.name)
+                    .bind(&i.description)
+                    .bind(&i.summary)
+                    .bind(&i.image_url)
+                    .bind(&i.screenshot_url)
+                    .bind(i.variables_schema.as_ref().map(Json))
+                    .bind(&i.board_id)
+                    .bind(i.is_deployed)
+                    .bind(i.created_at)
+                    .bind(i.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if let Some(t) = template {
+                    insert_template_tx(&mut tx, org, t).await?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_integration(&self, org: &str, id: &str) -> Result<Option<Integration>> {
+                let sql = format!("SELECT {INTEGRATION_COLS} FROM integrations WHERE organisation_id = $1 AND id = $2");
+                let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(integration).transpose()
+            }
+
+            async fn list_integrations(&self, org: &str, hub_id: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<Integration>> {
+                let mut args = vec![Arg::S(org.to_owned()), Arg::S(hub_id.to_owned())];
+                let mut from = String::from("integrations WHERE organisation_id = $1 AND hub_id = $2");
+                if let Some(s) = search.filter(|s| !s.is_empty()) {
+                    from.push_str(" AND (LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(description) LIKE $3 ESCAPE '\\')");
+                    args.push(Arg::S(like_pattern(s)));
+                }
+                fetch_page(&self.pool, INTEGRATION_COLS, &from, "id", &args, page, false, integration, |i| i.id.clone()).await
+            }
+
+            async fn update_integration(&self, org: &str, i: &Integration) -> Result<bool> {
+                let r = sqlx::query(
+                    "UPDATE integrations SET name = $3, description = $4, summary = $5, image_url = $6, screenshot_url = $7, variables_schema = $8, is_deployed = $9, updated_at = $10 \
+                     WHERE organisation_id = $1 AND id = $2",
+                )
+                .bind(org)
+                .bind(&i.id)
+                .bind(&i.name)
+                .bind(&i.description)
+                .bind(&i.summary)
+                .bind(&i.image_url)
+                .bind(&i.screenshot_url)
+                .bind(i.variables_schema.as_ref().map(Json))
+                .bind(i.is_deployed)
+                .bind(i.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn delete_integration(&self, org: &str, id: &str) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let n: i64 = get(
+                    &sqlx::query("SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND integration_id = $2").bind(org).bind(id).fetch_one(&mut *tx).await.map_err(db_err)?,
+                    "n",
+                )?;
+                if n > 0 {
+                    return Err(Error::conflict(format!("the integration has {n} activations; deactivate them first")));
+                }
+                sqlx::query("DELETE FROM connection_templates WHERE organisation_id = $1 AND integration_id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                let r = sqlx::query("DELETE FROM integrations WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn insert_template(&self, org: &str, t: &ConnectionTemplate) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_template_tx(&mut tx, org, t).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>> {
+                let sql = format!("SELECT {TEMPLATE_COLS} FROM connection_templates WHERE organisation_id = $1 AND id = $2");
+                let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(template).transpose()
+            }
+
+            async fn list_templates(&self, org: &str, integration_id: &str) -> Result<Vec<ConnectionTemplate>> {
+                let sql = format!("SELECT {TEMPLATE_COLS} FROM connection_templates WHERE organisation_id = $1 AND integration_id = $2 ORDER BY id");
+                let rows = sqlx::query(&sql).bind(org).bind(integration_id).fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(template).collect()
+            }
+
+            async fn list_templates_page(&self, org: &str, integration_id: &str, page: &PageRequest) -> Result<Page<ConnectionTemplate>> {
+                let args = [Arg::S(org.to_owned()), Arg::S(integration_id.to_owned())];
+                fetch_page(&self.pool, TEMPLATE_COLS, "connection_templates WHERE organisation_id = $1 AND integration_id = $2", "id", &args, page, false, template, |t| t.id.clone()).await
+            }
+
+            async fn set_templates_used(&self, org: &str, integration_id: &str, used: &[String]) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query("UPDATE connection_templates SET is_used = $3 WHERE organisation_id = $1 AND integration_id = $2")
+                    .bind(org)
+                    .bind(integration_id)
+                    .bind(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                for id in used {
+                    sqlx::query("UPDATE connection_templates SET is_used = $4 WHERE organisation_id = $1 AND integration_id = $2 AND id = $3")
+                        .bind(org)
+                        .bind(integration_id)
+                        .bind(id)
+                        .bind(true)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn list_end_user_integrations(
+                &self,
+                org: &str,
+                hub_id: &str,
+                end_user_id: Option<&str>,
+                filter: IntegrationFilter,
+                page: &PageRequest,
+            ) -> Result<(Page<EndUserIntegration>, i64)> {
+                // An unknown user is someone with nothing activated: match no activation.
+                let user = end_user_id.unwrap_or("").to_owned();
+                let mut args = vec![Arg::S(org.to_owned()), Arg::S(hub_id.to_owned()), Arg::S(user.clone())];
+                let mut from = String::from(
+                    "integrations i LEFT JOIN activations a ON a.integration_id = i.id AND a.end_user_id = $3 WHERE i.organisation_id = $1 AND i.hub_id = $2",
+                );
+                if let Some(d) = filter.deployed {
+                    from.push_str(" AND i.is_deployed = $4");
+                    args.push(Arg::B(d));
+                }
+                let cols = "i.id, i.organisation_id, i.hub_id, i.name, i.description, i.summary, i.image_url, i.screenshot_url, i.variables_schema, i.board_id, i.is_deployed, i.created_at, i.updated_at, a.id AS activation_id";
+                let p = fetch_page(
+                    &self.pool,
+                    cols,
+                    &from,
+                    "i.id",
+                    &args,
+                    page,
+                    false,
+                    |row| {
+                        let activation: Option<String> = get(row, "activation_id")?;
+                        Ok(EndUserIntegration { integration: integration(row)?, is_activated: activation.is_some() })
+                    },
+                    |e| e.integration.id.clone(),
+                )
+                .await?;
+                let connected: i64 = get(
+                    &sqlx::query("SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND hub_id = $2 AND end_user_id = $3")
+                        .bind(org)
+                        .bind(hub_id)
+                        .bind(&user)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(db_err)?,
+                    "n",
+                )?;
+                Ok((p, connected))
+            }
+
+            async fn insert_activation(&self, org: &str, a: &Activation, new_connections: &[NewConnection]) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let inserted = sqlx::query(&format!("INSERT INTO activations ({ACTIVATION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                    .bind(&a.id)
+                    .bind(org)
+                    .bind(&a.hub_id)
+                    .bind(&a.integration_id)
+                    .bind(&a.end_user_id)
+                    .bind(Json(&a.dynamic_variables))
+                    .bind(a.created_at)
+                    .bind(a.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err);
+                if let Err(e) = inserted {
+                    drop(tx);
+                    if e.kind == switchyard_domain::ErrorKind::Conflict {
+                        if let Some(existing) = self.find_activation(org, &a.end_user_id, &a.integration_id).await? {
+                            return Err(Error::conflict(format!("the end user has already activated this integration: activation {}", existing.id)).with_details(existing.id));
+                        }
+                    }
+                    return Err(e);
+                }
+                for nc in new_connections {
+                    insert_connection_tx(&mut tx, org, nc).await?;
+                }
+                for (template_id, connection_id) in &a.bindings {
+                    sqlx::query("INSERT INTO activation_connections (activation_id, template_id, connection_id) VALUES ($1, $2, $3)")
+                        .bind(&a.id)
+                        .bind(template_id)
+                        .bind(connection_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_activation(&self, org: &str, id: &str) -> Result<Option<Activation>> {
+                let sql = format!("SELECT {ACTIVATION_COLS} FROM activations WHERE organisation_id = $1 AND id = $2");
+                let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                let mut found = row.as_ref().map(activation).transpose()?.into_iter().collect::<Vec<_>>();
+                load_bindings(&self.pool, &mut found).await?;
+                Ok(found.pop())
+            }
+
+            async fn find_activation(&self, org: &str, end_user_id: &str, integration_id: &str) -> Result<Option<Activation>> {
+                let sql = format!("SELECT {ACTIVATION_COLS} FROM activations WHERE organisation_id = $1 AND end_user_id = $2 AND integration_id = $3");
+                let row = sqlx::query(&sql).bind(org).bind(end_user_id).bind(integration_id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                let mut found = row.as_ref().map(activation).transpose()?.into_iter().collect::<Vec<_>>();
+                load_bindings(&self.pool, &mut found).await?;
+                Ok(found.pop())
+            }
+
+            async fn list_activations(&self, org: &str, end_user_id: &str, integration_id: Option<&str>, page: &PageRequest) -> Result<Page<Activation>> {
+                let mut args = vec![Arg::S(org.to_owned()), Arg::S(end_user_id.to_owned())];
+                let mut from = String::from("activations WHERE organisation_id = $1 AND end_user_id = $2");
+                if let Some(i) = integration_id {
+                    from.push_str(" AND integration_id = $3");
+                    args.push(Arg::S(i.to_owned()));
+                }
+                let mut p = fetch_page(&self.pool, ACTIVATION_COLS, &from, "id", &args, page, false, activation, |a| a.id.clone()).await?;
+                load_bindings(&self.pool, &mut p.items).await?;
+                Ok(p)
+            }
+
+            async fn update_activation_variables(&self, org: &str, id: &str, variables: &Map<String, Value>, at: Timestamp) -> Result<bool> {
+                let r = sqlx::query("UPDATE activations SET dynamic_variables = $3, updated_at = $4 WHERE organisation_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(id)
+                    .bind(Json(variables))
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn delete_activation(&self, org: &str, id: &str) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query("DELETE FROM activation_connections WHERE activation_id IN (SELECT id FROM activations WHERE organisation_id = $1 AND id = $2)")
+                    .bind(org)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                let r = sqlx::query("DELETE FROM activations WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
+            }
+        }
+
+        async fn insert_api_key_exec<'e, E>(exec: E, org: &str, key: &ApiKey) -> Result<()>
+        where
+            E: sqlx::Executor<'e, Database = Db>,
+        {
+            sqlx::query("INSERT INTO api_keys (id, organisation_id, name, prefix, key_hash, created_at, last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(&key.id)
+                .bind(org)
+                .bind(&key.name)
+                .bind(&key.prefix)
+                .bind(&key.key_hash)
+                .bind(key.created_at)
+                .bind(key.last_used_at)
+                .bind(key.revoked_at)
+                .execute(exec)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+    };
+}
