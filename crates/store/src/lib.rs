@@ -18,6 +18,7 @@ use switchyard_domain::Result;
 mod sql;
 pub mod postgres;
 pub mod sqlite;
+pub mod testing;
 
 /// Pool figures for `/metrics`.
 #[derive(Debug, Clone, Copy, Default)]
