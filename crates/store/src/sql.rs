@@ -8,9 +8,17 @@ use switchyard_domain::{Error, ErrorKind};
 /// conflict, anything else a 500 (logged without any bound value).
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => Error::conflict("a resource with these identifying fields already exists"),
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => Error::conflict("the resource is referenced by, or references, another resource"),
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            Error::conflict("a resource with these identifying fields already exists")
+        }
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            Error::conflict("the resource is referenced by, or references, another resource")
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => {
             tracing::warn!(error = %e, "database unavailable");
             Error::unavailable("the database is unavailable, try again shortly")
         }
@@ -27,12 +35,30 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
 
 /// PostgreSQL's "shutting down / cannot connect now" codes, and SQLite's busy and locked codes.
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    matches!(code, Some("57P01" | "57P02" | "57P03" | "53300" | "08006" | "08003" | "08001" | "5" | "6" | "261" | "517"))
+    matches!(
+        code,
+        Some(
+            "57P01"
+                | "57P02"
+                | "57P03"
+                | "53300"
+                | "08006"
+                | "08003"
+                | "08001"
+                | "5"
+                | "6"
+                | "261"
+                | "517"
+        )
+    )
 }
 
 /// `$start, $start+1, ...` for `n` values.
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern (used with `ESCAPE '\'`).
@@ -97,22 +123,28 @@ macro_rules! sql_store {
             Json(serde_json::to_value(v).expect("domain values serialise"))
         }
 
-        /// One page of `SELECT {cols} FROM {from_where}` ordered by `{key}` (ascending, or
-        /// descending when `newest_first`), using `page`'s cursors, which are values of `{key}`.
+        /// What a paged list selects: `SELECT {cols} FROM {from_where}` ordered by `{key}`
+        /// (ascending, or descending when `newest_first`); page cursors are values of `{key}`.
+        struct Listing<'a> {
+            cols: &'a str,
+            from_where: &'a str,
+            key: &'a str,
+            args: &'a [Arg],
+            newest_first: bool,
+        }
+
+        /// One page of a [`Listing`].
         async fn fetch_page<'e, E, T>(
             exec: E,
-            cols: &str,
-            from_where: &str,
-            key: &str,
-            args: &[Arg],
+            listing: Listing<'_>,
             page: &PageRequest,
-            newest_first: bool,
             map: impl Fn(&DbRow) -> Result<T>,
             key_of: impl Fn(&T) -> String,
         ) -> Result<Page<T>>
         where
             E: sqlx::Executor<'e, Database = Db> + Copy,
         {
+            let Listing { cols, from_where, key, args, newest_first } = listing;
             let count_sql = format!("SELECT COUNT(*) AS n FROM {from_where}");
             let total: i64 = get(&bind_all(sqlx::query(&count_sql), args).fetch_one(exec).await.map_err(db_err)?, "n")?;
             let n = args.len();
@@ -480,6 +512,11 @@ macro_rules! sql_store {
                 self.pool.close().await;
             }
 
+            async fn sealed_counts_by_key(&self) -> Result<Vec<(String, i64)>> {
+                let rows = sqlx::query("SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id ORDER BY key_id").fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(|r| Ok((get(r, "key_id")?, get(r, "n")?))).collect()
+            }
+
             async fn create_organisation(&self, org: &Organisation, key: &ApiKey) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
@@ -563,7 +600,7 @@ macro_rules! sql_store {
             }
 
             async fn list_connectors(&self, org: &str, page: &PageRequest) -> Result<Page<Connector>> {
-                fetch_page(&self.pool, "*", "connectors WHERE organisation_id = $1", "id", &[Arg::S(org.to_owned())], page, true, connector, |c| c.id.clone()).await
+                fetch_page(&self.pool, Listing { cols: "*", from_where: "connectors WHERE organisation_id = $1", key: "id", args: &[Arg::S(org.to_owned())], newest_first: true }, page, connector, |c| c.id.clone()).await
             }
 
             async fn update_connector(&self, org: &str, c: &Connector) -> Result<bool> {
@@ -653,18 +690,7 @@ macro_rules! sql_store {
 
             async fn list_connector_connections(&self, org: &str, connector_id: &str, page: &PageRequest) -> Result<Page<Connection>> {
                 let args = [Arg::S(org.to_owned()), Arg::S(connector_id.to_owned())];
-                let mut p = fetch_page(
-                    &self.pool,
-                    CONNECTION_COLS,
-                    "connections WHERE organisation_id = $1 AND connector_id = $2 AND end_user_id IS NULL",
-                    "id",
-                    &args,
-                    page,
-                    true,
-                    connection_row,
-                    |c| c.id.clone(),
-                )
-                .await?;
+                let mut p = fetch_page(&self.pool, Listing { cols: CONNECTION_COLS, from_where: "connections WHERE organisation_id = $1 AND connector_id = $2 AND end_user_id IS NULL", key: "id", args: &args, newest_first: true }, page, connection_row, |c| c.id.clone()).await?;
                 load_credentials(&self.pool, org, &mut p.items).await?;
                 Ok(p)
             }
@@ -676,7 +702,7 @@ macro_rules! sql_store {
                     from.push_str(&format!(" AND connector_id IN ({})", placeholders(3, connector_ids.len())));
                     args.extend(connector_ids.iter().map(|c| Arg::S(c.clone())));
                 }
-                let mut p = fetch_page(&self.pool, CONNECTION_COLS, &from, "id", &args, page, false, connection_row, |c| c.id.clone()).await?;
+                let mut p = fetch_page(&self.pool, Listing { cols: CONNECTION_COLS, from_where: &from, key: "id", args: &args, newest_first: false }, page, connection_row, |c| c.id.clone()).await?;
                 load_credentials(&self.pool, org, &mut p.items).await?;
                 Ok(p)
             }
@@ -835,7 +861,7 @@ macro_rules! sql_store {
                     from.push_str(" AND (LOWER(id) LIKE $3 ESCAPE '\\' OR LOWER(external_id) LIKE $3 ESCAPE '\\' OR LOWER(display_name) LIKE $3 ESCAPE '\\')");
                     args.push(Arg::S(like_pattern(s)));
                 }
-                fetch_page(&self.pool, END_USER_COLS, &from, "id", &args, page, false, end_user, |u| u.id.clone()).await
+                fetch_page(&self.pool, Listing { cols: END_USER_COLS, from_where: &from, key: "id", args: &args, newest_first: false }, page, end_user, |u| u.id.clone()).await
             }
 
             async fn delete_end_user(&self, org: &str, id: &str) -> Result<bool> {
@@ -894,7 +920,7 @@ macro_rules! sql_store {
                     from.push_str(" AND (LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(description) LIKE $3 ESCAPE '\\')");
                     args.push(Arg::S(like_pattern(s)));
                 }
-                fetch_page(&self.pool, INTEGRATION_COLS, &from, "id", &args, page, false, integration, |i| i.id.clone()).await
+                fetch_page(&self.pool, Listing { cols: INTEGRATION_COLS, from_where: &from, key: "id", args: &args, newest_first: false }, page, integration, |i| i.id.clone()).await
             }
 
             async fn update_integration(&self, org: &str, i: &Integration) -> Result<bool> {
@@ -953,7 +979,7 @@ macro_rules! sql_store {
 
             async fn list_templates_page(&self, org: &str, integration_id: &str, page: &PageRequest) -> Result<Page<ConnectionTemplate>> {
                 let args = [Arg::S(org.to_owned()), Arg::S(integration_id.to_owned())];
-                fetch_page(&self.pool, TEMPLATE_COLS, "connection_templates WHERE organisation_id = $1 AND integration_id = $2", "id", &args, page, false, template, |t| t.id.clone()).await
+                fetch_page(&self.pool, Listing { cols: TEMPLATE_COLS, from_where: "connection_templates WHERE organisation_id = $1 AND integration_id = $2", key: "id", args: &args, newest_first: false }, page, template, |t| t.id.clone()).await
             }
 
             async fn set_templates_used(&self, org: &str, integration_id: &str, used: &[String]) -> Result<()> {
@@ -997,21 +1023,10 @@ macro_rules! sql_store {
                     args.push(Arg::B(d));
                 }
                 let cols = "i.id, i.organisation_id, i.hub_id, i.name, i.description, i.summary, i.image_url, i.screenshot_url, i.variables_schema, i.board_id, i.is_deployed, i.created_at, i.updated_at, a.id AS activation_id";
-                let p = fetch_page(
-                    &self.pool,
-                    cols,
-                    &from,
-                    "i.id",
-                    &args,
-                    page,
-                    false,
-                    |row| {
+                let p = fetch_page(&self.pool, Listing { cols, from_where: &from, key: "i.id", args: &args, newest_first: false }, page, |row| {
                         let activation: Option<String> = get(row, "activation_id")?;
                         Ok(EndUserIntegration { integration: integration(row)?, is_activated: activation.is_some() })
-                    },
-                    |e| e.integration.id.clone(),
-                )
-                .await?;
+                    }, |e| e.integration.id.clone()).await?;
                 let connected: i64 = get(
                     &sqlx::query("SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND hub_id = $2 AND end_user_id = $3")
                         .bind(org)
@@ -1086,7 +1101,7 @@ macro_rules! sql_store {
                     from.push_str(" AND integration_id = $3");
                     args.push(Arg::S(i.to_owned()));
                 }
-                let mut p = fetch_page(&self.pool, ACTIVATION_COLS, &from, "id", &args, page, false, activation, |a| a.id.clone()).await?;
+                let mut p = fetch_page(&self.pool, Listing { cols: ACTIVATION_COLS, from_where: &from, key: "id", args: &args, newest_first: false }, page, activation, |a| a.id.clone()).await?;
                 load_bindings(&self.pool, &mut p.items).await?;
                 Ok(p)
             }

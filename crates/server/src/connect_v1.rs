@@ -1,0 +1,573 @@
+//! The part of Connect API v1 (`/api/connect/v1`) that the Embedded API needs: HTTP connectors
+//! with their auth scheme configs, and the organisation's own connections to them.
+use crate::auth::OrgAuth;
+use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::extract::{Json, Path, Query};
+use crate::v1::{self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use switchyard_domain::auth_scheme::AuthSchemeConfig;
+use switchyard_domain::credential::NewCredential;
+use switchyard_domain::model::{ConnectionVariable, Connector, CredentialRole};
+use switchyard_domain::time::{self, Timestamp};
+use switchyard_domain::{new_id, Error, ErrorKind, FieldError};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_http_connector))
+        .routes(routes!(list_connectors))
+        .routes(routes!(get_connector, update_connector, delete_connector))
+        .routes(routes!(
+            upsert_auth_scheme_config,
+            delete_auth_scheme_config
+        ))
+        .routes(routes!(list_connections, create_connection))
+        .routes(routes!(
+            get_connection,
+            update_connection,
+            delete_connection
+        ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HTTPConnectorCreate {
+    pub name: String,
+    /// May hold `{{variable}}` placeholders, filled by each connection's variables.
+    pub base_url: String,
+    #[serde(default)]
+    pub connection_variables: Vec<ConnectionVariable>,
+    #[serde(default)]
+    pub auth_scheme_configs: Vec<AuthSchemeConfig>,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default, rename = "imageURL")]
+    pub image_url: String,
+    #[serde(default, rename = "documentationURL")]
+    pub documentation_url: String,
+}
+
+/// `HTTPConnectorUpdate`: every mutable field is set from the body; missing ones are unset.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HTTPConnectorUpdate {
+    pub name: String,
+    pub base_url: String,
+    #[serde(default)]
+    pub connection_variables: Vec<ConnectionVariable>,
+    #[serde(default)]
+    pub auth_scheme_configs: Vec<AuthSchemeConfig>,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default, rename = "imageURL")]
+    pub image_url: String,
+    #[serde(default, rename = "documentationURL")]
+    pub documentation_url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = HTTPConnector)]
+pub struct ConnectorOut {
+    pub id: String,
+    pub organisation_id: String,
+    pub name: String,
+    /// Always `http`.
+    pub protocol: String,
+    pub public: bool,
+    #[serde(rename = "documentationURL")]
+    pub documentation_url: String,
+    #[serde(rename = "imageURL")]
+    pub image_url: String,
+    pub base_url: String,
+    pub auth_scheme_configs: Vec<AuthSchemeConfig>,
+    pub connection_variables: Vec<ConnectionVariable>,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Connector> for ConnectorOut {
+    fn from(c: Connector) -> Self {
+        Self {
+            id: c.id,
+            organisation_id: c.organisation_id,
+            name: c.name,
+            protocol: "http".into(),
+            public: c.public,
+            documentation_url: c.documentation_url,
+            image_url: c.image_url,
+            base_url: c.base_url,
+            auth_scheme_configs: c.auth_scheme_configs,
+            connection_variables: c.connection_variables,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectorPage {
+    #[serde(flatten)]
+    pub page: PageInfo,
+    pub connectors: Vec<ConnectorOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectorConnectionPage {
+    #[serde(flatten)]
+    pub page: PageInfo,
+    pub items: Vec<ConnectionSummary>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCredentialUpdate {
+    pub id: String,
+    pub auth_scheme_config: AuthSchemeConfig,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ConnectionCredentialsUpdate {
+    pub action: Option<Vec<ConnectionCredentialUpdate>>,
+    pub trigger: Option<Vec<ConnectionCredentialUpdate>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConnectionUpdate {
+    pub name: String,
+    pub credentials: Option<ConnectionCredentialsUpdate>,
+    /// Replaces the variables when present; `[]` removes them all.
+    pub variables: Option<Vec<ConnectionVariable>>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteConnectionParams {
+    /// Delete even if an activation or an end user uses the connection.
+    pub force: Option<bool>,
+}
+
+/// Checks auth scheme configs (unique, non-empty ids) and moves grant secrets into credentials.
+fn prepare_schemes(
+    s: &AppState,
+    org: &str,
+    schemes: &mut [AuthSchemeConfig],
+) -> Result<Vec<NewCredential>, Error> {
+    let mut seen = std::collections::HashSet::new();
+    let mut fields = Vec::new();
+    for (i, c) in schemes.iter().enumerate() {
+        if c.id.trim().is_empty() || !seen.insert(c.id.clone()) {
+            fields.push(FieldError::new(
+                format!("authSchemeConfigs[{i}].id"),
+                "must be non-empty and unique among the connector's auth scheme configs",
+            ));
+        }
+    }
+    if !fields.is_empty() {
+        return Err(Error::invalid_fields("invalid auth scheme configs", fields));
+    }
+    let mut creds = Vec::new();
+    for (i, c) in schemes.iter_mut().enumerate() {
+        if let Some(cred) = v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))?
+        {
+            creds.push(cred);
+        }
+    }
+    Ok(creds)
+}
+
+fn check_base_url(url: &str) -> Result<(), Error> {
+    if url.trim().is_empty() {
+        return Err(Error::invalid_field("baseUrl", "must not be empty"));
+    }
+    // Placeholders may stand anywhere, so check the URL with them filled in.
+    let filled = regex_free_fill(url);
+    url::Url::parse(&filled)
+        .map(|_| ())
+        .map_err(|e| Error::invalid_field("baseUrl", format!("is not a URL: {e}")))
+}
+
+/// `https://{{sub}}.example.com` → `https://x.example.com`.
+fn regex_free_fill(url: &str) -> String {
+    let mut out = String::new();
+    let mut rest = url;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("}}") {
+            Some(end) => {
+                out.push('x');
+                rest = &rest[start + end + 2..];
+            }
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+async fn store_credentials(s: &AppState, org: &str, creds: &[NewCredential]) -> ApiResult<()> {
+    for c in creds {
+        s.store.insert_credential(org, c).await?;
+    }
+    Ok(())
+}
+
+async fn connector_of(s: &AppState, org: &str, id: &str) -> ApiResult<Connector> {
+    s.store
+        .get_connector(org, id)
+        .await?
+        .or_not_found("connector")
+}
+
+/// Creates an HTTP connector.
+#[utoipa::path(post, path = "/api/connect/v1/o/{organisation_id}/protocols/http/connectors", operation_id = "CreateHTTPConnector", tag = "connectors",
+    params(("organisation_id" = String, Path)), request_body = HTTPConnectorCreate, responses((status = 201, body = ConnectorOut), (status = "default", body = ErrorBody)))]
+async fn create_http_connector(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(org): Path<String>,
+    Json(body): Json<HTTPConnectorCreate>,
+) -> ApiResult<(StatusCode, axum::Json<ConnectorOut>)> {
+    auth.check_org(&org)?;
+    if body.name.trim().is_empty() {
+        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+    }
+    check_base_url(&body.base_url)?;
+    let mut schemes = body.auth_scheme_configs;
+    let creds = prepare_schemes(&s, &org, &mut schemes)?;
+    let now = time::now();
+    let c = Connector {
+        id: new_id(),
+        organisation_id: org.clone(),
+        name: body.name,
+        base_url: body.base_url,
+        auth_scheme_configs: schemes,
+        connection_variables: body.connection_variables,
+        image_url: body.image_url,
+        documentation_url: body.documentation_url,
+        public: body.public,
+        created_at: now,
+        updated_at: now,
+    };
+    store_credentials(&s, &org, &creds).await?;
+    s.store.insert_connector(&org, &c).await?;
+    Ok((StatusCode::CREATED, axum::Json(c.into())))
+}
+
+/// Lists the organisation's connectors, newest first.
+#[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/connectors", operation_id = "ListConnectors", tag = "connectors",
+    params(("organisation_id" = String, Path), PageParams), responses((status = 200, body = ConnectorPage), (status = "default", body = ErrorBody)))]
+async fn list_connectors(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(org): Path<String>,
+    Query(q): Query<PageParams>,
+) -> ApiResult<axum::Json<ConnectorPage>> {
+    auth.check_org(&org)?;
+    let p = s.store.list_connectors(&org, &q.request()?).await?;
+    let info = PageInfo::of(&p);
+    Ok(axum::Json(ConnectorPage {
+        page: info,
+        connectors: p.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}", operation_id = "GetConnector", tag = "connectors",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path)), responses((status = 200, body = ConnectorOut), (status = "default", body = ErrorBody)))]
+async fn get_connector(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<ConnectorOut>> {
+    auth.check_org(&org)?;
+    Ok(axum::Json(connector_of(&s, &org, &id).await?.into()))
+}
+
+/// Replaces a connector's mutable fields.
+#[utoipa::path(put, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}", operation_id = "UpdateConnector", tag = "connectors",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path)), request_body = HTTPConnectorUpdate,
+    responses((status = 200, body = ConnectorOut), (status = "default", body = ErrorBody)))]
+async fn update_connector(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id)): Path<(String, String)>,
+    Json(body): Json<HTTPConnectorUpdate>,
+) -> ApiResult<axum::Json<ConnectorOut>> {
+    auth.check_org(&org)?;
+    let mut c = connector_of(&s, &org, &id).await?;
+    if body.name.trim().is_empty() {
+        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+    }
+    check_base_url(&body.base_url)?;
+    let mut schemes = body.auth_scheme_configs;
+    let creds = prepare_schemes(&s, &org, &mut schemes)?;
+    c.name = body.name;
+    c.base_url = body.base_url;
+    c.auth_scheme_configs = schemes;
+    c.connection_variables = body.connection_variables;
+    c.public = body.public;
+    c.image_url = body.image_url;
+    c.documentation_url = body.documentation_url;
+    c.updated_at = time::now();
+    store_credentials(&s, &org, &creds).await?;
+    s.store.update_connector(&org, &c).await?;
+    Ok(axum::Json(c.into()))
+}
+
+/// Deletes a connector nothing uses (409 while a hub, a template or end users' connections use it).
+#[utoipa::path(delete, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}", operation_id = "DeleteConnector", tag = "connectors",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
+async fn delete_connector(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    auth.check_org(&org)?;
+    s.store
+        .delete_connector(&org, &id)
+        .await?
+        .then_some(())
+        .or_not_found("connector")?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds or replaces one auth scheme config; the path id must equal the body's.
+#[utoipa::path(put, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}", operation_id = "UpsertAuthSchemeConfig", tag = "connectors",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path), ("auth_scheme_config_id" = String, Path)), request_body = AuthSchemeConfig,
+    responses((status = 200, body = ConnectorOut), (status = "default", body = ErrorBody)))]
+async fn upsert_auth_scheme_config(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id, scheme_id)): Path<(String, String, String)>,
+    Json(mut body): Json<AuthSchemeConfig>,
+) -> ApiResult<axum::Json<ConnectorOut>> {
+    auth.check_org(&org)?;
+    let mut c = connector_of(&s, &org, &id).await?;
+    if body.id != scheme_id {
+        return Err(ApiError(Error::invalid_field(
+            "id",
+            "must equal the auth_scheme_config_id in the path",
+        )));
+    }
+    let cred = v1::absorb_grant_secret(&s, &org, &mut body, "")?;
+    match c.auth_scheme_configs.iter_mut().find(|x| x.id == scheme_id) {
+        Some(existing) => {
+            if existing.scheme.type_name() != body.scheme.type_name() {
+                return Err(ApiError(Error::invalid_field(
+                    "schemeType",
+                    "cannot change the scheme type of an existing auth scheme config",
+                )));
+            }
+            *existing = body;
+        }
+        None => c.auth_scheme_configs.push(body),
+    }
+    c.updated_at = time::now();
+    if let Some(cred) = cred {
+        s.store.insert_credential(&org, &cred).await?;
+    }
+    s.store.update_connector(&org, &c).await?;
+    Ok(axum::Json(c.into()))
+}
+
+/// Removes an auth scheme config; existing connections keep theirs.
+#[utoipa::path(delete, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}", operation_id = "DeleteAuthSchemeConfig", tag = "connectors",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path), ("auth_scheme_config_id" = String, Path)),
+    responses((status = 200, body = ConnectorOut), (status = "default", body = ErrorBody)))]
+async fn delete_auth_scheme_config(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id, scheme_id)): Path<(String, String, String)>,
+) -> ApiResult<axum::Json<ConnectorOut>> {
+    auth.check_org(&org)?;
+    let mut c = connector_of(&s, &org, &id).await?;
+    let before = c.auth_scheme_configs.len();
+    c.auth_scheme_configs.retain(|x| x.id != scheme_id);
+    if c.auth_scheme_configs.len() == before {
+        return Err(ApiError(Error::not_found("auth scheme config")));
+    }
+    c.updated_at = time::now();
+    s.store.update_connector(&org, &c).await?;
+    Ok(axum::Json(c.into()))
+}
+
+/// Lists the organisation's own connections to a connector, newest first.
+#[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections", operation_id = "ListConnectorConnections", tag = "connections",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path), PageParams),
+    responses((status = 200, body = ConnectorConnectionPage), (status = "default", body = ErrorBody)))]
+async fn list_connections(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id)): Path<(String, String)>,
+    Query(q): Query<PageParams>,
+) -> ApiResult<axum::Json<ConnectorConnectionPage>> {
+    auth.check_org(&org)?;
+    let page = q.request()?;
+    connector_of(&s, &org, &id).await?;
+    let p = s.store.list_connector_connections(&org, &id, &page).await?;
+    let info = PageInfo::of(&p);
+    Ok(axum::Json(ConnectorConnectionPage {
+        page: info,
+        items: p.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Creates a connection to the connector, with its credentials.
+#[utoipa::path(post, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections", operation_id = "CreateConnectorConnection", tag = "connections",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path)), request_body = ConnectionCreate,
+    responses((status = 200, body = ConnectionOut), (status = "default", body = ErrorBody)))]
+async fn create_connection(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id)): Path<(String, String)>,
+    Json(body): Json<ConnectionCreate>,
+) -> ApiResult<axum::Json<ConnectionOut>> {
+    auth.check_org(&org)?;
+    connector_of(&s, &org, &id).await?;
+    let nc = v1::build_connection(&s, &org, &id, None, body, "").map_err(|f| {
+        ApiError(Error::invalid_fields(
+            format!(
+                "invalid connection: {}",
+                f.iter()
+                    .map(|x| x.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            f,
+        ))
+    })?;
+    s.store.insert_connection(&org, &nc).await?;
+    Ok(axum::Json(
+        s.store
+            .get_connection(&org, &nc.connection.id)
+            .await?
+            .or_not_found("connection")?
+            .into(),
+    ))
+}
+
+async fn connection_of(
+    s: &AppState,
+    org: &str,
+    connector_id: &str,
+    id: &str,
+) -> ApiResult<switchyard_domain::model::Connection> {
+    s.store
+        .get_connection(org, id)
+        .await?
+        .filter(|c| c.connector_id == connector_id)
+        .or_not_found("connection")
+}
+
+#[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}", operation_id = "GetConnection", tag = "connections",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 200, body = ConnectionOut), (status = "default", body = ErrorBody)))]
+async fn get_connection(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, connector_id, id)): Path<(String, String, String)>,
+) -> ApiResult<axum::Json<ConnectionOut>> {
+    auth.check_org(&org)?;
+    Ok(axum::Json(
+        connection_of(&s, &org, &connector_id, &id).await?.into(),
+    ))
+}
+
+/// Renames a connection, replaces its variables, reorders its credentials and updates their auth
+/// scheme configs (not their scheme type; secrets are not changed here).
+#[utoipa::path(put, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}", operation_id = "UpdateConnection", tag = "connections",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path), ("connection_id" = String, Path)), request_body = ConnectionUpdate,
+    responses((status = 200, body = ConnectionOut), (status = "default", body = ErrorBody)))]
+async fn update_connection(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, connector_id, id)): Path<(String, String, String)>,
+    Json(body): Json<ConnectionUpdate>,
+) -> ApiResult<axum::Json<ConnectionOut>> {
+    auth.check_org(&org)?;
+    let mut c = connection_of(&s, &org, &connector_id, &id).await?;
+    if body.name.trim().is_empty() {
+        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+    }
+    c.name = body.name;
+    if let Some(vars) = body.variables {
+        c.variables = vars;
+    }
+    if let Some(creds) = body.credentials {
+        let mut reordered = Vec::new();
+        let mut fields = Vec::new();
+        for (role, list) in [
+            (CredentialRole::Action, creds.action),
+            (CredentialRole::Trigger, creds.trigger),
+        ] {
+            let Some(list) = list else {
+                reordered.extend(c.credentials.iter().filter(|x| x.role == role).cloned());
+                continue;
+            };
+            for (i, u) in list.into_iter().enumerate() {
+                let path = format!("credentials.{}[{i}]", role.as_str());
+                match c.credentials.iter().find(|x| x.id == u.id) {
+                    None => fields.push(FieldError::new(
+                        format!("{path}.id"),
+                        "is not a credential of this connection",
+                    )),
+                    Some(x)
+                        if x.auth_scheme_config.scheme.type_name()
+                            != u.auth_scheme_config.scheme.type_name() =>
+                    {
+                        fields.push(FieldError::new(
+                            format!("{path}.authSchemeConfig.schemeType"),
+                            "cannot change",
+                        ))
+                    }
+                    Some(x) => {
+                        let mut x = x.clone();
+                        x.role = role;
+                        x.auth_scheme_config = u.auth_scheme_config;
+                        reordered.push(x);
+                    }
+                }
+            }
+        }
+        if !fields.is_empty() {
+            return Err(ApiError(Error::invalid_fields(
+                "invalid connection update",
+                fields,
+            )));
+        }
+        c.credentials = reordered;
+    }
+    c.updated_at = time::now();
+    s.store.update_connection(&org, &c).await?;
+    Ok(axum::Json(c.into()))
+}
+
+/// Deletes a connection; 412 while an activation or end user uses it, unless `force=true`.
+#[utoipa::path(delete, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}", operation_id = "DeleteConnection", tag = "connections",
+    params(("organisation_id" = String, Path), ("connector_id" = String, Path), ("connection_id" = String, Path), DeleteConnectionParams),
+    responses((status = 204), (status = 412, body = ErrorBody), (status = "default", body = ErrorBody)))]
+async fn delete_connection(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, connector_id, id)): Path<(String, String, String)>,
+    Query(q): Query<DeleteConnectionParams>,
+) -> ApiResult<StatusCode> {
+    auth.check_org(&org)?;
+    connection_of(&s, &org, &connector_id, &id).await?;
+    if !q.force.unwrap_or(false) && s.store.connection_in_use(&org, &id).await? {
+        return Err(ApiError::new(ErrorKind::PreconditionFailed, "the connection is in use by an activation or an end user; delete with force=true to remove it anyway"));
+    }
+    s.store.delete_connection(&org, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,401 @@
+//! The v1 wire encoding shared by Embedded API v1 and Connect API v1: connections with
+//! `{action, trigger}` credential lists, credential `data` chosen by the sibling `type`, page info.
+//! Also where a connection request becomes a [`NewConnection`], its secrets sealed by the vault.
+use crate::AppState;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use switchyard_domain::auth_scheme::{AuthScheme, AuthSchemeConfig};
+use switchyard_domain::credential::{
+    self, CredentialType, CredentialView, NewCredential, SecretData,
+};
+use switchyard_domain::model::{
+    Connection, ConnectionCredential, ConnectionVariable, CredentialRole, NewConnection,
+};
+use switchyard_domain::page::{Page, PageRequest};
+use switchyard_domain::time::{self, Timestamp};
+use switchyard_domain::{new_id, Error, FieldError};
+use utoipa::{IntoParams, ToSchema};
+
+/// `first`, `after`, `before`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size: default 20, at most 500.
+    pub first: Option<u32>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// The `prev` cursor of the following page.
+    pub before: Option<String>,
+}
+
+impl PageParams {
+    pub fn request(&self) -> Result<PageRequest, Error> {
+        if self.first == Some(0) {
+            return Err(Error::invalid_field("first", "must be at least 1"));
+        }
+        let mut p = PageRequest::new(self.first);
+        for (name, cursor) in [("after", &self.after), ("before", &self.before)] {
+            if let Some(c) = cursor.as_deref().filter(|c| !c.is_empty()) {
+                if !switchyard_domain::is_ulid(c) {
+                    return Err(Error::invalid_field(
+                        name,
+                        "is not a cursor this API returned",
+                    ));
+                }
+            }
+        }
+        p.after = self.after.clone().filter(|c| !c.is_empty());
+        p.before = self.before.clone().filter(|c| !c.is_empty());
+        Ok(p)
+    }
+}
+
+/// `{totalCount, next, prev}`; `next` and `prev` are `""` at the ends, as Versori's Go server
+/// writes them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    pub total_count: i64,
+    pub next: String,
+    pub prev: String,
+}
+
+impl PageInfo {
+    pub fn of<T>(p: &Page<T>) -> Self {
+        Self {
+            total_count: p.total_count,
+            next: p.next.clone().unwrap_or_default(),
+            prev: p.prev.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// `CredentialCreate`: a new credential; `data` is read according to `type`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialCreate {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub credential_type: CredentialType,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCredentialCreate {
+    pub auth_scheme_config: AuthSchemeConfig,
+    pub credential: CredentialCreate,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ConnectionCredentialsCreate {
+    #[serde(default)]
+    pub action: Vec<ConnectionCredentialCreate>,
+    #[serde(default)]
+    pub trigger: Vec<ConnectionCredentialCreate>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConnectionCreate {
+    pub name: String,
+    #[serde(default)]
+    pub credentials: ConnectionCredentialsCreate,
+    #[serde(default)]
+    pub variables: Vec<ConnectionVariable>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCredentialOut {
+    pub id: String,
+    pub auth_scheme_config: AuthSchemeConfig,
+    pub credential: CredentialView,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ConnectionCredentialsOut {
+    pub action: Vec<ConnectionCredentialOut>,
+    pub trigger: Vec<ConnectionCredentialOut>,
+}
+
+/// A connection, its credentials redacted.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Connection)]
+pub struct ConnectionOut {
+    pub id: String,
+    pub name: String,
+    pub credentials: ConnectionCredentialsOut,
+    pub variables: Vec<ConnectionVariable>,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Connection> for ConnectionOut {
+    fn from(c: Connection) -> Self {
+        let mut credentials = ConnectionCredentialsOut::default();
+        for cc in c.credentials {
+            let out = ConnectionCredentialOut {
+                id: cc.id,
+                auth_scheme_config: cc.auth_scheme_config,
+                credential: cc.credential,
+            };
+            match cc.role {
+                CredentialRole::Action => credentials.action.push(out),
+                CredentialRole::Trigger => credentials.trigger.push(out),
+            }
+        }
+        Self {
+            id: c.id,
+            name: c.name,
+            credentials,
+            variables: c.variables,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionSummary {
+    pub id: String,
+    pub name: String,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Connection> for ConnectionSummary {
+    fn from(c: Connection) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// Whether a credential of type `ty` can serve `scheme`.
+fn fits(scheme: &AuthScheme, ty: CredentialType) -> bool {
+    use CredentialType as T;
+    match scheme {
+        AuthScheme::None => ty == T::None,
+        AuthScheme::ApiKey { .. } => ty == T::String,
+        AuthScheme::BasicAuth => ty == T::BasicAuth,
+        AuthScheme::OAuth2(_) => matches!(
+            ty,
+            T::OAuth2Client | T::OAuth2Code | T::OAuth2Password | T::OAuth2Token | T::JwtBearer
+        ),
+        AuthScheme::Hmac { .. } => matches!(ty, T::String | T::Binary),
+        AuthScheme::Certificate => ty == T::Certificate,
+    }
+}
+
+/// Checks a credential's data, seals it, and returns what the store keeps. `path` names the
+/// credential in errors.
+pub fn seal_credential(
+    state: &AppState,
+    org: &str,
+    name: &str,
+    ty: CredentialType,
+    data: Option<&Value>,
+    path: &str,
+) -> Result<NewCredential, Vec<FieldError>> {
+    if ty == CredentialType::OAuth2Code {
+        // A code is only good with a state this server issued (hosted OAuth2 flow); none is known.
+        return Err(vec![FieldError::new(
+            format!("{path}.data.state"),
+            "unknown or expired OAuth2 state: start the flow with the oauth2/initialise endpoint",
+        )]);
+    }
+    let secret: SecretData = credential::validate_data(ty, data, &format!("{path}.data"))?;
+    if ty == CredentialType::Certificate {
+        let mut errors = Vec::new();
+        for field in ["certificate", "key", "ca"] {
+            if let Some(Value::String(pem)) = secret.expose().get(field) {
+                if !(pem.contains("-----BEGIN ") && pem.contains("-----END ")) {
+                    errors.push(FieldError::new(
+                        format!("{path}.data.{field}"),
+                        "is not PEM",
+                    ));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+    }
+    let id = new_id();
+    let view = CredentialView {
+        id: id.clone(),
+        organisation_id: org.to_owned(),
+        credential_type: ty,
+        name: name.to_owned(),
+        data: credential::redact(ty, &secret),
+        errors: None,
+        expires_at: None,
+    };
+    let plaintext =
+        zeroize::Zeroizing::new(serde_json::to_vec(secret.expose()).expect("JSON maps serialise"));
+    let sealed = state.vault.seal(&plaintext, &id);
+    Ok(NewCredential {
+        view,
+        sealed,
+        key_id: state.vault.active_key_id().to_owned(),
+    })
+}
+
+/// Builds a new connection to `connector_id` (an end user's when `end_user_id` is set) from a v1
+/// `ConnectionCreate`, sealing every credential. `path` prefixes error fields.
+pub fn build_connection(
+    state: &AppState,
+    org: &str,
+    connector_id: &str,
+    end_user_id: Option<&str>,
+    create: ConnectionCreate,
+    path: &str,
+) -> Result<NewConnection, Vec<FieldError>> {
+    let now = time::now();
+    let mut errors = Vec::new();
+    if create.name.trim().is_empty() {
+        errors.push(FieldError::new(format!("{path}name"), "must not be empty"));
+    }
+    let mut credentials = Vec::new();
+    let mut sealed = Vec::new();
+    let lists = [
+        (CredentialRole::Action, create.credentials.action),
+        (CredentialRole::Trigger, create.credentials.trigger),
+    ];
+    for (role, list) in lists {
+        for (i, cc) in list.into_iter().enumerate() {
+            let cpath = format!("{path}credentials.{}[{i}].credential", role.as_str());
+            if !fits(&cc.auth_scheme_config.scheme, cc.credential.credential_type) {
+                errors.push(FieldError::new(
+                    format!("{cpath}.type"),
+                    format!(
+                        "a {} credential cannot serve a {} auth scheme",
+                        cc.credential.credential_type.as_str(),
+                        cc.auth_scheme_config.scheme.type_name()
+                    ),
+                ));
+                continue;
+            }
+            let mut scheme = cc.auth_scheme_config;
+            if let Some(g) = scheme.grant_secret_mut() {
+                // A grant's client secret belongs on the connector, not in a connection.
+                g.client_secret = None;
+            }
+            match seal_credential(
+                state,
+                org,
+                &cc.credential.name,
+                cc.credential.credential_type,
+                cc.credential.data.as_ref(),
+                &cpath,
+            ) {
+                Ok(nc) => {
+                    credentials.push(ConnectionCredential {
+                        id: new_id(),
+                        role,
+                        auth_scheme_config: scheme,
+                        credential: nc.view.clone(),
+                    });
+                    sealed.push(nc);
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, v) in create.variables.iter().enumerate() {
+        if v.name.is_empty() || !seen.insert(v.name.as_str()) {
+            errors.push(FieldError::new(
+                format!("{path}variables[{i}].name"),
+                "must be a non-empty name, unique in the list",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(NewConnection {
+        connection: Connection {
+            id: new_id(),
+            organisation_id: org.to_owned(),
+            connector_id: connector_id.to_owned(),
+            end_user_id: end_user_id.map(str::to_owned),
+            name: create.name,
+            credentials,
+            variables: create.variables,
+            created_at: now,
+            updated_at: now,
+        },
+        credentials: sealed,
+    })
+}
+
+/// An auth scheme config's OAuth2 grant secret (§6.3 of the API notes): `clientId` and
+/// `clientSecret` without `credentialId` create a credential holding the secret and fill in
+/// `credentialId` and `organisationId`; both present replace the stored secret with a new
+/// credential; any other combination is a 400. Returns the credential to store, if any.
+pub fn absorb_grant_secret(
+    state: &AppState,
+    org: &str,
+    config: &mut AuthSchemeConfig,
+    path: &str,
+) -> Result<Option<NewCredential>, Error> {
+    let urls = match &config.scheme {
+        AuthScheme::OAuth2(o) => (o.authorize_url.clone(), o.token_url.clone()),
+        _ => return Ok(None),
+    };
+    let Some(grant) = config.grant_secret_mut() else {
+        return Ok(None);
+    };
+    let has_ref = grant.credential_id.is_some() || grant.organisation_id.is_some();
+    if grant.credential_id.is_some() != grant.organisation_id.is_some() {
+        return Err(Error::invalid_field(
+            format!("{path}.grant.credentialId"),
+            "credentialId and organisationId must be given together",
+        ));
+    }
+    let Some(secret) = grant.client_secret.take() else {
+        return Ok(None);
+    };
+    let Some(client_id) = grant.client_id.clone() else {
+        return Err(Error::invalid_field(
+            format!("{path}.grant.clientId"),
+            "is required with clientSecret",
+        ));
+    };
+    if has_ref && grant.organisation_id.as_deref() != Some(org) {
+        return Err(Error::invalid_field(
+            format!("{path}.grant.organisationId"),
+            "a grant secret can only be replaced in its own organisation",
+        ));
+    }
+    let data = serde_json::json!({"clientId": client_id, "clientSecret": secret.expose(), "authorizeUrl": urls.0, "tokenUrl": urls.1});
+    let cred = seal_credential(
+        state,
+        org,
+        &format!("{} client secret", config.id),
+        CredentialType::OAuth2Client,
+        Some(&data),
+        &format!("{path}.grant"),
+    )
+    .map_err(|f| Error::invalid_fields("invalid OAuth2 grant", f))?;
+    let grant = config.grant_secret_mut().expect("checked above");
+    grant.credential_id = Some(cred.view.id.clone());
+    grant.organisation_id = Some(org.to_owned());
+    Ok(Some(cred))
+}

@@ -1,0 +1,203 @@
+//! Settings: command-line flags, each also an environment variable, over an optional TOML file
+//! (`--config`), over defaults. Secrets may come from `*_FILE` variables instead.
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use switchyard_vault::{KeyRing, MasterKey};
+
+#[derive(clap::Args, Debug, Default)]
+pub struct Args {
+    /// A TOML file with any of the settings below (keys as the long flags, with underscores).
+    #[arg(long, env = "SWITCHYARD_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8950].
+    #[arg(long, env = "SWITCHYARD_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// `sqlite://...` or `postgres://...` [default: an SQLite file in the data directory].
+    #[arg(
+        long,
+        env = "SWITCHYARD_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Where the embedded database and the generated master key live [default: ./switchyard-data].
+    #[arg(long, env = "SWITCHYARD_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// The URL Switchyard is reached at from outside [default: http://<listen>].
+    #[arg(long, env = "SWITCHYARD_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "SWITCHYARD_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct File {
+    listen: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    log_format: Option<String>,
+    master_key_file: Option<PathBuf>,
+}
+
+pub struct Settings {
+    pub listen: String,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub public_url: Option<String>,
+    pub json_logs: bool,
+    embedded: bool,
+    master_key_file: Option<PathBuf>,
+}
+
+/// `NAME`, or the contents of the file `NAME_FILE` names.
+fn env_or_file(name: &str) -> anyhow::Result<Option<String>> {
+    if let Ok(v) = std::env::var(name) {
+        if !v.is_empty() {
+            return Ok(Some(v));
+        }
+    }
+    match std::env::var(format!("{name}_FILE")) {
+        Ok(path) if !path.is_empty() => Ok(Some(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {name}_FILE ({path})"))?
+                .trim()
+                .to_owned(),
+        )),
+        _ => Ok(None),
+    }
+}
+
+impl Settings {
+    pub fn load(args: Args) -> anyhow::Result<Self> {
+        let file: File = match &args.config {
+            Some(p) => toml::from_str(
+                &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            )
+            .with_context(|| format!("parsing {}", p.display()))?,
+            None => File::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./switchyard-data"));
+        let database_url = args
+            .database_url
+            .or_else(|| env_or_file("SWITCHYARD_DATABASE_URL").ok().flatten())
+            .or(file.database_url);
+        let embedded = database_url.is_none();
+        let database_url = match database_url {
+            Some(u) => u,
+            None => format!("sqlite://{}", data_dir.join("switchyard.db").display()),
+        };
+        let log_format = args
+            .log_format
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        if !matches!(log_format.as_str(), "text" | "json") {
+            bail!("--log-format must be text or json");
+        }
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8950".into()),
+            database_url,
+            data_dir,
+            public_url: args
+                .public_url
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            json_logs: log_format == "json",
+            embedded,
+            master_key_file: file.master_key_file,
+        })
+    }
+
+    pub fn init_logging(&self) {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+        });
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        if self.json_logs {
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .init();
+        } else {
+            builder.init();
+        }
+    }
+
+    pub async fn open_store(&self) -> anyhow::Result<switchyard_store::DynStore> {
+        if self.database_url.starts_with("sqlite:") && self.embedded {
+            std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                format!("creating the data directory {}", self.data_dir.display())
+            })?;
+        }
+        switchyard_store::connect(&self.database_url)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "opening {}: {}",
+                    switchyard_store::mask_url(&self.database_url),
+                    e.message
+                )
+            })
+    }
+
+    /// The master key: `SWITCHYARD_MASTER_KEY`, `SWITCHYARD_MASTER_KEY_FILE`, the config file's
+    /// `master_key_file`, or (embedded SQLite only) a key generated on first start into the data
+    /// directory. `SWITCHYARD_OLD_MASTER_KEYS` (comma-separated) still open what older keys sealed.
+    pub fn key_ring(&self) -> anyhow::Result<KeyRing> {
+        let text = match env_or_file("SWITCHYARD_MASTER_KEY")? {
+            Some(t) => t,
+            None => match &self.master_key_file {
+                Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading master_key_file {}", p.display()))?,
+                None if self.embedded => self.generated_key()?,
+                None => bail!("no master key: set SWITCHYARD_MASTER_KEY or SWITCHYARD_MASTER_KEY_FILE (a key is generated automatically only for the embedded SQLite default)"),
+            },
+        };
+        let mut keys = vec![MasterKey::parse(&text).context("SWITCHYARD_MASTER_KEY")?];
+        if let Ok(old) = std::env::var("SWITCHYARD_OLD_MASTER_KEYS") {
+            for k in old.split(',').filter(|k| !k.trim().is_empty()) {
+                keys.push(MasterKey::parse(k).context("SWITCHYARD_OLD_MASTER_KEYS")?);
+            }
+        }
+        Ok(KeyRing::new(keys)?)
+    }
+
+    fn generated_key(&self) -> anyhow::Result<String> {
+        let path = self.data_dir.join("master.key");
+        if path.exists() {
+            return std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()));
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let key = MasterKey::generate_text();
+        write_private(&path, key.as_bytes())?;
+        tracing::warn!(path = %path.display(), "no master key configured: generated one; back it up, it is needed to read the stored credentials");
+        Ok(key.to_string())
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
+}
