@@ -123,7 +123,8 @@ impl Settings {
         });
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(std::io::stderr);
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
         if self.json_logs {
             builder
                 .json()
@@ -176,7 +177,8 @@ impl Settings {
     fn generated_key(&self) -> anyhow::Result<String> {
         let path = self.data_dir.join("master.key");
         if path.exists() {
-            return std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()));
+            return std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()));
         }
         std::fs::create_dir_all(&self.data_dir)?;
         let key = MasterKey::generate_text();
