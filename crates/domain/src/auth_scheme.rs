@@ -142,9 +142,7 @@ pub struct GrantSecretRef {
     pub client_secret: Option<Secret>,
 }
 
-fn deserialize_secret_opt<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Secret>, D::Error> {
+fn deserialize_secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.map(Secret::new))
 }
 
@@ -169,13 +167,7 @@ mod tests {
     fn v1_flat_encoding_round_trips() {
         let json = serde_json::json!({"id":"apikey","description":"API Key","schemeType":"api-key","name":"X-API-Key","in":"header"});
         let c: AuthSchemeConfig = serde_json::from_value(json.clone()).unwrap();
-        assert!(matches!(
-            c.scheme,
-            AuthScheme::ApiKey {
-                location: ParamLocation::Header,
-                ..
-            }
-        ));
+        assert!(matches!(c.scheme, AuthScheme::ApiKey { location: ParamLocation::Header, .. }));
         assert_eq!(serde_json::to_value(&c).unwrap(), json);
     }
 
@@ -184,15 +176,7 @@ mod tests {
         let json = serde_json::json!({"id":"o","schemeType":"oauth2","authorizeUrl":"https://a","tokenUrl":"https://t",
             "grant":{"grantType":"authorization_code","clientId":"cid","clientSecret":"shh"}});
         let mut c: AuthSchemeConfig = serde_json::from_value(json).unwrap();
-        assert_eq!(
-            c.grant_secret_mut()
-                .unwrap()
-                .client_secret
-                .as_ref()
-                .unwrap()
-                .expose(),
-            "shh"
-        );
+        assert_eq!(c.grant_secret_mut().unwrap().client_secret.as_ref().unwrap().expose(), "shh");
         assert!(!serde_json::to_string(&c).unwrap().contains("shh"));
     }
 }

@@ -51,12 +51,7 @@ struct FieldSpec {
 
 macro_rules! f {
     ($name:literal, $required:literal, $secret:literal, $kind:ident) => {
-        FieldSpec {
-            name: $name,
-            required: $required,
-            secret: $secret,
-            kind: Kind::$kind,
-        }
+        FieldSpec { name: $name, required: $required, secret: $secret, kind: Kind::$kind }
     };
 }
 
@@ -86,10 +81,7 @@ impl CredentialType {
             CredentialType::None => &[],
             CredentialType::String => &[f!("value", true, true, Str)],
             CredentialType::Binary => &[f!("valueBase64", true, true, Str)],
-            CredentialType::BasicAuth | CredentialType::OAuth2Password => &[
-                f!("username", true, false, Str),
-                f!("password", true, true, Str),
-            ],
+            CredentialType::BasicAuth | CredentialType::OAuth2Password => &[f!("username", true, false, Str), f!("password", true, true, Str)],
             CredentialType::OAuth2Client => &[
                 f!("clientId", true, false, Str),
                 f!("clientSecret", true, true, Str),
@@ -100,12 +92,9 @@ impl CredentialType {
                 f!("mTLSEnabled", false, false, Bool),
                 f!("mTLSCredentialId", false, false, Str),
             ],
-            CredentialType::OAuth2Code => &[
-                f!("code", true, true, Str),
-                f!("state", true, true, Str),
-                f!("redirectUrl", false, false, Str),
-                f!("additionalParams", false, false, Str),
-            ],
+            CredentialType::OAuth2Code => {
+                &[f!("code", true, true, Str), f!("state", true, true, Str), f!("redirectUrl", false, false, Str), f!("additionalParams", false, false, Str)]
+            }
             CredentialType::OAuth2Token => &[
                 f!("scopes", false, false, StrList),
                 f!("accessToken", false, true, Str),
@@ -114,11 +103,7 @@ impl CredentialType {
                 f!("refreshToken", true, true, Str),
             ],
             CredentialType::CustomFunction => &[f!("function", false, true, Str)],
-            CredentialType::Certificate => &[
-                f!("certificate", true, false, Str),
-                f!("key", true, true, Str),
-                f!("ca", false, false, Str),
-            ],
+            CredentialType::Certificate => &[f!("certificate", true, false, Str), f!("key", true, true, Str), f!("ca", false, false, Str)],
             CredentialType::JwtBearer => &[
                 f!("algorithm", false, false, Str),
                 f!("secret", true, true, Str),
@@ -155,11 +140,7 @@ impl fmt::Debug for SecretData {
 /// Checks `data` against the fields of `ty`; `path` prefixes the field names in errors (for example
 /// `connections[0].credentials.action[0].credential.data`). Unknown fields are dropped, as Versori
 /// ignores them.
-pub fn validate_data(
-    ty: CredentialType,
-    data: Option<&Value>,
-    path: &str,
-) -> Result<SecretData, Vec<FieldError>> {
+pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Result<SecretData, Vec<FieldError>> {
     let empty = Map::new();
     let map = match data {
         None | Some(Value::Null) => &empty,
@@ -172,10 +153,7 @@ pub fn validate_data(
         match map.get(spec.name) {
             None | Some(Value::Null) => {
                 if spec.required {
-                    errors.push(FieldError::new(
-                        format!("{path}.{}", spec.name),
-                        format!("is required for a {} credential", ty.as_str()),
-                    ));
+                    errors.push(FieldError::new(format!("{path}.{}", spec.name), format!("is required for a {} credential", ty.as_str())));
                 }
             }
             Some(v) => {
@@ -190,15 +168,9 @@ pub fn validate_data(
                         Kind::Bool => "a boolean",
                         Kind::StrList => "an array of strings",
                     };
-                    errors.push(FieldError::new(
-                        format!("{path}.{}", spec.name),
-                        format!("must be {want}"),
-                    ));
+                    errors.push(FieldError::new(format!("{path}.{}", spec.name), format!("must be {want}")));
                 } else if spec.required && spec.kind == Kind::Str && v.as_str() == Some("") {
-                    errors.push(FieldError::new(
-                        format!("{path}.{}", spec.name),
-                        "must not be empty",
-                    ));
+                    errors.push(FieldError::new(format!("{path}.{}", spec.name), "must not be empty"));
                 } else {
                     out.insert(spec.name.to_owned(), v.clone());
                 }
@@ -208,10 +180,7 @@ pub fn validate_data(
     if ty == CredentialType::Binary {
         if let Some(Value::String(b)) = out.get("valueBase64") {
             if !is_base64(b) {
-                errors.push(FieldError::new(
-                    format!("{path}.valueBase64"),
-                    "is not valid base64",
-                ));
+                errors.push(FieldError::new(format!("{path}.valueBase64"), "is not valid base64"));
             }
         }
     }
@@ -224,9 +193,7 @@ pub fn validate_data(
 
 fn is_base64(s: &str) -> bool {
     let s = s.trim_end_matches('=');
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_')
 }
 
 /// What a read may show of `data`: non-secret fields as they are, required secret fields as `""`,
@@ -260,11 +227,7 @@ pub struct CredentialView {
     /// `[]`: valid; absent: not validated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::time::rfc3339_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<crate::time::Timestamp>,
 }
@@ -291,44 +254,18 @@ mod tests {
 
     #[test]
     fn redaction_blanks_required_secrets_and_drops_optional_ones() {
-        let d = validate_data(
-            CredentialType::OAuth2Token,
-            Some(&json!({"refreshToken":"r","accessToken":"a","scopes":["x"]})),
-            "data",
-        )
-        .unwrap();
-        assert_eq!(
-            redact(CredentialType::OAuth2Token, &d),
-            json!({"refreshToken":"","scopes":["x"]})
-        );
-        let d = validate_data(
-            CredentialType::BasicAuth,
-            Some(&json!({"username":"u","password":"p"})),
-            "data",
-        )
-        .unwrap();
-        assert_eq!(
-            redact(CredentialType::BasicAuth, &d),
-            json!({"username":"u","password":""})
-        );
+        let d = validate_data(CredentialType::OAuth2Token, Some(&json!({"refreshToken":"r","accessToken":"a","scopes":["x"]})), "data").unwrap();
+        assert_eq!(redact(CredentialType::OAuth2Token, &d), json!({"refreshToken":"","scopes":["x"]}));
+        let d = validate_data(CredentialType::BasicAuth, Some(&json!({"username":"u","password":"p"})), "data").unwrap();
+        assert_eq!(redact(CredentialType::BasicAuth, &d), json!({"username":"u","password":""}));
     }
 
     #[test]
     fn missing_and_mistyped_fields_are_named() {
-        let e = validate_data(
-            CredentialType::BasicAuth,
-            Some(&json!({"username":1})),
-            "c.data",
-        )
-        .unwrap_err();
+        let e = validate_data(CredentialType::BasicAuth, Some(&json!({"username":1})), "c.data").unwrap_err();
         let names: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["c.data.username", "c.data.password"]);
-        let e = validate_data(
-            CredentialType::Binary,
-            Some(&json!({"valueBase64":"not base64!"})),
-            "d",
-        )
-        .unwrap_err();
+        let e = validate_data(CredentialType::Binary, Some(&json!({"valueBase64":"not base64!"})), "d").unwrap_err();
         assert_eq!(e[0].field, "d.valueBase64");
     }
 }

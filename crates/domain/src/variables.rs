@@ -8,9 +8,7 @@ pub fn check_schema(schema: &Value, field: &str) -> Result<(), Error> {
     if !schema.is_object() {
         return Err(Error::invalid_field(field, "must be a JSON Schema object"));
     }
-    jsonschema::validator_for(schema)
-        .map(|_| ())
-        .map_err(|e| Error::invalid_field(field, format!("is not a valid JSON Schema: {e}")))
+    jsonschema::validator_for(schema).map(|_| ()).map_err(|e| Error::invalid_field(field, format!("is not a valid JSON Schema: {e}")))
 }
 
 /// Turns a JSON pointer (`/a/0/b`) into the path style of error fields (`a[0].b`) under `root`.
@@ -33,31 +31,16 @@ fn pointer_to_path(root: &str, pointer: &str) -> String {
 /// Validates `vars` against `schema` (if any), reporting every violation with its path under
 /// `root` (for example `dynamicVariables.region`), and returns the variables with the schema's
 /// defaults filled in.
-pub fn validate(
-    schema: Option<&Value>,
-    vars: Map<String, Value>,
-    root: &str,
-) -> Result<Map<String, Value>, Error> {
+pub fn validate(schema: Option<&Value>, vars: Map<String, Value>, root: &str) -> Result<Map<String, Value>, Error> {
     let Some(schema) = schema.filter(|s| !s.is_null()) else {
         if vars.is_empty() {
             return Ok(vars);
         }
-        let fields = vars
-            .keys()
-            .map(|k| {
-                FieldError::new(
-                    pointer_to_path(root, &format!("/{k}")),
-                    "is not defined: the integration has no variables schema",
-                )
-            })
-            .collect();
-        return Err(Error::invalid_fields(
-            "the integration defines no dynamic variables",
-            fields,
-        ));
+        let fields =
+            vars.keys().map(|k| FieldError::new(pointer_to_path(root, &format!("/{k}")), "is not defined: the integration has no variables schema")).collect();
+        return Err(Error::invalid_fields("the integration defines no dynamic variables", fields));
     };
-    let validator = jsonschema::validator_for(schema)
-        .map_err(|e| Error::internal(format!("stored variables schema is invalid: {e}")))?;
+    let validator = jsonschema::validator_for(schema).map_err(|e| Error::internal(format!("stored variables schema is invalid: {e}")))?;
     let mut value = Value::Object(vars);
     apply_defaults(schema, &mut value);
     let mut fields: Vec<FieldError> = validator
@@ -72,9 +55,7 @@ pub fn validate(
                     path = pointer_to_path(&path, &format!("/{p}"));
                 }
             }
-            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
-                &e.kind
-            {
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = &e.kind {
                 if let [one] = unexpected.as_slice() {
                     path = pointer_to_path(&path, &format!("/{one}"));
                 }
@@ -83,9 +64,7 @@ pub fn validate(
         })
         .collect();
     if fields.is_empty() {
-        let Value::Object(map) = value else {
-            unreachable!("validated an object")
-        };
+        let Value::Object(map) = value else { unreachable!("validated an object") };
         return Ok(map);
     }
     fields.dedup();
@@ -99,10 +78,7 @@ pub fn validate(
 
 /// Fills in `default`s of missing object properties, recursively.
 fn apply_defaults(schema: &Value, value: &mut Value) {
-    let (Some(props), Some(obj)) = (
-        schema.get("properties").and_then(Value::as_object),
-        value.as_object_mut(),
-    ) else {
+    let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), value.as_object_mut()) else {
         return;
     };
     for (name, sub) in props {
@@ -132,39 +108,16 @@ mod tests {
 
     #[test]
     fn defaults_are_applied() {
-        let v = validate(
-            Some(&schema()),
-            json!({"region":"eu","nested":{}})
-                .as_object()
-                .unwrap()
-                .clone(),
-            "dynamicVariables",
-        )
-        .unwrap();
-        assert_eq!(
-            Value::Object(v),
-            json!({"region":"eu","batch":50,"nested":{"on":true}})
-        );
+        let v = validate(Some(&schema()), json!({"region":"eu","nested":{}}).as_object().unwrap().clone(), "dynamicVariables").unwrap();
+        assert_eq!(Value::Object(v), json!({"region":"eu","batch":50,"nested":{"on":true}}));
     }
 
     #[test]
     fn every_violation_is_reported_with_its_path() {
-        let e = validate(
-            Some(&schema()),
-            json!({"batch":"x","extra":1}).as_object().unwrap().clone(),
-            "dynamicVariables",
-        )
-        .unwrap_err();
+        let e = validate(Some(&schema()), json!({"batch":"x","extra":1}).as_object().unwrap().clone(), "dynamicVariables").unwrap_err();
         let mut paths: Vec<_> = e.fields.iter().map(|f| f.field.clone()).collect();
         paths.sort();
-        assert_eq!(
-            paths,
-            [
-                "dynamicVariables.batch",
-                "dynamicVariables.extra",
-                "dynamicVariables.region"
-            ]
-        );
+        assert_eq!(paths, ["dynamicVariables.batch", "dynamicVariables.extra", "dynamicVariables.region"]);
     }
 
     #[test]

@@ -37,11 +37,7 @@ pub fn hash_key(text: &str) -> String {
 }
 
 fn well_formed(text: &str) -> bool {
-    text.strip_prefix(KEY_PREFIX).is_some_and(|b| {
-        b.len() == KEY_BODY_LEN
-            && b.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-    })
+    text.strip_prefix(KEY_PREFIX).is_some_and(|b| b.len() == KEY_BODY_LEN && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
 }
 
 /// The organisation a request acts for, proven by its API key.
@@ -65,47 +61,25 @@ impl OrgAuth {
 impl FromRequestParts<AppState> for OrgAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| {
-                ApiError(Error::unauthorized(
-                    "missing Authorization header: send Authorization: Bearer <api key>",
-                ))
-            })?;
-        let header = header
-            .to_str()
-            .map_err(|_| ApiError(Error::unauthorized("malformed Authorization header")))?;
+            .ok_or_else(|| ApiError(Error::unauthorized("missing Authorization header: send Authorization: Bearer <api key>")))?;
+        let header = header.to_str().map_err(|_| ApiError(Error::unauthorized("malformed Authorization header")))?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
-            .ok_or_else(|| {
-                ApiError(Error::unauthorized(
-                    "malformed Authorization header: expected Bearer <api key>",
-                ))
-            })?;
+            .ok_or_else(|| ApiError(Error::unauthorized("malformed Authorization header: expected Bearer <api key>")))?;
         if !well_formed(token) {
             return Err(ApiError(Error::unauthorized("malformed API key")));
         }
-        let key = state
-            .store
-            .find_api_key_by_hash(&hash_key(token))
-            .await?
-            .ok_or_else(|| ApiError(Error::unauthorized("unknown API key")))?;
+        let key = state.store.find_api_key_by_hash(&hash_key(token)).await?.ok_or_else(|| ApiError(Error::unauthorized("unknown API key")))?;
         if key.revoked_at.is_some() {
-            return Err(ApiError(Error::unauthorized(
-                "the API key has been revoked",
-            )));
+            return Err(ApiError(Error::unauthorized("the API key has been revoked")));
         }
-        if key
-            .last_used_at
-            .is_none_or(|t| time::now() - t > chrono::Duration::seconds(60))
-        {
+        if key.last_used_at.is_none_or(|t| time::now() - t > chrono::Duration::seconds(60)) {
             let store = state.store.clone();
             let id = key.id.clone();
             tokio::spawn(async move {
@@ -114,10 +88,7 @@ impl FromRequestParts<AppState> for OrgAuth {
                 }
             });
         }
-        Ok(OrgAuth {
-            organisation_id: key.organisation_id,
-            key_id: key.id,
-        })
+        Ok(OrgAuth { organisation_id: key.organisation_id, key_id: key.id })
     }
 }
 

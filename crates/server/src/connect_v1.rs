@@ -21,16 +21,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_http_connector))
         .routes(routes!(list_connectors))
         .routes(routes!(get_connector, update_connector, delete_connector))
-        .routes(routes!(
-            upsert_auth_scheme_config,
-            delete_auth_scheme_config
-        ))
+        .routes(routes!(upsert_auth_scheme_config, delete_auth_scheme_config))
         .routes(routes!(list_connections, create_connection))
-        .routes(routes!(
-            get_connection,
-            update_connection,
-            delete_connection
-        ))
+        .routes(routes!(get_connection, update_connection, delete_connection))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,6 +79,10 @@ pub struct ConnectorOut {
     pub base_url: String,
     pub auth_scheme_configs: Vec<AuthSchemeConfig>,
     pub connection_variables: Vec<ConnectionVariable>,
+    /// The organisation's own connections to this connector (not end users'), up to 100.
+    pub connections: Vec<ConnectionOut>,
+    /// Switchyard connectors are not versioned: one version, always the latest and the default.
+    pub versions: Vec<ConnectorVersion>,
     #[serde(with = "time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -94,9 +91,44 @@ pub struct ConnectorOut {
     pub updated_at: Timestamp,
 }
 
-impl From<Connector> for ConnectorOut {
-    fn from(c: Connector) -> Self {
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorVersion {
+    pub id: String,
+    pub name: String,
+    pub is_latest: bool,
+    pub is_default: bool,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub published_at: Timestamp,
+}
+
+/// A connector with its own connections, as Connect's reads show it.
+async fn connector_out(s: &AppState, org: &str, c: Connector) -> ApiResult<ConnectorOut> {
+    let connections = s.store.list_connector_connections(org, &c.id, &switchyard_domain::page::PageRequest::new(Some(100))).await?.items;
+    Ok(ConnectorOut::new(c, connections.into_iter().map(Into::into).collect()))
+}
+
+impl ConnectorOut {
+    fn new(c: Connector, connections: Vec<ConnectionOut>) -> Self {
+        let version = ConnectorVersion {
+            id: c.id.clone(),
+            name: "1".into(),
+            is_latest: true,
+            is_default: true,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            published_at: c.created_at,
+        };
         Self {
+            connections,
+            versions: vec![version],
             id: c.id,
             organisation_id: c.organisation_id,
             name: c.name,
@@ -156,19 +188,12 @@ pub struct DeleteConnectionParams {
 }
 
 /// Checks auth scheme configs (unique, non-empty ids) and moves grant secrets into credentials.
-fn prepare_schemes(
-    s: &AppState,
-    org: &str,
-    schemes: &mut [AuthSchemeConfig],
-) -> Result<Vec<NewCredential>, Error> {
+fn prepare_schemes(s: &AppState, org: &str, schemes: &mut [AuthSchemeConfig]) -> Result<Vec<NewCredential>, Error> {
     let mut seen = std::collections::HashSet::new();
     let mut fields = Vec::new();
     for (i, c) in schemes.iter().enumerate() {
         if c.id.trim().is_empty() || !seen.insert(c.id.clone()) {
-            fields.push(FieldError::new(
-                format!("authSchemeConfigs[{i}].id"),
-                "must be non-empty and unique among the connector's auth scheme configs",
-            ));
+            fields.push(FieldError::new(format!("authSchemeConfigs[{i}].id"), "must be non-empty and unique among the connector's auth scheme configs"));
         }
     }
     if !fields.is_empty() {
@@ -176,8 +201,7 @@ fn prepare_schemes(
     }
     let mut creds = Vec::new();
     for (i, c) in schemes.iter_mut().enumerate() {
-        if let Some(cred) = v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))?
-        {
+        if let Some(cred) = v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))? {
             creds.push(cred);
         }
     }
@@ -190,9 +214,7 @@ fn check_base_url(url: &str) -> Result<(), Error> {
     }
     // Placeholders may stand anywhere, so check the URL with them filled in.
     let filled = regex_free_fill(url);
-    url::Url::parse(&filled)
-        .map(|_| ())
-        .map_err(|e| Error::invalid_field("baseUrl", format!("is not a URL: {e}")))
+    url::Url::parse(&filled).map(|_| ()).map_err(|e| Error::invalid_field("baseUrl", format!("is not a URL: {e}")))
 }
 
 /// `https://{{sub}}.example.com` → `https://x.example.com`.
@@ -224,10 +246,7 @@ async fn store_credentials(s: &AppState, org: &str, creds: &[NewCredential]) -> 
 }
 
 async fn connector_of(s: &AppState, org: &str, id: &str) -> ApiResult<Connector> {
-    s.store
-        .get_connector(org, id)
-        .await?
-        .or_not_found("connector")
+    s.store.get_connector(org, id).await?.or_not_found("connector")
 }
 
 /// Creates an HTTP connector.
@@ -262,7 +281,7 @@ async fn create_http_connector(
     };
     store_credentials(&s, &org, &creds).await?;
     s.store.insert_connector(&org, &c).await?;
-    Ok((StatusCode::CREATED, axum::Json(c.into())))
+    Ok((StatusCode::CREATED, axum::Json(ConnectorOut::new(c, Vec::new()))))
 }
 
 /// Lists the organisation's connectors, newest first.
@@ -277,21 +296,19 @@ async fn list_connectors(
     auth.check_org(&org)?;
     let p = s.store.list_connectors(&org, &q.request()?).await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(ConnectorPage {
-        page: info,
-        connectors: p.items.into_iter().map(Into::into).collect(),
-    }))
+    let mut connectors = Vec::with_capacity(p.items.len());
+    for c in p.items {
+        connectors.push(connector_out(&s, &org, c).await?);
+    }
+    Ok(axum::Json(ConnectorPage { page: info, connectors }))
 }
 
 #[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}", operation_id = "GetConnector", tag = "connectors",
     params(("organisation_id" = String, Path), ("connector_id" = String, Path)), responses((status = 200, body = ConnectorOut), (status = "default", body = ErrorBody)))]
-async fn get_connector(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path((org, id)): Path<(String, String)>,
-) -> ApiResult<axum::Json<ConnectorOut>> {
+async fn get_connector(State(s): State<AppState>, auth: OrgAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<ConnectorOut>> {
     auth.check_org(&org)?;
-    Ok(axum::Json(connector_of(&s, &org, &id).await?.into()))
+    let c = connector_of(&s, &org, &id).await?;
+    Ok(axum::Json(connector_out(&s, &org, c).await?))
 }
 
 /// Replaces a connector's mutable fields.
@@ -322,23 +339,15 @@ async fn update_connector(
     c.updated_at = time::now();
     store_credentials(&s, &org, &creds).await?;
     s.store.update_connector(&org, &c).await?;
-    Ok(axum::Json(c.into()))
+    Ok(axum::Json(connector_out(&s, &org, c).await?))
 }
 
 /// Deletes a connector nothing uses (409 while a hub, a template or end users' connections use it).
 #[utoipa::path(delete, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}", operation_id = "DeleteConnector", tag = "connectors",
     params(("organisation_id" = String, Path), ("connector_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_connector(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path((org, id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+async fn delete_connector(State(s): State<AppState>, auth: OrgAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
     auth.check_org(&org)?;
-    s.store
-        .delete_connector(&org, &id)
-        .await?
-        .then_some(())
-        .or_not_found("connector")?;
+    s.store.delete_connector(&org, &id).await?.then_some(()).or_not_found("connector")?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -355,19 +364,13 @@ async fn upsert_auth_scheme_config(
     auth.check_org(&org)?;
     let mut c = connector_of(&s, &org, &id).await?;
     if body.id != scheme_id {
-        return Err(ApiError(Error::invalid_field(
-            "id",
-            "must equal the auth_scheme_config_id in the path",
-        )));
+        return Err(ApiError(Error::invalid_field("id", "must equal the auth_scheme_config_id in the path")));
     }
     let cred = v1::absorb_grant_secret(&s, &org, &mut body, "")?;
     match c.auth_scheme_configs.iter_mut().find(|x| x.id == scheme_id) {
         Some(existing) => {
             if existing.scheme.type_name() != body.scheme.type_name() {
-                return Err(ApiError(Error::invalid_field(
-                    "schemeType",
-                    "cannot change the scheme type of an existing auth scheme config",
-                )));
+                return Err(ApiError(Error::invalid_field("schemeType", "cannot change the scheme type of an existing auth scheme config")));
             }
             *existing = body;
         }
@@ -378,7 +381,7 @@ async fn upsert_auth_scheme_config(
         s.store.insert_credential(&org, &cred).await?;
     }
     s.store.update_connector(&org, &c).await?;
-    Ok(axum::Json(c.into()))
+    Ok(axum::Json(connector_out(&s, &org, c).await?))
 }
 
 /// Removes an auth scheme config; existing connections keep theirs.
@@ -399,7 +402,7 @@ async fn delete_auth_scheme_config(
     }
     c.updated_at = time::now();
     s.store.update_connector(&org, &c).await?;
-    Ok(axum::Json(c.into()))
+    Ok(axum::Json(connector_out(&s, &org, c).await?))
 }
 
 /// Lists the organisation's own connections to a connector, newest first.
@@ -417,10 +420,7 @@ async fn list_connections(
     connector_of(&s, &org, &id).await?;
     let p = s.store.list_connector_connections(&org, &id, &page).await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(ConnectorConnectionPage {
-        page: info,
-        items: p.items.into_iter().map(Into::into).collect(),
-    }))
+    Ok(axum::Json(ConnectorConnectionPage { page: info, items: p.items.into_iter().map(Into::into).collect() }))
 }
 
 /// Creates a connection to the connector, with its credentials.
@@ -436,38 +436,14 @@ async fn create_connection(
     auth.check_org(&org)?;
     connector_of(&s, &org, &id).await?;
     let nc = v1::build_connection(&s, &org, &id, None, body, "").map_err(|f| {
-        ApiError(Error::invalid_fields(
-            format!(
-                "invalid connection: {}",
-                f.iter()
-                    .map(|x| x.field.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            f,
-        ))
+        ApiError(Error::invalid_fields(format!("invalid connection: {}", f.iter().map(|x| x.field.as_str()).collect::<Vec<_>>().join(", ")), f))
     })?;
     s.store.insert_connection(&org, &nc).await?;
-    Ok(axum::Json(
-        s.store
-            .get_connection(&org, &nc.connection.id)
-            .await?
-            .or_not_found("connection")?
-            .into(),
-    ))
+    Ok(axum::Json(s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?.into()))
 }
 
-async fn connection_of(
-    s: &AppState,
-    org: &str,
-    connector_id: &str,
-    id: &str,
-) -> ApiResult<switchyard_domain::model::Connection> {
-    s.store
-        .get_connection(org, id)
-        .await?
-        .filter(|c| c.connector_id == connector_id)
-        .or_not_found("connection")
+async fn connection_of(s: &AppState, org: &str, connector_id: &str, id: &str) -> ApiResult<switchyard_domain::model::Connection> {
+    s.store.get_connection(org, id).await?.filter(|c| c.connector_id == connector_id).or_not_found("connection")
 }
 
 #[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}", operation_id = "GetConnection", tag = "connections",
@@ -479,9 +455,7 @@ async fn get_connection(
     Path((org, connector_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     auth.check_org(&org)?;
-    Ok(axum::Json(
-        connection_of(&s, &org, &connector_id, &id).await?.into(),
-    ))
+    Ok(axum::Json(connection_of(&s, &org, &connector_id, &id).await?.into()))
 }
 
 /// Renames a connection, replaces its variables, reorders its credentials and updates their auth
@@ -507,10 +481,7 @@ async fn update_connection(
     if let Some(creds) = body.credentials {
         let mut reordered = Vec::new();
         let mut fields = Vec::new();
-        for (role, list) in [
-            (CredentialRole::Action, creds.action),
-            (CredentialRole::Trigger, creds.trigger),
-        ] {
+        for (role, list) in [(CredentialRole::Action, creds.action), (CredentialRole::Trigger, creds.trigger)] {
             let Some(list) = list else {
                 reordered.extend(c.credentials.iter().filter(|x| x.role == role).cloned());
                 continue;
@@ -518,18 +489,9 @@ async fn update_connection(
             for (i, u) in list.into_iter().enumerate() {
                 let path = format!("credentials.{}[{i}]", role.as_str());
                 match c.credentials.iter().find(|x| x.id == u.id) {
-                    None => fields.push(FieldError::new(
-                        format!("{path}.id"),
-                        "is not a credential of this connection",
-                    )),
-                    Some(x)
-                        if x.auth_scheme_config.scheme.type_name()
-                            != u.auth_scheme_config.scheme.type_name() =>
-                    {
-                        fields.push(FieldError::new(
-                            format!("{path}.authSchemeConfig.schemeType"),
-                            "cannot change",
-                        ))
+                    None => fields.push(FieldError::new(format!("{path}.id"), "is not a credential of this connection")),
+                    Some(x) if x.auth_scheme_config.scheme.type_name() != u.auth_scheme_config.scheme.type_name() => {
+                        fields.push(FieldError::new(format!("{path}.authSchemeConfig.schemeType"), "cannot change"))
                     }
                     Some(x) => {
                         let mut x = x.clone();
@@ -541,10 +503,7 @@ async fn update_connection(
             }
         }
         if !fields.is_empty() {
-            return Err(ApiError(Error::invalid_fields(
-                "invalid connection update",
-                fields,
-            )));
+            return Err(ApiError(Error::invalid_fields("invalid connection update", fields)));
         }
         c.credentials = reordered;
     }
@@ -566,7 +525,10 @@ async fn delete_connection(
     auth.check_org(&org)?;
     connection_of(&s, &org, &connector_id, &id).await?;
     if !q.force.unwrap_or(false) && s.store.connection_in_use(&org, &id).await? {
-        return Err(ApiError::new(ErrorKind::PreconditionFailed, "the connection is in use by an activation or an end user; delete with force=true to remove it anyway"));
+        return Err(ApiError::new(
+            ErrorKind::PreconditionFailed,
+            "the connection is in use by an activation or an end user; delete with force=true to remove it anyway",
+        ));
     }
     s.store.delete_connection(&org, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -27,28 +27,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_hub, update_hub, delete_hub))
         .routes(routes!(create_end_user, list_end_users))
         .routes(routes!(get_end_user, delete_end_user))
-        .routes(routes!(
-            create_end_user_connection,
-            list_end_user_connections
-        ))
+        .routes(routes!(create_end_user_connection, list_end_user_connections))
         .routes(routes!(get_end_user_connection))
         .routes(routes!(create_integration, list_integrations))
-        .routes(routes!(
-            get_integration,
-            update_integration,
-            delete_integration
-        ))
+        .routes(routes!(get_integration, update_integration, delete_integration))
         .routes(routes!(deploy_integration))
         .routes(routes!(undeploy_integration))
         .routes(routes!(update_integration_metadata))
-        .routes(routes!(
-            create_connection_template,
-            list_connection_templates
-        ))
-        .routes(routes!(
-            get_dynamic_variables,
-            update_dynamic_variables_internal
-        ))
+        .routes(routes!(create_connection_template, list_connection_templates))
+        .routes(routes!(get_dynamic_variables, update_dynamic_variables_internal))
         .routes(routes!(list_end_user_integrations))
         .routes(routes!(get_embedded_integration))
         .routes(routes!(list_end_user_activations))
@@ -184,11 +171,24 @@ pub struct TemplateOut {
     pub is_used: bool,
     pub is_primary: bool,
     pub auth_scheme_config: AuthSchemeConfig,
+    /// The connector's connection variables, which a new connection fills in.
+    pub variables: Vec<ConnectionVariable>,
+    /// Always empty: present because Versori's spec lists it as required on this object.
+    #[schema(value_type = Vec<Object>)]
+    pub connection_templates: Vec<Value>,
 }
 
-impl From<ConnectionTemplate> for TemplateOut {
-    fn from(t: ConnectionTemplate) -> Self {
-        Self {
+/// Templates as the API shows them, with their connectors' variables (each connector read once).
+async fn templates_out(s: &AppState, org: &str, templates: Vec<ConnectionTemplate>) -> ApiResult<Vec<TemplateOut>> {
+    let mut variables: HashMap<String, Vec<ConnectionVariable>> = HashMap::new();
+    let mut out = Vec::with_capacity(templates.len());
+    for t in templates {
+        if !variables.contains_key(&t.connector_id) {
+            let v = s.store.get_connector(org, &t.connector_id).await?.map(|c| c.connection_variables).unwrap_or_default();
+            variables.insert(t.connector_id.clone(), v);
+        }
+        out.push(TemplateOut {
+            variables: variables[&t.connector_id].clone(),
             id: t.id,
             connector_id: t.connector_id,
             image_url: t.image_url,
@@ -196,8 +196,10 @@ impl From<ConnectionTemplate> for TemplateOut {
             is_used: t.is_used,
             is_primary: t.is_primary,
             auth_scheme_config: t.auth_scheme_config,
-        }
+            connection_templates: Vec::new(),
+        });
     }
+    Ok(out)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -453,11 +455,7 @@ pub struct EmbedActivationParams {
 }
 
 fn page_params(first: Option<u32>, after: &Option<String>, before: &Option<String>) -> PageParams {
-    PageParams {
-        first,
-        after: after.clone(),
-        before: before.clone(),
-    }
+    PageParams { first, after: after.clone(), before: before.clone() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,41 +467,20 @@ async fn hub_of(s: &AppState, org: &str, hub_id: &str) -> ApiResult<Hub> {
 
 /// A hub that still accepts new users and integrations.
 async fn live_hub(s: &AppState, org: &str, hub_id: &str) -> ApiResult<Hub> {
-    hub_of(s, org, hub_id).await.and_then(|h| {
-        if h.deleted_at.is_some() {
-            Err(ApiError(Error::not_found("hub")))
-        } else {
-            Ok(h)
-        }
-    })
+    hub_of(s, org, hub_id).await.and_then(|h| if h.deleted_at.is_some() { Err(ApiError(Error::not_found("hub"))) } else { Ok(h) })
 }
 
-async fn user_in_hub(
-    s: &AppState,
-    org: &str,
-    hub_id: &str,
-    user_id: &str,
-    kind: Option<IdentifierType>,
-) -> ApiResult<Option<EndUser>> {
-    Ok(s.store
-        .get_end_user(org, hub_id, user_id, kind.unwrap_or_default())
-        .await?)
+async fn user_in_hub(s: &AppState, org: &str, hub_id: &str, user_id: &str, kind: Option<IdentifierType>) -> ApiResult<Option<EndUser>> {
+    Ok(s.store.get_end_user(org, hub_id, user_id, kind.unwrap_or_default()).await?)
 }
 
 async fn integration_of(s: &AppState, org: &str, id: &str) -> ApiResult<Integration> {
-    s.store
-        .get_integration(org, id)
-        .await?
-        .or_not_found("integration")
+    s.store.get_integration(org, id).await?.or_not_found("integration")
 }
 
 async fn end_user_out(s: &AppState, org: &str, u: EndUser) -> ApiResult<EndUserOut> {
     let primary = match &u.primary_connection_id {
-        Some(id) => s
-            .store
-            .get_connection(org, id)
-            .await?
-            .map(ConnectionOut::from),
+        Some(id) => s.store.get_connection(org, id).await?.map(ConnectionOut::from),
         None => None,
     };
     Ok(EndUserOut {
@@ -519,19 +496,11 @@ async fn end_user_out(s: &AppState, org: &str, u: EndUser) -> ApiResult<EndUserO
 
 async fn hub_out(s: &AppState, org: &str, h: Hub) -> ApiResult<HubOut> {
     let c = s.store.get_connector(org, &h.primary_connector_id).await?;
-    let (name, image_url, variables) = c
-        .map(|c| (c.name, c.image_url, c.connection_variables))
-        .unwrap_or_default();
+    let (name, image_url, variables) = c.map(|c| (c.name, c.image_url, c.connection_variables)).unwrap_or_default();
     Ok(HubOut {
         id: h.id,
         name: h.name,
-        primary_connector: ConnectorInfo {
-            connector_id: h.primary_connector_id,
-            name,
-            auth_scheme_config: h.auth_scheme_config,
-            image_url,
-            variables,
-        },
+        primary_connector: ConnectorInfo { connector_id: h.primary_connector_id, name, auth_scheme_config: h.auth_scheme_config, image_url, variables },
         is_default: h.is_default,
     })
 }
@@ -540,20 +509,13 @@ fn check_body_org(auth: &OrgAuth, body_org: &str) -> ApiResult<()> {
     if auth.organisation_id == body_org {
         Ok(())
     } else {
-        Err(ApiError(Error::invalid_field(
-            "organisationId",
-            "is not the organisation of the API key",
-        )))
+        Err(ApiError(Error::invalid_field("organisationId", "is not the organisation of the API key")))
     }
 }
 
 fn fields_error(message: &str, fields: Vec<FieldError>) -> ApiError {
     ApiError(Error::invalid_fields(
-        if fields.len() == 1 {
-            format!("{message}: {}: {}", fields[0].field, fields[0].message)
-        } else {
-            format!("{message}: {} problems", fields.len())
-        },
+        if fields.len() == 1 { format!("{message}: {}: {}", fields[0].field, fields[0].message) } else { format!("{message}: {} problems", fields.len()) },
         fields,
     ))
 }
@@ -564,49 +526,27 @@ fn fields_error(message: &str, fields: Vec<FieldError>) -> ApiError {
 /// Lists the organisation's hubs (all of them, on one page).
 #[utoipa::path(get, path = "/api/embedded/v1/o/{organisation_id}/hubs", operation_id = "ListHubs", tag = "hubs",
     params(("organisation_id" = String, Path)), responses((status = 200, body = HubsPage), (status = "default", body = ErrorBody)))]
-async fn list_hubs(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(org): Path<String>,
-) -> ApiResult<axum::Json<HubsPage>> {
+async fn list_hubs(State(s): State<AppState>, auth: OrgAuth, Path(org): Path<String>) -> ApiResult<axum::Json<HubsPage>> {
     auth.check_org(&org)?;
     let hubs = s.store.list_hubs(&org).await?;
     let mut out = Vec::with_capacity(hubs.len());
     for h in hubs {
         out.push(hub_out(&s, &org, h).await?);
     }
-    Ok(axum::Json(HubsPage {
-        page: PageInfo {
-            total_count: out.len() as i64,
-            next: String::new(),
-            prev: String::new(),
-        },
-        hubs: out,
-    }))
+    Ok(axum::Json(HubsPage { page: PageInfo { total_count: out.len() as i64, next: String::new(), prev: String::new() }, hubs: out }))
 }
 
 /// Creates a hub around a primary connector. The organisation's first hub is its default.
 #[utoipa::path(post, path = "/api/embedded/v1/hubs", operation_id = "CreateHub", tag = "hubs", request_body = HubCreate,
     responses((status = 201, body = HubOut), (status = "default", body = ErrorBody)))]
-async fn create_hub(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Json(body): Json<HubCreate>,
-) -> ApiResult<(StatusCode, axum::Json<HubOut>)> {
+async fn create_hub(State(s): State<AppState>, auth: OrgAuth, Json(body): Json<HubCreate>) -> ApiResult<(StatusCode, axum::Json<HubOut>)> {
     check_body_org(&auth, &body.organisation_id)?;
     let org = auth.organisation_id;
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
-    if s.store
-        .get_connector(&org, &body.primary_connector_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError(Error::invalid_field(
-            "primaryConnectorId",
-            format!("connector {} does not exist", body.primary_connector_id),
-        )));
+    if s.store.get_connector(&org, &body.primary_connector_id).await?.is_none() {
+        return Err(ApiError(Error::invalid_field("primaryConnectorId", format!("connector {} does not exist", body.primary_connector_id))));
     }
     let mut scheme = body.auth_scheme_config;
     let grant = v1::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
@@ -627,20 +567,13 @@ async fn create_hub(
         s.store.insert_credential(&org, &g).await?;
     }
     s.store.insert_hub(&org, &hub).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(hub_out(&s, &org, hub).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(hub_out(&s, &org, hub).await?)))
 }
 
 /// A hub by id; soft-deleted hubs stay readable.
 #[utoipa::path(get, path = "/api/embedded/v1/hubs/{hub_id}", operation_id = "GetHub", tag = "hubs",
     params(("hub_id" = String, Path)), responses((status = 200, body = HubOut), (status = "default", body = ErrorBody)))]
-async fn get_hub(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(hub_id): Path<String>,
-) -> ApiResult<axum::Json<HubOut>> {
+async fn get_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<String>) -> ApiResult<axum::Json<HubOut>> {
     let org = auth.organisation_id;
     let h = hub_of(&s, &org, &hub_id).await?;
     Ok(axum::Json(hub_out(&s, &org, h).await?))
@@ -649,12 +582,7 @@ async fn get_hub(
 /// Renames a hub or makes it the default.
 #[utoipa::path(patch, path = "/api/embedded/v1/hubs/{hub_id}", operation_id = "UpdateHubDetails", tag = "hubs",
     params(("hub_id" = String, Path)), request_body = HubUpdate, responses((status = 200, body = HubOut), (status = "default", body = ErrorBody)))]
-async fn update_hub(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(hub_id): Path<String>,
-    Json(body): Json<HubUpdate>,
-) -> ApiResult<axum::Json<HubOut>> {
+async fn update_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<String>, Json(body): Json<HubUpdate>) -> ApiResult<axum::Json<HubOut>> {
     let org = auth.organisation_id;
     let mut h = live_hub(&s, &org, &hub_id).await?;
     if let Some(name) = body.name {
@@ -675,11 +603,7 @@ async fn update_hub(
 /// readable by id.
 #[utoipa::path(delete, path = "/api/embedded/v1/hubs/{hub_id}", operation_id = "DeleteHub", tag = "hubs",
     params(("hub_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_hub(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(hub_id): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn delete_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<String>) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
     let mut h = live_hub(&s, &org, &hub_id).await?;
     let now = time::now();
@@ -705,32 +629,15 @@ async fn create_end_user(
     let org = auth.organisation_id;
     let hub = live_hub(&s, &org, &hub_id).await?;
     if body.external_id.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field(
-            "externalId",
-            "must not be empty",
-        )));
+        return Err(ApiError(Error::invalid_field("externalId", "must not be empty")));
     }
-    if s.store
-        .get_end_user(&org, &hub.id, &body.external_id, IdentifierType::External)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError(Error::conflict(format!(
-            "an end user with externalId {:?} already exists in this hub",
-            body.external_id
-        ))));
+    if s.store.get_end_user(&org, &hub.id, &body.external_id, IdentifierType::External).await?.is_some() {
+        return Err(ApiError(Error::conflict(format!("an end user with externalId {:?} already exists in this hub", body.external_id))));
     }
     let now = time::now();
     let user_id = new_id();
-    let primary = v1::build_connection(
-        &s,
-        &org,
-        &hub.primary_connector_id,
-        Some(&user_id),
-        body.primary_connection,
-        "primaryConnection.",
-    )
-    .map_err(|f| fields_error("invalid primary connection", f))?;
+    let primary = v1::build_connection(&s, &org, &hub.primary_connector_id, Some(&user_id), body.primary_connection, "primaryConnection.")
+        .map_err(|f| fields_error("invalid primary connection", f))?;
     let user = EndUser {
         id: user_id,
         organisation_id: org.clone(),
@@ -742,10 +649,7 @@ async fn create_end_user(
         updated_at: now,
     };
     s.store.insert_end_user(&org, &user, Some(&primary)).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(end_user_out(&s, &org, user).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(end_user_out(&s, &org, user).await?)))
 }
 
 /// Lists a hub's end users; `search` matches id, external id and display name.
@@ -760,10 +664,7 @@ async fn list_end_users(
     let org = auth.organisation_id;
     let page = page_params(q.first, &q.after, &q.before).request()?;
     hub_of(&s, &org, &hub_id).await?;
-    let p = s
-        .store
-        .list_end_users(&org, &hub_id, q.search.as_deref(), &page)
-        .await?;
+    let p = s.store.list_end_users(&org, &hub_id, q.search.as_deref(), &page).await?;
     let info = PageInfo::of(&p);
     let users = p
         .items
@@ -790,9 +691,7 @@ async fn get_end_user(
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<EndUserOut>> {
     let org = auth.organisation_id;
-    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
-        .await?
-        .or_not_found("end user")?;
+    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
     Ok(axum::Json(end_user_out(&s, &org, u).await?))
 }
 
@@ -806,9 +705,7 @@ async fn delete_end_user(
     Query(q): Query<UserParams>,
 ) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
-    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
-        .await?
-        .or_not_found("end user")?;
+    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
     s.store.delete_end_user(&org, &u.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -825,34 +722,14 @@ async fn create_end_user_connection(
     Json(body): Json<EndUserConnectionCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<ConnectionOut>)> {
     let org = auth.organisation_id;
-    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
-        .await?
-        .or_not_found("end user")?;
-    if s.store
-        .get_connector(&org, &body.connector_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError(Error::invalid_field(
-            "connectorId",
-            format!("connector {} does not exist", body.connector_id),
-        )));
+    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
+    if s.store.get_connector(&org, &body.connector_id).await?.is_none() {
+        return Err(ApiError(Error::invalid_field("connectorId", format!("connector {} does not exist", body.connector_id))));
     }
-    let nc = v1::build_connection(
-        &s,
-        &org,
-        &body.connector_id,
-        Some(&u.id),
-        body.connection,
-        "connection.",
-    )
-    .map_err(|f| fields_error("invalid connection", f))?;
+    let nc =
+        v1::build_connection(&s, &org, &body.connector_id, Some(&u.id), body.connection, "connection.").map_err(|f| fields_error("invalid connection", f))?;
     s.store.insert_connection(&org, &nc).await?;
-    let c = s
-        .store
-        .get_connection(&org, &nc.connection.id)
-        .await?
-        .or_not_found("connection")?;
+    let c = s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?;
     Ok((StatusCode::CREATED, axum::Json(c.into())))
 }
 
@@ -869,23 +746,13 @@ async fn list_end_user_connections(
 ) -> ApiResult<axum::Json<EndUserConnectionsPage>> {
     let org = auth.organisation_id;
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
-        .await?
-        .or_not_found("end user")?;
+    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
     // `hub_connector_id` may repeat: read every occurrence.
-    let connectors: Vec<String> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .filter(|(k, _)| k == "hub_connector_id")
-        .map(|(_, v)| v.into_owned())
-        .collect();
-    let p = s
-        .store
-        .list_end_user_connections(&org, &u.id, &connectors, &page)
-        .await?;
+    let connectors: Vec<String> =
+        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).filter(|(k, _)| k == "hub_connector_id").map(|(_, v)| v.into_owned()).collect();
+    let p = s.store.list_end_user_connections(&org, &u.id, &connectors, &page).await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(EndUserConnectionsPage {
-        page: info,
-        connections: p.items.into_iter().map(Into::into).collect(),
-    }))
+    Ok(axum::Json(EndUserConnectionsPage { page: info, connections: p.items.into_iter().map(Into::into).collect() }))
 }
 
 /// The connection that serves a connection template for an end user (their activation's binding,
@@ -900,35 +767,15 @@ async fn get_end_user_connection(
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     let org = auth.organisation_id;
-    let t = s
-        .store
-        .get_template(&org, &template_id)
-        .await?
-        .or_not_found("connection template")?;
+    let t = s.store.get_template(&org, &template_id).await?.or_not_found("connection template")?;
     let i = integration_of(&s, &org, &t.integration_id).await?;
-    let u = user_in_hub(&s, &org, &i.hub_id, &user_id, q.identifier_type)
-        .await?
-        .or_not_found("end user")?;
-    let bound = s
-        .store
-        .find_activation(&org, &u.id, &i.id)
-        .await?
-        .and_then(|a| {
-            a.bindings
-                .into_iter()
-                .find(|(tid, _)| *tid == t.id)
-                .map(|(_, cid)| cid)
-        });
+    let u = user_in_hub(&s, &org, &i.hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
+    let bound = s.store.find_activation(&org, &u.id, &i.id).await?.and_then(|a| a.bindings.into_iter().find(|(tid, _)| *tid == t.id).map(|(_, cid)| cid));
     let connection = match bound {
         Some(cid) => s.store.get_connection(&org, &cid).await?,
         None => s
             .store
-            .list_end_user_connections(
-                &org,
-                &u.id,
-                std::slice::from_ref(&t.connector_id),
-                &switchyard_domain::page::PageRequest::new(Some(1)),
-            )
+            .list_end_user_connections(&org, &u.id, std::slice::from_ref(&t.connector_id), &switchyard_domain::page::PageRequest::new(Some(1)))
             .await?
             .items
             .pop(),
@@ -939,13 +786,7 @@ async fn get_end_user_connection(
 // ---------------------------------------------------------------------------------------------
 // Integrations and connection templates.
 
-fn new_template(
-    org: &str,
-    integration: &Integration,
-    hub: &Hub,
-    connector: &Connector,
-    scheme: AuthSchemeConfig,
-) -> ConnectionTemplate {
+fn new_template(org: &str, integration: &Integration, hub: &Hub, connector: &Connector, scheme: AuthSchemeConfig) -> ConnectionTemplate {
     ConnectionTemplate {
         id: new_id(),
         organisation_id: org.to_owned(),
@@ -1000,28 +841,16 @@ async fn create_integration(
                 .store
                 .get_connector(&org, &t.connector_id)
                 .await?
-                .ok_or_else(|| {
-                    Error::invalid_field(
-                        "connectionTemplate.connectorId",
-                        format!("connector {} does not exist", t.connector_id),
-                    )
-                })?;
+                .ok_or_else(|| Error::invalid_field("connectionTemplate.connectorId", format!("connector {} does not exist", t.connector_id)))?;
             let mut scheme = t.auth_scheme_config;
-            if let Some(g) = v1::absorb_grant_secret(
-                &s,
-                &org,
-                &mut scheme,
-                "connectionTemplate.authSchemeConfig",
-            )? {
+            if let Some(g) = v1::absorb_grant_secret(&s, &org, &mut scheme, "connectionTemplate.authSchemeConfig")? {
                 s.store.insert_credential(&org, &g).await?;
             }
             Some(new_template(&org, &integration, &hub, &c, scheme))
         }
         None => None,
     };
-    s.store
-        .insert_integration(&org, &integration, template.as_ref())
-        .await?;
+    s.store.insert_integration(&org, &integration, template.as_ref()).await?;
     Ok(axum::Json(integration.into()))
 }
 
@@ -1046,26 +875,14 @@ async fn list_integrations(
     let org = auth.organisation_id;
     let page = page_params(q.first, &q.after, &q.before).request()?;
     hub_of(&s, &org, &hub_id).await?;
-    let p = s
-        .store
-        .list_integrations(&org, &hub_id, q.search.as_deref(), &page)
-        .await?;
-    Ok(axum::Json(ListIntegrations {
-        total: p.total_count,
-        integrations: p.items.into_iter().map(Into::into).collect(),
-    }))
+    let p = s.store.list_integrations(&org, &hub_id, q.search.as_deref(), &page).await?;
+    Ok(axum::Json(ListIntegrations { total: p.total_count, integrations: p.items.into_iter().map(Into::into).collect() }))
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/integrations/{integration_id}", operation_id = "GetIntegration", tag = "integrations",
     params(("integration_id" = String, Path)), responses((status = 200, body = IntegrationOut), (status = "default", body = ErrorBody)))]
-async fn get_integration(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(id): Path<String>,
-) -> ApiResult<axum::Json<IntegrationOut>> {
-    Ok(axum::Json(
-        integration_of(&s, &auth.organisation_id, &id).await?.into(),
-    ))
+async fn get_integration(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<axum::Json<IntegrationOut>> {
+    Ok(axum::Json(integration_of(&s, &auth.organisation_id, &id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/embedded/v1/integrations/{integration_id}", operation_id = "UpdateIntegration", tag = "integrations",
@@ -1102,28 +919,17 @@ async fn update_integration(
 /// Deletes an undeployed integration that has no activations.
 #[utoipa::path(delete, path = "/api/embedded/v1/integrations/{integration_id}", operation_id = "DeleteIntegration", tag = "integrations",
     params(("integration_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_integration(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn delete_integration(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
     let i = integration_of(&s, &org, &id).await?;
     if i.is_deployed {
-        return Err(ApiError(Error::conflict(
-            "the integration is deployed: undeploy it before deleting it",
-        )));
+        return Err(ApiError(Error::conflict("the integration is deployed: undeploy it before deleting it")));
     }
     s.store.delete_integration(&org, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn set_deployed(
-    s: &AppState,
-    org: &str,
-    id: &str,
-    deployed: bool,
-) -> ApiResult<axum::Json<IntegrationOut>> {
+async fn set_deployed(s: &AppState, org: &str, id: &str, deployed: bool) -> ApiResult<axum::Json<IntegrationOut>> {
     let mut i = integration_of(s, org, id).await?;
     if i.is_deployed != deployed {
         i.is_deployed = deployed;
@@ -1137,22 +943,14 @@ async fn set_deployed(
 /// publishes no such call.)
 #[utoipa::path(post, path = "/api/embedded/v1/integrations/{integration_id}/deploy", operation_id = "DeployIntegration", tag = "integrations",
     params(("integration_id" = String, Path)), responses((status = 200, body = IntegrationOut), (status = "default", body = ErrorBody)))]
-async fn deploy_integration(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(id): Path<String>,
-) -> ApiResult<axum::Json<IntegrationOut>> {
+async fn deploy_integration(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<axum::Json<IntegrationOut>> {
     set_deployed(&s, &auth.organisation_id, &id, true).await
 }
 
 /// Undeploys an integration: no new activations; existing ones stay. (Switchyard addition.)
 #[utoipa::path(post, path = "/api/embedded/v1/integrations/{integration_id}/undeploy", operation_id = "UndeployIntegration", tag = "integrations",
     params(("integration_id" = String, Path)), responses((status = 200, body = IntegrationOut), (status = "default", body = ErrorBody)))]
-async fn undeploy_integration(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(id): Path<String>,
-) -> ApiResult<axum::Json<IntegrationOut>> {
+async fn undeploy_integration(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<axum::Json<IntegrationOut>> {
     set_deployed(&s, &auth.organisation_id, &id, false).await
 }
 
@@ -1173,19 +971,12 @@ async fn update_integration_metadata(
         .iter()
         .enumerate()
         .filter(|(_, t)| !templates.iter().any(|x| &x.id == *t))
-        .map(|(i, t)| {
-            FieldError::new(
-                format!("usedConnectionTemplates[{i}]"),
-                format!("{t} is not a connection template of this integration"),
-            )
-        })
+        .map(|(i, t)| FieldError::new(format!("usedConnectionTemplates[{i}]"), format!("{t} is not a connection template of this integration")))
         .collect();
     if !fields.is_empty() {
         return Err(fields_error("invalid integration metadata", fields));
     }
-    s.store
-        .set_templates_used(&org, &id, &body.used_connection_templates)
-        .await?;
+    s.store.set_templates_used(&org, &id, &body.used_connection_templates).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1205,19 +996,14 @@ async fn create_connection_template(
         .store
         .get_connector(&org, &body.connector_id)
         .await?
-        .ok_or_else(|| {
-            Error::invalid_field(
-                "connectorId",
-                format!("connector {} does not exist", body.connector_id),
-            )
-        })?;
+        .ok_or_else(|| Error::invalid_field("connectorId", format!("connector {} does not exist", body.connector_id)))?;
     let mut scheme = body.auth_scheme_config;
     if let Some(g) = v1::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")? {
         s.store.insert_credential(&org, &g).await?;
     }
     let t = new_template(&org, &i, &hub, &c, scheme);
     s.store.insert_template(&org, &t).await?;
-    Ok(axum::Json(t.into()))
+    Ok(axum::Json(templates_out(&s, &org, vec![t]).await?.remove(0)))
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/integrations/{integration_id}/connection-templates", operation_id = "ListIntegrationConnectionTemplates", tag = "integrations",
@@ -1233,28 +1019,13 @@ async fn list_connection_templates(
     integration_of(&s, &org, &id).await?;
     let p = s.store.list_templates_page(&org, &id, &page).await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(HubConnectionTemplatePage {
-        page: info,
-        connection_templates: p.items.into_iter().map(Into::into).collect(),
-    }))
+    Ok(axum::Json(HubConnectionTemplatePage { page: info, connection_templates: templates_out(&s, &org, p.items).await? }))
 }
 
-async fn user_activation(
-    s: &AppState,
-    org: &str,
-    integration_id: &str,
-    user_id: &str,
-    kind: Option<IdentifierType>,
-) -> ApiResult<(Integration, Activation)> {
+async fn user_activation(s: &AppState, org: &str, integration_id: &str, user_id: &str, kind: Option<IdentifierType>) -> ApiResult<(Integration, Activation)> {
     let i = integration_of(s, org, integration_id).await?;
-    let u = user_in_hub(s, org, &i.hub_id, user_id, kind)
-        .await?
-        .or_not_found("end user")?;
-    let a = s
-        .store
-        .find_activation(org, &u.id, &i.id)
-        .await?
-        .or_not_found("activation")?;
+    let u = user_in_hub(s, org, &i.hub_id, user_id, kind).await?.or_not_found("end user")?;
+    let a = s.store.find_activation(org, &u.id, &i.id).await?.or_not_found("activation")?;
     Ok((i, a))
 }
 
@@ -1267,8 +1038,7 @@ async fn get_dynamic_variables(
     Path((id, user_id)): Path<(String, String)>,
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
-    let (_, a) =
-        user_activation(&s, &auth.organisation_id, &id, &user_id, q.identifier_type).await?;
+    let (_, a) = user_activation(&s, &auth.organisation_id, &id, &user_id, q.identifier_type).await?;
     Ok(axum::Json(a.dynamic_variables))
 }
 
@@ -1285,9 +1055,7 @@ async fn update_dynamic_variables_internal(
     let org = auth.organisation_id;
     let (i, a) = user_activation(&s, &org, &id, &user_id, q.identifier_type).await?;
     let vars = variables::validate(i.variables_schema.as_ref(), vars, "")?;
-    s.store
-        .update_activation_variables(&org, &a.id, &vars, time::now())
-        .await?;
+    s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1309,26 +1077,12 @@ async fn list_end_user_integrations(
     let page = page_params(q.first, &q.after, &q.before).request()?;
     hub_of(&s, &org, &hub_id).await?;
     let user = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?;
-    let (p, connected) = s
-        .store
-        .list_end_user_integrations(
-            &org,
-            &hub_id,
-            user.as_ref().map(|u| u.id.as_str()),
-            IntegrationFilter {
-                deployed: q.deployed,
-            },
-            &page,
-        )
-        .await?;
+    let (p, connected) =
+        s.store.list_end_user_integrations(&org, &hub_id, user.as_ref().map(|u| u.id.as_str()), IntegrationFilter { deployed: q.deployed }, &page).await?;
     let info = PageInfo::of(&p);
     Ok(axum::Json(EmbeddedIntegrationPage {
         page: info,
-        integrations: p
-            .items
-            .into_iter()
-            .map(|e| EmbeddedIntegrationSummary::of(e.integration, e.is_activated))
-            .collect(),
+        integrations: p.items.into_iter().map(|e| EmbeddedIntegrationSummary::of(e.integration, e.is_activated)).collect(),
         total_connected: connected,
     }))
 }
@@ -1355,7 +1109,7 @@ async fn get_embedded_integration(
     let templates = s.store.list_templates(&org, &i.id).await?;
     Ok(axum::Json(EmbeddedIntegration {
         summary: EmbeddedIntegrationSummary::of(i, activated),
-        connection_templates: templates.into_iter().map(Into::into).collect(),
+        connection_templates: templates_out(&s, &org, templates).await?,
     }))
 }
 
@@ -1373,19 +1127,9 @@ async fn list_end_user_activations(
     let page = page_params(q.first, &q.after, &q.before).request()?;
     hub_of(&s, &org, &hub_id).await?;
     let Some(u) = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? else {
-        return Ok(axum::Json(EndUserActivationPage {
-            page: PageInfo {
-                total_count: 0,
-                next: String::new(),
-                prev: String::new(),
-            },
-            activations: vec![],
-        }));
+        return Ok(axum::Json(EndUserActivationPage { page: PageInfo { total_count: 0, next: String::new(), prev: String::new() }, activations: vec![] }));
     };
-    let p = s
-        .store
-        .list_activations(&org, &u.id, q.integration_id.as_deref(), &page)
-        .await?;
+    let p = s.store.list_activations(&org, &u.id, q.integration_id.as_deref(), &page).await?;
     let info = PageInfo::of(&p);
     let mut activations = Vec::with_capacity(p.items.len());
     let mut cache: HashMap<String, Integration> = HashMap::new();
@@ -1398,39 +1142,22 @@ async fn list_end_user_activations(
                 i
             }
         };
-        activations.push(EndUserActivation {
-            id: a.id,
-            hub_id: a.hub_id,
-            integration: EmbeddedIntegrationSummary::of(i, true),
-        });
+        activations.push(EndUserActivation { id: a.id, hub_id: a.hub_id, integration: EmbeddedIntegrationSummary::of(i, true) });
     }
-    Ok(axum::Json(EndUserActivationPage {
-        page: info,
-        activations,
-    }))
+    Ok(axum::Json(EndUserActivationPage { page: info, activations }))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Activations.
 
-async fn activation_out(
-    s: &AppState,
-    org: &str,
-    a: Activation,
-    integration: Option<Integration>,
-    user: Option<EndUser>,
-) -> ApiResult<ActivationOut> {
+async fn activation_out(s: &AppState, org: &str, a: Activation, integration: Option<Integration>, user: Option<EndUser>) -> ApiResult<ActivationOut> {
     let i = match integration {
         Some(i) => i,
         None => integration_of(s, org, &a.integration_id).await?,
     };
     let u = match user {
         Some(u) => u,
-        None => s
-            .store
-            .get_end_user_by_id(org, &a.end_user_id)
-            .await?
-            .or_not_found("end user")?,
+        None => s.store.get_end_user_by_id(org, &a.end_user_id).await?.or_not_found("end user")?,
     };
     Ok(ActivationOut {
         id: a.id,
@@ -1448,100 +1175,46 @@ async fn activation_out(
 /// and writes it all in one transaction.
 #[utoipa::path(post, path = "/api/embedded/v1/activations", operation_id = "ActivateIntegration", tag = "activations", request_body = ActivationCreate,
     responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
-async fn activate_integration(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Json(body): Json<ActivationCreate>,
-) -> ApiResult<axum::Json<ActivationOut>> {
+async fn activate_integration(State(s): State<AppState>, auth: OrgAuth, Json(body): Json<ActivationCreate>) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.organisation_id;
     let integration = integration_of(&s, &org, &body.integration_id).await?;
-    let user = if is_ulid(&body.user_id) {
-        s.store
-            .get_end_user_by_id(&org, &body.user_id)
-            .await?
-            .filter(|u| u.hub_id == integration.hub_id)
-    } else {
-        None
-    };
+    let user = if is_ulid(&body.user_id) { s.store.get_end_user_by_id(&org, &body.user_id).await?.filter(|u| u.hub_id == integration.hub_id) } else { None };
     let user = match user {
         Some(u) => u,
-        None => s
-            .store
-            .get_end_user(
-                &org,
-                &integration.hub_id,
-                &body.user_id,
-                IdentifierType::External,
-            )
-            .await?
-            .or_not_found("end user")?,
+        None => s.store.get_end_user(&org, &integration.hub_id, &body.user_id, IdentifierType::External).await?.or_not_found("end user")?,
     };
     activation::check_deployed(&integration)?;
-    if let Some(existing) = s
-        .store
-        .find_activation(&org, &user.id, &integration.id)
-        .await?
-    {
+    if let Some(existing) = s.store.find_activation(&org, &user.id, &integration.id).await? {
         return Err(ApiError(
-            Error::conflict(format!(
-                "the end user has already activated this integration: activation {}",
-                existing.id
-            ))
-            .with_details(existing.id),
+            Error::conflict(format!("the end user has already activated this integration: activation {}", existing.id)).with_details(existing.id),
         ));
     }
     let templates = s.store.list_templates(&org, &integration.id).await?;
 
     // The request's entries, and the existing connections they name.
     let mut fields = Vec::new();
-    let keys: Vec<(String, Option<String>, bool)> = body
-        .connections
-        .iter()
-        .map(|c| {
-            (
-                c.template_id.clone(),
-                c.connection_id.clone(),
-                c.name.is_some(),
-            )
-        })
-        .collect();
+    let keys: Vec<(String, Option<String>, bool)> =
+        body.connections.iter().map(|c| (c.template_id.clone(), c.connection_id.clone(), c.name.is_some())).collect();
     let mut entries = Vec::with_capacity(keys.len());
     for (i, (template_id, connection_id, has_name)) in keys.iter().enumerate() {
         let requested = match (connection_id, has_name) {
-            (Some(id), _) => Requested::Existing {
-                connection_id: id.as_str(),
-            },
+            (Some(id), _) => Requested::Existing { connection_id: id.as_str() },
             (None, true) => Requested::New,
             (None, false) => {
-                fields.push(FieldError::new(format!("connections[{i}]"), "give either connectionId (an existing connection) or name and credentials (a new one)"));
+                fields.push(FieldError::new(
+                    format!("connections[{i}]"),
+                    "give either connectionId (an existing connection) or name and credentials (a new one)",
+                ));
                 continue;
             }
         };
-        entries.push((
-            i,
-            Entry {
-                template_id: template_id.as_str(),
-                requested,
-            },
-        ));
+        entries.push((i, Entry { template_id: template_id.as_str(), requested }));
     }
     let wanted: Vec<String> = entries
         .iter()
-        .filter_map(|(_, e)| {
-            if let Requested::Existing { connection_id } = e.requested {
-                Some(connection_id.to_owned())
-            } else {
-                None
-            }
-        })
+        .filter_map(|(_, e)| if let Requested::Existing { connection_id } = e.requested { Some(connection_id.to_owned()) } else { None })
         .collect();
-    let mut known: HashMap<String, Connection> = s
-        .store
-        .get_connections(&org, &wanted)
-        .await?
-        .into_iter()
-        .map(|c| (c.id.clone(), c))
-        .collect();
+    let mut known: HashMap<String, Connection> = s.store.get_connections(&org, &wanted).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
     let primary = match &user.primary_connection_id {
         Some(id) => s.store.get_connection(&org, id).await?,
         None => None,
@@ -1551,15 +1224,7 @@ async fn activate_integration(
     }
     // Entry indices in the engine are positions in `entries`; map them back to request indices.
     let engine_entries: Vec<Entry<'_>> = entries.iter().map(|(_, e)| *e).collect();
-    let bindings = match activation::bind_templates(
-        &integration,
-        &templates,
-        &user,
-        &engine_entries,
-        &known,
-        primary.as_ref(),
-        "connections",
-    ) {
+    let bindings = match activation::bind_templates(&integration, &templates, &user, &engine_entries, &known, primary.as_ref(), "connections") {
         Ok(b) => b,
         Err(mut f) => {
             for fe in &mut f {
@@ -1583,11 +1248,7 @@ async fn activate_integration(
         (None, Some(list)) => list.into_iter().map(|v| (v.name, v.value)).collect(),
         (None, None) => Map::new(),
     };
-    let vars = match variables::validate(
-        integration.variables_schema.as_ref(),
-        vars,
-        "dynamicVariables",
-    ) {
+    let vars = match variables::validate(integration.variables_schema.as_ref(), vars, "dynamicVariables") {
         Ok(v) => v,
         Err(e) => {
             fields.extend(e.fields);
@@ -1596,10 +1257,8 @@ async fn activate_integration(
     };
 
     // New connections, built (and their credentials sealed) for the templates they bind.
-    let template_by_id: HashMap<&str, &ConnectionTemplate> =
-        templates.iter().map(|t| (t.id.as_str(), t)).collect();
-    let mut requests: Vec<Option<ActivationConnectionCreate>> =
-        body.connections.into_iter().map(Some).collect();
+    let template_by_id: HashMap<&str, &ConnectionTemplate> = templates.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mut requests: Vec<Option<ActivationConnectionCreate>> = body.connections.into_iter().map(Some).collect();
     let mut new_connections = Vec::new();
     let mut bound = Vec::with_capacity(bindings.len());
     for (template_id, binding) in bindings {
@@ -1609,19 +1268,9 @@ async fn activate_integration(
                 let index = entries[k].0;
                 let req = requests[index].take().expect("each entry binds once");
                 let template = template_by_id[template_id.as_str()];
-                let create = ConnectionCreate {
-                    name: req.name.unwrap_or_default(),
-                    credentials: req.credentials.unwrap_or_default(),
-                    variables: req.variables,
-                };
-                match v1::build_connection(
-                    &s,
-                    &org,
-                    &template.connector_id,
-                    Some(&user.id),
-                    create,
-                    &format!("connections[{index}]."),
-                ) {
+                let create =
+                    ConnectionCreate { name: req.name.unwrap_or_default(), credentials: req.credentials.unwrap_or_default(), variables: req.variables };
+                match v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, &format!("connections[{index}].")) {
                     Ok(nc) => {
                         bound.push((template_id, nc.connection.id.clone()));
                         new_connections.push(nc);
@@ -1648,43 +1297,23 @@ async fn activate_integration(
         created_at: now,
         updated_at: now,
     };
-    s.store
-        .insert_activation(&org, &a, &new_connections)
-        .await?;
-    Ok(axum::Json(
-        activation_out(&s, &org, a, Some(integration), Some(user)).await?,
-    ))
+    s.store.insert_activation(&org, &a, &new_connections).await?;
+    Ok(axum::Json(activation_out(&s, &org, a, Some(integration), Some(user)).await?))
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/activations/{activation_id}", operation_id = "GetActivation", tag = "activations",
     params(("activation_id" = String, Path)), responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
-async fn get_activation(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(id): Path<String>,
-) -> ApiResult<axum::Json<ActivationOut>> {
+async fn get_activation(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.organisation_id;
-    let a = s
-        .store
-        .get_activation(&org, &id)
-        .await?
-        .or_not_found("activation")?;
+    let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
     Ok(axum::Json(activation_out(&s, &org, a, None, None).await?))
 }
 
 /// Deactivates: removes the activation; the end user and their connections stay.
 #[utoipa::path(delete, path = "/api/embedded/v1/activations/{activation_id}", operation_id = "DeleteActivation", tag = "activations",
     params(("activation_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_activation(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    s.store
-        .delete_activation(&auth.organisation_id, &id)
-        .await?
-        .then_some(())
-        .or_not_found("activation")?;
+async fn delete_activation(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    s.store.delete_activation(&auth.organisation_id, &id).await?.then_some(()).or_not_found("activation")?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1699,21 +1328,9 @@ async fn update_activation_variables(
     Json(body): Json<DynamicVariablesBody>,
 ) -> ApiResult<axum::Json<DynamicVariablesBody>> {
     let org = auth.organisation_id;
-    let a = s
-        .store
-        .get_activation(&org, &id)
-        .await?
-        .or_not_found("activation")?;
+    let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
     let i = integration_of(&s, &org, &a.integration_id).await?;
-    let vars = variables::validate(
-        i.variables_schema.as_ref(),
-        body.dynamic_variables,
-        "dynamicVariables",
-    )?;
-    s.store
-        .update_activation_variables(&org, &a.id, &vars, time::now())
-        .await?;
-    Ok(axum::Json(DynamicVariablesBody {
-        dynamic_variables: vars,
-    }))
+    let vars = variables::validate(i.variables_schema.as_ref(), body.dynamic_variables, "dynamicVariables")?;
+    s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
+    Ok(axum::Json(DynamicVariablesBody { dynamic_variables: vars }))
 }

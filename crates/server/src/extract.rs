@@ -29,16 +29,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             let path = err.path().to_string();
             let inner = err.into_inner();
             if inner.is_syntax() || inner.is_eof() {
-                return Err(Error::bad_request(format!(
-                    "the request body is not valid JSON: {inner}"
-                )));
+                return Err(Error::bad_request(format!("the request body is not valid JSON: {inner}")));
             }
             let message = describe(&inner);
             // A missing field is reported at its parent's path; name the field itself.
-            let field = match message
-                .strip_prefix("missing field `")
-                .and_then(|m| m.split('`').next())
-            {
+            let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
                 Some(name) if path == "." || path.is_empty() => name.to_owned(),
                 Some(name) => format!("{path}.{name}"),
                 None if path == "." => String::new(),
@@ -49,14 +44,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             } else {
                 format!("invalid request body: {field}: {message}")
             });
-            e.fields.push(FieldError::new(
-                if field.is_empty() {
-                    "body".to_owned()
-                } else {
-                    field
-                },
-                message,
-            ));
+            e.fields.push(FieldError::new(if field.is_empty() { "body".to_owned() } else { field }, message));
             Err(e)
         }
     }
@@ -81,27 +69,16 @@ where
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(ApiError::new(
-                ErrorKind::UnsupportedMediaType,
-                "the request body must be JSON, with Content-Type: application/json",
-            ));
+            return Err(ApiError::new(ErrorKind::UnsupportedMediaType, "the request body must be JSON, with Content-Type: application/json"));
         }
-        let bytes = bytes::Bytes::from_request(req, state)
-            .await
-            .map_err(|rejection| {
-                let status = rejection.status();
-                if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large")
-                } else {
-                    ApiError::new(
-                        ErrorKind::BadRequest,
-                        format!(
-                            "the request body could not be read: {}",
-                            rejection.body_text()
-                        ),
-                    )
-                }
-            })?;
+        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|rejection| {
+            let status = rejection.status();
+            if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large")
+            } else {
+                ApiError::new(ErrorKind::BadRequest, format!("the request body could not be read: {}", rejection.body_text()))
+            }
+        })?;
         Ok(Json(parse_json(&bytes)?))
     }
 }
@@ -119,20 +96,15 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize::<_, T>(de)
-            .map(Query)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                let inner = err.into_inner().to_string();
-                let field = match inner
-                    .strip_prefix("missing field `")
-                    .and_then(|m| m.split('`').next())
-                {
-                    Some(name) => name.to_owned(),
-                    None => path,
-                };
-                ApiError(Error::invalid_field(field, inner))
-            })
+        serde_path_to_error::deserialize::<_, T>(de).map(Query).map_err(|err| {
+            let path = err.path().to_string();
+            let inner = err.into_inner().to_string();
+            let field = match inner.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+                Some(name) => name.to_owned(),
+                None => path,
+            };
+            ApiError(Error::invalid_field(field, inner))
+        })
     }
 }
 
@@ -150,11 +122,6 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|e| {
-                ApiError::new(
-                    ErrorKind::BadRequest,
-                    format!("invalid path parameter: {}", e.body_text()),
-                )
-            })
+            .map_err(|e| ApiError::new(ErrorKind::BadRequest, format!("invalid path parameter: {}", e.body_text())))
     }
 }

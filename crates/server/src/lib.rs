@@ -54,23 +54,14 @@ impl utoipa::Modify for SecurityAddon {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearerToken",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An organisation API key (sy_...)"))
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An organisation API key (sy_...)")).build()),
         );
     }
 }
 
 /// Every route with its OpenAPI description.
 fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(ops::routes())
-        .merge(organisations::routes())
-        .merge(embedded_v1::routes())
-        .merge(connect_v1::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::routes()).merge(organisations::routes()).merge(embedded_v1::routes()).merge(connect_v1::routes())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -10,19 +10,13 @@ use axum::Router;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use switchyard_domain::{Error, ErrorKind};
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(embedded_health))
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .routes(routes!(metrics))
+    OpenApiRouter::new().routes(routes!(embedded_health)).routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -34,17 +28,13 @@ pub struct HealthResponse {
 #[utoipa::path(get, path = "/api/embedded/v1/healthz", operation_id = "HealthCheck", tag = "operations", security(()),
     responses((status = 200, body = HealthResponse)))]
 async fn embedded_health() -> axum::Json<HealthResponse> {
-    axum::Json(HealthResponse {
-        message: "ok".into(),
-    })
+    axum::Json(HealthResponse { message: "ok".into() })
 }
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, body = HealthResponse)))]
 async fn healthz() -> axum::Json<HealthResponse> {
-    axum::Json(HealthResponse {
-        message: "ok".into(),
-    })
+    axum::Json(HealthResponse { message: "ok".into() })
 }
 
 /// Readiness: the database answers. 503 while it does not.
@@ -52,16 +42,9 @@ async fn healthz() -> axum::Json<HealthResponse> {
     responses((status = 200, body = HealthResponse), (status = 503, body = ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<HealthResponse>, ApiError> {
     match tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await {
-        Ok(Ok(())) => Ok(axum::Json(HealthResponse {
-            message: "ready".into(),
-        })),
-        Ok(Err(e)) => Err(ApiError(Error::unavailable(format!(
-            "the database is not ready: {}",
-            e.message
-        )))),
-        Err(_) => Err(ApiError(Error::unavailable(
-            "the database did not answer within 3 seconds",
-        ))),
+        Ok(Ok(())) => Ok(axum::Json(HealthResponse { message: "ready".into() })),
+        Ok(Err(e)) => Err(ApiError(Error::unavailable(format!("the database is not ready: {}", e.message)))),
+        Err(_) => Err(ApiError(Error::unavailable("the database did not answer within 3 seconds"))),
     }
 }
 
@@ -73,34 +56,20 @@ async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("switchyard_db_pool_idle_connections").set(pool.idle as f64);
     metrics::gauge!("switchyard_db_pool_max_connections").set(pool.max as f64);
     match &state.metrics {
-        Some(h) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; version=0.0.4",
-            )],
-            h.render(),
-        )
-            .into_response(),
-        None => {
-            ApiError(Error::new(ErrorKind::NotFound, "metrics are not enabled")).into_response()
-        }
+        Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        None => ApiError(Error::new(ErrorKind::NotFound, "metrics are not enabled")).into_response(),
     }
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("switchyard_http_requests_total", &labels).increment(1);
-    metrics::histogram!("switchyard_http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
+    metrics::histogram!("switchyard_http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     res
 }
 
@@ -109,9 +78,7 @@ struct MakeUlid;
 
 impl MakeRequestId for MakeUlid {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        axum::http::HeaderValue::from_str(&switchyard_domain::new_id())
-            .ok()
-            .map(RequestId::new)
+        axum::http::HeaderValue::from_str(&switchyard_domain::new_id()).ok().map(RequestId::new)
     }
 }
 
@@ -120,10 +87,7 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError(Error::new(
-        ErrorKind::MethodNotAllowed,
-        "method not allowed on this path",
-    ))
+    ApiError(Error::new(ErrorKind::MethodNotAllowed, "method not allowed on this path"))
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

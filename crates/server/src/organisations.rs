@@ -12,9 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_api_key, list_api_keys))
-        .routes(routes!(revoke_api_key))
+    OpenApiRouter::new().routes(routes!(create_api_key, list_api_keys)).routes(routes!(revoke_api_key))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -43,14 +41,7 @@ pub struct ApiKeyOut {
 
 impl From<ApiKey> for ApiKeyOut {
     fn from(k: ApiKey) -> Self {
-        Self {
-            id: k.id,
-            name: k.name,
-            prefix: k.prefix,
-            created_at: k.created_at,
-            last_used_at: k.last_used_at,
-            revoked_at: k.revoked_at,
-        }
+        Self { id: k.id, name: k.name, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, revoked_at: k.revoked_at }
     }
 }
 
@@ -81,47 +72,23 @@ async fn create_api_key(
     auth.check_org(&org)?;
     let (text, key) = new_api_key(&org, &body.name);
     s.store.insert_api_key(&org, &key).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(ApiKeyCreated {
-            key: key.into(),
-            api_key: text,
-        }),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(ApiKeyCreated { key: key.into(), api_key: text })))
 }
 
 /// Lists the organisation's API keys (never the keys themselves).
 #[utoipa::path(get, path = "/api/organisations/v1/organisations/{organisation_id}/api-keys", operation_id = "ListApiKeys", tag = "api-keys",
     params(("organisation_id" = String, Path)), responses((status = 200, body = ApiKeyList), (status = "default", body = ErrorBody)))]
-async fn list_api_keys(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path(org): Path<String>,
-) -> ApiResult<axum::Json<ApiKeyList>> {
+async fn list_api_keys(State(s): State<AppState>, auth: OrgAuth, Path(org): Path<String>) -> ApiResult<axum::Json<ApiKeyList>> {
     auth.check_org(&org)?;
-    let items = s
-        .store
-        .list_api_keys(&org)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
+    let items = s.store.list_api_keys(&org).await?.into_iter().map(Into::into).collect();
     Ok(axum::Json(ApiKeyList { items }))
 }
 
 /// Revokes an API key: it stops working at once.
 #[utoipa::path(delete, path = "/api/organisations/v1/organisations/{organisation_id}/api-keys/{key_id}", operation_id = "RevokeApiKey", tag = "api-keys",
     params(("organisation_id" = String, Path), ("key_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn revoke_api_key(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path((org, key_id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+async fn revoke_api_key(State(s): State<AppState>, auth: OrgAuth, Path((org, key_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
     auth.check_org(&org)?;
-    s.store
-        .revoke_api_key(&org, &key_id, time::now())
-        .await?
-        .then_some(())
-        .or_not_found("API key")?;
+    s.store.revoke_api_key(&org, &key_id, time::now()).await?.then_some(()).or_not_found("API key")?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,12 +5,8 @@ use crate::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchyard_domain::auth_scheme::{AuthScheme, AuthSchemeConfig};
-use switchyard_domain::credential::{
-    self, CredentialType, CredentialView, NewCredential, SecretData,
-};
-use switchyard_domain::model::{
-    Connection, ConnectionCredential, ConnectionVariable, CredentialRole, NewConnection,
-};
+use switchyard_domain::credential::{self, CredentialType, CredentialView, NewCredential, SecretData};
+use switchyard_domain::model::{Connection, ConnectionCredential, ConnectionVariable, CredentialRole, NewConnection};
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{new_id, Error, FieldError};
@@ -37,10 +33,7 @@ impl PageParams {
         for (name, cursor) in [("after", &self.after), ("before", &self.before)] {
             if let Some(c) = cursor.as_deref().filter(|c| !c.is_empty()) {
                 if !switchyard_domain::is_ulid(c) {
-                    return Err(Error::invalid_field(
-                        name,
-                        "is not a cursor this API returned",
-                    ));
+                    return Err(Error::invalid_field(name, "is not a cursor this API returned"));
                 }
             }
         }
@@ -62,11 +55,7 @@ pub struct PageInfo {
 
 impl PageInfo {
     pub fn of<T>(p: &Page<T>) -> Self {
-        Self {
-            total_count: p.total_count,
-            next: p.next.clone().unwrap_or_default(),
-            prev: p.prev.clone().unwrap_or_default(),
-        }
+        Self { total_count: p.total_count, next: p.next.clone().unwrap_or_default(), prev: p.prev.clone().unwrap_or_default() }
     }
 }
 
@@ -141,24 +130,13 @@ impl From<Connection> for ConnectionOut {
     fn from(c: Connection) -> Self {
         let mut credentials = ConnectionCredentialsOut::default();
         for cc in c.credentials {
-            let out = ConnectionCredentialOut {
-                id: cc.id,
-                auth_scheme_config: cc.auth_scheme_config,
-                credential: cc.credential,
-            };
+            let out = ConnectionCredentialOut { id: cc.id, auth_scheme_config: cc.auth_scheme_config, credential: cc.credential };
             match cc.role {
                 CredentialRole::Action => credentials.action.push(out),
                 CredentialRole::Trigger => credentials.trigger.push(out),
             }
         }
-        Self {
-            id: c.id,
-            name: c.name,
-            credentials,
-            variables: c.variables,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        }
+        Self { id: c.id, name: c.name, credentials, variables: c.variables, created_at: c.created_at, updated_at: c.updated_at }
     }
 }
 
@@ -177,12 +155,7 @@ pub struct ConnectionSummary {
 
 impl From<Connection> for ConnectionSummary {
     fn from(c: Connection) -> Self {
-        Self {
-            id: c.id,
-            name: c.name,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        }
+        Self { id: c.id, name: c.name, created_at: c.created_at, updated_at: c.updated_at }
     }
 }
 
@@ -193,10 +166,7 @@ fn fits(scheme: &AuthScheme, ty: CredentialType) -> bool {
         AuthScheme::None => ty == T::None,
         AuthScheme::ApiKey { .. } => ty == T::String,
         AuthScheme::BasicAuth => ty == T::BasicAuth,
-        AuthScheme::OAuth2(_) => matches!(
-            ty,
-            T::OAuth2Client | T::OAuth2Code | T::OAuth2Password | T::OAuth2Token | T::JwtBearer
-        ),
+        AuthScheme::OAuth2(_) => matches!(ty, T::OAuth2Client | T::OAuth2Code | T::OAuth2Password | T::OAuth2Token | T::JwtBearer),
         AuthScheme::Hmac { .. } => matches!(ty, T::String | T::Binary),
         AuthScheme::Certificate => ty == T::Certificate,
     }
@@ -214,10 +184,7 @@ pub fn seal_credential(
 ) -> Result<NewCredential, Vec<FieldError>> {
     if ty == CredentialType::OAuth2Code {
         // A code is only good with a state this server issued (hosted OAuth2 flow); none is known.
-        return Err(vec![FieldError::new(
-            format!("{path}.data.state"),
-            "unknown or expired OAuth2 state: start the flow with the oauth2/initialise endpoint",
-        )]);
+        return Err(vec![FieldError::new(format!("{path}.data.state"), "unknown or expired OAuth2 state: start the flow with the oauth2/initialise endpoint")]);
     }
     let secret: SecretData = credential::validate_data(ty, data, &format!("{path}.data"))?;
     if ty == CredentialType::Certificate {
@@ -225,10 +192,7 @@ pub fn seal_credential(
         for field in ["certificate", "key", "ca"] {
             if let Some(Value::String(pem)) = secret.expose().get(field) {
                 if !(pem.contains("-----BEGIN ") && pem.contains("-----END ")) {
-                    errors.push(FieldError::new(
-                        format!("{path}.data.{field}"),
-                        "is not PEM",
-                    ));
+                    errors.push(FieldError::new(format!("{path}.data.{field}"), "is not PEM"));
                 }
             }
         }
@@ -246,14 +210,9 @@ pub fn seal_credential(
         errors: None,
         expires_at: None,
     };
-    let plaintext =
-        zeroize::Zeroizing::new(serde_json::to_vec(secret.expose()).expect("JSON maps serialise"));
+    let plaintext = zeroize::Zeroizing::new(serde_json::to_vec(secret.expose()).expect("JSON maps serialise"));
     let sealed = state.vault.seal(&plaintext, &id);
-    Ok(NewCredential {
-        view,
-        sealed,
-        key_id: state.vault.active_key_id().to_owned(),
-    })
+    Ok(NewCredential { view, sealed, key_id: state.vault.active_key_id().to_owned() })
 }
 
 /// Builds a new connection to `connector_id` (an end user's when `end_user_id` is set) from a v1
@@ -273,21 +232,14 @@ pub fn build_connection(
     }
     let mut credentials = Vec::new();
     let mut sealed = Vec::new();
-    let lists = [
-        (CredentialRole::Action, create.credentials.action),
-        (CredentialRole::Trigger, create.credentials.trigger),
-    ];
+    let lists = [(CredentialRole::Action, create.credentials.action), (CredentialRole::Trigger, create.credentials.trigger)];
     for (role, list) in lists {
         for (i, cc) in list.into_iter().enumerate() {
             let cpath = format!("{path}credentials.{}[{i}].credential", role.as_str());
             if !fits(&cc.auth_scheme_config.scheme, cc.credential.credential_type) {
                 errors.push(FieldError::new(
                     format!("{cpath}.type"),
-                    format!(
-                        "a {} credential cannot serve a {} auth scheme",
-                        cc.credential.credential_type.as_str(),
-                        cc.auth_scheme_config.scheme.type_name()
-                    ),
+                    format!("a {} credential cannot serve a {} auth scheme", cc.credential.credential_type.as_str(), cc.auth_scheme_config.scheme.type_name()),
                 ));
                 continue;
             }
@@ -296,21 +248,9 @@ pub fn build_connection(
                 // A grant's client secret belongs on the connector, not in a connection.
                 g.client_secret = None;
             }
-            match seal_credential(
-                state,
-                org,
-                &cc.credential.name,
-                cc.credential.credential_type,
-                cc.credential.data.as_ref(),
-                &cpath,
-            ) {
+            match seal_credential(state, org, &cc.credential.name, cc.credential.credential_type, cc.credential.data.as_ref(), &cpath) {
                 Ok(nc) => {
-                    credentials.push(ConnectionCredential {
-                        id: new_id(),
-                        role,
-                        auth_scheme_config: scheme,
-                        credential: nc.view.clone(),
-                    });
+                    credentials.push(ConnectionCredential { id: new_id(), role, auth_scheme_config: scheme, credential: nc.view.clone() });
                     sealed.push(nc);
                 }
                 Err(mut e) => errors.append(&mut e),
@@ -320,10 +260,7 @@ pub fn build_connection(
     let mut seen = std::collections::HashSet::new();
     for (i, v) in create.variables.iter().enumerate() {
         if v.name.is_empty() || !seen.insert(v.name.as_str()) {
-            errors.push(FieldError::new(
-                format!("{path}variables[{i}].name"),
-                "must be a non-empty name, unique in the list",
-            ));
+            errors.push(FieldError::new(format!("{path}variables[{i}].name"), "must be a non-empty name, unique in the list"));
         }
     }
     if !errors.is_empty() {
@@ -349,12 +286,7 @@ pub fn build_connection(
 /// `clientSecret` without `credentialId` create a credential holding the secret and fill in
 /// `credentialId` and `organisationId`; both present replace the stored secret with a new
 /// credential; any other combination is a 400. Returns the credential to store, if any.
-pub fn absorb_grant_secret(
-    state: &AppState,
-    org: &str,
-    config: &mut AuthSchemeConfig,
-    path: &str,
-) -> Result<Option<NewCredential>, Error> {
+pub fn absorb_grant_secret(state: &AppState, org: &str, config: &mut AuthSchemeConfig, path: &str) -> Result<Option<NewCredential>, Error> {
     let urls = match &config.scheme {
         AuthScheme::OAuth2(o) => (o.authorize_url.clone(), o.token_url.clone()),
         _ => return Ok(None),
@@ -364,36 +296,20 @@ pub fn absorb_grant_secret(
     };
     let has_ref = grant.credential_id.is_some() || grant.organisation_id.is_some();
     if grant.credential_id.is_some() != grant.organisation_id.is_some() {
-        return Err(Error::invalid_field(
-            format!("{path}.grant.credentialId"),
-            "credentialId and organisationId must be given together",
-        ));
+        return Err(Error::invalid_field(format!("{path}.grant.credentialId"), "credentialId and organisationId must be given together"));
     }
     let Some(secret) = grant.client_secret.take() else {
         return Ok(None);
     };
     let Some(client_id) = grant.client_id.clone() else {
-        return Err(Error::invalid_field(
-            format!("{path}.grant.clientId"),
-            "is required with clientSecret",
-        ));
+        return Err(Error::invalid_field(format!("{path}.grant.clientId"), "is required with clientSecret"));
     };
     if has_ref && grant.organisation_id.as_deref() != Some(org) {
-        return Err(Error::invalid_field(
-            format!("{path}.grant.organisationId"),
-            "a grant secret can only be replaced in its own organisation",
-        ));
+        return Err(Error::invalid_field(format!("{path}.grant.organisationId"), "a grant secret can only be replaced in its own organisation"));
     }
     let data = serde_json::json!({"clientId": client_id, "clientSecret": secret.expose(), "authorizeUrl": urls.0, "tokenUrl": urls.1});
-    let cred = seal_credential(
-        state,
-        org,
-        &format!("{} client secret", config.id),
-        CredentialType::OAuth2Client,
-        Some(&data),
-        &format!("{path}.grant"),
-    )
-    .map_err(|f| Error::invalid_fields("invalid OAuth2 grant", f))?;
+    let cred = seal_credential(state, org, &format!("{} client secret", config.id), CredentialType::OAuth2Client, Some(&data), &format!("{path}.grant"))
+        .map_err(|f| Error::invalid_fields("invalid OAuth2 grant", f))?;
     let grant = config.grant_secret_mut().expect("checked above");
     grant.credential_id = Some(cred.view.id.clone());
     grant.organisation_id = Some(org.to_owned());

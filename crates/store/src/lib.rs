@@ -66,31 +66,16 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a connector that nothing uses; a conflict when hubs, templates or connections use it.
     async fn delete_connector(&self, org: &str, id: &str) -> Result<bool>;
     /// Stores a credential that belongs to no connection (for example an OAuth2 grant's client secret).
-    async fn insert_credential(
-        &self,
-        org: &str,
-        credential: &switchyard_domain::credential::NewCredential,
-    ) -> Result<()>;
+    async fn insert_credential(&self, org: &str, credential: &switchyard_domain::credential::NewCredential) -> Result<()>;
 
     // Connections.
     async fn insert_connection(&self, org: &str, connection: &NewConnection) -> Result<()>;
     async fn get_connection(&self, org: &str, id: &str) -> Result<Option<Connection>>;
     async fn get_connections(&self, org: &str, ids: &[String]) -> Result<Vec<Connection>>;
     /// The organisation's own connections to a connector (not end users').
-    async fn list_connector_connections(
-        &self,
-        org: &str,
-        connector_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Connection>>;
+    async fn list_connector_connections(&self, org: &str, connector_id: &str, page: &PageRequest) -> Result<Page<Connection>>;
     /// An end user's connections, optionally only those to some connectors.
-    async fn list_end_user_connections(
-        &self,
-        org: &str,
-        end_user_id: &str,
-        connector_ids: &[String],
-        page: &PageRequest,
-    ) -> Result<Page<Connection>>;
+    async fn list_end_user_connections(&self, org: &str, end_user_id: &str, connector_ids: &[String], page: &PageRequest) -> Result<Page<Connection>>;
     /// Updates name, variables and the credentials' order and auth scheme configs.
     async fn update_connection(&self, org: &str, connection: &Connection) -> Result<bool>;
     /// Whether an activation or an end user (as primary connection) uses the connection.
@@ -110,69 +95,27 @@ pub trait Store: Send + Sync + 'static {
     // End users.
     /// Inserts an end user and, if given, its primary connection, in one transaction. A duplicate
     /// external id in the hub is a conflict.
-    async fn insert_end_user(
-        &self,
-        org: &str,
-        user: &EndUser,
-        primary: Option<&NewConnection>,
-    ) -> Result<()>;
-    async fn get_end_user(
-        &self,
-        org: &str,
-        hub_id: &str,
-        id: &str,
-        kind: IdentifierType,
-    ) -> Result<Option<EndUser>>;
+    async fn insert_end_user(&self, org: &str, user: &EndUser, primary: Option<&NewConnection>) -> Result<()>;
+    async fn get_end_user(&self, org: &str, hub_id: &str, id: &str, kind: IdentifierType) -> Result<Option<EndUser>>;
     async fn get_end_user_by_id(&self, org: &str, id: &str) -> Result<Option<EndUser>>;
-    async fn list_end_users(
-        &self,
-        org: &str,
-        hub_id: &str,
-        search: Option<&str>,
-        page: &PageRequest,
-    ) -> Result<Page<EndUser>>;
+    async fn list_end_users(&self, org: &str, hub_id: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<EndUser>>;
     /// Deletes an end user with its activations, connections and credentials.
     async fn delete_end_user(&self, org: &str, id: &str) -> Result<bool>;
 
     // Integrations and connection templates.
     /// Inserts an integration and, if given, its first connection template, in one transaction.
-    async fn insert_integration(
-        &self,
-        org: &str,
-        integration: &Integration,
-        template: Option<&ConnectionTemplate>,
-    ) -> Result<()>;
+    async fn insert_integration(&self, org: &str, integration: &Integration, template: Option<&ConnectionTemplate>) -> Result<()>;
     async fn get_integration(&self, org: &str, id: &str) -> Result<Option<Integration>>;
-    async fn list_integrations(
-        &self,
-        org: &str,
-        hub_id: &str,
-        search: Option<&str>,
-        page: &PageRequest,
-    ) -> Result<Page<Integration>>;
+    async fn list_integrations(&self, org: &str, hub_id: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<Integration>>;
     async fn update_integration(&self, org: &str, integration: &Integration) -> Result<bool>;
     /// Deletes an integration and its templates; a conflict when it has activations.
     async fn delete_integration(&self, org: &str, id: &str) -> Result<bool>;
     async fn insert_template(&self, org: &str, template: &ConnectionTemplate) -> Result<()>;
     async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>>;
-    async fn list_templates(
-        &self,
-        org: &str,
-        integration_id: &str,
-    ) -> Result<Vec<ConnectionTemplate>>;
-    async fn list_templates_page(
-        &self,
-        org: &str,
-        integration_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<ConnectionTemplate>>;
+    async fn list_templates(&self, org: &str, integration_id: &str) -> Result<Vec<ConnectionTemplate>>;
+    async fn list_templates_page(&self, org: &str, integration_id: &str, page: &PageRequest) -> Result<Page<ConnectionTemplate>>;
     /// Marks which of an integration's templates are used.
-    async fn set_templates_used(
-        &self,
-        org: &str,
-        integration_id: &str,
-        used: &[String],
-    ) -> Result<()>;
+    async fn set_templates_used(&self, org: &str, integration_id: &str, used: &[String]) -> Result<()>;
     /// A hub's integrations as one end user (or, with `None`, someone with nothing) sees them, and
     /// how many of them the user has activated.
     async fn list_end_user_integrations(
@@ -187,33 +130,11 @@ pub trait Store: Send + Sync + 'static {
     // Activations.
     /// Inserts an activation with the connections it creates, in one transaction. A second
     /// activation of the same (end user, integration) is a conflict naming the existing one.
-    async fn insert_activation(
-        &self,
-        org: &str,
-        activation: &Activation,
-        new_connections: &[NewConnection],
-    ) -> Result<()>;
+    async fn insert_activation(&self, org: &str, activation: &Activation, new_connections: &[NewConnection]) -> Result<()>;
     async fn get_activation(&self, org: &str, id: &str) -> Result<Option<Activation>>;
-    async fn find_activation(
-        &self,
-        org: &str,
-        end_user_id: &str,
-        integration_id: &str,
-    ) -> Result<Option<Activation>>;
-    async fn list_activations(
-        &self,
-        org: &str,
-        end_user_id: &str,
-        integration_id: Option<&str>,
-        page: &PageRequest,
-    ) -> Result<Page<Activation>>;
-    async fn update_activation_variables(
-        &self,
-        org: &str,
-        id: &str,
-        variables: &Map<String, Value>,
-        at: Timestamp,
-    ) -> Result<bool>;
+    async fn find_activation(&self, org: &str, end_user_id: &str, integration_id: &str) -> Result<Option<Activation>>;
+    async fn list_activations(&self, org: &str, end_user_id: &str, integration_id: Option<&str>, page: &PageRequest) -> Result<Page<Activation>>;
+    async fn update_activation_variables(&self, org: &str, id: &str, variables: &Map<String, Value>, at: Timestamp) -> Result<bool>;
     async fn delete_activation(&self, org: &str, id: &str) -> Result<bool>;
 }
 
@@ -226,9 +147,7 @@ pub async fn connect(url: &str) -> Result<DynStore> {
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
     } else {
-        Err(switchyard_domain::Error::bad_request(
-            "the database URL must start with sqlite: or postgres://",
-        ))
+        Err(switchyard_domain::Error::bad_request("the database URL must start with sqlite: or postgres://"))
     }
 }
 

@@ -11,9 +11,7 @@ impl PostgresStore {
     const BACKEND: &'static str = "postgres";
 
     pub async fn connect(url: &str) -> switchyard_domain::Result<Self> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| {
-            switchyard_domain::Error::bad_request(format!("bad PostgreSQL URL: {e}"))
-        })?;
+        let options = PgConnectOptions::from_str(url).map_err(|e| switchyard_domain::Error::bad_request(format!("bad PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(3))
@@ -22,12 +20,7 @@ impl PostgresStore {
             .await
             .map_err(crate::sql::db_err)?;
         // Several nodes may start at once: migrations take an advisory lock (sqlx does this).
-        sqlx::migrate!("migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| {
-                switchyard_domain::Error::internal(format!("PostgreSQL migrations failed: {e}"))
-            })?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|e| switchyard_domain::Error::internal(format!("PostgreSQL migrations failed: {e}")))?;
         Ok(Self { pool })
     }
 }

@@ -8,17 +8,9 @@ use switchyard_domain::{Error, ErrorKind};
 /// conflict, anything else a 500 (logged without any bound value).
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            Error::conflict("a resource with these identifying fields already exists")
-        }
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-            Error::conflict("the resource is referenced by, or references, another resource")
-        }
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_) => {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Error::conflict("a resource with these identifying fields already exists"),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => Error::conflict("the resource is referenced by, or references, another resource"),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
             tracing::warn!(error = %e, "database unavailable");
             Error::unavailable("the database is unavailable, try again shortly")
         }
@@ -35,30 +27,12 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
 
 /// PostgreSQL's "shutting down / cannot connect now" codes, and SQLite's busy and locked codes.
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some(
-            "57P01"
-                | "57P02"
-                | "57P03"
-                | "53300"
-                | "08006"
-                | "08003"
-                | "08001"
-                | "5"
-                | "6"
-                | "261"
-                | "517"
-        )
-    )
+    matches!(code, Some("57P01" | "57P02" | "57P03" | "53300" | "08006" | "08003" | "08001" | "5" | "6" | "261" | "517"))
 }
 
 /// `$start, $start+1, ...` for `n` values.
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern (used with `ESCAPE '\'`).

@@ -18,18 +18,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(crate::sql::db_err)?;
-        sqlx::migrate!("migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| {
-                switchyard_domain::Error::internal(format!("SQLite migrations failed: {e}"))
-            })?;
+        let pool =
+            SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10)).connect_with(options).await.map_err(crate::sql::db_err)?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await.map_err(|e| switchyard_domain::Error::internal(format!("SQLite migrations failed: {e}")))?;
         Ok(Self { pool })
     }
 }

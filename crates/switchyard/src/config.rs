@@ -14,12 +14,7 @@ pub struct Args {
     #[arg(long, env = "SWITCHYARD_LISTEN", global = true)]
     pub listen: Option<String>,
     /// `sqlite://...` or `postgres://...` [default: an SQLite file in the data directory].
-    #[arg(
-        long,
-        env = "SWITCHYARD_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "SWITCHYARD_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// Where the embedded database and the generated master key live [default: ./switchyard-data].
     #[arg(long, env = "SWITCHYARD_DATA_DIR", global = true)]
@@ -61,12 +56,7 @@ fn env_or_file(name: &str) -> anyhow::Result<Option<String>> {
         }
     }
     match std::env::var(format!("{name}_FILE")) {
-        Ok(path) if !path.is_empty() => Ok(Some(
-            std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {name}_FILE ({path})"))?
-                .trim()
-                .to_owned(),
-        )),
+        Ok(path) if !path.is_empty() => Ok(Some(std::fs::read_to_string(&path).with_context(|| format!("reading {name}_FILE ({path})"))?.trim().to_owned())),
         _ => Ok(None),
     }
 }
@@ -74,43 +64,26 @@ fn env_or_file(name: &str) -> anyhow::Result<Option<String>> {
 impl Settings {
     pub fn load(args: Args) -> anyhow::Result<Self> {
         let file: File = match &args.config {
-            Some(p) => toml::from_str(
-                &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
-            )
-            .with_context(|| format!("parsing {}", p.display()))?,
+            Some(p) => toml::from_str(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
+                .with_context(|| format!("parsing {}", p.display()))?,
             None => File::default(),
         };
-        let data_dir = args
-            .data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./switchyard-data"));
-        let database_url = args
-            .database_url
-            .or_else(|| env_or_file("SWITCHYARD_DATABASE_URL").ok().flatten())
-            .or(file.database_url);
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./switchyard-data"));
+        let database_url = args.database_url.or_else(|| env_or_file("SWITCHYARD_DATABASE_URL").ok().flatten()).or(file.database_url);
         let embedded = database_url.is_none();
         let database_url = match database_url {
             Some(u) => u,
             None => format!("sqlite://{}", data_dir.join("switchyard.db").display()),
         };
-        let log_format = args
-            .log_format
-            .or(file.log_format)
-            .unwrap_or_else(|| "text".into());
+        let log_format = args.log_format.or(file.log_format).unwrap_or_else(|| "text".into());
         if !matches!(log_format.as_str(), "text" | "json") {
             bail!("--log-format must be text or json");
         }
         Ok(Self {
-            listen: args
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| "127.0.0.1:8950".into()),
+            listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8950".into()),
             database_url,
             data_dir,
-            public_url: args
-                .public_url
-                .or(file.public_url)
-                .map(|u| u.trim_end_matches('/').to_owned()),
+            public_url: args.public_url.or(file.public_url).map(|u| u.trim_end_matches('/').to_owned()),
             json_logs: log_format == "json",
             embedded,
             master_key_file: file.master_key_file,
@@ -118,19 +91,12 @@ impl Settings {
     }
 
     pub fn init_logging(&self) {
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
-        });
-        let builder = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let filter =
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+        let builder =
+            tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
         if self.json_logs {
-            builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .init();
+            builder.json().flatten_event(true).with_current_span(true).init();
         } else {
             builder.init();
         }
@@ -138,19 +104,11 @@ impl Settings {
 
     pub async fn open_store(&self) -> anyhow::Result<switchyard_store::DynStore> {
         if self.database_url.starts_with("sqlite:") && self.embedded {
-            std::fs::create_dir_all(&self.data_dir).with_context(|| {
-                format!("creating the data directory {}", self.data_dir.display())
-            })?;
+            std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
         }
         switchyard_store::connect(&self.database_url)
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "opening {}: {}",
-                    switchyard_store::mask_url(&self.database_url),
-                    e.message
-                )
-            })
+            .map_err(|e| anyhow::anyhow!("opening {}: {}", switchyard_store::mask_url(&self.database_url), e.message))
     }
 
     /// The master key: `SWITCHYARD_MASTER_KEY`, `SWITCHYARD_MASTER_KEY_FILE`, the config file's
@@ -177,8 +135,7 @@ impl Settings {
     fn generated_key(&self) -> anyhow::Result<String> {
         let path = self.data_dir.join("master.key");
         if path.exists() {
-            return std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()));
+            return std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()));
         }
         std::fs::create_dir_all(&self.data_dir)?;
         let key = MasterKey::generate_text();
@@ -197,9 +154,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
     f.write_all(bytes)?;
     Ok(())
 }

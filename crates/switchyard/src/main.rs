@@ -10,11 +10,7 @@ use std::sync::Arc;
 use switchyard_server::AppState;
 
 #[derive(Parser)]
-#[command(
-    name = "switchyard",
-    version,
-    about = "Switchyard: a self-hostable embedded integration platform, wire-compatible with Versori's API."
-)]
+#[command(name = "switchyard", version, about = "Switchyard: a self-hostable embedded integration platform, wire-compatible with Versori's API.")]
 struct Cli {
     #[command(flatten)]
     settings: config::Args,
@@ -61,17 +57,12 @@ enum Admin {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&switchyard_server::openapi())?
-        );
+        println!("{}", serde_json::to_string_pretty(&switchyard_server::openapi())?);
         return Ok(());
     }
     let settings = Settings::load(cli.settings)?;
     settings.init_logging();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match cli.command {
             None | Some(Command::Serve) => serve(settings).await,
@@ -93,32 +84,19 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
             if name.trim().is_empty() {
                 bail!("--name must not be empty");
             }
-            let org = switchyard_domain::model::Organisation {
-                id: switchyard_domain::new_id(),
-                name,
-                created_at: switchyard_domain::time::now(),
-            };
+            let org = switchyard_domain::model::Organisation { id: switchyard_domain::new_id(), name, created_at: switchyard_domain::time::now() };
             let (text, key) = switchyard_server::auth::new_api_key(&org.id, "initial");
             store.create_organisation(&org, &key).await?;
-            println!(
-                "{}",
-                serde_json::json!({"organisationId": org.id, "apiKey": text})
-            );
+            println!("{}", serde_json::json!({"organisationId": org.id, "apiKey": text}));
         }
         Admin::CreateApiKey { org, name } => {
-            store
-                .get_organisation(&org)
-                .await?
-                .with_context(|| format!("no organisation {org}"))?;
+            store.get_organisation(&org).await?.with_context(|| format!("no organisation {org}"))?;
             let (text, key) = switchyard_server::auth::new_api_key(&org, &name);
             store.insert_api_key(&org, &key).await?;
             println!("{}", serde_json::json!({"id": key.id, "apiKey": text}));
         }
         Admin::RevokeApiKey { org, key_id } => {
-            if !store
-                .revoke_api_key(&org, &key_id, switchyard_domain::time::now())
-                .await?
-            {
+            if !store.revoke_api_key(&org, &key_id, switchyard_domain::time::now()).await? {
                 bail!("organisation {org} has no API key {key_id}");
             }
             eprintln!("revoked {key_id}");
@@ -138,34 +116,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
     }
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .set_buckets(&[
-            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-        ])?
+        .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])?
         .install_recorder()
         .context("installing the metrics recorder")?;
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr()?;
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
-    let state = AppState {
-        store: store.clone(),
-        vault,
-        public_url: public_url.clone(),
-        metrics: Some(metrics),
-    };
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let state = AppState { store: store.clone(), vault, public_url: public_url.clone(), metrics: Some(metrics) };
     let app = switchyard_server::app(state);
     tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), "switchyard is serving");
-    eprintln!(
-        "switchyard listening on http://{local} (database: {})",
-        switchyard_store::mask_url(&settings.database_url)
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    eprintln!("switchyard listening on http://{local} (database: {})", switchyard_store::mask_url(&settings.database_url));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shut down: in-flight requests finished");
     store.close().await;
     Ok(())
@@ -177,8 +138,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -51,10 +51,7 @@ impl MasterKey {
             return Err(VaultError::BadKey);
         }
         let id = hex::encode(&Sha256::digest(&bytes[..])[..4]);
-        Ok(Self {
-            id,
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
-        })
+        Ok(Self { id, cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)) })
     }
 
     /// A new random key, as hex text (what [`MasterKey::parse`] reads).
@@ -98,13 +95,7 @@ impl KeyRing {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ct = key
             .cipher
-            .encrypt(
-                &nonce,
-                aes_gcm::aead::Payload {
-                    msg: plaintext,
-                    aad: aad.as_bytes(),
-                },
-            )
+            .encrypt(&nonce, aes_gcm::aead::Payload { msg: plaintext, aad: aad.as_bytes() })
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         let mut buf = nonce.to_vec();
         buf.extend_from_slice(&ct);
@@ -119,28 +110,13 @@ impl KeyRing {
     pub fn open(&self, sealed: &str, aad: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let rest = sealed.strip_prefix("v1.").ok_or(VaultError::Malformed)?;
         let (key_id, body) = rest.split_once('.').ok_or(VaultError::Malformed)?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.id == key_id)
-            .ok_or_else(|| VaultError::UnknownKey(key_id.to_owned()))?;
-        let buf = URL_SAFE_NO_PAD
-            .decode(body)
-            .map_err(|_| VaultError::Malformed)?;
+        let key = self.keys.iter().find(|k| k.id == key_id).ok_or_else(|| VaultError::UnknownKey(key_id.to_owned()))?;
+        let buf = URL_SAFE_NO_PAD.decode(body).map_err(|_| VaultError::Malformed)?;
         if buf.len() < 12 {
             return Err(VaultError::Malformed);
         }
         let (nonce, ct) = buf.split_at(12);
-        key.cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                aes_gcm::aead::Payload {
-                    msg: ct,
-                    aad: aad.as_bytes(),
-                },
-            )
-            .map(Zeroizing::new)
-            .map_err(|_| VaultError::Open)
+        key.cipher.decrypt(Nonce::from_slice(nonce), aes_gcm::aead::Payload { msg: ct, aad: aad.as_bytes() }).map(Zeroizing::new).map_err(|_| VaultError::Open)
     }
 }
 
@@ -167,16 +143,9 @@ mod tests {
         let old = MasterKey::generate_text();
         let r1 = KeyRing::new(vec![MasterKey::parse(&old).unwrap()]).unwrap();
         let s = r1.seal(b"x", "a");
-        let r2 = KeyRing::new(vec![
-            MasterKey::parse(&MasterKey::generate_text()).unwrap(),
-            MasterKey::parse(&old).unwrap(),
-        ])
-        .unwrap();
+        let r2 = KeyRing::new(vec![MasterKey::parse(&MasterKey::generate_text()).unwrap(), MasterKey::parse(&old).unwrap()]).unwrap();
         assert_eq!(&r2.open(&s, "a").unwrap()[..], b"x");
-        assert_ne!(
-            KeyRing::key_id_of(&r2.seal(b"x", "a")),
-            KeyRing::key_id_of(&s)
-        );
+        assert_ne!(KeyRing::key_id_of(&r2.seal(b"x", "a")), KeyRing::key_id_of(&s));
         let r3 = ring();
         assert!(matches!(r3.open(&s, "a"), Err(VaultError::UnknownKey(_))));
     }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+pub mod spec;
+
 pub const MASTER_KEY: &str = "4f1c2b7e9a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,10 +26,7 @@ pub struct Db {
 
 impl Db {
     pub async fn new(backend: Backend) -> Option<Db> {
-        let dir = std::env::temp_dir().join(format!(
-            "switchyard-test-{}",
-            ulid::Ulid::new().to_string().to_lowercase()
-        ));
+        let dir = std::env::temp_dir().join(format!("switchyard-test-{}", ulid::Ulid::new().to_string().to_lowercase()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = match backend {
             Backend::Sqlite => switchyard_store::testing::sqlite_url(&dir),
@@ -39,36 +38,16 @@ impl Db {
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
-    c.env_remove("SWITCHYARD_DATABASE_URL")
-        .env_remove("SWITCHYARD_LISTEN")
-        .env("SWITCHYARD_MASTER_KEY", MASTER_KEY)
-        .env("RUST_LOG", "info,sqlx=warn");
+    c.env_remove("SWITCHYARD_DATABASE_URL").env_remove("SWITCHYARD_LISTEN").env("SWITCHYARD_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "info,sqlx=warn");
     c
 }
 
 /// Runs `switchyard admin create-org` and returns (organisation id, API key).
 pub fn create_org(db: &Db, name: &str) -> (String, String) {
-    let out = bin()
-        .args([
-            "admin",
-            "create-org",
-            "--name",
-            name,
-            "--database-url",
-            &db.url,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "create-org failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = bin().args(["admin", "create-org", "--name", name, "--database-url", &db.url]).output().unwrap();
+    assert!(out.status.success(), "create-org failed: {}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).expect("create-org prints one JSON object");
-    (
-        v["organisationId"].as_str().unwrap().to_owned(),
-        v["apiKey"].as_str().unwrap().to_owned(),
-    )
+    (v["organisationId"].as_str().unwrap().to_owned(), v["apiKey"].as_str().unwrap().to_owned())
 }
 
 /// A running `switchyard serve`.
@@ -85,17 +64,7 @@ impl Server {
 
     pub fn start_with(db: &Db, env: &[(&str, &str)]) -> Server {
         let mut cmd = bin();
-        cmd.args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &db.url,
-            "--data-dir",
-        ])
-        .arg(&db.dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db.url, "--data-dir"]).arg(&db.dir).stdout(Stdio::null()).stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -107,19 +76,12 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("switchyard listening on ") {
-                    let _ = tx.send(
-                        rest.split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    );
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
                 }
                 log2.lock().unwrap().push(line);
             }
         });
-        let url = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
+        let url = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
         Server { url, child, log }
     }
 
@@ -158,93 +120,50 @@ impl Res {
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
         self.body
     }
 
     /// Asserts a Versori error of `status`, and returns it.
     #[track_caller]
     pub fn error(self, status: u16) -> Value {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
         assert_error_shape(&self.body, status);
         self.body
     }
 
     /// The `field`s of an error's `fields`.
     pub fn fields(body: &Value) -> Vec<String> {
-        body["fields"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|f| f["field"].as_str().unwrap_or_default().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
+        body["fields"].as_array().map(|a| a.iter().map(|f| f["field"].as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default()
     }
 }
 
 #[track_caller]
 pub fn assert_error_shape(body: &Value, status: u16) {
-    let obj = body
-        .as_object()
-        .unwrap_or_else(|| panic!("error body is not a JSON object: {body}"));
-    assert_eq!(
-        obj.get("code").and_then(Value::as_str),
-        Some((status as u32 * 1000).to_string().as_str()),
-        "code of {body}"
-    );
-    assert!(
-        obj.get("message")
-            .and_then(Value::as_str)
-            .is_some_and(|m| !m.is_empty()),
-        "message of {body}"
-    );
+    let obj = body.as_object().unwrap_or_else(|| panic!("error body is not a JSON object: {body}"));
+    assert_eq!(obj.get("code").and_then(Value::as_str), Some((status as u32 * 1000).to_string().as_str()), "code of {body}");
+    assert!(obj.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()), "message of {body}");
     for k in obj.keys() {
-        assert!(
-            ["code", "message", "fields", "details"].contains(&k.as_str()),
-            "unexpected key {k} in {body}"
-        );
+        assert!(["code", "message", "fields", "details"].contains(&k.as_str()), "unexpected key {k} in {body}");
     }
     if let Some(fields) = obj.get("fields") {
         for f in fields.as_array().expect("fields is a list") {
-            assert!(
-                f["field"].is_string() && f["message"].is_string(),
-                "field entry {f}"
-            );
+            assert!(f["field"].is_string() && f["message"].is_string(), "field entry {f}");
         }
     }
 }
 
 impl Api {
     pub fn new(server: &Server, key: &str) -> Api {
-        Api {
-            base: server.url.clone(),
-            key: Some(key.to_owned()),
-            http: reqwest::Client::new(),
-        }
+        Api { base: server.url.clone(), key: Some(key.to_owned()), http: reqwest::Client::new() }
     }
 
     pub fn anonymous(server: &Server) -> Api {
-        Api {
-            base: server.url.clone(),
-            key: None,
-            http: reqwest::Client::new(),
-        }
+        Api { base: server.url.clone(), key: None, http: reqwest::Client::new() }
     }
 
     pub fn with_key(&self, key: &str) -> Api {
-        Api {
-            key: Some(key.to_owned()),
-            ..self.clone()
-        }
+        Api { key: Some(key.to_owned()), ..self.clone() }
     }
 
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Res {
@@ -262,14 +181,9 @@ impl Api {
         let body = if text.is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(&text)
-                .unwrap_or_else(|_| panic!("{status} response to {path} is not JSON: {text}"))
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} response to {path} is not JSON: {text}"))
         };
-        Res {
-            status,
-            body,
-            headers,
-        }
+        Res { status, body, headers }
     }
 
     pub async fn get(&self, path: &str) -> Res {
@@ -304,13 +218,7 @@ impl World {
         let (org, key) = create_org(&db, "acme");
         let server = Server::start(&db);
         let api = Api::new(&server, &key);
-        Some(World {
-            db,
-            server,
-            org,
-            key,
-            api,
-        })
+        Some(World { db, server, org, key, api })
     }
 
     /// A second organisation on the same server.
