@@ -147,6 +147,17 @@ fn deserialize_secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Opti
 }
 
 impl AuthSchemeConfig {
+    /// The credential holding this scheme's OAuth2 grant secret, if it has one.
+    pub fn grant_credential_id(&self) -> Option<&str> {
+        match &self.scheme {
+            AuthScheme::OAuth2(o) => match &o.grant {
+                OAuth2Grant::AuthorizationCode(g) | OAuth2Grant::Password(g) => g.credential_id.as_deref(),
+                OAuth2Grant::ClientCredentials => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The grant's secret reference, for OAuth2 grants that carry one.
     pub fn grant_secret_mut(&mut self) -> Option<&mut GrantSecretRef> {
         match &mut self.scheme {

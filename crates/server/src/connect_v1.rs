@@ -238,13 +238,6 @@ fn regex_free_fill(url: &str) -> String {
     out
 }
 
-async fn store_credentials(s: &AppState, org: &str, creds: &[NewCredential]) -> ApiResult<()> {
-    for c in creds {
-        s.store.insert_credential(org, c).await?;
-    }
-    Ok(())
-}
-
 async fn connector_of(s: &AppState, org: &str, id: &str) -> ApiResult<Connector> {
     s.store.get_connector(org, id).await?.or_not_found("connector")
 }
@@ -279,8 +272,7 @@ async fn create_http_connector(
         created_at: now,
         updated_at: now,
     };
-    store_credentials(&s, &org, &creds).await?;
-    s.store.insert_connector(&org, &c).await?;
+    s.store.insert_connector(&org, &c, &creds).await?;
     Ok((StatusCode::CREATED, axum::Json(ConnectorOut::new(c, Vec::new()))))
 }
 
@@ -337,8 +329,7 @@ async fn update_connector(
     c.image_url = body.image_url;
     c.documentation_url = body.documentation_url;
     c.updated_at = time::now();
-    store_credentials(&s, &org, &creds).await?;
-    s.store.update_connector(&org, &c).await?;
+    s.store.update_connector(&org, &c, &creds).await?;
     Ok(axum::Json(connector_out(&s, &org, c).await?))
 }
 
@@ -377,10 +368,7 @@ async fn upsert_auth_scheme_config(
         None => c.auth_scheme_configs.push(body),
     }
     c.updated_at = time::now();
-    if let Some(cred) = cred {
-        s.store.insert_credential(&org, &cred).await?;
-    }
-    s.store.update_connector(&org, &c).await?;
+    s.store.update_connector(&org, &c, cred.as_slice()).await?;
     Ok(axum::Json(connector_out(&s, &org, c).await?))
 }
 
@@ -401,7 +389,7 @@ async fn delete_auth_scheme_config(
         return Err(ApiError(Error::not_found("auth scheme config")));
     }
     c.updated_at = time::now();
-    s.store.update_connector(&org, &c).await?;
+    s.store.update_connector(&org, &c, &[]).await?;
     Ok(axum::Json(connector_out(&s, &org, c).await?))
 }
 

@@ -563,10 +563,7 @@ async fn create_hub(State(s): State<AppState>, auth: OrgAuth, Json(body): Json<H
         created_at: now,
         updated_at: now,
     };
-    if let Some(g) = grant {
-        s.store.insert_credential(&org, &g).await?;
-    }
-    s.store.insert_hub(&org, &hub).await?;
+    s.store.insert_hub(&org, &hub, grant.as_slice()).await?;
     Ok((StatusCode::CREATED, axum::Json(hub_out(&s, &org, hub).await?)))
 }
 
@@ -835,6 +832,7 @@ async fn create_integration(
         created_at: now,
         updated_at: now,
     };
+    let mut grants = Vec::new();
     let template = match body.connection_template {
         Some(t) => {
             let c = s
@@ -843,14 +841,12 @@ async fn create_integration(
                 .await?
                 .ok_or_else(|| Error::invalid_field("connectionTemplate.connectorId", format!("connector {} does not exist", t.connector_id)))?;
             let mut scheme = t.auth_scheme_config;
-            if let Some(g) = v1::absorb_grant_secret(&s, &org, &mut scheme, "connectionTemplate.authSchemeConfig")? {
-                s.store.insert_credential(&org, &g).await?;
-            }
+            grants.extend(v1::absorb_grant_secret(&s, &org, &mut scheme, "connectionTemplate.authSchemeConfig")?);
             Some(new_template(&org, &integration, &hub, &c, scheme))
         }
         None => None,
     };
-    s.store.insert_integration(&org, &integration, template.as_ref()).await?;
+    s.store.insert_integration(&org, &integration, template.as_ref(), &grants).await?;
     Ok(axum::Json(integration.into()))
 }
 
@@ -998,11 +994,9 @@ async fn create_connection_template(
         .await?
         .ok_or_else(|| Error::invalid_field("connectorId", format!("connector {} does not exist", body.connector_id)))?;
     let mut scheme = body.auth_scheme_config;
-    if let Some(g) = v1::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")? {
-        s.store.insert_credential(&org, &g).await?;
-    }
+    let grant = v1::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
     let t = new_template(&org, &i, &hub, &c, scheme);
-    s.store.insert_template(&org, &t).await?;
+    s.store.insert_template(&org, &t, grant.as_slice()).await?;
     Ok(axum::Json(templates_out(&s, &org, vec![t]).await?.remove(0)))
 }
 

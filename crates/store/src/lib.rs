@@ -9,6 +9,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::sync::Arc;
+use switchyard_domain::credential::NewCredential;
 use switchyard_domain::model::*;
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::time::Timestamp;
@@ -59,14 +60,14 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_api_key(&self, key_id: &str, at: Timestamp) -> Result<()>;
 
     // Connectors.
-    async fn insert_connector(&self, org: &str, connector: &Connector) -> Result<()>;
+    /// Inserts a connector with the credentials its auth scheme configs reference (grant secrets),
+    /// in one transaction.
+    async fn insert_connector(&self, org: &str, connector: &Connector, credentials: &[NewCredential]) -> Result<()>;
     async fn get_connector(&self, org: &str, id: &str) -> Result<Option<Connector>>;
     async fn list_connectors(&self, org: &str, page: &PageRequest) -> Result<Page<Connector>>;
-    async fn update_connector(&self, org: &str, connector: &Connector) -> Result<bool>;
+    async fn update_connector(&self, org: &str, connector: &Connector, credentials: &[NewCredential]) -> Result<bool>;
     /// Deletes a connector that nothing uses; a conflict when hubs, templates or connections use it.
     async fn delete_connector(&self, org: &str, id: &str) -> Result<bool>;
-    /// Stores a credential that belongs to no connection (for example an OAuth2 grant's client secret).
-    async fn insert_credential(&self, org: &str, credential: &switchyard_domain::credential::NewCredential) -> Result<()>;
 
     // Connections.
     async fn insert_connection(&self, org: &str, connection: &NewConnection) -> Result<()>;
@@ -85,7 +86,7 @@ pub trait Store: Send + Sync + 'static {
 
     // Hubs.
     /// Inserts a hub; when it is the default, the organisation's other hubs stop being the default.
-    async fn insert_hub(&self, org: &str, hub: &Hub) -> Result<()>;
+    async fn insert_hub(&self, org: &str, hub: &Hub, credentials: &[NewCredential]) -> Result<()>;
     /// A hub by id, soft-deleted ones included.
     async fn get_hub(&self, org: &str, id: &str) -> Result<Option<Hub>>;
     /// The organisation's hubs, soft-deleted ones excluded.
@@ -104,13 +105,19 @@ pub trait Store: Send + Sync + 'static {
 
     // Integrations and connection templates.
     /// Inserts an integration and, if given, its first connection template, in one transaction.
-    async fn insert_integration(&self, org: &str, integration: &Integration, template: Option<&ConnectionTemplate>) -> Result<()>;
+    async fn insert_integration(
+        &self,
+        org: &str,
+        integration: &Integration,
+        template: Option<&ConnectionTemplate>,
+        credentials: &[NewCredential],
+    ) -> Result<()>;
     async fn get_integration(&self, org: &str, id: &str) -> Result<Option<Integration>>;
     async fn list_integrations(&self, org: &str, hub_id: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<Integration>>;
     async fn update_integration(&self, org: &str, integration: &Integration) -> Result<bool>;
     /// Deletes an integration and its templates; a conflict when it has activations.
     async fn delete_integration(&self, org: &str, id: &str) -> Result<bool>;
-    async fn insert_template(&self, org: &str, template: &ConnectionTemplate) -> Result<()>;
+    async fn insert_template(&self, org: &str, template: &ConnectionTemplate, credentials: &[NewCredential]) -> Result<()>;
     async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>>;
     async fn list_templates(&self, org: &str, integration_id: &str) -> Result<Vec<ConnectionTemplate>>;
     async fn list_templates_page(&self, org: &str, integration_id: &str, page: &PageRequest) -> Result<Page<ConnectionTemplate>>;

@@ -344,6 +344,14 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        async fn insert_credentials_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, credentials: &[NewCredential]) -> Result<()> {
+            let now = switchyard_domain::time::now();
+            for c in credentials {
+                insert_credential_tx(tx, org, c, now).await?;
+            }
+            Ok(())
+        }
+
         async fn insert_connection_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, nc: &NewConnection) -> Result<()> {
             let c = &nc.connection;
             sqlx::query(&format!("INSERT INTO connections ({CONNECTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
@@ -546,7 +554,9 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn insert_connector(&self, org: &str, c: &Connector) -> Result<()> {
+            async fn insert_connector(&self, org: &str, c: &Connector, credentials: &[NewCredential]) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_credentials_tx(&mut tx, org, credentials).await?;
                 sqlx::query(
                     "INSERT INTO connectors (id, organisation_id, name, base_url, auth_scheme_configs, connection_variables, image_url, documentation_url, public, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -562,10 +572,10 @@ macro_rules! sql_store {
                 .bind(c.public)
                 .bind(c.created_at)
                 .bind(c.updated_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                Ok(())
+                tx.commit().await.map_err(db_err)
             }
 
             async fn get_connector(&self, org: &str, id: &str) -> Result<Option<Connector>> {
@@ -577,7 +587,9 @@ macro_rules! sql_store {
                 fetch_page(&self.pool, Listing { cols: "*", from_where: "connectors WHERE organisation_id = $1", key: "id", args: &[Arg::S(org.to_owned())], newest_first: true }, page, connector, |c| c.id.clone()).await
             }
 
-            async fn update_connector(&self, org: &str, c: &Connector) -> Result<bool> {
+            async fn update_connector(&self, org: &str, c: &Connector, credentials: &[NewCredential]) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_credentials_tx(&mut tx, org, credentials).await?;
                 let r = sqlx::query(
                     "UPDATE connectors SET name = $3, base_url = $4, auth_scheme_configs = $5, connection_variables = $6, image_url = $7, documentation_url = $8, public = $9, updated_at = $10 \
                      WHERE organisation_id = $1 AND id = $2",
@@ -592,9 +604,10 @@ macro_rules! sql_store {
                 .bind(&c.documentation_url)
                 .bind(c.public)
                 .bind(c.updated_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
                 Ok(r.rows_affected() > 0)
             }
 
@@ -626,15 +639,21 @@ macro_rules! sql_store {
                     .map(|r| get(r, "id"))
                     .collect::<Result<_>>()?;
                 delete_connections_tx(&mut tx, org, &own).await?;
+                // The grant secrets its auth scheme configs hold go with it.
+                let row = sqlx::query("SELECT * FROM connectors WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                if let Some(c) = row.as_ref().map(connector).transpose()? {
+                    for cred in c.auth_scheme_configs.iter().filter_map(|a| a.grant_credential_id()) {
+                        sqlx::query("DELETE FROM credentials WHERE organisation_id = $1 AND id = $2 AND NOT EXISTS (SELECT 1 FROM connection_credentials WHERE credential_id = $2)")
+                            .bind(org)
+                            .bind(cred)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                }
                 let r = sqlx::query("DELETE FROM connectors WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(r.rows_affected() > 0)
-            }
-
-            async fn insert_credential(&self, org: &str, credential: &NewCredential) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                insert_credential_tx(&mut tx, org, credential, switchyard_domain::time::now()).await?;
-                tx.commit().await.map_err(db_err)
             }
 
             async fn insert_connection(&self, org: &str, connection: &NewConnection) -> Result<()> {
@@ -736,8 +755,9 @@ macro_rules! sql_store {
                 Ok(exists)
             }
 
-            async fn insert_hub(&self, org: &str, h: &Hub) -> Result<()> {
+            async fn insert_hub(&self, org: &str, h: &Hub, credentials: &[NewCredential]) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_credentials_tx(&mut tx, org, credentials).await?;
                 if h.is_default {
                     sqlx::query("UPDATE hubs SET is_default = $2 WHERE organisation_id = $1").bind(org).bind(false).execute(&mut *tx).await.map_err(db_err)?;
                 }
@@ -856,8 +876,9 @@ macro_rules! sql_store {
                 Ok(r.rows_affected() > 0)
             }
 
-            async fn insert_integration(&self, org: &str, i: &Integration, template: Option<&ConnectionTemplate>) -> Result<()> {
+            async fn insert_integration(&self, org: &str, i: &Integration, template: Option<&ConnectionTemplate>, credentials: &[NewCredential]) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_credentials_tx(&mut tx, org, credentials).await?;
                 sqlx::query(&format!("INSERT INTO integrations ({INTEGRATION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
                     .bind(&i.id)
                     .bind(org)
@@ -933,8 +954,9 @@ macro_rules! sql_store {
                 Ok(r.rows_affected() > 0)
             }
 
-            async fn insert_template(&self, org: &str, t: &ConnectionTemplate) -> Result<()> {
+            async fn insert_template(&self, org: &str, t: &ConnectionTemplate, credentials: &[NewCredential]) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_credentials_tx(&mut tx, org, credentials).await?;
                 insert_template_tx(&mut tx, org, t).await?;
                 tx.commit().await.map_err(db_err)
             }

@@ -94,12 +94,20 @@ async fn story(store: DynStore) {
     // Connectors.
     let primary = connector(o, "Primary");
     let crm = connector(o, "CRM");
-    store.insert_connector(o, &primary).await.unwrap();
-    store.insert_connector(o, &crm).await.unwrap();
+    store.insert_connector(o, &primary, &[]).await.unwrap();
+    let grant = new_connection(o, &crm.id, None, "grant").credentials[0].clone();
+    let mut crm = crm;
+    crm.auth_scheme_configs.push(
+        serde_json::from_value(json!({"id":"oauth","schemeType":"oauth2","authorizeUrl":"https://a","tokenUrl":"https://t",
+            "grant":{"grantType":"authorization_code","credentialId": grant.view.id, "organisationId": o, "clientId":"c"}}))
+        .unwrap(),
+    );
+    store.insert_connector(o, &crm, &[grant]).await.unwrap();
+    assert_eq!(store.sealed_counts_by_key().await.unwrap(), [("k".to_owned(), 1)]);
     assert!(store.get_connector(&other.id, &crm.id).await.unwrap().is_none(), "tenant scoping");
     let mut renamed = crm.clone();
     renamed.name = "CRM 2".into();
-    assert!(store.update_connector(o, &renamed).await.unwrap());
+    assert!(store.update_connector(o, &renamed, &[]).await.unwrap());
     assert_eq!(store.get_connector(o, &crm.id).await.unwrap().unwrap().name, "CRM 2");
     let page = store.list_connectors(o, &PageRequest::new(Some(1))).await.unwrap();
     assert_eq!((page.items.len(), page.total_count), (1, 2));
@@ -131,10 +139,10 @@ async fn story(store: DynStore) {
         created_at: now(),
         updated_at: now(),
     };
-    store.insert_hub(o, &hub).await.unwrap();
+    store.insert_hub(o, &hub, &[]).await.unwrap();
     let mut hub2 = hub.clone();
     hub2.id = new_id();
-    store.insert_hub(o, &hub2).await.unwrap();
+    store.insert_hub(o, &hub2, &[]).await.unwrap();
     assert!(!store.get_hub(o, &hub.id).await.unwrap().unwrap().is_default, "one default hub");
     let mut gone = hub2.clone();
     gone.deleted_at = Some(now());
@@ -196,9 +204,9 @@ async fn story(store: DynStore) {
         is_used: true,
         created_at: now(),
     };
-    store.insert_integration(o, &integration, Some(&t1)).await.unwrap();
+    store.insert_integration(o, &integration, Some(&t1), &[]).await.unwrap();
     let t2 = ConnectionTemplate { id: new_id(), connector_id: primary.id.clone(), is_primary: true, ..t1.clone() };
-    store.insert_template(o, &t2).await.unwrap();
+    store.insert_template(o, &t2, &[]).await.unwrap();
     assert_eq!(store.list_templates(o, &integration.id).await.unwrap().len(), 2);
     assert_eq!(store.list_templates_page(o, &integration.id, &PageRequest::new(Some(1))).await.unwrap().total_count, 2);
     assert_eq!(store.get_template(o, &t2.id).await.unwrap().unwrap().connector_id, primary.id);
@@ -263,21 +271,9 @@ async fn story(store: DynStore) {
     assert!(store.find_activation(o, &user.id, &integration.id).await.unwrap().is_none());
     assert!(store.delete_integration(o, &integration.id).await.unwrap());
     assert!(store.delete_connector(o, &crm.id).await.is_ok());
-    // A credential of its own (a grant secret).
-    store.insert_credential(o, &own.credentials[0].clone_with_new_id()).await.unwrap();
+    // Deleting connections and connectors took every credential with them, grant secrets included.
+    assert_eq!(store.sealed_counts_by_key().await.unwrap(), []);
     store.close().await;
-}
-
-trait CloneWithNewId {
-    fn clone_with_new_id(&self) -> Self;
-}
-
-impl CloneWithNewId for NewCredential {
-    fn clone_with_new_id(&self) -> Self {
-        let mut c = self.clone();
-        c.view.id = new_id();
-        c
-    }
 }
 
 #[tokio::test]

@@ -87,7 +87,13 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
             let org = switchyard_domain::model::Organisation { id: switchyard_domain::new_id(), name, created_at: switchyard_domain::time::now() };
             let (text, key) = switchyard_server::auth::new_api_key(&org.id, "initial");
             store.create_organisation(&org, &key).await?;
-            println!("{}", serde_json::json!({"organisationId": org.id, "apiKey": text}));
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Created<'a> {
+                organisation_id: &'a str,
+                api_key: &'a str,
+            }
+            println!("{}", serde_json::to_string(&Created { organisation_id: &org.id, api_key: &text })?);
         }
         Admin::CreateApiKey { org, name } => {
             store.get_organisation(&org).await?.with_context(|| format!("no organisation {org}"))?;
