@@ -193,3 +193,45 @@ pub struct EndUserIntegration {
     pub integration: Integration,
     pub is_activated: bool,
 }
+
+/// A pending OAuth2 authorization-code flow, created by `oauth2/initialise` and consumed, once,
+/// when the code comes back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthState {
+    /// SHA-256 (hex) of the `state` parameter; the state itself is not kept.
+    pub state_hash: String,
+    pub organisation_id: String,
+    /// The credential holding the client id and secret.
+    pub grant_credential_id: String,
+    pub connector_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub token_url: String,
+    pub additional_token_params: Option<String>,
+    pub scopes: Vec<String>,
+    /// The PKCE code verifier, sealed by the vault, when the scheme uses PKCE.
+    pub code_verifier: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A credential as stored: its redacted view and its sealed data.
+#[derive(Debug, Clone)]
+pub struct StoredCredential {
+    pub view: CredentialView,
+    pub sealed: String,
+}
+
+/// A hub page session: acts for one end user (by external id) in one hub until it expires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubSession {
+    /// SHA-256 (hex) of the token; the token itself is not kept.
+    pub token_hash: String,
+    pub organisation_id: String,
+    pub hub_id: String,
+    pub external_user_id: String,
+    /// When set, the only integrations the page may see and activate.
+    pub allowed_integrations: Option<Vec<String>>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}

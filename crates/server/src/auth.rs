@@ -9,7 +9,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use switchyard_domain::model::ApiKey;
-use switchyard_domain::{new_id, time, Error};
+use switchyard_domain::{new_id, time, Error, ErrorKind};
 
 pub const KEY_PREFIX: &str = "sy_";
 const KEY_BODY_LEN: usize = 43;
@@ -40,6 +40,20 @@ fn well_formed(text: &str) -> bool {
     text.strip_prefix(KEY_PREFIX).is_some_and(|b| b.len() == KEY_BODY_LEN && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
 }
 
+/// The bearer token of a request: 401 when there is none.
+pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError(Error::unauthorized("missing Authorization header: send Authorization: Bearer <api key>")))?;
+    let header = header.to_str().map_err(|_| ApiError(Error::unauthorized("malformed Authorization header")))?;
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(|| ApiError(Error::unauthorized("malformed Authorization header: expected Bearer <api key>")))
+}
+
 /// The organisation a request acts for, proven by its API key.
 #[derive(Debug, Clone)]
 pub struct OrgAuth {
@@ -62,16 +76,11 @@ impl FromRequestParts<AppState> for OrgAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError(Error::unauthorized("missing Authorization header: send Authorization: Bearer <api key>")))?;
-        let header = header.to_str().map_err(|_| ApiError(Error::unauthorized("malformed Authorization header")))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .ok_or_else(|| ApiError(Error::unauthorized("malformed Authorization header: expected Bearer <api key>")))?;
+        let token = bearer(parts)?;
+        if token.starts_with(crate::session::TOKEN_PREFIX) {
+            crate::session::find(state, token).await?;
+            return Err(ApiError(Error::new(ErrorKind::Forbidden, "a hub session token can only call what the hub page needs; use an organisation API key")));
+        }
         if !well_formed(token) {
             return Err(ApiError(Error::unauthorized("malformed API key")));
         }

@@ -426,6 +426,7 @@ async fn create_connection(
     let nc = v1::build_connection(&s, &org, &id, None, body, "").map_err(|f| {
         ApiError(Error::invalid_fields(format!("invalid connection: {}", f.iter().map(|x| x.field.as_str()).collect::<Vec<_>>().join(", ")), f))
     })?;
+    let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
     s.store.insert_connection(&org, &nc).await?;
     Ok(axum::Json(s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?.into()))
 }

@@ -4,6 +4,7 @@
 use crate::auth::OrgAuth;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
+use crate::session::HubAuth;
 use crate::v1::{self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams};
 use crate::AppState;
 use axum::extract::State;
@@ -42,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(activate_integration))
         .routes(routes!(get_activation, delete_activation))
         .routes(routes!(update_activation_variables))
+        .routes(routes!(replace_activation_connection))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,6 +376,18 @@ pub struct ActivationConnectionCreate {
     pub variables: Vec<ConnectionVariable>,
 }
 
+/// What serves a template from now on: `{connectionId}` (an existing connection of the end user to
+/// the template's connector) or `{name, credentials, variables}` (a new one).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivationConnectionReplace {
+    pub connection_id: Option<String>,
+    pub name: Option<String>,
+    pub credentials: Option<v1::ConnectionCredentialsCreate>,
+    #[serde(default)]
+    pub variables: Vec<ConnectionVariable>,
+}
+
 /// The older body form of dynamic variables.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NamedVariable {
@@ -635,6 +649,7 @@ async fn create_end_user(
     let user_id = new_id();
     let primary = v1::build_connection(&s, &org, &hub.primary_connector_id, Some(&user_id), body.primary_connection, "primaryConnection.")
         .map_err(|f| fields_error("invalid primary connection", f))?;
+    let primary = crate::oauth::complete(&s, &org, vec![primary]).await?.remove(0);
     let user = EndUser {
         id: user_id,
         organisation_id: org.clone(),
@@ -725,6 +740,7 @@ async fn create_end_user_connection(
     }
     let nc =
         v1::build_connection(&s, &org, &body.connector_id, Some(&u.id), body.connection, "connection.").map_err(|f| fields_error("invalid connection", f))?;
+    let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
     s.store.insert_connection(&org, &nc).await?;
     let c = s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?;
     Ok((StatusCode::CREATED, axum::Json(c.into())))
@@ -736,13 +752,14 @@ async fn create_end_user_connection(
     responses((status = 200, body = EndUserConnectionsPage), (status = "default", body = ErrorBody)))]
 async fn list_end_user_connections(
     State(s): State<AppState>,
-    auth: OrgAuth,
+    auth: HubAuth,
     Path((hub_id, user_id)): Path<(String, String)>,
     uri: axum::http::Uri,
     Query(q): Query<UserConnectionParams>,
 ) -> ApiResult<axum::Json<EndUserConnectionsPage>> {
-    let org = auth.organisation_id;
+    let org = auth.organisation_id().to_owned();
     let page = page_params(q.first, &q.after, &q.before).request()?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
     let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
     // `hub_connector_id` may repeat: read every occurrence.
     let connectors: Vec<String> =
@@ -1063,16 +1080,25 @@ async fn update_dynamic_variables_internal(
     responses((status = 200, body = EmbeddedIntegrationPage), (status = "default", body = ErrorBody)))]
 async fn list_end_user_integrations(
     State(s): State<AppState>,
-    auth: OrgAuth,
+    auth: HubAuth,
     Path((hub_id, user_id)): Path<(String, String)>,
     Query(q): Query<EmbedListParams>,
 ) -> ApiResult<axum::Json<EmbeddedIntegrationPage>> {
-    let org = auth.organisation_id;
+    let org = auth.organisation_id().to_owned();
     let page = page_params(q.first, &q.after, &q.before).request()?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
     hub_of(&s, &org, &hub_id).await?;
     let user = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?;
-    let (p, connected) =
-        s.store.list_end_user_integrations(&org, &hub_id, user.as_ref().map(|u| u.id.as_str()), IntegrationFilter { deployed: q.deployed }, &page).await?;
+    let (p, connected) = s
+        .store
+        .list_end_user_integrations(
+            &org,
+            &hub_id,
+            user.as_ref().map(|u| u.id.as_str()),
+            IntegrationFilter { deployed: q.deployed, only: auth.allowed().map(<[String]>::to_vec) },
+            &page,
+        )
+        .await?;
     let info = PageInfo::of(&p);
     Ok(axum::Json(EmbeddedIntegrationPage {
         page: info,
@@ -1087,11 +1113,13 @@ async fn list_end_user_integrations(
     responses((status = 200, body = EmbeddedIntegration), (status = "default", body = ErrorBody)))]
 async fn get_embedded_integration(
     State(s): State<AppState>,
-    auth: OrgAuth,
+    auth: HubAuth,
     Path((hub_id, user_id, integration_id)): Path<(String, String, String)>,
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<EmbeddedIntegration>> {
-    let org = auth.organisation_id;
+    let org = auth.organisation_id().to_owned();
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
+    auth.check_integration(&integration_id)?;
     let i = integration_of(&s, &org, &integration_id).await?;
     if i.hub_id != hub_id {
         return Err(ApiError(Error::not_found("integration")));
@@ -1113,12 +1141,13 @@ async fn get_embedded_integration(
     responses((status = 200, body = EndUserActivationPage), (status = "default", body = ErrorBody)))]
 async fn list_end_user_activations(
     State(s): State<AppState>,
-    auth: OrgAuth,
+    auth: HubAuth,
     Path((hub_id, user_id)): Path<(String, String)>,
     Query(q): Query<EmbedActivationParams>,
 ) -> ApiResult<axum::Json<EndUserActivationPage>> {
-    let org = auth.organisation_id;
+    let org = auth.organisation_id().to_owned();
     let page = page_params(q.first, &q.after, &q.before).request()?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
     hub_of(&s, &org, &hub_id).await?;
     let Some(u) = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? else {
         return Ok(axum::Json(EndUserActivationPage { page: PageInfo { total_count: 0, next: String::new(), prev: String::new() }, activations: vec![] }));
@@ -1169,13 +1198,34 @@ async fn activation_out(s: &AppState, org: &str, a: Activation, integration: Opt
 /// and writes it all in one transaction.
 #[utoipa::path(post, path = "/api/embedded/v1/activations", operation_id = "ActivateIntegration", tag = "activations", request_body = ActivationCreate,
     responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
-async fn activate_integration(State(s): State<AppState>, auth: OrgAuth, Json(body): Json<ActivationCreate>) -> ApiResult<axum::Json<ActivationOut>> {
-    let org = auth.organisation_id;
+async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(body): Json<ActivationCreate>) -> ApiResult<axum::Json<ActivationOut>> {
+    let org = auth.organisation_id().to_owned();
     let integration = integration_of(&s, &org, &body.integration_id).await?;
+    auth.check_hub(&integration.hub_id).and_then(|()| auth.check_integration(&integration.id)).map_err(|_| ApiError(Error::not_found("integration")))?;
     let user = if is_ulid(&body.user_id) { s.store.get_end_user_by_id(&org, &body.user_id).await?.filter(|u| u.hub_id == integration.hub_id) } else { None };
     let user = match user {
-        Some(u) => u,
-        None => s.store.get_end_user(&org, &integration.hub_id, &body.user_id, IdentifierType::External).await?.or_not_found("end user")?,
+        Some(u) => Some(u),
+        None => s.store.get_end_user(&org, &integration.hub_id, &body.user_id, IdentifierType::External).await?,
+    };
+    // A hub session acts for its own end user, whom its first activation creates.
+    let (user, new_user) = match (user, auth.session()) {
+        (Some(u), Some(session)) if u.external_id != session.external_user_id => return Err(ApiError(Error::not_found("end user"))),
+        (Some(u), _) => (u, None),
+        (None, Some(session)) if body.user_id == session.external_user_id => {
+            let now = time::now();
+            let u = EndUser {
+                id: new_id(),
+                organisation_id: org.clone(),
+                hub_id: integration.hub_id.clone(),
+                external_id: session.external_user_id.clone(),
+                display_name: String::new(),
+                primary_connection_id: None,
+                created_at: now,
+                updated_at: now,
+            };
+            (u.clone(), Some(u))
+        }
+        (None, _) => return Err(ApiError(Error::not_found("end user"))),
     };
     activation::check_deployed(&integration)?;
     if let Some(existing) = s.store.find_activation(&org, &user.id, &integration.id).await? {
@@ -1266,7 +1316,7 @@ async fn activate_integration(State(s): State<AppState>, auth: OrgAuth, Json(bod
                     ConnectionCreate { name: req.name.unwrap_or_default(), credentials: req.credentials.unwrap_or_default(), variables: req.variables };
                 match v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, &format!("connections[{index}].")) {
                     Ok(nc) => {
-                        bound.push((template_id, nc.connection.id.clone()));
+                        bound.push((template_id, nc.connection.connection.id.clone()));
                         new_connections.push(nc);
                     }
                     Err(mut f) => fields.append(&mut f),
@@ -1278,6 +1328,8 @@ async fn activate_integration(State(s): State<AppState>, auth: OrgAuth, Json(bod
         let message = activation::summarise(&fields);
         return Err(ApiError(Error::invalid_fields(message, fields)));
     }
+    // Only now that the request is otherwise sound are OAuth2 codes spent.
+    let new_connections = crate::oauth::complete(&s, &org, new_connections).await?;
 
     let now = time::now();
     let a = Activation {
@@ -1291,23 +1343,27 @@ async fn activate_integration(State(s): State<AppState>, auth: OrgAuth, Json(bod
         created_at: now,
         updated_at: now,
     };
-    s.store.insert_activation(&org, &a, &new_connections).await?;
+    s.store.insert_activation(&org, &a, new_user.as_ref(), &new_connections).await?;
     Ok(axum::Json(activation_out(&s, &org, a, Some(integration), Some(user)).await?))
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/activations/{activation_id}", operation_id = "GetActivation", tag = "activations",
     params(("activation_id" = String, Path)), responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
-async fn get_activation(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<axum::Json<ActivationOut>> {
-    let org = auth.organisation_id;
+async fn get_activation(State(s): State<AppState>, auth: HubAuth, Path(id): Path<String>) -> ApiResult<axum::Json<ActivationOut>> {
+    let org = auth.organisation_id().to_owned();
     let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
+    auth.check_activation(&s, &a).await?;
     Ok(axum::Json(activation_out(&s, &org, a, None, None).await?))
 }
 
 /// Deactivates: removes the activation; the end user and their connections stay.
 #[utoipa::path(delete, path = "/api/embedded/v1/activations/{activation_id}", operation_id = "DeleteActivation", tag = "activations",
     params(("activation_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_activation(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.store.delete_activation(&auth.organisation_id, &id).await?.then_some(()).or_not_found("activation")?;
+async fn delete_activation(State(s): State<AppState>, auth: HubAuth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let org = auth.organisation_id().to_owned();
+    let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
+    auth.check_activation(&s, &a).await?;
+    s.store.delete_activation(&org, &a.id).await?.then_some(()).or_not_found("activation")?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1317,14 +1373,66 @@ async fn delete_activation(State(s): State<AppState>, auth: OrgAuth, Path(id): P
     params(("activation_id" = String, Path)), request_body = DynamicVariablesBody, responses((status = 200, body = DynamicVariablesBody), (status = "default", body = ErrorBody)))]
 async fn update_activation_variables(
     State(s): State<AppState>,
-    auth: OrgAuth,
+    auth: HubAuth,
     Path(id): Path<String>,
     Json(body): Json<DynamicVariablesBody>,
 ) -> ApiResult<axum::Json<DynamicVariablesBody>> {
-    let org = auth.organisation_id;
+    let org = auth.organisation_id().to_owned();
     let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
+    auth.check_activation(&s, &a).await?;
     let i = integration_of(&s, &org, &a.integration_id).await?;
     let vars = variables::validate(i.variables_schema.as_ref(), body.dynamic_variables, "dynamicVariables")?;
     s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
     Ok(axum::Json(DynamicVariablesBody { dynamic_variables: vars }))
+}
+
+/// Replaces the connection that serves one of an activation's connection templates (Switchyard's
+/// addition, used by the hub page to reconnect an account).
+#[utoipa::path(put, path = "/api/embedded/v1/activations/{activation_id}/connections/{template_id}", operation_id = "ReplaceActivationConnection", tag = "activations",
+    params(("activation_id" = String, Path), ("template_id" = String, Path)), request_body = ActivationConnectionReplace,
+    responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
+async fn replace_activation_connection(
+    State(s): State<AppState>,
+    auth: HubAuth,
+    Path((id, template_id)): Path<(String, String)>,
+    Json(body): Json<ActivationConnectionReplace>,
+) -> ApiResult<axum::Json<ActivationOut>> {
+    let org = auth.organisation_id().to_owned();
+    let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
+    auth.check_activation(&s, &a).await?;
+    let template = s.store.get_template(&org, &template_id).await?.filter(|t| t.integration_id == a.integration_id).or_not_found("connection template")?;
+    let user = s.store.get_end_user_by_id(&org, &a.end_user_id).await?.or_not_found("end user")?;
+    let (connection_id, new_connection) = match (body.connection_id, body.name) {
+        (Some(cid), _) => {
+            let c = s.store.get_connection(&org, &cid).await?;
+            let usable = c.is_some_and(|c| c.connector_id == template.connector_id && c.end_user_id.as_deref() == Some(user.id.as_str()));
+            if !usable {
+                return Err(ApiError(Error::invalid_field(
+                    "connectionId",
+                    format!("is not a connection of this end user to the template's connector {}", template.connector_id),
+                )));
+            }
+            (cid, None)
+        }
+        (None, Some(name)) => {
+            let create = ConnectionCreate { name, credentials: body.credentials.unwrap_or_default(), variables: body.variables };
+            let pending =
+                v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, "").map_err(|f| fields_error("invalid connection", f))?;
+            let nc = crate::oauth::complete(&s, &org, vec![pending]).await?.remove(0);
+            (nc.connection.id.clone(), Some(nc))
+        }
+        (None, None) => {
+            return Err(ApiError(Error::invalid_field(
+                "connectionId",
+                "give either connectionId (an existing connection) or name and credentials (a new one)",
+            )));
+        }
+    };
+    s.store
+        .rebind_activation(&org, &a.id, &template.id, &connection_id, new_connection.as_ref(), time::now())
+        .await?
+        .then_some(())
+        .or_not_found("activation")?;
+    let a = s.store.get_activation(&org, &a.id).await?.or_not_found("activation")?;
+    Ok(axum::Json(activation_out(&s, &org, a, None, Some(user)).await?))
 }

@@ -83,6 +83,29 @@ where
     }
 }
 
+/// A JSON body that may be left out altogether (no body: `T::default()`).
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonOrEmpty<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let h = req.headers();
+        let empty = match h.get(axum::http::header::CONTENT_LENGTH) {
+            Some(len) => len.as_bytes() == b"0",
+            None => h.get(axum::http::header::TRANSFER_ENCODING).is_none(),
+        };
+        if empty {
+            return Ok(JsonOrEmpty(T::default()));
+        }
+        Json::<T>::from_request(req, state).await.map(|Json(t)| JsonOrEmpty(t))
+    }
+}
+
 /// Query parameters, with a 400 naming the bad one.
 pub struct Query<T>(pub T);
 

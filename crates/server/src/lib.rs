@@ -8,8 +8,11 @@ pub mod connect_v1;
 pub mod embedded_v1;
 pub mod error;
 pub mod extract;
+pub mod hub_page;
+pub mod oauth;
 pub mod ops;
 pub mod organisations;
+pub mod session;
 pub mod v1;
 
 use axum::Router;
@@ -27,6 +30,24 @@ pub struct AppState {
     /// Where Switchyard is reached from outside, for URLs it hands out.
     pub public_url: String,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// For calls to OAuth2 providers' token endpoints.
+    pub http: reqwest::Client,
+    /// How long an OAuth2 `state` stays usable.
+    pub oauth_state_ttl: std::time::Duration,
+}
+
+impl AppState {
+    /// The HTTP client for providers: bounded timeouts, no redirects (a token endpoint that
+    /// redirects is misconfigured, and following it could leak the client secret).
+    pub fn provider_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a reqwest client with these settings builds")
+    }
 }
 
 #[derive(OpenApi)]
@@ -41,7 +62,7 @@ pub struct AppState {
     security(("bearerToken" = [])),
     tags(
         (name = "hubs"), (name = "end-users"), (name = "integrations"), (name = "embedded"), (name = "activations"),
-        (name = "connectors"), (name = "connections"), (name = "api-keys"), (name = "operations")
+        (name = "connectors"), (name = "connections"), (name = "sessions"), (name = "api-keys"), (name = "operations")
     )
 )]
 struct ApiDoc;
@@ -61,7 +82,13 @@ impl utoipa::Modify for SecurityAddon {
 
 /// Every route with its OpenAPI description.
 fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::routes()).merge(organisations::routes()).merge(embedded_v1::routes()).merge(connect_v1::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::routes())
+        .merge(organisations::routes())
+        .merge(embedded_v1::routes())
+        .merge(connect_v1::routes())
+        .merge(oauth::routes())
+        .merge(session::routes())
 }
 
 /// The OpenAPI document, generated from the handlers.
@@ -79,7 +106,7 @@ pub fn app(state: AppState) -> Router {
         d.openapi = utoipa::openapi::OpenApiVersion::Version31;
         d
     });
-    let router = router.route(
+    let router = hub_page::routes(router).route(
         "/openapi.json",
         axum::routing::get(move || {
             let doc = doc.clone();

@@ -182,10 +182,6 @@ pub fn seal_credential(
     data: Option<&Value>,
     path: &str,
 ) -> Result<NewCredential, Vec<FieldError>> {
-    if ty == CredentialType::OAuth2Code {
-        // A code is only good with a state this server issued (hosted OAuth2 flow); none is known.
-        return Err(vec![FieldError::new(format!("{path}.data.state"), "unknown or expired OAuth2 state: start the flow with the oauth2/initialise endpoint")]);
-    }
     let secret: SecretData = credential::validate_data(ty, data, &format!("{path}.data"))?;
     if ty == CredentialType::Certificate {
         let mut errors = Vec::new();
@@ -200,19 +196,33 @@ pub fn seal_credential(
             return Err(errors);
         }
     }
-    let id = new_id();
+    Ok(seal_data(state, org, &new_id(), name, ty, &secret))
+}
+
+/// Seals data already checked (or produced by this server) as credential `id`.
+pub fn seal_data(state: &AppState, org: &str, id: &str, name: &str, ty: CredentialType, secret: &SecretData) -> NewCredential {
+    let id = id.to_owned();
     let view = CredentialView {
         id: id.clone(),
         organisation_id: org.to_owned(),
         credential_type: ty,
         name: name.to_owned(),
-        data: credential::redact(ty, &secret),
+        data: credential::redact(ty, secret),
         errors: None,
         expires_at: None,
     };
     let plaintext = zeroize::Zeroizing::new(serde_json::to_vec(secret.expose()).expect("JSON maps serialise"));
     let sealed = state.vault.seal(&plaintext, &id);
-    Ok(NewCredential { view, sealed, key_id: state.vault.active_key_id().to_owned() })
+    NewCredential { view, sealed, key_id: state.vault.active_key_id().to_owned() }
+}
+
+/// A new connection checked and sealed, whose `oauth2-code` credentials still have to be
+/// exchanged for tokens by [`crate::oauth::complete`] before it can be stored.
+#[derive(Debug)]
+pub struct PendingConnection {
+    pub connection: NewConnection,
+    /// The request path of each of `connection.credentials`, for errors.
+    pub paths: Vec<String>,
 }
 
 /// Builds a new connection to `connector_id` (an end user's when `end_user_id` is set) from a v1
@@ -224,9 +234,10 @@ pub fn build_connection(
     end_user_id: Option<&str>,
     create: ConnectionCreate,
     path: &str,
-) -> Result<NewConnection, Vec<FieldError>> {
+) -> Result<PendingConnection, Vec<FieldError>> {
     let now = time::now();
     let mut errors = Vec::new();
+    let mut paths = Vec::new();
     if create.name.trim().is_empty() {
         errors.push(FieldError::new(format!("{path}name"), "must not be empty"));
     }
@@ -252,6 +263,7 @@ pub fn build_connection(
                 Ok(nc) => {
                     credentials.push(ConnectionCredential { id: new_id(), role, auth_scheme_config: scheme, credential: nc.view.clone() });
                     sealed.push(nc);
+                    paths.push(cpath);
                 }
                 Err(mut e) => errors.append(&mut e),
             }
@@ -266,7 +278,7 @@ pub fn build_connection(
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(NewConnection {
+    let connection = NewConnection {
         connection: Connection {
             id: new_id(),
             organisation_id: org.to_owned(),
@@ -279,7 +291,8 @@ pub fn build_connection(
             updated_at: now,
         },
         credentials: sealed,
-    })
+    };
+    Ok(PendingConnection { connection, paths })
 }
 
 /// An auth scheme config's OAuth2 grant secret (§6.3 of the API notes): `clientId` and

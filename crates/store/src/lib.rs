@@ -30,10 +30,12 @@ pub struct PoolStats {
 }
 
 /// Which integrations a hub's end-user listing returns.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct IntegrationFilter {
     /// `Some(true)`: deployed only; `Some(false)`: undeployed only; `None`: all.
     pub deployed: Option<bool>,
+    /// Only these integrations (a hub session's `allowedIntegrations`), when set.
+    pub only: Option<Vec<String>>,
 }
 
 #[async_trait]
@@ -84,6 +86,21 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a connection and its credentials, and unbinds it from activations.
     async fn delete_connection(&self, org: &str, id: &str) -> Result<bool>;
 
+    /// A credential with its sealed data.
+    async fn get_credential(&self, org: &str, id: &str) -> Result<Option<StoredCredential>>;
+
+    // OAuth2 flows.
+    async fn insert_oauth_state(&self, org: &str, state: &OAuthState) -> Result<()>;
+    /// Marks the state used and returns it, if it exists, is unused and has not expired at `now`:
+    /// a state works once, even when two requests race for it.
+    async fn consume_oauth_state(&self, org: &str, state_hash: &str, now: Timestamp) -> Result<Option<OAuthState>>;
+
+    // Hub page sessions.
+    async fn insert_hub_session(&self, org: &str, session: &HubSession) -> Result<()>;
+    /// A session by its token hash, whatever its organisation (this is how a request proves one),
+    /// if it has not expired at `now`.
+    async fn find_hub_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<HubSession>>;
+
     // Hubs.
     /// Inserts a hub; when it is the default, the organisation's other hubs stop being the default.
     async fn insert_hub(&self, org: &str, hub: &Hub, credentials: &[NewCredential]) -> Result<()>;
@@ -120,6 +137,8 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_template(&self, org: &str, template: &ConnectionTemplate, credentials: &[NewCredential]) -> Result<()>;
     async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>>;
     async fn list_templates(&self, org: &str, integration_id: &str) -> Result<Vec<ConnectionTemplate>>;
+    /// The templates of a hub's integrations that use a connector.
+    async fn list_hub_connector_templates(&self, org: &str, hub_id: &str, connector_id: &str) -> Result<Vec<ConnectionTemplate>>;
     async fn list_templates_page(&self, org: &str, integration_id: &str, page: &PageRequest) -> Result<Page<ConnectionTemplate>>;
     /// Marks which of an integration's templates are used.
     async fn set_templates_used(&self, org: &str, integration_id: &str, used: &[String]) -> Result<()>;
@@ -137,12 +156,24 @@ pub trait Store: Send + Sync + 'static {
     // Activations.
     /// Inserts an activation with the connections it creates, in one transaction. A second
     /// activation of the same (end user, integration) is a conflict naming the existing one.
-    async fn insert_activation(&self, org: &str, activation: &Activation, new_connections: &[NewConnection]) -> Result<()>;
+    /// `new_user`, when given, is created in the same transaction (a hub session's first activation).
+    async fn insert_activation(&self, org: &str, activation: &Activation, new_user: Option<&EndUser>, new_connections: &[NewConnection]) -> Result<()>;
     async fn get_activation(&self, org: &str, id: &str) -> Result<Option<Activation>>;
     async fn find_activation(&self, org: &str, end_user_id: &str, integration_id: &str) -> Result<Option<Activation>>;
     async fn list_activations(&self, org: &str, end_user_id: &str, integration_id: Option<&str>, page: &PageRequest) -> Result<Page<Activation>>;
     async fn update_activation_variables(&self, org: &str, id: &str, variables: &Map<String, Value>, at: Timestamp) -> Result<bool>;
     async fn delete_activation(&self, org: &str, id: &str) -> Result<bool>;
+    /// Binds one of an activation's templates to another connection (created in the same
+    /// transaction when `new_connection` is given). False when the activation does not exist.
+    async fn rebind_activation(
+        &self,
+        org: &str,
+        id: &str,
+        template_id: &str,
+        connection_id: &str,
+        new_connection: Option<&NewConnection>,
+        at: Timestamp,
+    ) -> Result<bool>;
 }
 
 pub type DynStore = Arc<dyn Store>;

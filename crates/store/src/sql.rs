@@ -352,6 +352,25 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        async fn insert_end_user_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, u: &EndUser) -> Result<()> {
+            sqlx::query(&format!("INSERT INTO end_users ({END_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                .bind(&u.id)
+                .bind(org)
+                .bind(&u.hub_id)
+                .bind(&u.external_id)
+                .bind(&u.display_name)
+                .bind(&u.primary_connection_id)
+                .bind(u.created_at)
+                .bind(u.updated_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| match db_err(e) {
+                    e if e.kind == switchyard_domain::ErrorKind::Conflict => Error::conflict(format!("an end user with externalId {:?} already exists in this hub", u.external_id)),
+                    e => e,
+                })?;
+            Ok(())
+        }
+
         async fn insert_connection_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, nc: &NewConnection) -> Result<()> {
             let c = &nc.connection;
             sqlx::query(&format!("INSERT INTO connections ({CONNECTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
@@ -755,6 +774,117 @@ macro_rules! sql_store {
                 Ok(exists)
             }
 
+            async fn get_credential(&self, org: &str, id: &str) -> Result<Option<StoredCredential>> {
+                let row = sqlx::query("SELECT * FROM credentials WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                let Some(row) = row else { return Ok(None) };
+                let ty: String = get(&row, "type")?;
+                let errors: Option<Json<Vec<String>>> = get(&row, "errors")?;
+                Ok(Some(StoredCredential {
+                    view: CredentialView {
+                        id: get(&row, "id")?,
+                        organisation_id: get(&row, "organisation_id")?,
+                        credential_type: CredentialType::parse(&ty).ok_or_else(|| Error::internal("stored credential type is unknown"))?,
+                        name: get(&row, "name")?,
+                        data: json(&row, "public_data")?,
+                        errors: errors.map(|Json(e)| e),
+                        expires_at: get(&row, "expires_at")?,
+                    },
+                    sealed: get(&row, "sealed_data")?,
+                }))
+            }
+
+            async fn insert_oauth_state(&self, org: &str, st: &OAuthState) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO oauth_states (state_hash, organisation_id, grant_credential_id, connector_id, client_id, redirect_uri, token_url, additional_token_params, scopes, code_verifier, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&st.state_hash)
+                .bind(org)
+                .bind(&st.grant_credential_id)
+                .bind(&st.connector_id)
+                .bind(&st.client_id)
+                .bind(&st.redirect_uri)
+                .bind(&st.token_url)
+                .bind(&st.additional_token_params)
+                .bind(j(&st.scopes))
+                .bind(&st.code_verifier)
+                .bind(st.created_at)
+                .bind(st.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                // Expired flows are of no use to anyone: sweep them as new ones arrive.
+                sqlx::query("DELETE FROM oauth_states WHERE expires_at < $1").bind(st.created_at - chrono::Duration::hours(1)).execute(&self.pool).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn consume_oauth_state(&self, org: &str, state_hash: &str, now: Timestamp) -> Result<Option<OAuthState>> {
+                let r = sqlx::query("UPDATE oauth_states SET used_at = $3 WHERE organisation_id = $1 AND state_hash = $2 AND used_at IS NULL AND expires_at > $3")
+                    .bind(org)
+                    .bind(state_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                if r.rows_affected() != 1 {
+                    return Ok(None);
+                }
+                let row = sqlx::query("SELECT * FROM oauth_states WHERE organisation_id = $1 AND state_hash = $2").bind(org).bind(state_hash).fetch_one(&self.pool).await.map_err(db_err)?;
+                Ok(Some(OAuthState {
+                    state_hash: get(&row, "state_hash")?,
+                    organisation_id: get(&row, "organisation_id")?,
+                    grant_credential_id: get(&row, "grant_credential_id")?,
+                    connector_id: get(&row, "connector_id")?,
+                    client_id: get(&row, "client_id")?,
+                    redirect_uri: get(&row, "redirect_uri")?,
+                    token_url: get(&row, "token_url")?,
+                    additional_token_params: get(&row, "additional_token_params")?,
+                    scopes: json(&row, "scopes")?,
+                    code_verifier: get(&row, "code_verifier")?,
+                    created_at: get(&row, "created_at")?,
+                    expires_at: get(&row, "expires_at")?,
+                }))
+            }
+
+            async fn insert_hub_session(&self, org: &str, h: &HubSession) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO hub_sessions (token_hash, organisation_id, hub_id, external_user_id, allowed_integrations, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&h.token_hash)
+                .bind(org)
+                .bind(&h.hub_id)
+                .bind(&h.external_user_id)
+                .bind(h.allowed_integrations.as_ref().map(j))
+                .bind(h.created_at)
+                .bind(h.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                sqlx::query("DELETE FROM hub_sessions WHERE expires_at < $1").bind(h.created_at - chrono::Duration::hours(1)).execute(&self.pool).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_hub_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<HubSession>> {
+                let row = sqlx::query("SELECT * FROM hub_sessions WHERE token_hash = $1 AND expires_at > $2")
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let Some(row) = row else { return Ok(None) };
+                let allowed: Option<Json<Vec<String>>> = get(&row, "allowed_integrations")?;
+                Ok(Some(HubSession {
+                    token_hash: get(&row, "token_hash")?,
+                    organisation_id: get(&row, "organisation_id")?,
+                    hub_id: get(&row, "hub_id")?,
+                    external_user_id: get(&row, "external_user_id")?,
+                    allowed_integrations: allowed.map(|Json(a)| a),
+                    created_at: get(&row, "created_at")?,
+                    expires_at: get(&row, "expires_at")?,
+                }))
+            }
+
             async fn insert_hub(&self, org: &str, h: &Hub, credentials: &[NewCredential]) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 insert_credentials_tx(&mut tx, org, credentials).await?;
@@ -811,21 +941,7 @@ macro_rules! sql_store {
 
             async fn insert_end_user(&self, org: &str, u: &EndUser, primary: Option<&NewConnection>) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                sqlx::query(&format!("INSERT INTO end_users ({END_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-                    .bind(&u.id)
-                    .bind(org)
-                    .bind(&u.hub_id)
-                    .bind(&u.external_id)
-                    .bind(&u.display_name)
-                    .bind(&u.primary_connection_id)
-                    .bind(u.created_at)
-                    .bind(u.updated_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| match db_err(e) {
-                        e if e.kind == switchyard_domain::ErrorKind::Conflict => Error::conflict(format!("an end user with externalId {:?} already exists in this hub", u.external_id)),
-                        e => e,
-                    })?;
+                insert_end_user_tx(&mut tx, org, u).await?;
                 if let Some(p) = primary {
                     insert_connection_tx(&mut tx, org, p).await?;
                 }
@@ -973,6 +1089,16 @@ macro_rules! sql_store {
                 rows.iter().map(template).collect()
             }
 
+            async fn list_hub_connector_templates(&self, org: &str, hub_id: &str, connector_id: &str) -> Result<Vec<ConnectionTemplate>> {
+                let sql = format!(
+                    "SELECT {} FROM connection_templates t JOIN integrations i ON i.id = t.integration_id \
+                     WHERE t.organisation_id = $1 AND i.hub_id = $2 AND t.connector_id = $3 ORDER BY t.id",
+                    TEMPLATE_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+                );
+                let rows = sqlx::query(&sql).bind(org).bind(hub_id).bind(connector_id).fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(template).collect()
+            }
+
             async fn list_templates_page(&self, org: &str, integration_id: &str, page: &PageRequest) -> Result<Page<ConnectionTemplate>> {
                 let args = [Arg::S(org.to_owned()), Arg::S(integration_id.to_owned())];
                 fetch_page(&self.pool, Listing { cols: TEMPLATE_COLS, from_where: "connection_templates WHERE organisation_id = $1 AND integration_id = $2", key: "id", args: &args, newest_first: false }, page, template, |t| t.id.clone()).await
@@ -1018,16 +1144,22 @@ macro_rules! sql_store {
                     from.push_str(" AND i.is_deployed = $4");
                     args.push(Arg::B(d));
                 }
+                let mut only = String::new();
+                if let Some(ids) = &filter.only {
+                    only = format!(" AND integration_id IN ({})", if ids.is_empty() { "NULL".to_owned() } else { placeholders(args.len() + 1, ids.len()) });
+                    from.push_str(&format!(" AND i.id IN ({})", if ids.is_empty() { "NULL".to_owned() } else { placeholders(args.len() + 1, ids.len()) }));
+                    args.extend(ids.iter().cloned().map(Arg::S));
+                }
                 let cols = "i.id, i.organisation_id, i.hub_id, i.name, i.description, i.summary, i.image_url, i.screenshot_url, i.variables_schema, i.board_id, i.is_deployed, i.created_at, i.updated_at, a.id AS activation_id";
                 let p = fetch_page(&self.pool, Listing { cols, from_where: &from, key: "i.id", args: &args, newest_first: false }, page, |row| {
                         let activation: Option<String> = get(row, "activation_id")?;
                         Ok(EndUserIntegration { integration: integration(row)?, is_activated: activation.is_some() })
                     }, |e| e.integration.id.clone()).await?;
+                // The count binds the same arguments (minus `deployed`, matched by a tautology).
+                let deployed_arg = if filter.deployed.is_some() { " AND ($4 = $4)" } else { "" };
+                let sql = format!("SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND hub_id = $2 AND end_user_id = $3{deployed_arg}{only}");
                 let connected: i64 = get(
-                    &sqlx::query("SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND hub_id = $2 AND end_user_id = $3")
-                        .bind(org)
-                        .bind(hub_id)
-                        .bind(&user)
+                    &bind_all(sqlx::query(&sql), &args)
                         .fetch_one(&self.pool)
                         .await
                         .map_err(db_err)?,
@@ -1036,8 +1168,46 @@ macro_rules! sql_store {
                 Ok((p, connected))
             }
 
-            async fn insert_activation(&self, org: &str, a: &Activation, new_connections: &[NewConnection]) -> Result<()> {
+            async fn rebind_activation(
+                &self,
+                org: &str,
+                id: &str,
+                template_id: &str,
+                connection_id: &str,
+                new_connection: Option<&NewConnection>,
+                at: Timestamp,
+            ) -> Result<bool> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let touched = sqlx::query("UPDATE activations SET updated_at = $3 WHERE organisation_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if touched.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                if let Some(nc) = new_connection {
+                    insert_connection_tx(&mut tx, org, nc).await?;
+                }
+                sqlx::query("DELETE FROM activation_connections WHERE activation_id = $1 AND template_id = $2").bind(id).bind(template_id).execute(&mut *tx).await.map_err(db_err)?;
+                sqlx::query("INSERT INTO activation_connections (activation_id, template_id, connection_id) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(template_id)
+                    .bind(connection_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn insert_activation(&self, org: &str, a: &Activation, new_user: Option<&EndUser>, new_connections: &[NewConnection]) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                if let Some(u) = new_user {
+                    insert_end_user_tx(&mut tx, org, u).await?;
+                }
                 let inserted = sqlx::query(&format!("INSERT INTO activations ({ACTIVATION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
                     .bind(&a.id)
                     .bind(org)

@@ -217,7 +217,10 @@ async fn story(store: DynStore) {
     assert_eq!(store.list_integrations(o, &hub.id, Some("sync"), &PageRequest::new(None)).await.unwrap().items.len(), 1);
     let (eu, connected) = store.list_end_user_integrations(o, &hub.id, Some(&user.id), IntegrationFilter::default(), &PageRequest::new(None)).await.unwrap();
     assert_eq!((eu.items.len(), eu.items[0].is_activated, connected), (1, false, 0));
-    let (none, _) = store.list_end_user_integrations(o, &hub.id, None, IntegrationFilter { deployed: Some(false) }, &PageRequest::new(None)).await.unwrap();
+    let (none, _) = store
+        .list_end_user_integrations(o, &hub.id, None, IntegrationFilter { deployed: Some(false), ..Default::default() }, &PageRequest::new(None))
+        .await
+        .unwrap();
     assert!(none.items.is_empty());
 
     // Activations.
@@ -233,9 +236,9 @@ async fn story(store: DynStore) {
         created_at: now(),
         updated_at: now(),
     };
-    store.insert_activation(o, &activation, std::slice::from_ref(&crm_conn)).await.unwrap();
+    store.insert_activation(o, &activation, None, std::slice::from_ref(&crm_conn)).await.unwrap();
     let again = Activation { id: new_id(), ..activation.clone() };
-    let err = store.insert_activation(o, &again, &[]).await.unwrap_err();
+    let err = store.insert_activation(o, &again, None, &[]).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Conflict);
     assert_eq!(err.details.as_deref(), Some(activation.id.as_str()));
     let got = store.get_activation(o, &activation.id).await.unwrap().unwrap();
@@ -243,8 +246,10 @@ async fn story(store: DynStore) {
     assert!(store.get_activation(&other.id, &activation.id).await.unwrap().is_none());
     assert_eq!(store.find_activation(o, &user.id, &integration.id).await.unwrap().unwrap().id, activation.id);
     assert_eq!(store.list_activations(o, &user.id, Some(&integration.id), &PageRequest::new(None)).await.unwrap().items.len(), 1);
-    let (eu, connected) =
-        store.list_end_user_integrations(o, &hub.id, Some(&user.id), IntegrationFilter { deployed: Some(true) }, &PageRequest::new(None)).await.unwrap();
+    let (eu, connected) = store
+        .list_end_user_integrations(o, &hub.id, Some(&user.id), IntegrationFilter { deployed: Some(true), ..Default::default() }, &PageRequest::new(None))
+        .await
+        .unwrap();
     assert_eq!((eu.items[0].is_activated, connected), (true, 1));
     let vars = json!({"region":"us"}).as_object().unwrap().clone();
     assert!(store.update_activation_variables(o, &activation.id, &vars, now()).await.unwrap());
@@ -263,7 +268,7 @@ async fn story(store: DynStore) {
 
     // Deleting the end user takes its connections and activations with it.
     store
-        .insert_activation(o, &Activation { id: new_id(), bindings: vec![(t2.id.clone(), pc.connection.id.clone())], ..activation.clone() }, &[])
+        .insert_activation(o, &Activation { id: new_id(), bindings: vec![(t2.id.clone(), pc.connection.id.clone())], ..activation.clone() }, None, &[])
         .await
         .unwrap();
     assert!(store.delete_end_user(o, &user.id).await.unwrap());

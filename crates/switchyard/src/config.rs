@@ -25,6 +25,9 @@ pub struct Args {
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "SWITCHYARD_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// How long an OAuth2 authorization flow may take, in seconds [default: 600].
+    #[arg(long, env = "SWITCHYARD_OAUTH_STATE_TTL_SECONDS", global = true)]
+    pub oauth_state_ttl_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -36,6 +39,7 @@ struct File {
     public_url: Option<String>,
     log_format: Option<String>,
     master_key_file: Option<PathBuf>,
+    oauth_state_ttl_seconds: Option<u64>,
 }
 
 pub struct Settings {
@@ -44,6 +48,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub public_url: Option<String>,
     pub json_logs: bool,
+    pub oauth_state_ttl_seconds: u64,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -85,6 +90,7 @@ impl Settings {
             data_dir,
             public_url: args.public_url.or(file.public_url).map(|u| u.trim_end_matches('/').to_owned()),
             json_logs: log_format == "json",
+            oauth_state_ttl_seconds: args.oauth_state_ttl_seconds.or(file.oauth_state_ttl_seconds).unwrap_or(600).max(1),
             embedded,
             master_key_file: file.master_key_file,
         })

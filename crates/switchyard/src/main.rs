@@ -128,7 +128,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr()?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
-    let state = AppState { store: store.clone(), vault, public_url: public_url.clone(), metrics: Some(metrics) };
+    let state = AppState {
+        store: store.clone(),
+        vault,
+        public_url: public_url.clone(),
+        metrics: Some(metrics),
+        http: AppState::provider_client(),
+        oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
+    };
     let app = switchyard_server::app(state);
     tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), "switchyard is serving");
     eprintln!("switchyard listening on http://{local} (database: {})", switchyard_store::mask_url(&settings.database_url));

@@ -1,0 +1,470 @@
+//! Hosted OAuth2 authorization-code flows (versori-api.md §6.5).
+//!
+//! 1. `oauth2/initialise` (Embedded v1 and Connect v1) builds the provider's authorize URL with a
+//!    single-use `state` bound to the organisation, the grant credential (client id and secret) and
+//!    the redirect URI, and PKCE S256 when the scheme asks for it. Only the state's SHA-256 is kept.
+//! 2. The provider sends the browser to `/oauth2/callback`, a page that hands `location.search` to
+//!    the window that opened it through the `hello`/`response` postMessage protocol of Versori's
+//!    embed SDK.
+//! 3. The page submits an `oauth2-code` credential `{code, state}` in a connection or activation;
+//!    [`complete`] consumes the state, exchanges the code at the token URL with the stored client
+//!    secret and stores an `oauth2-token` credential in its place, in the same transaction as the
+//!    connection.
+use crate::auth::OrgAuth;
+use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::extract::{Json, Path};
+use crate::v1::{self, PendingConnection};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use switchyard_domain::auth_scheme::{AuthScheme, AuthSchemeConfig, OAuth2Grant};
+use switchyard_domain::credential::{CredentialType, NewCredential, SecretData};
+use switchyard_domain::model::{NewConnection, OAuthState};
+use switchyard_domain::time::{self, Timestamp};
+use switchyard_domain::{Error, FieldError};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(initialise_embedded))
+        .routes(routes!(initialise_connect))
+        .route("/oauth2/callback", axum::routing::get(callback_page))
+        .route("/oauth2/callback.js", axum::routing::get(callback_script))
+}
+
+/// The path of the hosted callback page, under the public URL.
+pub const CALLBACK_PATH: &str = "/oauth2/callback";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialRef {
+    pub id: String,
+    pub organisation_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = InitialiseOAuth2ConnectionRequest)]
+pub struct InitialiseRequest {
+    /// The credential holding the client id and secret: the scheme's `grant.credentialId`.
+    pub credential: CredentialRef,
+    pub authorize_url: String,
+    /// Must equal the client id stored in `credential`.
+    pub client_id: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Leaves out the `offline_access` scope otherwise always requested.
+    #[serde(default)]
+    pub disable_offline_access: bool,
+    /// `login` when omitted, unless `additionalParams` carries `approval_prompt`.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// More authorize-URL parameters, URL-encoded (`a=1&b=2`); none may be a standard one.
+    #[serde(default)]
+    pub additional_params: Option<String>,
+    /// Where the provider sends the user back; Switchyard's hosted callback when omitted.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InitialiseOAuth2ConnectionResponse)]
+pub struct InitialiseResponse {
+    pub url: String,
+}
+
+/// Builds the authorize URL for an end user to connect to one of a hub's connectors.
+#[utoipa::path(post, path = "/api/embedded/v1/embed/{hub_id}/connector/{connector_id}/oauth2/initialise", operation_id = "InitialiseOAuth2EmbeddedConnection",
+    tag = "embedded", params(("hub_id" = String, Path), ("connector_id" = String, Path)), request_body = InitialiseRequest,
+    responses((status = 200, body = InitialiseResponse), (status = "default", body = ErrorBody)))]
+async fn initialise_embedded(
+    State(s): State<AppState>,
+    auth: crate::session::HubAuth,
+    Path((hub_id, connector_id)): Path<(String, String)>,
+    Json(body): Json<InitialiseRequest>,
+) -> ApiResult<axum::Json<InitialiseResponse>> {
+    let org = auth.organisation_id().to_owned();
+    auth.check_hub(&hub_id)?;
+    let hub = s.store.get_hub(&org, &hub_id).await?.filter(|h| h.deleted_at.is_none()).or_not_found("hub")?;
+    let connector = s.store.get_connector(&org, &connector_id).await?.or_not_found("connector")?;
+    // The scheme may be the connector's own, the hub's (for its primary connector) or a template's.
+    let mut candidates = connector.auth_scheme_configs.clone();
+    if hub.primary_connector_id == connector.id {
+        candidates.push(hub.auth_scheme_config.clone());
+    }
+    candidates.extend(s.store.list_hub_connector_templates(&org, &hub.id, &connector.id).await?.into_iter().map(|t| t.auth_scheme_config));
+    Ok(axum::Json(initialise(&s, &org, &connector.id, &candidates, body).await?))
+}
+
+/// Builds the authorize URL for a connection of the organisation to one of its connectors.
+#[utoipa::path(post, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/oauth2/initialise", operation_id = "InitialiseOAuth2Connection",
+    tag = "connections", params(("organisation_id" = String, Path), ("connector_id" = String, Path)), request_body = InitialiseRequest,
+    responses((status = 200, body = InitialiseResponse), (status = "default", body = ErrorBody)))]
+async fn initialise_connect(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, connector_id)): Path<(String, String)>,
+    Json(body): Json<InitialiseRequest>,
+) -> ApiResult<axum::Json<InitialiseResponse>> {
+    auth.check_org(&org)?;
+    let connector = s.store.get_connector(&org, &connector_id).await?.or_not_found("connector")?;
+    Ok(axum::Json(initialise(&s, &org, &connector.id, &connector.auth_scheme_configs, body).await?))
+}
+
+/// Parameters the server sets itself; `additionalParams` may not repeat them.
+const STANDARD_PARAMS: [&str; 8] = ["client_id", "redirect_uri", "response_type", "scope", "state", "prompt", "code_challenge", "code_challenge_method"];
+
+async fn initialise(s: &AppState, org: &str, connector_id: &str, candidates: &[AuthSchemeConfig], body: InitialiseRequest) -> ApiResult<InitialiseResponse> {
+    if body.credential.organisation_id != org {
+        return Err(ApiError(Error::invalid_field("credential.organisationId", "is not this organisation")));
+    }
+    let scheme = candidates
+        .iter()
+        .find_map(|c| match &c.scheme {
+            AuthScheme::OAuth2(o) if matches!(o.grant, OAuth2Grant::AuthorizationCode(_)) && c.grant_credential_id() == Some(body.credential.id.as_str()) => {
+                Some(o.as_ref())
+            }
+            _ => None,
+        })
+        .ok_or_else(|| {
+            ApiError(Error::invalid_field("credential.id", "is not the grant credential of an OAuth2 authorization-code scheme of this connector"))
+        })?;
+    let grant = open_grant_credential(s, org, &body.credential.id).await?;
+    if grant.get("clientId").and_then(Value::as_str) != Some(body.client_id.as_str()) {
+        return Err(ApiError(Error::invalid_field("clientId", "does not match the client id stored in the credential")));
+    }
+    let mut url = url::Url::parse(&body.authorize_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| ApiError(Error::invalid_field("authorizeUrl", "must be an absolute http(s) URL")))?;
+    if body.authorize_url != scheme.authorize_url {
+        return Err(ApiError(Error::invalid_field("authorizeUrl", "is not the authorizeUrl of the connector's auth scheme config")));
+    }
+    let redirect_uri = match body.redirect_url.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => url::Url::parse(r)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.fragment().is_none())
+            .map(|_| r.to_owned())
+            .ok_or_else(|| ApiError(Error::invalid_field("redirectUrl", "must be an absolute http(s) URL without a fragment")))?,
+        None => format!("{}{CALLBACK_PATH}", s.public_url.trim_end_matches('/')),
+    };
+    let additional: Vec<(String, String)> = match body.additional_params.as_deref() {
+        Some(p) => form_urlencoded::parse(p.trim_start_matches('?').as_bytes()).into_owned().collect(),
+        None => Vec::new(),
+    };
+    for (k, _) in &additional {
+        let clashes = STANDARD_PARAMS.contains(&k.as_str()) && !(k == "prompt" && body.prompt.is_none());
+        if clashes {
+            return Err(ApiError(Error::invalid_field("additionalParams", format!("must not set {k:?}: the server sets it"))));
+        }
+    }
+
+    let mut scopes: Vec<String> = body.scopes.iter().filter(|s| !s.is_empty()).cloned().collect();
+    if !body.disable_offline_access && !scopes.iter().any(|s| s == "offline_access") {
+        scopes.push("offline_access".to_owned());
+    }
+    let state = random_token();
+    let state_hash = sha256_hex(&state);
+    let verifier = scheme.pkce.unwrap_or(false).then(random_token);
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("client_id", &body.client_id);
+        q.append_pair("redirect_uri", &redirect_uri);
+        q.append_pair("response_type", "code");
+        if !scopes.is_empty() {
+            q.append_pair("scope", &scopes.join(" "));
+        }
+        q.append_pair("state", &state);
+        let approval = additional.iter().any(|(k, _)| k == "approval_prompt" || k == "prompt");
+        match body.prompt.as_deref() {
+            Some("") => {}
+            Some(p) => {
+                q.append_pair("prompt", p);
+            }
+            None if !approval => {
+                q.append_pair("prompt", "login");
+            }
+            None => {}
+        }
+        if let Some(v) = &verifier {
+            q.append_pair("code_challenge", &b64url(&Sha256::digest(v.as_bytes())));
+            q.append_pair("code_challenge_method", "S256");
+        }
+        for (k, v) in &additional {
+            q.append_pair(k, v);
+        }
+    }
+    let now = time::now();
+    let record = OAuthState {
+        code_verifier: verifier.map(|v| s.vault.seal(v.as_bytes(), &state_hash)),
+        state_hash,
+        organisation_id: org.to_owned(),
+        grant_credential_id: body.credential.id,
+        connector_id: connector_id.to_owned(),
+        client_id: body.client_id,
+        redirect_uri,
+        token_url: scheme.token_url.clone(),
+        additional_token_params: scheme.additional_token_params.clone(),
+        scopes,
+        created_at: now,
+        expires_at: now + chrono::Duration::from_std(s.oauth_state_ttl).unwrap_or(chrono::Duration::minutes(10)),
+    };
+    s.store.insert_oauth_state(org, &record).await?;
+    Ok(InitialiseResponse { url: url.into() })
+}
+
+/// The client id and secret (and URLs) a grant credential holds.
+async fn open_grant_credential(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
+    let stored = s.store.get_credential(org, id).await?.ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))?;
+    let plain = s.vault.open(&stored.sealed, id).map_err(|e| ApiError(Error::internal(format!("cannot open credential {id}: {e}"))))?;
+    serde_json::from_slice(&plain).map_err(|_| ApiError(Error::internal(format!("credential {id} holds no JSON object"))))
+}
+
+/// 32 random bytes, base64url: states and PKCE verifiers (43 characters, as RFC 7636 allows).
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    b64url(&bytes)
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Completing connections: `oauth2-code` credentials become `oauth2-token` ones.
+
+/// Exchanges every `oauth2-code` credential of the connections for tokens, after everything else
+/// about the request has been checked. A state works once: unknown, expired or replayed states,
+/// a redirect URL other than the one the flow started with, and codes the provider refuses are
+/// 400s naming the credential's field; nothing is stored then.
+pub async fn complete(s: &AppState, org: &str, pending: Vec<PendingConnection>) -> ApiResult<Vec<NewConnection>> {
+    let mut out = Vec::with_capacity(pending.len());
+    let mut fields = Vec::new();
+    for p in pending {
+        let PendingConnection { mut connection, paths } = p;
+        for (i, cred) in connection.credentials.iter_mut().enumerate() {
+            if cred.view.credential_type != CredentialType::OAuth2Code {
+                continue;
+            }
+            let path = &paths[i];
+            match exchange(s, org, &connection.connection.connector_id, cred, path).await {
+                Ok(token) => {
+                    let id = cred.view.id.clone();
+                    *cred = v1::seal_data(s, org, &id, &cred.view.name, CredentialType::OAuth2Token, &token);
+                    cred.view.expires_at = None;
+                    if let Some(c) = connection.connection.credentials.iter_mut().find(|c| c.credential.id == id) {
+                        c.credential = cred.view.clone();
+                    }
+                }
+                Err(Exchange::Field(f)) => fields.push(f),
+                Err(Exchange::Fatal(e)) => return Err(e),
+            }
+        }
+        out.push(connection);
+    }
+    if !fields.is_empty() {
+        let message =
+            if fields.len() == 1 { format!("{}: {}", fields[0].field, fields[0].message) } else { format!("{} OAuth2 codes could not be used", fields.len()) };
+        return Err(ApiError(Error::invalid_fields(message, fields)));
+    }
+    Ok(out)
+}
+
+enum Exchange {
+    Field(FieldError),
+    Fatal(ApiError),
+}
+
+impl From<ApiError> for Exchange {
+    fn from(e: ApiError) -> Self {
+        Exchange::Fatal(e)
+    }
+}
+
+async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: &NewCredential, path: &str) -> Result<SecretData, Exchange> {
+    let field = |name: &str, message: &str| Exchange::Field(FieldError::new(format!("{path}.data.{name}"), message));
+    let plain = s.vault.open(&cred.sealed, &cred.view.id).map_err(|e| ApiError(Error::internal(format!("cannot open a new credential: {e}"))))?;
+    let data: Map<String, Value> = serde_json::from_slice(&plain).map_err(|_| ApiError(Error::internal("a new credential holds no JSON object")))?;
+    let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let (code, state) = (text("code"), text("state"));
+    let Some(flow) = s.store.consume_oauth_state(org, &sha256_hex(&state), time::now()).await.map_err(ApiError::from)? else {
+        return Err(field("state", "unknown, expired or already used OAuth2 state: start again with oauth2/initialise"));
+    };
+    if flow.connector_id != connector_id {
+        return Err(field("state", "this OAuth2 flow was started for another connector"));
+    }
+    let redirect = text("redirectUrl");
+    if !redirect.is_empty() && redirect != flow.redirect_uri {
+        return Err(field("redirectUrl", "is not the redirect URL this OAuth2 flow started with"));
+    }
+    let grant = open_grant_credential(s, org, &flow.grant_credential_id).await?;
+    let secret = grant.get("clientSecret").and_then(Value::as_str).unwrap_or_default();
+    let mut form: Vec<(String, String)> = vec![
+        ("grant_type".into(), "authorization_code".into()),
+        ("code".into(), code),
+        ("redirect_uri".into(), flow.redirect_uri.clone()),
+        ("client_id".into(), flow.client_id.clone()),
+        ("client_secret".into(), secret.to_owned()),
+    ];
+    if let Some(v) = &flow.code_verifier {
+        let v = s.vault.open(v, &flow.state_hash).map_err(|e| ApiError(Error::internal(format!("cannot open a PKCE verifier: {e}"))))?;
+        form.push(("code_verifier".into(), String::from_utf8_lossy(&v).into_owned()));
+    }
+    for extra in [flow.additional_token_params.clone().unwrap_or_default(), text("additionalParams")] {
+        for (k, v) in form_urlencoded::parse(extra.as_bytes()).into_owned() {
+            if !form.iter().any(|(f, _)| *f == k) {
+                form.push((k, v));
+            }
+        }
+    }
+    let token = request_token(s, &flow.token_url, &form).await.map_err(|e| match e {
+        TokenError::Refused(m) => field("code", &format!("the provider refused the code: {m}")),
+        TokenError::Unreachable(m) => Exchange::Fatal(ApiError(Error::unavailable(format!("the OAuth2 provider's token endpoint failed: {m}")))),
+    })?;
+    Ok(token.into_credential_data(&flow.scopes, None))
+}
+
+/// What a token endpoint answered.
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub refresh_token: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub scopes: Option<Vec<String>>,
+}
+
+impl TokenResponse {
+    /// `oauth2-token` data; `previous_refresh` is kept when the provider did not rotate it.
+    pub fn into_credential_data(self, requested_scopes: &[String], previous_refresh: Option<&str>) -> SecretData {
+        let scopes = self.scopes.unwrap_or_else(|| requested_scopes.to_vec());
+        let mut m = Map::new();
+        m.insert("accessToken".into(), json!(self.access_token));
+        m.insert("tokenType".into(), json!(self.token_type));
+        m.insert("refreshToken".into(), json!(self.refresh_token.as_deref().or(previous_refresh).unwrap_or_default()));
+        if let Some(e) = self.expires_at {
+            m.insert("expiresAt".into(), json!(e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        }
+        m.insert("scopes".into(), json!(scopes));
+        SecretData::from_map(m)
+    }
+}
+
+pub enum TokenError {
+    /// The provider answered with an OAuth2 error (`invalid_grant`...).
+    Refused(String),
+    /// No usable answer: network failure, 5xx, not JSON.
+    Unreachable(String),
+}
+
+/// POSTs a token request (`application/x-www-form-urlencoded`) and reads the answer.
+pub async fn request_token(s: &AppState, token_url: &str, form: &[(String, String)]) -> Result<TokenResponse, TokenError> {
+    let res = s.http.post(token_url).header(header::ACCEPT, "application/json").form(form).send().await.map_err(|e| TokenError::Unreachable(without_url(e)))?;
+    let status = res.status();
+    let body: Value = res.json().await.map_err(|_| TokenError::Unreachable(format!("HTTP {status} with a body that is not JSON")))?;
+    if status.is_server_error() {
+        return Err(TokenError::Unreachable(format!("HTTP {status}")));
+    }
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+    if !status.is_success() || body.get("error").is_some() {
+        let error = text("error").unwrap_or_else(|| format!("HTTP {status}"));
+        return Err(TokenError::Refused(match text("error_description") {
+            Some(d) => format!("{error} ({d})"),
+            None => error,
+        }));
+    }
+    let access_token = text("access_token").ok_or_else(|| TokenError::Unreachable("the answer has no access_token".into()))?;
+    let expires_at = body
+        .get("expires_in")
+        .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .map(|secs| time::now() + chrono::Duration::seconds(secs));
+    Ok(TokenResponse {
+        access_token,
+        token_type: text("token_type").unwrap_or_else(|| "Bearer".into()),
+        refresh_token: text("refresh_token").filter(|r| !r.is_empty()),
+        expires_at,
+        scopes: text("scope").map(|s| s.split_whitespace().map(str::to_owned).collect()),
+    })
+}
+
+/// A reqwest error without its URL, which may carry query secrets.
+fn without_url(e: reqwest::Error) -> String {
+    e.without_url().to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hosted callback page.
+
+const CALLBACK_HTML: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Connecting…</title>
+<style>body{font-family:system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;color:#1f2933;background:#f7f9fb}main{max-width:28rem;padding:2rem;text-align:center}</style>
+<script src="/oauth2/callback.js" defer></script>
+</head>
+<body>
+<main><h1>Connecting…</h1><p id="status" role="status">Finishing the connection. This window closes by itself.</p></main>
+</body>
+</html>
+"#;
+
+/// Answers the opener's `{type:"hello", payload:{state}}` with `{type:"response",
+/// payload:{search}}`, to the opener only and to the origin that said hello, once, and only when
+/// the state is the one in this page's URL.
+const CALLBACK_JS: &str = r#"(function () {
+  'use strict';
+  var search = window.location.search;
+  var state = new URLSearchParams(search).get('state');
+  var status = document.getElementById('status');
+  var done = false;
+  function say(text) { if (status) status.textContent = text; }
+  if (!window.opener) {
+    say('This page finishes a connection started in another window. You can close it.');
+    return;
+  }
+  window.addEventListener('message', function (event) {
+    if (done || event.source !== window.opener) return;
+    var data = event.data;
+    if (!data || data.type !== 'hello' || !data.payload || data.payload.state !== state || !state) return;
+    done = true;
+    window.opener.postMessage({ type: 'response', payload: { search: search } }, event.origin);
+    say('Connected. You can close this window.');
+    setTimeout(function () { window.close(); }, 300);
+  });
+})();
+"#;
+
+/// No referrer (the URL carries the code), no caching, scripts from this origin only.
+fn page_headers(content_type: &'static str) -> [(header::HeaderName, &'static str); 5] {
+    [
+        (header::CONTENT_TYPE, content_type),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ]
+}
+
+async fn callback_page() -> impl IntoResponse {
+    (page_headers("text/html; charset=utf-8"), CALLBACK_HTML)
+}
+
+async fn callback_script() -> impl IntoResponse {
+    (page_headers("text/javascript; charset=utf-8"), CALLBACK_JS)
+}

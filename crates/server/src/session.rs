@@ -1,0 +1,204 @@
+//! Hub page sessions. The host application's backend asks for one with its API key; the hub page
+//! then acts with the session token, for one end user in one hub, on what the page needs and
+//! nothing more: that user's embed reads, connections, activations and OAuth2 initialisation.
+use crate::auth::{bearer, OrgAuth};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::extract::{JsonOrEmpty, Path, Query};
+use crate::AppState;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use switchyard_domain::model::{Activation, HubSession, IdentifierType};
+use switchyard_domain::time::{self, Timestamp};
+use switchyard_domain::{Error, FieldError};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// Session tokens: `sys_` and 43 characters (256 random bits). API keys start `sy_`.
+pub const TOKEN_PREFIX: &str = "sys_";
+const DEFAULT_TTL: u32 = 1800;
+const MAX_TTL: u32 = 86_400;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_session))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCreate {
+    /// The only integrations the page may show and activate; all of the hub's when omitted.
+    #[serde(default)]
+    pub allowed_integrations: Option<Vec<String>>,
+    /// Lifetime in seconds: default 1800, at most 86400.
+    #[serde(default)]
+    pub ttl_seconds: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = HubSession)]
+pub struct SessionOut {
+    /// The bearer token the hub page uses. Shown once; only its hash is kept.
+    pub token: String,
+    /// The hub page, with the token, hub and user in its fragment (never sent to servers).
+    pub url: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionParams {
+    /// How `user_id` is read: `external` (default) or `internal`.
+    pub identifier_type: Option<IdentifierType>,
+}
+
+/// Creates a hub page session for an end user, who need not exist yet: their first activation
+/// creates them.
+#[utoipa::path(post, path = "/api/embedded/v1/hubs/{hub_id}/users/{user_id}/sessions", operation_id = "CreateHubSession", tag = "sessions",
+    params(("hub_id" = String, Path), ("user_id" = String, Path), SessionParams), request_body(content = SessionCreate, description = "Optional"),
+    responses((status = 201, body = SessionOut), (status = "default", body = ErrorBody)))]
+async fn create_session(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((hub_id, user_id)): Path<(String, String)>,
+    Query(q): Query<SessionParams>,
+    JsonOrEmpty(body): JsonOrEmpty<SessionCreate>,
+) -> ApiResult<(StatusCode, axum::Json<SessionOut>)> {
+    let org = auth.organisation_id;
+    let hub = s.store.get_hub(&org, &hub_id).await?.filter(|h| h.deleted_at.is_none()).or_not_found("hub")?;
+    let external_id = match q.identifier_type.unwrap_or_default() {
+        IdentifierType::External => user_id,
+        IdentifierType::Internal => s.store.get_end_user(&org, &hub.id, &user_id, IdentifierType::Internal).await?.or_not_found("end user")?.external_id,
+    };
+    if external_id.trim().is_empty() {
+        return Err(ApiError(Error::invalid_field("user_id", "must not be empty")));
+    }
+    let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL);
+    if !(60..=MAX_TTL).contains(&ttl) {
+        return Err(ApiError(Error::invalid_field("ttlSeconds", format!("must be between 60 and {MAX_TTL}"))));
+    }
+    if let Some(ids) = &body.allowed_integrations {
+        let mut fields = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            if s.store.get_integration(&org, id).await?.is_none_or(|x| x.hub_id != hub.id) {
+                fields.push(FieldError::new(format!("allowedIntegrations[{i}]"), format!("integration {id} is not in this hub")));
+            }
+        }
+        if !fields.is_empty() {
+            return Err(ApiError(Error::invalid_fields("allowedIntegrations names integrations this hub does not have", fields)));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let now = time::now();
+    let session = HubSession {
+        token_hash: crate::auth::hash_key(&token),
+        organisation_id: org.clone(),
+        hub_id: hub.id.clone(),
+        external_user_id: external_id.clone(),
+        allowed_integrations: body.allowed_integrations,
+        created_at: now,
+        expires_at: now + chrono::Duration::seconds(i64::from(ttl)),
+    };
+    s.store.insert_hub_session(&org, &session).await?;
+    let fragment: String =
+        form_urlencoded::Serializer::new(String::new()).append_pair("token", &token).append_pair("hub", &hub.id).append_pair("user", &external_id).finish();
+    let url = format!("{}/hub/#{fragment}", s.public_url.trim_end_matches('/'));
+    Ok((StatusCode::CREATED, axum::Json(SessionOut { token, url, expires_at: session.expires_at })))
+}
+
+/// The live session a token proves; 401 otherwise.
+pub async fn find(s: &AppState, token: &str) -> ApiResult<HubSession> {
+    s.store.find_hub_session(&crate::auth::hash_key(token), time::now()).await?.ok_or_else(|| ApiError(Error::unauthorized("unknown or expired session token")))
+}
+
+/// Who may call the hub page's endpoints: the organisation (API key), or a hub session.
+#[derive(Debug, Clone)]
+pub enum HubAuth {
+    Org(OrgAuth),
+    Session(HubSession),
+}
+
+impl FromRequestParts<AppState> for HubAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        if token.starts_with(TOKEN_PREFIX) {
+            return Ok(HubAuth::Session(find(state, token).await?));
+        }
+        Ok(HubAuth::Org(OrgAuth::from_request_parts(parts, state).await?))
+    }
+}
+
+impl HubAuth {
+    pub fn organisation_id(&self) -> &str {
+        match self {
+            HubAuth::Org(o) => &o.organisation_id,
+            HubAuth::Session(s) => &s.organisation_id,
+        }
+    }
+
+    pub fn session(&self) -> Option<&HubSession> {
+        match self {
+            HubAuth::Org(_) => None,
+            HubAuth::Session(s) => Some(s),
+        }
+    }
+
+    /// A session sees its own hub only; others are answered as if they did not exist.
+    pub fn check_hub(&self, hub_id: &str) -> ApiResult<()> {
+        match self.session() {
+            Some(s) if s.hub_id != hub_id => Err(ApiError(Error::not_found("hub"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// A session acts for its own end user only.
+    pub async fn check_user(&self, st: &AppState, hub_id: &str, user_id: &str, kind: Option<IdentifierType>) -> ApiResult<()> {
+        let Some(s) = self.session() else { return Ok(()) };
+        self.check_hub(hub_id)?;
+        let same = match kind.unwrap_or_default() {
+            IdentifierType::External => user_id == s.external_user_id,
+            IdentifierType::Internal => {
+                st.store.get_end_user(&s.organisation_id, hub_id, user_id, IdentifierType::Internal).await?.is_some_and(|u| u.external_id == s.external_user_id)
+            }
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(ApiError(Error::not_found("end user")))
+        }
+    }
+
+    /// A session sees only its allowed integrations.
+    pub fn check_integration(&self, integration_id: &str) -> ApiResult<()> {
+        match self.allowed() {
+            Some(ids) if !ids.iter().any(|i| i == integration_id) => Err(ApiError(Error::not_found("integration"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The integrations a session is limited to, if any.
+    pub fn allowed(&self) -> Option<&[String]> {
+        self.session().and_then(|s| s.allowed_integrations.as_deref())
+    }
+
+    /// A session may touch only its own user's activations, in its hub, of allowed integrations.
+    pub async fn check_activation(&self, st: &AppState, a: &Activation) -> ApiResult<()> {
+        let Some(s) = self.session() else { return Ok(()) };
+        let user = st.store.get_end_user_by_id(&s.organisation_id, &a.end_user_id).await?;
+        let mine = a.hub_id == s.hub_id && user.is_some_and(|u| u.external_id == s.external_user_id) && self.check_integration(&a.integration_id).is_ok();
+        if mine {
+            Ok(())
+        } else {
+            Err(ApiError(Error::not_found("activation")))
+        }
+    }
+}
