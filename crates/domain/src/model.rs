@@ -235,3 +235,17 @@ pub struct HubSession {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
+
+/// Something that happened to a credential: `refresh_failed`, `expired`...
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialEvent {
+    pub id: String,
+    pub organisation_id: String,
+    pub credential_id: String,
+    pub kind: String,
+    pub reason: String,
+    #[serde(with = "crate::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}

@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod ops;
 pub mod organisations;
 pub mod session;
+pub mod tokens;
 pub mod v1;
 
 use axum::Router;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// How long an OAuth2 `state` stays usable.
     pub oauth_state_ttl: std::time::Duration,
+    /// One token refresh per credential at a time in this process.
+    pub refresh_locks: Arc<tokens::RefreshLocks>,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(connect_v1::routes())
         .merge(oauth::routes())
         .merge(session::routes())
+        .merge(tokens::routes())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -89,6 +89,20 @@ pub trait Store: Send + Sync + 'static {
     /// A credential with its sealed data.
     async fn get_credential(&self, org: &str, id: &str) -> Result<Option<StoredCredential>>;
 
+    // Token refresh: a lease per credential, so that one node at a time talks to the provider.
+    /// Takes the refresh lease of a credential for `owner` until `until`, if nobody holds it (or
+    /// a holder's lease ran out before `now`). True when taken.
+    async fn take_refresh_lease(&self, org: &str, id: &str, owner: &str, until: Timestamp, now: Timestamp) -> Result<bool>;
+    /// Gives the lease back (only `owner`'s).
+    async fn release_refresh_lease(&self, org: &str, id: &str, owner: &str) -> Result<()>;
+    /// Writes refreshed data (new access token and, in the same write, a rotated refresh token),
+    /// clears `errors` and `owner`'s lease. Written even when the lease ran out meanwhile: a token
+    /// the provider issued is never dropped.
+    async fn store_refreshed_credential(&self, org: &str, credential: &NewCredential, owner: &str, at: Timestamp) -> Result<()>;
+    /// Records why a credential stopped working (sets `errors`), with an event, and releases the lease.
+    async fn fail_credential(&self, org: &str, id: &str, owner: &str, event: &CredentialEvent) -> Result<()>;
+    async fn list_credential_events(&self, org: &str, credential_id: &str) -> Result<Vec<CredentialEvent>>;
+
     // OAuth2 flows.
     async fn insert_oauth_state(&self, org: &str, state: &OAuthState) -> Result<()>;
     /// Marks the state used and returns it, if it exists, is unused and has not expired at `now`:

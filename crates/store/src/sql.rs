@@ -793,6 +793,102 @@ macro_rules! sql_store {
                 }))
             }
 
+            async fn take_refresh_lease(&self, org: &str, id: &str, owner: &str, until: Timestamp, now: Timestamp) -> Result<bool> {
+                let r = sqlx::query(
+                    "UPDATE credentials SET refresh_lease_owner = $3, refresh_lease_until = $4 \
+                     WHERE organisation_id = $1 AND id = $2 AND (refresh_lease_until IS NULL OR refresh_lease_until < $5)",
+                )
+                .bind(org)
+                .bind(id)
+                .bind(owner)
+                .bind(until)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn release_refresh_lease(&self, org: &str, id: &str, owner: &str) -> Result<()> {
+                sqlx::query("UPDATE credentials SET refresh_lease_owner = NULL, refresh_lease_until = NULL WHERE organisation_id = $1 AND id = $2 AND refresh_lease_owner = $3")
+                    .bind(org)
+                    .bind(id)
+                    .bind(owner)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn store_refreshed_credential(&self, org: &str, c: &NewCredential, owner: &str, at: Timestamp) -> Result<()> {
+                sqlx::query(
+                    "UPDATE credentials SET sealed_data = $3, key_id = $4, public_data = $5, errors = NULL, updated_at = $6, \
+                     refresh_lease_owner = CASE WHEN refresh_lease_owner = $7 THEN NULL ELSE refresh_lease_owner END, \
+                     refresh_lease_until = CASE WHEN refresh_lease_owner = $7 THEN NULL ELSE refresh_lease_until END \
+                     WHERE organisation_id = $1 AND id = $2",
+                )
+                .bind(org)
+                .bind(&c.view.id)
+                .bind(&c.sealed)
+                .bind(&c.key_id)
+                .bind(Json(&c.view.data))
+                .bind(at)
+                .bind(owner)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn fail_credential(&self, org: &str, id: &str, owner: &str, e: &CredentialEvent) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query(
+                    "UPDATE credentials SET errors = $3, \
+                     refresh_lease_owner = CASE WHEN refresh_lease_owner = $4 THEN NULL ELSE refresh_lease_owner END, \
+                     refresh_lease_until = CASE WHEN refresh_lease_owner = $4 THEN NULL ELSE refresh_lease_until END \
+                     WHERE organisation_id = $1 AND id = $2",
+                )
+                .bind(org)
+                .bind(id)
+                .bind(Json(vec![e.reason.clone()]))
+                .bind(owner)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                sqlx::query("INSERT INTO credential_events (id, organisation_id, credential_id, kind, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&e.id)
+                    .bind(org)
+                    .bind(&e.credential_id)
+                    .bind(&e.kind)
+                    .bind(&e.reason)
+                    .bind(e.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn list_credential_events(&self, org: &str, credential_id: &str) -> Result<Vec<CredentialEvent>> {
+                let rows = sqlx::query("SELECT * FROM credential_events WHERE organisation_id = $1 AND credential_id = $2 ORDER BY id")
+                    .bind(org)
+                    .bind(credential_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(CredentialEvent {
+                            id: get(r, "id")?,
+                            organisation_id: get(r, "organisation_id")?,
+                            credential_id: get(r, "credential_id")?,
+                            kind: get(r, "kind")?,
+                            reason: get(r, "reason")?,
+                            created_at: get(r, "created_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn insert_oauth_state(&self, org: &str, st: &OAuthState) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO oauth_states (state_hash, organisation_id, grant_credential_id, connector_id, client_id, redirect_uri, token_url, additional_token_params, scopes, code_verifier, created_at, expires_at) \

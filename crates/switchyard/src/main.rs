@@ -135,6 +135,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         metrics: Some(metrics),
         http: AppState::provider_client(),
         oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
+        refresh_locks: Arc::new(switchyard_server::tokens::RefreshLocks::new()),
     };
     let app = switchyard_server::app(state);
     tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), "switchyard is serving");

@@ -254,7 +254,115 @@ async fn embedded_activation(w: World) {
     assert_eq!(p.counts().await["authorization_code"], 1);
 }
 
+/// Connects through the whole code flow and returns the new connection's id.
+async fn connect(w: &World, p: &Provider, crm: &Crm, name: &str) -> String {
+    let u =
+        w.api.post(&format!("/api/connect/v1/o/{}/connectors/{}/oauth2/initialise", w.org, crm.connector), initialise_body(w, &crm.scheme)).await.expect(200);
+    let back = query(&p.consent(u["url"].as_str().unwrap()).await);
+    let c = w
+        .api
+        .post(&format!("/api/connect/v1/o/{}/connectors/{}/connections", w.org, crm.connector), {
+            let mut c = code_connection(&crm.scheme, json!({"code": back["code"], "state": back["state"]}));
+            c["name"] = json!(name);
+            c
+        })
+        .await
+        .expect(200);
+    c["id"].as_str().unwrap().to_owned()
+}
+
+/// Refresh with refresh-token rotation, then 50 concurrent token requests on an expiring token,
+/// spread over two Switchyard processes sharing the database: exactly one refresh reaches the
+/// provider, and everyone gets its token.
+async fn refresh_exactly_once(w: World) {
+    let p = Provider::start();
+    let crm = crm_connector(&w, &p, false).await;
+    p.set_expires_in(60).await; // inside the refresh margin: every use refreshes
+    let conn = connect(&w, &p, &crm, "first").await;
+    let token_path = format!("/api/connect/v1/o/{}/connectors/{}/connections/{conn}/token", w.org, crm.connector);
+
+    let t1 = w.api.post(&token_path, json!({})).await.expect(200);
+    let t2 = w.api.post(&token_path, json!({})).await.expect(200);
+    assert_ne!(t1["accessToken"], t2["accessToken"]);
+    // The second refresh used the rotated refresh token: the first one is dead at the provider.
+    let counts = p.counts().await;
+    assert_eq!((counts["refresh_token"].as_i64(), counts["rejected"].as_i64()), (Some(2), Some(0)), "{counts}");
+
+    p.set_expires_in(3600).await;
+    let second = Server::start(&w.db);
+    let nodes = [w.api.clone(), Api::new(&second, &w.key)];
+    let calls = (0..50).map(|i| {
+        let api = nodes[i % 2].clone();
+        let path = token_path.clone();
+        tokio::spawn(async move { api.post(&path, json!({})).await })
+    });
+    let mut tokens = std::collections::HashSet::new();
+    for c in calls {
+        let r = c.await.unwrap();
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        tokens.insert(r.body["accessToken"].as_str().unwrap().to_owned());
+    }
+    let counts = p.counts().await;
+    assert_eq!((counts["refresh_token"].as_i64(), counts["rejected"].as_i64()), (Some(3), Some(0)), "exactly one refresh for 50 requests: {counts}");
+    assert_eq!(tokens.len(), 1, "everyone got the one new token");
+    // A good token is served from the cache.
+    w.api.post(&token_path, json!({})).await.expect(200);
+    assert_eq!(p.counts().await["refresh_token"], 3);
+
+    // The user revokes the app at the provider: the refresh fails, the credential says why, and
+    // an event is recorded.
+    p.set_expires_in(60).await;
+    let conn2 = connect(&w, &p, &crm, "second").await;
+    p.revoke_all().await;
+    let path2 = format!("/api/connect/v1/o/{}/connectors/{}/connections/{conn2}/token", w.org, crm.connector);
+    let e = w.api.post(&path2, json!({})).await.error(409);
+    assert!(e["message"].as_str().unwrap().contains("invalid_grant"), "{e}");
+    let c = w.api.get(&format!("/api/connect/v1/o/{}/connectors/{}/connections/{conn2}", w.org, crm.connector)).await.expect(200);
+    let cred = &c["credentials"]["action"][0]["credential"];
+    assert!(cred["errors"][0].as_str().unwrap().contains("invalid_grant"), "{c}");
+    let events = w.api.get(&format!("/api/connect/v1/o/{}/credentials/{}/events", w.org, cred["id"].as_str().unwrap())).await.expect(200);
+    assert_eq!(events[0]["kind"], "refresh_failed", "{events}");
+    assert!(!c.to_string().contains(t2["accessToken"].as_str().unwrap()));
+}
+
+/// Client credentials: a token obtained on demand, cached until it nears expiry; a wrong secret is
+/// reported on the credential.
+async fn client_credentials(w: World) {
+    let p = Provider::start();
+    let scheme = json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": p.token_url(), "defaultScopes": ["reports"], "grant": {"grantType": "client_credentials"}});
+    let c = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{}/protocols/http/connectors", w.org),
+            json!({"name": "Reports", "baseUrl": "https://r.example", "authSchemeConfigs": [scheme]}),
+        )
+        .await
+        .expect(201);
+    let connector = c["id"].as_str().unwrap().to_owned();
+    let connection = |secret: &str| {
+        json!({"name": format!("service account {}", &secret[..5]), "credentials": {"action": [{"authSchemeConfig": scheme, "credential": {"name": "client", "type": "oauth2-client",
+            "data": {"clientId": p.client_id, "clientSecret": secret, "tokenUrl": p.token_url()}}}]}, "variables": []})
+    };
+    let good = w.api.post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org), connection(&p.client_secret)).await.expect(200);
+    assert!(!good.to_string().contains(&p.client_secret));
+    let path = format!("/api/connect/v1/o/{}/connectors/{connector}/connections/{}/token", w.org, good["id"].as_str().unwrap());
+    let t = w.api.post(&path, json!({})).await.expect(200);
+    assert_eq!(t["tokenType"], "Bearer");
+    assert_eq!(w.api.post(&path, json!({})).await.expect(200)["accessToken"], t["accessToken"]);
+    assert_eq!(p.counts().await["client_credentials"], 1, "the second call is served from the cache");
+
+    let bad = w.api.post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org), connection("wrong-secret")).await.expect(200);
+    let e = w
+        .api
+        .post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections/{}/token", w.org, bad["id"].as_str().unwrap()), json!({}))
+        .await
+        .error(409);
+    assert!(e["message"].as_str().unwrap().contains("invalid_client"), "{e}");
+}
+
 on_both_databases! {
+    refresh_once => refresh_exactly_once;
+    client_credentials_grant => client_credentials;
     embedded_activation_flow => embedded_activation;
     pkce_flow => authorization_code_with_pkce;
     refused_flows => refusals;

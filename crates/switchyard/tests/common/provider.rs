@@ -68,6 +68,12 @@ impl Provider {
         assert!(r.status().is_success());
     }
 
+    /// Revokes every refresh token it issued (a user disconnecting the app at the provider).
+    pub async fn revoke_all(&self) {
+        let r = reqwest::Client::new().post(format!("{}/revoke", self.control)).send().await.unwrap();
+        assert!(r.status().is_success());
+    }
+
     /// Follows the provider's authorize step as a consenting user would: returns the redirect
     /// location (the callback URL with `code` and `state`).
     pub async fn consent(&self, authorize_url: &str) -> url::Url {

@@ -9,8 +9,10 @@
 //   were issued with (a code issued with a challenge needs the matching code_verifier);
 // - rotates refresh tokens: each one works once, then `invalid_grant`;
 // - issues access tokens with a configurable lifetime (POST /config {"expiresIn": n});
-// - counts token requests by grant type: GET /counts on the control server.
+// - counts token requests by grant type: GET /counts on the control server;
+// - revokes every refresh token on POST /revoke.
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { OAuth2Server } from 'oauth2-mock-server';
 
 const CLIENT_ID = process.env.CLIENT_ID ?? 'switchyard-test-client';
@@ -24,6 +26,11 @@ const rejections = [];
 
 const server = new OAuth2Server();
 await server.issuer.keys.generate('RS256');
+
+// Every token unique (the mock's JWTs are otherwise equal within a second).
+server.service.on('beforeTokenSigning', (token) => {
+  token.payload.jti = randomUUID();
+});
 
 server.service.on('beforeAuthorizeRedirect', (redirect, req) => {
   const code = redirect.url.searchParams.get('code');
@@ -87,6 +94,10 @@ const control = http.createServer((req, res) => {
       send(200, config);
     });
     return;
+  }
+  if (req.method === 'POST' && req.url === '/revoke') {
+    liveRefreshTokens.clear();
+    return send(200, {});
   }
   if (req.method === 'POST' && req.url === '/reset') {
     for (const k of Object.keys(counts)) counts[k] = 0;

@@ -1,0 +1,308 @@
+//! Access tokens for whoever runs the integration: a connection's OAuth2 access token, obtained
+//! (client credentials, password) or refreshed (authorization code) when it is missing or expires
+//! within [`REFRESH_MARGIN`], and cached in the credential's sealed data.
+//!
+//! A refresh happens exactly once per credential at a time, across every node: one flight per
+//! credential inside a process ([`RefreshLocks`]), and a lease in the database between processes
+//! (a conditional UPDATE; see `Store::take_refresh_lease`). Whoever does not hold the lease waits
+//! for the holder's result. A rotated refresh token is written in the same UPDATE as the access
+//! token it came with. After `invalid_grant` the credential is read again: if another node rotated
+//! the refresh token meanwhile it was a lost race and its token is used; otherwise the grant was
+//! revoked, `errors` is set and a `refresh_failed` event recorded.
+use crate::auth::OrgAuth;
+use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::extract::Path;
+use crate::oauth::{self, TokenError};
+use crate::AppState;
+use axum::extract::State;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use switchyard_domain::auth_scheme::{AuthScheme, OAuth2Grant, OAuth2Scheme};
+use switchyard_domain::credential::{CredentialType, SecretData};
+use switchyard_domain::model::{ConnectionCredential, CredentialEvent, CredentialRole};
+use switchyard_domain::time::{self, Timestamp};
+use switchyard_domain::{new_id, Error, ErrorKind};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// A token expiring sooner than this is refreshed before it is handed out.
+pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
+/// How long a node may hold a refresh lease; a crashed holder blocks others no longer than this.
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// How long a request waits for another node's refresh before giving up with a 503.
+const WAIT: Duration = Duration::from_secs(45);
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(connection_token)).routes(routes!(credential_events))
+}
+
+/// One in-process flight per credential.
+#[derive(Default)]
+pub struct RefreshLocks {
+    /// This process, in lease owner names.
+    node: String,
+    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl RefreshLocks {
+    pub fn new() -> Self {
+        Self { node: new_id(), locks: Mutex::default() }
+    }
+
+    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.locks.lock().expect("refresh lock map poisoned");
+        if let Some(l) = map.get(id).and_then(Weak::upgrade) {
+            return l;
+        }
+        map.retain(|_, w| w.strong_count() > 0);
+        let l = Arc::new(tokio::sync::Mutex::new(()));
+        map.insert(id.to_owned(), Arc::downgrade(&l));
+        l
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessToken {
+    pub access_token: String,
+    pub token_type: String,
+    /// When the provider said it expires; absent when it did not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// The connection's OAuth2 access token, refreshed or obtained first when needed. This is the one
+/// call that returns a secret: it is what an integration runtime calls the provider with.
+#[utoipa::path(post, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}/token", operation_id = "GetConnectionAccessToken",
+    tag = "connections", params(("organisation_id" = String, Path), ("connector_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 200, body = AccessToken), (status = "default", body = ErrorBody)))]
+async fn connection_token(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, connector_id, id)): Path<(String, String, String)>,
+) -> ApiResult<axum::Json<AccessToken>> {
+    auth.check_org(&org)?;
+    let c = s.store.get_connection(&org, &id).await?.filter(|c| c.connector_id == connector_id).or_not_found("connection")?;
+    let cc = c
+        .credentials
+        .iter()
+        .find(|cc| cc.role == CredentialRole::Action && matches!(cc.auth_scheme_config.scheme, AuthScheme::OAuth2(_)))
+        .ok_or_else(|| ApiError(Error::bad_request("the connection has no OAuth2 credential")))?;
+    Ok(axum::Json(fresh_token(&s, &org, cc).await?))
+}
+
+/// What happened to a credential (failed refreshes...), oldest first.
+#[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}/events", operation_id = "ListCredentialEvents", tag = "connections",
+    params(("organisation_id" = String, Path), ("credential_id" = String, Path)), responses((status = 200, body = Vec<CredentialEvent>), (status = "default", body = ErrorBody)))]
+async fn credential_events(State(s): State<AppState>, auth: OrgAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<Vec<CredentialEvent>>> {
+    auth.check_org(&org)?;
+    s.store.get_credential(&org, &id).await?.or_not_found("credential")?;
+    Ok(axum::Json(s.store.list_credential_events(&org, &id).await?))
+}
+
+/// The credential's current data, opened.
+async fn read(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
+    let stored = s.store.get_credential(org, id).await?.or_not_found("credential")?;
+    let plain = s.vault.open(&stored.sealed, id).map_err(|e| ApiError(Error::internal(format!("cannot open credential {id}: {e}"))))?;
+    serde_json::from_slice(&plain).map_err(|_| ApiError(Error::internal(format!("credential {id} holds no JSON object"))))
+}
+
+fn text<'a>(data: &'a Map<String, Value>, key: &str) -> &'a str {
+    data.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The cached token, if it is good for at least [`REFRESH_MARGIN`] more.
+fn usable(data: &Map<String, Value>, now: Timestamp) -> Option<AccessToken> {
+    let token = text(data, "accessToken");
+    if token.is_empty() {
+        return None;
+    }
+    let expires = text(data, "expiresAt");
+    if !expires.is_empty() {
+        let at = chrono::DateTime::parse_from_rfc3339(expires).ok()?.with_timezone(&chrono::Utc);
+        if at - now < REFRESH_MARGIN {
+            return None;
+        }
+    }
+    Some(AccessToken {
+        access_token: token.to_owned(),
+        token_type: Some(text(data, "tokenType")).filter(|t| !t.is_empty()).unwrap_or("Bearer").to_owned(),
+        expires_at: Some(expires.to_owned()).filter(|e| !e.is_empty()),
+    })
+}
+
+pub async fn fresh_token(s: &AppState, org: &str, cc: &ConnectionCredential) -> ApiResult<AccessToken> {
+    let AuthScheme::OAuth2(scheme) = &cc.auth_scheme_config.scheme else {
+        return Err(ApiError(Error::bad_request("not an OAuth2 credential")));
+    };
+    let id = cc.credential.id.as_str();
+    if let Some(t) = usable(&read(s, org, id).await?, time::now()) {
+        return Ok(t);
+    }
+    // One flight per credential in this process...
+    let lock = s.refresh_locks.lock_for(id);
+    let _flight = lock.lock().await;
+    if let Some(t) = usable(&read(s, org, id).await?, time::now()) {
+        return Ok(t);
+    }
+    // ...and one lease per credential across processes.
+    let owner = format!("{}:{}", s.refresh_locks.node, new_id());
+    let started = std::time::Instant::now();
+    loop {
+        let now = time::now();
+        if s.store.take_refresh_lease(org, id, &owner, now + LEASE, now).await? {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Some(t) = usable(&read(s, org, id).await?, time::now()) {
+            return Ok(t);
+        }
+        if started.elapsed() > WAIT {
+            return Err(ApiError(Error::unavailable("another node is still refreshing this credential's token; try again")));
+        }
+    }
+    let result = refresh_leased(s, org, cc, scheme, &owner).await;
+    if result.is_err() {
+        // Whatever happened, the lease must not outlive this attempt.
+        let _ = s.store.release_refresh_lease(org, id, &owner).await;
+    }
+    result
+}
+
+async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, scheme: &OAuth2Scheme, owner: &str) -> ApiResult<AccessToken> {
+    let id = cc.credential.id.as_str();
+    // Someone may have finished just before the lease was ours.
+    let data = read(s, org, id).await?;
+    if let Some(t) = usable(&data, time::now()) {
+        s.store.release_refresh_lease(org, id, owner).await?;
+        return Ok(t);
+    }
+    let ty = cc.credential.credential_type;
+    let (token_url, form) = token_request(s, org, ty, scheme, &data).await?;
+    match oauth::request_token(s, &token_url, &form).await {
+        Ok(answer) => {
+            let new_data = match ty {
+                CredentialType::OAuth2Token => answer.into_credential_data(&scopes_of(&data), Some(text(&data, "refreshToken"))),
+                // Client and password credentials keep what they hold, plus the cached token.
+                _ => {
+                    let mut merged = data.clone();
+                    let fresh = answer.into_credential_data(&[], None).into_inner();
+                    for k in ["accessToken", "tokenType", "expiresAt"] {
+                        match fresh.get(k) {
+                            Some(v) => merged.insert(k.to_owned(), v.clone()),
+                            None => merged.remove(k),
+                        };
+                    }
+                    SecretData::from_map(merged)
+                }
+            };
+            let token = usable(new_data.expose(), time::now() - REFRESH_MARGIN).unwrap_or(AccessToken {
+                access_token: text(new_data.expose(), "accessToken").to_owned(),
+                token_type: "Bearer".into(),
+                expires_at: None,
+            });
+            let sealed = crate::v1::seal_data(s, org, id, &cc.credential.name, ty, &new_data);
+            s.store.store_refreshed_credential(org, &sealed, owner, time::now()).await?;
+            Ok(token)
+        }
+        Err(TokenError::Refused(reason)) => {
+            // A lost race looks like a revoked grant: look again before calling it revoked.
+            let now_data = read(s, org, id).await?;
+            if text(&now_data, "refreshToken") != text(&data, "refreshToken") {
+                if let Some(t) = usable(&now_data, time::now()) {
+                    s.store.release_refresh_lease(org, id, owner).await?;
+                    return Ok(t);
+                }
+            }
+            let reason = format!("the provider refused the token request: {reason}");
+            let event = CredentialEvent {
+                id: new_id(),
+                organisation_id: org.to_owned(),
+                credential_id: id.to_owned(),
+                kind: "refresh_failed".into(),
+                reason: reason.clone(),
+                created_at: time::now(),
+            };
+            s.store.fail_credential(org, id, owner, &event).await?;
+            tracing::warn!(credential = id, "token refresh refused by the provider");
+            Err(ApiError(Error::new(ErrorKind::Conflict, format!("{reason}; the connection must be made again"))))
+        }
+        Err(TokenError::Unreachable(m)) => Err(ApiError(Error::unavailable(format!("the OAuth2 provider's token endpoint failed: {m}")))),
+    }
+}
+
+fn scopes_of(data: &Map<String, Value>) -> Vec<String> {
+    data.get("scopes").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
+}
+
+/// The token URL and form for the credential's grant.
+async fn token_request(
+    s: &AppState,
+    org: &str,
+    ty: CredentialType,
+    scheme: &OAuth2Scheme,
+    data: &Map<String, Value>,
+) -> ApiResult<(String, Vec<(String, String)>)> {
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let mut form = Vec::new();
+    let mut token_url = scheme.token_url.clone();
+    let mut extra = scheme.additional_token_params.clone().unwrap_or_default();
+    // The client id and secret: the scheme's grant credential, or the credential itself.
+    let grant_client = |grant: &OAuth2Grant| match grant {
+        OAuth2Grant::AuthorizationCode(g) | OAuth2Grant::Password(g) => g.credential_id.clone(),
+        OAuth2Grant::ClientCredentials => None,
+    };
+    let client = match (ty, grant_client(&scheme.grant)) {
+        (CredentialType::OAuth2Client, _) => (text(data, "clientId").to_owned(), text(data, "clientSecret").to_owned()),
+        (_, Some(grant_id)) => {
+            let g = oauth::open_grant_credential(s, org, &grant_id).await?;
+            (text(&g, "clientId").to_owned(), text(&g, "clientSecret").to_owned())
+        }
+        (_, None) => return Err(ApiError(Error::bad_request("the auth scheme config names no credential with a client id and secret"))),
+    };
+    match ty {
+        CredentialType::OAuth2Token => {
+            let refresh = text(data, "refreshToken");
+            if refresh.is_empty() {
+                return Err(ApiError(Error::new(
+                    ErrorKind::Conflict,
+                    "the access token expired and there is no refresh token: the connection must be made again",
+                )));
+            }
+            form.push(pair("grant_type", "refresh_token"));
+            form.push(pair("refresh_token", refresh));
+        }
+        CredentialType::OAuth2Client => {
+            form.push(pair("grant_type", "client_credentials"));
+            if let Some(u) = Some(text(data, "tokenUrl")).filter(|u| !u.is_empty()) {
+                token_url = u.to_owned();
+            }
+            let scopes = scopes_of(data);
+            let scopes = if scopes.is_empty() { scheme.default_scopes.clone() } else { scopes };
+            if !scopes.is_empty() {
+                form.push(pair("scope", &scopes.join(" ")));
+            }
+            extra = format!("{extra}&{}", text(data, "additionalParams"));
+        }
+        CredentialType::OAuth2Password => {
+            form.push(pair("grant_type", "password"));
+            form.push(pair("username", text(data, "username")));
+            form.push(pair("password", text(data, "password")));
+            if !scheme.default_scopes.is_empty() {
+                form.push(pair("scope", &scheme.default_scopes.join(" ")));
+            }
+        }
+        other => return Err(ApiError(Error::bad_request(format!("a {} credential holds no OAuth2 token", other.as_str())))),
+    }
+    form.push(pair("client_id", &client.0));
+    form.push(pair("client_secret", &client.1));
+    for (k, v) in form_urlencoded::parse(extra.as_bytes()).into_owned() {
+        if !form.iter().any(|(f, _)| *f == k) {
+            form.push((k, v));
+        }
+    }
+    Ok((token_url, form))
+}
