@@ -213,7 +213,8 @@ pub fn seal_data(state: &AppState, org: &str, id: &str, name: &str, ty: Credenti
     };
     let plaintext = zeroize::Zeroizing::new(serde_json::to_vec(secret.expose()).expect("JSON maps serialise"));
     let sealed = state.vault.seal(&plaintext, &id);
-    NewCredential { view, sealed, key_id: state.vault.active_key_id().to_owned() }
+    let key_id = switchyard_vault::KeyRing::key_id_of(&sealed).expect("the vault names the sealing key").to_owned();
+    NewCredential { view, sealed, key_id }
 }
 
 /// A new connection checked and sealed, whose `oauth2-code` credentials still have to be

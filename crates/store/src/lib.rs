@@ -46,6 +46,12 @@ pub trait Store: Send + Sync + 'static {
     fn pool_stats(&self) -> PoolStats;
     async fn close(&self);
     /// For each vault key id, how many sealed values it seals (all organisations: an operator's view).
+    /// Key rotation: up to `limit` credentials sealed by a key other than `active_key_id`, as
+    /// (organisation, id, sealed data), across organisations.
+    async fn credentials_to_reseal(&self, active_key_id: &str, limit: i64) -> Result<Vec<(String, String, String)>>;
+    /// Replaces a credential's sealed data if it is still `old_sealed` (a concurrent write wins,
+    /// and is sealed by the active key anyway). True when replaced.
+    async fn reseal_credential(&self, org: &str, id: &str, old_sealed: &str, new_sealed: &str, key_id: &str) -> Result<bool>;
     async fn sealed_counts_by_key(&self) -> Result<Vec<(String, i64)>>;
 
     // Organisations and API keys.

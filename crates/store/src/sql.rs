@@ -513,6 +513,29 @@ macro_rules! sql_store {
                 self.pool.close().await;
             }
 
+            async fn credentials_to_reseal(&self, active_key_id: &str, limit: i64) -> Result<Vec<(String, String, String)>> {
+                let rows = sqlx::query("SELECT organisation_id, id, sealed_data FROM credentials WHERE key_id <> $1 ORDER BY id LIMIT $2")
+                    .bind(active_key_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(|r| Ok((get(r, "organisation_id")?, get(r, "id")?, get(r, "sealed_data")?))).collect()
+            }
+
+            async fn reseal_credential(&self, org: &str, id: &str, old_sealed: &str, new_sealed: &str, key_id: &str) -> Result<bool> {
+                let r = sqlx::query("UPDATE credentials SET sealed_data = $4, key_id = $5 WHERE organisation_id = $1 AND id = $2 AND sealed_data = $3")
+                    .bind(org)
+                    .bind(id)
+                    .bind(old_sealed)
+                    .bind(new_sealed)
+                    .bind(key_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
             async fn sealed_counts_by_key(&self) -> Result<Vec<(String, i64)>> {
                 let rows = sqlx::query("SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id ORDER BY key_id").fetch_all(&self.pool).await.map_err(db_err)?;
                 rows.iter().map(|r| Ok((get(r, "key_id")?, get(r, "n")?))).collect()

@@ -117,41 +117,83 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("opening {}: {}", switchyard_store::mask_url(&self.database_url), e.message))
     }
 
-    /// The master key: `SWITCHYARD_MASTER_KEY`, `SWITCHYARD_MASTER_KEY_FILE`, the config file's
-    /// `master_key_file`, or (embedded SQLite only) a key generated on first start into the data
-    /// directory. `SWITCHYARD_OLD_MASTER_KEYS` (comma-separated) still open what older keys sealed.
-    pub fn key_ring(&self) -> anyhow::Result<KeyRing> {
-        let text = match env_or_file("SWITCHYARD_MASTER_KEY")? {
-            Some(t) => t,
-            None => match &self.master_key_file {
-                Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading master_key_file {}", p.display()))?,
-                None if self.embedded => self.generated_key()?,
-                None => bail!("no master key: set SWITCHYARD_MASTER_KEY or SWITCHYARD_MASTER_KEY_FILE (a key is generated automatically only for the embedded SQLite default)"),
-            },
-        };
-        let mut keys = vec![MasterKey::parse(&text).context("SWITCHYARD_MASTER_KEY")?];
-        if let Ok(old) = std::env::var("SWITCHYARD_OLD_MASTER_KEYS") {
-            for k in old.split(',').filter(|k| !k.trim().is_empty()) {
-                keys.push(MasterKey::parse(k).context("SWITCHYARD_OLD_MASTER_KEYS")?);
+    /// Where the active master key lives: `SWITCHYARD_MASTER_KEY`, `SWITCHYARD_MASTER_KEY_FILE`,
+    /// the config file's `master_key_file`, or (embedded SQLite only) `master.key` in the data
+    /// directory, generated on first start.
+    pub fn key_location(&self) -> anyhow::Result<KeyLocation> {
+        if let Ok(v) = std::env::var("SWITCHYARD_MASTER_KEY") {
+            if !v.is_empty() {
+                return Ok(KeyLocation::Env(v));
             }
         }
-        Ok(KeyRing::new(keys)?)
+        if let Ok(p) = std::env::var("SWITCHYARD_MASTER_KEY_FILE") {
+            if !p.is_empty() {
+                return Ok(KeyLocation::File(PathBuf::from(p)));
+            }
+        }
+        if let Some(p) = &self.master_key_file {
+            return Ok(KeyLocation::File(p.clone()));
+        }
+        if self.embedded {
+            let path = self.data_dir.join("master.key");
+            if !path.exists() {
+                std::fs::create_dir_all(&self.data_dir)?;
+                let key = MasterKey::generate_text();
+                write_private(&path, key.as_bytes())?;
+                tracing::warn!(path = %path.display(), "no master key configured: generated one; back it up, it is needed to read the stored credentials");
+            }
+            return Ok(KeyLocation::File(path));
+        }
+        bail!("no master key: set SWITCHYARD_MASTER_KEY or SWITCHYARD_MASTER_KEY_FILE (a key is generated automatically only for the embedded SQLite default)")
     }
 
-    fn generated_key(&self) -> anyhow::Result<String> {
-        let path = self.data_dir.join("master.key");
-        if path.exists() {
-            return std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()));
-        }
-        std::fs::create_dir_all(&self.data_dir)?;
-        let key = MasterKey::generate_text();
-        write_private(&path, key.as_bytes())?;
-        tracing::warn!(path = %path.display(), "no master key configured: generated one; back it up, it is needed to read the stored credentials");
-        Ok(key.to_string())
+    /// The key ring: the active key, then the retired keys that still open older rows
+    /// (`SWITCHYARD_OLD_MASTER_KEYS`, comma-separated, and for a key file the lines of
+    /// `<file>.old`). Key files are read again when they change, so a rotation reaches running
+    /// servers without a restart.
+    pub fn key_ring(&self) -> anyhow::Result<KeyRing> {
+        let location = self.key_location()?;
+        let source: switchyard_vault::KeySource = Box::new(move || location.load().map_err(|e| format!("{e:#}")));
+        KeyRing::with_source(source).map_err(|e| anyhow::anyhow!(e))
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Where the active master key comes from.
+#[derive(Clone, Debug)]
+pub enum KeyLocation {
+    Env(String),
+    File(PathBuf),
+}
+
+impl KeyLocation {
+    /// The file holding retired keys, one per line, next to a key file.
+    pub fn old_keys_file(path: &Path) -> PathBuf {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".old");
+        path.with_file_name(name)
+    }
+
+    pub fn load(&self) -> anyhow::Result<Vec<MasterKey>> {
+        let mut texts = Vec::new();
+        match self {
+            KeyLocation::Env(text) => texts.push(("SWITCHYARD_MASTER_KEY".to_owned(), text.clone())),
+            KeyLocation::File(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading the master key file {}", path.display()))?;
+                texts.push((path.display().to_string(), text));
+                let old = Self::old_keys_file(path);
+                if let Ok(lines) = std::fs::read_to_string(&old) {
+                    texts.extend(lines.lines().filter(|l| !l.trim().is_empty()).map(|l| (old.display().to_string(), l.to_owned())));
+                }
+            }
+        }
+        if let Ok(old) = std::env::var("SWITCHYARD_OLD_MASTER_KEYS") {
+            texts.extend(old.split(',').filter(|k| !k.trim().is_empty()).map(|k| ("SWITCHYARD_OLD_MASTER_KEYS".to_owned(), k.to_owned())));
+        }
+        texts.into_iter().map(|(from, t)| MasterKey::parse(&t).with_context(|| format!("a master key in {from}"))).collect()
+    }
+}
+
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

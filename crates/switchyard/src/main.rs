@@ -29,6 +29,37 @@ enum Command {
     /// Organisations and API keys.
     #[command(subcommand)]
     Admin(Admin),
+    /// Master keys: status, rotation.
+    #[command(subcommand)]
+    Keys(Keys),
+}
+
+#[derive(Subcommand)]
+enum Keys {
+    /// How many stored secrets each key seals, and which keys this configuration has.
+    Status {
+        /// Print JSON: {"activeKeyId", "keys": [{"id", "rows", "configured"}]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a new random master key (for SWITCHYARD_MASTER_KEY).
+    Generate,
+    /// Make a new key active and re-encrypt every stored secret with it, online, in batches.
+    /// With a key file (SWITCHYARD_MASTER_KEY_FILE, or the generated embedded key), a new key is
+    /// written to it and the old one kept in `<file>.old`; running servers pick it up within
+    /// seconds. With SWITCHYARD_MASTER_KEY, first deploy the new key there (old ones in
+    /// SWITCHYARD_OLD_MASTER_KEYS) and then run this to re-encrypt.
+    Rotate {
+        /// Rows per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
+        /// Re-encrypt with the current active key, without making a new one.
+        #[arg(long)]
+        no_new_key: bool,
+        /// Seconds to wait after writing a new key file, for running servers to start sealing with it.
+        #[arg(long, default_value_t = 3)]
+        settle_seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -72,6 +103,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Some(Command::Admin(a)) => admin(settings, a).await,
+            Some(Command::Keys(k)) => keys(settings, k).await,
             Some(Command::Openapi) => unreachable!(),
         }
     })
@@ -112,6 +144,110 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
+    if let Keys::Generate = cmd {
+        println!("{}", *switchyard_vault::MasterKey::generate_text());
+        return Ok(());
+    }
+    let store = settings.open_store().await?;
+    let location = settings.key_location()?;
+    let mut ring = settings.key_ring()?;
+    match cmd {
+        Keys::Generate => unreachable!(),
+        Keys::Status { json } => {
+            let counts = store.sealed_counts_by_key().await?;
+            let mut ids = ring.key_ids();
+            for (id, _) in &counts {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
+                }
+            }
+            let rows = |id: &str| counts.iter().find(|(k, _)| k == id).map_or(0, |(_, n)| *n);
+            if json {
+                let keys: Vec<_> = ids.iter().map(|id| serde_json::json!({"id": id, "rows": rows(id), "configured": ring.has_key(id)})).collect();
+                println!("{}", serde_json::json!({"activeKeyId": ring.active_key_id(), "keys": keys}));
+            } else {
+                println!("{:<10} {:>10}  state", "key", "rows");
+                for id in &ids {
+                    let state = if *id == ring.active_key_id() {
+                        "active"
+                    } else if ring.has_key(id) {
+                        "retired (still opens)"
+                    } else {
+                        "MISSING: rows sealed by it cannot be opened"
+                    };
+                    println!("{id:<10} {:>10}  {state}", rows(id));
+                }
+            }
+        }
+        Keys::Rotate { batch, no_new_key, settle_seconds } => {
+            if !no_new_key {
+                match &location {
+                    config::KeyLocation::File(path) => {
+                        let old_text = std::fs::read_to_string(path)?;
+                        let old_file = config::KeyLocation::old_keys_file(path);
+                        let mut retired = std::fs::read_to_string(&old_file).unwrap_or_default();
+                        retired.push_str(old_text.trim());
+                        retired.push('\n');
+                        replace_private(&old_file, retired.as_bytes())?;
+                        let new_key = switchyard_vault::MasterKey::generate_text();
+                        replace_private(path, new_key.as_bytes())?;
+                        ring = settings.key_ring()?;
+                        eprintln!("new master key {} is active; the old one is kept in {}", ring.active_key_id(), old_file.display());
+                        eprintln!("waiting {settle_seconds}s for running servers to start sealing with it");
+                        tokio::time::sleep(std::time::Duration::from_secs(settle_seconds)).await;
+                    }
+                    config::KeyLocation::Env(_) => {
+                        bail!("the master key comes from SWITCHYARD_MASTER_KEY: set it to a new key (switchyard keys generate) with the old one in SWITCHYARD_OLD_MASTER_KEYS on every server, then run `switchyard keys rotate --no-new-key`");
+                    }
+                }
+            }
+            reseal(&*store, &ring, batch).await?;
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Re-encrypts, in batches, every credential not sealed by the active key; repeats until a pass
+/// finds none (servers may still write with the old key for a moment).
+async fn reseal(store: &dyn switchyard_store::Store, ring: &switchyard_vault::KeyRing, batch: i64) -> anyhow::Result<()> {
+    let active = ring.active_key_id();
+    let total: i64 = store.sealed_counts_by_key().await?.iter().filter(|(k, _)| *k != active).map(|(_, n)| n).sum();
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template("re-encrypting {bar:40} {pos}/{len} secrets ({per_sec}, {eta} left)").expect("a valid template"));
+    let mut done = 0u64;
+    loop {
+        let rows = store.credentials_to_reseal(&active, batch).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for (org, id, sealed) in rows {
+            let plain = ring.open(&sealed, &id).map_err(|e| anyhow::anyhow!("credential {id}: {e}"))?;
+            let resealed = ring.seal(&plain, &id);
+            // A concurrent write replaced it, sealed by the active key: nothing to do.
+            store.reseal_credential(&org, &id, &sealed, &resealed, &active).await?;
+            done += 1;
+            if done > bar.length().unwrap_or(0) {
+                bar.set_length(done);
+            }
+            bar.set_position(done);
+        }
+    }
+    bar.finish();
+    eprintln!("every secret is sealed by key {active}");
+    Ok(())
+}
+
+/// Writes a private file (0600) through a temporary file and a rename, so readers never see half a key.
+fn replace_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    config::write_private(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = settings.open_store().await?;
     let vault = Arc::new(settings.key_ring()?);
@@ -137,6 +273,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
         refresh_locks: Arc::new(switchyard_server::tokens::RefreshLocks::new()),
     };
+    // Key files may change under us (a rotation): look every two seconds.
+    let ring = state.vault.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            match ring.reload() {
+                Ok(Some(active)) => tracing::info!(key_id = %active, "a new master key is active"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the master keys again"),
+            }
+        }
+    });
     let app = switchyard_server::app(state);
     tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), "switchyard is serving");
     eprintln!("switchyard listening on http://{local} (database: {})", switchyard_store::mask_url(&settings.database_url));

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,10 +66,20 @@ impl MasterKey {
     }
 }
 
+/// Where a key ring's keys come from, read again by [`KeyRing::reload`]: key files can change
+/// under a running server (a rotation, a mounted secret), environment variables cannot.
+pub type KeySource = Box<dyn Fn() -> Result<Vec<MasterKey>, String> + Send + Sync>;
+
 /// The keys Switchyard can open with; the first one seals.
-#[derive(Debug)]
 pub struct KeyRing {
-    keys: Vec<MasterKey>,
+    keys: RwLock<Arc<Vec<MasterKey>>>,
+    source: Option<KeySource>,
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRing").field("keys", &self.current()).finish()
+    }
 }
 
 impl KeyRing {
@@ -77,21 +88,61 @@ impl KeyRing {
         if keys.is_empty() {
             return Err(VaultError::BadKey);
         }
-        Ok(Self { keys })
+        Ok(Self { keys: RwLock::new(Arc::new(keys)), source: None })
     }
 
-    pub fn active_key_id(&self) -> &str {
-        &self.keys[0].id
+    /// A key ring that reads its keys from `source`, now and on every [`KeyRing::reload`].
+    pub fn with_source(source: KeySource) -> Result<Self, String> {
+        let keys = source()?;
+        let mut ring = Self::new(keys).map_err(|e| e.to_string())?;
+        ring.source = Some(source);
+        Ok(ring)
+    }
+
+    fn current(&self) -> Arc<Vec<MasterKey>> {
+        self.keys.read().expect("key ring lock poisoned").clone()
+    }
+
+    /// Reads the keys again from the source. Returns the new active key id when it changed.
+    /// Keys already known stay known: a value sealed a moment ago must keep opening.
+    pub fn reload(&self) -> Result<Option<String>, String> {
+        let Some(source) = &self.source else { return Ok(None) };
+        let mut fresh = source()?;
+        if fresh.is_empty() {
+            return Err("no master key".into());
+        }
+        let old = self.current();
+        let changed = fresh[0].id != old[0].id;
+        let missing: Vec<&MasterKey> = old.iter().filter(|k| !fresh.iter().any(|f| f.id == k.id)).collect();
+        if !changed && missing.is_empty() && fresh.len() == old.len() {
+            return Ok(None);
+        }
+        for k in missing {
+            fresh.push(MasterKey { id: k.id.clone(), cipher: k.cipher.clone() });
+        }
+        let active = fresh[0].id.clone();
+        *self.keys.write().expect("key ring lock poisoned") = Arc::new(fresh);
+        Ok(changed.then_some(active))
+    }
+
+    pub fn active_key_id(&self) -> String {
+        self.current()[0].id.clone()
     }
 
     pub fn has_key(&self, id: &str) -> bool {
-        self.keys.iter().any(|k| k.id == id)
+        self.current().iter().any(|k| k.id == id)
+    }
+
+    /// The ids of every key in the ring, the active one first.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.current().iter().map(|k| k.id.clone()).collect()
     }
 
     /// Seals `plaintext` with the active key. `aad` binds the value to its row (for example the
     /// credential id), so a sealed value copied to another row does not open.
     pub fn seal(&self, plaintext: &[u8], aad: &str) -> String {
-        let key = &self.keys[0];
+        let keys = self.current();
+        let key = &keys[0];
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ct = key
             .cipher
@@ -110,7 +161,13 @@ impl KeyRing {
     pub fn open(&self, sealed: &str, aad: &str) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let rest = sealed.strip_prefix("v1.").ok_or(VaultError::Malformed)?;
         let (key_id, body) = rest.split_once('.').ok_or(VaultError::Malformed)?;
-        let key = self.keys.iter().find(|k| k.id == key_id).ok_or_else(|| VaultError::UnknownKey(key_id.to_owned()))?;
+        let mut keys = self.current();
+        if !keys.iter().any(|k| k.id == key_id) && self.source.is_some() {
+            // Sealed by a key this process has not seen yet (another node rotated): look again.
+            let _ = self.reload();
+            keys = self.current();
+        }
+        let key = keys.iter().find(|k| k.id == key_id).ok_or_else(|| VaultError::UnknownKey(key_id.to_owned()))?;
         let buf = URL_SAFE_NO_PAD.decode(body).map_err(|_| VaultError::Malformed)?;
         if buf.len() < 12 {
             return Err(VaultError::Malformed);
@@ -135,7 +192,7 @@ mod tests {
         assert!(!s.contains("hunter2"));
         assert_eq!(&r.open(&s, "cred-1").unwrap()[..], b"hunter2");
         assert!(matches!(r.open(&s, "cred-2"), Err(VaultError::Open)));
-        assert_eq!(KeyRing::key_id_of(&s), Some(r.active_key_id()));
+        assert_eq!(KeyRing::key_id_of(&s), Some(r.active_key_id().as_str()));
     }
 
     #[test]
