@@ -166,7 +166,7 @@ fn fits(scheme: &AuthScheme, ty: CredentialType) -> bool {
         AuthScheme::None => ty == T::None,
         AuthScheme::ApiKey { .. } => ty == T::String,
         AuthScheme::BasicAuth => ty == T::BasicAuth,
-        AuthScheme::OAuth2(_) => matches!(ty, T::OAuth2Client | T::OAuth2Code | T::OAuth2Password | T::OAuth2Token | T::JwtBearer),
+        AuthScheme::OAuth2(_) => matches!(ty, T::OAuth2Client | T::OAuth2Code | T::OAuth2Password | T::OAuth2Token | T::JwtBearer | T::CustomFunction),
         AuthScheme::Hmac { .. } => matches!(ty, T::String | T::Binary),
         AuthScheme::Certificate => ty == T::Certificate,
     }
