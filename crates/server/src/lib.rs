@@ -9,6 +9,7 @@ pub mod embedded_v1;
 pub mod error;
 pub mod extract;
 pub mod hub_page;
+pub mod idempotency;
 pub mod oauth;
 pub mod ops;
 pub mod organisations;

@@ -96,11 +96,12 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Wraps the application in its cross-cutting layers.
-pub fn layers(router: Router, _state: AppState) -> Router {
+pub fn layers(router: Router, state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::layer))
         .layer(axum::middleware::from_fn(record_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))

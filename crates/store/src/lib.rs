@@ -38,6 +38,19 @@ pub struct IntegrationFilter {
     pub only: Option<Vec<String>>,
 }
 
+/// What a request carrying an `Idempotency-Key` is to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdempotencyBegin {
+    /// First time: run it, then [`Store::idempotency_finish`] (or abandon it).
+    Started,
+    /// Done before: answer with this status and body.
+    Replay { status: u16, body: String },
+    /// The key was used for a different request.
+    Mismatch,
+    /// The first request with this key is still running.
+    InProgress,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
@@ -114,6 +127,14 @@ pub trait Store: Send + Sync + 'static {
     /// Marks the state used and returns it, if it exists, is unused and has not expired at `now`:
     /// a state works once, even when two requests race for it.
     async fn consume_oauth_state(&self, org: &str, state_hash: &str, now: Timestamp) -> Result<Option<OAuthState>>;
+
+    // Idempotency keys (not tenant data: `scope` identifies the caller).
+    /// Claims `(scope, key)` for a request with `fingerprint`, or says what became of it. Claims
+    /// older than a day are forgotten; a claim left running for five minutes (a crash) is taken over.
+    async fn idempotency_begin(&self, scope: &str, key: &str, fingerprint: &str, now: Timestamp) -> Result<IdempotencyBegin>;
+    async fn idempotency_finish(&self, scope: &str, key: &str, status: u16, body: &str) -> Result<()>;
+    /// Forgets a claim whose request failed in a way worth retrying (a 5xx).
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<()>;
 
     // Hub page sessions.
     async fn insert_hub_session(&self, org: &str, session: &HubSession) -> Result<()>;

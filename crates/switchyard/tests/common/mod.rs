@@ -163,6 +163,11 @@ impl Api {
         Api { base: server.url.clone(), key: None, http: reqwest::Client::new() }
     }
 
+    /// The same caller, talking to another server.
+    pub fn with_base(&self, server: &Server) -> Api {
+        Api { base: server.url.clone(), ..self.clone() }
+    }
+
     pub fn with_key(&self, key: &str) -> Api {
         Api { key: Some(key.to_owned()), ..self.clone() }
     }

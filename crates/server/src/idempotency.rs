@@ -1,0 +1,85 @@
+//! `Idempotency-Key`: a client that retries a POST, PUT, PATCH or DELETE with the same key gets
+//! the first answer again instead of a second activation, connection or end user. Keys are
+//! scoped to the caller (the SHA-256 of its Authorization header) and remembered for 24 hours.
+//! Reusing a key for a different request is a 422; retrying while the first is still running, a
+//! 409. Answers of 5xx are not remembered, so such a request can be retried.
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use switchyard_domain::{time, Error, ErrorKind};
+use switchyard_store::IdempotencyBegin;
+
+pub const HEADER: &str = "idempotency-key";
+const LIMIT: usize = 1024 * 1024;
+
+pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get(HEADER) else {
+        return next.run(req).await;
+    };
+    let key = match key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= 255 => k.to_owned(),
+        _ => return ApiError(Error::invalid_field("Idempotency-Key", "must be 1 to 255 visible ASCII characters")).into_response(),
+    };
+    let Some(auth) = req.headers().get(axum::http::header::AUTHORIZATION) else {
+        // Unauthenticated: the handler answers 401, nothing to remember.
+        return next.run(req).await;
+    };
+    let scope = hex::encode(Sha256::digest(auth.as_bytes()));
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, LIMIT).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large").into_response(),
+    };
+    let mut fp = Sha256::new();
+    fp.update(parts.method.as_str());
+    fp.update([0]);
+    fp.update(parts.uri.to_string());
+    fp.update([0]);
+    fp.update(&bytes);
+    let fingerprint = hex::encode(fp.finalize());
+    match s.store.idempotency_begin(&scope, &key, &fingerprint, time::now()).await {
+        Err(e) => return ApiError(e).into_response(),
+        Ok(IdempotencyBegin::Mismatch) => {
+            return ApiError(Error::new(ErrorKind::Unprocessable, "this Idempotency-Key was used for a different request")).into_response();
+        }
+        Ok(IdempotencyBegin::InProgress) => {
+            return ApiError(Error::conflict("a request with this Idempotency-Key is still in progress; retry later")).into_response();
+        }
+        Ok(IdempotencyBegin::Replay { status, body }) => {
+            let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+            let h = res.headers_mut();
+            if status != 204 {
+                h.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return res;
+        }
+        Ok(IdempotencyBegin::Started) => {}
+    }
+    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let status = res.status();
+    if status.is_server_error() {
+        let _ = s.store.idempotency_abandon(&scope, &key).await;
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => {
+            let _ = s.store.idempotency_abandon(&scope, &key).await;
+            return ApiError(Error::internal("the response could not be read")).into_response();
+        }
+    };
+    if let Err(e) = s.store.idempotency_finish(&scope, &key, status.as_u16(), &String::from_utf8_lossy(&bytes)).await {
+        tracing::warn!(error = %e.message, "could not remember an idempotent answer");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
