@@ -84,8 +84,9 @@ async fn canaries_stay_sealed(w: World) {
     ] {
         bodies.push(w.api.get(&path).await.expect(200));
     }
-    for c in bodies[1..=cases.len()].iter().cloned().collect::<Vec<_>>() {
-        bodies.push(w.api.get(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections/{}", c["id"].as_str().unwrap())).await.expect(200));
+    let ids: Vec<String> = bodies[1..=cases.len()].iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+    for id in ids {
+        bodies.push(w.api.get(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections/{id}")).await.expect(200));
     }
     let everything = serde_json::to_string(&bodies).unwrap();
     let logs = w.server.logs();
