@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Rebuilds the hub UI from source and fails when the committed build (crates/server/ui/dist) differs.
+# Runs: npm ci, typecheck, unit tests, build. Called by .ci/run; runnable from anywhere.
+set -euo pipefail
+ui_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "$ui_dir/.." && pwd)"
+dist="crates/server/ui/dist"
+cd "$ui_dir"
+
+echo "== ui: npm ci"
+npm ci --no-audit --no-fund
+echo "== ui: typecheck"
+npm run typecheck
+echo "== ui: unit tests"
+npm test
+echo "== ui: build"
+npm run build
+
+echo "== ui: the committed build matches the source"
+cd "$repo_root"
+changes="$(git status --porcelain --untracked-files=all -- "$dist")"
+if [ -n "$changes" ]; then
+  echo "FATAL: $dist differs from what 'npm ci && npm run build' in ui/ produces:" >&2
+  echo "$changes" >&2
+  git --no-pager diff --stat -- "$dist" >&2 || true
+  echo "Rebuild it (cd ui && npm ci && npm run build) and commit $dist." >&2
+  exit 1
+fi
+echo "ui build is up to date"

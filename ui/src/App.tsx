@@ -1,0 +1,198 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Api, describeError, NetworkError } from './api';
+import { ErrorMessage, IntegrationIcon, Spinner, type TopError } from './components/common';
+import { ManageView } from './components/ManageView';
+import { Wizard, topError } from './components/Wizard';
+import { ServicesContext, type AppServices } from './context';
+import type { HubContext } from './fragment';
+import { postToHost, watchSize } from './host';
+import { filterIntegrations } from './search';
+import type { IntegrationSummary } from './types';
+
+type Dialog = { kind: 'wizard' | 'manage'; integration: IntegrationSummary } | null;
+
+export function App({ context }: { context: HubContext }) {
+  const services: AppServices = useMemo(() => ({ api: new Api(context.token), context }), [context]);
+  const { api } = services;
+  const [integrations, setIntegrations] = useState<IntegrationSummary[] | null>(null);
+  const [totalConnected, setTotalConnected] = useState(0);
+  const [loadError, setLoadError] = useState<TopError | null>(null);
+  const [query, setQuery] = useState('');
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
+  const focusTile = useRef<string | null>(null);
+
+  const load = useCallback(async () => {
+    setLoadError(null);
+    try {
+      const res = await api.listIntegrations(context.hub, context.user);
+      setIntegrations(res.integrations.filter((i) => i.isDeployed));
+      setTotalConnected(res.totalConnected);
+    } catch (e) {
+      setLoadError(topError(e));
+      postToHost('error', { operation: 'list-integrations', message: describeError(e), network: e instanceof NetworkError });
+    }
+  }, [api, context.hub, context.user]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  useEffect(() => watchSize(rootRef.current!, (el) => el.getBoundingClientRect().height), []);
+
+  // Focus goes back to the tile that opened a dialog once it has closed.
+  useEffect(() => {
+    if (!dialog && focusTile.current) {
+      const id = focusTile.current;
+      focusTile.current = null;
+      document.querySelector<HTMLElement>(`[data-testid="tile-${CSS.escape(id)}"]`)?.focus();
+    }
+  }, [dialog, integrations]);
+
+  const open = (integration: IntegrationSummary) => {
+    setNotice(null);
+    setDialog({ kind: integration.isActivated ? 'manage' : 'wizard', integration });
+  };
+
+  const close = (reason: 'closed' | 'done') => {
+    if (!dialog) return;
+    focusTile.current = dialog.integration.id;
+    if (reason === 'closed') postToHost('closed', { integrationId: dialog.integration.id, view: dialog.kind });
+    setDialog(null);
+  };
+
+  const shown = integrations ? filterIntegrations(integrations, query) : [];
+
+  return (
+    <ServicesContext.Provider value={services}>
+      <div className="sy-app" ref={rootRef} data-testid="hub">
+        <header className="sy-header">
+          <div>
+            <h1 className="sy-title">Integrations</h1>
+            {integrations ? (
+              <p className="sy-count" data-testid="connected-count" aria-live="polite">
+                {totalConnected} of {integrations.length} connected
+              </p>
+            ) : null}
+          </div>
+          <div className="sy-search">
+            <label htmlFor="sy-search" className="sy-visually-hidden">
+              Search integrations
+            </label>
+            <svg className="sy-search__icon" aria-hidden="true" width="16" height="16" viewBox="0 0 16 16">
+              <circle cx="7" cy="7" r="5" fill="none" stroke="currentColor" strokeWidth="1.6" />
+              <path d="M11 11l3.5 3.5" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+            </svg>
+            <input
+              id="sy-search"
+              type="search"
+              placeholder="Search integrations"
+              autoComplete="off"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              data-testid="search"
+            />
+          </div>
+        </header>
+
+        {notice ? (
+          <div className="sy-alert sy-alert--success" role="status" data-testid="success-message">
+            <span>{notice}</span>
+            <button type="button" className="sy-icon-button" aria-label="Dismiss" onClick={() => setNotice(null)}>
+              <svg aria-hidden="true" width="16" height="16" viewBox="0 0 20 20">
+                <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+              </svg>
+            </button>
+          </div>
+        ) : null}
+
+        {loadError ? (
+          <div data-testid="load-error">
+            <ErrorMessage error={loadError} onRetry={() => void load()} />
+          </div>
+        ) : null}
+        {!integrations && !loadError ? <Spinner label="Loading integrations…" /> : null}
+
+        {integrations ? (
+          shown.length ? (
+            <ul className="sy-grid" aria-label="Integrations">
+              {shown.map((i) => (
+                <li key={i.id}>
+                  <button
+                    type="button"
+                    className={`sy-tile${i.isActivated ? ' sy-tile--connected' : ''}`}
+                    onClick={() => open(i)}
+                    aria-haspopup="dialog"
+                    aria-label={`${i.name}${i.isActivated ? ', connected' : ''}${i.description ? `. ${i.description}` : ''}`}
+                    data-testid={`tile-${i.id}`}
+                    data-activated={i.isActivated ? 'true' : 'false'}
+                  >
+                    <span className="sy-tile__top">
+                      <IntegrationIcon name={i.name} imageUrl={i.imageUrl} size={40} />
+                      {i.isActivated ? (
+                        <span className="sy-badge" data-testid="connected-badge">
+                          Connected
+                        </span>
+                      ) : null}
+                    </span>
+                    <span className="sy-tile__name">{i.name}</span>
+                    {i.description ? <span className="sy-tile__description">{i.description}</span> : null}
+                    <span className="sy-tile__action" aria-hidden="true">
+                      {i.isActivated ? 'Manage' : 'Connect'} →
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="sy-empty" data-testid="empty-state">
+              {integrations.length === 0 ? 'No integrations are available yet.' : `No integrations match “${query.trim()}”.`}
+            </p>
+          )
+        ) : null}
+      </div>
+
+      {dialog?.kind === 'wizard' ? (
+        <Wizard
+          key={dialog.integration.id}
+          summary={dialog.integration}
+          onClose={() => close('closed')}
+          onStale={() => void load()}
+          onActivated={() => {
+            setNotice(`${dialog.integration.name} is connected.`);
+            close('done');
+            void load();
+          }}
+        />
+      ) : null}
+      {dialog?.kind === 'manage' ? (
+        <ManageView
+          key={dialog.integration.id}
+          summary={dialog.integration}
+          onClose={() => close('closed')}
+          onChanged={() => void load()}
+          onDeactivated={() => {
+            setNotice(`${dialog.integration.name} was deactivated.`);
+            close('done');
+            void load();
+          }}
+        />
+      ) : null}
+    </ServicesContext.Provider>
+  );
+}
+
+/** Shown when the fragment lacks what the page needs. */
+export function MissingContext({ missing }: { missing: string[] }) {
+  return (
+    <div className="sy-app" data-testid="hub">
+      <div className="sy-alert sy-alert--error" role="alert" data-testid="load-error">
+        <p className="sy-alert__title">This page needs a session to show your integrations.</p>
+        <p>
+          Missing from the address: {missing.join(', ')}. Open it from your application, or with <code>#token=…&amp;hub=…&amp;user=…</code>.
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,233 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { describeError } from '../api';
+import { useServices } from '../context';
+import { credentialFields, describeScheme, humaniseName, type ConnectionFormState } from '../credentials';
+import type { ConnectionErrors, ConnectionFieldKey } from '../errors';
+import { initialiseBody, OAuthCancelled, startPopupFlow, type PopupFlow } from '../oauth';
+import type { ConnectionSummary, ConnectionTemplate } from '../types';
+import { Field, FieldErrors } from './Field';
+
+export interface ConnectionFormProps {
+  template: ConnectionTemplate;
+  form: ConnectionFormState;
+  onChange: (next: ConnectionFormState, changed: ConnectionFieldKey) => void;
+  errors?: ConnectionErrors;
+  /** The user's connections to the template's connector. */
+  existing: ConnectionSummary[];
+}
+
+const LABELS: Partial<Record<ConnectionFieldKey, string>> = {
+  username: 'Username',
+  password: 'Password',
+  certificate: 'Certificate (PEM)',
+  key: 'Private key (PEM)',
+  ca: 'CA certificate (PEM, optional)',
+  clientId: 'Client ID',
+  clientSecret: 'Client secret',
+};
+
+const PEM_HINT = 'Paste the whole block, from -----BEGIN ... to -----END ... .';
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The form for one connection template: reuse an existing connection, or make a new one. */
+export function ConnectionForm({ template, form, onChange, errors = {}, existing }: ConnectionFormProps) {
+  const scheme = template.authSchemeConfig;
+  const groupName = useId();
+  const set = <K extends keyof ConnectionFormState>(key: K, value: ConnectionFormState[K], changed: ConnectionFieldKey) =>
+    onChange({ ...form, [key]: value }, changed);
+
+  const fields = credentialFields(scheme);
+  const hasExisting = existing.length > 0;
+
+  return (
+    <div className="sy-connection-form">
+      <FieldErrors errorKey="form" errors={errors.form} />
+      {hasExisting ? (
+        <fieldset className="sy-choice">
+          <legend className="sy-label">How do you want to connect {template.name}?</legend>
+          <label className="sy-radio">
+            <input
+              type="radio"
+              name={groupName}
+              value="existing"
+              checked={form.mode === 'existing'}
+              onChange={() => set('mode', 'existing', 'existing')}
+              data-testid="connection-mode-existing"
+            />
+            Use an existing connection
+          </label>
+          <label className="sy-radio">
+            <input
+              type="radio"
+              name={groupName}
+              value="new"
+              checked={form.mode === 'new'}
+              onChange={() => set('mode', 'new', 'name')}
+              data-testid="connection-mode-new"
+            />
+            Create a new connection
+          </label>
+        </fieldset>
+      ) : null}
+
+      {hasExisting && form.mode === 'existing' ? (
+        <Field label="Connection" errorKey="existing" errors={errors.existing} required>
+          {(p) => (
+            <select {...p} value={form.existingId} onChange={(e) => set('existingId', e.target.value, 'existing')} data-testid="existing-connection">
+              {form.existingId ? null : <option value="">Choose a connection</option>}
+              {existing.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      ) : (
+        <>
+          <p className="sy-scheme" data-testid="auth-scheme">
+            {describeScheme(scheme)}
+            {scheme.description ? <span className="sy-hint"> — {scheme.description}</span> : null}
+          </p>
+          <Field label="Connection name" errorKey="name" errors={errors.name} required hint="A name to recognise this connection by.">
+            {(p) => (
+              <input {...p} type="text" autoComplete="off" value={form.name} onChange={(e) => set('name', e.target.value, 'name')} data-testid="connection-name" />
+            )}
+          </Field>
+          {fields.map((field) => {
+            if (field === 'oauth') return <OAuthConnect key="oauth" template={template} form={form} onChange={onChange} errors={errors.oauth} />;
+            if (field === 'apiKey') {
+              const label = scheme.schemeType === 'api-key' ? scheme.name || 'API key' : 'Signing secret';
+              return (
+                <Field key={field} label={label} errorKey="apiKey" errors={errors.apiKey} required>
+                  {(p) => (
+                    <input {...p} type="password" autoComplete="off" spellCheck={false} value={form.apiKey} onChange={(e) => set('apiKey', e.target.value, 'apiKey')} data-testid="credential-api-key" />
+                  )}
+                </Field>
+              );
+            }
+            if (field === 'certificate' || field === 'key' || field === 'ca') {
+              return (
+                <Field key={field} label={LABELS[field]} errorKey={field} errors={errors[field]} required={field !== 'ca'} hint={PEM_HINT}>
+                  {(p) => (
+                    <textarea
+                      {...p}
+                      rows={5}
+                      spellCheck={false}
+                      autoComplete="off"
+                      className="sy-mono"
+                      value={form[field]}
+                      onChange={(e) => set(field, e.target.value, field)}
+                      data-testid={`credential-${field}`}
+                    />
+                  )}
+                </Field>
+              );
+            }
+            const key = field as 'username' | 'password' | 'clientId' | 'clientSecret';
+            const secret = key === 'password' || key === 'clientSecret';
+            return (
+              <Field key={key} label={LABELS[key]} errorKey={key} errors={errors[key]} required>
+                {(p) => (
+                  <input
+                    {...p}
+                    type={secret ? 'password' : 'text'}
+                    autoComplete={key === 'username' ? 'username' : key === 'password' ? 'current-password' : 'off'}
+                    spellCheck={false}
+                    value={form[key]}
+                    onChange={(e) => set(key, e.target.value, key)}
+                    data-testid={`credential-${key === 'clientId' ? 'client-id' : key === 'clientSecret' ? 'client-secret' : key}`}
+                  />
+                )}
+              </Field>
+            );
+          })}
+          {(template.variables ?? []).map((v) => (
+            <Field key={v.name} label={capitalise(humaniseName(v.name))} errorKey={`variable-${v.name}`} errors={errors[`variable:${v.name}`]} required>
+              {(p) => (
+                <input
+                  {...p}
+                  type="text"
+                  autoComplete="off"
+                  value={form.variables[v.name] ?? ''}
+                  onChange={(e) => onChange({ ...form, variables: { ...form.variables, [v.name]: e.target.value } }, `variable:${v.name}`)}
+                  data-testid={`connection-variable-${v.name}`}
+                />
+              )}
+            </Field>
+          ))}
+        </>
+      )}
+    </div>
+  );
+}
+
+type OAuthStatus = { kind: 'idle' } | { kind: 'waiting' } | { kind: 'failed'; message: string } | { kind: 'cancelled'; message: string };
+
+function OAuthConnect({
+  template,
+  form,
+  onChange,
+  errors,
+}: {
+  template: ConnectionTemplate;
+  form: ConnectionFormState;
+  onChange: ConnectionFormProps['onChange'];
+  errors?: string[];
+}) {
+  const { api, context } = useServices();
+  const [status, setStatus] = useState<OAuthStatus>({ kind: 'idle' });
+  const flowRef = useRef<PopupFlow | null>(null);
+  const formRef = useRef(form);
+  formRef.current = form;
+  const statusId = useId();
+
+  useEffect(() => () => flowRef.current?.cancel(), []);
+
+  const connect = () => {
+    flowRef.current?.cancel();
+    setStatus({ kind: 'waiting' });
+    const flow = startPopupFlow({ initialise: () => api.oauthInitialise(context.hub, template.connectorId, initialiseBody(template.authSchemeConfig)) });
+    flowRef.current = flow;
+    flow.result.then(
+      (res) => {
+        if (flowRef.current !== flow) return;
+        flowRef.current = null;
+        setStatus({ kind: 'idle' });
+        onChange({ ...formRef.current, oauth: res }, 'oauth');
+      },
+      (e: unknown) => {
+        if (flowRef.current !== flow) return;
+        flowRef.current = null;
+        if (e instanceof OAuthCancelled) setStatus({ kind: 'cancelled', message: e.message });
+        else setStatus({ kind: 'failed', message: describeError(e) });
+      },
+    );
+  };
+
+  const connected = !!form.oauth;
+  const shownErrors = status.kind === 'failed' || status.kind === 'cancelled' ? [status.message, ...(errors ?? [])] : errors;
+  return (
+    <div className="sy-field">
+      <span className="sy-label">Account</span>
+      <div className="sy-oauth">
+        <button
+          type="button"
+          className={connected ? 'sy-button sy-button--secondary' : 'sy-button sy-button--primary'}
+          onClick={connect}
+          aria-describedby={statusId}
+          data-testid="oauth-connect"
+        >
+          {connected ? `Reconnect ${template.name}` : `Connect ${template.name}`}
+        </button>
+        <span id={statusId} className="sy-oauth__status" role="status" data-testid="oauth-status" data-state={connected ? 'connected' : status.kind}>
+          {status.kind === 'waiting' ? 'Waiting for the sign-in window…' : connected ? '✓ Connected' : 'Not connected yet'}
+        </span>
+      </div>
+      <FieldErrors errorKey="oauth" errors={shownErrors} />
+    </div>
+  );
+}

@@ -1,0 +1,369 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError, describeError } from '../api';
+import { useServices } from '../context';
+import { buildConnection, describeScheme, hasErrors, initialConnectionForm, validateConnectionForm, type ConnectionFormState } from '../credentials';
+import { clearVariableError, mapFieldErrors, mapReplaceConnectionErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
+import { postToHost } from '../host';
+import { hasSettings } from '../summary';
+import type { Activation, ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
+import { ConnectionForm } from './ConnectionForm';
+import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
+import { Modal } from './Modal';
+import type { VariablesFormHandle } from './VariablesForm';
+import { topError } from './Wizard';
+
+type Mode = { kind: 'overview' } | { kind: 'variables' } | { kind: 'replace'; index: number };
+
+export interface ManageViewProps {
+  summary: IntegrationSummary;
+  onClose: () => void;
+  onDeactivated: () => void;
+  /** Something changed (the list may need a reload). */
+  onChanged: () => void;
+}
+
+interface Loaded {
+  integration: EmbeddedIntegration;
+  activation: Activation;
+}
+
+/** The manage view of an activated integration: settings, connections, deactivate. */
+export function ManageView({ summary, onClose, onDeactivated, onChanged }: ManageViewProps) {
+  const { api, context } = useServices();
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [loadError, setLoadError] = useState<TopError | null>(null);
+  const [mode, setMode] = useState<Mode>({ kind: 'overview' });
+  const [topErr, setTopErr] = useState<TopError | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  // Variables editing.
+  const [vars, setVars] = useState<Record<string, unknown>>({});
+  const [varErrors, setVarErrors] = useState<ErrorSchemaNode | null>(null);
+  const varsRef = useRef<VariablesFormHandle>(null);
+  // Connection replacing.
+  const [connForm, setConnForm] = useState<ConnectionFormState | null>(null);
+  const [connExisting, setConnExisting] = useState<ConnectionSummary[]>([]);
+  const [connErrors, setConnErrors] = useState<ConnectionErrors>({});
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const returnFocus = useRef<string | null>(null);
+
+  const load = useCallback(async () => {
+    setLoadError(null);
+    setLoaded(null);
+    try {
+      const [integration, page] = await Promise.all([
+        api.getIntegration(context.hub, context.user, summary.id),
+        api.listActivations(context.hub, context.user, summary.id),
+      ]);
+      const first = page.activations.find((a) => a.integration?.id === summary.id) ?? page.activations[0];
+      if (!first) throw new Error(`${summary.name} is not activated any more.`);
+      const activation = await api.getActivation(first.id);
+      setLoaded({ integration, activation });
+      if (hasSettings(integration.variablesSchema)) void loadVariablesForm();
+    } catch (e) {
+      setLoadError(topError(e));
+      postToHost('error', { operation: 'load-activation', integrationId: summary.id, message: describeError(e) });
+    }
+  }, [api, context.hub, context.user, summary.id, summary.name]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  // Focus follows the view: the section heading when a sub-view opens, the button that opened it on the way back.
+  useEffect(() => {
+    if (mode.kind !== 'overview') headingRef.current?.focus();
+    else if (returnFocus.current) {
+      document.querySelector<HTMLElement>(`[data-testid="manage"] [data-testid="${returnFocus.current}"]`)?.focus();
+      returnFocus.current = null;
+    }
+  }, [mode]);
+
+  const toOverview = () => {
+    setTopErr(null);
+    setMode({ kind: 'overview' });
+  };
+
+  const startVariables = () => {
+    if (!loaded) return;
+    setNotice(null);
+    setTopErr(null);
+    setVarErrors(null);
+    setVars({ ...(loaded.activation.dynamicVariables ?? {}) });
+    returnFocus.current = 'reconfigure';
+    setMode({ kind: 'variables' });
+  };
+
+  const saveVariables = async () => {
+    if (!loaded || busy) return;
+    if (varsRef.current && !varsRef.current.validate()) return;
+    setBusy(true);
+    setTopErr(null);
+    try {
+      const res = await api.updateVariables(loaded.activation.id, vars);
+      setLoaded({ ...loaded, activation: { ...loaded.activation, dynamicVariables: res.dynamicVariables ?? vars } });
+      setNotice('Settings saved.');
+      setMode({ kind: 'overview' });
+      onChanged();
+    } catch (e) {
+      const top = topError(e);
+      if (e instanceof ApiError) {
+        const mapped = mapFieldErrors(e.body.fields);
+        setVarErrors(mapped.variables);
+        top.other = mapped.other;
+      }
+      setTopErr(top);
+      postToHost('error', { operation: 'update-variables', integrationId: summary.id, message: top.message });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const startReplace = async (index: number) => {
+    if (!loaded) return;
+    const t = loaded.integration.connectionTemplates[index];
+    setNotice(null);
+    setTopErr(null);
+    setConnErrors({});
+    returnFocus.current = `replace-connection-${t.id}`;
+    let existing: ConnectionSummary[] = [];
+    try {
+      existing = await api.listConnections(context.hub, context.user, t.connectorId);
+    } catch {
+      existing = [];
+    }
+    setConnExisting(existing);
+    // Replacing: a new connection is the likelier wish.
+    setConnForm({ ...initialConnectionForm(t, existing.map((c) => c.id)), mode: 'new' });
+    setMode({ kind: 'replace', index });
+  };
+
+  const saveConnection = async () => {
+    if (!loaded || !connForm || mode.kind !== 'replace' || busy) return;
+    const t = loaded.integration.connectionTemplates[mode.index];
+    const errs = validateConnectionForm(t, connForm);
+    setConnErrors(errs);
+    if (hasErrors(errs)) {
+      requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-testid="manage"] [aria-invalid="true"]')?.focus());
+      return;
+    }
+    setBusy(true);
+    setTopErr(null);
+    try {
+      const activation = await api.replaceConnection(loaded.activation.id, t.id, buildConnection(t, connForm));
+      setLoaded({ ...loaded, activation: { ...loaded.activation, ...activation } });
+      setNotice(`The ${t.name} connection was replaced.`);
+      setMode({ kind: 'overview' });
+      onChanged();
+    } catch (e) {
+      const top = topError(e);
+      if (e instanceof ApiError) {
+        const errs = mapReplaceConnectionErrors(e.body.fields, (t.variables ?? []).map((v) => v.name));
+        // Name the user's connections instead of showing their ids.
+        for (const list of Object.values(errs)) {
+          list?.forEach((m, j) => {
+            list[j] = connExisting.reduce((acc, c) => acc.split(c.id).join(`“${c.name}”`), m);
+          });
+        }
+        setConnErrors(errs);
+      }
+      setTopErr(top);
+      postToHost('error', { operation: 'replace-connection', integrationId: summary.id, templateId: t.id, message: top.message });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const deactivate = async () => {
+    if (!loaded || busy) return;
+    setBusy(true);
+    setTopErr(null);
+    try {
+      await api.deactivate(loaded.activation.id);
+      setConfirming(false);
+      postToHost('deactivated', { activationId: loaded.activation.id, integrationId: summary.id, integrationName: summary.name });
+      onDeactivated();
+    } catch (e) {
+      const top = topError(e);
+      setConfirming(false);
+      setTopErr(top);
+      postToHost('error', { operation: 'deactivate', integrationId: summary.id, message: top.message });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const integration = loaded?.integration;
+  const schema = hasSettings(integration?.variablesSchema) ? (integration?.variablesSchema as Record<string, unknown>) : null;
+
+  return (
+    <>
+      <Modal
+        title={summary.name}
+        onClose={onClose}
+        testId="manage"
+        headerExtra={
+          <span className="sy-badge">
+            Connected
+          </span>
+        }
+      >
+        {loadError ? <ErrorMessage error={loadError} onRetry={() => void load()} /> : null}
+        {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
+        {notice && mode.kind === 'overview' ? (
+          <div className="sy-alert sy-alert--success" role="status" data-testid="success-message">
+            {notice}
+          </div>
+        ) : null}
+        <ErrorMessage error={topErr} />
+        {integration && loaded && mode.kind === 'overview' ? (
+          <div className="sy-manage" data-testid="manage-overview">
+            <div className="sy-manage__intro">
+              <IntegrationIcon name={integration.name} imageUrl={integration.imageUrl} size={40} />
+              <p className="sy-muted">{integration.description}</p>
+            </div>
+            <section className="sy-section" aria-labelledby="sy-manage-connections">
+              <h3 id="sy-manage-connections" className="sy-section__title">
+                Connections
+              </h3>
+              <ul className="sy-review__list">
+                {integration.connectionTemplates.map((t, i) => (
+                  <li key={t.id} className="sy-review__item" data-testid={`manage-connection-${t.id}`}>
+                    <IntegrationIcon name={t.name} imageUrl={t.imageUrl} size={24} />
+                    <span className="sy-review__text">
+                      <strong>{t.name}</strong>
+                      <span>{describeScheme(t.authSchemeConfig)}</span>
+                    </span>
+                    <button
+                      type="button"
+                      className="sy-button sy-button--secondary sy-button--small"
+                      onClick={() => void startReplace(i)}
+                      aria-label={`Replace the ${t.name} connection`}
+                      data-testid={`replace-connection-${t.id}`}
+                    >
+                      Replace
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </section>
+            {schema ? (
+              <section className="sy-section" aria-labelledby="sy-manage-settings">
+                <h3 id="sy-manage-settings" className="sy-section__title">
+                  Settings
+                </h3>
+                <div data-testid="variables-summary">
+                  <VariablesSummary values={loaded.activation.dynamicVariables} schema={schema} />
+                </div>
+                <button type="button" className="sy-button sy-button--secondary" onClick={startVariables} data-testid="reconfigure">
+                  Reconfigure
+                </button>
+              </section>
+            ) : null}
+            <section className="sy-section sy-section--danger" aria-labelledby="sy-manage-danger">
+              <h3 id="sy-manage-danger" className="sy-section__title">
+                Deactivate
+              </h3>
+              <p className="sy-muted">Stops {integration.name} for your account. You can activate it again later.</p>
+              <button type="button" className="sy-button sy-button--danger" onClick={() => setConfirming(true)} data-testid="deactivate">
+                Deactivate
+              </button>
+            </section>
+          </div>
+        ) : null}
+        {integration && loaded && mode.kind === 'variables' && schema ? (
+          <div className="sy-step" data-testid="step-variables">
+            <h3 className="sy-step__title" ref={headingRef} tabIndex={-1}>
+              Reconfigure settings
+            </h3>
+            <VariablesFormSuspense>
+              <LazyVariablesForm
+                ref={varsRef}
+                schema={schema}
+                formData={vars}
+                onChange={(data, id) => {
+                  setVars(data);
+                  setVarErrors((prev) => clearVariableError(prev, id));
+                }}
+                onSubmit={() => void saveVariables()}
+                extraErrors={varErrors}
+                disabled={busy}
+              />
+            </VariablesFormSuspense>
+            <div className="sy-actions">
+              <button type="button" className="sy-button sy-button--secondary" onClick={toOverview} disabled={busy} data-testid="back">
+                Back
+              </button>
+              <span className="sy-actions__spacer" />
+              <button type="button" className="sy-button sy-button--primary" onClick={() => void saveVariables()} disabled={busy} data-testid="save-variables">
+                {busy ? 'Saving…' : 'Save'}
+              </button>
+            </div>
+          </div>
+        ) : null}
+        {integration && connForm && mode.kind === 'replace' ? (
+          <div className="sy-step" data-testid="step-replace-connection">
+            <h3 className="sy-step__title" ref={headingRef} tabIndex={-1}>
+              Replace the {integration.connectionTemplates[mode.index].name} connection
+            </h3>
+            <form
+              noValidate
+              onSubmit={(e) => {
+                e.preventDefault();
+                void saveConnection();
+              }}
+            >
+              <ConnectionForm
+                template={integration.connectionTemplates[mode.index]}
+                form={connForm}
+                existing={connExisting}
+                errors={connErrors}
+                onChange={(f, changed: ConnectionFieldKey) => {
+                  setConnForm(f);
+                  setConnErrors((prev) => {
+                    if (!prev[changed]) return prev;
+                    const copy = { ...prev };
+                    delete copy[changed];
+                    return copy;
+                  });
+                }}
+              />
+              <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
+            </form>
+            <div className="sy-actions">
+              <button type="button" className="sy-button sy-button--secondary" onClick={toOverview} disabled={busy} data-testid="back">
+                Back
+              </button>
+              <span className="sy-actions__spacer" />
+              <button type="button" className="sy-button sy-button--primary" onClick={() => void saveConnection()} disabled={busy} data-testid="save-connection">
+                {busy ? 'Saving…' : 'Save connection'}
+              </button>
+            </div>
+          </div>
+        ) : null}
+      </Modal>
+      {confirming ? (
+        <Modal
+          title={`Deactivate ${summary.name}?`}
+          description={`${summary.name} will stop working for your account and its settings will be removed. You can activate it again at any time.`}
+          onClose={() => setConfirming(false)}
+          testId="confirm-dialog"
+          role="alertdialog"
+          size="small"
+          initialFocus={() => document.querySelector<HTMLElement>('[data-testid="confirm-dialog"] [data-testid="cancel"]')}
+        >
+          <div className="sy-actions">
+            <button type="button" className="sy-button sy-button--secondary" onClick={() => setConfirming(false)} disabled={busy} data-testid="cancel">
+              Cancel
+            </button>
+            <span className="sy-actions__spacer" />
+            <button type="button" className="sy-button sy-button--danger" onClick={() => void deactivate()} disabled={busy} data-testid="confirm">
+              {busy ? 'Deactivating…' : 'Deactivate'}
+            </button>
+          </div>
+        </Modal>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,363 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ApiError, describeError, NetworkError } from '../api';
+import { useServices } from '../context';
+import { buildConnection, describeScheme, hasErrors, initialConnectionForm, validateConnectionForm, type ConnectionFormState } from '../credentials';
+import { clearVariableError, mapFieldErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
+import { postToHost } from '../host';
+import { hasSettings } from '../summary';
+import type { Activation, ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
+import { ConnectionForm } from './ConnectionForm';
+import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
+import { Modal } from './Modal';
+import type { VariablesFormHandle } from './VariablesForm';
+
+type Step = { kind: 'connection'; index: number } | { kind: 'variables' } | { kind: 'review' };
+
+interface Loaded {
+  integration: EmbeddedIntegration;
+  existing: ConnectionSummary[][];
+}
+
+export interface WizardProps {
+  summary: IntegrationSummary;
+  onClose: () => void;
+  onActivated: (activation: Activation) => void;
+  /** The list may be stale (for example after a 409). */
+  onStale: () => void;
+}
+
+/** Turns a thrown error into the dialog's top message. */
+export function topError(e: unknown): TopError {
+  if (e instanceof NetworkError) return { kind: 'network', message: e.message };
+  if (e instanceof ApiError) return { kind: 'api', message: describeError(e) };
+  return { kind: 'client', message: describeError(e) };
+}
+
+/** The activation wizard: one step per connection template, the variables, a review, Activate. */
+export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) {
+  const { api, context } = useServices();
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [loadError, setLoadError] = useState<TopError | null>(null);
+  const [stepIndex, setStepIndex] = useState(0);
+  const [forms, setForms] = useState<ConnectionFormState[]>([]);
+  const [vars, setVars] = useState<Record<string, unknown>>({});
+  const [connErrors, setConnErrors] = useState<Record<number, ConnectionErrors>>({});
+  const [varErrors, setVarErrors] = useState<ErrorSchemaNode | null>(null);
+  const [topErr, setTopErr] = useState<TopError | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+  const varsRef = useRef<VariablesFormHandle>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const focusHeading = useRef(false);
+
+  const load = useCallback(async () => {
+    setLoadError(null);
+    setLoaded(null);
+    try {
+      const integration = await api.getIntegration(context.hub, context.user, summary.id);
+      const connectorIds = Array.from(new Set(integration.connectionTemplates.map((t) => t.connectorId)));
+      const lists = await Promise.all(connectorIds.map((id) => api.listConnections(context.hub, context.user, id)));
+      const byConnector = new Map(connectorIds.map((id, i) => [id, lists[i]]));
+      const existing = integration.connectionTemplates.map((t) => byConnector.get(t.connectorId) ?? []);
+      setForms(integration.connectionTemplates.map((t, i) => initialConnectionForm(t, existing[i].map((c) => c.id))));
+      setVars({});
+      setLoaded({ integration, existing });
+      if (hasSettings(integration.variablesSchema)) void loadVariablesForm();
+    } catch (e) {
+      setLoadError(topError(e));
+      postToHost('error', { operation: 'load-integration', integrationId: summary.id, message: describeError(e) });
+    }
+  }, [api, context.hub, context.user, summary.id]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const integration = loaded?.integration;
+  const schema = hasSettings(integration?.variablesSchema) ? (integration?.variablesSchema as Record<string, unknown>) : null;
+  const steps: Step[] = useMemo(() => {
+    if (!integration) return [];
+    const s: Step[] = integration.connectionTemplates.map((_, index) => ({ kind: 'connection', index }));
+    if (schema) s.push({ kind: 'variables' });
+    s.push({ kind: 'review' });
+    return s;
+  }, [integration, schema]);
+  const step = steps[stepIndex];
+
+  useEffect(() => {
+    if (focusHeading.current) {
+      focusHeading.current = false;
+      headingRef.current?.focus();
+    }
+  }, [stepIndex]);
+
+  const goTo = (i: number) => {
+    focusHeading.current = true;
+    setStepIndex(i);
+  };
+
+  const focusFirstInvalid = () =>
+    requestAnimationFrame(() => {
+      const el = document.querySelector<HTMLElement>('[data-testid="wizard"] [aria-invalid="true"]');
+      el?.focus();
+    });
+
+  const next = () => {
+    if (!integration || !step) return;
+    if (step.kind === 'connection') {
+      const t = integration.connectionTemplates[step.index];
+      const errs = validateConnectionForm(t, forms[step.index]);
+      setConnErrors((prev) => ({ ...prev, [step.index]: errs }));
+      if (hasErrors(errs)) {
+        focusFirstInvalid();
+        return;
+      }
+    } else if (step.kind === 'variables') {
+      if (varsRef.current && !varsRef.current.validate()) {
+        focusFirstInvalid();
+        return;
+      }
+    }
+    goTo(Math.min(stepIndex + 1, steps.length - 1));
+  };
+
+  const back = () => goTo(Math.max(0, stepIndex - 1));
+
+  const activate = async () => {
+    if (!integration || submitting) return;
+    const templates = integration.connectionTemplates;
+    // Every step checked again (the user may have come back and changed things).
+    for (let i = 0; i < templates.length; i++) {
+      const errs = validateConnectionForm(templates[i], forms[i]);
+      if (hasErrors(errs)) {
+        setConnErrors((prev) => ({ ...prev, [i]: errs }));
+        goTo(i);
+        return;
+      }
+    }
+    setSubmitting(true);
+    setTopErr(null);
+    try {
+      const activation = await api.activate({
+        userId: context.user,
+        integrationId: integration.id,
+        connections: templates.map((t, i) => ({ templateId: t.id, ...buildConnection(t, forms[i]) })),
+        dynamicVariables: schema ? vars : {},
+      });
+      postToHost('activated', { activationId: activation.id, integrationId: integration.id, integrationName: integration.name });
+      onActivated(activation);
+    } catch (e) {
+      const top = topError(e);
+      if (e instanceof ApiError) {
+        const mapped = mapFieldErrors(
+          e.body.fields,
+          templates.map((t) => (t.variables ?? []).map((v) => v.name)),
+        );
+        top.other = mapped.other;
+        // Name the user's connections instead of showing their ids.
+        for (const [i, errs] of Object.entries(mapped.connections)) {
+          const names = (loaded?.existing[Number(i)] ?? []).map((c) => [c.id, `“${c.name}”`] as const);
+          for (const list of Object.values(errs)) {
+            list?.forEach((m, j) => {
+              list[j] = names.reduce((acc, [id, name]) => acc.split(id).join(name), m);
+            });
+          }
+        }
+        setConnErrors(mapped.connections);
+        setVarErrors(mapped.variables);
+        const firstConn = Object.keys(mapped.connections).map(Number).sort((a, b) => a - b)[0];
+        if (firstConn !== undefined && firstConn < templates.length) goTo(firstConn);
+        else if (mapped.variables && schema) goTo(templates.length);
+        if (e.status === 409) onStale();
+      }
+      setTopErr(top);
+      postToHost('error', { operation: 'activate', integrationId: integration.id, code: e instanceof ApiError ? e.body.code : undefined, message: top.message });
+    } finally {
+      setSubmitting(false);
+    }
+  };
+
+  const updateForm = (i: number, next: ConnectionFormState, changed: ConnectionFieldKey) => {
+    setForms((prev) => prev.map((f, j) => (j === i ? next : f)));
+    setConnErrors((prev) => {
+      const cur = prev[i];
+      if (!cur || (!cur[changed] && !cur.form)) return prev;
+      const copy = { ...cur };
+      delete copy[changed];
+      if (changed === 'existing' || changed === 'name') delete copy.form;
+      return { ...prev, [i]: copy };
+    });
+  };
+
+  const stepTitle = (s: Step): string => {
+    if (!integration) return '';
+    if (s.kind === 'connection') {
+      const t = integration.connectionTemplates[s.index];
+      return `Connect ${t.name}`;
+    }
+    if (s.kind === 'variables') return 'Settings';
+    return 'Review and activate';
+  };
+
+  const onSubmitStep = (e: React.FormEvent) => {
+    e.preventDefault();
+    if (step?.kind === 'review') void activate();
+    else next();
+  };
+
+  return (
+    <Modal
+      title={`Connect ${summary.name}`}
+      onClose={onClose}
+      testId="wizard"
+      headerExtra={<IntegrationIcon name={summary.name} imageUrl={summary.imageUrl} size={32} />}
+    >
+      {loadError ? <ErrorMessage error={loadError} onRetry={() => void load()} /> : null}
+      {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
+      {integration && step ? (
+        <>
+          <ol className="sy-steps" aria-label="Steps">
+            {steps.map((s, i) => (
+              <li
+                key={i}
+                className={i === stepIndex ? 'sy-steps__item sy-steps__item--current' : i < stepIndex ? 'sy-steps__item sy-steps__item--done' : 'sy-steps__item'}
+                aria-current={i === stepIndex ? 'step' : undefined}
+              >
+                <span className="sy-steps__number" aria-hidden="true">
+                  {i + 1}
+                </span>
+                <span className="sy-steps__label">{stepTitle(s)}</span>
+              </li>
+            ))}
+          </ol>
+          <ErrorMessage error={topErr} />
+          <div
+            className="sy-step"
+            data-testid={step.kind === 'connection' ? `step-connection-${step.index}` : `step-${step.kind}`}
+            data-step-index={stepIndex}
+          >
+            <h3 className="sy-step__title" ref={headingRef} tabIndex={-1}>
+              <span className="sy-visually-hidden">
+                Step {stepIndex + 1} of {steps.length}:{' '}
+              </span>
+              {stepTitle(step)}
+            </h3>
+            {step.kind === 'variables' && schema ? (
+              <>
+                <p className="sy-muted">Choose how {integration.name} should work for you.</p>
+                <VariablesFormSuspense>
+                  <LazyVariablesForm
+                    ref={varsRef}
+                    schema={schema}
+                    formData={vars}
+                    onChange={(data, id) => {
+                      setVars(data);
+                      setVarErrors((prev) => clearVariableError(prev, id));
+                    }}
+                    onSubmit={next}
+                    extraErrors={varErrors}
+                    disabled={submitting}
+                  />
+                </VariablesFormSuspense>
+              </>
+            ) : (
+              <form onSubmit={onSubmitStep} noValidate id="sy-wizard-step-form">
+                {step.kind === 'connection' ? (
+                  <>
+                    {integration.connectionTemplates[step.index].isPrimary ? (
+                      <p className="sy-muted">This is your main {integration.connectionTemplates[step.index].name} account.</p>
+                    ) : null}
+                    <ConnectionForm
+                      key={step.index}
+                      template={integration.connectionTemplates[step.index]}
+                      form={forms[step.index]}
+                      existing={loaded!.existing[step.index]}
+                      errors={connErrors[step.index]}
+                      onChange={(f, changed) => updateForm(step.index, f, changed)}
+                    />
+                  </>
+                ) : (
+                  <Review integration={integration} forms={forms} existing={loaded!.existing} vars={vars} onEdit={goTo} stepsBeforeReview={steps.length - 1} />
+                )}
+                {/* Enter in a field moves on. */}
+                <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
+              </form>
+            )}
+          </div>
+          <div className="sy-actions">
+            {stepIndex > 0 ? (
+              <button type="button" className="sy-button sy-button--secondary" onClick={back} disabled={submitting} data-testid="back">
+                Back
+              </button>
+            ) : (
+              <button type="button" className="sy-button sy-button--secondary" onClick={onClose} data-testid="cancel">
+                Cancel
+              </button>
+            )}
+            <span className="sy-actions__spacer" />
+            {step.kind === 'review' ? (
+              <button type="button" className="sy-button sy-button--primary" onClick={() => void activate()} disabled={submitting} aria-busy={submitting || undefined} data-testid="activate">
+                {submitting ? 'Activating…' : 'Activate'}
+              </button>
+            ) : (
+              <button type="button" className="sy-button sy-button--primary" onClick={next} data-testid="next">
+                Next
+              </button>
+            )}
+          </div>
+        </>
+      ) : null}
+    </Modal>
+  );
+}
+
+function Review({
+  integration,
+  forms,
+  existing,
+  vars,
+  onEdit,
+}: {
+  integration: EmbeddedIntegration;
+  forms: ConnectionFormState[];
+  existing: ConnectionSummary[][];
+  vars: Record<string, unknown>;
+  onEdit: (step: number) => void;
+  stepsBeforeReview: number;
+}) {
+  const schema = hasSettings(integration.variablesSchema) ? integration.variablesSchema : null;
+  return (
+    <div className="sy-review">
+      <p className="sy-muted">Check the details below, then activate {integration.name}.</p>
+      <h4 className="sy-review__heading">Connections</h4>
+      <ul className="sy-review__list">
+        {integration.connectionTemplates.map((t, i) => {
+          const f = forms[i];
+          const text =
+            f.mode === 'existing' ? `Existing connection: ${existing[i].find((c) => c.id === f.existingId)?.name ?? f.existingId}` : `New connection “${f.name}” (${describeScheme(t.authSchemeConfig)})`;
+          return (
+            <li key={t.id} className="sy-review__item" data-testid={`review-connection-${i}`}>
+              <IntegrationIcon name={t.name} imageUrl={t.imageUrl} size={24} />
+              <span className="sy-review__text">
+                <strong>{t.name}</strong>
+                <span>{text}</span>
+              </span>
+              <button type="button" className="sy-link-button" onClick={() => onEdit(i)} aria-label={`Change the ${t.name} connection`}>
+                Change
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      {schema ? (
+        <>
+          <h4 className="sy-review__heading">Settings</h4>
+          <VariablesSummary values={vars} schema={schema} testId="review-variables" />
+          <button type="button" className="sy-link-button" onClick={() => onEdit(integration.connectionTemplates.length)}>
+            Change settings
+          </button>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
