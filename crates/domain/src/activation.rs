@@ -45,7 +45,9 @@ pub fn bind_templates(
     let by_id: HashMap<&str, &ConnectionTemplate> = templates.iter().map(|t| (t.id.as_str(), t)).collect();
     let mut fields = Vec::new();
     let mut bound: HashMap<&str, Binding> = HashMap::new();
-    let mut seen_connections = HashSet::new();
+    // Templates an entry tried to bind: when that entry is wrong, its own error says so, and the
+    // template is not reported missing as well.
+    let mut attempted: HashSet<&str> = HashSet::new();
     for (i, entry) in entries.iter().enumerate() {
         let Some(template) = by_id.get(entry.template_id) else {
             fields.push(FieldError::new(
@@ -54,6 +56,7 @@ pub fn bind_templates(
             ));
             continue;
         };
+        attempted.insert(entry.template_id);
         if bound.contains_key(entry.template_id) {
             fields.push(FieldError::new(format!("{field}[{i}].templateId"), format!("template {} is bound more than once", entry.template_id)));
             continue;
@@ -81,9 +84,7 @@ pub fn bind_templates(
                         continue;
                     }
                 }
-                if !seen_connections.insert(connection_id) {
-                    // One connection may serve several templates of the same connector; that is fine.
-                }
+                // One connection may serve several templates of the same connector.
                 Binding::Existing(connection_id.to_owned())
             }
         };
@@ -96,6 +97,7 @@ pub fn bind_templates(
             Some(b) => out.push((t.id.clone(), b)),
             None => match primary {
                 Some(p) if t.is_primary && p.connector_id == t.connector_id => out.push((t.id.clone(), Binding::Existing(p.id.clone()))),
+                _ if attempted.contains(t.id.as_str()) => {}
                 _ => missing.push(t),
             },
         }

@@ -214,7 +214,9 @@ macro_rules! sql_store {
         }
 
         fn integration(row: &DbRow) -> Result<Integration> {
-            let schema: Option<Json<Value>> = get(row, "variables_schema")?;
+            // Kept as text on both databases, so that its keys keep their order.
+            let schema: Option<String> = get(row, "variables_schema")?;
+            let schema = schema.map(|t| serde_json::from_str::<Value>(&t)).transpose().map_err(|_| Error::internal("a stored variables schema is not JSON"))?;
             Ok(Integration {
                 id: get(row, "id")?,
                 organisation_id: get(row, "organisation_id")?,
@@ -224,7 +226,7 @@ macro_rules! sql_store {
                 summary: get(row, "summary")?,
                 image_url: get(row, "image_url")?,
                 screenshot_url: get(row, "screenshot_url")?,
-                variables_schema: schema.map(|Json(v)| v),
+                variables_schema: schema,
                 board_id: get(row, "board_id")?,
                 is_deployed: get(row, "is_deployed")?,
                 created_at: get(row, "created_at")?,
@@ -1185,7 +1187,7 @@ macro_rules! sql_store {
                     .bind(&i.summary)
                     .bind(&i.image_url)
                     .bind(&i.screenshot_url)
-                    .bind(i.variables_schema.as_ref().map(Json))
+                    .bind(i.variables_schema.as_ref().map(Value::to_string))
                     .bind(&i.board_id)
                     .bind(i.is_deployed)
                     .bind(i.created_at)
@@ -1227,7 +1229,7 @@ macro_rules! sql_store {
                 .bind(&i.summary)
                 .bind(&i.image_url)
                 .bind(&i.screenshot_url)
-                .bind(i.variables_schema.as_ref().map(Json))
+                .bind(i.variables_schema.as_ref().map(Value::to_string))
                 .bind(i.is_deployed)
                 .bind(i.updated_at)
                 .execute(&self.pool)

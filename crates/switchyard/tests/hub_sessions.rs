@@ -205,7 +205,23 @@ async fn page_and_script(w: World) {
     assert_error_shape(&missing.json().await.unwrap(), 404);
 }
 
+/// The page shows a schema's fields in the order they were written: keys keep their order.
+async fn schema_key_order(w: World) {
+    let h = hub(&w).await;
+    let schema = json!({"type": "object", "properties": {"zone": {"type": "string"}, "alpha": {"type": "object", "properties": {"y": {"type": "string"}, "b": {"type": "string"}}}, "middle": {"type": "integer"}}});
+    let i = w
+        .api
+        .post(&format!("/api/embedded/v1/hubs/{}/integrations", h.id), json!({"organisationId": w.org, "name": "Ordered", "variablesSchema": schema, "connectionTemplate": {"connectorId": h.crm, "authSchemeConfig": api_key_scheme("apikey", "X-Api-Key")}}))
+        .await
+        .expect(200);
+    let got = w.api.get(&format!("/api/embedded/v1/embed/{}/users/anyone/integrations/{}", h.id, i["id"].as_str().unwrap())).await;
+    let text = got.body["variablesSchema"].to_string();
+    let at = |k: &str| text.find(&format!("\"{k}\"")).unwrap();
+    assert!(at("zone") < at("alpha") && at("alpha") < at("middle") && at("y") < at("b"), "{text}");
+}
+
 on_both_databases! {
+    schema_order => schema_key_order;
     hub_sessions => sessions;
     hub_page => page_and_script;
 }
