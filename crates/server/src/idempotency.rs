@@ -1,6 +1,7 @@
 //! `Idempotency-Key`: a client that retries a POST, PUT, PATCH or DELETE with the same key gets
-//! the first answer again instead of a second activation, connection or end user. Keys are
-//! scoped to the caller (the SHA-256 of its Authorization header) and remembered for 24 hours.
+//! the first answer again instead of a second activation, connection or end user. Keys belong to
+//! the organisation (whichever of its API keys is used) or to one hub session, and are
+//! remembered for 24 hours.
 //! Reusing a key for a different request is a 422; retrying while the first is still running, a
 //! 409. Answers of 5xx are not remembered, so such a request can be retried.
 use crate::error::ApiError;
@@ -17,6 +18,17 @@ use switchyard_store::IdempotencyBegin;
 pub const HEADER: &str = "idempotency-key";
 const LIMIT: usize = 1024 * 1024;
 
+/// Whose keys these are: the organisation of an API key, or one hub session.
+async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
+    let token = authorization.strip_prefix("Bearer ").or_else(|| authorization.strip_prefix("bearer "))?.trim();
+    let hash = crate::auth::hash_key(token);
+    if token.starts_with(crate::session::TOKEN_PREFIX) {
+        return s.store.find_hub_session(&hash, time::now()).await.ok().flatten().map(|_| format!("session:{hash}"));
+    }
+    let key = s.store.find_api_key_by_hash(&hash).await.ok().flatten().filter(|k| k.revoked_at.is_none())?;
+    Some(format!("org:{}", key.organisation_id))
+}
+
 pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
         return next.run(req).await;
@@ -32,7 +44,10 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         // Unauthenticated: the handler answers 401, nothing to remember.
         return next.run(req).await;
     };
-    let scope = hex::encode(Sha256::digest(auth.as_bytes()));
+    let Some(scope) = scope_of(&s, auth.to_str().unwrap_or_default()).await else {
+        // Not a valid caller: the handler answers 401, nothing to remember.
+        return next.run(req).await;
+    };
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, LIMIT).await {
         Ok(b) => b,

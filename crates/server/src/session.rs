@@ -79,8 +79,8 @@ async fn create_session(
         return Err(ApiError(Error::invalid_field("user_id", "must not be empty")));
     }
     let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL);
-    if !(60..=MAX_TTL).contains(&ttl) {
-        return Err(ApiError(Error::invalid_field("ttlSeconds", format!("must be between 60 and {MAX_TTL}"))));
+    if !(1..=MAX_TTL).contains(&ttl) {
+        return Err(ApiError(Error::invalid_field("ttlSeconds", format!("must be between 1 and {MAX_TTL}"))));
     }
     if let Some(ids) = &body.allowed_integrations {
         let mut fields = Vec::new();

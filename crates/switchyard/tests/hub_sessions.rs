@@ -179,6 +179,24 @@ async fn sessions(w: World) {
     page8.delete(&format!("/api/embedded/v1/activations/{aid}")).await.error(404);
     page8.put(&format!("/api/embedded/v1/activations/{aid}/variables"), json!({"dynamicVariables": {"region": "eu"}})).await.error(404);
 
+    // Another hub is out of reach.
+    let other_hub = w
+        .api
+        .post(
+            "/api/embedded/v1/hubs",
+            json!({"organisationId": w.org, "name": "Other", "primaryConnectorId": h.crm, "authSchemeConfig": api_key_scheme("apikey", "X-Api-Key")}),
+        )
+        .await
+        .expect(201);
+    page.get(&format!("/api/embedded/v1/embed/{}/users/cust-7/integrations", other_hub["id"].as_str().unwrap())).await.error(404);
+    // A session ends when it expires.
+    let short = w.api.post(&path("cust-7"), json!({"ttlSeconds": 1})).await.expect(201);
+    let short_page = w.api.with_key(short["token"].as_str().unwrap());
+    short_page.get(&format!("{embed}/integrations")).await.expect(200);
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    let gone = short_page.get(&format!("{embed}/integrations")).await.error(401);
+    assert!(gone["message"].as_str().unwrap().contains("expired"), "{gone}");
+
     // Deactivate.
     assert_eq!(page.delete(&format!("/api/embedded/v1/activations/{aid}")).await.status, 204);
     assert_eq!(page.get(&format!("{embed}/integrations")).await.expect(200)["totalConnected"], 0);

@@ -148,6 +148,22 @@ async fn idempotent_retries(w: World) {
         with_key("bad-1").post("/api/embedded/v1/activations", json!({"userId": "ida", "integrationId": s.integrations[1], "connections": []})).await.status,
         400
     );
+    // Keys belong to the organisation: another of its API keys replays, another organisation's does not.
+    let (second_id, second) = {
+        let out = bin().args(["admin", "create-api-key", "--org", &w.org, "--database-url", &w.db.url]).output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v["id"].as_str().unwrap().to_owned(), v["apiKey"].as_str().unwrap().to_owned())
+    };
+    assert!(!second_id.is_empty());
+    let mut second_api = with_key("user-1");
+    second_api.key = Some(second);
+    let replayed = create_user(&second_api, &s.hub, "ida").await;
+    assert_eq!((replayed.status, replayed.headers.get("idempotent-replayed").is_some()), (201, true));
+    let (_, other) = w.other_org();
+    let mut other_api = with_key("user-1");
+    other_api.key = other.key.clone();
+    let theirs = create_user(&other_api, &s.hub, "ida").await;
+    assert_eq!(theirs.status, 404, "another organisation's request runs (and finds no such hub): {}", theirs.body);
     // A malformed key is refused.
     assert_eq!(with_key(&"k".repeat(256)).post("/api/embedded/v1/activations", json!({})).await.status, 400);
 }
