@@ -245,10 +245,46 @@ async fn readyz_follows_the_database_without_a_restart() {
     let server = Server::start(&via_proxy);
     let api = Api::new(&server, &key);
     api.get("/readyz").await.expect(200);
+
+    // Load while the database goes away and comes back: reads and writes, never a 500.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let statuses = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let org_id = {
+        let out = bin().args(["admin", "create-org", "--name", "load", "--database-url", &db.url]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v["organisationId"].as_str().unwrap().to_owned(), v["apiKey"].as_str().unwrap().to_owned())
+    };
+    let load_api = api.with_key(&org_id.1);
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let (api, stop, statuses, org) = (load_api.clone(), stop.clone(), statuses.clone(), org_id.0.clone());
+        workers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let r = if n % 2 == 0 {
+                    api.get(&format!("/api/connect/v1/o/{org}/connectors")).await
+                } else {
+                    api.post(
+                        &format!("/api/connect/v1/o/{org}/protocols/http/connectors"),
+                        json!({"name": format!("c{w}-{n}"), "baseUrl": "https://x.example"}),
+                    )
+                    .await
+                };
+                if r.status >= 400 {
+                    assert_error_shape(&r.body, r.status);
+                }
+                statuses.lock().unwrap().push(r.status);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     proxy.cut();
     api.get("/readyz").await.error(503);
     // Other requests during the outage fail with 503 in the error shape, not 500.
     api.get("/api/embedded/v1/hubs/01ARZ3NDEKTSV4RRFFQ69G5FAV").await.error(503);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     proxy.restore();
     let mut ready = false;
     for _ in 0..50 {
@@ -259,6 +295,20 @@ async fn readyz_follows_the_database_without_a_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert!(ready, "readyz recovers once the database is back: {}", server.logs());
+    let before = statuses.lock().unwrap().len();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let all = statuses.lock().unwrap().clone();
+    assert!(
+        all.iter().all(|s| [200, 201, 503].contains(s)),
+        "only successes and 503s: {:?}",
+        all.iter().filter(|s| ![200, 201, 503].contains(*s)).collect::<Vec<_>>()
+    );
+    assert!(all.contains(&503), "the outage was felt by the load");
+    assert!(all[before..].iter().all(|s| *s == 200 || *s == 201), "after recovery, everything succeeds without a restart: {:?}", &all[before..]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

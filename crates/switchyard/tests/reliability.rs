@@ -168,6 +168,17 @@ async fn idempotent_retries(w: World) {
     assert_eq!(with_key(&"k".repeat(256)).post("/api/embedded/v1/activations", json!({})).await.status, 400);
 }
 
+/// One number from the test's database, read directly.
+async fn count(db: &Db, sql: &str) -> i64 {
+    if db.url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    }
+}
+
 /// A POST that may find the server gone: the status, or `None` when the connection broke.
 async fn post_raw(api: &Api, path: &str, body: &Value) -> Option<u16> {
     let r = api.http.post(format!("{}{path}", api.base)).bearer_auth(api.key.as_deref().unwrap_or_default()).json(body).send().await.ok()?;
@@ -179,44 +190,47 @@ async fn post_raw(api: &Api, path: &str, body: &Value) -> Option<u16> {
 async fn killed_mid_activation(w: World) {
     let World { db, mut server, api, org, .. } = w;
     let s = setup(&api, &org, 4).await;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // 200 end users, then 200 concurrent activation streams, one per user.
+    let users: Vec<String> = (0..200).map(|k| format!("u{k}")).collect();
+    for chunk in users.chunks(8) {
+        let made = chunk.iter().map(|u| {
+            let (api, hub, u) = (api.clone(), s.hub.clone(), u.clone());
+            tokio::spawn(async move { create_user(&api, &hub, &u).await.status })
+        });
+        for m in made {
+            assert_eq!(m.await.unwrap(), 201);
+        }
+    }
     let mut workers = Vec::new();
-    for worker in 0..6 {
-        let (api, stop, hub, integrations, templates) = (api.clone(), stop.clone(), s.hub.clone(), s.integrations.clone(), s.erp_templates.clone());
+    for user in users.clone() {
+        let (api, integrations, templates) = (api.clone(), s.integrations.clone(), s.erp_templates.clone());
         workers.push(tokio::spawn(async move {
-            let mut users = Vec::new();
-            let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                n += 1;
-                let user = format!("w{worker}-{n}");
-                let created =
-                    post_raw(&api, &format!("/api/embedded/v1/hubs/{hub}/users"), &json!({"externalId": user, "primaryConnection": key_connection("primary")}))
-                        .await;
-                if created != Some(201) {
-                    users.push(user);
-                    continue;
+            for (i, t) in integrations.iter().zip(&templates) {
+                if post_raw(&api, "/api/embedded/v1/activations", &activation(&user, i, t, &format!("erp {i}"))).await.is_none() {
+                    break; // the server is gone
                 }
-                for (i, t) in integrations.iter().zip(&templates) {
-                    let _ = post_raw(&api, "/api/embedded/v1/activations", &activation(&user, i, t, &format!("erp {i}"))).await;
-                }
-                users.push(user);
             }
-            users
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    server.kill(); // SIGKILL: no graceful shutdown
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut users = Vec::new();
-    for w in workers {
-        users.extend(w.await.unwrap());
+    // Kill once activations are committing, while most are still in flight.
+    for _ in 0..100 {
+        if count(&db, "SELECT COUNT(*) FROM activations").await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(users.len() > 6, "the load ran before the kill");
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    server.kill(); // SIGKILL: no graceful shutdown
+    for w in workers {
+        w.await.unwrap();
+    }
 
     let server = Server::start(&db);
     let api = api.with_base(&server);
+    // Through the API: every end user that exists has its primary connection, and one more
+    // connection per activation.
     let mut checked = 0;
-    for user in &users {
+    for user in users.iter().step_by(7) {
         let got = api.get(&format!("/api/embedded/v1/hubs/{}/users/{user}", s.hub)).await;
         if got.status == 404 {
             continue; // never created: the kill came first
@@ -226,13 +240,21 @@ async fn killed_mid_activation(w: World) {
         let activations = user_activations(&api, &s.hub, user).await;
         let connections = user_connections(&api, &s.hub, user).await;
         assert_eq!(connections, 1 + activations, "{user}: one primary connection plus one per activation, nothing half-made");
-        for t in &s.erp_templates {
-            let serving = api.get(&format!("/api/embedded/v1/connection-templates/{t}/users/{user}")).await;
-            assert!(serving.status == 200 || serving.status == 404);
-        }
         checked += 1;
     }
     assert!(checked > 0);
+    // In the database: no orphan row anywhere.
+    let orphans = [
+        ("credentials no connection uses", "SELECT COUNT(*) FROM credentials c WHERE NOT EXISTS (SELECT 1 FROM connection_credentials cc WHERE cc.credential_id = c.id)"),
+        ("connections that are neither a primary connection nor bound to an activation", "SELECT COUNT(*) FROM connections c WHERE c.end_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM end_users u WHERE u.primary_connection_id = c.id) AND NOT EXISTS (SELECT 1 FROM activation_connections ac WHERE ac.connection_id = c.id)"),
+        ("activations without both their bindings", "SELECT COUNT(*) FROM activations a WHERE (SELECT COUNT(*) FROM activation_connections ac WHERE ac.activation_id = a.id) <> 2"),
+        ("end users without their primary connection", "SELECT COUNT(*) FROM end_users u WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.id = u.primary_connection_id)"),
+    ];
+    for (what, sql) in orphans {
+        assert_eq!(count(&db, sql).await, 0, "{what}");
+    }
+    let made = count(&db, "SELECT COUNT(*) FROM activations").await;
+    assert!(made > 0 && made < 800, "the kill came in the middle of the 800 activations ({made} made)");
     // And it carries on.
     create_user(&api, &s.hub, "after-restart").await.expect(201);
 }
