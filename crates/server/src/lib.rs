@@ -61,7 +61,7 @@ impl AppState {
         description = "Switchyard: a self-hostable embedded integration platform, wire-compatible with Versori's Embedded API v1 and Connect API v1.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(error::ErrorBody)),
+    components(schemas(error::ErrorBody, switchyard_domain::model::IdentifierType)),
     modifiers(&SecurityAddon),
     security(("bearerToken" = [])),
     tags(
