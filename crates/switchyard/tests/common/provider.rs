@@ -19,34 +19,48 @@ fn dir() -> PathBuf {
 }
 
 /// Installs the npm package once per test process (`npm ci`, from the committed lock file).
-fn install() {
-    static DONE: OnceLock<()> = OnceLock::new();
+/// Without Node.js and npm the OAuth tests cannot run: outside CI they say so and return (as the
+/// PostgreSQL tests do without a server); under `CI=true` they fail.
+fn install() -> Result<(), String> {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         if dir().join("node_modules/oauth2-mock-server").exists() {
-            return;
+            return Ok(());
         }
-        let out =
-            Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir()).output().expect("npm must be installed to run the OAuth tests");
-        assert!(out.status.success(), "npm ci in tests/oauth failed: {}", String::from_utf8_lossy(&out.stderr));
-    });
+        let out = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir()).output().map_err(|e| format!("npm is not installed ({e})"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("npm ci in tests/oauth failed: {}", String::from_utf8_lossy(&out.stderr)))
+        }
+    })
+    .clone()
+}
+
+fn unavailable(why: String) -> Option<Provider> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("the OAuth tests need Node.js and npm under CI=true: {why}");
+    }
+    eprintln!("OAuth tests not run: {why} (install Node.js 18+ and npm to run them)");
+    None
 }
 
 impl Provider {
-    pub fn start() -> Provider {
-        install();
-        let mut child = Command::new("node")
-            .arg("server.mjs")
-            .current_dir(dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node must be installed to run the OAuth tests");
+    /// A running provider, or `None` (outside CI only) when Node.js is not available.
+    pub fn start() -> Option<Provider> {
+        if let Err(why) = install() {
+            return unavailable(why);
+        }
+        let child = Command::new("node").arg("server.mjs").current_dir(dir()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn();
+        let mut child = match child {
+            Ok(c) => c,
+            Err(e) => return unavailable(format!("node is not installed ({e})")),
+        };
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("the OAuth2 provider did not start: {line:?}"));
         let s = |k: &str| v[k].as_str().unwrap().to_owned();
-        Provider { issuer: s("issuer"), control: s("control"), client_id: s("clientId"), client_secret: s("clientSecret"), child }
+        Some(Provider { issuer: s("issuer"), control: s("control"), client_id: s("clientId"), client_secret: s("clientSecret"), child })
     }
 
     pub fn authorize_url(&self) -> String {
