@@ -12,6 +12,7 @@ pub mod credential;
 pub mod error;
 pub mod model;
 pub mod page;
+pub mod platform;
 pub mod secret;
 pub mod time;
 pub mod variables;

@@ -428,6 +428,7 @@ async fn create_connection(
     })?;
     let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
     s.store.insert_connection(&org, &nc).await?;
+    crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
     Ok(axum::Json(s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?.into()))
 }
 

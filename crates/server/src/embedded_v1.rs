@@ -661,6 +661,7 @@ async fn create_end_user(
         updated_at: now,
     };
     s.store.insert_end_user(&org, &user, Some(&primary)).await?;
+    crate::tokens::check_new_credentials(&s, &org, &[&primary.connection]).await;
     Ok((StatusCode::CREATED, axum::Json(end_user_out(&s, &org, user).await?)))
 }
 
@@ -742,6 +743,7 @@ async fn create_end_user_connection(
         v1::build_connection(&s, &org, &body.connector_id, Some(&u.id), body.connection, "connection.").map_err(|f| fields_error("invalid connection", f))?;
     let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
     s.store.insert_connection(&org, &nc).await?;
+    crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
     let c = s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?;
     Ok((StatusCode::CREATED, axum::Json(c.into())))
 }
@@ -1344,6 +1346,7 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         updated_at: now,
     };
     s.store.insert_activation(&org, &a, new_user.as_ref(), &new_connections).await?;
+    crate::tokens::check_new_credentials(&s, &org, &new_connections.iter().map(|n| &n.connection).collect::<Vec<_>>()).await;
     Ok(axum::Json(activation_out(&s, &org, a, Some(integration), Some(user)).await?))
 }
 
@@ -1433,6 +1436,7 @@ async fn replace_activation_connection(
         .await?
         .then_some(())
         .or_not_found("activation")?;
+    crate::tokens::check_new_credentials(&s, &org, &new_connection.iter().map(|n| &n.connection).collect::<Vec<_>>()).await;
     let a = s.store.get_activation(&org, &a.id).await?.or_not_found("activation")?;
     Ok(axum::Json(activation_out(&s, &org, a, None, Some(user)).await?))
 }

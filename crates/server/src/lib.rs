@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod oauth;
 pub mod ops;
 pub mod organisations;
+pub mod platform_v2;
 pub mod session;
 pub mod tokens;
 pub mod v1;
@@ -94,6 +95,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(oauth::routes())
         .merge(session::routes())
         .merge(tokens::routes())
+        .merge(platform_v2::routes())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -103,6 +103,29 @@ async fn credential_events(State(s): State<AppState>, auth: OrgAuth, Path((org, 
     Ok(axum::Json(s.store.list_credential_events(&org, &id).await?))
 }
 
+/// Checks new client-credentials and password credentials by fetching a token (which is then
+/// cached): a working one gets `errors: []`, a refused one the provider's reason (and an event).
+/// When the provider cannot be reached, `errors` stays absent: not validated.
+pub async fn check_new_credentials(s: &AppState, org: &str, connections: &[&switchyard_domain::model::Connection]) {
+    for c in connections {
+        for cc in &c.credentials {
+            let checkable = matches!(cc.credential.credential_type, CredentialType::OAuth2Client | CredentialType::OAuth2Password)
+                && matches!(cc.auth_scheme_config.scheme, AuthScheme::OAuth2(_));
+            if !checkable {
+                continue;
+            }
+            match fresh_token(s, org, cc).await {
+                Ok(_) => {
+                    if let Err(e) = s.store.mark_credential_valid(org, &cc.credential.id).await {
+                        tracing::warn!(error = %e.message, "could not record a credential as valid");
+                    }
+                }
+                Err(e) => tracing::info!(credential = %cc.credential.id, status = e.0.kind.status(), "a new credential did not yield a token"),
+            }
+        }
+    }
+}
+
 /// The credential's current data, opened.
 async fn read(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
     let stored = s.store.get_credential(org, id).await?.or_not_found("credential")?;

@@ -15,8 +15,13 @@ use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::time::Timestamp;
 use switchyard_domain::Result;
 
+pub use platform::PlatformStore;
+
 #[macro_use]
 mod sql;
+#[macro_use]
+mod platform_sql;
+pub mod platform;
 pub mod postgres;
 pub mod sqlite;
 pub mod testing;
@@ -52,7 +57,7 @@ pub enum IdempotencyBegin {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: platform::PlatformStore + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
@@ -121,6 +126,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records why a credential stopped working (sets `errors`), with an event, and releases the lease.
     async fn fail_credential(&self, org: &str, id: &str, owner: &str, event: &CredentialEvent) -> Result<()>;
     async fn list_credential_events(&self, org: &str, credential_id: &str) -> Result<Vec<CredentialEvent>>;
+    /// Records that a credential was checked and works (`errors: []`).
+    async fn mark_credential_valid(&self, org: &str, id: &str) -> Result<()>;
 
     // OAuth2 flows.
     async fn insert_oauth_state(&self, org: &str, state: &OAuthState) -> Result<()>;

@@ -26,3 +26,4 @@ impl PostgresStore {
 }
 
 sql_store!(sqlx::Postgres, PostgresStore);
+platform_sql_store!(PostgresStore);

@@ -893,6 +893,17 @@ macro_rules! sql_store {
                 tx.commit().await.map_err(db_err)
             }
 
+            async fn mark_credential_valid(&self, org: &str, id: &str) -> Result<()> {
+                sqlx::query("UPDATE credentials SET errors = $3 WHERE organisation_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(id)
+                    .bind(Json(Vec::<String>::new()))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
             async fn list_credential_events(&self, org: &str, credential_id: &str) -> Result<Vec<CredentialEvent>> {
                 let rows = sqlx::query("SELECT * FROM credential_events WHERE organisation_id = $1 AND credential_id = $2 ORDER BY id")
                     .bind(org)

@@ -26,3 +26,4 @@ impl SqliteStore {
 }
 
 sql_store!(sqlx::Sqlite, SqliteStore);
+platform_sql_store!(SqliteStore);

@@ -345,13 +345,16 @@ async fn client_credentials(w: World) {
     };
     let good = w.api.post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org), connection(&p.client_secret)).await.expect(200);
     assert!(!good.to_string().contains(&p.client_secret));
+    assert_eq!(good["credentials"]["action"][0]["credential"]["errors"], json!([]), "checked on create by fetching a token: {good}");
     let path = format!("/api/connect/v1/o/{}/connectors/{connector}/connections/{}/token", w.org, good["id"].as_str().unwrap());
     let t = w.api.post(&path, json!({})).await.expect(200);
     assert_eq!(t["tokenType"], "Bearer");
     assert_eq!(w.api.post(&path, json!({})).await.expect(200)["accessToken"], t["accessToken"]);
-    assert_eq!(p.counts().await["client_credentials"], 1, "the second call is served from the cache");
+    assert_eq!(p.counts().await["client_credentials"], 1, "the token fetched on create is served from the cache");
 
     let bad = w.api.post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org), connection("wrong-secret")).await.expect(200);
+    let errors = &bad["credentials"]["action"][0]["credential"]["errors"];
+    assert!(errors[0].as_str().unwrap().contains("invalid_client"), "the provider's refusal is on the credential: {bad}");
     let e = w
         .api
         .post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections/{}/token", w.org, bad["id"].as_str().unwrap()), json!({}))

@@ -53,3 +53,8 @@ pub fn check(defs: &Value, name: &str, instance: &Value) {
     let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
     assert!(errors.is_empty(), "response does not match Versori's {name}:\n{}\nbody: {instance}", errors.join("\n"));
 }
+
+pub fn platform() -> &'static Value {
+    static S: OnceLock<Value> = OnceLock::new();
+    S.get_or_init(|| load("versori-platform-api.yaml"))
+}
