@@ -493,9 +493,15 @@ async fn integration_of(s: &AppState, org: &str, id: &str) -> ApiResult<Integrat
 }
 
 async fn end_user_out(s: &AppState, org: &str, u: EndUser) -> ApiResult<EndUserOut> {
-    let primary = match &u.primary_connection_id {
-        Some(id) => s.store.get_connection(org, id).await?.map(ConnectionOut::from),
-        None => None,
+    end_user_out_with(s, org, u, None).await
+}
+
+/// `known`: the user's primary connection when the caller has read it already (one query less).
+async fn end_user_out_with(s: &AppState, org: &str, u: EndUser, known: Option<Connection>) -> ApiResult<EndUserOut> {
+    let primary = match (&u.primary_connection_id, known) {
+        (Some(id), Some(c)) if c.id == *id => Some(ConnectionOut::from(c)),
+        (Some(id), _) => s.store.get_connection(org, id).await?.map(ConnectionOut::from),
+        (None, _) => None,
     };
     Ok(EndUserOut {
         id: u.id,
@@ -1176,6 +1182,17 @@ async fn list_end_user_activations(
 // Activations.
 
 async fn activation_out(s: &AppState, org: &str, a: Activation, integration: Option<Integration>, user: Option<EndUser>) -> ApiResult<ActivationOut> {
+    activation_out_with(s, org, a, integration, user, None).await
+}
+
+async fn activation_out_with(
+    s: &AppState,
+    org: &str,
+    a: Activation,
+    integration: Option<Integration>,
+    user: Option<EndUser>,
+    primary: Option<Connection>,
+) -> ApiResult<ActivationOut> {
     let i = match integration {
         Some(i) => i,
         None => integration_of(s, org, &a.integration_id).await?,
@@ -1186,7 +1203,7 @@ async fn activation_out(s: &AppState, org: &str, a: Activation, integration: Opt
     };
     Ok(ActivationOut {
         id: a.id,
-        user: end_user_out(s, org, u).await?,
+        user: end_user_out_with(s, org, u, primary).await?,
         hub_id: a.hub_id,
         integration: EmbeddedIntegrationSummary::of(i, true),
         dynamic_variables: a.dynamic_variables,
@@ -1347,7 +1364,7 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
     };
     s.store.insert_activation(&org, &a, new_user.as_ref(), &new_connections).await?;
     crate::tokens::check_new_credentials(&s, &org, &new_connections.iter().map(|n| &n.connection).collect::<Vec<_>>()).await;
-    Ok(axum::Json(activation_out(&s, &org, a, Some(integration), Some(user)).await?))
+    Ok(axum::Json(activation_out_with(&s, &org, a, Some(integration), Some(user), primary).await?))
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/activations/{activation_id}", operation_id = "GetActivation", tag = "activations",
