@@ -11,3 +11,51 @@ pub struct PlatformEndUser {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+/// A v2 system: a connector (name, `templateBaseUrl` as its base URL, auth scheme configs) with
+/// v2's `domain` and `labels`. v1 connectors read as systems with an empty domain and no labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformSystem {
+    pub connector: crate::model::Connector,
+    pub domain: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// A v2 project. Its environments are stored apart ([`PlatformEnvironment`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformProject {
+    pub id: String,
+    pub organisation_id: String,
+    pub name: String,
+    pub execution_pool: String,
+    /// The dynamic-variables JSON Schema, kept as text so that its keys keep their order.
+    pub variables_schema: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One of a project's environments (what runs; `status` is `draft|running|suspended|error`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformEnvironment {
+    pub id: String,
+    pub organisation_id: String,
+    pub project_id: String,
+    pub name: String,
+    pub status: String,
+    pub execution_pool: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A connection template: a system linked into an environment under a name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformTemplate {
+    pub id: String,
+    pub organisation_id: String,
+    pub project_id: String,
+    pub environment_id: String,
+    pub system_id: String,
+    pub name: String,
+    pub dynamic: bool,
+    pub created_at: Timestamp,
+}

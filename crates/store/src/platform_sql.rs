@@ -7,7 +7,8 @@ macro_rules! platform_sql_store {
         mod platform_impl {
             use super::*;
             use crate::platform::PlatformStore;
-            use switchyard_domain::platform::PlatformEndUser;
+            use switchyard_domain::credential::NewCredential;
+            use switchyard_domain::platform::{PlatformEndUser, PlatformEnvironment, PlatformProject, PlatformSystem, PlatformTemplate};
 
             const PLATFORM_END_USER_COLS: &str = "id, organisation_id, external_id, display_name, created_at, updated_at";
 
@@ -19,6 +20,61 @@ macro_rules! platform_sql_store {
                     display_name: get(row, "display_name")?,
                     created_at: get(row, "created_at")?,
                     updated_at: get(row, "updated_at")?,
+                })
+            }
+
+            const SYSTEM_COLS: &str = "c.*, p.domain AS v2_domain, p.labels AS v2_labels";
+            const SYSTEM_FROM: &str = "connectors c LEFT JOIN platform_systems p ON p.id = c.id WHERE c.organisation_id = $1";
+
+            fn platform_system(row: &DbRow) -> Result<PlatformSystem> {
+                let labels: Option<String> = get(row, "v2_labels")?;
+                let labels = match labels {
+                    Some(t) => serde_json::from_str(&t).map_err(|_| Error::internal("stored system labels are not JSON"))?,
+                    None => Default::default(),
+                };
+                let domain: Option<String> = get(row, "v2_domain")?;
+                Ok(PlatformSystem { connector: connector(row)?, domain: domain.unwrap_or_default(), labels })
+            }
+
+            const PROJECT_COLS: &str = "id, organisation_id, name, execution_pool, variables_schema, created_at, updated_at";
+            const ENVIRONMENT_COLS: &str = "id, organisation_id, project_id, name, status, execution_pool, created_at, updated_at";
+            const TEMPLATE_COLS: &str = "id, organisation_id, project_id, environment_id, system_id, name, dynamic, created_at";
+
+            fn platform_project(row: &DbRow) -> Result<PlatformProject> {
+                Ok(PlatformProject {
+                    id: get(row, "id")?,
+                    organisation_id: get(row, "organisation_id")?,
+                    name: get(row, "name")?,
+                    execution_pool: get(row, "execution_pool")?,
+                    variables_schema: get(row, "variables_schema")?,
+                    created_at: get(row, "created_at")?,
+                    updated_at: get(row, "updated_at")?,
+                })
+            }
+
+            fn platform_environment(row: &DbRow) -> Result<PlatformEnvironment> {
+                Ok(PlatformEnvironment {
+                    id: get(row, "id")?,
+                    organisation_id: get(row, "organisation_id")?,
+                    project_id: get(row, "project_id")?,
+                    name: get(row, "name")?,
+                    status: get(row, "status")?,
+                    execution_pool: get(row, "execution_pool")?,
+                    created_at: get(row, "created_at")?,
+                    updated_at: get(row, "updated_at")?,
+                })
+            }
+
+            fn platform_template(row: &DbRow) -> Result<PlatformTemplate> {
+                Ok(PlatformTemplate {
+                    id: get(row, "id")?,
+                    organisation_id: get(row, "organisation_id")?,
+                    project_id: get(row, "project_id")?,
+                    environment_id: get(row, "environment_id")?,
+                    system_id: get(row, "system_id")?,
+                    name: get(row, "name")?,
+                    dynamic: get(row, "dynamic")?,
+                    created_at: get(row, "created_at")?,
                 })
             }
 
@@ -74,6 +130,148 @@ macro_rules! platform_sql_store {
                         .await
                         .map_err(db_err)?;
                     Ok(r.rows_affected() > 0)
+                }
+
+                async fn insert_platform_system(&self, org: &str, system: &PlatformSystem, credentials: &[NewCredential]) -> Result<()> {
+                    let c = &system.connector;
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    insert_credentials_tx(&mut tx, org, credentials).await?;
+                    sqlx::query(
+                        "INSERT INTO connectors (id, organisation_id, name, base_url, auth_scheme_configs, connection_variables, image_url, documentation_url, public, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&c.id)
+                    .bind(org)
+                    .bind(&c.name)
+                    .bind(&c.base_url)
+                    .bind(j(&c.auth_scheme_configs))
+                    .bind(j(&c.connection_variables))
+                    .bind(&c.image_url)
+                    .bind(&c.documentation_url)
+                    .bind(c.public)
+                    .bind(c.created_at)
+                    .bind(c.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    let labels = serde_json::to_string(&system.labels).expect("labels serialise");
+                    sqlx::query("INSERT INTO platform_systems (id, organisation_id, domain, labels) VALUES ($1, $2, $3, $4)")
+                        .bind(&c.id)
+                        .bind(org)
+                        .bind(&system.domain)
+                        .bind(labels)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn get_platform_system(&self, org: &str, id: &str) -> Result<Option<PlatformSystem>> {
+                    let sql = format!("SELECT {SYSTEM_COLS} FROM {SYSTEM_FROM} AND c.id = $2");
+                    let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                    row.as_ref().map(platform_system).transpose()
+                }
+
+                async fn list_platform_systems(&self, org: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<PlatformSystem>> {
+                    let mut args = vec![Arg::S(org.to_owned())];
+                    let mut from = SYSTEM_FROM.to_owned();
+                    if let Some(s) = search.filter(|s| !s.is_empty()) {
+                        from.push_str(" AND (LOWER(c.name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(p.domain, '')) LIKE $2 ESCAPE '\\')");
+                        args.push(Arg::S(like_pattern(s)));
+                    }
+                    let listing = Listing { cols: SYSTEM_COLS, from_where: &from, key: "c.id", args: &args, newest_first: false };
+                    fetch_page(&self.pool, listing, page, platform_system, |s| s.connector.id.clone()).await
+                }
+
+                async fn insert_platform_project(&self, org: &str, p: &PlatformProject, e: &PlatformEnvironment) -> Result<()> {
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    sqlx::query(&format!("INSERT INTO platform_projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+                        .bind(&p.id)
+                        .bind(org)
+                        .bind(&p.name)
+                        .bind(&p.execution_pool)
+                        .bind(&p.variables_schema)
+                        .bind(p.created_at)
+                        .bind(p.updated_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    sqlx::query(&format!("INSERT INTO platform_environments ({ENVIRONMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                        .bind(&e.id)
+                        .bind(org)
+                        .bind(&p.id)
+                        .bind(&e.name)
+                        .bind(&e.status)
+                        .bind(&e.execution_pool)
+                        .bind(e.created_at)
+                        .bind(e.updated_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn get_platform_project(&self, org: &str, id: &str) -> Result<Option<PlatformProject>> {
+                    let sql = format!("SELECT {PROJECT_COLS} FROM platform_projects WHERE organisation_id = $1 AND id = $2");
+                    let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                    row.as_ref().map(platform_project).transpose()
+                }
+
+                async fn list_platform_projects(&self, org: &str) -> Result<Vec<PlatformProject>> {
+                    let sql = format!("SELECT {PROJECT_COLS} FROM platform_projects WHERE organisation_id = $1 ORDER BY id");
+                    let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter().map(platform_project).collect()
+                }
+
+                async fn list_platform_environments(&self, org: &str, project_id: &str) -> Result<Vec<PlatformEnvironment>> {
+                    let sql = format!("SELECT {ENVIRONMENT_COLS} FROM platform_environments WHERE organisation_id = $1 AND project_id = $2 ORDER BY id");
+                    let rows = sqlx::query(&sql).bind(org).bind(project_id).fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter().map(platform_environment).collect()
+                }
+
+                async fn delete_platform_project(&self, org: &str, id: &str) -> Result<bool> {
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    for table in ["platform_connection_templates", "platform_environments"] {
+                        sqlx::query(&format!("DELETE FROM {table} WHERE organisation_id = $1 AND project_id = $2")).bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                    }
+                    let r = sqlx::query("DELETE FROM platform_projects WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn insert_platform_template(&self, org: &str, t: &PlatformTemplate) -> Result<()> {
+                    sqlx::query(&format!("INSERT INTO platform_connection_templates ({TEMPLATE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                        .bind(&t.id)
+                        .bind(org)
+                        .bind(&t.project_id)
+                        .bind(&t.environment_id)
+                        .bind(&t.system_id)
+                        .bind(&t.name)
+                        .bind(t.dynamic)
+                        .bind(t.created_at)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(|e| match db_err(e) {
+                            err if err.kind == switchyard_domain::ErrorKind::Conflict => {
+                                Error::conflict(format!("the environment already has a connection template named {:?}", t.name))
+                            }
+                            err => err,
+                        })?;
+                    Ok(())
+                }
+
+                async fn list_platform_templates(&self, org: &str, project_id: &str, environment_id: Option<&str>) -> Result<Vec<PlatformTemplate>> {
+                    let mut sql = format!("SELECT {TEMPLATE_COLS} FROM platform_connection_templates WHERE organisation_id = $1 AND project_id = $2");
+                    if environment_id.is_some() {
+                        sql.push_str(" AND environment_id = $3");
+                    }
+                    sql.push_str(" ORDER BY id");
+                    let mut q = sqlx::query(&sql).bind(org).bind(project_id);
+                    if let Some(e) = environment_id {
+                        q = q.bind(e);
+                    }
+                    let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter().map(platform_template).collect()
                 }
             }
         }

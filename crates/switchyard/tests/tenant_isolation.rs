@@ -68,7 +68,13 @@ async fn matrix(w: World) {
         .to_owned();
     let key_id = w.api.get(&format!("/api/organisations/v1/organisations/{o}/api-keys")).await.expect(200)["items"][0]["id"].as_str().unwrap().to_owned();
 
+    // Platform API v2: alice as an organisation-wide end user, and a project (the connector is a system).
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "alice", "displayName": MARKERS[3]})).await.expect(201);
+    let project = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": MARKERS[2]})).await.expect(200)["id"].as_str().unwrap().to_owned();
+
     let params: HashMap<&str, String> = HashMap::from([
+        ("project_id", project),
+        ("system_id", connector_id.clone()),
         ("organisation_id", o.clone()),
         ("connector_id", connector_id.clone()),
         ("auth_scheme_config_id", "apikey".to_owned()),
