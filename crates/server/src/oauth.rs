@@ -222,9 +222,7 @@ async fn initialise(s: &AppState, org: &str, connector_id: &str, candidates: &[A
 
 /// The client id and secret (and URLs) a grant credential holds.
 pub(crate) async fn open_grant_credential(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
-    let stored = s.store.get_credential(org, id).await?.ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))?;
-    let plain = s.vault.open(&stored.sealed, id).map_err(|e| ApiError(Error::internal(format!("cannot open credential {id}: {e}"))))?;
-    serde_json::from_slice(&plain).map_err(|_| ApiError(Error::internal(format!("credential {id} holds no JSON object"))))
+    v1::open_credential(s, org, id).await?.ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))
 }
 
 /// 32 random bytes, base64url: states and PKCE verifiers (43 characters, as RFC 7636 allows).

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use switchyard_domain::auth_scheme::{AuthScheme, OAuth2Grant, OAuth2Scheme};
+use switchyard_domain::auth_scheme::{AuthScheme, OAuth2Scheme};
 use switchyard_domain::credential::{CredentialType, SecretData};
 use switchyard_domain::model::{ConnectionCredential, CredentialEvent, CredentialRole};
 use switchyard_domain::time::{self, Timestamp};
@@ -40,14 +40,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// One in-process flight per credential.
-#[derive(Default)]
 pub struct RefreshLocks {
     /// This process, in lease owner names.
     node: String,
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
 
+impl Default for RefreshLocks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl RefreshLocks {
+    /// Locks for this process, which gets its own id in lease owner names.
     pub fn new() -> Self {
         Self { node: new_id(), locks: Mutex::default() }
     }
@@ -128,9 +134,7 @@ pub async fn check_new_credentials(s: &AppState, org: &str, connections: &[&swit
 
 /// The credential's current data, opened.
 async fn read(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
-    let stored = s.store.get_credential(org, id).await?.or_not_found("credential")?;
-    let plain = s.vault.open(&stored.sealed, id).map_err(|e| ApiError(Error::internal(format!("cannot open credential {id}: {e}"))))?;
-    serde_json::from_slice(&plain).map_err(|_| ApiError(Error::internal(format!("credential {id} holds no JSON object"))))
+    crate::v1::open_credential(s, org, id).await?.or_not_found("credential")
 }
 
 fn text<'a>(data: &'a Map<String, Value>, key: &str) -> &'a str {
@@ -139,21 +143,23 @@ fn text<'a>(data: &'a Map<String, Value>, key: &str) -> &'a str {
 
 /// The cached token, if it is good for at least [`REFRESH_MARGIN`] more.
 fn usable(data: &Map<String, Value>, now: Timestamp) -> Option<AccessToken> {
-    let token = text(data, "accessToken");
-    if token.is_empty() {
-        return None;
-    }
-    let expires = text(data, "expiresAt");
-    if !expires.is_empty() {
+    let token = token_of(data)?;
+    if let Some(expires) = &token.expires_at {
         let at = chrono::DateTime::parse_from_rfc3339(expires).ok()?.with_timezone(&chrono::Utc);
         if at - now < REFRESH_MARGIN {
             return None;
         }
     }
-    Some(AccessToken {
+    Some(token)
+}
+
+/// The token the data holds, however soon it expires.
+fn token_of(data: &Map<String, Value>) -> Option<AccessToken> {
+    let token = text(data, "accessToken");
+    (!token.is_empty()).then(|| AccessToken {
         access_token: token.to_owned(),
         token_type: Some(text(data, "tokenType")).filter(|t| !t.is_empty()).unwrap_or("Bearer").to_owned(),
-        expires_at: Some(expires.to_owned()).filter(|e| !e.is_empty()),
+        expires_at: Some(text(data, "expiresAt").to_owned()).filter(|e| !e.is_empty()),
     })
 }
 
@@ -204,7 +210,7 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
         return Ok(t);
     }
     let ty = cc.credential.credential_type;
-    let (token_url, form) = token_request(s, org, ty, scheme, &data).await?;
+    let (token_url, form) = token_request(s, org, ty, scheme, cc.auth_scheme_config.grant_credential_id(), &data).await?;
     match oauth::request_token(s, &token_url, &form).await {
         Ok(answer) => {
             let new_data = match ty {
@@ -222,11 +228,8 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
                     SecretData::from_map(merged)
                 }
             };
-            let token = usable(new_data.expose(), time::now() - REFRESH_MARGIN).unwrap_or(AccessToken {
-                access_token: text(new_data.expose(), "accessToken").to_owned(),
-                token_type: "Bearer".into(),
-                expires_at: None,
-            });
+            // The provider's answer always has an access token (request_token checks it).
+            let token = token_of(new_data.expose()).ok_or_else(|| ApiError(Error::internal("a refreshed credential holds no access token")))?;
             let sealed = crate::v1::seal_data(s, org, id, &cc.credential.name, ty, &new_data);
             s.store.store_refreshed_credential(org, &sealed, owner, time::now()).await?;
             Ok(token)
@@ -267,21 +270,18 @@ async fn token_request(
     org: &str,
     ty: CredentialType,
     scheme: &OAuth2Scheme,
+    grant_id: Option<&str>,
     data: &Map<String, Value>,
 ) -> ApiResult<(String, Vec<(String, String)>)> {
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
     let mut form = Vec::new();
     let mut token_url = scheme.token_url.clone();
     let mut extra = scheme.additional_token_params.clone().unwrap_or_default();
-    // The client id and secret: the scheme's grant credential, or the credential itself.
-    let grant_client = |grant: &OAuth2Grant| match grant {
-        OAuth2Grant::AuthorizationCode(g) | OAuth2Grant::Password(g) => g.credential_id.clone(),
-        OAuth2Grant::ClientCredentials => None,
-    };
-    let client = match (ty, grant_client(&scheme.grant)) {
+    // The client id and secret: the credential itself, or the scheme's grant credential.
+    let client = match (ty, grant_id) {
         (CredentialType::OAuth2Client, _) => (text(data, "clientId").to_owned(), text(data, "clientSecret").to_owned()),
         (_, Some(grant_id)) => {
-            let g = oauth::open_grant_credential(s, org, &grant_id).await?;
+            let g = oauth::open_grant_credential(s, org, grant_id).await?;
             (text(&g, "clientId").to_owned(), text(&g, "clientSecret").to_owned())
         }
         (_, None) => return Err(ApiError(Error::bad_request("the auth scheme config names no credential with a client id and secret"))),

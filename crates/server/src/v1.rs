@@ -226,6 +226,14 @@ pub struct PendingConnection {
     pub paths: Vec<String>,
 }
 
+/// A stored credential's data, opened by the vault; `None` when the organisation has no such
+/// credential. The counterpart of [`seal_data`].
+pub async fn open_credential(state: &AppState, org: &str, id: &str) -> Result<Option<serde_json::Map<String, Value>>, Error> {
+    let Some(stored) = state.store.get_credential(org, id).await? else { return Ok(None) };
+    let plain = state.vault.open(&stored.sealed, id).map_err(|e| Error::internal(format!("cannot open credential {id}: {e}")))?;
+    serde_json::from_slice(&plain).map(Some).map_err(|_| Error::internal(format!("credential {id} holds no JSON object")))
+}
+
 /// Builds a new connection to `connector_id` (an end user's when `end_user_id` is set) from a v1
 /// `ConnectionCreate`, sealing every credential. `path` prefixes error fields.
 pub fn build_connection(

@@ -115,7 +115,9 @@ macro_rules! platform_sql_store {
                     let mut args = vec![Arg::S(org.to_owned())];
                     let mut from = String::from("platform_end_users WHERE organisation_id = $1");
                     if let Some(s) = search.filter(|s| !s.is_empty()) {
-                        from.push_str(" AND (LOWER(id) LIKE $2 ESCAPE '\\' OR LOWER(external_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\')");
+                        from.push_str(
+                            " AND (LOWER(id) LIKE $2 ESCAPE '\\' OR LOWER(external_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\')",
+                        );
                         args.push(Arg::S(like_pattern(s)));
                     }
                     let listing = Listing { cols: PLATFORM_END_USER_COLS, from_where: &from, key: "id", args: &args, newest_first: false };
@@ -136,24 +138,7 @@ macro_rules! platform_sql_store {
                     let c = &system.connector;
                     let mut tx = self.pool.begin().await.map_err(db_err)?;
                     insert_credentials_tx(&mut tx, org, credentials).await?;
-                    sqlx::query(
-                        "INSERT INTO connectors (id, organisation_id, name, base_url, auth_scheme_configs, connection_variables, image_url, documentation_url, public, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(&c.id)
-                    .bind(org)
-                    .bind(&c.name)
-                    .bind(&c.base_url)
-                    .bind(j(&c.auth_scheme_configs))
-                    .bind(j(&c.connection_variables))
-                    .bind(&c.image_url)
-                    .bind(&c.documentation_url)
-                    .bind(c.public)
-                    .bind(c.created_at)
-                    .bind(c.updated_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                    insert_connector_tx(&mut tx, org, c).await?;
                     let labels = serde_json::to_string(&system.labels).expect("labels serialise");
                     sqlx::query("INSERT INTO platform_systems (id, organisation_id, domain, labels) VALUES ($1, $2, $3, $4)")
                         .bind(&c.id)
@@ -232,9 +217,19 @@ macro_rules! platform_sql_store {
                 async fn delete_platform_project(&self, org: &str, id: &str) -> Result<bool> {
                     let mut tx = self.pool.begin().await.map_err(db_err)?;
                     for table in ["platform_connection_templates", "platform_environments"] {
-                        sqlx::query(&format!("DELETE FROM {table} WHERE organisation_id = $1 AND project_id = $2")).bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                        sqlx::query(&format!("DELETE FROM {table} WHERE organisation_id = $1 AND project_id = $2"))
+                            .bind(org)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
                     }
-                    let r = sqlx::query("DELETE FROM platform_projects WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                    let r = sqlx::query("DELETE FROM platform_projects WHERE organisation_id = $1 AND id = $2")
+                        .bind(org)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(r.rows_affected() > 0)
                 }

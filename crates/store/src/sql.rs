@@ -354,6 +354,28 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        async fn insert_connector_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, c: &Connector) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO connectors (id, organisation_id, name, base_url, auth_scheme_configs, connection_variables, image_url, documentation_url, public, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&c.id)
+            .bind(org)
+            .bind(&c.name)
+            .bind(&c.base_url)
+            .bind(j(&c.auth_scheme_configs))
+            .bind(j(&c.connection_variables))
+            .bind(&c.image_url)
+            .bind(&c.documentation_url)
+            .bind(c.public)
+            .bind(c.created_at)
+            .bind(c.updated_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        }
+
         async fn insert_end_user_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, u: &EndUser) -> Result<()> {
             sqlx::query(&format!("INSERT INTO end_users ({END_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
                 .bind(&u.id)
@@ -601,24 +623,7 @@ macro_rules! sql_store {
             async fn insert_connector(&self, org: &str, c: &Connector, credentials: &[NewCredential]) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 insert_credentials_tx(&mut tx, org, credentials).await?;
-                sqlx::query(
-                    "INSERT INTO connectors (id, organisation_id, name, base_url, auth_scheme_configs, connection_variables, image_url, documentation_url, public, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(&c.id)
-                .bind(org)
-                .bind(&c.name)
-                .bind(&c.base_url)
-                .bind(j(&c.auth_scheme_configs))
-                .bind(j(&c.connection_variables))
-                .bind(&c.image_url)
-                .bind(&c.documentation_url)
-                .bind(c.public)
-                .bind(c.created_at)
-                .bind(c.updated_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+                insert_connector_tx(&mut tx, org, c).await?;
                 tx.commit().await.map_err(db_err)
             }
 
