@@ -83,13 +83,17 @@ pub struct ConnectionCredential {
     pub credential: CredentialView,
 }
 
-/// Credentials for one connector: an end user's (`end_user_id` set) or the organisation's own.
+/// Credentials for one connector: a v1 end user's (`end_user_id` set), a v2 end user's
+/// (`platform_end_user_id` set: a dynamic connection) or the organisation's own (a static one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Connection {
     pub id: String,
     pub organisation_id: String,
     pub connector_id: String,
     pub end_user_id: Option<String>,
+    pub platform_end_user_id: Option<String>,
+    /// v2's override of the connector's base URL (scheme and host only); empty: the connector's.
+    pub base_url: String,
     pub name: String,
     pub credentials: Vec<ConnectionCredential>,
     pub variables: Vec<ConnectionVariable>,

@@ -101,6 +101,83 @@ impl FromRequestParts<AppState> for OrgAuth {
     }
 }
 
+/// 403 for an end-user token reaching beyond its own end user.
+pub fn end_user_forbidden() -> ApiError {
+    ApiError(Error::new(ErrorKind::Forbidden, "an end-user token may only act on its own end user, connections and activations"))
+}
+
+/// Who calls Platform API v2: the organisation itself (an API key), or one of its end users
+/// (`Authorization: JWT <token>` signed by one of the organisation's signing keys).
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Organisation {
+        key_id: String,
+    },
+    /// Acts for the end user whose externalId is `external_id`, and only for that user.
+    EndUser {
+        external_id: String,
+        signing_key_id: String,
+    },
+}
+
+/// The caller of a Platform API v2 route, and the organisation it belongs to.
+#[derive(Debug, Clone)]
+pub struct PlatformAuth {
+    pub organisation_id: String,
+    pub caller: Caller,
+}
+
+impl PlatformAuth {
+    /// Any caller of the path's organisation: its API key, or any of its end users. A path
+    /// naming another organisation is answered as if it did not exist.
+    pub fn check_org(&self, path_org: &str) -> Result<(), ApiError> {
+        if self.organisation_id == path_org {
+            Ok(())
+        } else {
+            Err(ApiError(Error::not_found("organisation")))
+        }
+    }
+
+    /// The organisation's API key only: end users get 403.
+    pub fn check_admin(&self, path_org: &str) -> Result<(), ApiError> {
+        self.check_org(path_org)?;
+        match &self.caller {
+            Caller::Organisation { .. } => Ok(()),
+            Caller::EndUser { .. } => Err(end_user_forbidden()),
+        }
+    }
+
+    /// The externalId of the end user the caller acts for, when it is an end user.
+    pub fn end_user(&self) -> Option<&str> {
+        match &self.caller {
+            Caller::EndUser { external_id, .. } => Some(external_id),
+            Caller::Organisation { .. } => None,
+        }
+    }
+
+    /// The organisation, or the end user whose externalId is `external_id`: anyone else gets 403.
+    pub fn check_user(&self, path_org: &str, external_id: &str) -> Result<(), ApiError> {
+        self.check_org(path_org)?;
+        match self.end_user() {
+            Some(own) if own != external_id => Err(end_user_forbidden()),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for PlatformAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(token) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("JWT ")) {
+            let _ = token;
+            return Err(ApiError(Error::unauthorized("end-user JWTs are not accepted yet")));
+        }
+        let org = OrgAuth::from_request_parts(parts, state).await?;
+        Ok(PlatformAuth { organisation_id: org.organisation_id, caller: Caller::Organisation { key_id: org.key_id } })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

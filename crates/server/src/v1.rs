@@ -293,6 +293,8 @@ pub fn build_connection(
             organisation_id: org.to_owned(),
             connector_id: connector_id.to_owned(),
             end_user_id: end_user_id.map(str::to_owned),
+            platform_end_user_id: None,
+            base_url: String::new(),
             name: create.name,
             credentials,
             variables: create.variables,

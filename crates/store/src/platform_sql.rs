@@ -106,14 +106,14 @@ macro_rules! platform_sql_store {
                 }
 
                 async fn find_platform_end_user_by_external_id(&self, org: &str, external_id: &str) -> Result<Option<PlatformEndUser>> {
-                    let sql = format!("SELECT {PLATFORM_END_USER_COLS} FROM platform_end_users WHERE organisation_id = $1 AND external_id = $2");
+                    let sql = format!("SELECT {PLATFORM_END_USER_COLS} FROM platform_end_users WHERE organisation_id = $1 AND external_id = $2 AND static_environment_id IS NULL");
                     let row = sqlx::query(&sql).bind(org).bind(external_id).fetch_optional(&self.pool).await.map_err(db_err)?;
                     row.as_ref().map(platform_end_user).transpose()
                 }
 
                 async fn list_platform_end_users(&self, org: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<PlatformEndUser>> {
                     let mut args = vec![Arg::S(org.to_owned())];
-                    let mut from = String::from("platform_end_users WHERE organisation_id = $1");
+                    let mut from = String::from("platform_end_users WHERE organisation_id = $1 AND static_environment_id IS NULL");
                     if let Some(s) = search.filter(|s| !s.is_empty()) {
                         from.push_str(
                             " AND (LOWER(id) LIKE $2 ESCAPE '\\' OR LOWER(external_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\')",
@@ -125,12 +125,27 @@ macro_rules! platform_sql_store {
                 }
 
                 async fn delete_platform_end_user(&self, org: &str, id: &str) -> Result<bool> {
-                    let r = sqlx::query("DELETE FROM platform_end_users WHERE organisation_id = $1 AND id = $2")
+                    // The user's activations go with it (cascade); its dynamic connections and
+                    // their credentials are deleted here, in the same transaction.
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let conns: Vec<String> = sqlx::query("SELECT id FROM connections WHERE organisation_id = $1 AND platform_end_user_id = $2")
                         .bind(org)
                         .bind(id)
-                        .execute(&self.pool)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .iter()
+                        .map(|r| get(r, "id"))
+                        .collect::<Result<_>>()?;
+                    sqlx::query("DELETE FROM platform_activations WHERE organisation_id = $1 AND end_user_id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                    delete_connections_tx(&mut tx, org, &conns).await?;
+                    let r = sqlx::query("DELETE FROM platform_end_users WHERE organisation_id = $1 AND id = $2 AND static_environment_id IS NULL")
+                        .bind(org)
+                        .bind(id)
+                        .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
                     Ok(r.rows_affected() > 0)
                 }
 

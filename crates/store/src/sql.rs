@@ -271,6 +271,8 @@ macro_rules! sql_store {
                 organisation_id: get(row, "organisation_id")?,
                 connector_id: get(row, "connector_id")?,
                 end_user_id: get(row, "end_user_id")?,
+                platform_end_user_id: get(row, "platform_end_user_id")?,
+                base_url: get(row, "base_url")?,
                 name: get(row, "name")?,
                 credentials: Vec::new(),
                 variables: json(row, "variables")?,
@@ -279,7 +281,7 @@ macro_rules! sql_store {
             })
         }
 
-        const CONNECTION_COLS: &str = "id, organisation_id, connector_id, end_user_id, name, variables, created_at, updated_at";
+        const CONNECTION_COLS: &str = "id, organisation_id, connector_id, end_user_id, platform_end_user_id, base_url, name, variables, created_at, updated_at";
         const ACTIVATION_COLS: &str = "id, organisation_id, hub_id, integration_id, end_user_id, dynamic_variables, created_at, updated_at";
 
         /// Fills in the credentials of `connections`, in their stored order.
@@ -397,11 +399,13 @@ macro_rules! sql_store {
 
         async fn insert_connection_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, nc: &NewConnection) -> Result<()> {
             let c = &nc.connection;
-            sqlx::query(&format!("INSERT INTO connections ({CONNECTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+            sqlx::query(&format!("INSERT INTO connections ({CONNECTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
                 .bind(&c.id)
                 .bind(org)
                 .bind(&c.connector_id)
                 .bind(&c.end_user_id)
+                .bind(&c.platform_end_user_id)
+                .bind(&c.base_url)
                 .bind(&c.name)
                 .bind(j(&c.variables))
                 .bind(c.created_at)
@@ -732,7 +736,7 @@ macro_rules! sql_store {
 
             async fn list_connector_connections(&self, org: &str, connector_id: &str, page: &PageRequest) -> Result<Page<Connection>> {
                 let args = [Arg::S(org.to_owned()), Arg::S(connector_id.to_owned())];
-                let mut p = fetch_page(&self.pool, Listing { cols: CONNECTION_COLS, from_where: "connections WHERE organisation_id = $1 AND connector_id = $2 AND end_user_id IS NULL", key: "id", args: &args, newest_first: true }, page, connection_row, |c| c.id.clone()).await?;
+                let mut p = fetch_page(&self.pool, Listing { cols: CONNECTION_COLS, from_where: "connections WHERE organisation_id = $1 AND connector_id = $2 AND end_user_id IS NULL AND platform_end_user_id IS NULL", key: "id", args: &args, newest_first: true }, page, connection_row, |c| c.id.clone()).await?;
                 load_credentials(&self.pool, org, &mut p.items).await?;
                 Ok(p)
             }

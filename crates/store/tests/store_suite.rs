@@ -60,6 +60,8 @@ fn new_connection(org: &str, connector_id: &str, user: Option<&str>, name: &str)
             organisation_id: org.into(),
             connector_id: connector_id.into(),
             end_user_id: user.map(Into::into),
+            platform_end_user_id: None,
+            base_url: String::new(),
             name: name.into(),
             credentials: vec![ConnectionCredential { id: new_id(), role: CredentialRole::Action, auth_scheme_config: scheme(), credential: view.clone() }],
             variables: vec![ConnectionVariable { name: "host".into(), value: "api".into() }],
