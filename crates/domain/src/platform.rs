@@ -30,6 +30,9 @@ pub struct PlatformProject {
     pub execution_pool: String,
     /// The dynamic-variables JSON Schema, kept as text so that its keys keep their order.
     pub variables_schema: Option<String>,
+    /// `ProjectSettings` and `ProjectMetadata`, JSON objects kept as text.
+    pub settings: String,
+    pub metadata: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -58,4 +61,31 @@ pub struct PlatformTemplate {
     pub name: String,
     pub dynamic: bool,
     pub created_at: Timestamp,
+}
+
+/// An end user's activation of an environment (or the environment's static activation): the
+/// connections bound to its templates and its dynamic variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformActivation {
+    pub id: String,
+    pub organisation_id: String,
+    pub environment_id: String,
+    pub end_user: PlatformEndUser,
+    /// The environment's static activation (of its hidden static user).
+    pub is_static: bool,
+    pub dynamic_variables: serde_json::Map<String, serde_json::Value>,
+    /// `(template id, connection id)` pairs. Static templates without one are served by the
+    /// environment's static connection.
+    pub bindings: Vec<(String, String)>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Why a v2 connection could not be deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionDeletion {
+    Deleted,
+    NotFound,
+    /// A dynamic connection an activation uses: the activation ids.
+    InUse(Vec<String>),
 }

@@ -16,12 +16,19 @@ use switchyard_domain::time::Timestamp;
 use switchyard_domain::Result;
 
 pub use platform::PlatformStore;
+pub use platform_activations::{ConnectionFilter, PlatformActivationStore};
+pub use signing_keys::SigningKeyStore;
 
 #[macro_use]
 mod sql;
 #[macro_use]
 mod platform_sql;
+#[macro_use]
+mod platform_activations_sql;
 pub mod platform;
+pub mod platform_activations;
+#[macro_use]
+pub mod signing_keys;
 pub mod postgres;
 pub mod sqlite;
 pub mod testing;
@@ -57,7 +64,7 @@ pub enum IdempotencyBegin {
 }
 
 #[async_trait]
-pub trait Store: platform::PlatformStore + Send + Sync + 'static {
+pub trait Store: platform::PlatformStore + platform_activations::PlatformActivationStore + signing_keys::SigningKeyStore + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

@@ -27,3 +27,5 @@ impl PostgresStore {
 
 sql_store!(sqlx::Postgres, PostgresStore);
 platform_sql_store!(PostgresStore);
+platform_activations_sql_store!(PostgresStore);
+signing_keys_sql_store!(PostgresStore);

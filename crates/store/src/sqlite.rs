@@ -27,3 +27,5 @@ impl SqliteStore {
 
 sql_store!(sqlx::Sqlite, SqliteStore);
 platform_sql_store!(SqliteStore);
+platform_activations_sql_store!(SqliteStore);
+signing_keys_sql_store!(SqliteStore);

@@ -7,7 +7,10 @@ use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::{Error, FieldError};
 use utoipa_axum::router::OpenApiRouter;
 
+mod activations;
+mod connections;
 mod end_users;
+mod environments;
 mod projects;
 mod systems;
 mod templates;
@@ -16,7 +19,14 @@ pub use end_users::{find_user, find_user_as};
 pub use projects::FIRST_ENVIRONMENT;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(end_users::routes()).merge(systems::routes()).merge(projects::routes()).merge(templates::routes())
+    OpenApiRouter::new()
+        .merge(end_users::routes())
+        .merge(connections::routes())
+        .merge(activations::routes())
+        .merge(systems::routes())
+        .merge(projects::routes())
+        .merge(templates::routes())
+        .merge(environments::routes())
 }
 
 // The v2 auth scheme encoding (versori-api.md §6.2): `{type, <camelCaseType>: {id, description, ...}}`,

@@ -1,0 +1,544 @@
+//! Platform API v2 activations: an end user × an environment, with a connection for every
+//! connection template of the environment and dynamic variables checked against the project's
+//! schema. Each environment also has a static activation (of a hidden static user), whose
+//! variables `SetStaticUserVariables` sets.
+use super::connections::{self, connection_out, ConnectionCreate, ConnectionOut};
+use super::end_users::EndUserOut;
+use super::projects::EnvironmentOut;
+use super::{fields_error, find_user_as};
+use crate::auth::{end_user_forbidden, PlatformAuth};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
+use crate::extract::{Json, Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+use switchyard_domain::platform::{PlatformActivation, PlatformEnvironment, PlatformTemplate};
+use switchyard_domain::{new_id, time, variables, Error, ErrorKind, FieldError};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(activate_user))
+        .routes(routes!(list_activations))
+        .routes(routes!(get_activation, delete_activation))
+        .routes(routes!(list_user_activations))
+        .routes(routes!(set_dynamic_variables))
+        .routes(routes!(set_dynamic_variable))
+        .routes(routes!(set_static_user_variables))
+        .routes(routes!(get_activation_connection))
+}
+
+/// One entry of `ActivationCreate.connections`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = v2::ActivationConnectionCreate)]
+pub struct ActivationConnection {
+    pub connection_template_id: String,
+    /// A new connection for the template; wins over `existingConnectionId`.
+    #[serde(default)]
+    pub connection: Option<ConnectionCreate>,
+    #[serde(default)]
+    pub existing_connection_id: Option<String>,
+}
+
+/// `ActivationCreate`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = v2::ActivationCreate)]
+pub struct ActivationCreate {
+    /// The end user's externalId, or its internal id.
+    pub user_id: String,
+    pub environment_id: String,
+    /// One entry per template, or entries for the dynamic templates only (static templates are
+    /// then served by the environment's static connection).
+    pub connections: Vec<ActivationConnection>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub dynamic_variables: Option<Map<String, Value>>,
+}
+
+/// `Activation`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = v2::Activation)]
+pub struct ActivationOut {
+    pub id: String,
+    pub user: EndUserOut,
+    pub environment: EnvironmentOut,
+    /// The connection serving each of the environment's templates, credentials redacted.
+    pub connections: Vec<ConnectionOut>,
+    #[schema(value_type = Object)]
+    pub dynamic_variables: Map<String, Value>,
+}
+
+fn not_found_field(field: &str, message: &str) -> ApiError {
+    let mut e = Error::invalid_field(field, message);
+    e.kind = ErrorKind::NotFound;
+    e.message = format!("{field}: {message}");
+    ApiError(e)
+}
+
+/// For each template (in order), the connection serving it for `a`: its binding, or else the
+/// environment's static connection.
+async fn served(s: &AppState, org: &str, templates: &[PlatformTemplate], bindings: &[(String, String)]) -> ApiResult<Vec<(String, Option<String>)>> {
+    let unbound: Vec<String> = templates.iter().filter(|t| !bindings.iter().any(|(tid, _)| *tid == t.id)).map(|t| t.id.clone()).collect();
+    let statics = s.store.static_connections(org, &unbound).await?;
+    Ok(templates
+        .iter()
+        .map(|t| {
+            let bound = bindings.iter().find(|(tid, _)| *tid == t.id).or_else(|| statics.iter().find(|(tid, _)| *tid == t.id));
+            (t.id.clone(), bound.map(|(_, c)| c.clone()))
+        })
+        .collect())
+}
+
+async fn env_templates(s: &AppState, org: &str, env: &PlatformEnvironment) -> ApiResult<Vec<PlatformTemplate>> {
+    Ok(s.store.list_platform_templates(org, &env.project_id, Some(&env.id)).await?)
+}
+
+async fn activation_out(s: &AppState, org: &str, a: PlatformActivation, env: &PlatformEnvironment, templates: &[PlatformTemplate]) -> ApiResult<ActivationOut> {
+    let pairs = served(s, org, templates, &a.bindings).await?;
+    let ids: Vec<String> = pairs.iter().filter_map(|(_, c)| c.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let found: HashMap<String, _> = s.store.get_connections(org, &ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let connections = pairs.into_iter().filter_map(|(t, c)| c.and_then(|c| found.get(&c)).map(|c| connection_out(c, Some(t)))).collect();
+    Ok(ActivationOut {
+        id: a.id,
+        user: a.end_user.into(),
+        environment: environment_out(s, org, env).await?,
+        connections,
+        dynamic_variables: a.dynamic_variables,
+    })
+}
+
+/// The environment as project reads show it.
+async fn environment_out(s: &AppState, org: &str, env: &PlatformEnvironment) -> ApiResult<EnvironmentOut> {
+    super::projects::environments_out(s, org, &env.project_id).await?.into_iter().find(|e| e.id == env.id).or_not_found("environment")
+}
+
+async fn outs(s: &AppState, org: &str, list: Vec<PlatformActivation>, env: &PlatformEnvironment) -> ApiResult<Vec<ActivationOut>> {
+    let templates = env_templates(s, org, env).await?;
+    let mut out = Vec::with_capacity(list.len());
+    for a in list {
+        out.push(activation_out(s, org, a, env, &templates).await?);
+    }
+    Ok(out)
+}
+
+async fn environment(s: &AppState, org: &str, id: &str) -> ApiResult<PlatformEnvironment> {
+    s.store.find_platform_environment(org, id).await?.or_not_found("environment")
+}
+
+/// An activation of the environment that the caller may act on: the organisation any, an end
+/// user only its own (403 otherwise).
+async fn activation_for(s: &AppState, auth: &PlatformAuth, org: &str, env_id: &str, id: &str) -> ApiResult<(PlatformActivation, PlatformEnvironment)> {
+    auth.check_org(org)?;
+    let a = s.store.get_platform_activation(org, id).await?.filter(|a| a.environment_id == env_id);
+    if let Some(own) = auth.end_user() {
+        if !a.as_ref().is_some_and(|a| !a.is_static && a.end_user.external_id == own) {
+            return Err(end_user_forbidden());
+        }
+    }
+    let a = a.or_not_found("activation")?;
+    let env = environment(s, org, env_id).await?;
+    Ok((a, env))
+}
+
+/// The project's dynamic-variables schema, parsed.
+async fn variables_schema(s: &AppState, org: &str, env: &PlatformEnvironment) -> ApiResult<Option<Value>> {
+    let project = s.store.get_platform_project(org, &env.project_id).await?.or_not_found("project")?;
+    project
+        .variables_schema
+        .as_deref()
+        .map(serde_json::from_str::<Value>)
+        .transpose()
+        .map_err(|_| ApiError(Error::internal("a stored variables schema is not JSON")))
+}
+
+/// Checks `vars` against the project's schema: every key must be one the schema declares (even
+/// when it allows others), and the schema must hold. Returns the variables with defaults applied.
+/// `stale` keys (stored earlier, since removed from the schema) are kept but not checked.
+fn check_variables(schema: Option<&Value>, vars: Map<String, Value>, root: &str, stale: &HashSet<String>) -> Result<Map<String, Value>, Vec<FieldError>> {
+    let declared: Option<HashSet<String>> = schema.and_then(|s| s.get("properties")).and_then(Value::as_object).map(|p| p.keys().cloned().collect());
+    let mut fields = Vec::new();
+    let (mut checked, mut kept) = (Map::new(), Map::new());
+    for (k, v) in vars {
+        if stale.contains(&k) {
+            kept.insert(k, v);
+        } else {
+            if let (Some(d), Some(_)) = (&declared, schema) {
+                if !d.contains(&k) {
+                    fields.push(FieldError::new(format!("{root}.{k}"), "is not declared in the project's dynamic variables schema"));
+                }
+            }
+            checked.insert(k, v);
+        }
+    }
+    let mut out = match variables::validate(schema, checked, root) {
+        Ok(v) => v,
+        Err(e) => {
+            for f in e.fields {
+                if !fields.contains(&f) && !fields.iter().any(|x| x.field == f.field) {
+                    fields.push(f);
+                }
+            }
+            Map::new()
+        }
+    };
+    if !fields.is_empty() {
+        return Err(fields);
+    }
+    out.extend(kept);
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ActivateUser.
+
+/// How one template is served by the new activation.
+enum Serve {
+    Existing(String),
+    New(usize),
+    Static,
+}
+
+/// Activates an end user on an environment: a connection for every template ("connections must
+/// be made for all environment systems"), each an existing connection or a new one, and the
+/// dynamic variables, validated against the project's schema. Everything is checked (and every
+/// problem reported) before OAuth2 codes are spent and before anything is written; the
+/// activation, its new connections and their credentials are written in one transaction.
+#[utoipa::path(post, path = "/api/v2/o/{organisation_id}/activations", operation_id = "v2ActivateUser", tag = "v2-activations",
+    params(("organisation_id" = String, Path)), request_body = ActivationCreate,
+    responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
+async fn activate_user(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path(org): Path<String>,
+    Json(body): Json<ActivationCreate>,
+) -> ApiResult<axum::Json<ActivationOut>> {
+    auth.check_org(&org)?;
+    let user = match find_user_as(&s, &auth, &org, &body.user_id).await {
+        Ok(u) => u,
+        Err(e) if e.0.kind == ErrorKind::NotFound => return Err(not_found_field("userId", "no end user of this organisation has this id or externalId")),
+        Err(e) => return Err(e),
+    };
+    let env = match s.store.find_platform_environment(&org, &body.environment_id).await? {
+        Some(e) => e,
+        None => return Err(not_found_field("environmentId", "no environment of this organisation has this id")),
+    };
+    let templates = env_templates(&s, &org, &env).await?;
+    let schema = variables_schema(&s, &org, &env).await?;
+    let mut fields = Vec::new();
+
+    // Which entry serves which template.
+    let mut serve: HashMap<String, Serve> = HashMap::new();
+    let mut existing_ids = Vec::new();
+    for (i, entry) in body.connections.iter().enumerate() {
+        let path = format!("connections[{i}]");
+        let Some(t) = templates.iter().find(|t| t.id == entry.connection_template_id) else {
+            fields.push(FieldError::new(format!("{path}.connectionTemplateId"), "is not a connection template of this environment"));
+            continue;
+        };
+        if serve.contains_key(&t.id) {
+            fields.push(FieldError::new(format!("{path}.connectionTemplateId"), "names a template another entry already serves"));
+            continue;
+        }
+        match (&entry.connection, entry.existing_connection_id.as_deref().filter(|c| !c.is_empty())) {
+            (Some(_), _) => {
+                serve.insert(t.id.clone(), Serve::New(i));
+            }
+            (None, Some(cid)) => {
+                existing_ids.push(cid.to_owned());
+                serve.insert(t.id.clone(), Serve::Existing(cid.to_owned()));
+            }
+            (None, None) => fields.push(FieldError::new(format!("{path}.connection"), "give a new connection or an existingConnectionId")),
+        }
+    }
+
+    // Existing connections: the template's system, and the user's own or a static one.
+    let existing: HashMap<String, _> = s.store.get_connections(&org, &existing_ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    for (i, entry) in body.connections.iter().enumerate() {
+        let Some(Serve::Existing(cid)) = serve.get(&entry.connection_template_id) else { continue };
+        if entry.connection.is_some() {
+            continue;
+        }
+        let field = format!("connections[{i}].existingConnectionId");
+        let t = templates.iter().find(|t| t.id == entry.connection_template_id).expect("checked above");
+        match existing.get(cid) {
+            None => fields.push(FieldError::new(field, "is not a connection of this organisation")),
+            Some(c) if c.end_user_id.is_some() || c.platform_end_user_id.as_ref().is_some_and(|o| *o != user.id) => {
+                fields.push(FieldError::new(field, "is another end user's connection"))
+            }
+            Some(c) if c.connector_id != t.system_id => fields.push(FieldError::new(field, "is a connection to another system than the template's")),
+            Some(_) => {}
+        }
+    }
+
+    // Templates no entry serves: static ones fall back to the environment's static connection.
+    let unserved: Vec<String> = templates.iter().filter(|t| !serve.contains_key(&t.id)).map(|t| t.id.clone()).collect();
+    let statics = s.store.static_connections(&org, &unserved).await?;
+    let mut missing = Vec::new();
+    for t in templates.iter().filter(|t| unserved.contains(&t.id)) {
+        if !t.dynamic && statics.iter().any(|(tid, _)| *tid == t.id) {
+            serve.insert(t.id.clone(), Serve::Static);
+        } else {
+            missing.push(t);
+        }
+    }
+    for t in &missing {
+        let why = if t.dynamic { "the end user's connection is missing" } else { "the environment has no static connection for it and none was given" };
+        fields.push(FieldError::new(format!("connections[{}]", t.name), format!("connection template {:?} ({}): {why}", t.name, t.id)));
+    }
+
+    let vars = match check_variables(schema.as_ref(), body.dynamic_variables.unwrap_or_default(), "dynamicVariables", &HashSet::new()) {
+        Ok(v) => v,
+        Err(mut f) => {
+            fields.append(&mut f);
+            Map::new()
+        }
+    };
+
+    // New connections, built and sealed (their OAuth2 codes not yet spent).
+    let mut entries: Vec<Option<ActivationConnection>> = body.connections.into_iter().map(Some).collect();
+    let mut pending = Vec::new();
+    let mut bindings = Vec::new();
+    for t in &templates {
+        match serve.get(&t.id) {
+            Some(Serve::Existing(cid)) => bindings.push((t.id.clone(), cid.clone())),
+            Some(Serve::New(i)) => {
+                let entry = entries[*i].take().expect("each entry serves one template");
+                let create = entry.connection.expect("a new connection");
+                match connections::build(&s, &org, &t.system_id, Some(&user), create, &format!("connections[{i}].connection.")) {
+                    Ok(p) => {
+                        bindings.push((t.id.clone(), p.connection.connection.id.clone()));
+                        pending.push((p, t.id.clone()));
+                    }
+                    Err(mut f) => fields.append(&mut f),
+                }
+            }
+            Some(Serve::Static) | None => {}
+        }
+    }
+    if !fields.is_empty() {
+        let message = if missing.is_empty() {
+            switchyard_domain::activation::summarise(&fields)
+        } else {
+            format!("connections must be made for all environment systems: missing {}", missing.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "))
+        };
+        return Err(ApiError(Error::invalid_fields(message, fields)));
+    }
+    if !s.store.list_user_platform_activations(&org, &user.id, Some(&env.id)).await?.is_empty() {
+        return Err(ApiError(Error::conflict(format!("end user {:?} is already activated in this environment", user.external_id))));
+    }
+    // Only now that the request is otherwise sound are OAuth2 codes spent.
+    let template_of: Vec<String> = pending.iter().map(|(_, t)| t.clone()).collect();
+    let done = crate::oauth::complete(&s, &org, pending.into_iter().map(|(p, _)| p).collect()).await?;
+    let new_connections: Vec<_> = done.into_iter().zip(template_of).collect();
+    let now = time::now();
+    let a = PlatformActivation {
+        id: new_id(),
+        organisation_id: org.clone(),
+        environment_id: env.id.clone(),
+        end_user: user,
+        is_static: false,
+        dynamic_variables: vars,
+        bindings,
+        created_at: now,
+        updated_at: now,
+    };
+    s.store.insert_platform_activation(&org, &a, &new_connections).await?;
+    crate::tokens::check_new_credentials(&s, &org, &new_connections.iter().map(|(n, _)| &n.connection).collect::<Vec<_>>()).await;
+    Ok(axum::Json(activation_out(&s, &org, a, &env, &templates).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and deleting.
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListActivationsParams {
+    /// `true`: only the environment's static activation (created on first use).
+    #[serde(default, rename = "static")]
+    pub is_static: bool,
+}
+
+/// The environment's activations, oldest first; with `static=true`, its static activation.
+#[utoipa::path(get, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/activations", operation_id = "v2ListActivations", tag = "v2-activations",
+    params(("organisation_id" = String, Path), ("environment_id" = String, Path), ListActivationsParams),
+    responses((status = 200, body = Vec<ActivationOut>), (status = "default", body = ErrorBody)))]
+async fn list_activations(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, env_id)): Path<(String, String)>,
+    Query(q): Query<ListActivationsParams>,
+) -> ApiResult<axum::Json<Vec<ActivationOut>>> {
+    auth.check_admin(&org)?;
+    let env = environment(&s, &org, &env_id).await?;
+    let list = if q.is_static {
+        vec![s.store.static_platform_activation(&org, &env, time::now()).await?]
+    } else {
+        s.store.list_platform_activations(&org, &env.id, false).await?
+    };
+    Ok(axum::Json(outs(&s, &org, list, &env).await?))
+}
+
+#[utoipa::path(get, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/activations/{activation_id}", operation_id = "v2GetActivation", tag = "v2-activations",
+    params(("organisation_id" = String, Path), ("environment_id" = String, Path), ("activation_id" = String, Path)),
+    responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
+async fn get_activation(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, env_id, id)): Path<(String, String, String)>,
+) -> ApiResult<axum::Json<ActivationOut>> {
+    let (a, env) = activation_for(&s, &auth, &org, &env_id, &id).await?;
+    let templates = env_templates(&s, &org, &env).await?;
+    Ok(axum::Json(activation_out(&s, &org, a, &env, &templates).await?))
+}
+
+/// Deactivates: removes the activation only; the end user and its connections stay.
+#[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/activations/{activation_id}", operation_id = "v2DeleteActivation", tag = "v2-activations",
+    params(("organisation_id" = String, Path), ("environment_id" = String, Path), ("activation_id" = String, Path)),
+    responses((status = 204), (status = "default", body = ErrorBody)))]
+async fn delete_activation(State(s): State<AppState>, auth: PlatformAuth, Path((org, env_id, id)): Path<(String, String, String)>) -> ApiResult<StatusCode> {
+    let (a, _) = activation_for(&s, &auth, &org, &env_id, &id).await?;
+    if a.is_static {
+        return Err(ApiError(Error::conflict("the environment's static activation cannot be deleted")));
+    }
+    if !s.store.delete_platform_activation(&org, &a.id).await? {
+        return Err(ApiError(Error::not_found("activation")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One end user's activations of the environment (at most one). Note the singular
+/// `/environment/` in the path, as in Versori's API. An end user that does not exist yet has none.
+#[utoipa::path(get, path = "/api/v2/o/{organisation_id}/environment/{environment_id}/users/{external_user_id}/activations", operation_id = "v2ListUserActivations", tag = "v2-activations",
+    params(("organisation_id" = String, Path), ("environment_id" = String, Path), ("external_user_id" = String, Path)),
+    responses((status = 200, body = Vec<ActivationOut>), (status = "default", body = ErrorBody)))]
+async fn list_user_activations(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, env_id, external_id)): Path<(String, String, String)>,
+) -> ApiResult<axum::Json<Vec<ActivationOut>>> {
+    auth.check_user(&org, &external_id)?;
+    let env = environment(&s, &org, &env_id).await?;
+    let Some(user) = s.store.find_platform_end_user_by_external_id(&org, &external_id).await? else {
+        return Ok(axum::Json(Vec::new()));
+    };
+    let list = s.store.list_user_platform_activations(&org, &user.id, Some(&env.id)).await?;
+    Ok(axum::Json(outs(&s, &org, list, &env).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variables.
+
+/// Merges `patch` into the activation's variables, checked against the project's schema (the
+/// keys set must be declared; the merged variables must satisfy it). Concurrent updates do not
+/// lose each other's keys: the write is a compare-and-swap, retried.
+async fn merge_variables(
+    s: &AppState,
+    org: &str,
+    env: &PlatformEnvironment,
+    mut a: PlatformActivation,
+    patch: Map<String, Value>,
+    root: &str,
+) -> ApiResult<Map<String, Value>> {
+    let schema = variables_schema(s, org, env).await?;
+    for _ in 0..8 {
+        let declared: Option<HashSet<String>> =
+            schema.as_ref().and_then(|s| s.get("properties")).and_then(Value::as_object).map(|p| p.keys().cloned().collect());
+        // Stored keys the schema no longer declares stay, unchecked.
+        let stale: HashSet<String> =
+            a.dynamic_variables.keys().filter(|k| !patch.contains_key(*k) && declared.as_ref().is_some_and(|d| !d.contains(*k))).cloned().collect();
+        let mut merged = a.dynamic_variables.clone();
+        for (k, v) in &patch {
+            merged.insert(k.clone(), v.clone());
+        }
+        let merged = check_variables(schema.as_ref(), merged, root, &stale).map_err(|f| fields_error("invalid dynamic variables", f))?;
+        if s.store.swap_platform_activation_variables(org, &a.id, &a.dynamic_variables, &merged, time::now()).await? {
+            return Ok(merged);
+        }
+        a = s.store.get_platform_activation(org, &a.id).await?.or_not_found("activation")?;
+    }
+    Err(ApiError(Error::conflict("the variables kept changing while this update was applied; retry")))
+}
+
+/// Merges the given variables into the activation's (a JSON merge at the top level).
+#[utoipa::path(patch, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/activations/{activation_id}/variables", operation_id = "v2SetDynamicVariables", tag = "v2-activations",
+    params(("organisation_id" = String, Path), ("environment_id" = String, Path), ("activation_id" = String, Path)), request_body = Object,
+    responses((status = 200, body = Object), (status = "default", body = ErrorBody)))]
+async fn set_dynamic_variables(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, env_id, id)): Path<(String, String, String)>,
+    Json(patch): Json<Map<String, Value>>,
+) -> ApiResult<axum::Json<Map<String, Value>>> {
+    let (a, env) = activation_for(&s, &auth, &org, &env_id, &id).await?;
+    Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
+}
+
+/// `{value}` of SetDynamicVariable.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = v2::DynamicVariableValue)]
+pub struct VariableValue {
+    #[schema(value_type = Object)]
+    pub value: Value,
+}
+
+/// Sets one variable by name.
+#[utoipa::path(put, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/activations/{activation_id}/variables/{variable_name}", operation_id = "v2SetDynamicVariable", tag = "v2-activations",
+    params(("organisation_id" = String, Path), ("environment_id" = String, Path), ("activation_id" = String, Path), ("variable_name" = String, Path)), request_body = VariableValue,
+    responses((status = 200, body = Object), (status = "default", body = ErrorBody)))]
+async fn set_dynamic_variable(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, env_id, id, name)): Path<(String, String, String, String)>,
+    Json(body): Json<VariableValue>,
+) -> ApiResult<axum::Json<Map<String, Value>>> {
+    if body.value.is_null() {
+        return Err(ApiError(Error::invalid_field("value", "must not be null")));
+    }
+    let (a, env) = activation_for(&s, &auth, &org, &env_id, &id).await?;
+    let mut patch = Map::new();
+    patch.insert(name, body.value);
+    Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
+}
+
+/// Merges variables into the environment's static activation (created on first use).
+#[utoipa::path(patch, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/variables", operation_id = "v2SetStaticUserVariables", tag = "v2-activations",
+    params(("organisation_id" = String, Path), ("environment_id" = String, Path)), request_body = Object,
+    responses((status = 200, body = Object), (status = "default", body = ErrorBody)))]
+async fn set_static_user_variables(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, env_id)): Path<(String, String)>,
+    Json(patch): Json<Map<String, Value>>,
+) -> ApiResult<axum::Json<Map<String, Value>>> {
+    auth.check_admin(&org)?;
+    let env = environment(&s, &org, &env_id).await?;
+    let a = s.store.static_platform_activation(&org, &env, time::now()).await?;
+    Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
+}
+
+/// The connection, credentials redacted, that serves a template for an activation: its binding,
+/// or else the environment's static connection.
+#[utoipa::path(get, path = "/api/v2/o/{organisation_id}/environment-systems/{env_system_id}/activations/{activation_id}", operation_id = "v2GetActivationConnection", tag = "v2-activations",
+    params(("organisation_id" = String, Path), ("env_system_id" = String, Path, description = "The connection template's id"), ("activation_id" = String, Path)),
+    responses((status = 200, body = ConnectionOut), (status = "default", body = ErrorBody)))]
+async fn get_activation_connection(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, template_id, id)): Path<(String, String, String)>,
+) -> ApiResult<axum::Json<ConnectionOut>> {
+    auth.check_org(&org)?;
+    let a = s.store.get_platform_activation(&org, &id).await?;
+    let (a, _) = activation_for(&s, &auth, &org, a.as_ref().map(|a| a.environment_id.as_str()).unwrap_or_default(), &id).await?;
+    let t = s.store.find_platform_template(&org, &template_id).await?.filter(|t| t.environment_id == a.environment_id).or_not_found("connection template")?;
+    let pairs = served(&s, &org, std::slice::from_ref(&t), &a.bindings).await?;
+    let cid = pairs.into_iter().next().and_then(|(_, c)| c).or_not_found("connection for this template")?;
+    let c = s.store.get_connection(&org, &cid).await?.or_not_found("connection")?;
+    Ok(axum::Json(connection_out(&c, Some(t.id))))
+}
