@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(initialise_embedded))
         .routes(routes!(initialise_connect))
+        .routes(routes!(initialise_platform))
         .route("/oauth2/callback", axum::routing::get(callback_page))
         .route("/oauth2/callback.js", axum::routing::get(callback_script))
 }
@@ -116,6 +117,23 @@ async fn initialise_connect(
     auth.check_org(&org)?;
     let connector = s.store.get_connector(&org, &connector_id).await?.or_not_found("connector")?;
     Ok(axum::Json(initialise(&s, &org, &connector.id, &connector.auth_scheme_configs, body).await?))
+}
+
+/// Platform API v2: builds the authorize URL for a connection to one of the organisation's systems
+/// (`system_id` is a connection template's `id`). End-user tokens may call it: the embed SDK does,
+/// to connect the user's dynamic connections.
+#[utoipa::path(post, path = "/api/v2/o/{organisation_id}/systems/{system_id}/oauth2/initialise", operation_id = "v2InitialiseOAuth2Connection",
+    tag = "v2-connections", params(("organisation_id" = String, Path), ("system_id" = String, Path)), request_body = InitialiseRequest,
+    responses((status = 200, body = InitialiseResponse), (status = "default", body = ErrorBody)))]
+async fn initialise_platform(
+    State(s): State<AppState>,
+    auth: crate::auth::PlatformAuth,
+    Path((org, system_id)): Path<(String, String)>,
+    Json(body): Json<InitialiseRequest>,
+) -> ApiResult<axum::Json<InitialiseResponse>> {
+    auth.check_org(&org)?;
+    let system = s.store.get_connector(&org, &system_id).await?.or_not_found("system")?;
+    Ok(axum::Json(initialise(&s, &org, &system.id, &system.auth_scheme_configs, body).await?))
 }
 
 /// Parameters the server sets itself; `additionalParams` may not repeat them.

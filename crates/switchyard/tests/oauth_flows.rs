@@ -254,6 +254,75 @@ async fn embedded_activation(w: World) {
     assert_eq!(p.counts().await["authorization_code"], 1);
 }
 
+/// Platform API v2: a system with an OAuth2 scheme in v2's wrapper form, initialised through v2's
+/// route, and the code spent by ActivateUser (the embed SDK's flow); the activation's connection
+/// then holds a token the token endpoint serves.
+async fn platform_activation(w: World) {
+    let Some(p) = Provider::start() else { return };
+    let o = &w.org;
+    let scheme = json!({"type": "oauth2", "oauth2": {"id": "oauth", "description": "CRM login", "authorizeUrl": p.authorize_url(), "tokenUrl": p.token_url(),
+        "scopes": [{"name": "contacts.read"}], "defaultScopes": ["contacts.read"], "pkce": true,
+        "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": p.client_id, "clientSecret": p.client_secret}}}});
+    let system = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/systems"),
+            json!({"name": "CRM", "domain": "crm.example", "templateBaseUrl": "https://crm.example", "authSchemeConfigs": [scheme]}),
+        )
+        .await
+        .expect(201);
+    let project = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "Contacts"})).await.expect(200);
+    let env = project["environments"][0]["id"].as_str().unwrap();
+    let template = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/projects/{}/connection-templates", project["id"].as_str().unwrap()),
+            json!({"systemId": system["id"], "name": "crm", "dynamic": true}),
+        )
+        .await
+        .expect(200);
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "ada", "displayName": "ada_primary"})).await.expect(201);
+    let stored = &template["authSchemeConfigs"][0];
+    let grant = &stored["oauth2"]["grant"]["authorizationCode"];
+    assert!(grant["credentialId"].is_string() && grant.get("clientSecret").is_none(), "{stored}");
+    let body = json!({"credential": {"id": grant["credentialId"], "organisationId": o}, "authorizeUrl": stored["oauth2"]["authorizeUrl"],
+        "clientId": grant["clientId"], "scopes": ["contacts.read"]});
+    let u = w.api.post(&format!("/api/v2/o/{o}/systems/{}/oauth2/initialise", template["id"].as_str().unwrap()), body).await.expect(200);
+    let back = query(&p.consent(u["url"].as_str().unwrap()).await);
+    let credential = json!({"id": ulid::Ulid::new().to_string(), "authSchemeConfig": stored,
+        "credential": {"name": "CRM token", "type": "oauth2-code", "data": {"oauth2Code": {"code": back["code"], "state": back["state"]}}}});
+    let a = w
+        .api
+        .post(&format!("/api/v2/o/{o}/activations"), json!({"userId": "ada", "environmentId": env,
+            "connections": [{"connectionTemplateId": template["connectionTemplateId"], "connection": {"name": ulid::Ulid::new().to_string(), "credentials": [credential.clone()]}}]}))
+        .await
+        .expect(200);
+    let c = &a["connections"][0];
+    assert_eq!(c["credentials"][0]["credential"]["type"], "oauth2-token", "{a}");
+    assert!(c["credentials"][0]["credential"]["data"]["oauth2Token"].is_object(), "{a}");
+    assert_eq!(p.counts().await["authorization_code"], 1);
+    let token = w
+        .api
+        .post(&format!("/api/connect/v1/o/{o}/connectors/{}/connections/{}/token", system["id"].as_str().unwrap(), c["id"].as_str().unwrap()), json!({}))
+        .await
+        .expect(200);
+    assert!(token["accessToken"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(!a.to_string().contains(token["accessToken"].as_str().unwrap()), "the activation never shows the token");
+    // The same state cannot be spent twice.
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "bob"})).await.expect(201);
+    let e = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/activations"),
+            json!({"userId": "bob", "environmentId": env,
+            "connections": [{"connectionTemplateId": template["connectionTemplateId"], "connection": {"name": "again", "credentials": [credential]}}]}),
+        )
+        .await
+        .error(400);
+    assert!(Res::fields(&e)[0].starts_with("connections[0].connection.credentials[0].credential.data"), "{e}");
+    assert_eq!(p.counts().await["authorization_code"], 1, "a replayed state never reaches the provider");
+}
+
 /// Connects through the whole code flow and returns the new connection's id.
 async fn connect(w: &World, p: &Provider, crm: &Crm, name: &str) -> String {
     let u =
@@ -367,6 +436,7 @@ on_both_databases! {
     refresh_once => refresh_exactly_once;
     client_credentials_grant => client_credentials;
     embedded_activation_flow => embedded_activation;
+    platform_activation_flow => platform_activation;
     pkce_flow => authorization_code_with_pkce;
     refused_flows => refusals;
     other_organisations => isolation;
