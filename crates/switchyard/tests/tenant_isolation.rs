@@ -70,10 +70,37 @@ async fn matrix(w: World) {
 
     // Platform API v2: alice as an organisation-wide end user, and a project (the connector is a system).
     w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "alice", "displayName": MARKERS[3]})).await.expect(201);
-    let project = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": MARKERS[2]})).await.expect(200)["id"].as_str().unwrap().to_owned();
+    let project_body = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": MARKERS[2]})).await.expect(200);
+    let project = project_body["id"].as_str().unwrap().to_owned();
+    let environment = project_body["environments"][0]["id"].as_str().unwrap().to_owned();
+    let v2_template = w
+        .api
+        .post(&format!("/api/v2/o/{o}/projects/{project}/connection-templates"), json!({"systemId": connector_id, "name": "crm", "dynamic": true}))
+        .await
+        .expect(200)["connectionTemplateId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v2_credential = json!({"authSchemeConfig": {"type": "api-key", "apiKey": {"id": "apikey", "description": "API key", "name": "X-Key", "in": "header"}},
+        "credential": {"type": "string", "data": {"string": {"value": "alpha-secret"}}}});
+    let v2_activation = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/activations"),
+            json!({"userId": "alice", "environmentId": environment,
+            "connections": [{"connectionTemplateId": v2_template, "connection": {"name": MARKERS[4], "credentials": [v2_credential]}}]}),
+        )
+        .await
+        .expect(200);
+    let v2_connection = v2_activation["connections"][0]["id"].as_str().unwrap().to_owned();
+    let v2_activation = v2_activation["id"].as_str().unwrap().to_owned();
 
     let params: HashMap<&str, String> = HashMap::from([
         ("project_id", project),
+        ("environment_id", environment.clone()),
+        ("env_system_id", template.clone()),
+        ("variable_name", "region".to_owned()),
+        ("external_user_id", "alice".to_owned()),
         ("system_id", connector_id.clone()),
         ("organisation_id", o.clone()),
         ("connector_id", connector_id.clone()),
@@ -94,14 +121,25 @@ async fn matrix(w: World) {
     let mallory = w.api.post(&format!("/api/embedded/v1/hubs/{hub}/users/mallory/sessions"), json!({})).await.expect(201);
     let callers = [("organisation B", other_org), ("mallory's session", w.api.with_key(mallory["token"].as_str().unwrap()))];
 
+    // Platform API v2 paths name v2 resources.
+    let mut v2_params = params.clone();
+    for (name, value) in [("activation_id", &v2_activation), ("connection_id", &v2_connection), ("template_id", &v2_template), ("env_system_id", &v2_template)]
+    {
+        v2_params.insert(name, value.clone());
+    }
+
     let doc: Value = reqwest::get(format!("{}/openapi.json", w.server.url)).await.unwrap().json().await.unwrap();
     let mut calls = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         if !path.contains('{') {
             continue; // no resource of A named: covered by the body cases below
         }
+        let methods = || ops.as_object().unwrap().iter().filter(|(m, _)| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()));
+        if methods().all(|(_, op)| op["security"] == json!([{}])) {
+            continue; // public by design (`security: [{}]`), e.g. GET /keys/{id}: a public key, for anyone
+        }
         let mut concrete = path.clone();
-        for (name, value) in &params {
+        for (name, value) in if path.starts_with("/api/v2/") { &v2_params } else { &params } {
             concrete = concrete.replace(&format!("{{{name}}}"), value);
         }
         assert!(!concrete.contains('{'), "no value for a parameter of {path}");
@@ -141,6 +179,8 @@ async fn matrix(w: World) {
     }
 
     // Nothing of A was changed or removed.
+    w.api.get(&format!("/api/v2/o/{o}/environments/{environment}/activations/{v2_activation}")).await.expect(200);
+    w.api.get(&format!("/api/v2/o/{o}/connections/{v2_connection}")).await.expect(200);
     w.api.get(&format!("/api/embedded/v1/activations/{activation}")).await.expect(200);
     w.api.get(&format!("/api/connect/v1/o/{o}/connectors/{connector_id}/connections/{connection_id}")).await.expect(200);
     assert_eq!(w.api.get(&format!("/api/embedded/v1/hubs/{hub}/users/alice")).await.expect(200)["displayName"], MARKERS[3]);

@@ -6,7 +6,7 @@
 use super::{fields_error, find_user, scheme_from_v2, scheme_to_v2};
 use crate::auth::{end_user_forbidden, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, JsonOrEmpty, Path, Query};
 use crate::v1::{self, ConnectionCredentialCreate, ConnectionCredentialsCreate, CredentialCreate, PageInfo, PageParams, PendingConnection};
 use crate::AppState;
 use axum::extract::State;
@@ -568,10 +568,11 @@ async fn unlink_connection(
     State(s): State<AppState>,
     auth: PlatformAuth,
     Path((org, id)): Path<(String, String)>,
-    Json(body): Json<LinkConnectionEnvironment>,
+    JsonOrEmpty(body): JsonOrEmpty<Option<LinkConnectionEnvironment>>,
 ) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     let c = connection_for(&s, &auth, &org, &id).await?;
+    let body = body.ok_or_else(|| ApiError(Error::invalid_field("connectionTemplateId", "is required: send {\"connectionTemplateId\": ...}")))?;
     let t = link_target(&s, &org, &c, &body.connection_template_id).await?;
     if !s.store.unlink_platform_connection(&org, &c.id, &t.id).await? {
         return Err(ApiError(Error::not_found("link between this connection and template")));
