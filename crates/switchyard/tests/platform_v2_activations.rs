@@ -223,6 +223,41 @@ async fn lifecycle_walk(w: World) {
     assert_eq!(s.connection_count().await, 0);
 }
 
+/// The seed document's request, exactly as written (../shared/seeds/activate-user-v2.txt): every
+/// template given an `existingConnectionId`, and empty `dynamicVariables`; the answer has every
+/// field of the seed's example answer.
+async fn seed_request(w: World) {
+    let s = setup(w).await;
+    let o = s.o().to_owned();
+    s.create_user("carol").await;
+    let mine = s
+        .api()
+        .post(&format!("/api/v2/o/{o}/connections"), json!({"connectionTemplateId": s.crm, "externalId": "carol", "connection": new_connection("carol-key")}))
+        .await
+        .expect(201);
+    let a = s
+        .activate(json!({"userId": "carol", "environmentId": s.env, "connections": [
+            {"connectionTemplateId": s.crm, "existingConnectionId": mine["id"]},
+            {"connectionTemplateId": s.erp, "existingConnectionId": s.erp_connection}], "dynamicVariables": {}}))
+        .await
+        .expect(200);
+    spec::check(spec::platform(), "Activation", &a);
+    for k in ["id", "user", "connections", "dynamicVariables"] {
+        assert!(a.get(k).is_some(), "{k} missing from {a}");
+    }
+    for k in ["id", "externalId", "displayName", "organisationId", "createdAt", "updatedAt"] {
+        assert!(a["user"].get(k).is_some(), "user.{k} missing from {a}");
+    }
+    for c in a["connections"].as_array().unwrap() {
+        for k in ["id", "name", "credentials", "createdAt", "updatedAt", "baseUrl", "systemId", "connectionTemplateId"] {
+            assert!(c.get(k).is_some(), "connection.{k} missing from {c}");
+        }
+        assert!(c["credentials"][0]["id"].is_string());
+    }
+    assert_eq!(a["connections"][0]["id"], mine["id"]);
+    assert_eq!(a["dynamicVariables"], json!({}));
+}
+
 /// Each ActivateUser error: status, error shape, the field named, and nothing written.
 async fn activate_user_errors(w: World) {
     let s = setup(w).await;
@@ -357,7 +392,7 @@ async fn connections(w: World) {
         .expect(200);
     spec::check(spec::platform(), "Connection", &upd);
     assert_eq!(upd["name"], "alice-crm-2");
-    assert!(upd.get("baseUrl").is_none_or(|b| b == ""), "{upd}");
+    assert_eq!(upd["baseUrl"], "", "{upd}");
     assert_eq!(upd["credentials"].as_array().unwrap().len(), 2);
     assert_eq!(upd["credentials"][0]["credential"]["id"], kept_id);
     assert!(!upd.to_string().contains("rotated-secret-1"));
@@ -413,6 +448,7 @@ async fn connections(w: World) {
 
 on_both_databases! {
     lifecycle => lifecycle_walk;
+    seed => seed_request;
     activate_errors => activate_user_errors;
     connection_rules => connections;
 }

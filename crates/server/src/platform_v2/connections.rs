@@ -207,7 +207,7 @@ pub struct ConnectionOut {
     pub name: String,
     #[schema(value_type = Vec<Object>)]
     pub credentials: Vec<Value>,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// `""`: the system's `templateBaseUrl` (always present, as Versori's server writes it).
     pub base_url: String,
     #[serde(with = "time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
