@@ -36,7 +36,7 @@ macro_rules! platform_sql_store {
                 Ok(PlatformSystem { connector: connector(row)?, domain: domain.unwrap_or_default(), labels })
             }
 
-            const PROJECT_COLS: &str = "id, organisation_id, name, execution_pool, variables_schema, created_at, updated_at";
+            const PROJECT_COLS: &str = "id, organisation_id, name, execution_pool, variables_schema, settings, metadata, created_at, updated_at";
             const ENVIRONMENT_COLS: &str = "id, organisation_id, project_id, name, status, execution_pool, created_at, updated_at";
             const TEMPLATE_COLS: &str = "id, organisation_id, project_id, environment_id, system_id, name, dynamic, created_at";
 
@@ -47,12 +47,14 @@ macro_rules! platform_sql_store {
                     name: get(row, "name")?,
                     execution_pool: get(row, "execution_pool")?,
                     variables_schema: get(row, "variables_schema")?,
+                    settings: get(row, "settings")?,
+                    metadata: get(row, "metadata")?,
                     created_at: get(row, "created_at")?,
                     updated_at: get(row, "updated_at")?,
                 })
             }
 
-            fn platform_environment(row: &DbRow) -> Result<PlatformEnvironment> {
+            pub(super) fn platform_environment(row: &DbRow) -> Result<PlatformEnvironment> {
                 Ok(PlatformEnvironment {
                     id: get(row, "id")?,
                     organisation_id: get(row, "organisation_id")?,
@@ -65,7 +67,7 @@ macro_rules! platform_sql_store {
                 })
             }
 
-            fn platform_template(row: &DbRow) -> Result<PlatformTemplate> {
+            pub(super) fn platform_template(row: &DbRow) -> Result<PlatformTemplate> {
                 Ok(PlatformTemplate {
                     id: get(row, "id")?,
                     organisation_id: get(row, "organisation_id")?,
@@ -76,6 +78,65 @@ macro_rules! platform_sql_store {
                     dynamic: get(row, "dynamic")?,
                     created_at: get(row, "created_at")?,
                 })
+            }
+
+            async fn insert_environment_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, e: &PlatformEnvironment) -> Result<()> {
+                sqlx::query(&format!("INSERT INTO platform_environments ({ENVIRONMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                    .bind(&e.id)
+                    .bind(org)
+                    .bind(&e.project_id)
+                    .bind(&e.name)
+                    .bind(&e.status)
+                    .bind(&e.execution_pool)
+                    .bind(e.created_at)
+                    .bind(e.updated_at)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|err| match db_err(err) {
+                        err if err.kind == switchyard_domain::ErrorKind::Conflict => {
+                            Error::conflict(format!("the project already has an environment named {:?}", e.name))
+                        }
+                        err => err,
+                    })?;
+                Ok(())
+            }
+
+            fn template_name_conflict(name: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
+                move |e| match db_err(e) {
+                    err if err.kind == switchyard_domain::ErrorKind::Conflict => {
+                        Error::conflict(format!("the environment already has a connection template named {name:?}"))
+                    }
+                    err => err,
+                }
+            }
+
+            async fn insert_template_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, t: &PlatformTemplate, scheme_ids: Option<&[String]>) -> Result<()> {
+                sqlx::query(&format!("INSERT INTO platform_connection_templates ({TEMPLATE_COLS}, auth_scheme_config_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+                    .bind(&t.id)
+                    .bind(org)
+                    .bind(&t.project_id)
+                    .bind(&t.environment_id)
+                    .bind(&t.system_id)
+                    .bind(&t.name)
+                    .bind(t.dynamic)
+                    .bind(t.created_at)
+                    .bind(scheme_ids.map(|ids| serde_json::to_string(ids).expect("strings serialise")))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(template_name_conflict(&t.name))?;
+                Ok(())
+            }
+
+            /// Takes the project's row lock (PostgreSQL) or the database's write lock (SQLite), so
+            /// that checks of its environments and the writes after them are not interleaved.
+            async fn lock_project_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, project_id: &str) -> Result<bool> {
+                let r = sqlx::query("UPDATE platform_projects SET updated_at = updated_at WHERE organisation_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(project_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                Ok(r.rows_affected() > 0)
             }
 
             #[async_trait]
@@ -111,7 +172,7 @@ macro_rules! platform_sql_store {
                     row.as_ref().map(platform_end_user).transpose()
                 }
 
-                async fn list_platform_end_users(&self, org: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<PlatformEndUser>> {
+                async fn list_platform_end_users(&self, org: &str, search: Option<&str>, activated: Option<(&str, bool)>, page: &PageRequest) -> Result<Page<PlatformEndUser>> {
                     let mut args = vec![Arg::S(org.to_owned())];
                     let mut from = String::from("platform_end_users WHERE organisation_id = $1 AND static_environment_id IS NULL");
                     if let Some(s) = search.filter(|s| !s.is_empty()) {
@@ -119,6 +180,14 @@ macro_rules! platform_sql_store {
                             " AND (LOWER(id) LIKE $2 ESCAPE '\\' OR LOWER(external_id) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\')",
                         );
                         args.push(Arg::S(like_pattern(s)));
+                    }
+                    if let Some((env, yes)) = activated {
+                        from.push_str(&format!(
+                            " AND {}EXISTS (SELECT 1 FROM platform_activations a WHERE a.end_user_id = platform_end_users.id AND a.environment_id = ${})",
+                            if yes { "" } else { "NOT " },
+                            args.len() + 1
+                        ));
+                        args.push(Arg::S(env.to_owned()));
                     }
                     let listing = Listing { cols: PLATFORM_END_USER_COLS, from_where: &from, key: "id", args: &args, newest_first: false };
                     fetch_page(&self.pool, listing, page, platform_end_user, |u| u.id.clone()).await
@@ -185,29 +254,20 @@ macro_rules! platform_sql_store {
 
                 async fn insert_platform_project(&self, org: &str, p: &PlatformProject, e: &PlatformEnvironment) -> Result<()> {
                     let mut tx = self.pool.begin().await.map_err(db_err)?;
-                    sqlx::query(&format!("INSERT INTO platform_projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+                    sqlx::query(&format!("INSERT INTO platform_projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
                         .bind(&p.id)
                         .bind(org)
                         .bind(&p.name)
                         .bind(&p.execution_pool)
                         .bind(&p.variables_schema)
+                        .bind(&p.settings)
+                        .bind(&p.metadata)
                         .bind(p.created_at)
                         .bind(p.updated_at)
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
-                    sqlx::query(&format!("INSERT INTO platform_environments ({ENVIRONMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-                        .bind(&e.id)
-                        .bind(org)
-                        .bind(&p.id)
-                        .bind(&e.name)
-                        .bind(&e.status)
-                        .bind(&e.execution_pool)
-                        .bind(e.created_at)
-                        .bind(e.updated_at)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
+                    insert_environment_tx(&mut tx, org, e).await?;
                     tx.commit().await.map_err(db_err)
                 }
 
@@ -250,24 +310,9 @@ macro_rules! platform_sql_store {
                 }
 
                 async fn insert_platform_template(&self, org: &str, t: &PlatformTemplate) -> Result<()> {
-                    sqlx::query(&format!("INSERT INTO platform_connection_templates ({TEMPLATE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-                        .bind(&t.id)
-                        .bind(org)
-                        .bind(&t.project_id)
-                        .bind(&t.environment_id)
-                        .bind(&t.system_id)
-                        .bind(&t.name)
-                        .bind(t.dynamic)
-                        .bind(t.created_at)
-                        .execute(&self.pool)
-                        .await
-                        .map_err(|e| match db_err(e) {
-                            err if err.kind == switchyard_domain::ErrorKind::Conflict => {
-                                Error::conflict(format!("the environment already has a connection template named {:?}", t.name))
-                            }
-                            err => err,
-                        })?;
-                    Ok(())
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    insert_template_tx(&mut tx, org, t, None).await?;
+                    tx.commit().await.map_err(db_err)
                 }
 
                 async fn list_platform_templates(&self, org: &str, project_id: &str, environment_id: Option<&str>) -> Result<Vec<PlatformTemplate>> {
@@ -282,6 +327,217 @@ macro_rules! platform_sql_store {
                     }
                     let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
                     rows.iter().map(platform_template).collect()
+                }
+
+                async fn update_platform_system(&self, org: &str, system: &PlatformSystem, credentials: &[NewCredential]) -> Result<bool> {
+                    let c = &system.connector;
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    insert_credentials_tx(&mut tx, org, credentials).await?;
+                    let r = sqlx::query("UPDATE connectors SET name = $3, base_url = $4, auth_scheme_configs = $5, updated_at = $6 WHERE organisation_id = $1 AND id = $2")
+                        .bind(org)
+                        .bind(&c.id)
+                        .bind(&c.name)
+                        .bind(&c.base_url)
+                        .bind(j(&c.auth_scheme_configs))
+                        .bind(c.updated_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    if r.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    let labels = serde_json::to_string(&system.labels).expect("labels serialise");
+                    sqlx::query(
+                        "INSERT INTO platform_systems (id, organisation_id, domain, labels) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (id) DO UPDATE SET domain = excluded.domain, labels = excluded.labels",
+                    )
+                    .bind(&c.id)
+                    .bind(org)
+                    .bind(&system.domain)
+                    .bind(labels)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(true)
+                }
+
+                async fn swap_platform_project(&self, org: &str, p: &PlatformProject, expected: Timestamp) -> Result<bool> {
+                    let r = sqlx::query(
+                        "UPDATE platform_projects SET name = $3, settings = $4, metadata = $5, variables_schema = $6, updated_at = $7 \
+                         WHERE organisation_id = $1 AND id = $2 AND updated_at = $8",
+                    )
+                    .bind(org)
+                    .bind(&p.id)
+                    .bind(&p.name)
+                    .bind(&p.settings)
+                    .bind(&p.metadata)
+                    .bind(&p.variables_schema)
+                    .bind(p.updated_at)
+                    .bind(expected)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn platform_deploy_times(&self, org: &str, project_id: &str) -> Result<std::collections::BTreeMap<String, Timestamp>> {
+                    let rows = sqlx::query(
+                        "SELECT id, last_deployed_at FROM platform_environments WHERE organisation_id = $1 AND project_id = $2 AND last_deployed_at IS NOT NULL",
+                    )
+                    .bind(org)
+                    .bind(project_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                    rows.iter().map(|r| Ok((get(r, "id")?, get(r, "last_deployed_at")?))).collect()
+                }
+
+                async fn insert_platform_environment(
+                    &self,
+                    org: &str,
+                    e: &PlatformEnvironment,
+                    templates: &[(PlatformTemplate, Option<Vec<String>>)],
+                    max: usize,
+                ) -> Result<()> {
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    if !lock_project_tx(&mut tx, org, &e.project_id).await? {
+                        return Err(Error::not_found("project"));
+                    }
+                    let n: i64 = get(
+                        &sqlx::query("SELECT COUNT(*) AS n FROM platform_environments WHERE organisation_id = $1 AND project_id = $2")
+                            .bind(org)
+                            .bind(&e.project_id)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(db_err)?,
+                        "n",
+                    )?;
+                    if n >= max as i64 {
+                        return Err(Error::conflict(format!("a project has at most {max} environments, and this one has {n}")));
+                    }
+                    insert_environment_tx(&mut tx, org, e).await?;
+                    for (t, ids) in templates {
+                        insert_template_tx(&mut tx, org, t, ids.as_deref()).await?;
+                    }
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn delete_platform_environment(&self, org: &str, project_id: &str, id: &str) -> Result<bool> {
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    if !lock_project_tx(&mut tx, org, project_id).await? {
+                        return Ok(false);
+                    }
+                    let rows = sqlx::query("SELECT id FROM platform_environments WHERE organisation_id = $1 AND project_id = $2")
+                        .bind(org)
+                        .bind(project_id)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    let ids: Vec<String> = rows.iter().map(|r| get(r, "id")).collect::<Result<_>>()?;
+                    if !ids.iter().any(|e| e == id) {
+                        return Ok(false);
+                    }
+                    if ids.len() == 1 {
+                        return Err(Error::conflict("a project keeps at least one environment: this is its last"));
+                    }
+                    // Templates (with their links and bindings), activations and the static user
+                    // go by cascade.
+                    sqlx::query("DELETE FROM platform_environments WHERE organisation_id = $1 AND id = $2")
+                        .bind(org)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(true)
+                }
+
+                async fn deploy_platform_environment(&self, org: &str, id: &str, at: Timestamp) -> Result<Vec<String>> {
+                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let rows = sqlx::query(
+                        "SELECT t.name FROM platform_connection_templates t \
+                         WHERE t.organisation_id = $1 AND t.environment_id = $2 AND NOT t.dynamic AND NOT EXISTS ( \
+                           SELECT 1 FROM platform_connection_links l JOIN connections c ON c.id = l.connection_id \
+                           WHERE l.template_id = t.id AND c.platform_end_user_id IS NULL) \
+                         ORDER BY t.id",
+                    )
+                    .bind(org)
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    let missing: Vec<String> = rows.iter().map(|r| get(r, "name")).collect::<Result<_>>()?;
+                    if !missing.is_empty() {
+                        return Ok(missing);
+                    }
+                    sqlx::query("UPDATE platform_environments SET status = 'running', last_deployed_at = $3, updated_at = $3 WHERE organisation_id = $1 AND id = $2")
+                        .bind(org)
+                        .bind(id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(Vec::new())
+                }
+
+                async fn set_platform_environment_status(&self, org: &str, id: &str, status: &str, at: Timestamp) -> Result<bool> {
+                    let r = sqlx::query("UPDATE platform_environments SET status = $3, updated_at = $4 WHERE organisation_id = $1 AND id = $2")
+                        .bind(org)
+                        .bind(id)
+                        .bind(status)
+                        .bind(at)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn platform_template_schemes(&self, org: &str, project_id: Option<&str>, system_id: Option<&str>) -> Result<Vec<(String, String, Vec<String>)>> {
+                    let mut sql = String::from("SELECT id, name, auth_scheme_config_ids FROM platform_connection_templates WHERE organisation_id = $1 AND auth_scheme_config_ids IS NOT NULL");
+                    let mut args = vec![Arg::S(org.to_owned())];
+                    for (col, v) in [("project_id", project_id), ("system_id", system_id)] {
+                        if let Some(v) = v {
+                            sql.push_str(&format!(" AND {col} = ${}", args.len() + 1));
+                            args.push(Arg::S(v.to_owned()));
+                        }
+                    }
+                    sql.push_str(" ORDER BY id");
+                    let rows = bind_all(sqlx::query(&sql), &args).fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter()
+                        .map(|r| {
+                            let ids: String = get(r, "auth_scheme_config_ids")?;
+                            let ids = serde_json::from_str(&ids).map_err(|_| Error::internal("stored auth scheme config ids are not a JSON list"))?;
+                            Ok((get(r, "id")?, get(r, "name")?, ids))
+                        })
+                        .collect()
+                }
+
+                async fn update_platform_template(&self, org: &str, t: &PlatformTemplate, scheme_ids: Option<&[String]>) -> Result<bool> {
+                    let r = sqlx::query(
+                        "UPDATE platform_connection_templates SET name = $3, dynamic = $4, auth_scheme_config_ids = $5 WHERE organisation_id = $1 AND id = $2",
+                    )
+                    .bind(org)
+                    .bind(&t.id)
+                    .bind(&t.name)
+                    .bind(t.dynamic)
+                    .bind(scheme_ids.map(|ids| serde_json::to_string(ids).expect("strings serialise")))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(template_name_conflict(&t.name))?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn delete_platform_template(&self, org: &str, project_id: &str, id: &str) -> Result<bool> {
+                    let r = sqlx::query("DELETE FROM platform_connection_templates WHERE organisation_id = $1 AND project_id = $2 AND id = $3")
+                        .bind(org)
+                        .bind(project_id)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(r.rows_affected() > 0)
                 }
             }
         }

@@ -71,6 +71,11 @@ pub struct EndUserPage {
 pub struct ListEndUsersParams {
     /// Matches id, external id and display name.
     pub search: Option<String>,
+    /// With `environment_id` (required then): `true` lists the users activated in that
+    /// environment, `false` those not activated there.
+    pub activated: Option<bool>,
+    /// An environment of the organisation (404 otherwise); only together with `activated`.
+    pub environment_id: Option<String>,
     /// Page size: default 20, at most 500 (Switchyard's addition; Versori's spec declares no paging).
     pub first: Option<u32>,
     pub after: Option<String>,
@@ -137,6 +142,10 @@ async fn create_end_user(
 }
 
 /// Lists the organisation's end users, oldest first; `search` matches id, externalId and displayName.
+/// `activated` and `environment_id` go together (400 naming the one that is missing):
+/// `activated=true` keeps the users with an activation of that environment, `false` those without
+/// one. An environment that is not the organisation's is a 404. Environments' static users are
+/// never listed.
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/users", operation_id = "v2ListEndUsers", tag = "v2-end-users",
     params(("organisation_id" = String, Path), ListEndUsersParams),
     responses((status = 200, body = EndUserPage), (status = "default", body = ErrorBody)))]
@@ -148,7 +157,16 @@ async fn list_end_users(
 ) -> ApiResult<axum::Json<EndUserPage>> {
     auth.check_admin(&org)?;
     let page = PageParams { first: q.first, after: q.after, before: q.before }.request()?;
-    let p = s.store.list_platform_end_users(&org, q.search.as_deref(), &page).await?;
+    let activated = match (q.activated, q.environment_id.filter(|e| !e.is_empty())) {
+        (None, None) => None,
+        (Some(_), None) => return Err(ApiError(Error::invalid_field("activated", "requires environment_id"))),
+        (None, Some(_)) => return Err(ApiError(Error::invalid_field("environment_id", "requires activated (true or false)"))),
+        (Some(yes), Some(env)) => {
+            s.store.find_platform_environment(&org, &env).await?.or_not_found("environment")?;
+            Some((env, yes))
+        }
+    };
+    let p = s.store.list_platform_end_users(&org, q.search.as_deref(), activated.as_ref().map(|(e, yes)| (e.as_str(), *yes)), &page).await?;
     let info = PageInfo::of(&p);
     Ok(axum::Json(EndUserPage { page: info, users: p.items.into_iter().map(Into::into).collect() }))
 }

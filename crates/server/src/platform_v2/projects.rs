@@ -14,7 +14,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_project, list_projects)).routes(routes!(get_project, delete_project))
+    OpenApiRouter::new().routes(routes!(create_project, list_projects)).routes(routes!(get_project, update_project, delete_project)).routes(routes!(
+        get_variables_schema,
+        set_variables_schema,
+        patch_variables_schema
+    ))
 }
 
 /// `ProjectCreate`.
@@ -47,25 +51,37 @@ pub struct EnvironmentOut {
     pub execution_pool: String,
     #[schema(value_type = Object)]
     pub config: Value,
-    /// Never deployed: `null`.
-    #[schema(value_type = Option<String>)]
-    pub last_deployed_at: Option<String>,
+    /// The last successful deploy; never deployed: `null`.
+    #[serde(with = "time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_deployed_at: Option<Timestamp>,
 }
 
-impl From<PlatformEnvironment> for EnvironmentOut {
-    fn from(e: PlatformEnvironment) -> Self {
-        Self {
-            id: e.id,
-            name: e.name,
-            status: e.status,
-            created_at: e.created_at,
-            updated_at: e.updated_at,
-            public_url: String::new(),
-            execution_pool: e.execution_pool,
-            config: Value::Object(Map::new()),
-            last_deployed_at: None,
-        }
+fn environment_out(e: PlatformEnvironment, last_deployed_at: Option<Timestamp>) -> EnvironmentOut {
+    EnvironmentOut {
+        id: e.id,
+        name: e.name,
+        status: e.status,
+        created_at: e.created_at,
+        updated_at: e.updated_at,
+        public_url: String::new(),
+        execution_pool: e.execution_pool,
+        config: Value::Object(Map::new()),
+        last_deployed_at,
     }
+}
+
+/// A project's environments as answered, oldest first, with their last deploy.
+pub(super) async fn environments_out(s: &AppState, org: &str, project_id: &str) -> ApiResult<Vec<EnvironmentOut>> {
+    let envs = s.store.list_platform_environments(org, project_id).await?;
+    let deployed = s.store.platform_deploy_times(org, project_id).await?;
+    Ok(envs
+        .into_iter()
+        .map(|e| {
+            let at = deployed.get(&e.id).copied();
+            environment_out(e, at)
+        })
+        .collect())
 }
 
 /// `Project`.
@@ -93,24 +109,29 @@ pub struct ProjectOut {
     pub updated_at: Timestamp,
 }
 
-pub(super) fn project_out(p: PlatformProject, environments: Vec<PlatformEnvironment>) -> ApiResult<ProjectOut> {
-    let schema = p
-        .variables_schema
-        .as_deref()
-        .map(serde_json::from_str::<Value>)
-        .transpose()
-        .map_err(|_| ApiError(Error::internal("a stored variables schema is not JSON")))?;
+fn stored_json(text: &str, what: &str) -> ApiResult<Value> {
+    serde_json::from_str(text).map_err(|_| ApiError(Error::internal(format!("a stored {what} is not JSON"))))
+}
+
+fn project_out(p: PlatformProject, environments: Vec<EnvironmentOut>) -> ApiResult<ProjectOut> {
+    let schema = p.variables_schema.as_deref().map(|t| stored_json(t, "variables schema")).transpose()?;
     Ok(ProjectOut {
         id: p.id,
         name: p.name,
-        environments: environments.into_iter().map(Into::into).collect(),
+        environments,
         current_files: serde_json::json!({"files": [], "labels": {}}),
         dynamic_variables_schema: schema,
-        settings: Value::Object(Map::new()),
-        metadata: Value::Object(Map::new()),
+        settings: stored_json(&p.settings, "project settings")?,
+        metadata: stored_json(&p.metadata, "project metadata")?,
         created_at: p.created_at,
         updated_at: p.updated_at,
     })
+}
+
+/// The project with its environments, as answered.
+pub(super) async fn project_view(s: &AppState, org: &str, p: PlatformProject) -> ApiResult<ProjectOut> {
+    let envs = environments_out(s, org, &p.id).await?;
+    project_out(p, envs)
 }
 
 pub(super) async fn project_of(s: &AppState, org: &str, id: &str) -> ApiResult<PlatformProject> {
@@ -142,6 +163,8 @@ async fn create_project(
         name: body.name,
         execution_pool: pool.clone(),
         variables_schema: None,
+        settings: "{}".to_owned(),
+        metadata: "{}".to_owned(),
         created_at: now,
         updated_at: now,
     };
@@ -156,7 +179,7 @@ async fn create_project(
         updated_at: now,
     };
     s.store.insert_platform_project(&org, &project, &env).await?;
-    Ok(axum::Json(project_out(project, vec![env])?))
+    Ok(axum::Json(project_out(project, vec![environment_out(env, None)])?))
 }
 
 /// `ProjectSummary`.
@@ -190,14 +213,8 @@ async fn list_projects(State(s): State<AppState>, auth: PlatformAuth, Path(org):
     auth.check_org(&org)?;
     let mut projects = Vec::new();
     for p in s.store.list_platform_projects(&org).await? {
-        let envs = s.store.list_platform_environments(&org, &p.id).await?;
-        projects.push(ProjectSummary {
-            id: p.id,
-            name: p.name,
-            environments: envs.into_iter().map(Into::into).collect(),
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-        });
+        let environments = environments_out(&s, &org, &p.id).await?;
+        projects.push(ProjectSummary { id: p.id, name: p.name, environments, created_at: p.created_at, updated_at: p.updated_at });
     }
     Ok(axum::Json(ProjectsList { projects }))
 }
@@ -208,8 +225,7 @@ async fn list_projects(State(s): State<AppState>, auth: PlatformAuth, Path(org):
 async fn get_project(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<ProjectOut>> {
     auth.check_org(&org)?;
     let p = project_of(&s, &org, &id).await?;
-    let envs = s.store.list_platform_environments(&org, &p.id).await?;
-    Ok(axum::Json(project_out(p, envs)?))
+    Ok(axum::Json(project_view(&s, &org, p).await?))
 }
 
 /// Deletes a project with its environments and connection templates.
@@ -222,4 +238,238 @@ async fn delete_project(State(s): State<AppState>, auth: PlatformAuth, Path((org
         return Err(ApiError(Error::not_found("project")));
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Read-modify-write of a project, retried when another write came in between (compare and swap
+/// on `updatedAt`); `change` may refuse. The project as written.
+async fn change_project(s: &AppState, org: &str, id: &str, mut change: impl FnMut(&mut PlatformProject) -> ApiResult<()>) -> ApiResult<PlatformProject> {
+    for _ in 0..8 {
+        let mut p = project_of(s, org, id).await?;
+        let expected = p.updated_at;
+        change(&mut p)?;
+        p.updated_at = time::now().max(expected + chrono::Duration::microseconds(1));
+        if s.store.swap_platform_project(org, &p, expected).await? {
+            return Ok(p);
+        }
+    }
+    Err(ApiError(Error::conflict("the project is being changed by other requests; try again")))
+}
+
+/// `ProjectSettings`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = v2::ProjectSettings)]
+pub struct ProjectSettings {
+    #[serde(rename = "acceptCodeChangesAutomatically", default, skip_serializing_if = "Option::is_none")]
+    pub accept_code_changes_automatically: Option<bool>,
+    #[serde(rename = "testingMockWithAI", default, skip_serializing_if = "Option::is_none")]
+    pub testing_mock_with_ai: Option<bool>,
+    #[serde(rename = "planningChatVersion", default, skip_serializing_if = "Option::is_none")]
+    pub planning_chat_version: Option<String>,
+    #[serde(rename = "chatStoredInDB", default, skip_serializing_if = "Option::is_none")]
+    pub chat_stored_in_db: Option<bool>,
+}
+
+/// `Sentiment`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = v2::Sentiment)]
+pub struct Sentiment {
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub timestamp: Timestamp,
+    pub sentiment_score: i64,
+    pub message_id: String,
+}
+
+/// `ProjectMetadata`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = v2::ProjectMetadata)]
+pub struct ProjectMetadata {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sentiment_history: Vec<Sentiment>,
+}
+
+/// `ProjectUpdate`: what is left out keeps its value; `settings` and `metadata` are replaced whole.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = v2::ProjectUpdate)]
+pub struct ProjectUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub settings: Option<ProjectSettings>,
+    #[serde(default)]
+    pub metadata: Option<ProjectMetadata>,
+}
+
+/// Renames a project or replaces its settings or metadata. Does not redeploy anything.
+#[utoipa::path(put, path = "/api/v2/o/{organisation_id}/projects/{project_id}", operation_id = "v2UpdateProject", tag = "v2-projects",
+    params(("organisation_id" = String, Path), ("project_id" = String, Path)), request_body = ProjectUpdate,
+    responses((status = 200, body = ProjectOut), (status = "default", body = ErrorBody)))]
+async fn update_project(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, id)): Path<(String, String)>,
+    Json(body): Json<ProjectUpdate>,
+) -> ApiResult<axum::Json<ProjectOut>> {
+    auth.check_admin(&org)?;
+    if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+    }
+    let settings = body.settings.map(|x| serde_json::to_string(&x).expect("settings serialise"));
+    let metadata = body.metadata.map(|x| serde_json::to_string(&x).expect("metadata serialise"));
+    let p = change_project(&s, &org, &id, |p| {
+        if let Some(n) = &body.name {
+            p.name = n.clone();
+        }
+        if let Some(x) = &settings {
+            p.settings = x.clone();
+        }
+        if let Some(x) = &metadata {
+            p.metadata = x.clone();
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(axum::Json(project_view(&s, &org, p).await?))
+}
+
+/// What GetProjectVariablesSchema answers for a project without a schema: what is enforced then
+/// (no dynamic variables at all).
+fn no_variables_schema() -> Value {
+    serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false})
+}
+
+/// A dynamic-variables schema must be a JSON object, describe objects (`type`, when given, is
+/// `"object"`) and compile with the validator that checks variables; `field` names the problem.
+fn check_variables_schema(schema: &Value, field: &str) -> ApiResult<()> {
+    let Some(obj) = schema.as_object() else {
+        return Err(ApiError(Error::invalid_field(field, "must be a JSON Schema object")));
+    };
+    if let Some(t) = obj.get("type") {
+        if t != "object" {
+            let at = if field == "body" { "type".to_owned() } else { format!("{field}.type") };
+            return Err(ApiError(Error::invalid_field(at, "must be \"object\": dynamic variables are a JSON object")));
+        }
+    }
+    switchyard_domain::variables::check_schema(schema, field)?;
+    Ok(())
+}
+
+/// The project's dynamic-variables JSON Schema, keys in the order written; without one, the
+/// schema that is enforced then: `{"type":"object","properties":{},"additionalProperties":false}`.
+#[utoipa::path(get, path = "/api/v2/o/{organisation_id}/projects/{project_id}/variables", operation_id = "v2GetProjectVariablesSchema", tag = "v2-projects",
+    params(("organisation_id" = String, Path), ("project_id" = String, Path)),
+    responses((status = 200, body = Object, description = "DynamicVariablesSchema"), (status = "default", body = ErrorBody)))]
+async fn get_variables_schema(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<Value>> {
+    auth.check_admin(&org)?;
+    let p = project_of(&s, &org, &id).await?;
+    Ok(axum::Json(match p.variables_schema {
+        Some(t) => stored_json(&t, "variables schema")?,
+        None => no_variables_schema(),
+    }))
+}
+
+/// Replaces the dynamic-variables schema (400 unless it is a JSON Schema of an object). Stored
+/// variables are not re-checked: the schema applies to what is set from now on.
+#[utoipa::path(put, path = "/api/v2/o/{organisation_id}/projects/{project_id}/variables", operation_id = "v2SetProjectVariablesSchema", tag = "v2-projects",
+    params(("organisation_id" = String, Path), ("project_id" = String, Path)),
+    request_body(content = Object, description = "DynamicVariablesSchema"),
+    responses((status = 200, body = Object, description = "DynamicVariablesSchema"), (status = "default", body = ErrorBody)))]
+async fn set_variables_schema(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, id)): Path<(String, String)>,
+    Json(schema): Json<Value>,
+) -> ApiResult<axum::Json<Value>> {
+    auth.check_admin(&org)?;
+    check_variables_schema(&schema, "body")?;
+    let text = schema.to_string();
+    change_project(&s, &org, &id, |p| {
+        p.variables_schema = Some(text.clone());
+        Ok(())
+    })
+    .await?;
+    Ok(axum::Json(schema))
+}
+
+/// `DynamicVariablesSchemaPatch`: one operation on one variable.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = v2::DynamicVariablesSchemaPatch)]
+pub struct VariablesSchemaPatch {
+    /// `add` (creates or replaces), `replace` (the variable must exist) or `remove` (likewise).
+    pub op: String,
+    /// `/properties/<name>` (a JSON pointer: `~1` is `/`, `~0` is `~`).
+    pub path: String,
+    /// The variable's schema, or `{"<name>": <schema>}`; required by `add` and `replace`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub value: Option<Value>,
+}
+
+/// Applies one `add`/`replace`/`remove` to a variable (`/properties/<name>`) of the schema (a
+/// project without one starts from `{"type":"object","properties":{},"additionalProperties":false}`).
+/// Removing a variable also drops it from `required`. The result must still be a valid schema.
+#[utoipa::path(patch, path = "/api/v2/o/{organisation_id}/projects/{project_id}/variables", operation_id = "v2PatchProjectVariablesSchema", tag = "v2-projects",
+    params(("organisation_id" = String, Path), ("project_id" = String, Path)), request_body = VariablesSchemaPatch,
+    responses((status = 200, body = Object, description = "DynamicVariablesSchema"), (status = "default", body = ErrorBody)))]
+async fn patch_variables_schema(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, id)): Path<(String, String)>,
+    Json(patch): Json<VariablesSchemaPatch>,
+) -> ApiResult<axum::Json<Value>> {
+    auth.check_admin(&org)?;
+    if !["add", "replace", "remove"].contains(&patch.op.as_str()) {
+        return Err(ApiError(Error::invalid_field("op", format!("{:?} is not one of add, replace, remove", patch.op))));
+    }
+    let name = match patch.path.strip_prefix("/properties/") {
+        Some(n) if !n.is_empty() && !n.contains('/') => n.replace("~1", "/").replace("~0", "~"),
+        _ => return Err(ApiError(Error::invalid_field("path", "must be /properties/<variable name>"))),
+    };
+    let value = match (&patch.op[..], patch.value) {
+        ("remove", _) => None,
+        (_, Some(Value::Object(mut m))) => {
+            // `{"<name>": <schema>}`, as Versori's spec describes the value, or the schema itself.
+            let wrapped = m.len() == 1 && m.get(&name).is_some_and(Value::is_object);
+            Some(if wrapped { m.remove(&name).expect("checked") } else { Value::Object(m) })
+        }
+        (_, Some(_)) => return Err(ApiError(Error::invalid_field("value", "must be a JSON Schema object"))),
+        (op, None) => return Err(ApiError(Error::invalid_field("value", format!("is required by {op:?}")))),
+    };
+    let mut written = Value::Null;
+    change_project(&s, &org, &id, |p| {
+        let mut schema = match &p.variables_schema {
+            Some(t) => stored_json(t, "variables schema")?,
+            None => no_variables_schema(),
+        };
+        let obj = schema.as_object_mut().ok_or_else(|| ApiError(Error::internal("a stored variables schema is not an object")))?;
+        let props = obj.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+        let Some(props) = props.as_object_mut() else {
+            return Err(ApiError(Error::invalid_field("path", "the schema's properties is not an object")));
+        };
+        let exists = props.contains_key(&name);
+        match (&patch.op[..], value.clone()) {
+            ("remove", _) | ("replace", _) if !exists => {
+                return Err(ApiError(Error::invalid_field("path", format!("the schema has no variable {name:?}"))));
+            }
+            ("remove", _) => {
+                props.shift_remove(&name);
+                if let Some(Value::Array(req)) = obj.get_mut("required") {
+                    req.retain(|r| r.as_str() != Some(name.as_str()));
+                }
+            }
+            (_, Some(v)) => {
+                props.insert(name.clone(), v);
+            }
+            (_, None) => unreachable!("add and replace have a value"),
+        }
+        check_variables_schema(&schema, "value")?;
+        p.variables_schema = Some(schema.to_string());
+        written = schema;
+        Ok(())
+    })
+    .await?;
+    Ok(axum::Json(written))
 }

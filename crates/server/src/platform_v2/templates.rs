@@ -2,21 +2,25 @@
 use super::projects::project_of;
 use super::{fields_error, scheme_to_v2};
 use crate::auth::PlatformAuth;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
 use crate::v1::PageInfo;
 use crate::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
 use switchyard_domain::platform::{PlatformSystem, PlatformTemplate};
 use switchyard_domain::time::{self};
-use switchyard_domain::{new_id, FieldError};
+use switchyard_domain::{new_id, Error, FieldError};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_connection_template, list_connection_templates))
+    OpenApiRouter::new()
+        .routes(routes!(create_connection_template, list_connection_templates))
+        .routes(routes!(update_connection_template, delete_connection_template))
 }
 
 /// `LinkSystem`.
@@ -48,9 +52,15 @@ pub struct TemplateOut {
     pub template_base_url: String,
 }
 
-fn template_out(t: PlatformTemplate, system: Option<PlatformSystem>) -> TemplateOut {
-    let (domain, configs, base) =
-        system.map(|s| (s.domain, s.connector.auth_scheme_configs.iter().map(scheme_to_v2).collect(), s.connector.base_url)).unwrap_or_default();
+/// A template as answered: its system's auth scheme configs, only those it names when it does
+/// (`scheme_ids`), in the system's order.
+fn template_out(t: PlatformTemplate, system: Option<PlatformSystem>, scheme_ids: Option<&[String]>) -> TemplateOut {
+    let (domain, configs, base) = system
+        .map(|s| {
+            let configs = s.connector.auth_scheme_configs.iter().filter(|c| scheme_ids.is_none_or(|ids| ids.contains(&c.id))).map(scheme_to_v2).collect();
+            (s.domain, configs, s.connector.base_url)
+        })
+        .unwrap_or_default();
     TemplateOut {
         id: t.system_id,
         connection_template_id: t.id,
@@ -120,7 +130,7 @@ async fn create_connection_template(
         created_at: time::now(),
     };
     s.store.insert_platform_template(&org, &t).await?;
-    Ok(axum::Json(template_out(t, system)))
+    Ok(axum::Json(template_out(t, system, None)))
 }
 
 /// A project's connection templates, optionally one environment's (`env_id`).
@@ -137,10 +147,105 @@ async fn list_connection_templates(
     let project = project_of(&s, &org, &project_id).await?;
     let env = q.env_id.filter(|e| !e.is_empty());
     let templates = s.store.list_platform_templates(&org, &project.id, env.as_deref()).await?;
+    let schemes = scheme_choices(&s, &org, &project.id).await?;
     let mut items = Vec::with_capacity(templates.len());
     for t in templates {
         let system = s.store.get_platform_system(&org, &t.system_id).await?;
-        items.push(template_out(t, system));
+        let ids = schemes.get(&t.id).map(Vec::as_slice);
+        items.push(template_out(t, system, ids));
     }
     Ok(axum::Json(TemplatePage { page: PageInfo { total_count: items.len() as i64, next: String::new(), prev: String::new() }, items }))
+}
+
+/// The auth scheme config ids of a project's templates that name some (template id → ids).
+async fn scheme_choices(s: &AppState, org: &str, project_id: &str) -> ApiResult<HashMap<String, Vec<String>>> {
+    Ok(s.store.platform_template_schemes(org, Some(project_id), None).await?.into_iter().map(|(id, _, ids)| (id, ids)).collect())
+}
+
+async fn template_of(s: &AppState, org: &str, project_id: &str, id: &str) -> ApiResult<PlatformTemplate> {
+    s.store.list_platform_templates(org, project_id, None).await?.into_iter().find(|t| t.id == id).or_not_found("connection template")
+}
+
+/// `UpdateConnectionTemplate`: what is left out keeps its value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = v2::UpdateConnectionTemplate)]
+pub struct UpdateConnectionTemplate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub dynamic: Option<bool>,
+    /// Ids of the system's auth scheme configs this template uses, in the system's order on
+    /// output; `[]` goes back to all of them.
+    #[serde(default)]
+    pub auth_scheme_config_ids: Option<Vec<String>>,
+}
+
+/// Renames a template, makes it static or dynamic, or narrows the auth scheme configs it uses to
+/// some of its system's (`authSchemeConfigIds`; `[]`: all of them again). A duplicate name in the
+/// environment is a 409.
+#[utoipa::path(put, path = "/api/v2/o/{organisation_id}/projects/{project_id}/connection-templates/{template_id}",
+    operation_id = "v2UpdateConnectionTemplate", tag = "v2-projects",
+    params(("organisation_id" = String, Path), ("project_id" = String, Path), ("template_id" = String, Path)), request_body = UpdateConnectionTemplate,
+    responses((status = 200, body = TemplateOut), (status = "default", body = ErrorBody)))]
+async fn update_connection_template(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, project_id, id)): Path<(String, String, String)>,
+    Json(body): Json<UpdateConnectionTemplate>,
+) -> ApiResult<axum::Json<TemplateOut>> {
+    auth.check_admin(&org)?;
+    let project = project_of(&s, &org, &project_id).await?;
+    let mut t = template_of(&s, &org, &project.id, &id).await?;
+    let system = s.store.get_platform_system(&org, &t.system_id).await?;
+    let mut fields = Vec::new();
+    if let Some(name) = body.name {
+        if name.trim().is_empty() {
+            fields.push(FieldError::new("name", "must not be empty"));
+        }
+        t.name = name;
+    }
+    if let Some(d) = body.dynamic {
+        t.dynamic = d;
+    }
+    let known: Vec<&str> = system.iter().flat_map(|s| s.connector.auth_scheme_configs.iter().map(|c| c.id.as_str())).collect();
+    let ids = match body.auth_scheme_config_ids {
+        Some(ids) => {
+            for (i, id) in ids.iter().enumerate() {
+                if !known.contains(&id.as_str()) {
+                    fields.push(FieldError::new(format!("authSchemeConfigIds[{i}]"), format!("{id:?} is not an auth scheme config of the template's system")));
+                } else if ids[..i].contains(id) {
+                    fields.push(FieldError::new(format!("authSchemeConfigIds[{i}]"), format!("{id:?} is named twice")));
+                }
+            }
+            (!ids.is_empty()).then_some(ids)
+        }
+        None => scheme_choices(&s, &org, &project.id).await?.remove(&t.id),
+    };
+    if !fields.is_empty() {
+        return Err(fields_error("invalid connection template", fields));
+    }
+    if !s.store.update_platform_template(&org, &t, ids.as_deref()).await? {
+        return Err(ApiError(Error::not_found("connection template")));
+    }
+    Ok(axum::Json(template_out(t, system, ids.as_deref())))
+}
+
+/// Deletes a template; its connection links and activation bindings go with it (the connections
+/// themselves stay).
+#[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/projects/{project_id}/connection-templates/{template_id}",
+    operation_id = "v2DeleteConnectionTemplate", tag = "v2-projects",
+    params(("organisation_id" = String, Path), ("project_id" = String, Path), ("template_id" = String, Path)),
+    responses((status = 204), (status = "default", body = ErrorBody)))]
+async fn delete_connection_template(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, project_id, id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    auth.check_admin(&org)?;
+    let project = project_of(&s, &org, &project_id).await?;
+    if !s.store.delete_platform_template(&org, &project.id, &id).await? {
+        return Err(ApiError(Error::not_found("connection template")));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
