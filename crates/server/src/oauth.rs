@@ -277,9 +277,9 @@ pub async fn complete(s: &AppState, org: &str, pending: Vec<PendingConnection>) 
             let path = &paths[i];
             match exchange(s, org, &connection.connection.connector_id, cred, path).await {
                 Ok(token) => {
-                    let id = cred.view.id.clone();
+                    let (id, expires_at) = (cred.view.id.clone(), cred.view.expires_at);
                     *cred = v1::seal_data(s, org, &id, &cred.view.name, CredentialType::OAuth2Token, &token);
-                    cred.view.expires_at = None;
+                    cred.view.expires_at = expires_at;
                     if let Some(c) = connection.connection.credentials.iter_mut().find(|c| c.credential.id == id) {
                         c.credential = cred.view.clone();
                     }

@@ -100,13 +100,17 @@ async fn connection_token(
     Ok(axum::Json(fresh_token(&s, &org, cc).await?))
 }
 
-/// What happened to a credential (failed refreshes...), oldest first.
+/// What happened to a credential (failed refreshes, expiry...), oldest first. The events of a
+/// deleted credential (an expired one) stay readable.
 #[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}/events", operation_id = "ListCredentialEvents", tag = "connections",
     params(("organisation_id" = String, Path), ("credential_id" = String, Path)), responses((status = 200, body = Vec<CredentialEvent>), (status = "default", body = ErrorBody)))]
 async fn credential_events(State(s): State<AppState>, auth: OrgAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<Vec<CredentialEvent>>> {
     auth.check_org(&org)?;
-    s.store.get_credential(&org, &id).await?.or_not_found("credential")?;
-    Ok(axum::Json(s.store.list_credential_events(&org, &id).await?))
+    let events = s.store.list_credential_events(&org, &id).await?;
+    if events.is_empty() {
+        s.store.get_credential(&org, &id).await?.or_not_found("credential")?;
+    }
+    Ok(axum::Json(events))
 }
 
 /// Checks new client-credentials and password credentials by fetching a token (which is then

@@ -69,6 +69,11 @@ pub struct CredentialCreate {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub data: Option<Value>,
+    /// When the credential is deleted by the sweeper (an `expired` event is recorded). Must be
+    /// in the future.
+    #[serde(default, with = "time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -268,8 +273,13 @@ pub fn build_connection(
                 // A grant's client secret belongs on the connector, not in a connection.
                 g.client_secret = None;
             }
+            if cc.credential.expires_at.is_some_and(|e| e <= now) {
+                errors.push(FieldError::new(format!("{cpath}.expiresAt"), "must be in the future"));
+                continue;
+            }
             match seal_credential(state, org, &cc.credential.name, cc.credential.credential_type, cc.credential.data.as_ref(), &cpath) {
-                Ok(nc) => {
+                Ok(mut nc) => {
+                    nc.view.expires_at = cc.credential.expires_at;
                     credentials.push(ConnectionCredential { id: new_id(), role, auth_scheme_config: scheme, credential: nc.view.clone() });
                     sealed.push(nc);
                     paths.push(cpath);

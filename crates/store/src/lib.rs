@@ -133,6 +133,10 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
     /// Records why a credential stopped working (sets `errors`), with an event, and releases the lease.
     async fn fail_credential(&self, org: &str, id: &str, owner: &str, event: &CredentialEvent) -> Result<()>;
     async fn list_credential_events(&self, org: &str, credential_id: &str) -> Result<Vec<CredentialEvent>>;
+    /// Deletes up to `limit` credentials whose `expiresAt` has passed, with their places in
+    /// connections, and records an `expired` event for each, in one transaction. Not tenant
+    /// scoped: the sweeper works for every organisation. Returns the events.
+    async fn sweep_expired_credentials(&self, now: Timestamp, limit: i64) -> Result<Vec<CredentialEvent>>;
     /// Records that a credential was checked and works (`errors: []`).
     async fn mark_credential_valid(&self, org: &str, id: &str) -> Result<()>;
 

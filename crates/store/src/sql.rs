@@ -913,6 +913,44 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn sweep_expired_credentials(&self, now: Timestamp, limit: i64) -> Result<Vec<CredentialEvent>> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let due = sqlx::query("SELECT id, organisation_id, expires_at FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                let mut events = Vec::with_capacity(due.len());
+                for row in &due {
+                    let (id, org): (String, String) = (get(row, "id")?, get(row, "organisation_id")?);
+                    let at: Timestamp = get(row, "expires_at")?;
+                    sqlx::query("DELETE FROM connection_credentials WHERE credential_id = $1").bind(&id).execute(&mut *tx).await.map_err(db_err)?;
+                    sqlx::query("DELETE FROM credentials WHERE id = $1").bind(&id).execute(&mut *tx).await.map_err(db_err)?;
+                    let e = CredentialEvent {
+                        id: switchyard_domain::new_id(),
+                        organisation_id: org,
+                        credential_id: id,
+                        kind: "expired".to_owned(),
+                        reason: format!("expired: its expiresAt ({}) has passed", switchyard_domain::time::format(&at)),
+                        created_at: now,
+                    };
+                    sqlx::query("INSERT INTO credential_events (id, organisation_id, credential_id, kind, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                        .bind(&e.id)
+                        .bind(&e.organisation_id)
+                        .bind(&e.credential_id)
+                        .bind(&e.kind)
+                        .bind(&e.reason)
+                        .bind(e.created_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    events.push(e);
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(events)
+            }
+
             async fn list_credential_events(&self, org: &str, credential_id: &str) -> Result<Vec<CredentialEvent>> {
                 let rows = sqlx::query("SELECT * FROM credential_events WHERE organisation_id = $1 AND credential_id = $2 ORDER BY id")
                     .bind(org)

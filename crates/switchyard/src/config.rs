@@ -28,6 +28,9 @@ pub struct Args {
     /// How long an OAuth2 authorization flow may take, in seconds [default: 600].
     #[arg(long, env = "SWITCHYARD_OAUTH_STATE_TTL_SECONDS", global = true)]
     pub oauth_state_ttl_seconds: Option<u64>,
+    /// How often expired credentials (`expiresAt` passed) are deleted, in seconds [default: 60].
+    #[arg(long, env = "SWITCHYARD_CREDENTIAL_SWEEP_SECONDS", global = true)]
+    pub credential_sweep_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -40,6 +43,7 @@ struct File {
     log_format: Option<String>,
     master_key_file: Option<PathBuf>,
     oauth_state_ttl_seconds: Option<u64>,
+    credential_sweep_seconds: Option<u64>,
 }
 
 pub struct Settings {
@@ -49,6 +53,7 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub json_logs: bool,
     pub oauth_state_ttl_seconds: u64,
+    pub credential_sweep_seconds: u64,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -91,6 +96,7 @@ impl Settings {
             public_url: args.public_url.or(file.public_url).map(|u| u.trim_end_matches('/').to_owned()),
             json_logs: log_format == "json",
             oauth_state_ttl_seconds: args.oauth_state_ttl_seconds.or(file.oauth_state_ttl_seconds).unwrap_or(600).max(1),
+            credential_sweep_seconds: args.credential_sweep_seconds.or(file.credential_sweep_seconds).unwrap_or(60).max(1),
             embedded,
             master_key_file: file.master_key_file,
         })

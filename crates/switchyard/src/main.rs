@@ -285,6 +285,30 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             }
         }
     });
+    // Credentials whose expiresAt has passed are deleted, each with an `expired` event.
+    let sweep_store = store.clone();
+    let every = std::time::Duration::from_secs(settings.credential_sweep_seconds);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            loop {
+                match sweep_store.sweep_expired_credentials(switchyard_domain::time::now(), 500).await {
+                    Ok(events) => {
+                        for e in &events {
+                            tracing::info!(organisation = %e.organisation_id, credential = %e.credential_id, "an expired credential was deleted");
+                        }
+                        if events.len() < 500 {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not sweep expired credentials");
+                        break;
+                    }
+                }
+            }
+        }
+    });
     let app = switchyard_server::app(state);
     tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), "switchyard is serving");
     eprintln!("switchyard listening on http://{local} (database: {})", switchyard_store::mask_url(&settings.database_url));

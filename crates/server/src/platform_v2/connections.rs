@@ -87,7 +87,16 @@ fn credential_from_v2(v: &Value, path: &str) -> Result<CredentialCreate, FieldEr
         (None, None) => CredentialType::None,
     };
     let name = m.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
-    Ok(CredentialCreate { name, credential_type: ty, data: inner })
+    let expires_at = match m.get("expiresAt") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| FieldError::new(format!("{path}.expiresAt"), "is not an RFC 3339 date-time"))?,
+        ),
+        Some(_) => return Err(FieldError::new(format!("{path}.expiresAt"), "must be an RFC 3339 date-time string")),
+    };
+    Ok(CredentialCreate { name, credential_type: ty, data: inner, expires_at })
 }
 
 /// A credential as v2 reads show it (secrets were never in the view).
