@@ -457,6 +457,10 @@ async fn auth_scheme_configs(w: World) {
     assert_eq!(Res::fields(&e), ["apiKey"]);
     let e = w.api.put(&format!("{schemes}/x"), json!({"type": "oauth2", "oauth2": {"id": "x", "authorizeUrl": "https://a.example", "tokenUrl": "https://a.example/t", "grant": {"type": "implicit"}}})).await.error(400);
     assert_eq!(Res::fields(&e), ["oauth2.grant.type"]);
+    let mut half_ref = v2_oauth2("x");
+    half_ref["oauth2"]["grant"]["authorizationCode"] = json!({"clientId": "c", "credentialId": "01ARZ3NDEKTSV4RRFFQ69G5FAV"});
+    let e = w.api.put(&format!("{schemes}/x"), half_ref).await.error(400);
+    assert_eq!(Res::fields(&e), ["oauth2.grant.credentialId"]);
     w.api.put(&format!("{path}/01ARZ3NDEKTSV4RRFFQ69G5FAV/auth-scheme-configs/x"), v2_api_key("x", "X")).await.error(404);
     assert_eq!(w.api.get(&sys).await.expect(200), got, "nothing written by the failed calls");
 
