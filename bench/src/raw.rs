@@ -76,6 +76,8 @@ impl Raw {
                 organisation_id: self.org.clone(),
                 connector_id: connector.to_owned(),
                 end_user_id: Some(user.to_owned()),
+                platform_end_user_id: None,
+                base_url: String::new(),
                 name,
                 credentials: vec![ConnectionCredential { id: new_id(), role: CredentialRole::Action, auth_scheme_config: scheme.clone(), credential: view }],
                 variables: vec![],

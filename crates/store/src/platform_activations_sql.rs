@@ -220,7 +220,7 @@ macro_rules! platform_activations_sql_store {
                             .bind(&cc.id)
                             .bind(&c.id)
                             .bind(cc.role.as_str())
-                            .bind(i as i64)
+                            .bind(i as i32)
                             .bind(j(&cc.auth_scheme_config))
                             .bind(&cc.credential.id)
                             .execute(&mut *tx)
