@@ -14,6 +14,7 @@ pub mod model;
 pub mod page;
 pub mod platform;
 pub mod secret;
+pub mod signing_key;
 pub mod time;
 pub mod variables;
 
