@@ -170,8 +170,9 @@ impl FromRequestParts<AppState> for PlatformAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(token) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("JWT ")) {
-            let _ = token;
-            return Err(ApiError(Error::unauthorized("end-user JWTs are not accepted yet")));
+            let t = crate::signing_keys::verify_end_user_jwt(state, token).await?;
+            let caller = Caller::EndUser { external_id: t.external_id, signing_key_id: t.signing_key_id };
+            return Ok(PlatformAuth { organisation_id: t.organisation_id, caller });
         }
         let org = OrgAuth::from_request_parts(parts, state).await?;
         Ok(PlatformAuth { organisation_id: org.organisation_id, caller: Caller::Organisation { key_id: org.key_id } })

@@ -18,8 +18,13 @@ use switchyard_store::IdempotencyBegin;
 pub const HEADER: &str = "idempotency-key";
 const LIMIT: usize = 1024 * 1024;
 
-/// Whose keys these are: the organisation of an API key, or one hub session.
+/// Whose keys these are: the organisation of an API key, one hub session, or one end user (a
+/// verified JWT).
 async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
+    if let Some(token) = authorization.strip_prefix("JWT ") {
+        let user = crate::signing_keys::verify_end_user_jwt(s, token).await.ok()?;
+        return Some(format!("enduser:{}:{}", user.organisation_id, hex::encode(Sha256::digest(user.external_id.as_bytes()))));
+    }
     let token = authorization.strip_prefix("Bearer ").or_else(|| authorization.strip_prefix("bearer "))?.trim();
     let hash = crate::auth::hash_key(token);
     if token.starts_with(crate::session::TOKEN_PREFIX) {

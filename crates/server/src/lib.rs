@@ -15,6 +15,7 @@ pub mod ops;
 pub mod organisations;
 pub mod platform_v2;
 pub mod session;
+pub mod signing_keys;
 pub mod tokens;
 pub mod v1;
 
@@ -90,6 +91,7 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::routes())
         .merge(organisations::routes())
+        .merge(signing_keys::routes())
         .merge(embedded_v1::routes())
         .merge(connect_v1::routes())
         .merge(oauth::routes())

@@ -58,3 +58,8 @@ pub fn platform() -> &'static Value {
     static S: OnceLock<Value> = OnceLock::new();
     S.get_or_init(|| load("versori-platform-api.yaml"))
 }
+
+pub fn organisations() -> &'static Value {
+    static S: OnceLock<Value> = OnceLock::new();
+    S.get_or_init(|| load("versori-organisations-api-v1.yaml"))
+}
