@@ -177,6 +177,19 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
             }
         }
     }
+    if ty == CredentialType::Certificate {
+        use crate::pem_check::{check, PemKind};
+        for (name, kind) in [("certificate", PemKind::Certificates), ("key", PemKind::PrivateKey), ("ca", PemKind::Certificates)] {
+            if let Some(Value::String(text)) = out.get(name) {
+                if text.is_empty() && name == "ca" {
+                    continue;
+                }
+                if let Err(e) = check(text, kind, &format!("{path}.{name}")) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
     if ty == CredentialType::Binary {
         if let Some(Value::String(b)) = out.get("valueBase64") {
             if !is_base64(b) {

@@ -12,6 +12,7 @@ pub mod credential;
 pub mod error;
 pub mod model;
 pub mod page;
+pub mod pem_check;
 pub mod platform;
 pub mod secret;
 pub mod signing_key;

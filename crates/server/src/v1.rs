@@ -188,19 +188,6 @@ pub fn seal_credential(
     path: &str,
 ) -> Result<NewCredential, Vec<FieldError>> {
     let secret: SecretData = credential::validate_data(ty, data, &format!("{path}.data"))?;
-    if ty == CredentialType::Certificate {
-        let mut errors = Vec::new();
-        for field in ["certificate", "key", "ca"] {
-            if let Some(Value::String(pem)) = secret.expose().get(field) {
-                if !(pem.contains("-----BEGIN ") && pem.contains("-----END ")) {
-                    errors.push(FieldError::new(format!("{path}.data.{field}"), "is not PEM"));
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-    }
     Ok(seal_data(state, org, &new_id(), name, ty, &secret))
 }
 

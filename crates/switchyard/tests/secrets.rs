@@ -33,7 +33,11 @@ async fn canaries_stay_sealed(w: World) {
     let cid = connector["id"].as_str().unwrap().to_owned();
     let oauth = connector["authSchemeConfigs"][0].clone();
     let scheme = |id: &str| connector["authSchemeConfigs"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap().clone();
-    let pem = |label: &str, body: &str| format!("-----BEGIN {label}-----\nMIIB{body}\n-----END {label}-----\n");
+    // A real certificate and key: the key's base64 body is the canary.
+    let cert_pem = include_str!("fixtures/client.crt");
+    let key_pem = include_str!("fixtures/client.key");
+    let key_body: String = key_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    keep(key_body[8..48].to_owned());
 
     let binary = keep("Y2FuYXJ5YmluYXJ5c2VjcmV0MDE=".to_owned());
     let cases: Vec<(&str, Value, Value)> = vec![
@@ -43,7 +47,7 @@ async fn canaries_stay_sealed(w: World) {
         ("oauth2-client", oauth.clone(), json!({"clientId": "c", "clientSecret": keep(canary("clientsecret")), "tokenUrl": "https://p.example/token"})),
         ("oauth2-password", oauth.clone(), json!({"username": "u", "password": keep(canary("oauthpassword"))})),
         ("oauth2-token", oauth.clone(), json!({"accessToken": keep(canary("accesstoken")), "refreshToken": keep(canary("refreshtoken")), "scopes": ["a"]})),
-        ("certificate", scheme("cert"), json!({"certificate": pem("CERTIFICATE", "public"), "key": pem("PRIVATE KEY", &keep(canary("privatekey")))})),
+        ("certificate", scheme("cert"), json!({"certificate": cert_pem, "key": key_pem, "ca": include_str!("fixtures/ca.crt")})),
         ("jwt-bearer", oauth.clone(), json!({"secret": keep(canary("jwtsecret")), "algorithm": "HS256"})),
         ("custom-function", oauth.clone(), json!({"function": keep(canary("customfunction"))})),
         ("none", scheme("none"), json!({})),
