@@ -190,6 +190,9 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
             }
         }
     }
+    if ty == CredentialType::JwtBearer {
+        errors.extend(check_jwt_bearer(&out, path));
+    }
     if ty == CredentialType::Binary {
         if let Some(Value::String(b)) = out.get("valueBase64") {
             if !is_base64(b) {
@@ -202,6 +205,67 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
     } else {
         Err(errors)
     }
+}
+
+/// The signing algorithms a `jwt-bearer` credential may use (`HS256` when not given).
+pub const JWT_ALGORITHMS: [&str; 6] = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"];
+
+/// Decodes base64 in any of its usual alphabets, padded or not.
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let s = s.trim();
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(s).ok())
+}
+
+/// A Go `time.Duration` string (`24h`, `30m`, `1m30s`, `1.5h`, `500ms`) in seconds; `None` when it
+/// is not one or is not positive.
+pub fn parse_go_duration(s: &str) -> Option<f64> {
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let (unit, len) = [("ms", 0.001), ("h", 3600.0), ("m", 60.0), ("s", 1.0)].iter().find(|(u, _)| rest.starts_with(u)).map(|(u, f)| (*f, u.len()))?;
+        total += n * unit;
+        rest = &rest[len..];
+    }
+    (total > 0.0).then_some(total)
+}
+
+/// Checks a `jwt-bearer` credential: a known algorithm, a base64 secret (for `RS*`, a PEM private
+/// key once decoded), a JSON-object payload and a Go duration.
+fn check_jwt_bearer(data: &Map<String, Value>, path: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default();
+    let alg = Some(text("algorithm")).filter(|a| !a.is_empty()).unwrap_or("HS256");
+    if !JWT_ALGORITHMS.contains(&alg) {
+        errors.push(FieldError::new(format!("{path}.algorithm"), format!("must be one of {}", JWT_ALGORITHMS.join(", "))));
+    }
+    match decode_base64(text("secret")) {
+        None => errors.push(FieldError::new(format!("{path}.secret"), "is not valid base64")),
+        Some(bytes) if alg.starts_with("RS") => {
+            let pem = String::from_utf8(bytes).unwrap_or_default();
+            if crate::pem_check::check(&pem, crate::pem_check::PemKind::PrivateKey, &format!("{path}.secret")).is_err() {
+                errors.push(FieldError::new(format!("{path}.secret"), "must be the base64 of a PEM RSA private key for an RS algorithm"));
+            }
+        }
+        Some(bytes) if bytes.len() < 16 => errors.push(FieldError::new(format!("{path}.secret"), "must be at least 16 bytes for an HS algorithm")),
+        Some(_) => {}
+    }
+    let payload = text("payload");
+    if !payload.is_empty() && !matches!(serde_json::from_str::<Value>(payload), Ok(Value::Object(_))) {
+        errors.push(FieldError::new(format!("{path}.payload"), "must be a JSON object, as a string"));
+    }
+    let expires = text("expiresIn");
+    if !expires.is_empty() && parse_go_duration(expires).is_none() {
+        errors.push(FieldError::new(format!("{path}.expiresIn"), "must be a duration such as 24h, 30m or 1m30s"));
+    }
+    errors
 }
 
 fn is_base64(s: &str) -> bool {
@@ -258,6 +322,21 @@ pub struct NewCredential {
 /// A 400 listing credential data errors.
 pub fn data_error(fields: Vec<FieldError>) -> Error {
     Error::invalid_fields("invalid credential data", fields)
+}
+
+#[cfg(test)]
+mod jwt_bearer_tests {
+    use super::*;
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("24h"), Some(86400.0));
+        assert_eq!(parse_go_duration("1m30s"), Some(90.0));
+        assert_eq!(parse_go_duration("1.5h"), Some(5400.0));
+        assert_eq!(parse_go_duration("500ms"), Some(0.5));
+        for bad in ["", "forever", "10", "-5m", "0s", "5d"] {
+            assert_eq!(parse_go_duration(bad), None, "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]

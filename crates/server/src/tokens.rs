@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use switchyard_domain::auth_scheme::{AuthScheme, OAuth2Scheme};
-use switchyard_domain::credential::{CredentialType, SecretData};
+use switchyard_domain::credential::{self, CredentialType, SecretData};
 use switchyard_domain::model::{ConnectionCredential, CredentialEvent, CredentialRole};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{new_id, Error, ErrorKind};
@@ -172,6 +172,9 @@ pub async fn fresh_token(s: &AppState, org: &str, cc: &ConnectionCredential) -> 
         return Err(ApiError(Error::bad_request("not an OAuth2 credential")));
     };
     let id = cc.credential.id.as_str();
+    if cc.credential.credential_type == CredentialType::JwtBearer {
+        return signed_assertion(&read(s, org, id).await?);
+    }
     if let Some(t) = usable(&read(s, org, id).await?, time::now()) {
         return Ok(t);
     }
@@ -203,6 +206,43 @@ pub async fn fresh_token(s: &AppState, org: &str, cc: &ConnectionCredential) -> 
         let _ = s.store.release_refresh_lease(org, id, &owner).await;
     }
     result
+}
+
+/// A `jwt-bearer` credential's token: a new JWT (an RFC 7523 assertion) signed with the stored
+/// secret, carrying the stored payload's claims plus `iat`, `exp` (`expiresIn` ahead, one hour by
+/// default) and a unique `jti`. Nothing is cached: signing is cheap and every token is fresh.
+fn signed_assertion(data: &Map<String, Value>) -> ApiResult<AccessToken> {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let broken = |m: &str| ApiError(Error::new(ErrorKind::Conflict, format!("the jwt-bearer credential cannot sign: {m}")));
+    let alg = Some(text(data, "algorithm")).filter(|a| !a.is_empty()).unwrap_or("HS256");
+    let algorithm: Algorithm = alg.parse().map_err(|_| broken("unknown algorithm"))?;
+    let secret = credential::decode_base64(text(data, "secret")).ok_or_else(|| broken("the secret is not base64"))?;
+    let key = match algorithm {
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => EncodingKey::from_secret(&secret),
+        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => {
+            EncodingKey::from_rsa_pem(&secret).map_err(|_| broken("the secret is not an RSA private key"))?
+        }
+        _ => return Err(broken("unsupported algorithm")),
+    };
+    let mut claims = match text(data, "payload") {
+        "" => Map::new(),
+        p => match serde_json::from_str::<Value>(p) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(broken("the payload is not a JSON object")),
+        },
+    };
+    let lifetime = Some(text(data, "expiresIn")).filter(|e| !e.is_empty()).and_then(credential::parse_go_duration).unwrap_or(3600.0);
+    let now = time::now();
+    let expires = now + chrono::Duration::milliseconds((lifetime * 1000.0) as i64);
+    claims.insert("iat".into(), Value::from(now.timestamp()));
+    claims.insert("exp".into(), Value::from(expires.timestamp()));
+    claims.insert("jti".into(), Value::from(new_id()));
+    let token = jsonwebtoken::encode(&Header::new(algorithm), &claims, &key).map_err(|_| broken("signing failed"))?;
+    Ok(AccessToken {
+        access_token: token,
+        token_type: Some(text(data, "authorizationHeaderPrefix")).filter(|p| !p.is_empty()).unwrap_or("Bearer").to_owned(),
+        expires_at: Some(time::format(&expires)),
+    })
 }
 
 async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, scheme: &OAuth2Scheme, owner: &str) -> ApiResult<AccessToken> {

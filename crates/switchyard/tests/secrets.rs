@@ -48,7 +48,11 @@ async fn canaries_stay_sealed(w: World) {
         ("oauth2-password", oauth.clone(), json!({"username": "u", "password": keep(canary("oauthpassword"))})),
         ("oauth2-token", oauth.clone(), json!({"accessToken": keep(canary("accesstoken")), "refreshToken": keep(canary("refreshtoken")), "scopes": ["a"]})),
         ("certificate", scheme("cert"), json!({"certificate": cert_pem, "key": key_pem, "ca": include_str!("fixtures/ca.crt")})),
-        ("jwt-bearer", oauth.clone(), json!({"secret": keep(canary("jwtsecret")), "algorithm": "HS256"})),
+        (
+            "jwt-bearer",
+            oauth.clone(),
+            json!({"secret": keep(base64::engine::Engine::encode(&base64::engine::general_purpose::STANDARD, canary("jwtsecret"))), "algorithm": "HS256"}),
+        ),
         ("custom-function", oauth.clone(), json!({"function": keep(canary("customfunction"))})),
         ("none", scheme("none"), json!({})),
     ];
