@@ -46,13 +46,16 @@ impl AppState {
     /// The HTTP client for providers: bounded timeouts, no redirects (a token endpoint that
     /// redirects is misconfigured, and following it could leak the client secret).
     pub fn provider_client() -> reqwest::Client {
+        Self::provider_builder().build().expect("a reqwest client with these settings builds")
+    }
+
+    /// The settings of [`AppState::provider_client`], for clients that add to them (mTLS).
+    pub fn provider_builder() -> reqwest::ClientBuilder {
         reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a reqwest client with these settings builds")
     }
 }
 

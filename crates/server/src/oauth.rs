@@ -27,7 +27,7 @@ use switchyard_domain::auth_scheme::{AuthScheme, AuthSchemeConfig, OAuth2Grant};
 use switchyard_domain::credential::{CredentialType, NewCredential, SecretData};
 use switchyard_domain::model::{NewConnection, OAuthState};
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{Error, FieldError};
+use switchyard_domain::{Error, ErrorKind, FieldError};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -345,7 +345,8 @@ async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: &NewCredent
             }
         }
     }
-    let token = request_token(s, &flow.token_url, &form).await.map_err(|e| match e {
+    let http = provider_for(s, org, mtls_of(&grant)?.as_deref()).await?;
+    let token = request_token(&http, &flow.token_url, &form).await.map_err(|e| match e {
         TokenError::Refused(m) => field("code", &format!("the provider refused the code: {m}")),
         TokenError::Unreachable(m) => Exchange::Fatal(ApiError(Error::unavailable(format!("the OAuth2 provider's token endpoint failed: {m}")))),
     })?;
@@ -385,8 +386,8 @@ pub enum TokenError {
 }
 
 /// POSTs a token request (`application/x-www-form-urlencoded`) and reads the answer.
-pub async fn request_token(s: &AppState, token_url: &str, form: &[(String, String)]) -> Result<TokenResponse, TokenError> {
-    let res = s.http.post(token_url).header(header::ACCEPT, "application/json").form(form).send().await.map_err(|e| TokenError::Unreachable(without_url(e)))?;
+pub async fn request_token(http: &reqwest::Client, token_url: &str, form: &[(String, String)]) -> Result<TokenResponse, TokenError> {
+    let res = http.post(token_url).header(header::ACCEPT, "application/json").form(form).send().await.map_err(|e| TokenError::Unreachable(without_url(e)))?;
     let status = res.status();
     let body: Value = res.json().await.map_err(|_| TokenError::Unreachable(format!("HTTP {status} with a body that is not JSON")))?;
     if status.is_server_error() {
@@ -412,6 +413,41 @@ pub async fn request_token(s: &AppState, token_url: &str, form: &[(String, Strin
         expires_at,
         scopes: text("scope").map(|s| s.split_whitespace().map(str::to_owned).collect()),
     })
+}
+
+/// The certificate credential a client credential's token requests must present (mTLS): its
+/// `mTLSCredentialId`, when `mTLSEnabled` is set.
+pub fn mtls_of(client: &Map<String, Value>) -> ApiResult<Option<String>> {
+    if client.get("mTLSEnabled").and_then(Value::as_bool) != Some(true) {
+        return Ok(None);
+    }
+    match client.get("mTLSCredentialId").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+        Some(id) => Ok(Some(id.to_owned())),
+        None => Err(ApiError(Error::new(ErrorKind::Conflict, "mTLSEnabled is set but mTLSCredentialId names no certificate credential"))),
+    }
+}
+
+/// The HTTP client for a token request: the shared one, or (mTLS) one presenting the client
+/// certificate and key of the certificate credential `mtls`, trusting its CA besides the usual roots.
+pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiResult<reqwest::Client> {
+    let Some(id) = mtls else { return Ok(s.http.clone()) };
+    let broken = |m: &str| ApiError(Error::new(ErrorKind::Conflict, format!("the mTLS credential {id} cannot be used: {m}")));
+    let stored = s.store.get_credential(org, id).await?.ok_or_else(|| broken("no credential of this organisation has this id"))?;
+    if stored.view.credential_type != CredentialType::Certificate {
+        return Err(broken("it is not a certificate credential"));
+    }
+    let data = v1::open_credential(s, org, id).await?.ok_or_else(|| broken("it is gone"))?;
+    let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let identity = zeroize::Zeroizing::new(format!("{}\n{}\n", text("certificate").trim_end(), text("key").trim_end()));
+    let identity = reqwest::Identity::from_pem(identity.as_bytes()).map_err(|_| broken("its certificate and key are not a usable identity"))?;
+    let mut builder = AppState::provider_builder().identity(identity);
+    let ca = text("ca");
+    if !ca.trim().is_empty() {
+        for cert in reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|_| broken("its CA is not PEM"))? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|_| broken("no TLS client could be built from it"))
 }
 
 /// A reqwest error without its URL, which may carry query secrets.

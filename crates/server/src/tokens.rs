@@ -254,8 +254,9 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
         return Ok(t);
     }
     let ty = cc.credential.credential_type;
-    let (token_url, form) = token_request(s, org, ty, scheme, cc.auth_scheme_config.grant_credential_id(), &data).await?;
-    match oauth::request_token(s, &token_url, &form).await {
+    let (token_url, form, mtls) = token_request(s, org, ty, scheme, cc.auth_scheme_config.grant_credential_id(), &data).await?;
+    let http = oauth::provider_for(s, org, mtls.as_deref()).await?;
+    match oauth::request_token(&http, &token_url, &form).await {
         Ok(answer) => {
             let new_data = match ty {
                 CredentialType::OAuth2Token => answer.into_credential_data(&scopes_of(&data), Some(text(&data, "refreshToken"))),
@@ -316,17 +317,18 @@ async fn token_request(
     scheme: &OAuth2Scheme,
     grant_id: Option<&str>,
     data: &Map<String, Value>,
-) -> ApiResult<(String, Vec<(String, String)>)> {
+) -> ApiResult<(String, Vec<(String, String)>, Option<String>)> {
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
     let mut form = Vec::new();
     let mut token_url = scheme.token_url.clone();
     let mut extra = scheme.additional_token_params.clone().unwrap_or_default();
-    // The client id and secret: the credential itself, or the scheme's grant credential.
-    let client = match (ty, grant_id) {
-        (CredentialType::OAuth2Client, _) => (text(data, "clientId").to_owned(), text(data, "clientSecret").to_owned()),
+    // The client id and secret (and mTLS certificate): the credential itself, or the scheme's
+    // grant credential.
+    let (client, mtls) = match (ty, grant_id) {
+        (CredentialType::OAuth2Client, _) => ((text(data, "clientId").to_owned(), text(data, "clientSecret").to_owned()), oauth::mtls_of(data)?),
         (_, Some(grant_id)) => {
             let g = oauth::open_grant_credential(s, org, grant_id).await?;
-            (text(&g, "clientId").to_owned(), text(&g, "clientSecret").to_owned())
+            ((text(&g, "clientId").to_owned(), text(&g, "clientSecret").to_owned()), oauth::mtls_of(&g)?)
         }
         (_, None) => return Err(ApiError(Error::bad_request("the auth scheme config names no credential with a client id and secret"))),
     };
@@ -371,5 +373,5 @@ async fn token_request(
             form.push((k, v));
         }
     }
-    Ok((token_url, form))
+    Ok((token_url, form, mtls))
 }

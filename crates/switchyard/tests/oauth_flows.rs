@@ -432,7 +432,75 @@ async fn client_credentials(w: World) {
     assert!(e["message"].as_str().unwrap().contains("invalid_client"), "{e}");
 }
 
+/// Mutual TLS: client-credentials token requests to a token endpoint that demands a client
+/// certificate present the certificate credential that `mTLSCredentialId` names (trusting its CA);
+/// with a certificate the provider does not trust, or without mTLS, there is no token.
+async fn mutual_tls(w: World) {
+    let Some(p) = Provider::start() else { return };
+    let token_url = format!("{}/token", p.mtls_issuer);
+    let cc = json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": token_url, "grant": {"grantType": "client_credentials"}});
+    let cert = json!({"id": "cert", "schemeType": "certificate"});
+    let connector = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{}/protocols/http/connectors", w.org),
+            json!({"name": "Bank", "baseUrl": "https://bank.example", "authSchemeConfigs": [cc, cert]}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cpath = format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org);
+    let identity = |name: &str, crt: &str, key: &str| {
+        json!({"name": name, "credentials": {"action": [{"authSchemeConfig": cert, "credential": {"name": name, "type": "certificate",
+            "data": {"certificate": crt, "key": key, "ca": include_str!("fixtures/mtls/ca.crt")}}}]}, "variables": []})
+    };
+    let client = |name: &str, mtls: Value| {
+        let mut data = json!({"clientId": p.client_id, "clientSecret": p.client_secret, "tokenUrl": token_url});
+        if let Value::Object(m) = mtls {
+            data.as_object_mut().unwrap().extend(m);
+        }
+        json!({"name": name, "credentials": {"action": [{"authSchemeConfig": cc, "credential": {"name": name, "type": "oauth2-client", "data": data}}]}, "variables": []})
+    };
+    let trusted = w.api.post(&cpath, identity("trusted", include_str!("fixtures/mtls/client.crt"), include_str!("fixtures/mtls/client.key"))).await.expect(200);
+    let trusted_id = trusted["credentials"]["action"][0]["credential"]["id"].as_str().unwrap();
+    let good = w.api.post(&cpath, client("good", json!({"mTLSEnabled": true, "mTLSCredentialId": trusted_id}))).await.expect(200);
+    assert_eq!(good["credentials"]["action"][0]["credential"]["errors"], json!([]), "checked on create through mTLS: {good}");
+    let t = w.api.post(&format!("{cpath}/{}/token", good["id"].as_str().unwrap()), json!({})).await.expect(200);
+    assert!(t["accessToken"].as_str().is_some_and(|a| !a.is_empty()));
+    let counts = p.counts().await;
+    assert_eq!(
+        (counts["client_credentials"].as_i64(), counts["mtls"].as_i64()),
+        (Some(1), Some(1)),
+        "one token request, with a verified client certificate: {counts}"
+    );
+
+    // A certificate the provider's CA did not sign: the handshake fails, no token.
+    let rogue = w.api.post(&cpath, identity("rogue", include_str!("fixtures/client.crt"), include_str!("fixtures/client.key"))).await.expect(200);
+    let rogue_id = rogue["credentials"]["action"][0]["credential"]["id"].as_str().unwrap();
+    let bad = w.api.post(&cpath, client("rogue client", json!({"mTLSEnabled": true, "mTLSCredentialId": rogue_id}))).await.expect(200);
+    assert!(bad["credentials"]["action"][0]["credential"].get("errors").is_none(), "unreachable: not validated: {bad}");
+    w.api.post(&format!("{cpath}/{}/token", bad["id"].as_str().unwrap()), json!({})).await.error(503);
+    // No mTLS at all: refused too.
+    let plain = w.api.post(&cpath, client("plain", Value::Null)).await.expect(200);
+    w.api.post(&format!("{cpath}/{}/token", plain["id"].as_str().unwrap()), json!({})).await.error(503);
+    // mTLS naming no certificate credential: a clear 409.
+    let wrong = w
+        .api
+        .post(&cpath, client("wrong", json!({"mTLSEnabled": true, "mTLSCredentialId": good["credentials"]["action"][0]["credential"]["id"]})))
+        .await
+        .expect(200);
+    let e = w.api.post(&format!("{cpath}/{}/token", wrong["id"].as_str().unwrap()), json!({})).await.error(409);
+    assert!(e["message"].as_str().unwrap().contains("not a certificate credential"), "{e}");
+    let missing = w.api.post(&cpath, client("missing", json!({"mTLSEnabled": true}))).await.expect(200);
+    let e = w.api.post(&format!("{cpath}/{}/token", missing["id"].as_str().unwrap()), json!({})).await.error(409);
+    assert!(e["message"].as_str().unwrap().contains("mTLSCredentialId"), "{e}");
+    assert_eq!(p.counts().await["client_credentials"], 1, "no other request reached the provider's token handler");
+}
+
 on_both_databases! {
+    mtls => mutual_tls;
     refresh_once => refresh_exactly_once;
     client_credentials_grant => client_credentials;
     embedded_activation_flow => embedded_activation;

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 
 pub struct Provider {
     pub issuer: String,
+    /// The same provider over HTTPS, requiring a client certificate signed by `fixtures/mtls/ca.crt`.
+    pub mtls_issuer: String,
     control: String,
     pub client_id: String,
     pub client_secret: String,
@@ -60,7 +62,14 @@ impl Provider {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("the OAuth2 provider did not start: {line:?}"));
         let s = |k: &str| v[k].as_str().unwrap().to_owned();
-        Some(Provider { issuer: s("issuer"), control: s("control"), client_id: s("clientId"), client_secret: s("clientSecret"), child })
+        Some(Provider {
+            issuer: s("issuer"),
+            mtls_issuer: s("mtlsIssuer"),
+            control: s("control"),
+            client_id: s("clientId"),
+            client_secret: s("clientSecret"),
+            child,
+        })
     }
 
     pub fn authorize_url(&self) -> String {

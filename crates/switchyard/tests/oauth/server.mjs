@@ -11,7 +11,12 @@
 // - issues access tokens with a configurable lifetime (POST /config {"expiresIn": n});
 // - counts token requests by grant type: GET /counts on the control server;
 // - revokes every refresh token on POST /revoke.
+// - serves the same provider over HTTPS requiring a client certificate (mutual TLS) signed by the
+//   test CA in ../fixtures/mtls (the mock's own request handler behind Node's TLS server), and counts
+//   the token requests that came with a verified client certificate.
 import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { OAuth2Server } from 'oauth2-mock-server';
 
@@ -19,7 +24,7 @@ const CLIENT_ID = process.env.CLIENT_ID ?? 'switchyard-test-client';
 const CLIENT_SECRET = process.env.CLIENT_SECRET ?? 'switchyard-test-secret';
 
 const config = { expiresIn: 3600 };
-const counts = { authorization_code: 0, refresh_token: 0, client_credentials: 0, password: 0, rejected: 0 };
+const counts = { authorization_code: 0, refresh_token: 0, client_credentials: 0, password: 0, rejected: 0, mtls: 0 };
 const codes = new Map(); // code -> {redirectUri, challenge}
 const liveRefreshTokens = new Set();
 const rejections = [];
@@ -48,6 +53,7 @@ server.service.on('beforeResponse', (response, req) => {
   const body = req.body ?? {};
   const grant = body.grant_type;
   if (grant in counts) counts[grant]++;
+  if (req.socket?.authorized) counts.mtls++;
   // Client authentication: form fields or HTTP Basic.
   let clientId = body.client_id;
   let clientSecret = body.client_secret;
@@ -80,6 +86,19 @@ server.service.on('beforeResponse', (response, req) => {
 
 await server.start(0, '127.0.0.1');
 
+const fixtures = new URL('../fixtures/mtls/', import.meta.url);
+const mtlsServer = https.createServer(
+  {
+    key: readFileSync(new URL('server.key', fixtures)),
+    cert: readFileSync(new URL('server.crt', fixtures)),
+    ca: readFileSync(new URL('ca.crt', fixtures)),
+    requestCert: true,
+    rejectUnauthorized: true,
+  },
+  server.service.requestHandler,
+);
+await new Promise((resolve) => mtlsServer.listen(0, '127.0.0.1', resolve));
+
 const control = http.createServer((req, res) => {
   const send = (status, value) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -109,7 +128,15 @@ const control = http.createServer((req, res) => {
 await new Promise((resolve) => control.listen(0, '127.0.0.1', resolve));
 
 const issuer = server.issuer.url.replace('//localhost:', '//127.0.0.1:');
-console.log(JSON.stringify({ issuer, control: `http://127.0.0.1:${control.address().port}`, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }));
+console.log(
+  JSON.stringify({
+    issuer,
+    mtlsIssuer: `https://127.0.0.1:${mtlsServer.address().port}`,
+    control: `http://127.0.0.1:${control.address().port}`,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+  }),
+);
 
 // Exit with the parent (the test): stdin closes when it goes.
 process.stdin.resume();
