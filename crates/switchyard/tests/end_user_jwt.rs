@@ -73,6 +73,12 @@ impl Jwt {
     async fn delete(&self, path: &str) -> Res {
         self.send(reqwest::Method::DELETE, path, None, None).await
     }
+    async fn put(&self, path: &str, body: Value) -> Res {
+        self.send(reqwest::Method::PUT, path, Some(&body), None).await
+    }
+    async fn patch(&self, path: &str, body: Value) -> Res {
+        self.send(reqwest::Method::PATCH, path, Some(&body), None).await
+    }
 }
 
 /// Creates a signing key; returns (id, private key PEM, the whole answer).
@@ -305,6 +311,150 @@ async fn end_user_matrix(w: World) {
     assert_eq!(other.get(&format!("/api/v2/o/{other_org}/users")).await.expect(200)["totalCount"], 1);
 }
 
+/// An end user's token on connections and activations (versori-api.md §7.4): its own dynamic
+/// connections and its own activation, created, read, updated and deleted; another user's, the
+/// organisation's static ones and the environment's administration refused with 403, changing
+/// nothing.
+async fn own_connections_and_activations(w: World) {
+    let o = w.org.clone();
+    let v2 = format!("/api/v2/o/{o}");
+    let (key, private, _) = create_key(&w, "backend").await;
+    let scheme = json!({"type": "api-key", "apiKey": {"id": "apikey", "description": "API key", "name": "X-Api-Key", "in": "header"}});
+    let credential = |v: &str| json!({"authSchemeConfig": scheme, "credential": {"type": "string", "name": "k", "data": {"string": {"value": v}}}});
+    let system = w
+        .api
+        .post(
+            &format!("{v2}/systems"),
+            json!({"name": "CRM", "domain": "crm.example", "templateBaseUrl": "https://api.crm.example", "authSchemeConfigs": [scheme]}),
+        )
+        .await
+        .expect(201);
+    let project = w.api.post(&format!("{v2}/projects"), json!({"name": "Sync"})).await.expect(200);
+    let pid = project["id"].as_str().unwrap().to_owned();
+    let env = project["environments"][0]["id"].as_str().unwrap().to_owned();
+    let dynamic =
+        w.api.post(&format!("{v2}/projects/{pid}/connection-templates"), json!({"systemId": system["id"], "name": "crm", "dynamic": true})).await.expect(200)
+            ["connectionTemplateId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let shared = w
+        .api
+        .post(&format!("{v2}/projects/{pid}/connection-templates"), json!({"systemId": system["id"], "name": "shared", "dynamic": false}))
+        .await
+        .expect(200)["connectionTemplateId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let static_conn = w
+        .api
+        .post(&format!("{v2}/connections"), json!({"connectionTemplateId": shared, "connection": {"name": "org", "credentials": [credential("org-key")]}}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.api.post(&format!("{v2}/users"), json!({"externalId": "bob"})).await.expect(201);
+    let bob_conn = w
+        .api
+        .post(
+            &format!("{v2}/connections"),
+            json!({"connectionTemplateId": dynamic, "externalId": "bob", "connection": {"name": "bob", "credentials": [credential("bob-key")]}}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bob_act = w
+        .api
+        .post(
+            &format!("{v2}/activations"),
+            json!({"userId": "bob", "environmentId": env, "connections": [{"connectionTemplateId": dynamic, "existingConnectionId": bob_conn}]}),
+        )
+        .await
+        .expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let alice = Jwt::new(&w, &mint(&private, &claims(&versori_iss(&key), "alice")));
+    alice.post(&format!("{v2}/users"), json!({"externalId": "alice", "displayName": "alice_primary"})).await.expect(201);
+
+    // Its own: a dynamic connection, the activation (the SDK's dynamic-only form), reads, variables, deactivation.
+    let mine = alice
+        .post(
+            &format!("{v2}/connections"),
+            json!({"connectionTemplateId": dynamic, "externalId": "alice", "connection": {"name": "alice", "credentials": [credential("alice-key")]}}),
+        )
+        .await
+        .expect(201);
+    let mine_id = mine["id"].as_str().unwrap().to_owned();
+    alice.get(&format!("{v2}/connections/{mine_id}")).await.expect(200);
+    let listed = alice.get(&format!("{v2}/connections")).await.expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect::<Vec<_>>(), [mine_id.as_str()], "only its own: {listed}");
+    alice.put(&format!("{v2}/connections/{mine_id}"), json!({"name": "alice-2", "credentials": [credential("alice-key-2")], "baseUrl": ""})).await.expect(200);
+    let a = alice
+        .post(
+            &format!("{v2}/activations"),
+            json!({"userId": "alice", "environmentId": env, "connections": [{"connectionTemplateId": dynamic, "existingConnectionId": mine_id}]}),
+        )
+        .await
+        .expect(200);
+    let aid = a["id"].as_str().unwrap().to_owned();
+    assert_eq!(a["connections"].as_array().unwrap().len(), 2, "the static template is served by the organisation's connection: {a}");
+    assert_eq!(alice.get(&format!("{v2}/environment/{env}/users/alice/activations")).await.expect(200)[0]["id"], aid.as_str());
+    alice.get(&format!("{v2}/environments/{env}/activations/{aid}")).await.expect(200);
+    alice.get(&format!("{v2}/environment-systems/{dynamic}/activations/{aid}")).await.expect(200);
+    w.api.put(&format!("{v2}/projects/{pid}/variables"), json!({"type": "object", "properties": {"region": {"type": "string"}}})).await.expect(200);
+    assert_eq!(
+        alice.patch(&format!("{v2}/environments/{env}/activations/{aid}/variables"), json!({"region": "eu"})).await.expect(200),
+        json!({"region": "eu"})
+    );
+    alice.put(&format!("{v2}/environments/{env}/activations/{aid}/variables/region"), json!({"value": "us"})).await.expect(200);
+
+    // Another user's, the organisation's and the environment's: 403.
+    let refused = [
+        alice.get(&format!("{v2}/connections/{bob_conn}")).await,
+        alice.get(&format!("{v2}/connections/{static_conn}")).await,
+        alice.put(&format!("{v2}/connections/{bob_conn}"), json!({"name": "x", "credentials": [], "baseUrl": ""})).await,
+        alice.delete(&format!("{v2}/connections/{bob_conn}")).await,
+        alice.delete(&format!("{v2}/connections/{static_conn}")).await,
+        alice.get(&format!("{v2}/connections?end_user_id=bob")).await,
+        alice
+            .post(&format!("{v2}/connections"), json!({"connectionTemplateId": dynamic, "externalId": "bob", "connection": {"name": "x", "credentials": []}}))
+            .await,
+        alice.post(&format!("{v2}/connections"), json!({"connectionTemplateId": shared, "connection": {"name": "x", "credentials": []}})).await,
+        alice.post(&format!("{v2}/connections/{mine_id}/link"), json!({"connectionTemplateId": shared})).await,
+        alice.post(&format!("{v2}/activations"), json!({"userId": "bob", "environmentId": env, "connections": []})).await,
+        alice.get(&format!("{v2}/environments/{env}/activations/{bob_act}")).await,
+        alice.delete(&format!("{v2}/environments/{env}/activations/{bob_act}")).await,
+        alice.patch(&format!("{v2}/environments/{env}/activations/{bob_act}/variables"), json!({"region": "x"})).await,
+        alice.put(&format!("{v2}/environments/{env}/activations/{bob_act}/variables/region"), json!({"value": "x"})).await,
+        alice.get(&format!("{v2}/environment-systems/{dynamic}/activations/{bob_act}")).await,
+        alice.get(&format!("{v2}/environment/{env}/users/bob/activations")).await,
+        alice.get(&format!("{v2}/environments/{env}/activations")).await,
+        alice.patch(&format!("{v2}/environments/{env}/variables"), json!({"region": "x"})).await,
+        alice.get(&format!("{v2}/projects/{pid}/connections")).await,
+        alice.put(&format!("{v2}/projects/{pid}/variables"), json!({"type": "object"})).await,
+        alice.put(&format!("{v2}/projects/{pid}/deploy"), json!({"files": [], "labels": {}, "versionName": "x"})).await,
+    ];
+    for r in refused {
+        let e = r.error(403);
+        assert!(!e.to_string().contains("bob-key") && !e.to_string().contains("org-key"), "{e}");
+    }
+
+    // Deactivate its own; the refusals changed nothing of Bob's or the organisation's.
+    assert_eq!(alice.delete(&format!("{v2}/environments/{env}/activations/{aid}")).await.status, 204);
+    assert_eq!(alice.delete(&format!("{v2}/connections/{mine_id}")).await.status, 204);
+    w.api.get(&format!("{v2}/connections/{bob_conn}")).await.expect(200);
+    w.api.get(&format!("{v2}/connections/{static_conn}")).await.expect(200);
+    let bob_now = w.api.get(&format!("{v2}/environments/{env}/activations/{bob_act}")).await.expect(200);
+    assert_eq!(bob_now["dynamicVariables"], json!({}));
+    assert_eq!(w.api.get(&format!("{v2}/connections")).await.expect(200)["totalCount"], 2);
+    assert_eq!(w.api.get(&format!("{v2}/projects/{pid}/variables")).await.expect(200)["properties"], json!({"region": {"type": "string"}}));
+}
+
 /// Every kind of bad token is a 401 in the error shape, saying why without echoing the token, and
 /// changes nothing; a token without `exp` and one just past `exp` (within the leeway) still work.
 async fn refused_tokens(w: World) {
@@ -392,5 +542,6 @@ async fn refused_tokens(w: World) {
 on_both_databases! {
     lifecycle => signing_key_lifecycle;
     matrix => end_user_matrix;
+    own_resources => own_connections_and_activations;
     refusals => refused_tokens;
 }
