@@ -1,19 +1,19 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Api, describeError, NetworkError } from './api';
+import { describeError, NetworkError } from './api';
 import { ErrorMessage, IntegrationIcon, Spinner, type TopError } from './components/common';
 import { ManageView } from './components/ManageView';
 import { Wizard, topError } from './components/Wizard';
-import { ServicesContext, type AppServices } from './context';
-import type { HubContext } from './fragment';
+import { createBackend, ServicesContext, type AppServices } from './context';
+import type { AnyHubContext } from './fragment';
 import { postToHost, watchSize } from './host';
 import { filterIntegrations } from './search';
 import type { IntegrationSummary } from './types';
 
 type Dialog = { kind: 'wizard' | 'manage'; integration: IntegrationSummary } | null;
 
-export function App({ context }: { context: HubContext }) {
-  const services: AppServices = useMemo(() => ({ api: new Api(context.token), context }), [context]);
-  const { api } = services;
+export function App({ context }: { context: AnyHubContext }) {
+  const services: AppServices = useMemo(() => ({ backend: createBackend(context), context }), [context]);
+  const { backend } = services;
   const [integrations, setIntegrations] = useState<IntegrationSummary[] | null>(null);
   const [totalConnected, setTotalConnected] = useState(0);
   const [loadError, setLoadError] = useState<TopError | null>(null);
@@ -26,14 +26,14 @@ export function App({ context }: { context: HubContext }) {
   const load = useCallback(async () => {
     setLoadError(null);
     try {
-      const res = await api.listIntegrations(context.hub, context.user);
-      setIntegrations(res.integrations.filter((i) => i.isDeployed));
+      const res = await backend.listIntegrations();
+      setIntegrations(res.integrations);
       setTotalConnected(res.totalConnected);
     } catch (e) {
       setLoadError(topError(e));
       postToHost('error', { operation: 'list-integrations', message: describeError(e), network: e instanceof NetworkError });
     }
-  }, [api, context.hub, context.user]);
+  }, [backend]);
 
   useEffect(() => {
     void load();
@@ -184,14 +184,18 @@ export function App({ context }: { context: HubContext }) {
 }
 
 /** Shown when the fragment lacks what the page needs. */
-export function MissingContext({ missing }: { missing: string[] }) {
+export function MissingContext({ missing, problem, v2 = false }: { missing: string[]; problem?: string; v2?: boolean }) {
   return (
     <div className="sy-app" data-testid="hub">
       <div className="sy-alert sy-alert--error" role="alert" data-testid="load-error">
         <p className="sy-alert__title">This page needs a session to show your integrations.</p>
-        <p>
-          Missing from the address: {missing.join(', ')}. Open it from your application, or with <code>#token=…&amp;hub=…&amp;user=…</code>.
-        </p>
+        {problem ? <p>{problem} Open the page from your application again.</p> : null}
+        {missing.length ? (
+          <p>
+            Missing from the address: {missing.join(', ')}. Open it from your application, or with{' '}
+            {v2 ? <code>#jwt=…&amp;org=…</code> : <code>#token=…&amp;hub=…&amp;user=…</code>}.
+          </p>
+        ) : null}
       </div>
     </div>
   );

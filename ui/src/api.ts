@@ -1,4 +1,5 @@
-/** The Switchyard API, as the hub page uses it. Every call sends the session's bearer token. */
+/** The Switchyard API, as the hub page uses it. Every call sends the session's bearer token
+ * (`Authorization: Bearer <token>`; in Platform API v2 mode `Authorization: JWT <token>`). */
 import type { ApiErrorBody } from './errors';
 import type {
   Activation,
@@ -42,10 +43,12 @@ export class Api {
     private readonly token: string,
     private readonly base = '',
     private readonly fetchFn: typeof fetch = (...args) => fetch(...args),
+    /** The scheme of the Authorization header: `Bearer` (API keys, hub sessions) or `JWT` (end-user tokens). */
+    private readonly authScheme: 'Bearer' | 'JWT' = 'Bearer',
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}`, Accept: 'application/json' };
+    const headers: Record<string, string> = { Authorization: `${this.authScheme} ${this.token}`, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res: Response;
     try {

@@ -1,10 +1,17 @@
 import { createContext, useContext } from 'react';
-import type { Api } from './api';
-import type { HubContext } from './fragment';
+import { V1Backend, type HubBackend } from './backend';
+import { V2Backend } from './backendV2';
+import { isV2, type AnyHubContext } from './fragment';
 
 export interface AppServices {
-  api: Api;
-  context: HubContext;
+  /** The data layer: Embedded API v1 or Platform API v2, by the fragment. */
+  backend: HubBackend;
+  context: AnyHubContext;
+}
+
+/** The data layer for a context. */
+export function createBackend(context: AnyHubContext): HubBackend {
+  return isV2(context) ? new V2Backend(context) : new V1Backend(context);
 }
 
 export const ServicesContext = createContext<AppServices | null>(null);

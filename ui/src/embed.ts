@@ -4,7 +4,9 @@
  *   <script src="https://switchyard.example.com/embed.js"></script>
  *   <script>
  *     const hub = Switchyard.mount(document.getElementById('integrations'), {
- *       url: sessionUrl, // https://switchyard.example.com/hub/#token=...&hub=...&user=...
+ *       // https://switchyard.example.com/hub/#token=...&hub=...&user=... (Embedded API v1), or
+ *       // https://switchyard.example.com/hub/#jwt=<end-user JWT>&org=<organisationId> (Platform API v2)
+ *       url: sessionUrl,
  *       onEvent: (type, payload) => console.log(type, payload),
  *     });
  *     // later: hub.unmount();
@@ -14,7 +16,7 @@
 export type SwitchyardEventType = 'activated' | 'deactivated' | 'closed' | 'error' | 'resize';
 
 export interface MountOptions {
-  /** The session URL: `<server>/hub/#token=...&hub=...&user=...`. */
+  /** The session URL: `<server>/hub/#token=...&hub=...&user=...`, or `<server>/hub/#jwt=...&org=...`. */
   url: string;
   /** Called with every event of the hub page. */
   onEvent?: (type: SwitchyardEventType | string, payload: unknown) => void;

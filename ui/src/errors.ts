@@ -55,16 +55,23 @@ const DATA_FIELD_KEYS: Record<string, ConnectionFieldKey> = {
   state: 'oauth',
 };
 
+/** The keys of v2's wrapped credential data. */
+const V2_DATA_KEYS = new Set(['none', 'string', 'binary', 'basicAuth', 'oauth2Client', 'oauth2Code', 'oauth2Password', 'oauth2Token', 'certificate', 'oauth1', 'oauth1Token']);
+
 /**
  * Maps the path of an error inside one connection entry (what follows `connections[i].`, or the
- * whole path for the replace-connection endpoint) to the field of the connection form.
+ * whole path for the replace-connection endpoint) to the field of the connection form. Knows v1's
+ * paths (`credentials.action[0].credential.data.value`) and v2's
+ * (`connection.credentials[0].credential.data.value`, `existingConnectionId`).
  * `variableNames` are the template's connection variables, in order, so `variables[j]` can be named.
  */
 export function mapConnectionField(rest: string, variableNames: string[] = []): ConnectionFieldKey {
   const seg = splitPath(rest);
   const [head] = seg;
   if (head === undefined) return 'form';
-  if (head === 'connectionId') return 'existing';
+  // Platform API v2: `connections[i].connection.<the new connection's fields>`, `existingConnectionId`.
+  if (head === 'connection') return seg.length > 1 ? mapConnectionField(rest.replace(/^connection\.?/, ''), variableNames) : 'form';
+  if (head === 'connectionId' || head === 'existingConnectionId') return 'existing';
   if (head === 'name') return 'name';
   if (head === 'variables') {
     const idx = seg[1];
@@ -75,7 +82,10 @@ export function mapConnectionField(rest: string, variableNames: string[] = []): 
   if (head === 'credentials') {
     const dataAt = seg.indexOf('data');
     if (dataAt >= 0) {
-      const field = seg[dataAt + 1];
+      let field = seg[dataAt + 1];
+      // v2 wraps the data in a key named by the type: `data.string.value`, `data.certificate.key`.
+      const inner = seg[dataAt + 2];
+      if (typeof field === 'string' && V2_DATA_KEYS.has(field) && typeof inner === 'string') field = inner;
       if (typeof field === 'string' && DATA_FIELD_KEYS[field]) return DATA_FIELD_KEYS[field];
     }
     return 'form';
@@ -85,6 +95,16 @@ export function mapConnectionField(rest: string, variableNames: string[] = []): 
 
 /** Errors of a connection form, by field, messages in order. */
 export type ConnectionErrors = Partial<Record<ConnectionFieldKey, string[]>>;
+
+/** When the page does not ask for a connection's name (v2 mode names connections itself), errors
+ * about the name are shown for the form as a whole. Changes `errors` in place and returns it. */
+export function moveNameErrors(errors: ConnectionErrors): ConnectionErrors {
+  if (errors.name?.length) {
+    errors.form = [...(errors.form ?? []), ...errors.name];
+    delete errors.name;
+  }
+  return errors;
+}
 
 /** An rjsf `ErrorSchema`: nested by property, `__errors` at each level. */
 export interface ErrorSchemaNode {

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App, MissingContext } from './App';
-import { parseFragment, type HubContext } from './fragment';
+import { contextKey, parseFragment, type AnyHubContext } from './fragment';
 import { setHostOrigin } from './host';
 import './styles.css';
 
@@ -10,7 +10,7 @@ if (window.parent !== window) document.documentElement.classList.add('sy-embedde
 
 const root = createRoot(document.getElementById('root')!);
 
-function applyTheme(theme: HubContext['theme']): void {
+function applyTheme(theme: AnyHubContext['theme']): void {
   for (const [k, v] of Object.entries(theme)) document.documentElement.style.setProperty(k, v);
 }
 
@@ -18,7 +18,7 @@ function render(): void {
   const parsed = parseFragment(window.location.hash);
   if (!parsed.ok) {
     setHostOrigin(null);
-    root.render(<MissingContext missing={parsed.missing} />);
+    root.render(<MissingContext missing={parsed.missing} problem={parsed.problem} v2={/[#&](jwt|org)=/.test(window.location.hash)} />);
     return;
   }
   const { context } = parsed;
@@ -26,7 +26,7 @@ function render(): void {
   applyTheme(context.theme);
   root.render(
     <StrictMode>
-      <App key={`${context.token}|${context.hub}|${context.user}`} context={context} />
+      <App key={contextKey(context)} context={context} />
     </StrictMode>,
   );
 }

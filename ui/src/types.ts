@@ -8,6 +8,8 @@ export interface IntegrationSummary {
   variablesSchema?: Record<string, unknown> | null;
   isDeployed: boolean;
   isActivated: boolean;
+  /** Platform API v2 mode: the project's environment (`environments[0]`) that users activate. */
+  environmentId?: string;
 }
 
 export interface IntegrationPage {

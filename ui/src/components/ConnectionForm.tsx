@@ -14,6 +14,8 @@ export interface ConnectionFormProps {
   errors?: ConnectionErrors;
   /** The user's connections to the template's connector. */
   existing: ConnectionSummary[];
+  /** Whether the user names a new connection (v1); v2 mode names it itself. */
+  namesConnections?: boolean;
 }
 
 const LABELS: Partial<Record<ConnectionFieldKey, string>> = {
@@ -33,7 +35,7 @@ function capitalise(s: string): string {
 }
 
 /** The form for one connection template: reuse an existing connection, or make a new one. */
-export function ConnectionForm({ template, form, onChange, errors = {}, existing }: ConnectionFormProps) {
+export function ConnectionForm({ template, form, onChange, errors = {}, existing, namesConnections = true }: ConnectionFormProps) {
   const scheme = template.authSchemeConfig;
   const groupName = useId();
   const set = <K extends keyof ConnectionFormState>(key: K, value: ConnectionFormState[K], changed: ConnectionFieldKey) =>
@@ -92,11 +94,13 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
             {describeScheme(scheme)}
             {scheme.description ? <span className="sy-hint"> — {scheme.description}</span> : null}
           </p>
-          <Field label="Connection name" errorKey="name" errors={errors.name} required hint="A name to recognise this connection by.">
-            {(p) => (
-              <input {...p} type="text" autoComplete="off" value={form.name} onChange={(e) => set('name', e.target.value, 'name')} data-testid="connection-name" />
-            )}
-          </Field>
+          {namesConnections ? (
+            <Field label="Connection name" errorKey="name" errors={errors.name} required hint="A name to recognise this connection by.">
+              {(p) => (
+                <input {...p} type="text" autoComplete="off" value={form.name} onChange={(e) => set('name', e.target.value, 'name')} data-testid="connection-name" />
+              )}
+            </Field>
+          ) : null}
           {fields.map((field) => {
             if (field === 'oauth') return <OAuthConnect key="oauth" template={template} form={form} onChange={onChange} errors={errors.oauth} />;
             if (field === 'apiKey') {
@@ -178,7 +182,7 @@ function OAuthConnect({
   onChange: ConnectionFormProps['onChange'];
   errors?: string[];
 }) {
-  const { api, context } = useServices();
+  const { backend } = useServices();
   const [status, setStatus] = useState<OAuthStatus>({ kind: 'idle' });
   const flowRef = useRef<PopupFlow | null>(null);
   const formRef = useRef(form);
@@ -190,7 +194,7 @@ function OAuthConnect({
   const connect = () => {
     flowRef.current?.cancel();
     setStatus({ kind: 'waiting' });
-    const flow = startPopupFlow({ initialise: () => api.oauthInitialise(context.hub, template.connectorId, initialiseBody(template.authSchemeConfig)) });
+    const flow = startPopupFlow({ initialise: () => backend.oauthInitialise(template, initialiseBody(template.authSchemeConfig)) });
     flowRef.current = flow;
     flow.result.then(
       (res) => {

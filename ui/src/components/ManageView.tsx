@@ -2,10 +2,11 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, describeError } from '../api';
 import { useServices } from '../context';
 import { buildConnection, describeScheme, hasErrors, initialConnectionForm, validateConnectionForm, type ConnectionFormState } from '../credentials';
-import { clearVariableError, mapFieldErrors, mapReplaceConnectionErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
+import { clearVariableError, mapFieldErrors, mapReplaceConnectionErrors, moveNameErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
 import { postToHost } from '../host';
 import { hasSettings } from '../summary';
-import type { Activation, ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
+import type { HubActivation } from '../backend';
+import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
 import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
@@ -24,12 +25,12 @@ export interface ManageViewProps {
 
 interface Loaded {
   integration: EmbeddedIntegration;
-  activation: Activation;
+  activation: HubActivation;
 }
 
 /** The manage view of an activated integration: settings, connections, deactivate. */
 export function ManageView({ summary, onClose, onDeactivated, onChanged }: ManageViewProps) {
-  const { api, context } = useServices();
+  const { backend } = useServices();
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [loadError, setLoadError] = useState<TopError | null>(null);
   const [mode, setMode] = useState<Mode>({ kind: 'overview' });
@@ -52,20 +53,14 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     setLoadError(null);
     setLoaded(null);
     try {
-      const [integration, page] = await Promise.all([
-        api.getIntegration(context.hub, context.user, summary.id),
-        api.listActivations(context.hub, context.user, summary.id),
-      ]);
-      const first = page.activations.find((a) => a.integration?.id === summary.id) ?? page.activations[0];
-      if (!first) throw new Error(`${summary.name} is not activated any more.`);
-      const activation = await api.getActivation(first.id);
+      const [integration, activation] = await Promise.all([backend.getIntegration(summary), backend.getActivation(summary)]);
       setLoaded({ integration, activation });
       if (hasSettings(integration.variablesSchema)) void loadVariablesForm();
     } catch (e) {
       setLoadError(topError(e));
       postToHost('error', { operation: 'load-activation', integrationId: summary.id, message: describeError(e) });
     }
-  }, [api, context.hub, context.user, summary.id, summary.name]);
+  }, [backend, summary]);
 
   useEffect(() => {
     void load();
@@ -101,8 +96,8 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     setBusy(true);
     setTopErr(null);
     try {
-      const res = await api.updateVariables(loaded.activation.id, vars);
-      setLoaded({ ...loaded, activation: { ...loaded.activation, dynamicVariables: res.dynamicVariables ?? vars } });
+      const saved = await backend.updateVariables(summary, loaded.activation, vars);
+      setLoaded({ ...loaded, activation: { ...loaded.activation, dynamicVariables: saved ?? vars } });
       setNotice('Settings saved.');
       setMode({ kind: 'overview' });
       onChanged();
@@ -129,7 +124,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     returnFocus.current = `replace-connection-${t.id}`;
     let existing: ConnectionSummary[] = [];
     try {
-      existing = await api.listConnections(context.hub, context.user, t.connectorId);
+      existing = await backend.listConnections(t);
     } catch {
       existing = [];
     }
@@ -151,7 +146,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     setBusy(true);
     setTopErr(null);
     try {
-      const activation = await api.replaceConnection(loaded.activation.id, t.id, buildConnection(t, connForm));
+      const activation = await backend.replaceConnection(summary, loaded.activation, t, buildConnection(t, connForm));
       setLoaded({ ...loaded, activation: { ...loaded.activation, ...activation } });
       setNotice(`The ${t.name} connection was replaced.`);
       setMode({ kind: 'overview' });
@@ -160,6 +155,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
       const top = topError(e);
       if (e instanceof ApiError) {
         const errs = mapReplaceConnectionErrors(e.body.fields, (t.variables ?? []).map((v) => v.name));
+        if (!backend.namesConnections) moveNameErrors(errs);
         // Name the user's connections instead of showing their ids.
         for (const list of Object.values(errs)) {
           list?.forEach((m, j) => {
@@ -180,7 +176,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     setBusy(true);
     setTopErr(null);
     try {
-      await api.deactivate(loaded.activation.id);
+      await backend.deactivate(summary, loaded.activation);
       setConfirming(false);
       postToHost('deactivated', { activationId: loaded.activation.id, integrationId: summary.id, integrationName: summary.name });
       onDeactivated();
@@ -219,10 +215,12 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
         <ErrorMessage error={topErr} />
         {integration && loaded && mode.kind === 'overview' ? (
           <div className="sy-manage" data-testid="manage-overview">
-            <div className="sy-manage__intro">
-              <IntegrationIcon name={integration.name} imageUrl={integration.imageUrl} size={40} />
-              <p className="sy-muted">{integration.description}</p>
-            </div>
+            {integration.description || integration.imageUrl ? (
+              <div className="sy-manage__intro">
+                <IntegrationIcon name={integration.name} imageUrl={integration.imageUrl} size={40} />
+                <p className="sy-muted">{integration.description}</p>
+              </div>
+            ) : null}
             <section className="sy-section" aria-labelledby="sy-manage-connections">
               <h3 id="sy-manage-connections" className="sy-section__title">
                 Connections
@@ -235,15 +233,17 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
                       <strong>{t.name}</strong>
                       <span>{describeScheme(t.authSchemeConfig)}</span>
                     </span>
-                    <button
-                      type="button"
-                      className="sy-button sy-button--secondary sy-button--small"
-                      onClick={() => void startReplace(i)}
-                      aria-label={`Replace the ${t.name} connection`}
-                      data-testid={`replace-connection-${t.id}`}
-                    >
-                      Replace
-                    </button>
+                    {backend.canReplaceConnection(loaded.activation, t) ? (
+                      <button
+                        type="button"
+                        className="sy-button sy-button--secondary sy-button--small"
+                        onClick={() => void startReplace(i)}
+                        aria-label={`Replace the ${t.name} connection`}
+                        data-testid={`replace-connection-${t.id}`}
+                      >
+                        Replace
+                      </button>
+                    ) : null}
                   </li>
                 ))}
               </ul>
@@ -319,6 +319,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
                 form={connForm}
                 existing={connExisting}
                 errors={connErrors}
+                namesConnections={backend.namesConnections}
                 onChange={(f, changed: ConnectionFieldKey) => {
                   setConnForm(f);
                   setConnErrors((prev) => {

@@ -2,10 +2,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, describeError, NetworkError } from '../api';
 import { useServices } from '../context';
 import { buildConnection, describeScheme, hasErrors, initialConnectionForm, validateConnectionForm, type ConnectionFormState } from '../credentials';
-import { clearVariableError, mapFieldErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
+import { clearVariableError, mapFieldErrors, moveNameErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
 import { postToHost } from '../host';
 import { hasSettings } from '../summary';
-import type { Activation, ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
+import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
 import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
@@ -21,7 +21,7 @@ interface Loaded {
 export interface WizardProps {
   summary: IntegrationSummary;
   onClose: () => void;
-  onActivated: (activation: Activation) => void;
+  onActivated: (activation: { id: string }) => void;
   /** The list may be stale (for example after a 409). */
   onStale: () => void;
 }
@@ -35,7 +35,7 @@ export function topError(e: unknown): TopError {
 
 /** The activation wizard: one step per connection template, the variables, a review, Activate. */
 export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) {
-  const { api, context } = useServices();
+  const { backend } = useServices();
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [loadError, setLoadError] = useState<TopError | null>(null);
   const [stepIndex, setStepIndex] = useState(0);
@@ -53,9 +53,10 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
     setLoadError(null);
     setLoaded(null);
     try {
-      const integration = await api.getIntegration(context.hub, context.user, summary.id);
-      const connectorIds = Array.from(new Set(integration.connectionTemplates.map((t) => t.connectorId)));
-      const lists = await Promise.all(connectorIds.map((id) => api.listConnections(context.hub, context.user, id)));
+      const integration = await backend.getIntegration(summary);
+      const byConnectorTemplate = new Map(integration.connectionTemplates.map((t) => [t.connectorId, t]));
+      const connectorIds = Array.from(byConnectorTemplate.keys());
+      const lists = await Promise.all(connectorIds.map((id) => backend.listConnections(byConnectorTemplate.get(id)!)));
       const byConnector = new Map(connectorIds.map((id, i) => [id, lists[i]]));
       const existing = integration.connectionTemplates.map((t) => byConnector.get(t.connectorId) ?? []);
       setForms(integration.connectionTemplates.map((t, i) => initialConnectionForm(t, existing[i].map((c) => c.id))));
@@ -66,7 +67,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
       setLoadError(topError(e));
       postToHost('error', { operation: 'load-integration', integrationId: summary.id, message: describeError(e) });
     }
-  }, [api, context.hub, context.user, summary.id]);
+  }, [backend, summary]);
 
   useEffect(() => {
     void load();
@@ -137,12 +138,11 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
     setSubmitting(true);
     setTopErr(null);
     try {
-      const activation = await api.activate({
-        userId: context.user,
-        integrationId: integration.id,
-        connections: templates.map((t, i) => ({ templateId: t.id, ...buildConnection(t, forms[i]) })),
-        dynamicVariables: schema ? vars : {},
-      });
+      const activation = await backend.activate(
+        integration,
+        templates.map((t, i) => buildConnection(t, forms[i])),
+        schema ? vars : {},
+      );
       postToHost('activated', { activationId: activation.id, integrationId: integration.id, integrationName: integration.name });
       onActivated(activation);
     } catch (e) {
@@ -153,6 +153,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
           templates.map((t) => (t.variables ?? []).map((v) => v.name)),
         );
         top.other = mapped.other;
+        if (!backend.namesConnections) for (const errs of Object.values(mapped.connections)) moveNameErrors(errs);
         // Name the user's connections instead of showing their ids.
         for (const [i, errs] of Object.entries(mapped.connections)) {
           const names = (loaded?.existing[Number(i)] ?? []).map((c) => [c.id, `“${c.name}”`] as const);
@@ -273,10 +274,19 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
                       existing={loaded!.existing[step.index]}
                       errors={connErrors[step.index]}
                       onChange={(f, changed) => updateForm(step.index, f, changed)}
+                      namesConnections={backend.namesConnections}
                     />
                   </>
                 ) : (
-                  <Review integration={integration} forms={forms} existing={loaded!.existing} vars={vars} onEdit={goTo} stepsBeforeReview={steps.length - 1} />
+                  <Review
+                    integration={integration}
+                    forms={forms}
+                    existing={loaded!.existing}
+                    vars={vars}
+                    onEdit={goTo}
+                    stepsBeforeReview={steps.length - 1}
+                    namesConnections={backend.namesConnections}
+                  />
                 )}
                 {/* Enter in a field moves on. */}
                 <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
@@ -316,6 +326,7 @@ function Review({
   existing,
   vars,
   onEdit,
+  namesConnections,
 }: {
   integration: EmbeddedIntegration;
   forms: ConnectionFormState[];
@@ -323,6 +334,7 @@ function Review({
   vars: Record<string, unknown>;
   onEdit: (step: number) => void;
   stepsBeforeReview: number;
+  namesConnections: boolean;
 }) {
   const schema = hasSettings(integration.variablesSchema) ? integration.variablesSchema : null;
   return (
@@ -333,7 +345,11 @@ function Review({
         {integration.connectionTemplates.map((t, i) => {
           const f = forms[i];
           const text =
-            f.mode === 'existing' ? `Existing connection: ${existing[i].find((c) => c.id === f.existingId)?.name ?? f.existingId}` : `New connection “${f.name}” (${describeScheme(t.authSchemeConfig)})`;
+            f.mode === 'existing'
+              ? `Existing connection: ${existing[i].find((c) => c.id === f.existingId)?.name ?? f.existingId}`
+              : namesConnections
+                ? `New connection “${f.name}” (${describeScheme(t.authSchemeConfig)})`
+                : `New connection (${describeScheme(t.authSchemeConfig)})`;
           return (
             <li key={t.id} className="sy-review__item" data-testid={`review-connection-${i}`}>
               <IntegrationIcon name={t.name} imageUrl={t.imageUrl} size={24} />
