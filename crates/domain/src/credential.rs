@@ -32,6 +32,11 @@ pub enum CredentialType {
     Certificate,
     #[serde(rename = "jwt-bearer")]
     JwtBearer,
+    /// What an OAuth 1.0a callback brings back; exchanged for an `oauth1-token` on submission.
+    #[serde(rename = "oauth1")]
+    OAuth1,
+    #[serde(rename = "oauth1-token")]
+    OAuth1Token,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,6 +44,8 @@ enum Kind {
     Str,
     StrList,
     Bool,
+    /// `[{name, value?}]`, both strings.
+    ParamList,
 }
 
 /// One data field of a credential type.
@@ -69,6 +76,8 @@ impl CredentialType {
             CredentialType::CustomFunction => "custom-function",
             CredentialType::Certificate => "certificate",
             CredentialType::JwtBearer => "jwt-bearer",
+            CredentialType::OAuth1 => "oauth1",
+            CredentialType::OAuth1Token => "oauth1-token",
         }
     }
 
@@ -111,6 +120,8 @@ impl CredentialType {
                 f!("expiresIn", false, false, Str),
                 f!("authorizationHeaderPrefix", false, false, Str),
             ],
+            CredentialType::OAuth1 => &[f!("state", true, true, Str), f!("oauthToken", true, true, Str), f!("oauthVerifier", true, true, Str)],
+            CredentialType::OAuth1Token => &[f!("token", true, true, Str), f!("tokenSecret", true, true, Str), f!("additionalParams", false, false, ParamList)],
         }
     }
 }
@@ -161,12 +172,14 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
                     Kind::Str => v.is_string(),
                     Kind::Bool => v.is_boolean(),
                     Kind::StrList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+                    Kind::ParamList => v.as_array().is_some_and(|a| a.iter().all(is_param)),
                 };
                 if !ok {
                     let want = match spec.kind {
                         Kind::Str => "a string",
                         Kind::Bool => "a boolean",
                         Kind::StrList => "an array of strings",
+                        Kind::ParamList => "an array of {name, value} objects with string values",
                     };
                     errors.push(FieldError::new(format!("{path}.{}", spec.name), format!("must be {want}")));
                 } else if spec.required && spec.kind == Kind::Str && v.as_str() == Some("") {
@@ -205,6 +218,14 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
     } else {
         Err(errors)
     }
+}
+
+/// `{name, value?}`: a non-empty string name and, when present, a string value.
+fn is_param(v: &Value) -> bool {
+    let Some(m) = v.as_object() else { return false };
+    m.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty())
+        && m.get("value").is_none_or(Value::is_string)
+        && m.keys().all(|k| k == "name" || k == "value")
 }
 
 /// The signing algorithms a `jwt-bearer` credential may use (`HS256` when not given).
@@ -359,5 +380,19 @@ mod tests {
         assert_eq!(names, ["c.data.username", "c.data.password"]);
         let e = validate_data(CredentialType::Binary, Some(&json!({"valueBase64":"not base64!"})), "d").unwrap_err();
         assert_eq!(e[0].field, "d.valueBase64");
+    }
+
+    #[test]
+    fn oauth1_credentials() {
+        let d =
+            validate_data(CredentialType::OAuth1Token, Some(&json!({"token":"t","tokenSecret":"s","additionalParams":[{"name":"user_id","value":"7"}]})), "d")
+                .unwrap();
+        assert_eq!(redact(CredentialType::OAuth1Token, &d), json!({"token":"","tokenSecret":"","additionalParams":[{"name":"user_id","value":"7"}]}));
+        let e = validate_data(CredentialType::OAuth1Token, Some(&json!({"token":"t","tokenSecret":"s","additionalParams":[{"value":"7"}]})), "d").unwrap_err();
+        assert_eq!(e[0].field, "d.additionalParams");
+        let e = validate_data(CredentialType::OAuth1, Some(&json!({"state":"s","oauthToken":"t"})), "d").unwrap_err();
+        assert_eq!(e[0].field, "d.oauthVerifier");
+        let d = validate_data(CredentialType::OAuth1, Some(&json!({"state":"s","oauthToken":"t","oauthVerifier":"v"})), "d").unwrap();
+        assert_eq!(redact(CredentialType::OAuth1, &d), json!({"state":"","oauthToken":"","oauthVerifier":""}));
     }
 }

@@ -215,6 +215,9 @@ pub struct OAuthState {
     pub scopes: Vec<String>,
     /// The PKCE code verifier, sealed by the vault, when the scheme uses PKCE.
     pub code_verifier: Option<String>,
+    /// An OAuth 1.0a flow's temporary credentials and signature method, sealed by the vault; `None`
+    /// for OAuth2 flows.
+    pub oauth1: Option<String>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }

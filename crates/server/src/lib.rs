@@ -11,6 +11,7 @@ pub mod extract;
 pub mod hub_page;
 pub mod idempotency;
 pub mod oauth;
+pub mod oauth1;
 pub mod ops;
 pub mod organisations;
 pub mod platform_v2;
@@ -98,6 +99,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(embedded_v1::routes())
         .merge(connect_v1::routes())
         .merge(oauth::routes())
+        .merge(oauth1::routes())
         .merge(session::routes())
         .merge(tokens::routes())
         .merge(platform_v2::routes())

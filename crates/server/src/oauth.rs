@@ -222,6 +222,7 @@ async fn initialise(s: &AppState, org: &str, connector_id: &str, candidates: &[A
     let now = time::now();
     let record = OAuthState {
         code_verifier: verifier.map(|v| s.vault.seal(v.as_bytes(), &state_hash)),
+        oauth1: None,
         state_hash,
         organisation_id: org.to_owned(),
         grant_credential_id: body.credential.id,
@@ -244,7 +245,7 @@ pub(crate) async fn open_grant_credential(s: &AppState, org: &str, id: &str) -> 
 }
 
 /// 32 random bytes, base64url: states and PKCE verifiers (43 characters, as RFC 7636 allows).
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     b64url(&bytes)
@@ -254,16 +255,17 @@ fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn sha256_hex(s: &str) -> String {
+pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Completing connections: `oauth2-code` credentials become `oauth2-token` ones.
 
-/// Exchanges every `oauth2-code` credential of the connections for tokens, after everything else
-/// about the request has been checked. A state works once: unknown, expired or replayed states,
-/// a redirect URL other than the one the flow started with, and codes the provider refuses are
+/// Exchanges every `oauth2-code` credential of the connections for tokens (and every `oauth1`
+/// callback result for an `oauth1-token`, see [`crate::oauth1`]), after everything else about the
+/// request has been checked. A state works once: unknown, expired or replayed states, a redirect
+/// URL other than the one the flow started with, and codes or verifiers the provider refuses are
 /// 400s naming the credential's field; nothing is stored then.
 pub async fn complete(s: &AppState, org: &str, pending: Vec<PendingConnection>) -> ApiResult<Vec<NewConnection>> {
     let mut out = Vec::with_capacity(pending.len());
@@ -271,14 +273,17 @@ pub async fn complete(s: &AppState, org: &str, pending: Vec<PendingConnection>) 
     for p in pending {
         let PendingConnection { mut connection, paths } = p;
         for (i, cred) in connection.credentials.iter_mut().enumerate() {
-            if cred.view.credential_type != CredentialType::OAuth2Code {
-                continue;
-            }
-            let path = &paths[i];
-            match exchange(s, org, &connection.connection.connector_id, cred, path).await {
+            let (result, stored_type) = match cred.view.credential_type {
+                CredentialType::OAuth2Code => (exchange(s, org, &connection.connection.connector_id, cred, &paths[i]).await, CredentialType::OAuth2Token),
+                CredentialType::OAuth1 => {
+                    (crate::oauth1::exchange(s, org, &connection.connection.connector_id, cred, &paths[i]).await, CredentialType::OAuth1Token)
+                }
+                _ => continue,
+            };
+            match result {
                 Ok(token) => {
                     let (id, expires_at) = (cred.view.id.clone(), cred.view.expires_at);
-                    *cred = v1::seal_data(s, org, &id, &cred.view.name, CredentialType::OAuth2Token, &token);
+                    *cred = v1::seal_data(s, org, &id, &cred.view.name, stored_type, &token);
                     cred.view.expires_at = expires_at;
                     if let Some(c) = connection.connection.credentials.iter_mut().find(|c| c.credential.id == id) {
                         c.credential = cred.view.clone();
@@ -291,14 +296,17 @@ pub async fn complete(s: &AppState, org: &str, pending: Vec<PendingConnection>) 
         out.push(connection);
     }
     if !fields.is_empty() {
-        let message =
-            if fields.len() == 1 { format!("{}: {}", fields[0].field, fields[0].message) } else { format!("{} OAuth2 codes could not be used", fields.len()) };
+        let message = if fields.len() == 1 {
+            format!("{}: {}", fields[0].field, fields[0].message)
+        } else {
+            format!("{} OAuth codes or verifiers could not be used", fields.len())
+        };
         return Err(ApiError(Error::invalid_fields(message, fields)));
     }
     Ok(out)
 }
 
-enum Exchange {
+pub(crate) enum Exchange {
     Field(FieldError),
     Fatal(ApiError),
 }
@@ -320,6 +328,9 @@ async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: &NewCredent
     };
     if flow.connector_id != connector_id {
         return Err(field("state", "this OAuth2 flow was started for another connector"));
+    }
+    if flow.oauth1.is_some() {
+        return Err(field("state", "this state belongs to an OAuth 1.0a flow: submit an oauth1 credential"));
     }
     let redirect = text("redirectUrl");
     if !redirect.is_empty() && redirect != flow.redirect_uri {
@@ -475,11 +486,15 @@ const CALLBACK_HTML: &str = r#"<!doctype html>
 
 /// Answers the opener's `{type:"hello", payload:{state}}` with `{type:"response",
 /// payload:{search}}`, to the opener only and to the origin that said hello, once, and only when
-/// the state is the one in this page's URL.
+/// the state is the one in this page's URL. OAuth 1.0a callbacks bring `state` (Switchyard's, in
+/// the callback URL) besides `oauth_token` and `oauth_verifier`; a hello may name either the
+/// state or the `oauth_token` of the authorize URL the opener was given.
 const CALLBACK_JS: &str = r#"(function () {
   'use strict';
   var search = window.location.search;
-  var state = new URLSearchParams(search).get('state');
+  var params = new URLSearchParams(search);
+  var state = params.get('state');
+  var token = params.get('oauth_token');
   var status = document.getElementById('status');
   var done = false;
   function say(text) { if (status) status.textContent = text; }
@@ -490,7 +505,9 @@ const CALLBACK_JS: &str = r#"(function () {
   window.addEventListener('message', function (event) {
     if (done || event.source !== window.opener) return;
     var data = event.data;
-    if (!data || data.type !== 'hello' || !data.payload || data.payload.state !== state || !state) return;
+    if (!data || data.type !== 'hello' || !data.payload) return;
+    var said = data.payload.state;
+    if (!said || (said !== state && said !== token)) return;
     done = true;
     window.opener.postMessage({ type: 'response', payload: { search: search } }, event.origin);
     say('Connected. You can close this window.');

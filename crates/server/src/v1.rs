@@ -174,6 +174,9 @@ fn fits(scheme: &AuthScheme, ty: CredentialType) -> bool {
         AuthScheme::OAuth2(_) => matches!(ty, T::OAuth2Client | T::OAuth2Code | T::OAuth2Password | T::OAuth2Token | T::JwtBearer | T::CustomFunction),
         AuthScheme::Hmac { .. } => matches!(ty, T::String | T::Binary),
         AuthScheme::Certificate => ty == T::Certificate,
+        // tokenAuth schemes take tokens obtained elsewhere only; the others the browser flow's
+        // callback result, or imported tokens.
+        AuthScheme::OAuth1(o) => ty == T::OAuth1Token || (ty == T::OAuth1 && !o.token_auth),
     }
 }
 
@@ -256,10 +259,9 @@ pub fn build_connection(
                 continue;
             }
             let mut scheme = cc.auth_scheme_config;
-            if let Some(g) = scheme.grant_secret_mut() {
-                // A grant's client secret belongs on the connector, not in a connection.
-                g.client_secret = None;
-            }
+            // A grant's client secret (or a consumer secret) belongs on the connector, not in a
+            // connection.
+            scheme.clear_secrets();
             if cc.credential.expires_at.is_some_and(|e| e <= now) {
                 errors.push(FieldError::new(format!("{cpath}.expiresAt"), "must be in the future"));
                 continue;
@@ -310,6 +312,7 @@ pub fn build_connection(
 pub fn absorb_grant_secret(state: &AppState, org: &str, config: &mut AuthSchemeConfig, path: &str) -> Result<Option<NewCredential>, Error> {
     let urls = match &config.scheme {
         AuthScheme::OAuth2(o) => (o.authorize_url.clone(), o.token_url.clone()),
+        AuthScheme::OAuth1(_) => return absorb_consumer_secret(state, org, config, path),
         _ => return Ok(None),
     };
     let Some(grant) = config.grant_secret_mut() else {
@@ -334,5 +337,51 @@ pub fn absorb_grant_secret(state: &AppState, org: &str, config: &mut AuthSchemeC
     let grant = config.grant_secret_mut().expect("checked above");
     grant.credential_id = Some(cred.view.id.clone());
     grant.organisation_id = Some(org.to_owned());
+    Ok(Some(cred))
+}
+
+/// The same for an OAuth 1.0a scheme's `consumerSecret`, which becomes a `string` credential the
+/// scheme references by `credentialId` (and `organisationId`). A scheme needs its secret (given or
+/// referenced), and, unless `tokenAuth`, absolute http(s) URLs for its three endpoints.
+fn absorb_consumer_secret(state: &AppState, org: &str, config: &mut AuthSchemeConfig, path: &str) -> Result<Option<NewCredential>, Error> {
+    let name = format!("{} consumer secret", config.id);
+    let AuthScheme::OAuth1(o) = &mut config.scheme else { return Ok(None) };
+    let field = |f: &str| if path.is_empty() { f.to_owned() } else { format!("{path}.{f}") };
+    if o.consumer_key.trim().is_empty() {
+        return Err(Error::invalid_field(field("consumerKey"), "must not be empty"));
+    }
+    let endpoints = [
+        ("tempCredentialEndpoint", &o.temp_credential_endpoint),
+        ("resourceOwnerAuthorizationEndpoint", &o.resource_owner_authorization_endpoint),
+        ("tokenEndpoint", &o.token_endpoint),
+    ];
+    for (name, endpoint) in endpoints {
+        match endpoint {
+            None if o.token_auth => {}
+            None => return Err(Error::invalid_field(field(name), "is required unless tokenAuth is true")),
+            Some(e) => {
+                if !url::Url::parse(&e.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                    return Err(Error::invalid_field(field(&format!("{name}.url")), "must be an absolute http(s) URL"));
+                }
+            }
+        }
+    }
+    if o.organisation_id.is_some() && o.credential_id.is_none() {
+        return Err(Error::invalid_field(field("credentialId"), "is required with organisationId"));
+    }
+    let Some(secret) = o.consumer_secret.take().filter(|s| !s.expose().is_empty()) else {
+        if o.credential_id.is_none() {
+            return Err(Error::invalid_field(field("consumerSecret"), "is required (or the credentialId of a stored one)"));
+        }
+        return Ok(None);
+    };
+    if o.organisation_id.as_deref().is_some_and(|id| id != org) {
+        return Err(Error::invalid_field(field("organisationId"), "a consumer secret can only be replaced in its own organisation"));
+    }
+    let data = serde_json::json!({"value": secret.expose()});
+    let cred = seal_credential(state, org, &name, CredentialType::String, Some(&data), &field("consumerSecret"))
+        .map_err(|f| Error::invalid_fields("invalid OAuth 1.0a consumer secret", f))?;
+    o.credential_id = Some(cred.view.id.clone());
+    o.organisation_id = Some(org.to_owned());
     Ok(Some(cred))
 }

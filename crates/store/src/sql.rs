@@ -990,8 +990,8 @@ macro_rules! sql_store {
 
             async fn insert_oauth_state(&self, org: &str, st: &OAuthState) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO oauth_states (state_hash, organisation_id, grant_credential_id, connector_id, client_id, redirect_uri, token_url, additional_token_params, scopes, code_verifier, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO oauth_states (state_hash, organisation_id, grant_credential_id, connector_id, client_id, redirect_uri, token_url, additional_token_params, scopes, code_verifier, created_at, expires_at, oauth1) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&st.state_hash)
                 .bind(org)
@@ -1005,6 +1005,7 @@ macro_rules! sql_store {
                 .bind(&st.code_verifier)
                 .bind(st.created_at)
                 .bind(st.expires_at)
+                .bind(&st.oauth1)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -1036,6 +1037,7 @@ macro_rules! sql_store {
                     additional_token_params: get(&row, "additional_token_params")?,
                     scopes: json(&row, "scopes")?,
                     code_verifier: get(&row, "code_verifier")?,
+                    oauth1: get(&row, "oauth1")?,
                     created_at: get(&row, "created_at")?,
                     expires_at: get(&row, "expires_at")?,
                 }))

@@ -1,8 +1,10 @@
 //! Hosted OAuth2 authorization-code flows against a real OAuth2 server (npm `oauth2-mock-server`,
 //! started by the test): initialise, consent, the hosted callback page, the code exchange with PKCE,
-//! and every way a flow must fail without storing anything.
+//! and every way a flow must fail without storing anything. The same for OAuth 1.0a against
+//! oauthlib's provider endpoints (PyPI, `tests/oauth1/provider.py`).
 mod common;
 
+use common::oauth1_provider::OAuth1Provider;
 use common::provider::Provider;
 use common::*;
 use serde_json::{json, Value};
@@ -499,6 +501,286 @@ async fn mutual_tls(w: World) {
     assert_eq!(p.counts().await["client_credentials"], 1, "no other request reached the provider's token handler");
 }
 
+// ---------------------------------------------------------------------------------------------
+// OAuth 1.0a (RFC 5849) against oauthlib's provider endpoints (tests/oauth1/provider.py).
+
+/// A v2 OAuth 1.0a scheme for the provider; `styles` are the temporary-credential and token
+/// endpoints' `parameterTransmission` (the `Authorization` header when `None`).
+fn oauth1_scheme(p: &OAuth1Provider, id: &str, method: &str, styles: (Option<&str>, Option<&str>)) -> Value {
+    let endpoint = |url: &str, style: Option<&str>| match style {
+        Some(s) => json!({"url": url, "parameterTransmission": s}),
+        None => json!({"url": url}),
+    };
+    json!({"type": "oauth1", "oauth1": {"id": id, "description": "Ledger login", "consumerKey": p.consumer_key, "consumerSecret": p.consumer_secret,
+        "signatureMethod": method, "tempCredentialEndpoint": endpoint(&p.request_token_url, styles.0),
+        "resourceOwnerAuthorizationEndpoint": {"url": p.authorize_url}, "tokenEndpoint": endpoint(&p.access_token_url, styles.1)}})
+}
+
+/// A system with `schemes`, a project whose dynamic template uses it, and its first environment.
+struct Ledger {
+    template: Value,
+    env: String,
+}
+
+async fn ledger(w: &World, schemes: Vec<Value>, secret: &str) -> Ledger {
+    let o = &w.org;
+    let system = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/systems"),
+            json!({"name": "Ledger", "domain": "ledger.example", "templateBaseUrl": "https://ledger.example", "authSchemeConfigs": schemes}),
+        )
+        .await
+        .expect(201);
+    for c in system["authSchemeConfigs"].as_array().unwrap() {
+        assert!(c["oauth1"]["credentialId"].is_string() && c["oauth1"].get("consumerSecret").is_none(), "the consumer secret became a credential: {c}");
+    }
+    let read = w.api.get(&format!("/api/v2/o/{o}/systems/{}", system["id"].as_str().unwrap())).await.expect(200);
+    assert!(!system.to_string().contains(secret) && !read.to_string().contains(secret), "the consumer secret is never shown");
+    let project = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "Books"})).await.expect(200);
+    let env = project["environments"][0]["id"].as_str().unwrap().to_owned();
+    let template = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/projects/{}/connection-templates", project["id"].as_str().unwrap()),
+            json!({"systemId": system["id"], "name": "ledger", "dynamic": true}),
+        )
+        .await
+        .expect(200);
+    Ledger { template, env }
+}
+
+impl Ledger {
+    fn scheme(&self, i: usize) -> &Value {
+        &self.template["authSchemeConfigs"][i]
+    }
+    fn initialise_path(&self, w: &World) -> String {
+        format!("/api/v2/o/{}/systems/{}/oauth1/initialise", w.org, self.template["id"].as_str().unwrap())
+    }
+    fn initialise_body(&self, w: &World, i: usize) -> Value {
+        json!({"credential": {"id": self.scheme(i)["oauth1"]["credentialId"], "organisationId": w.org}})
+    }
+    /// ActivateUser for `user` with one credential of `scheme`.
+    fn activation(&self, user: &str, scheme: &Value, credential: Value) -> Value {
+        json!({"userId": user, "environmentId": self.env, "connections": [{"connectionTemplateId": self.template["connectionTemplateId"],
+            "connection": {"name": ulid::Ulid::new().to_string(), "credentials": [{"id": ulid::Ulid::new().to_string(), "authSchemeConfig": scheme, "credential": credential}]}}]})
+    }
+}
+
+fn oauth1_credential(back: &HashMap<String, String>) -> Value {
+    json!({"name": "Ledger token", "type": "oauth1", "data": {"oauth1": {"state": back["state"], "oauthToken": back["oauth_token"], "oauthVerifier": back["oauth_verifier"]}}})
+}
+
+async fn user_activations(w: &World, env: &str, user: &str) -> usize {
+    let r = w.api.get(&format!("/api/v2/o/{}/environment/{env}/users/{user}/activations", w.org)).await;
+    if r.status == 404 {
+        return 0;
+    }
+    r.expect(200).as_array().map(Vec::len).unwrap_or_default()
+}
+
+/// The whole OAuth 1.0a flow through Platform API v2 (HMAC-SHA256, parameters in the
+/// `Authorization` header): the consumer secret sealed, temporary credentials from the provider,
+/// the user's consent, the hosted callback, and ActivateUser trading the verifier for a stored,
+/// redacted `oauth1-token`; the same state cannot be spent twice.
+async fn oauth1_activation(w: World) {
+    let Some(p) = OAuth1Provider::start() else { return };
+    let o = &w.org;
+    let l = ledger(&w, vec![oauth1_scheme(&p, "ledger", "sha256", (None, None))], &p.consumer_secret).await;
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "ada"})).await.expect(201);
+
+    let u = w.api.post(&l.initialise_path(&w), l.initialise_body(&w, 0)).await.expect(200);
+    let authorize = url::Url::parse(u["url"].as_str().unwrap()).unwrap();
+    assert!(authorize.as_str().starts_with(&format!("{}?oauth_token=", p.authorize_url)), "{authorize}");
+    let counts = p.counts().await;
+    assert_eq!((counts["request_token"].as_i64(), counts["rejected"].as_i64()), (Some(1), Some(0)), "{counts}");
+
+    // Consent: the provider sends the browser to the hosted callback page with the verifier.
+    let back = p.consent(authorize.as_str()).await;
+    assert!(back.as_str().starts_with(&format!("{}/oauth2/callback?state=", w.server.url)), "{back}");
+    let b = query(&back);
+    assert_eq!(b["oauth_token"], query(&authorize)["oauth_token"]);
+    assert!(b["state"].len() >= 43 && !b["oauth_verifier"].is_empty(), "{back}");
+    let page = reqwest::get(back.as_str()).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let script = reqwest::get(format!("{}/oauth2/callback.js", w.server.url)).await.unwrap().text().await.unwrap();
+    assert!(script.contains("search: search") && script.contains("'oauth_token'"), "the page relays the verifier and accepts a hello naming the token");
+
+    // ActivateUser with the callback's result: exchanged for an oauth1-token, shown redacted.
+    let a = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("ada", l.scheme(0), oauth1_credential(&b))).await.expect(200);
+    let c = &a["connections"][0];
+    let cred = &c["credentials"][0]["credential"];
+    assert_eq!(cred["type"], "oauth1-token", "{a}");
+    let data = &cred["data"]["oauth1Token"];
+    assert_eq!((data["token"].as_str(), data["tokenSecret"].as_str()), (Some(""), Some("")), "tokens are redacted: {a}");
+    assert!(data["additionalParams"].as_array().unwrap().contains(&json!({"name": "user_id", "value": "ada"})), "{a}");
+    let counts = p.counts().await;
+    assert_eq!((counts["access_token"].as_i64(), counts["rejected"].as_i64()), (Some(1), Some(0)), "{counts}");
+    let issued = &counts["issued"][0];
+    let read = w.api.get(&format!("/api/v2/o/{o}/connections/{}", c["id"].as_str().unwrap())).await.expect(200);
+    let listed = w.api.get(&format!("/api/v2/o/{o}/environment/{}/users/ada/activations", l.env)).await.expect(200);
+    for shown in [&a, &read, &listed] {
+        let text = shown.to_string();
+        for secret in [issued["token"].as_str().unwrap(), issued["secret"].as_str().unwrap(), &p.consumer_secret, &b["oauth_verifier"]] {
+            assert!(!text.contains(secret), "no token, secret or verifier in any response: {text}");
+        }
+    }
+
+    // Replaying the state: 400 naming it, the provider not asked again, nothing stored.
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "bob"})).await.expect(201);
+    let e = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("bob", l.scheme(0), oauth1_credential(&b))).await.error(400);
+    assert_eq!(Res::fields(&e), vec!["connections[0].connection.credentials[0].credential.data.state"], "{e}");
+    assert_eq!(user_activations(&w, &l.env, "bob").await, 0);
+    assert_eq!(p.counts().await["access_token"], 1, "a replayed state never reaches the provider");
+}
+
+/// HMAC-SHA1 with the parameters in the form body (temporary credentials) and the query (token),
+/// through v2's CreateConnection; initialise refusals; a refused verifier, a foreign token and a
+/// wrong consumer secret: each refused, naming the field, storing nothing.
+async fn oauth1_refusals(w: World) {
+    let Some(p) = OAuth1Provider::start() else { return };
+    let o = &w.org;
+    let mut wrong = oauth1_scheme(&p, "wrong-secret", "sha256", (None, None));
+    wrong["oauth1"]["consumerSecret"] = json!("not the consumer secret");
+    let l = ledger(&w, vec![oauth1_scheme(&p, "ledger", "sha1", (Some("AUTH_STYLE_FORM"), Some("AUTH_STYLE_QUERY"))), wrong], &p.consumer_secret).await;
+    let init = l.initialise_path(&w);
+    let connections = format!("/api/v2/o/{o}/connections");
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "ada"})).await.expect(201);
+    let connect = |back: &HashMap<String, String>| {
+        json!({"connectionTemplateId": l.template["connectionTemplateId"], "externalId": "ada",
+            "connection": {"name": ulid::Ulid::new().to_string(), "credentials": [{"authSchemeConfig": l.scheme(0), "credential": oauth1_credential(back)}]}})
+    };
+    let count = || async { w.api.get(&connections).await.expect(200)["totalCount"].as_i64().unwrap() };
+
+    // Initialise: the credential must be an OAuth 1.0a scheme's consumer secret, in this organisation.
+    let mut body = l.initialise_body(&w, 0);
+    body["credential"]["id"] = json!(ulid::Ulid::new().to_string());
+    assert_eq!(Res::fields(&w.api.post(&init, body).await.error(400)), vec!["credential.id"]);
+    let mut body = l.initialise_body(&w, 0);
+    body["credential"]["organisationId"] = json!(ulid::Ulid::new().to_string());
+    assert_eq!(Res::fields(&w.api.post(&init, body).await.error(400)), vec!["credential.organisationId"]);
+    let (_, other) = w.other_org();
+    other.post(&init, l.initialise_body(&w, 0)).await.error(404);
+    assert_eq!(p.counts().await["request_token"], 0, "refused before asking the provider");
+    // A consumer secret the provider does not know: 409, nothing handed out.
+    let e = w.api.post(&init, l.initialise_body(&w, 1)).await.error(409);
+    assert!(e["message"].as_str().unwrap().contains("refused the temporary-credential request"), "{e}");
+    assert_eq!(p.counts().await["rejected"], 1);
+
+    // A verifier the provider refuses: 400 naming it, nothing stored, the state spent.
+    let u = w.api.post(&init, l.initialise_body(&w, 0)).await.expect(200);
+    let back = query(&p.consent(u["url"].as_str().unwrap()).await);
+    let before = count().await;
+    let mut forged = back.clone();
+    forged.insert("oauth_verifier".into(), "forgedVerifierForgedVerifier".into());
+    let e = w.api.post(&connections, connect(&forged)).await.error(400);
+    assert_eq!(Res::fields(&e), vec!["connection.credentials[0].credential.data.oauthVerifier"], "{e}");
+    assert_eq!(count().await, before);
+    let e = w.api.post(&connections, connect(&back)).await.error(400);
+    assert_eq!(Res::fields(&e), vec!["connection.credentials[0].credential.data.state"], "{e}");
+    let counts = p.counts().await;
+    assert_eq!((counts["access_token"].as_i64(), counts["rejected"].as_i64()), (Some(1), Some(2)), "{counts}");
+
+    // Another flow's temporary token with this flow's state: refused before the provider is asked.
+    let first = query(&p.consent(w.api.post(&init, l.initialise_body(&w, 0)).await.expect(200)["url"].as_str().unwrap()).await);
+    let second = query(&p.consent(w.api.post(&init, l.initialise_body(&w, 0)).await.expect(200)["url"].as_str().unwrap()).await);
+    let mut mixed = first.clone();
+    mixed.insert("oauth_token".into(), second["oauth_token"].clone());
+    let e = w.api.post(&connections, connect(&mixed)).await.error(400);
+    assert_eq!(Res::fields(&e), vec!["connection.credentials[0].credential.data.oauthToken"], "{e}");
+    assert_eq!(p.counts().await["access_token"], 1);
+
+    // The second flow completes: HMAC-SHA1, form body and query transmission all accepted.
+    let c = w.api.post(&connections, connect(&second)).await.expect(201);
+    assert_eq!(c["credentials"][0]["credential"]["type"], "oauth1-token", "{c}");
+    assert_eq!(count().await, before + 1);
+    let counts = p.counts().await;
+    assert_eq!((counts["access_token"].as_i64(), counts["rejected"].as_i64()), (Some(2), Some(2)), "{counts}");
+}
+
+/// `tokenAuth: true` schemes (token and token secret obtained elsewhere, as NetSuite's token-based
+/// authentication): no endpoints needed, `oauth1-token` credentials stored directly in v2 and v1
+/// encodings, the browser flow refused; and scheme validation.
+async fn oauth1_token_auth(w: World) {
+    let o = &w.org;
+    let secret = "consumer-secret-for-token-auth";
+    let scheme =
+        json!({"type": "oauth1", "oauth1": {"id": "tba", "tokenAuth": true, "consumerKey": "ck-tba", "consumerSecret": secret, "signatureMethod": "sha256"}});
+    let l = ledger(&w, vec![scheme], secret).await;
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "ada"})).await.expect(201);
+    let stored = l.scheme(0).clone();
+    assert_eq!(stored["oauth1"]["tokenAuth"], true, "{stored}");
+
+    let token = json!({"name": "TBA", "type": "oauth1-token", "data": {"oauth1Token": {"token": "tok-123", "tokenSecret": "tok-secret-456",
+        "additionalParams": [{"name": "realm", "value": "1234567"}]}}});
+    let a = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("ada", &stored, token)).await.expect(200);
+    let cred = &a["connections"][0]["credentials"][0]["credential"];
+    assert_eq!(cred["type"], "oauth1-token", "{a}");
+    assert_eq!(cred["data"]["oauth1Token"], json!({"token": "", "tokenSecret": "", "additionalParams": [{"name": "realm", "value": "1234567"}]}));
+    assert!(!a.to_string().contains("tok-secret-456") && !a.to_string().contains("tok-123"));
+
+    // The browser flow does not apply: neither its credential nor initialise.
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "bob"})).await.expect(201);
+    let flow = json!({"name": "x", "type": "oauth1", "data": {"oauth1": {"state": "s", "oauthToken": "t", "oauthVerifier": "v"}}});
+    let e = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("bob", &stored, flow)).await.error(400);
+    assert_eq!(Res::fields(&e), vec!["connections[0].connection.credentials[0].credential.type"], "{e}");
+    let e = w.api.post(&l.initialise_path(&w), l.initialise_body(&w, 0)).await.error(400);
+    assert_eq!(Res::fields(&e), vec!["credential.id"], "{e}");
+    // An oauth1-token missing its secret names the field.
+    let bad = json!({"name": "x", "type": "oauth1-token", "data": {"oauth1Token": {"token": "t"}}});
+    let e = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("bob", &stored, bad)).await.error(400);
+    assert_eq!(Res::fields(&e), vec!["connections[0].connection.credentials[0].credential.data.tokenSecret"], "{e}");
+
+    // Scheme validation: a browser-flow scheme needs its endpoints, any scheme its consumer secret.
+    let systems = format!("/api/v2/o/{o}/systems");
+    let no_endpoints = json!({"type": "oauth1", "oauth1": {"id": "x", "consumerKey": "ck", "consumerSecret": "s", "signatureMethod": "sha1"}});
+    let e = w
+        .api
+        .post(&systems, json!({"name": "N", "domain": "n.example", "templateBaseUrl": "https://n.example", "authSchemeConfigs": [no_endpoints]}))
+        .await
+        .error(400);
+    assert_eq!(Res::fields(&e), vec!["authSchemeConfigs[0].tempCredentialEndpoint"], "{e}");
+    let no_secret = json!({"type": "oauth1", "oauth1": {"id": "x", "tokenAuth": true, "consumerKey": "ck", "signatureMethod": "sha1"}});
+    let e = w
+        .api
+        .post(&systems, json!({"name": "N", "domain": "n.example", "templateBaseUrl": "https://n.example", "authSchemeConfigs": [no_secret]}))
+        .await
+        .error(400);
+    assert_eq!(Res::fields(&e), vec!["authSchemeConfigs[0].consumerSecret"], "{e}");
+    let bad_method = json!({"type": "oauth1", "oauth1": {"id": "x", "tokenAuth": true, "consumerKey": "ck", "consumerSecret": "s", "signatureMethod": "md5"}});
+    w.api
+        .post(&systems, json!({"name": "N", "domain": "n.example", "templateBaseUrl": "https://n.example", "authSchemeConfigs": [bad_method]}))
+        .await
+        .error(400);
+
+    // Connect API v1's flat encoding: the connector's consumer secret sealed, an oauth1-token
+    // connection in v1's credential encoding.
+    let flat = json!({"id": "tba", "schemeType": "oauth1", "tokenAuth": true, "consumerKey": "ck-tba", "consumerSecret": secret, "signatureMethod": "sha1"});
+    let c = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{o}/protocols/http/connectors"),
+            json!({"name": "Ledger v1", "baseUrl": "https://ledger.example", "authSchemeConfigs": [flat]}),
+        )
+        .await
+        .expect(201);
+    let scheme = c["authSchemeConfigs"][0].clone();
+    assert!(scheme["credentialId"].is_string() && !c.to_string().contains(secret), "{c}");
+    let conn = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{o}/connectors/{}/connections", c["id"].as_str().unwrap()),
+            json!({"name": "books", "credentials": {"action": [{"authSchemeConfig": scheme, "credential": {"name": "TBA", "type": "oauth1-token",
+                "data": {"token": "v1-token", "tokenSecret": "v1-token-secret"}}}]}, "variables": []}),
+        )
+        .await
+        .expect(200);
+    let cred = &conn["credentials"]["action"][0]["credential"];
+    assert_eq!((cred["type"].as_str(), cred["data"]["tokenSecret"].as_str()), (Some("oauth1-token"), Some("")), "{conn}");
+    assert!(!conn.to_string().contains("v1-token-secret"));
+}
+
 on_both_databases! {
     mtls => mutual_tls;
     refresh_once => refresh_exactly_once;
@@ -508,4 +790,7 @@ on_both_databases! {
     pkce_flow => authorization_code_with_pkce;
     refused_flows => refusals;
     other_organisations => isolation;
+    oauth1_activation_flow => oauth1_activation;
+    oauth1_refused_flows => oauth1_refusals;
+    oauth1_token_auth_schemes => oauth1_token_auth;
 }

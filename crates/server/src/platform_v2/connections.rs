@@ -46,6 +46,8 @@ const DATA_KEYS: &[(CredentialType, &str)] = &[
     (CredentialType::Certificate, "certificate"),
     (CredentialType::JwtBearer, "jwtBearer"),
     (CredentialType::CustomFunction, "customFunction"),
+    (CredentialType::OAuth1, "oauth1"),
+    (CredentialType::OAuth1Token, "oauth1Token"),
 ];
 
 fn data_key(ty: CredentialType) -> &'static str {

@@ -33,8 +33,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 // and OAuth2 grants as `{type: "authorizationCode", authorizationCode: {...}}`. Converted to and
 // from v1's flat encoding, which the domain type reads and writes.
 
-const SCHEME_KEYS: &[(&str, &str)] =
-    &[("none", "none"), ("api-key", "apiKey"), ("basic-auth", "basicAuth"), ("oauth2", "oauth2"), ("hmac", "hmac"), ("certificate", "certificate")];
+const SCHEME_KEYS: &[(&str, &str)] = &[
+    ("none", "none"),
+    ("api-key", "apiKey"),
+    ("basic-auth", "basicAuth"),
+    ("oauth2", "oauth2"),
+    ("hmac", "hmac"),
+    ("certificate", "certificate"),
+    ("oauth1", "oauth1"),
+];
 const GRANT_KEYS: &[(&str, &str)] = &[("authorizationCode", "authorization_code"), ("clientCredentials", "client_credentials"), ("password", "password")];
 
 /// A v2 `AuthSchemeConfig` → the domain config; problems are reported at `path`.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+pub mod oauth1_provider;
 pub mod provider;
 pub mod spec;
 
