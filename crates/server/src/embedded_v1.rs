@@ -14,9 +14,10 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use switchyard_domain::activation::{self, Binding, Entry, Requested};
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
+use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{is_ulid, new_id, variables, Error, FieldError};
+use switchyard_domain::{is_ulid, new_id, variables, Error, ErrorKind, FieldError};
 use switchyard_store::IntegrationFilter;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -1219,8 +1220,12 @@ async fn activation_out_with(
     responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
 async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(body): Json<ActivationCreate>) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.organisation_id().to_owned();
-    let integration = integration_of(&s, &org, &body.integration_id).await?;
+    // The integration and its templates in parallel (the templates are dropped if the caller may
+    // not see the integration).
+    let (integration, templates) = tokio::join!(integration_of(&s, &org, &body.integration_id), s.store.list_templates(&org, &body.integration_id));
+    let integration = integration?;
     auth.check_hub(&integration.hub_id).and_then(|()| auth.check_integration(&integration.id)).map_err(|_| ApiError(Error::not_found("integration")))?;
+    let templates = templates?;
     let user = if is_ulid(&body.user_id) { s.store.get_end_user_by_id(&org, &body.user_id).await?.filter(|u| u.hub_id == integration.hub_id) } else { None };
     let user = match user {
         Some(u) => Some(u),
@@ -1247,12 +1252,17 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         (None, _) => return Err(ApiError(Error::not_found("end user"))),
     };
     activation::check_deployed(&integration)?;
-    if let Some(existing) = s.store.find_activation(&org, &user.id, &integration.id).await? {
-        return Err(ApiError(
-            Error::conflict(format!("the end user has already activated this integration: activation {}", existing.id)).with_details(existing.id),
-        ));
+    // A second activation is refused by the database's unique constraint when it is written; look
+    // first only when the request carries OAuth2 codes, which must not be spent for nothing.
+    let spends_codes = body
+        .connections
+        .iter()
+        .filter_map(|c| c.credentials.as_ref())
+        .flat_map(|cc| cc.action.iter().chain(cc.trigger.iter()))
+        .any(|c| matches!(c.credential.credential_type, CredentialType::OAuth2Code | CredentialType::OAuth1));
+    if spends_codes {
+        already_activated(&s, &org, &user.id, &integration.id).await?;
     }
-    let templates = s.store.list_templates(&org, &integration.id).await?;
 
     // The request's entries, and the existing connections they name.
     let mut fields = Vec::new();
@@ -1277,14 +1287,11 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         .iter()
         .filter_map(|(_, e)| if let Requested::Existing { connection_id } = e.requested { Some(connection_id.to_owned()) } else { None })
         .collect();
-    let mut known: HashMap<String, Connection> = s.store.get_connections(&org, &wanted).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
-    let primary = match &user.primary_connection_id {
-        Some(id) => s.store.get_connection(&org, id).await?,
-        None => None,
-    };
-    if let Some(p) = &primary {
-        known.entry(p.id.clone()).or_insert_with(|| p.clone());
-    }
+    // The named connections and the user's primary connection, in one read.
+    let mut ids = wanted.clone();
+    ids.extend(user.primary_connection_id.iter().filter(|p| !wanted.contains(p)).cloned());
+    let known: HashMap<String, Connection> = s.store.get_connections(&org, &ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let primary = user.primary_connection_id.as_ref().and_then(|id| known.get(id)).cloned();
     // Entry indices in the engine are positions in `entries`; map them back to request indices.
     let engine_entries: Vec<Entry<'_>> = entries.iter().map(|(_, e)| *e).collect();
     let bindings = match activation::bind_templates(&integration, &templates, &user, &engine_entries, &known, primary.as_ref(), "connections") {
@@ -1362,9 +1369,24 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         created_at: now,
         updated_at: now,
     };
-    s.store.insert_activation(&org, &a, new_user.as_ref(), &new_connections).await?;
+    if let Err(e) = s.store.insert_activation(&org, &a, new_user.as_ref(), &new_connections).await {
+        if e.kind == ErrorKind::Conflict {
+            already_activated(&s, &org, &user.id, &integration.id).await?;
+        }
+        return Err(e.into());
+    }
     crate::tokens::check_new_credentials(&s, &org, &new_connections.iter().map(|n| &n.connection).collect::<Vec<_>>()).await;
     Ok(axum::Json(activation_out_with(&s, &org, a, Some(integration), Some(user), primary).await?))
+}
+
+/// 409 naming the activation when the end user has already activated the integration.
+async fn already_activated(s: &AppState, org: &str, user_id: &str, integration_id: &str) -> ApiResult<()> {
+    match s.store.find_activation(org, user_id, integration_id).await? {
+        Some(existing) => {
+            Err(ApiError(Error::conflict(format!("the end user has already activated this integration: activation {}", existing.id)).with_details(existing.id)))
+        }
+        None => Ok(()),
+    }
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/activations/{activation_id}", operation_id = "GetActivation", tag = "activations",

@@ -15,7 +15,18 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(3))
-            .test_before_acquire(true)
+            // A connection is checked (a round trip) only when it sat idle for a while: one in
+            // steady use has just proven itself, and a dead one fails its query, is dropped, and
+            // the request gets a 503. Checking every acquire cost a round trip per query.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > Duration::from_secs(1) {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(crate::sql::db_err)?;
