@@ -21,7 +21,8 @@ async fn canaries_stay_sealed(w: World) {
     let oauth = json!({"id": "oauth", "schemeType": "oauth2", "authorizeUrl": "https://p.example/authorize", "tokenUrl": "https://p.example/token",
                        "grant": {"grantType": "authorization_code", "clientId": "client-1", "clientSecret": grant_secret}});
     let schemes = json!([oauth, api_key_scheme("key", "X-Key"), basic_scheme("basic"), {"id": "cert", "schemeType": "certificate"},
-                         {"id": "hmac", "schemeType": "hmac", "name": "X-Sig", "in": "header", "algorithm": "sha256"}, {"id": "none", "schemeType": "none"}]);
+                         {"id": "hmac", "schemeType": "hmac", "name": "X-Sig", "in": "header", "algorithm": "sha256"}, {"id": "none", "schemeType": "none"},
+                         {"id": "tba", "schemeType": "oauth1", "tokenAuth": true, "consumerKey": "ck", "consumerSecret": keep(canary("consumersecret")), "signatureMethod": "sha256"}]);
     let connector = w
         .api
         .post(
@@ -55,6 +56,7 @@ async fn canaries_stay_sealed(w: World) {
         ),
         ("custom-function", oauth.clone(), json!({"function": keep(canary("customfunction"))})),
         ("none", scheme("none"), json!({})),
+        ("oauth1-token", scheme("tba"), json!({"token": keep(canary("oauth1token")), "tokenSecret": keep(canary("oauth1tokensecret"))})),
     ];
     let mut bodies = vec![connector.clone()];
     for (i, (ty, scheme, data)) in cases.iter().enumerate() {
