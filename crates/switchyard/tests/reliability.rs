@@ -165,6 +165,23 @@ async fn idempotent_retries(w: World) {
     assert_eq!(theirs.status, 404, "another organisation's request runs (and finds no such hub): {}", theirs.body);
     // A malformed key is refused.
     assert_eq!(with_key(&"k".repeat(256)).post("/api/embedded/v1/activations", json!({})).await.status, 400);
+
+    // Keys are remembered for 24 hours: once the first use is 25 hours old, the key is free again
+    // (here a different request with it runs instead of getting 422).
+    let day_ago = chrono::Utc::now() - chrono::Duration::hours(25);
+    if w.db.url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(&w.db.url).await.unwrap();
+        sqlx::query("UPDATE idempotency_keys SET created_at = $1 WHERE key = 'user-1'").bind(day_ago).execute(&pool).await.unwrap();
+    } else {
+        let pool = sqlx::SqlitePool::connect(&w.db.url).await.unwrap();
+        sqlx::query("UPDATE idempotency_keys SET created_at = $1 WHERE key = 'user-1'").bind(day_ago).execute(&pool).await.unwrap();
+    }
+    let later = create_user(&with_key("user-1"), &s.hub, "someone-else").await;
+    assert_eq!(later.status, 201, "a 25-hour-old key binds nothing: {}", later.body);
+    assert!(later.headers.get("idempotent-replayed").is_none());
+    assert_eq!(later.body["externalId"], "someone-else");
+    // And the fresh use is remembered from now on.
+    assert_eq!(create_user(&with_key("user-1"), &s.hub, "someone-else").await.headers["idempotent-replayed"], "true");
 }
 
 /// One number from the test's database, read directly.
