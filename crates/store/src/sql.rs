@@ -450,6 +450,21 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// Records a credential event (a failed refresh, an expiry).
+        async fn insert_event_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, e: &CredentialEvent) -> Result<()> {
+            sqlx::query("INSERT INTO credential_events (id, organisation_id, credential_id, kind, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&e.id)
+                .bind(org)
+                .bind(&e.credential_id)
+                .bind(&e.kind)
+                .bind(&e.reason)
+                .bind(e.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+
         /// Deletes connections and the credentials only they use.
         async fn delete_connections_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, ids: &[String]) -> Result<()> {
             if ids.is_empty() {
@@ -905,16 +920,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                sqlx::query("INSERT INTO credential_events (id, organisation_id, credential_id, kind, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(&e.id)
-                    .bind(org)
-                    .bind(&e.credential_id)
-                    .bind(&e.kind)
-                    .bind(&e.reason)
-                    .bind(e.created_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                insert_event_tx(&mut tx, org, e).await?;
                 tx.commit().await.map_err(db_err)
             }
 
@@ -951,16 +957,7 @@ macro_rules! sql_store {
                         reason: format!("expired: its expiresAt ({}) has passed", switchyard_domain::time::format(&at)),
                         created_at: now,
                     };
-                    sqlx::query("INSERT INTO credential_events (id, organisation_id, credential_id, kind, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                        .bind(&e.id)
-                        .bind(&e.organisation_id)
-                        .bind(&e.credential_id)
-                        .bind(&e.kind)
-                        .bind(&e.reason)
-                        .bind(e.created_at)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
+                    insert_event_tx(&mut tx, &e.organisation_id, &e).await?;
                     events.push(e);
                 }
                 tx.commit().await.map_err(db_err)?;

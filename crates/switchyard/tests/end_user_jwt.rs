@@ -92,24 +92,6 @@ fn pem_body_lines(pem: &str) -> Vec<String> {
     pem.lines().filter(|l| !l.starts_with("-----") && l.len() >= 40).map(str::to_owned).collect()
 }
 
-/// Everything the database holds, as text: the SQLite files, or a pg_dump.
-fn database_text(w: &World) -> String {
-    if w.db.url.starts_with("postgres") {
-        let out = std::process::Command::new("pg_dump").arg(&w.db.url).output().expect("pg_dump is installed with PostgreSQL");
-        assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    } else {
-        let mut all = Vec::new();
-        for entry in std::fs::read_dir(&w.db.dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.file_name().unwrap().to_string_lossy().starts_with("switchyard") {
-                all.extend(std::fs::read(&path).unwrap());
-            }
-        }
-        String::from_utf8_lossy(&all).into_owned()
-    }
-}
-
 /// Create (201 with both keys), list (public keys only, oldest first), the public GET without
 /// authentication, bad names, another organisation (404), delete; the private key is in the
 /// create answer and nowhere else: not in a later answer, the log or the database.
@@ -169,7 +151,7 @@ async fn signing_key_lifecycle(w: World) {
 
     // The private keys were in the create answers only.
     let later = [w.api.get(&path).await.body, anonymous.get(&format!("/api/organisations/v1/keys/{k1}")).await.body].map(|b| b.to_string());
-    let stored = database_text(&w);
+    let stored = w.db.dump_text();
     let logs = w.server.logs();
     assert!(stored.contains(&pem_body_lines(&public1)[1]), "the database holds the public key, so an absence below means something");
     for private in [&private1, &private2] {

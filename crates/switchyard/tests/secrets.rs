@@ -101,20 +101,7 @@ async fn canaries_stay_sealed(w: World) {
     let everything = serde_json::to_string(&bodies).unwrap();
     let logs = w.server.logs();
     assert!(logs.lines().count() > 0);
-    let stored = if w.db.url.starts_with("postgres") {
-        let out = std::process::Command::new("pg_dump").arg(&w.db.url).output().expect("pg_dump is installed with PostgreSQL");
-        assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    } else {
-        let mut all = Vec::new();
-        for entry in std::fs::read_dir(&w.db.dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.file_name().unwrap().to_string_lossy().starts_with("switchyard") {
-                all.extend(std::fs::read(&path).unwrap());
-            }
-        }
-        String::from_utf8_lossy(&all).into_owned()
-    };
+    let stored = w.db.dump_text();
     assert!(stored.contains("client-1"), "the dump holds the non-secret data, so an absence below means something");
     for s in &secrets {
         assert!(!everything.contains(s.as_str()), "{s} appears in an API response");

@@ -38,6 +38,27 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Everything the database holds, as text: the SQLite files, or a `pg_dump`. For checking that
+    /// a secret is stored nowhere in the clear.
+    pub fn dump_text(&self) -> String {
+        if self.url.starts_with("postgres") {
+            let out = Command::new("pg_dump").arg(&self.url).output().expect("pg_dump is installed with PostgreSQL");
+            assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        } else {
+            let mut all = Vec::new();
+            for entry in std::fs::read_dir(&self.dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.file_name().unwrap().to_string_lossy().starts_with("switchyard") {
+                    all.extend(std::fs::read(&path).unwrap());
+                }
+            }
+            String::from_utf8_lossy(&all).into_owned()
+        }
+    }
+}
+
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
     c.env_remove("SWITCHYARD_DATABASE_URL").env_remove("SWITCHYARD_LISTEN").env("SWITCHYARD_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "info,sqlx=warn");
