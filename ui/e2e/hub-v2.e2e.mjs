@@ -12,17 +12,16 @@
 // (and the static one's connection), a variables schema, deploy. The end user's JWT is minted here
 // with the signing key's private key, as the host's backend would. Each step checks the API state
 // with the organisation key, not only the page. Exit code 0 when every step passed.
-import { spawn, execFile } from 'node:child_process';
 import { createSign } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { chromium } from 'playwright-core';
 import { startHostServer } from '../../examples/host-server.mjs';
+import { client, createOrg as createOrgIn, ok, startSwitchyard as startIn } from './harness.mjs';
 
 const uiDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(uiDir, '..');
@@ -77,86 +76,12 @@ async function cleanup() {
 // The switchyard binary
 
 const serverLog = [];
+const createOrg = (dataDir) => createOrgIn(BIN, dataDir, 'Hub v2 e2e');
+const startSwitchyard = (dataDir) => startIn(BIN, dataDir, serverLog);
 
-async function createOrg(dataDir) {
-  const { stdout } = await promisify(execFile)(BIN, ['admin', 'create-org', '--name', 'Hub v2 e2e', '--data-dir', dataDir], {
-    env: { ...process.env, RUST_LOG: 'warn' },
-  });
-  const org = JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.lastIndexOf('}') + 1));
-  assert(org.organisationId && org.apiKey, `create-org printed ${stdout}`);
-  return org;
-}
 
-function startSwitchyard(dataDir) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info' },
-    });
-    let done = false;
-    const timer = setTimeout(() => {
-      if (!done) {
-        done = true;
-        child.kill('SIGKILL');
-        reject(new Error(`switchyard did not start within 30 s:\n${serverLog.join('\n')}`));
-      }
-    }, 30_000);
-    const onLine = (line) => {
-      serverLog.push(line);
-      const m = /switchyard listening on (http:\/\/\S+)/.exec(line);
-      if (m && !done) {
-        done = true;
-        clearTimeout(timer);
-        resolvePromise({ url: m[1].replace(/\/+$/, ''), child });
-      }
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          onLine(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-      });
-    }
-    child.on('exit', (code, signal) => {
-      serverLog.push(`[switchyard exited: code ${code}, signal ${signal}]`);
-      if (!done) {
-        done = true;
-        clearTimeout(timer);
-        reject(new Error(`switchyard exited before listening (code ${code}):\n${serverLog.join('\n')}`));
-      }
-    });
-  });
-}
 
-/** A client of the HTTP API with an Authorization header. Returns {status, body}. */
-function client(base, authorization) {
-  return async function call(method, path, body) {
-    const res = await fetch(base + path, {
-      method,
-      headers: { Authorization: authorization, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, body: json };
-  };
-}
 
-async function ok(call, method, path, body) {
-  const res = await call(method, path, body);
-  assert(res.status >= 200 && res.status < 300, `${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
 
 /** An end user's JWT, as the host's backend mints it: RS256 with the signing key's private key. */
 function mintJwt({ keyId, privateKey, sub, iat = Math.floor(Date.now() / 1000), ttl = 600 }) {

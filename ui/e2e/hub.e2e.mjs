@@ -13,16 +13,15 @@
 // and the host application (examples/host-server.mjs), on its own port so that the host page and
 // the hub have different origins. Each step checks the API state with the organisation key, not
 // only the page. Exit code 0 when every step passed.
-import { spawn, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { chromium } from 'playwright-core';
 import { startHostServer } from '../../examples/host-server.mjs';
+import { client as apiClient, createOrg as createOrgIn, ok, startSwitchyard as startIn } from './harness.mjs';
 
 const uiDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(uiDir, '..');
@@ -79,88 +78,15 @@ async function cleanup() {
 // The switchyard binary
 
 const serverLog = [];
+const createOrg = (dataDir) => createOrgIn(BIN, dataDir, 'Hub e2e');
+const startSwitchyard = (dataDir) => startIn(BIN, dataDir, serverLog);
+/** A client of the HTTP API with a bearer token. */
+const client = (base, token) => apiClient(base, `Bearer ${token}`);
 
-async function createOrg(dataDir) {
-  const { stdout } = await promisify(execFile)(BIN, ['admin', 'create-org', '--name', 'Hub e2e', '--data-dir', dataDir], {
-    env: { ...process.env, RUST_LOG: 'warn' },
-  });
-  const json = stdout.slice(stdout.indexOf('{'), stdout.lastIndexOf('}') + 1);
-  const org = JSON.parse(json);
-  assert(org.organisationId && org.apiKey, `create-org printed ${stdout}`);
-  return org;
-}
 
-function startSwitchyard(dataDir) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info' },
-    });
-    let done = false;
-    const timer = setTimeout(() => {
-      if (!done) {
-        done = true;
-        child.kill('SIGKILL');
-        reject(new Error(`switchyard did not start within 30 s:\n${serverLog.join('\n')}`));
-      }
-    }, 30_000);
-    const onLine = (line) => {
-      serverLog.push(line);
-      const m = /switchyard listening on (http:\/\/\S+)/.exec(line);
-      if (m && !done) {
-        done = true;
-        clearTimeout(timer);
-        resolvePromise({ url: m[1].replace(/\/+$/, ''), child });
-      }
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          onLine(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-      });
-    }
-    child.on('exit', (code, signal) => {
-      serverLog.push(`[switchyard exited: code ${code}, signal ${signal}]`);
-      if (!done) {
-        done = true;
-        clearTimeout(timer);
-        reject(new Error(`switchyard exited before listening (code ${code}):\n${serverLog.join('\n')}`));
-      }
-    });
-  });
-}
 
 /** A client of the HTTP API with a bearer token. Returns {status, body}. */
-function client(base, token) {
-  return async function call(method, path, body) {
-    const res = await fetch(base + path, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, body: json };
-  };
-}
 
-/** Calls and insists on a 2xx answer. */
-async function ok(call, method, path, body) {
-  const res = await call(method, path, body);
-  assert(res.status >= 200 && res.status < 300, `${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The page
