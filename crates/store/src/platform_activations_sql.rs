@@ -43,21 +43,10 @@ macro_rules! platform_activations_sql_store {
             where
                 E: sqlx::Executor<'e, Database = Db>,
             {
-                if activations.is_empty() {
-                    return Ok(());
-                }
-                let sql = format!(
-                    "SELECT activation_id, template_id, connection_id FROM platform_activation_connections WHERE activation_id IN ({}) ORDER BY activation_id, template_id",
-                    placeholders(1, activations.len())
-                );
-                let mut q = sqlx::query(&sql);
-                for a in activations.iter() {
-                    q = q.bind(a.id.clone());
-                }
-                for row in q.fetch_all(exec).await.map_err(db_err)? {
-                    let aid: String = get(&row, "activation_id")?;
+                let ids: Vec<&str> = activations.iter().map(|a| a.id.as_str()).collect();
+                for (aid, b) in binding_rows(exec, "platform_activation_connections", &ids).await? {
                     if let Some(a) = activations.iter_mut().find(|a| a.id == aid) {
-                        a.bindings.push((get(&row, "template_id")?, get(&row, "connection_id")?));
+                        a.bindings.push(b);
                     }
                 }
                 Ok(())

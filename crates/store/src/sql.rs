@@ -507,25 +507,34 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// `(activation id, (template id, connection id))` rows of a bindings table (v1's
+        /// `activation_connections` or v2's `platform_activation_connections`).
+        async fn binding_rows<'e, E>(exec: E, table: &str, activation_ids: &[&str]) -> Result<Vec<(String, (String, String))>>
+        where
+            E: sqlx::Executor<'e, Database = Db>,
+        {
+            if activation_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
+                "SELECT activation_id, template_id, connection_id FROM {table} WHERE activation_id IN ({}) ORDER BY activation_id, template_id",
+                placeholders(1, activation_ids.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in activation_ids {
+                q = q.bind(id.to_string());
+            }
+            q.fetch_all(exec).await.map_err(db_err)?.iter().map(|r| Ok((get(r, "activation_id")?, (get(r, "template_id")?, get(r, "connection_id")?)))).collect()
+        }
+
         async fn load_bindings<'e, E>(exec: E, activations: &mut [Activation]) -> Result<()>
         where
             E: sqlx::Executor<'e, Database = Db>,
         {
-            if activations.is_empty() {
-                return Ok(());
-            }
-            let sql = format!(
-                "SELECT activation_id, template_id, connection_id FROM activation_connections WHERE activation_id IN ({}) ORDER BY activation_id, template_id",
-                placeholders(1, activations.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for a in activations.iter() {
-                q = q.bind(a.id.clone());
-            }
-            for row in q.fetch_all(exec).await.map_err(db_err)? {
-                let aid: String = get(&row, "activation_id")?;
+            let ids: Vec<&str> = activations.iter().map(|a| a.id.as_str()).collect();
+            for (aid, b) in binding_rows(exec, "activation_connections", &ids).await? {
                 if let Some(a) = activations.iter_mut().find(|a| a.id == aid) {
-                    a.bindings.push((get(&row, "template_id")?, get(&row, "connection_id")?));
+                    a.bindings.push(b);
                 }
             }
             Ok(())

@@ -82,69 +82,74 @@ fn not_found_field(field: &str, message: &str) -> ApiError {
     ApiError(e)
 }
 
-/// For each template (in order), the connection serving it for `a`: its binding, or else the
-/// environment's static connection.
-async fn served(s: &AppState, org: &str, templates: &[PlatformTemplate], bindings: &[(String, String)]) -> ApiResult<Vec<(String, Option<String>)>> {
-    let unbound: Vec<String> = templates.iter().filter(|t| !bindings.iter().any(|(tid, _)| *tid == t.id)).map(|t| t.id.clone()).collect();
-    let statics = s.store.static_connections(org, &unbound).await?;
-    Ok(templates
+/// What the activations of one environment share when they are shown: the environment as
+/// project reads show it, its templates, and the static connection serving each template.
+struct EnvView {
+    out: EnvironmentOut,
+    templates: Vec<PlatformTemplate>,
+    statics: Vec<(String, String)>,
+}
+
+/// The view of `env`; `templates` when the caller has already read them.
+async fn env_view(s: &AppState, org: &str, env: &PlatformEnvironment, templates: Option<Vec<PlatformTemplate>>) -> ApiResult<EnvView> {
+    let templates = match templates {
+        Some(t) => t,
+        None => s.store.list_platform_templates(org, &env.project_id, Some(&env.id)).await?,
+    };
+    let statics = s.store.static_connections(org, &templates.iter().map(|t| t.id.clone()).collect::<Vec<_>>()).await?;
+    let out = super::projects::environments_out(s, org, &env.project_id).await?.into_iter().find(|e| e.id == env.id).or_not_found("environment")?;
+    Ok(EnvView { out, templates, statics })
+}
+
+/// For each template (in order), the connection serving it: the activation's binding, or else
+/// the environment's static connection.
+fn served(view: &EnvView, bindings: &[(String, String)]) -> Vec<(String, Option<String>)> {
+    view.templates
         .iter()
         .map(|t| {
-            let bound = bindings.iter().find(|(tid, _)| *tid == t.id).or_else(|| statics.iter().find(|(tid, _)| *tid == t.id));
+            let bound = bindings.iter().find(|(tid, _)| *tid == t.id).or_else(|| view.statics.iter().find(|(tid, _)| *tid == t.id));
             (t.id.clone(), bound.map(|(_, c)| c.clone()))
+        })
+        .collect()
+}
+
+/// Activations of one environment as the API shows them; their connections read in one query.
+async fn outs(s: &AppState, org: &str, list: Vec<PlatformActivation>, view: &EnvView) -> ApiResult<Vec<ActivationOut>> {
+    let pairs: Vec<_> = list.iter().map(|a| served(view, &a.bindings)).collect();
+    let ids: Vec<String> = pairs.iter().flatten().filter_map(|(_, c)| c.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let found: HashMap<String, _> = s.store.get_connections(org, &ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    Ok(list
+        .into_iter()
+        .zip(pairs)
+        .map(|(a, pairs)| ActivationOut {
+            id: a.id,
+            user: a.end_user.into(),
+            environment: view.out.clone(),
+            connections: pairs.into_iter().filter_map(|(t, c)| c.and_then(|c| found.get(&c)).map(|c| connection_out(c, Some(t)))).collect(),
+            dynamic_variables: a.dynamic_variables,
         })
         .collect())
 }
 
-async fn env_templates(s: &AppState, org: &str, env: &PlatformEnvironment) -> ApiResult<Vec<PlatformTemplate>> {
-    Ok(s.store.list_platform_templates(org, &env.project_id, Some(&env.id)).await?)
-}
-
-async fn activation_out(s: &AppState, org: &str, a: PlatformActivation, env: &PlatformEnvironment, templates: &[PlatformTemplate]) -> ApiResult<ActivationOut> {
-    let pairs = served(s, org, templates, &a.bindings).await?;
-    let ids: Vec<String> = pairs.iter().filter_map(|(_, c)| c.clone()).collect::<HashSet<_>>().into_iter().collect();
-    let found: HashMap<String, _> = s.store.get_connections(org, &ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
-    let connections = pairs.into_iter().filter_map(|(t, c)| c.and_then(|c| found.get(&c)).map(|c| connection_out(c, Some(t)))).collect();
-    Ok(ActivationOut {
-        id: a.id,
-        user: a.end_user.into(),
-        environment: environment_out(s, org, env).await?,
-        connections,
-        dynamic_variables: a.dynamic_variables,
-    })
-}
-
-/// The environment as project reads show it.
-async fn environment_out(s: &AppState, org: &str, env: &PlatformEnvironment) -> ApiResult<EnvironmentOut> {
-    super::projects::environments_out(s, org, &env.project_id).await?.into_iter().find(|e| e.id == env.id).or_not_found("environment")
-}
-
-async fn outs(s: &AppState, org: &str, list: Vec<PlatformActivation>, env: &PlatformEnvironment) -> ApiResult<Vec<ActivationOut>> {
-    let templates = env_templates(s, org, env).await?;
-    let mut out = Vec::with_capacity(list.len());
-    for a in list {
-        out.push(activation_out(s, org, a, env, &templates).await?);
-    }
-    Ok(out)
+async fn activation_out(s: &AppState, org: &str, a: PlatformActivation, view: &EnvView) -> ApiResult<ActivationOut> {
+    Ok(outs(s, org, vec![a], view).await?.pop().expect("one in, one out"))
 }
 
 async fn environment(s: &AppState, org: &str, id: &str) -> ApiResult<PlatformEnvironment> {
     s.store.find_platform_environment(org, id).await?.or_not_found("environment")
 }
 
-/// An activation of the environment that the caller may act on: the organisation any, an end
-/// user only its own (403 otherwise).
-async fn activation_for(s: &AppState, auth: &PlatformAuth, org: &str, env_id: &str, id: &str) -> ApiResult<(PlatformActivation, PlatformEnvironment)> {
+/// An activation (of the environment `env_id`, when given) that the caller may act on: the
+/// organisation any, an end user only its own (403 otherwise).
+async fn activation_of(s: &AppState, auth: &PlatformAuth, org: &str, env_id: Option<&str>, id: &str) -> ApiResult<PlatformActivation> {
     auth.check_org(org)?;
-    let a = s.store.get_platform_activation(org, id).await?.filter(|a| a.environment_id == env_id);
+    let a = s.store.get_platform_activation(org, id).await?.filter(|a| env_id.is_none_or(|e| a.environment_id == e));
     if let Some(own) = auth.end_user() {
         if !a.as_ref().is_some_and(|a| !a.is_static && a.end_user.external_id == own) {
             return Err(end_user_forbidden());
         }
     }
-    let a = a.or_not_found("activation")?;
-    let env = environment(s, org, env_id).await?;
-    Ok((a, env))
+    a.or_not_found("activation")
 }
 
 /// The project's dynamic-variables schema, parsed.
@@ -229,7 +234,7 @@ async fn activate_user(
         Some(e) => e,
         None => return Err(not_found_field("environmentId", "no environment of this organisation has this id")),
     };
-    let templates = env_templates(&s, &org, &env).await?;
+    let templates = s.store.list_platform_templates(&org, &env.project_id, Some(&env.id)).await?;
     let schema = variables_schema(&s, &org, &env).await?;
     let mut fields = Vec::new();
 
@@ -351,7 +356,8 @@ async fn activate_user(
     };
     s.store.insert_platform_activation(&org, &a, &new_connections).await?;
     crate::tokens::check_new_credentials(&s, &org, &new_connections.iter().map(|(n, _)| &n.connection).collect::<Vec<_>>()).await;
-    Ok(axum::Json(activation_out(&s, &org, a, &env, &templates).await?))
+    let view = env_view(&s, &org, &env, Some(templates)).await?;
+    Ok(axum::Json(activation_out(&s, &org, a, &view).await?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,7 +388,7 @@ async fn list_activations(
     } else {
         s.store.list_platform_activations(&org, &env.id, false).await?
     };
-    Ok(axum::Json(outs(&s, &org, list, &env).await?))
+    Ok(axum::Json(outs(&s, &org, list, &env_view(&s, &org, &env, None).await?).await?))
 }
 
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/activations/{activation_id}", operation_id = "v2GetActivation", tag = "v2-activations",
@@ -393,9 +399,9 @@ async fn get_activation(
     auth: PlatformAuth,
     Path((org, env_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ActivationOut>> {
-    let (a, env) = activation_for(&s, &auth, &org, &env_id, &id).await?;
-    let templates = env_templates(&s, &org, &env).await?;
-    Ok(axum::Json(activation_out(&s, &org, a, &env, &templates).await?))
+    let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
+    let env = environment(&s, &org, &env_id).await?;
+    Ok(axum::Json(activation_out(&s, &org, a, &env_view(&s, &org, &env, None).await?).await?))
 }
 
 /// Deactivates: removes the activation only; the end user and its connections stay.
@@ -403,7 +409,7 @@ async fn get_activation(
     params(("organisation_id" = String, Path), ("environment_id" = String, Path), ("activation_id" = String, Path)),
     responses((status = 204), (status = "default", body = ErrorBody)))]
 async fn delete_activation(State(s): State<AppState>, auth: PlatformAuth, Path((org, env_id, id)): Path<(String, String, String)>) -> ApiResult<StatusCode> {
-    let (a, _) = activation_for(&s, &auth, &org, &env_id, &id).await?;
+    let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     if a.is_static {
         return Err(ApiError(Error::conflict("the environment's static activation cannot be deleted")));
     }
@@ -429,7 +435,7 @@ async fn list_user_activations(
         return Ok(axum::Json(Vec::new()));
     };
     let list = s.store.list_user_platform_activations(&org, &user.id, Some(&env.id)).await?;
-    Ok(axum::Json(outs(&s, &org, list, &env).await?))
+    Ok(axum::Json(outs(&s, &org, list, &env_view(&s, &org, &env, None).await?).await?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -476,7 +482,8 @@ async fn set_dynamic_variables(
     Path((org, env_id, id)): Path<(String, String, String)>,
     Json(patch): Json<Map<String, Value>>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
-    let (a, env) = activation_for(&s, &auth, &org, &env_id, &id).await?;
+    let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
+    let env = environment(&s, &org, &env_id).await?;
     Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
 }
 
@@ -501,7 +508,8 @@ async fn set_dynamic_variable(
     if body.value.is_null() {
         return Err(ApiError(Error::invalid_field("value", "must not be null")));
     }
-    let (a, env) = activation_for(&s, &auth, &org, &env_id, &id).await?;
+    let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
+    let env = environment(&s, &org, &env_id).await?;
     let mut patch = Map::new();
     patch.insert(name, body.value);
     Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
@@ -533,12 +541,13 @@ async fn get_activation_connection(
     auth: PlatformAuth,
     Path((org, template_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
-    auth.check_org(&org)?;
-    let a = s.store.get_platform_activation(&org, &id).await?;
-    let (a, _) = activation_for(&s, &auth, &org, a.as_ref().map(|a| a.environment_id.as_str()).unwrap_or_default(), &id).await?;
+    let a = activation_of(&s, &auth, &org, None, &id).await?;
     let t = s.store.find_platform_template(&org, &template_id).await?.filter(|t| t.environment_id == a.environment_id).or_not_found("connection template")?;
-    let pairs = served(&s, &org, std::slice::from_ref(&t), &a.bindings).await?;
-    let cid = pairs.into_iter().next().and_then(|(_, c)| c).or_not_found("connection for this template")?;
+    let cid = match a.bindings.iter().find(|(tid, _)| *tid == t.id) {
+        Some((_, c)) => Some(c.clone()),
+        None => s.store.static_connections(&org, std::slice::from_ref(&t.id)).await?.pop().map(|(_, c)| c),
+    };
+    let cid = cid.or_not_found("connection for this template")?;
     let c = s.store.get_connection(&org, &cid).await?.or_not_found("connection")?;
     Ok(axum::Json(connection_out(&c, Some(t.id))))
 }

@@ -32,7 +32,7 @@ pub struct ProjectCreate {
 }
 
 /// `ProjectEnvironment`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = v2::ProjectEnvironment)]
 pub struct EnvironmentOut {
