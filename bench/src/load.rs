@@ -36,6 +36,12 @@ pub struct Cell {
     pub seconds: f64,
     /// The workload ran out before the window ended.
     pub exhausted: bool,
+    /// Requests completed over the whole cell, warm-up included (successes and errors).
+    pub completed: u64,
+    /// The server process's CPU time (user + system) over the whole cell divided by `completed`:
+    /// how much of a request's latency is the server computing rather than waiting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cpu_ms_per_request: Option<f64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub error_samples: Vec<String>,
 }
@@ -66,6 +72,7 @@ where
             let mut rng = StdRng::seed_from_u64(0x5eed_0000 + w as u64 * 7919 + start.elapsed().as_nanos() as u64);
             let mut h = histogram();
             let mut errors = 0u64;
+            let mut completed = 0u64;
             let mut last_end = measure_from;
             loop {
                 let t0 = Instant::now();
@@ -75,6 +82,9 @@ where
                 let outcome = op(w, &mut rng).await;
                 let t1 = Instant::now();
                 let measured = t0 >= measure_from;
+                if !matches!(outcome, Outcome::Exhausted) {
+                    completed += 1;
+                }
                 match outcome {
                     Outcome::Ok => {
                         if measured {
@@ -98,17 +108,19 @@ where
                     }
                 }
             }
-            (h, errors, last_end)
+            (h, errors, last_end, completed)
         }));
     }
     let mut total = histogram();
     let mut errors = 0;
     let mut last = measure_from;
+    let mut completed = 0;
     for t in tasks {
-        let (h, e, l) = t.await.expect("a load worker panicked");
+        let (h, e, l, n) = t.await.expect("a load worker panicked");
         total.add(&h).expect("same bounds");
         errors += e;
         last = last.max(l);
+        completed += n;
     }
     let exhausted = exhausted.load(Ordering::Relaxed);
     // The window is the configured duration, or shorter when the workload ran out (or longer by
@@ -135,6 +147,8 @@ where
         mean_ms: if requests == 0 { 0.0 } else { total.mean() / 1000.0 },
         seconds,
         exhausted,
+        completed,
+        server_cpu_ms_per_request: None,
         error_samples,
     }
 }

@@ -61,6 +61,37 @@ pub struct Args {
     /// (PostgreSQL's default): without statistics the planner picks sequential scans.
     #[arg(long)]
     pub no_analyze: bool,
+    /// The operations to measure (default: all). For profiling one path, e.g.
+    /// `--operations activate,raw`.
+    #[arg(long, value_delimiter = ',', default_value = "healthz,get,list,activate,raw")]
+    pub operations: Vec<Operation>,
+}
+
+/// The measured operations, as `--operations` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Operation {
+    /// GET /healthz, the HTTP-stack ceiling.
+    Healthz,
+    /// GetActivation.
+    Get,
+    /// ListEndUserIntegrations: first page, deep page, 10-integration hub.
+    List,
+    /// ActivateIntegration with two new API-key connections.
+    Activate,
+    /// The raw-database ceiling: an activation's writes without HTTP.
+    Raw,
+}
+
+/// Measures a cell served by `server`, adding the server's CPU time per request.
+async fn on_server(server: &Server, cell: impl std::future::Future<Output = Cell>) -> Cell {
+    let before = server.cpu_time();
+    let mut cell = cell.await;
+    if let (Some(a), Some(b)) = (before, server.cpu_time()) {
+        if cell.completed > 0 {
+            cell.server_cpu_ms_per_request = Some(b.saturating_sub(a).as_secs_f64() * 1000.0 / cell.completed as f64);
+        }
+    }
+    cell
 }
 
 async fn analyze(url: &str) -> Result<()> {
@@ -209,7 +240,7 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     let (warmup, duration) = (args.warmup, args.duration);
     let show = |c: &Cell| {
         eprintln!(
-            "  {:<58} c={:<3} {:>9.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  p99.9 {:>8.2} ms  errors {}{}",
+            "  {:<58} c={:<3} {:>9.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  p99.9 {:>8.2} ms  errors {}{}{}",
             c.operation,
             c.concurrency,
             c.throughput,
@@ -217,6 +248,7 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
             c.p99_ms,
             c.p999_ms,
             c.errors,
+            c.server_cpu_ms_per_request.map(|v| format!("  server CPU {v:.3} ms/req")).unwrap_or_default(),
             if c.exhausted { "  (ran out of fresh pairs)" } else { "" }
         );
         for s in &c.error_samples {
@@ -224,41 +256,46 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
         }
     };
 
-    for &c in &args.concurrency {
+    let measures = |op: Operation| args.operations.contains(&op);
+    for &c in args.concurrency.iter().filter(|_| measures(Operation::Healthz)) {
         let api = api.clone();
-        let cell = run_cell(OP_HEALTHZ, c, warmup, duration, move |_, _| outcome(api.http.get(api.url("/healthz")))).await;
+        let cell = on_server(&server, run_cell(OP_HEALTHZ, c, warmup, duration, move |_, _| outcome(api.http.get(api.url("/healthz"))))).await;
         show(&cell);
         cells.push(cell);
     }
-    for &c in &args.concurrency {
+    for &c in args.concurrency.iter().filter(|_| measures(Operation::Get)) {
         let (api, big) = (api.clone(), big.clone());
-        let cell = run_cell(OP_GET, c, warmup, duration, move |_, rng| {
-            let id = &big.activations[rand::Rng::gen_range(rng, 0..big.activations.len())];
-            outcome(api.http.get(api.url(&format!("/api/embedded/v1/activations/{id}"))))
-        })
+        let cell = on_server(
+            &server,
+            run_cell(OP_GET, c, warmup, duration, move |_, rng| {
+                let id = &big.activations[rand::Rng::gen_range(rng, 0..big.activations.len())];
+                outcome(api.http.get(api.url(&format!("/api/embedded/v1/activations/{id}"))))
+            }),
+        )
         .await;
         show(&cell);
         cells.push(cell);
     }
-    for (op, hub, cursor) in [(OP_LIST_FIRST, big.clone(), None), (OP_LIST_DEEP, big.clone(), deep.clone()), (OP_LIST_SMALL, small.clone(), None)] {
+    let lists = if measures(Operation::List) { vec![(OP_LIST_FIRST, big.clone(), None), (OP_LIST_DEEP, big.clone(), deep.clone()), (OP_LIST_SMALL, small.clone(), None)] } else { vec![] };
+    for (op, hub, cursor) in lists {
         for &c in &args.concurrency {
             let (api, hub, cursor) = (api.clone(), hub.clone(), cursor.clone());
-            let cell = run_cell(op, c, warmup, duration, move |_, rng| {
+            let cell = on_server(&server, run_cell(op, c, warmup, duration, move |_, rng| {
                 let u = rand::Rng::gen_range(rng, 0..hub.users.len());
                 let mut req = api.http.get(api.url(&format!("/api/embedded/v1/embed/{}/users/{}/integrations", hub.id, hub.external(u))));
                 if let Some(cur) = &cursor {
                     req = req.query(&[("after", cur)]);
                 }
                 outcome(req)
-            })
+            }))
             .await;
             show(&cell);
             cells.push(cell);
         }
     }
-    for &c in &args.concurrency {
+    for &c in args.concurrency.iter().filter(|_| measures(Operation::Activate)) {
         let (api, big, pairs) = (api.clone(), big.clone(), pairs.clone());
-        let cell = run_cell(OP_ACTIVATE, c, warmup, duration, move |_, _| {
+        let cell = on_server(&server, run_cell(OP_ACTIVATE, c, warmup, duration, move |_, _| {
             let next = pairs.next();
             let (api, big) = (api.clone(), big.clone());
             async move {
@@ -266,7 +303,7 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
                 let body = seed::activation_body(&big.external(u), &big.deployed[d]);
                 outcome(api.http.post(api.url("/api/embedded/v1/activations")).json(&body)).await
             }
-        })
+        }))
         .await;
         show(&cell);
         cells.push(cell);
@@ -278,7 +315,7 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
 
     // The raw-database ceiling, with the server stopped: the same store code, driver and pool.
     let raw = Arc::new(raw::Raw::open(&db.url, &org, &ds.connectors.crm, &ds.connectors.erp, big.clone(), raw_pairs.clone()).await?);
-    for &c in &args.concurrency {
+    for &c in args.concurrency.iter().filter(|_| measures(Operation::Raw)) {
         let raw = raw.clone();
         let cell = run_cell(OP_RAW, c, warmup, duration, move |_, _| {
             let raw = raw.clone();

@@ -186,19 +186,20 @@ impl Report {
                 if r.analyzed { " ANALYZE ran every 20 s during seeding and once after it." } else { "" }
             );
             let _ = writeln!(s);
-            let _ = writeln!(s, "| operation | c | req/s | p50 ms | p99 ms | p99.9 ms | errors |");
-            let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|");
+            let _ = writeln!(s, "| operation | c | req/s | p50 ms | p99 ms | p99.9 ms | server CPU ms/req | errors |");
+            let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|");
             for op in [OP_ACTIVATE, OP_RAW, OP_LIST_FIRST, OP_LIST_DEEP, OP_LIST_SMALL, OP_GET, OP_HEALTHZ] {
                 for cell in r.cells.iter().filter(|x| x.operation == op) {
                     let _ = writeln!(
                         s,
-                        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {}{} |",
+                        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {}{} |",
                         op,
                         cell.concurrency,
                         cell.throughput,
                         cell.p50_ms,
                         cell.p99_ms,
                         cell.p999_ms,
+                        cell.server_cpu_ms_per_request.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into()),
                         cell.errors,
                         if cell.exhausted { " (ran out of pairs)" } else { "" }
                     );

@@ -176,6 +176,17 @@ impl Server {
         text.lines().find(|l| l.starts_with(&format!("{field}:")))?.split_whitespace().nth(1)?.parse().ok()
     }
 
+    /// The process's CPU time so far (user + system, all threads), from /proc/<pid>/stat.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
+        // The fields after the command name (which is in parentheses and may hold spaces):
+        // state is field 3, utime 14 and stime 15, in clock ticks (100 per second on Linux).
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+        Some(Duration::from_millis(ticks * 10))
+    }
+
     pub fn last_log(&self, n: usize) -> String {
         let l = self.log.lock().unwrap();
         l.iter().skip(l.len().saturating_sub(n)).cloned().collect::<Vec<_>>().join("\n")
