@@ -1,6 +1,6 @@
 //! The SQL of [`crate::platform_activations::PlatformActivationStore`], shared by both backends
 //! like `platform_sql_store!`, and expanded in the same module as `sql_store!` (whose helpers it
-//! uses: `insert_connection_tx`, `insert_credentials_tx`, `delete_connections_tx`,
+//! uses: `insert_connection(s)_tx`, `insert_credentials_tx`, `insert_bindings_tx`, `delete_connections_tx`,
 //! `load_credentials`, `fetch_page`...).
 
 macro_rules! platform_activations_sql_store {
@@ -285,8 +285,8 @@ macro_rules! platform_activations_sql_store {
 
                 async fn insert_platform_activation(&self, org: &str, a: &PlatformActivation, new_connections: &[(NewConnection, String)]) -> Result<()> {
                     let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    insert_connections_tx(&mut tx, org, &new_connections.iter().map(|(nc, _)| nc).collect::<Vec<_>>()).await?;
                     for (nc, template_id) in new_connections {
-                        insert_connection_tx(&mut tx, org, nc).await?;
                         insert_link_tx(&mut tx, org, &nc.connection.id, template_id, a.created_at).await?;
                     }
                     sqlx::query(
@@ -308,15 +308,7 @@ macro_rules! platform_activations_sql_store {
                         }
                         err => err,
                     })?;
-                    for (template_id, connection_id) in &a.bindings {
-                        sqlx::query("INSERT INTO platform_activation_connections (activation_id, template_id, connection_id) VALUES ($1, $2, $3)")
-                            .bind(&a.id)
-                            .bind(template_id)
-                            .bind(connection_id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_err)?;
-                    }
+                    insert_bindings_tx(&mut tx, "platform_activation_connections", &a.id, &a.bindings).await?;
                     tx.commit().await.map_err(db_err)
                 }
 

@@ -35,6 +35,11 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
     (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// `($1, ..., $cols), ($cols+1, ...)`: `rows` rows of `cols` placeholders, for a multi-row INSERT.
+pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
+    (0..rows).map(|r| format!("({})", placeholders(1 + r * cols, cols))).collect::<Vec<_>>().join(", ")
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern (used with `ESCAPE '\'`).
 pub(crate) fn like_pattern(s: &str) -> String {
     let mut out = String::from("%");
@@ -50,7 +55,7 @@ pub(crate) fn like_pattern(s: &str) -> String {
 
 macro_rules! sql_store {
     ($db:ty, $store:ident) => {
-        use crate::sql::{db_err, like_pattern, placeholders};
+        use crate::sql::{db_err, like_pattern, placeholders, value_rows};
         use crate::{IdempotencyBegin, IntegrationFilter, PoolStats, Store};
         use async_trait::async_trait;
         use serde_json::{Map, Value};
@@ -300,6 +305,31 @@ macro_rules! sql_store {
         const CONNECTION_COLS: &str = "id, organisation_id, connector_id, end_user_id, platform_end_user_id, base_url, name, variables, created_at, updated_at";
         const ACTIVATION_COLS: &str = "id, organisation_id, hub_id, integration_id, end_user_id, dynamic_variables, created_at, updated_at";
 
+        /// The columns of a connection's credential link and credential, as [`connection_credential`]
+        /// reads them (`cc` the link, `cr` the credential).
+        const CONNECTION_CREDENTIAL_COLS: &str = "cc.id AS cc_id, cc.connection_id AS cc_connection_id, cc.role AS cc_role, cc.auth_scheme_config AS cc_auth_scheme_config, \
+             cr.id AS cr_id, cr.organisation_id AS cr_organisation_id, cr.name AS cr_name, cr.type AS cr_type, cr.public_data AS cr_public_data, \
+             cr.errors AS cr_errors, cr.expires_at AS cr_expires_at";
+
+        fn connection_credential(row: &<Db as sqlx::Database>::Row) -> Result<ConnectionCredential> {
+            let ty: String = get(row, "cr_type")?;
+            let errors: Option<Json<Vec<String>>> = get(row, "cr_errors")?;
+            Ok(ConnectionCredential {
+                id: get(row, "cc_id")?,
+                role: CredentialRole::parse(&get::<String>(row, "cc_role")?),
+                auth_scheme_config: json::<AuthSchemeConfig>(row, "cc_auth_scheme_config")?,
+                credential: CredentialView {
+                    id: get(row, "cr_id")?,
+                    organisation_id: get(row, "cr_organisation_id")?,
+                    credential_type: CredentialType::parse(&ty).ok_or_else(|| Error::internal("stored credential type is unknown"))?,
+                    name: get(row, "cr_name")?,
+                    data: json(row, "cr_public_data")?,
+                    errors: errors.map(|Json(e)| e),
+                    expires_at: get(row, "cr_expires_at")?,
+                },
+            })
+        }
+
         /// Fills in the credentials of `connections`, in their stored order.
         async fn load_credentials<'e, E>(exec: E, org: &str, connections: &mut [Connection]) -> Result<()>
         where
@@ -309,8 +339,7 @@ macro_rules! sql_store {
                 return Ok(());
             }
             let sql = format!(
-                "SELECT cc.id AS cc_id, cc.connection_id, cc.role, cc.auth_scheme_config, cr.id AS cr_id, cr.organisation_id, cr.name, cr.type, cr.public_data, cr.errors, cr.expires_at \
-                 FROM connection_credentials cc JOIN credentials cr ON cr.id = cc.credential_id \
+                "SELECT {CONNECTION_CREDENTIAL_COLS} FROM connection_credentials cc JOIN credentials cr ON cr.id = cc.credential_id \
                  WHERE cr.organisation_id = $1 AND cc.connection_id IN ({}) ORDER BY cc.connection_id, cc.role, cc.position",
                 placeholders(2, connections.len())
             );
@@ -319,23 +348,8 @@ macro_rules! sql_store {
                 q = q.bind(c.id.clone());
             }
             for row in q.fetch_all(exec).await.map_err(db_err)? {
-                let connection_id: String = get(&row, "connection_id")?;
-                let ty: String = get(&row, "type")?;
-                let errors: Option<Json<Vec<String>>> = get(&row, "errors")?;
-                let cred = ConnectionCredential {
-                    id: get(&row, "cc_id")?,
-                    role: CredentialRole::parse(&get::<String>(&row, "role")?),
-                    auth_scheme_config: json::<AuthSchemeConfig>(&row, "auth_scheme_config")?,
-                    credential: CredentialView {
-                        id: get(&row, "cr_id")?,
-                        organisation_id: get(&row, "organisation_id")?,
-                        credential_type: CredentialType::parse(&ty).ok_or_else(|| Error::internal("stored credential type is unknown"))?,
-                        name: get(&row, "name")?,
-                        data: json(&row, "public_data")?,
-                        errors: errors.map(|Json(e)| e),
-                        expires_at: get(&row, "expires_at")?,
-                    },
-                };
+                let connection_id: String = get(&row, "cc_connection_id")?;
+                let cred = connection_credential(&row)?;
                 if let Some(c) = connections.iter_mut().find(|c| c.id == connection_id) {
                     c.credentials.push(cred);
                 }
@@ -343,33 +357,36 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        async fn insert_credential_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, c: &NewCredential, now: Timestamp) -> Result<()> {
-            sqlx::query(
-                "INSERT INTO credentials (id, organisation_id, name, type, public_data, sealed_data, key_id, errors, expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-            )
-            .bind(&c.view.id)
-            .bind(org)
-            .bind(&c.view.name)
-            .bind(c.view.credential_type.as_str())
-            .bind(Json(&c.view.data))
-            .bind(&c.sealed)
-            .bind(&c.key_id)
-            .bind(c.view.errors.as_ref().map(Json))
-            .bind(c.view.expires_at)
-            .bind(now)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+        /// Inserts credentials in one statement.
+        async fn insert_credentials_at(tx: &mut sqlx::Transaction<'_, Db>, org: &str, credentials: &[&NewCredential], now: Timestamp) -> Result<()> {
+            if credentials.is_empty() {
+                return Ok(());
+            }
+            let sql = format!(
+                "INSERT INTO credentials (id, organisation_id, name, type, public_data, sealed_data, key_id, errors, expires_at, created_at, updated_at) VALUES {}",
+                value_rows(credentials.len(), 11)
+            );
+            let mut q = sqlx::query(&sql);
+            for c in credentials {
+                q = q
+                    .bind(&c.view.id)
+                    .bind(org)
+                    .bind(&c.view.name)
+                    .bind(c.view.credential_type.as_str())
+                    .bind(Json(&c.view.data))
+                    .bind(&c.sealed)
+                    .bind(&c.key_id)
+                    .bind(c.view.errors.as_ref().map(Json))
+                    .bind(c.view.expires_at)
+                    .bind(now)
+                    .bind(now);
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
             Ok(())
         }
 
         async fn insert_credentials_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, credentials: &[NewCredential]) -> Result<()> {
-            let now = switchyard_domain::time::now();
-            for c in credentials {
-                insert_credential_tx(tx, org, c, now).await?;
-            }
-            Ok(())
+            insert_credentials_at(tx, org, &credentials.iter().collect::<Vec<_>>(), switchyard_domain::time::now()).await
         }
 
         async fn insert_connector_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, c: &Connector) -> Result<()> {
@@ -414,39 +431,72 @@ macro_rules! sql_store {
         }
 
         async fn insert_connection_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, nc: &NewConnection) -> Result<()> {
-            let c = &nc.connection;
-            sqlx::query(&format!("INSERT INTO connections ({CONNECTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-                .bind(&c.id)
-                .bind(org)
-                .bind(&c.connector_id)
-                .bind(&c.end_user_id)
-                .bind(&c.platform_end_user_id)
-                .bind(&c.base_url)
-                .bind(&c.name)
-                .bind(j(&c.variables))
-                .bind(c.created_at)
-                .bind(c.updated_at)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| match db_err(e) {
-                    e if e.kind == switchyard_domain::ErrorKind::Conflict => Error::conflict(format!("a connection named {:?} already exists for this connector", c.name)),
-                    e => e,
-                })?;
-            for cred in &nc.credentials {
-                insert_credential_tx(tx, org, cred, c.created_at).await?;
+            insert_connections_tx(tx, org, &[nc]).await
+        }
+
+        /// Inserts connections with their credentials and credential links: one statement per
+        /// table, whatever the number of connections.
+        async fn insert_connections_tx(tx: &mut sqlx::Transaction<'_, Db>, org: &str, ncs: &[&NewConnection]) -> Result<()> {
+            if ncs.is_empty() {
+                return Ok(());
             }
-            for (position, cc) in c.credentials.iter().enumerate() {
-                sqlx::query("INSERT INTO connection_credentials (id, connection_id, role, position, auth_scheme_config, credential_id) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(&cc.id)
+            let sql = format!("INSERT INTO connections ({CONNECTION_COLS}) VALUES {}", value_rows(ncs.len(), 10));
+            let mut q = sqlx::query(&sql);
+            for nc in ncs {
+                let c = &nc.connection;
+                q = q
                     .bind(&c.id)
-                    .bind(cc.role.as_str())
-                    .bind(position as i32)
-                    .bind(j(&cc.auth_scheme_config))
-                    .bind(&cc.credential.id)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
+                    .bind(org)
+                    .bind(&c.connector_id)
+                    .bind(&c.end_user_id)
+                    .bind(&c.platform_end_user_id)
+                    .bind(&c.base_url)
+                    .bind(&c.name)
+                    .bind(j(&c.variables))
+                    .bind(c.created_at)
+                    .bind(c.updated_at);
             }
+            q.execute(&mut **tx).await.map_err(|e| match db_err(e) {
+                e if e.kind == switchyard_domain::ErrorKind::Conflict => {
+                    let names: Vec<String> = ncs.iter().map(|nc| format!("{:?}", nc.connection.name)).collect();
+                    match names.as_slice() {
+                        [one] => Error::conflict(format!("a connection named {one} already exists for this connector")),
+                        _ => Error::conflict(format!("a connection with one of the names {} already exists for its connector", names.join(", "))),
+                    }
+                }
+                e => e,
+            })?;
+            let created_at = ncs[0].connection.created_at;
+            insert_credentials_at(tx, org, &ncs.iter().flat_map(|nc| nc.credentials.iter()).collect::<Vec<_>>(), created_at).await?;
+            let links: Vec<(usize, &Connection, &ConnectionCredential)> =
+                ncs.iter().flat_map(|nc| nc.connection.credentials.iter().enumerate().map(move |(p, cc)| (p, &nc.connection, cc))).collect();
+            if links.is_empty() {
+                return Ok(());
+            }
+            let sql = format!(
+                "INSERT INTO connection_credentials (id, connection_id, role, position, auth_scheme_config, credential_id) VALUES {}",
+                value_rows(links.len(), 6)
+            );
+            let mut q = sqlx::query(&sql);
+            for (position, c, cc) in links {
+                q = q.bind(&cc.id).bind(&c.id).bind(cc.role.as_str()).bind(position as i32).bind(j(&cc.auth_scheme_config)).bind(&cc.credential.id);
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
+            Ok(())
+        }
+
+        /// An activation's bindings (template, connection) into `table` (`activation_connections`
+        /// or `platform_activation_connections`), in one statement.
+        async fn insert_bindings_tx(tx: &mut sqlx::Transaction<'_, Db>, table: &str, activation_id: &str, bindings: &[(String, String)]) -> Result<()> {
+            if bindings.is_empty() {
+                return Ok(());
+            }
+            let sql = format!("INSERT INTO {table} (activation_id, template_id, connection_id) VALUES {}", value_rows(bindings.len(), 3));
+            let mut q = sqlx::query(&sql);
+            for (template_id, connection_id) in bindings {
+                q = q.bind(activation_id).bind(template_id).bind(connection_id);
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
             Ok(())
         }
 
@@ -763,14 +813,30 @@ macro_rules! sql_store {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                let sql = format!("SELECT {CONNECTION_COLS} FROM connections WHERE organisation_id = $1 AND id IN ({})", placeholders(2, ids.len()));
+                // The connections and their credentials in one query: a row per credential (or one
+                // with NULL credential columns for a connection without any).
+                let cols = CONNECTION_COLS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+                let sql = format!(
+                    "SELECT {cols}, {CONNECTION_CREDENTIAL_COLS} FROM connections c \
+                     LEFT JOIN (connection_credentials cc JOIN credentials cr ON cr.id = cc.credential_id AND cr.organisation_id = $1) ON cc.connection_id = c.id \
+                     WHERE c.organisation_id = $1 AND c.id IN ({}) ORDER BY c.id, cc.role, cc.position",
+                    placeholders(2, ids.len())
+                );
                 let mut q = sqlx::query(&sql).bind(org.to_owned());
                 for id in ids {
                     q = q.bind(id.clone());
                 }
-                let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
-                let mut out = rows.iter().map(connection_row).collect::<Result<Vec<_>>>()?;
-                load_credentials(&self.pool, org, &mut out).await?;
+                let mut out: Vec<Connection> = Vec::new();
+                for row in q.fetch_all(&self.pool).await.map_err(db_err)? {
+                    let id: String = get(&row, "id")?;
+                    if out.last().is_none_or(|c| c.id != id) {
+                        out.push(connection_row(&row)?);
+                    }
+                    if get::<Option<String>>(&row, "cc_id")?.is_some() {
+                        let cred = connection_credential(&row)?;
+                        out.last_mut().expect("pushed above").credentials.push(cred);
+                    }
+                }
                 Ok(out)
             }
 
@@ -1496,18 +1562,8 @@ macro_rules! sql_store {
                     }
                     return Err(e);
                 }
-                for nc in new_connections {
-                    insert_connection_tx(&mut tx, org, nc).await?;
-                }
-                for (template_id, connection_id) in &a.bindings {
-                    sqlx::query("INSERT INTO activation_connections (activation_id, template_id, connection_id) VALUES ($1, $2, $3)")
-                        .bind(&a.id)
-                        .bind(template_id)
-                        .bind(connection_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
+                insert_connections_tx(&mut tx, org, &new_connections.iter().collect::<Vec<_>>()).await?;
+                insert_bindings_tx(&mut tx, "activation_connections", &a.id, &a.bindings).await?;
                 tx.commit().await.map_err(db_err)
             }
 
