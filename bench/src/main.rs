@@ -181,9 +181,9 @@ pub struct Run {
 pub const OP_HEALTHZ: &str = "GET /healthz (HTTP ceiling)";
 pub const OP_ACTIVATE: &str = "ActivateIntegration (2 new API-key connections)";
 pub const OP_RAW: &str = "raw DB: activation writes, 1 tx (DB ceiling)";
-pub const OP_LIST_FIRST: &str = "ListEndUserIntegrations, first page";
+pub const OP_LIST_FIRST: &str = "ListEndUserIntegrations, first page (10 items)";
 pub const OP_LIST_DEEP: &str = "ListEndUserIntegrations, deep page";
-pub const OP_LIST_SMALL: &str = "ListEndUserIntegrations, first page, 10-integration hub";
+pub const OP_LIST_SMALL: &str = "ListEndUserIntegrations, first page (10 items), 10-integration hub";
 pub const OP_GET: &str = "GetActivation";
 
 async fn run_backend(args: &Args, backend: Backend, bin: &std::path::Path) -> Result<Run> {
@@ -276,18 +276,30 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
         show(&cell);
         cells.push(cell);
     }
-    let lists = if measures(Operation::List) { vec![(OP_LIST_FIRST, big.clone(), None), (OP_LIST_DEEP, big.clone(), deep.clone()), (OP_LIST_SMALL, small.clone(), None)] } else { vec![] };
-    for (op, hub, cursor) in lists {
+    // The first pages ask for 10 items on both hubs (the small hub has only 10), so that their
+    // ratio compares hub sizes at equal page sizes; the deep page is at the default 20.
+    let lists = if measures(Operation::List) {
+        vec![(OP_LIST_FIRST, big.clone(), None, Some("10")), (OP_LIST_DEEP, big.clone(), deep.clone(), None), (OP_LIST_SMALL, small.clone(), None, Some("10"))]
+    } else {
+        vec![]
+    };
+    for (op, hub, cursor, first) in lists {
         for &c in &args.concurrency {
             let (api, hub, cursor) = (api.clone(), hub.clone(), cursor.clone());
-            let cell = on_server(&server, run_cell(op, c, warmup, duration, move |_, rng| {
-                let u = rand::Rng::gen_range(rng, 0..hub.users.len());
-                let mut req = api.http.get(api.url(&format!("/api/embedded/v1/embed/{}/users/{}/integrations", hub.id, hub.external(u))));
-                if let Some(cur) = &cursor {
-                    req = req.query(&[("after", cur)]);
-                }
-                outcome(req)
-            }))
+            let cell = on_server(
+                &server,
+                run_cell(op, c, warmup, duration, move |_, rng| {
+                    let u = rand::Rng::gen_range(rng, 0..hub.users.len());
+                    let mut req = api.http.get(api.url(&format!("/api/embedded/v1/embed/{}/users/{}/integrations", hub.id, hub.external(u))));
+                    if let Some(cur) = &cursor {
+                        req = req.query(&[("after", cur)]);
+                    }
+                    if let Some(n) = first {
+                        req = req.query(&[("first", n)]);
+                    }
+                    outcome(req)
+                }),
+            )
             .await;
             show(&cell);
             cells.push(cell);
@@ -295,15 +307,18 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     }
     for &c in args.concurrency.iter().filter(|_| measures(Operation::Activate)) {
         let (api, big, pairs) = (api.clone(), big.clone(), pairs.clone());
-        let cell = on_server(&server, run_cell(OP_ACTIVATE, c, warmup, duration, move |_, _| {
-            let next = pairs.next();
-            let (api, big) = (api.clone(), big.clone());
-            async move {
-                let Some((u, d)) = next else { return Outcome::Exhausted };
-                let body = seed::activation_body(&big.external(u), &big.deployed[d]);
-                outcome(api.http.post(api.url("/api/embedded/v1/activations")).json(&body)).await
-            }
-        }))
+        let cell = on_server(
+            &server,
+            run_cell(OP_ACTIVATE, c, warmup, duration, move |_, _| {
+                let next = pairs.next();
+                let (api, big) = (api.clone(), big.clone());
+                async move {
+                    let Some((u, d)) = next else { return Outcome::Exhausted };
+                    let body = seed::activation_body(&big.external(u), &big.deployed[d]);
+                    outcome(api.http.post(api.url("/api/embedded/v1/activations")).json(&body)).await
+                }
+            }),
+        )
         .await;
         show(&cell);
         cells.push(cell);

@@ -493,6 +493,11 @@ async fn integration_of(s: &AppState, org: &str, id: &str) -> ApiResult<Integrat
     s.store.get_integration(org, id).await?.or_not_found("integration")
 }
 
+/// An integration with its connection templates, in one read.
+async fn integration_with_templates(s: &AppState, org: &str, id: &str) -> ApiResult<(Integration, Vec<ConnectionTemplate>)> {
+    s.store.get_integration_with_templates(org, id).await?.or_not_found("integration")
+}
+
 async fn end_user_out(s: &AppState, org: &str, u: EndUser) -> ApiResult<EndUserOut> {
     end_user_out_with(s, org, u, None).await
 }
@@ -986,8 +991,7 @@ async fn update_integration_metadata(
     Json(body): Json<IntegrationMetadata>,
 ) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
-    integration_of(&s, &org, &id).await?;
-    let templates = s.store.list_templates(&org, &id).await?;
+    let (_, templates) = integration_with_templates(&s, &org, &id).await?;
     let fields: Vec<FieldError> = body
         .used_connection_templates
         .iter()
@@ -1129,7 +1133,7 @@ async fn get_embedded_integration(
     let org = auth.organisation_id().to_owned();
     auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
     auth.check_integration(&integration_id)?;
-    let i = integration_of(&s, &org, &integration_id).await?;
+    let (i, templates) = integration_with_templates(&s, &org, &integration_id).await?;
     if i.hub_id != hub_id {
         return Err(ApiError(Error::not_found("integration")));
     }
@@ -1137,7 +1141,6 @@ async fn get_embedded_integration(
         Some(u) => s.store.find_activation(&org, &u.id, &i.id).await?.is_some(),
         None => false,
     };
-    let templates = s.store.list_templates(&org, &i.id).await?;
     Ok(axum::Json(EmbeddedIntegration {
         summary: EmbeddedIntegrationSummary::of(i, activated),
         connection_templates: templates_out(&s, &org, templates).await?,
@@ -1220,12 +1223,10 @@ async fn activation_out_with(
     responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
 async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(body): Json<ActivationCreate>) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.organisation_id().to_owned();
-    // The integration and its templates in parallel (the templates are dropped if the caller may
+    // The integration and its templates in one read (the templates are dropped if the caller may
     // not see the integration).
-    let (integration, templates) = tokio::join!(integration_of(&s, &org, &body.integration_id), s.store.list_templates(&org, &body.integration_id));
-    let integration = integration?;
+    let (integration, templates) = integration_with_templates(&s, &org, &body.integration_id).await?;
     auth.check_hub(&integration.hub_id).and_then(|()| auth.check_integration(&integration.id)).map_err(|_| ApiError(Error::not_found("integration")))?;
-    let templates = templates?;
     let user = if is_ulid(&body.user_id) { s.store.get_end_user_by_id(&org, &body.user_id).await?.filter(|u| u.hub_id == integration.hub_id) } else { None };
     let user = match user {
         Some(u) => Some(u),

@@ -196,6 +196,8 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
     async fn insert_template(&self, org: &str, template: &ConnectionTemplate, credentials: &[NewCredential]) -> Result<()>;
     async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>>;
     async fn list_templates(&self, org: &str, integration_id: &str) -> Result<Vec<ConnectionTemplate>>;
+    /// An integration and its templates (by id), in one read.
+    async fn get_integration_with_templates(&self, org: &str, id: &str) -> Result<Option<(Integration, Vec<ConnectionTemplate>)>>;
     /// The templates of a hub's integrations that use a connector.
     async fn list_hub_connector_templates(&self, org: &str, hub_id: &str, connector_id: &str) -> Result<Vec<ConnectionTemplate>>;
     async fn list_templates_page(&self, org: &str, integration_id: &str, page: &PageRequest) -> Result<Page<ConnectionTemplate>>;

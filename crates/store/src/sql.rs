@@ -256,17 +256,23 @@ macro_rules! sql_store {
         }
 
         fn template(row: &DbRow) -> Result<ConnectionTemplate> {
+            template_at(row, "")
+        }
+
+        /// A template from columns named with `prefix` (`t_id`, `t_name`... in a join).
+        fn template_at(row: &DbRow, prefix: &str) -> Result<ConnectionTemplate> {
+            let c = |name: &str| format!("{prefix}{name}");
             Ok(ConnectionTemplate {
-                id: get(row, "id")?,
-                organisation_id: get(row, "organisation_id")?,
-                integration_id: get(row, "integration_id")?,
-                connector_id: get(row, "connector_id")?,
-                name: get(row, "name")?,
-                image_url: get(row, "image_url")?,
-                auth_scheme_config: json(row, "auth_scheme_config")?,
-                is_primary: get(row, "is_primary")?,
-                is_used: get(row, "is_used")?,
-                created_at: get(row, "created_at")?,
+                id: get(row, &c("id"))?,
+                organisation_id: get(row, &c("organisation_id"))?,
+                integration_id: get(row, &c("integration_id"))?,
+                connector_id: get(row, &c("connector_id"))?,
+                name: get(row, &c("name"))?,
+                image_url: get(row, &c("image_url"))?,
+                auth_scheme_config: json(row, &c("auth_scheme_config"))?,
+                is_primary: get(row, &c("is_primary"))?,
+                is_used: get(row, &c("is_used"))?,
+                created_at: get(row, &c("created_at"))?,
             })
         }
 
@@ -818,7 +824,8 @@ macro_rules! sql_store {
                 let cols = CONNECTION_COLS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
                 let sql = format!(
                     "SELECT {cols}, {CONNECTION_CREDENTIAL_COLS} FROM connections c \
-                     LEFT JOIN (connection_credentials cc JOIN credentials cr ON cr.id = cc.credential_id AND cr.organisation_id = $1) ON cc.connection_id = c.id \
+                     LEFT JOIN connection_credentials cc ON cc.connection_id = c.id \
+                     LEFT JOIN credentials cr ON cr.id = cc.credential_id AND cr.organisation_id = $1 \
                      WHERE c.organisation_id = $1 AND c.id IN ({}) ORDER BY c.id, cc.role, cc.position",
                     placeholders(2, ids.len())
                 );
@@ -832,7 +839,9 @@ macro_rules! sql_store {
                     if out.last().is_none_or(|c| c.id != id) {
                         out.push(connection_row(&row)?);
                     }
-                    if get::<Option<String>>(&row, "cc_id")?.is_some() {
+                    // (Not a parenthesised inner join: SQLite would materialise it, a scan of
+                    // every credential.)
+                    if get::<Option<String>>(&row, "cr_id")?.is_some() {
                         let cred = connection_credential(&row)?;
                         out.last_mut().expect("pushed above").credentials.push(cred);
                     }
@@ -1412,6 +1421,30 @@ macro_rules! sql_store {
                 let sql = format!("SELECT {TEMPLATE_COLS} FROM connection_templates WHERE organisation_id = $1 AND id = $2");
                 let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
                 row.as_ref().map(template).transpose()
+            }
+
+            async fn get_integration_with_templates(&self, org: &str, id: &str) -> Result<Option<(Integration, Vec<ConnectionTemplate>)>> {
+                // One row per template (or one with NULL template columns for an integration
+                // without any), the integration's columns repeated on each.
+                let prefixed = |cols: &str, table: &str, alias: bool| {
+                    cols.split(", ").map(|c| if alias { format!("{table}.{c} AS {table}_{c}") } else { format!("{table}.{c}") }).collect::<Vec<_>>().join(", ")
+                };
+                let sql = format!(
+                    "SELECT {}, {} FROM integrations i LEFT JOIN connection_templates t ON t.integration_id = i.id AND t.organisation_id = i.organisation_id \
+                     WHERE i.organisation_id = $1 AND i.id = $2 ORDER BY t.id",
+                    prefixed(INTEGRATION_COLS, "i", false),
+                    prefixed(TEMPLATE_COLS, "t", true)
+                );
+                let rows = sqlx::query(&sql).bind(org).bind(id).fetch_all(&self.pool).await.map_err(db_err)?;
+                let Some(first) = rows.first() else { return Ok(None) };
+                let i = integration(first)?;
+                let mut templates = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    if get::<Option<String>>(row, "t_id")?.is_some() {
+                        templates.push(template_at(row, "t_")?);
+                    }
+                }
+                Ok(Some((i, templates)))
             }
 
             async fn list_templates(&self, org: &str, integration_id: &str) -> Result<Vec<ConnectionTemplate>> {
