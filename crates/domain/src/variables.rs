@@ -149,6 +149,19 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_schema_is_never_checked_by_the_old_compiled_one() {
+        let vars = json!({"region":"eu"}).as_object().unwrap().clone();
+        validate(Some(&schema()), vars.clone(), "v").unwrap();
+        // The same schema compiled again (cached) and a stricter one: each gets its own validator.
+        validate(Some(&schema()), vars.clone(), "v").unwrap();
+        let mut stricter = schema();
+        stricter["properties"]["region"]["enum"] = json!(["us"]);
+        let e = validate(Some(&stricter), vars.clone(), "v").unwrap_err();
+        assert_eq!(e.fields[0].field, "v.region");
+        validate(Some(&schema()), vars, "v").unwrap();
+    }
+
+    #[test]
     fn draft_07_schemas_work() {
         let s = json!({"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"n":{"type":"number"}}});
         assert!(validate(Some(&s), json!({"n":"x"}).as_object().unwrap().clone(), "v").is_err());
