@@ -1,6 +1,9 @@
-// What both hub-page e2e tests need of the switchyard binary: an organisation, a running server,
-// and an HTTP client of its API.
+// What both hub-page e2e tests share: the run itself (numbered steps, assertions, cleanups, a
+// watchdog, a screenshot and the server log on failure), and the switchyard binary (an
+// organisation, a running server, an HTTP client of its API).
 import { spawn, execFile } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 class HarnessError extends Error {}
@@ -86,4 +89,139 @@ export async function ok(call, method, path, body) {
   const res = await call(method, path, body);
   if (!(res.status >= 200 && res.status < 300)) throw new HarnessError(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
+}
+
+class AssertionFailed extends Error {}
+
+/** JSON with object keys sorted, so that key order does not matter. */
+function canonical(v) {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+}
+
+/**
+ * One e2e run, logging as `[tag ...]`, screenshots in `out`. `run(main)` empties `out`, runs
+ * `main`, and exits the process: 0 when every step passed, 1 on the first failure (with a
+ * screenshot of the page given to `setPage` and the server log) or when the whole run takes longer
+ * than `overallTimeout` ms. Cleanups run last-in first-out either way.
+ */
+export function e2eRun({ tag, bin, out, timeout, overallTimeout }) {
+  const started = Date.now();
+  const secs = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+  let stepNo = 0;
+  let currentStep = '(setup)';
+  let currentPage = null;
+  const cleanups = [];
+  const serverLog = [];
+
+  const step = (name) => {
+    stepNo += 1;
+    currentStep = `${stepNo}. ${name}`;
+    console.log(`[${tag} ${secs()}s] ${currentStep}`);
+  };
+  const info = (msg) => console.log(`[${tag} ${secs()}s]    ${msg}`);
+  const assert = (cond, msg) => {
+    if (!cond) throw new AssertionFailed(msg);
+  };
+  const assertEqual = (actual, expected, msg) => {
+    const a = canonical(actual);
+    const e = canonical(expected);
+    if (a !== e) throw new AssertionFailed(`${msg}\n      expected: ${e}\n      actual:   ${a}`);
+  };
+  /** Polls `fn` until it returns a truthy value (which it returns), or fails after `ms`. */
+  const eventually = async (fn, what, ms = timeout) => {
+    const until = Date.now() + ms;
+    let last;
+    for (;;) {
+      try {
+        last = await fn();
+        if (last) return last;
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() > until) throw new AssertionFailed(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  };
+  const screenshot = async (page, name) => {
+    const path = join(out, `${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    info(`screenshot ${path}`);
+  };
+  const cleanup = async () => {
+    while (cleanups.length) {
+      const fn = cleanups.pop();
+      try {
+        await fn();
+      } catch (e) {
+        console.error(`[${tag}] cleanup: ${e?.message ?? e}`);
+      }
+    }
+  };
+  /** A running switchyard on `dataDir`, stopped (SIGTERM, then SIGKILL) at cleanup. */
+  const switchyard = async (dataDir) => {
+    const sy = await startSwitchyard(bin, dataDir, serverLog);
+    cleanups.push(
+      () =>
+        new Promise((r) => {
+          if (sy.child.exitCode !== null) return r();
+          sy.child.once('exit', r);
+          sy.child.kill('SIGTERM');
+          setTimeout(() => sy.child.kill('SIGKILL'), 5000).unref();
+        }),
+    );
+    return sy;
+  };
+
+  const run = async (main) => {
+    const watchdog = setTimeout(() => {
+      console.error(`[${tag}] FAILED: the whole run took more than ${overallTimeout / 1000} s (at step ${currentStep})`);
+      void cleanup().finally(() => process.exit(1));
+    }, overallTimeout);
+    try {
+      await rm(out, { recursive: true, force: true });
+      await mkdir(out, { recursive: true });
+      await main();
+      console.log(`[${tag} ${secs()}s] PASSED (${stepNo} steps); screenshots in ${out}`);
+      await cleanup();
+      clearTimeout(watchdog);
+      process.exit(0);
+    } catch (e) {
+      console.error(`\n[${tag}] FAILED at step ${currentStep}:\n  ${e instanceof AssertionFailed ? e.message : e?.stack ?? e}`);
+      try {
+        await mkdir(out, { recursive: true });
+        if (currentPage && !currentPage.isClosed()) {
+          await currentPage.screenshot({ path: join(out, 'failure.png'), fullPage: true, timeout: 5000 });
+          console.error(`[${tag}] screenshot of the failure: ${join(out, 'failure.png')}`);
+        }
+      } catch {
+        /* no screenshot */
+      }
+      try {
+        await writeFile(join(out, 'switchyard.log'), serverLog.join('\n'));
+        console.error(`[${tag}] server log: ${join(out, 'switchyard.log')} (last lines below)`);
+        console.error(serverLog.slice(-25).map((l) => `  | ${l}`).join('\n'));
+      } catch {
+        /* nothing more to say */
+      }
+      await cleanup();
+      clearTimeout(watchdog);
+      process.exit(1);
+    }
+  };
+
+  return {
+    step,
+    info,
+    assert,
+    assertEqual,
+    eventually,
+    screenshot,
+    cleanups,
+    switchyard,
+    /** The page to screenshot if a step fails. */
+    setPage: (page) => {
+      currentPage = page;
+    },
+    run,
+  };
 }

@@ -14,14 +14,14 @@
 // with the organisation key, not only the page. Exit code 0 when every step passed.
 import { createSign } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { chromium } from 'playwright-core';
 import { startHostServer } from '../../examples/host-server.mjs';
-import { client, createOrg as createOrgIn, ok, startSwitchyard as startIn } from './harness.mjs';
+import { client, createOrg as createOrgIn, e2eRun, ok } from './harness.mjs';
 
 const uiDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(uiDir, '..');
@@ -31,57 +31,14 @@ const OUT = join(resolve(process.env.TEST_OUTPUT_DIR ?? join(repoRoot, 'test-out
 const TIMEOUT = 15_000;
 const OVERALL_TIMEOUT = 4 * 60_000;
 
-// ---------------------------------------------------------------------------------------------
-// Logging, assertions, cleanup
-
-const started = Date.now();
-let stepNo = 0;
-let currentStep = '(setup)';
-const secs = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-function step(name) {
-  stepNo += 1;
-  currentStep = `${stepNo}. ${name}`;
-  console.log(`[e2e-v2 ${secs()}s] ${currentStep}`);
-}
-function info(msg) {
-  console.log(`[e2e-v2 ${secs()}s]    ${msg}`);
-}
-class AssertionFailed extends Error {}
-function assert(cond, msg) {
-  if (!cond) throw new AssertionFailed(msg);
-}
-function canonical(v) {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
-}
-function assertEqual(actual, expected, msg) {
-  const a = canonical(actual);
-  const e = canonical(expected);
-  if (a !== e) throw new AssertionFailed(`${msg}\n      expected: ${e}\n      actual:   ${a}`);
-}
-
-const cleanups = [];
-let currentPage = null;
-async function cleanup() {
-  while (cleanups.length) {
-    const fn = cleanups.pop();
-    try {
-      await fn();
-    } catch (e) {
-      console.error(`[e2e-v2] cleanup: ${e?.message ?? e}`);
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The switchyard binary
-
-const serverLog = [];
+const { step, info, assert, assertEqual, eventually, screenshot, cleanups, switchyard, setPage, run } = e2eRun({
+  tag: 'e2e-v2',
+  bin: BIN,
+  out: OUT,
+  timeout: TIMEOUT,
+  overallTimeout: OVERALL_TIMEOUT,
+});
 const createOrg = (dataDir) => createOrgIn(BIN, dataDir, 'Hub v2 e2e');
-const startSwitchyard = (dataDir) => startIn(BIN, dataDir, serverLog);
-
-
-
-
 
 /** An end user's JWT, as the host's backend mints it: RS256 with the signing key's private key. */
 function mintJwt({ keyId, privateKey, sub, iat = Math.floor(Date.now() / 1000), ttl = 600 }) {
@@ -92,49 +49,17 @@ function mintJwt({ keyId, privateKey, sub, iat = Math.floor(Date.now() / 1000), 
   return `${input}.${signer.sign(privateKey).toString('base64url')}`;
 }
 
-async function eventually(fn, what, timeout = TIMEOUT) {
-  const until = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > until) throw new AssertionFailed(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-async function screenshot(page, name) {
-  const path = join(OUT, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  info(`screenshot ${path}`);
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
   assert(existsSync(BIN), `the switchyard binary is missing at ${BIN}: build it (cargo build -p switchyard) or set SWITCHYARD_BIN`);
   assert(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  await rm(OUT, { recursive: true, force: true });
-  await mkdir(OUT, { recursive: true });
 
   step('start switchyard');
   const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-hub-v2-e2e-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const org = await createOrg(dataDir);
-  const sy = await startSwitchyard(dataDir);
-  cleanups.push(
-    () =>
-      new Promise((r) => {
-        if (sy.child.exitCode !== null) return r();
-        sy.child.once('exit', r);
-        sy.child.kill('SIGTERM');
-        setTimeout(() => sy.child.kill('SIGKILL'), 5000).unref();
-      }),
-  );
+  const sy = await switchyard(dataDir);
   const oauth = new OAuth2Server();
   await oauth.issuer.keys.generate('RS256');
   await oauth.start(0, '127.0.0.1');
@@ -224,7 +149,7 @@ async function main() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
-  currentPage = page;
+  setPage(page);
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
@@ -414,7 +339,7 @@ async function main() {
   const hostApp = await startHostServer({ switchyardUrl: sy.url, organisationId: O, signingKey: { id: key.id, privateKey: key.privateKey }, host: '127.0.0.1', port: 0 });
   cleanups.push(() => hostApp.close());
   const hostPage = await context.newPage();
-  currentPage = hostPage;
+  setPage(hostPage);
   hostPage.on('pageerror', (e) => pageErrors.push(String(e)));
   await hostPage.goto(`${hostApp.url}/?user=${user}`);
   const iframe = hostPage.locator('iframe[title="Acme integrations"]');
@@ -430,11 +355,11 @@ async function main() {
   await eventually(async () => (await iframe.boundingBox()).height > 150, 'the iframe to be resized to its content');
   await screenshot(hostPage, 'v2-06-host-page');
   await hostPage.close();
-  currentPage = page;
+  setPage(page);
 
   step('a bad, expired or missing token is explained on the page');
   const lone = await context.newPage();
-  currentPage = lone;
+  setPage(lone);
   const loadErr = lone.getByTestId('load-error');
   await lone.goto(`${sy.url}/hub/#jwt=not-a-jwt&org=${O}`);
   await loadErr.waitFor();
@@ -449,7 +374,7 @@ async function main() {
   await loadErr.waitFor();
   assert((await loadErr.innerText()).includes('Missing from the address: jwt'), `no jwt: ${await loadErr.innerText()}`);
   await lone.close();
-  currentPage = page;
+  setPage(page);
 
   step('no unexpected errors in the pages');
   // Expected: GET users/erin before she existed (404), the refused activation (400), the expired token (401).
@@ -457,36 +382,4 @@ async function main() {
   assertEqual(unexpected, [], 'no page errors');
 }
 
-const watchdog = setTimeout(() => {
-  console.error(`[e2e-v2] FAILED: the whole run took more than ${OVERALL_TIMEOUT / 1000} s (at step ${currentStep})`);
-  void cleanup().finally(() => process.exit(1));
-}, OVERALL_TIMEOUT);
-
-try {
-  await main();
-  console.log(`[e2e-v2 ${secs()}s] PASSED (${stepNo} steps); screenshots in ${OUT}`);
-  await cleanup();
-  clearTimeout(watchdog);
-  process.exit(0);
-} catch (e) {
-  console.error(`\n[e2e-v2] FAILED at step ${currentStep}:\n  ${e instanceof AssertionFailed ? e.message : e?.stack ?? e}`);
-  try {
-    await mkdir(OUT, { recursive: true });
-    if (currentPage && !currentPage.isClosed()) {
-      await currentPage.screenshot({ path: join(OUT, 'failure.png'), fullPage: true, timeout: 5000 });
-      console.error(`[e2e-v2] screenshot of the failure: ${join(OUT, 'failure.png')}`);
-    }
-  } catch {
-    /* no screenshot */
-  }
-  try {
-    await writeFile(join(OUT, 'switchyard.log'), serverLog.join('\n'));
-    console.error(`[e2e-v2] server log: ${join(OUT, 'switchyard.log')} (last lines below)`);
-    console.error(serverLog.slice(-25).map((l) => `  | ${l}`).join('\n'));
-  } catch {
-    /* nothing more to say */
-  }
-  await cleanup();
-  clearTimeout(watchdog);
-  process.exit(1);
-}
+await run(main);

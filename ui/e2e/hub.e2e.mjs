@@ -14,14 +14,14 @@
 // the hub have different origins. Each step checks the API state with the organisation key, not
 // only the page. Exit code 0 when every step passed.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { chromium } from 'playwright-core';
 import { startHostServer } from '../../examples/host-server.mjs';
-import { client as apiClient, createOrg as createOrgIn, ok, startSwitchyard as startIn } from './harness.mjs';
+import { client as apiClient, createOrg as createOrgIn, e2eRun, ok } from './harness.mjs';
 
 const uiDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(uiDir, '..');
@@ -31,81 +31,16 @@ const OUT = resolve(process.env.TEST_OUTPUT_DIR ?? join(repoRoot, 'test-output',
 const TIMEOUT = 15_000;
 const OVERALL_TIMEOUT = 5 * 60_000;
 
-// ---------------------------------------------------------------------------------------------
-// Logging, assertions, cleanup
-
-const started = Date.now();
-let stepNo = 0;
-let currentStep = '(setup)';
-const secs = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-function step(name) {
-  stepNo += 1;
-  currentStep = `${stepNo}. ${name}`;
-  console.log(`[e2e ${secs()}s] ${currentStep}`);
-}
-function info(msg) {
-  console.log(`[e2e ${secs()}s]    ${msg}`);
-}
-class AssertionFailed extends Error {}
-function assert(cond, msg) {
-  if (!cond) throw new AssertionFailed(msg);
-}
-/** JSON with object keys sorted, so that key order does not matter. */
-function canonical(v) {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
-}
-function assertEqual(actual, expected, msg) {
-  const a = canonical(actual);
-  const e = canonical(expected);
-  if (a !== e) throw new AssertionFailed(`${msg}\n      expected: ${e}\n      actual:   ${a}`);
-}
-
-const cleanups = [];
-/** The page, for a screenshot when a step fails. */
-let currentPage = null;
-async function cleanup() {
-  while (cleanups.length) {
-    const fn = cleanups.pop();
-    try {
-      await fn();
-    } catch (e) {
-      console.error(`[e2e] cleanup: ${e?.message ?? e}`);
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The switchyard binary
-
-const serverLog = [];
+const { step, info, assert, assertEqual, eventually, screenshot, cleanups, switchyard, setPage, run } = e2eRun({
+  tag: 'e2e',
+  bin: BIN,
+  out: OUT,
+  timeout: TIMEOUT,
+  overallTimeout: OVERALL_TIMEOUT,
+});
 const createOrg = (dataDir) => createOrgIn(BIN, dataDir, 'Hub e2e');
-const startSwitchyard = (dataDir) => startIn(BIN, dataDir, serverLog);
 /** A client of the HTTP API with a bearer token. */
 const client = (base, token) => apiClient(base, `Bearer ${token}`);
-
-
-
-/** A client of the HTTP API with a bearer token. Returns {status, body}. */
-
-
-// ---------------------------------------------------------------------------------------------
-// The page
-
-/** Polls `fn` until it returns a truthy value. */
-async function eventually(fn, what, timeout = TIMEOUT) {
-  const until = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > until) throw new AssertionFailed(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** A small SVG logo as a data URL. */
 function logo(letter, colour) {
@@ -113,34 +48,17 @@ function logo(letter, colour) {
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
 }
 
-async function screenshot(page, name) {
-  const path = join(OUT, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  info(`screenshot ${path}`);
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
   assert(existsSync(BIN), `the switchyard binary is missing at ${BIN}: build it (cargo build -p switchyard) or set SWITCHYARD_BIN`);
   assert(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  await rm(OUT, { recursive: true, force: true });
-  await mkdir(OUT, { recursive: true });
 
   step('start switchyard, an OAuth2 server and the host application');
   const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-hub-e2e-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const org = await createOrg(dataDir);
-  const sy = await startSwitchyard(dataDir);
-  cleanups.push(
-    () =>
-      new Promise((r) => {
-        if (sy.child.exitCode !== null) return r();
-        sy.child.once('exit', r);
-        sy.child.kill('SIGTERM');
-        setTimeout(() => sy.child.kill('SIGKILL'), 5000).unref();
-      }),
-  );
+  const sy = await switchyard(dataDir);
   info(`switchyard at ${sy.url}, organisation ${org.organisationId}`);
   const admin = client(sy.url, org.apiKey);
 
@@ -286,7 +204,7 @@ async function main() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
-  currentPage = page;
+  setPage(page);
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
@@ -625,36 +543,4 @@ async function main() {
   assertEqual(errorEvents.map((e) => e.payload.operation), ['update-variables', 'activate'], 'the host heard of the two failures, and only of them');
 }
 
-const watchdog = setTimeout(() => {
-  console.error(`[e2e] FAILED: the whole run took more than ${OVERALL_TIMEOUT / 1000} s (at step ${currentStep})`);
-  void cleanup().finally(() => process.exit(1));
-}, OVERALL_TIMEOUT);
-
-try {
-  await main();
-  console.log(`[e2e ${secs()}s] PASSED (${stepNo} steps); screenshots in ${OUT}`);
-  await cleanup();
-  clearTimeout(watchdog);
-  process.exit(0);
-} catch (e) {
-  console.error(`\n[e2e] FAILED at step ${currentStep}:\n  ${e instanceof AssertionFailed ? e.message : e?.stack ?? e}`);
-  try {
-    await mkdir(OUT, { recursive: true });
-    if (currentPage && !currentPage.isClosed()) {
-      await currentPage.screenshot({ path: join(OUT, 'failure.png'), fullPage: true, timeout: 5000 });
-      console.error(`[e2e] screenshot of the failure: ${join(OUT, 'failure.png')}`);
-    }
-  } catch {
-    /* no screenshot */
-  }
-  try {
-    await writeFile(join(OUT, 'switchyard.log'), serverLog.join('\n'));
-    console.error(`[e2e] server log: ${join(OUT, 'switchyard.log')} (last lines below)`);
-    console.error(serverLog.slice(-25).map((l) => `  | ${l}`).join('\n'));
-  } catch {
-    /* nothing more to say */
-  }
-  await cleanup();
-  clearTimeout(watchdog);
-  process.exit(1);
-}
+await run(main);
