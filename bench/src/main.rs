@@ -329,18 +329,20 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     server.stop();
 
     // The raw-database ceiling, with the server stopped: the same store code, driver and pool.
-    let raw = Arc::new(raw::Raw::open(&db.url, &org, &ds.connectors.crm, &ds.connectors.erp, big.clone(), raw_pairs.clone()).await?);
-    for &c in args.concurrency.iter().filter(|_| measures(Operation::Raw)) {
-        let raw = raw.clone();
-        let cell = run_cell(OP_RAW, c, warmup, duration, move |_, _| {
+    if measures(Operation::Raw) {
+        let raw = Arc::new(raw::Raw::open(&db.url, &org, &ds.connectors.crm, &ds.connectors.erp, big.clone(), raw_pairs.clone()).await?);
+        for &c in &args.concurrency {
             let raw = raw.clone();
-            async move { raw.activate_once().await }
-        })
-        .await;
-        show(&cell);
-        cells.push(cell);
+            let cell = run_cell(OP_RAW, c, warmup, duration, move |_, _| {
+                let raw = raw.clone();
+                async move { raw.activate_once().await }
+            })
+            .await;
+            show(&cell);
+            cells.push(cell);
+        }
+        raw.store.close().await;
     }
-    raw.store.close().await;
 
     Ok(Run {
         database: backend,

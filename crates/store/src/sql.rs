@@ -35,6 +35,12 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
     (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// `cols` (`"id, name"`) qualified with `table` (`t.id, t.name`), and each also renamed
+/// `{table}_{col}` when `alias` (`t.id AS t_id, ...`: for a join whose tables share column names).
+pub(crate) fn qualified(cols: &str, table: &str, alias: bool) -> String {
+    cols.split(", ").map(|c| if alias { format!("{table}.{c} AS {table}_{c}") } else { format!("{table}.{c}") }).collect::<Vec<_>>().join(", ")
+}
+
 /// `($1, ..., $cols), ($cols+1, ...)`: `rows` rows of `cols` placeholders, for a multi-row INSERT.
 pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
     (0..rows).map(|r| format!("({})", placeholders(1 + r * cols, cols))).collect::<Vec<_>>().join(", ")
@@ -55,7 +61,7 @@ pub(crate) fn like_pattern(s: &str) -> String {
 
 macro_rules! sql_store {
     ($db:ty, $store:ident) => {
-        use crate::sql::{db_err, like_pattern, placeholders, value_rows};
+        use crate::sql::{db_err, like_pattern, placeholders, qualified, value_rows};
         use crate::{IdempotencyBegin, IntegrationFilter, PoolStats, Store};
         use async_trait::async_trait;
         use serde_json::{Map, Value};
@@ -821,12 +827,12 @@ macro_rules! sql_store {
                 }
                 // The connections and their credentials in one query: a row per credential (or one
                 // with NULL credential columns for a connection without any).
-                let cols = CONNECTION_COLS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
                 let sql = format!(
-                    "SELECT {cols}, {CONNECTION_CREDENTIAL_COLS} FROM connections c \
+                    "SELECT {}, {CONNECTION_CREDENTIAL_COLS} FROM connections c \
                      LEFT JOIN connection_credentials cc ON cc.connection_id = c.id \
                      LEFT JOIN credentials cr ON cr.id = cc.credential_id AND cr.organisation_id = $1 \
                      WHERE c.organisation_id = $1 AND c.id IN ({}) ORDER BY c.id, cc.role, cc.position",
+                    qualified(CONNECTION_COLS, "c", false),
                     placeholders(2, ids.len())
                 );
                 let mut q = sqlx::query(&sql).bind(org.to_owned());
@@ -1426,14 +1432,11 @@ macro_rules! sql_store {
             async fn get_integration_with_templates(&self, org: &str, id: &str) -> Result<Option<(Integration, Vec<ConnectionTemplate>)>> {
                 // One row per template (or one with NULL template columns for an integration
                 // without any), the integration's columns repeated on each.
-                let prefixed = |cols: &str, table: &str, alias: bool| {
-                    cols.split(", ").map(|c| if alias { format!("{table}.{c} AS {table}_{c}") } else { format!("{table}.{c}") }).collect::<Vec<_>>().join(", ")
-                };
                 let sql = format!(
                     "SELECT {}, {} FROM integrations i LEFT JOIN connection_templates t ON t.integration_id = i.id AND t.organisation_id = i.organisation_id \
                      WHERE i.organisation_id = $1 AND i.id = $2 ORDER BY t.id",
-                    prefixed(INTEGRATION_COLS, "i", false),
-                    prefixed(TEMPLATE_COLS, "t", true)
+                    qualified(INTEGRATION_COLS, "i", false),
+                    qualified(TEMPLATE_COLS, "t", true)
                 );
                 let rows = sqlx::query(&sql).bind(org).bind(id).fetch_all(&self.pool).await.map_err(db_err)?;
                 let Some(first) = rows.first() else { return Ok(None) };
@@ -1457,7 +1460,7 @@ macro_rules! sql_store {
                 let sql = format!(
                     "SELECT {} FROM connection_templates t JOIN integrations i ON i.id = t.integration_id \
                      WHERE t.organisation_id = $1 AND i.hub_id = $2 AND t.connector_id = $3 ORDER BY t.id",
-                    TEMPLATE_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+                    qualified(TEMPLATE_COLS, "t", false)
                 );
                 let rows = sqlx::query(&sql).bind(org).bind(hub_id).bind(connector_id).fetch_all(&self.pool).await.map_err(db_err)?;
                 rows.iter().map(template).collect()
