@@ -23,7 +23,8 @@ export function startSwitchyard(bin, dataDir, serverLog) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info' },
+      // The test's OAuth2 provider listens on 127.0.0.1: open the egress guard to loopback only.
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8' },
     });
     let done = false;
     const timer = setTimeout(() => {

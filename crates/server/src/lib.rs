@@ -5,10 +5,12 @@
 
 pub mod auth;
 pub mod connect_v1;
+pub mod egress;
 pub mod embedded_v1;
 pub mod error;
 pub mod extract;
 pub mod hub_page;
+pub mod hygiene;
 pub mod idempotency;
 pub mod oauth;
 pub mod oauth1;
@@ -35,29 +37,12 @@ pub struct AppState {
     /// Where Switchyard is reached from outside, for URLs it hands out.
     pub public_url: String,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// For calls to OAuth2 providers' token endpoints.
-    pub http: reqwest::Client,
+    /// Every outbound request (OAuth2 and OAuth 1.0a providers) goes through it.
+    pub egress: egress::Egress,
     /// How long an OAuth2 `state` stays usable.
     pub oauth_state_ttl: std::time::Duration,
     /// One token refresh per credential at a time in this process.
     pub refresh_locks: Arc<tokens::RefreshLocks>,
-}
-
-impl AppState {
-    /// The HTTP client for providers: bounded timeouts, no redirects (a token endpoint that
-    /// redirects is misconfigured, and following it could leak the client secret).
-    pub fn provider_client() -> reqwest::Client {
-        Self::provider_builder().build().expect("a reqwest client with these settings builds")
-    }
-
-    /// The settings of [`AppState::provider_client`], for clients that add to them (mTLS).
-    pub fn provider_builder() -> reqwest::ClientBuilder {
-        reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
-    }
 }
 
 #[derive(OpenApi)]

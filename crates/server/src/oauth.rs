@@ -11,6 +11,7 @@
 //!    secret and stores an `oauth2-token` credential in its place, in the same transaction as the
 //!    connection.
 use crate::auth::OrgAuth;
+use crate::egress::{self, Egress, EgressError};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path};
 use crate::v1::{self, PendingConnection};
@@ -94,14 +95,9 @@ async fn initialise_embedded(
     let org = auth.organisation_id().to_owned();
     auth.check_hub(&hub_id)?;
     let hub = s.store.get_hub(&org, &hub_id).await?.filter(|h| h.deleted_at.is_none()).or_not_found("hub")?;
-    let connector = s.store.get_connector(&org, &connector_id).await?.or_not_found("connector")?;
     // The scheme may be the connector's own, the hub's (for its primary connector) or a template's.
-    let mut candidates = connector.auth_scheme_configs.clone();
-    if hub.primary_connector_id == connector.id {
-        candidates.push(hub.auth_scheme_config.clone());
-    }
-    candidates.extend(s.store.list_hub_connector_templates(&org, &hub.id, &connector.id).await?.into_iter().map(|t| t.auth_scheme_config));
-    Ok(axum::Json(initialise(&s, &org, &connector.id, &candidates, body).await?))
+    let candidates = crate::embedded_v1::hub_schemes(&s, &org, &hub, &connector_id).await?;
+    Ok(axum::Json(initialise(&s, &org, &connector_id, &candidates, body).await?))
 }
 
 /// Builds the authorize URL for a connection of the organisation to one of its connectors.
@@ -358,7 +354,10 @@ async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: &NewCredent
     }
     let http = provider_for(s, org, mtls_of(&grant)?.as_deref()).await?;
     let token = request_token(&http, &flow.token_url, &form).await.map_err(|e| match e {
-        TokenError::Refused(m) => field("code", &format!("the provider refused the code: {m}")),
+        TokenError::Refused(r) => {
+            tracing::info!(connector = connector_id, refusal = %r.for_events(), "an OAuth2 provider refused an authorization code");
+            field("code", &format!("the provider refused the code: {}", r.public()))
+        }
         TokenError::Unreachable(m) => Exchange::Fatal(ApiError(Error::unavailable(format!("the OAuth2 provider's token endpoint failed: {m}")))),
     })?;
     Ok(token.into_credential_data(&flow.scopes, None))
@@ -391,32 +390,109 @@ impl TokenResponse {
 
 pub enum TokenError {
     /// The provider answered with an OAuth2 error (`invalid_grant`...).
-    Refused(String),
-    /// No usable answer: network failure, 5xx, not JSON.
+    Refused(ProviderRefusal),
+    /// No usable answer: unreachable, refused by the egress guard, 5xx, not JSON, too large. In
+    /// Switchyard's own words, safe to show to whoever caused the request.
     Unreachable(String),
 }
 
-/// POSTs a token request (`application/x-www-form-urlencoded`) and reads the answer.
-pub async fn request_token(http: &reqwest::Client, token_url: &str, form: &[(String, String)]) -> Result<TokenResponse, TokenError> {
-    let res = http.post(token_url).header(header::ACCEPT, "application/json").form(form).send().await.map_err(|e| TokenError::Unreachable(without_url(e)))?;
-    let status = res.status();
-    let body: Value = res.json().await.map_err(|_| TokenError::Unreachable(format!("HTTP {status} with a body that is not JSON")))?;
-    if status.is_server_error() {
-        return Err(TokenError::Unreachable(format!("HTTP {status}")));
+/// A provider's refusal. Only its error code (one the OAuth2 RFCs define, else
+/// `unrecognised_error`) and HTTP status may reach an end user: a provider's own words could be
+/// anything, an internal service's banner included. Its words, truncated, go into the events the
+/// organisation reads.
+#[derive(Debug, Clone)]
+pub struct ProviderRefusal {
+    pub code: &'static str,
+    pub status: u16,
+    pub detail: String,
+}
+
+/// Error codes of RFC 6749, 6750, 8628, 8693 and OpenID Connect: what a refusal may be called.
+const OAUTH_ERROR_CODES: [&str; 21] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    "unsupported_response_type",
+    "server_error",
+    "temporarily_unavailable",
+    "invalid_token",
+    "insufficient_scope",
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
+    "invalid_target",
+    "interaction_required",
+    "login_required",
+    "consent_required",
+    "invalid_dpop_proof",
+    "use_dpop_nonce",
+];
+
+/// How much of a provider's own words the organisation's events keep.
+const DETAIL_CHARS: usize = 300;
+
+impl ProviderRefusal {
+    /// From what the provider said: its `error` and `error_description` (or other words).
+    pub fn new(status: u16, error: Option<&str>, description: Option<&str>) -> Self {
+        let code = error.and_then(|e| OAUTH_ERROR_CODES.iter().find(|c| **c == e).copied()).unwrap_or("unrecognised_error");
+        let said: String = [error.filter(|_| code == "unrecognised_error"), description]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(": ")
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(DETAIL_CHARS)
+            .collect();
+        Self { code, status, detail: said }
     }
+
+    /// What anyone may be told: the code and the status.
+    pub fn public(&self) -> String {
+        format!("{} (HTTP {})", self.code, self.status)
+    }
+
+    /// What the organisation's events record: also the provider's words, truncated.
+    pub fn for_events(&self) -> String {
+        if self.detail.is_empty() {
+            self.public()
+        } else {
+            format!("{}: {}", self.public(), self.detail)
+        }
+    }
+}
+
+/// POSTs a token request (`application/x-www-form-urlencoded`) through the egress guard and
+/// reads at most [`egress::MAX_PROVIDER_BODY`] of the answer.
+pub async fn request_token(http: &Egress, token_url: &str, form: &[(String, String)]) -> Result<TokenResponse, TokenError> {
+    let unreachable = |e: EgressError| TokenError::Unreachable(e.to_string());
+    let request = http.post(token_url).map_err(unreachable)?.header(header::ACCEPT, "application/json").form(form);
+    let res = egress::send(request).await.map_err(unreachable)?;
+    let status = res.status();
+    let bytes = egress::read_body(res, egress::MAX_PROVIDER_BODY).await.map_err(unreachable)?;
+    if status.is_server_error() {
+        return Err(TokenError::Unreachable(format!("the token endpoint answered HTTP {}", status.as_u16())));
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
+        if status.is_success() {
+            return Err(TokenError::Unreachable(format!("the token endpoint answered HTTP {} with a body that is not JSON", status.as_u16())));
+        }
+        return Err(TokenError::Refused(ProviderRefusal::new(status.as_u16(), None, None)));
+    };
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     if !status.is_success() || body.get("error").is_some() {
-        let error = text("error").unwrap_or_else(|| format!("HTTP {status}"));
-        return Err(TokenError::Refused(match text("error_description") {
-            Some(d) => format!("{error} ({d})"),
-            None => error,
-        }));
+        let (error, description) = (text("error"), text("error_description"));
+        return Err(TokenError::Refused(ProviderRefusal::new(status.as_u16(), error.as_deref(), description.as_deref())));
     }
-    let access_token = text("access_token").ok_or_else(|| TokenError::Unreachable("the answer has no access_token".into()))?;
+    let access_token = text("access_token").ok_or_else(|| TokenError::Unreachable("the token endpoint's answer has no access_token".into()))?;
     let expires_at = body
         .get("expires_in")
         .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
-        .map(|secs| time::now() + chrono::Duration::seconds(secs));
+        .map(|secs| time::now() + chrono::Duration::seconds(secs.clamp(0, 10 * 365 * 86_400)));
     Ok(TokenResponse {
         access_token,
         token_type: text("token_type").unwrap_or_else(|| "Bearer".into()),
@@ -438,10 +514,10 @@ pub fn mtls_of(client: &Map<String, Value>) -> ApiResult<Option<String>> {
     }
 }
 
-/// The HTTP client for a token request: the shared one, or (mTLS) one presenting the client
+/// The egress client for a token request: the shared one, or (mTLS) one presenting the client
 /// certificate and key of the certificate credential `mtls`, trusting its CA besides the usual roots.
-pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiResult<reqwest::Client> {
-    let Some(id) = mtls else { return Ok(s.http.clone()) };
+pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiResult<Egress> {
+    let Some(id) = mtls else { return Ok(s.egress.clone()) };
     let broken = |m: &str| ApiError(Error::new(ErrorKind::Conflict, format!("the mTLS credential {id} cannot be used: {m}")));
     let stored = s.store.get_credential(org, id).await?.ok_or_else(|| broken("no credential of this organisation has this id"))?;
     if stored.view.credential_type != CredentialType::Certificate {
@@ -451,19 +527,10 @@ pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiRes
     let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     let identity = zeroize::Zeroizing::new(format!("{}\n{}\n", text("certificate").trim_end(), text("key").trim_end()));
     let identity = reqwest::Identity::from_pem(identity.as_bytes()).map_err(|_| broken("its certificate and key are not a usable identity"))?;
-    let mut builder = AppState::provider_builder().identity(identity);
     let ca = text("ca");
-    if !ca.trim().is_empty() {
-        for cert in reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|_| broken("its CA is not PEM"))? {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    builder.build().map_err(|_| broken("no TLS client could be built from it"))
-}
-
-/// A reqwest error without its URL, which may carry query secrets.
-fn without_url(e: reqwest::Error) -> String {
-    e.without_url().to_string()
+    let roots =
+        if ca.trim().is_empty() { Vec::new() } else { reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|_| broken("its CA is not PEM"))? };
+    s.egress.with_identity(identity, roots).map_err(|_| broken("no TLS client could be built from it"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,9 +15,10 @@
 //! Requests are signed with HMAC-SHA1 or HMAC-SHA256 (RFC 5849 §3.4), the protocol parameters sent
 //! in the `Authorization` header, the form body or the query, as the endpoint's
 //! `parameterTransmission` says.
+use crate::egress::{self, Egress, EgressError};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path};
-use crate::oauth::{random_token, sha256_hex, CredentialRef, Exchange, CALLBACK_PATH};
+use crate::oauth::{random_token, sha256_hex, CredentialRef, Exchange, ProviderRefusal, CALLBACK_PATH};
 use crate::v1;
 use crate::AppState;
 use axum::extract::State;
@@ -104,8 +105,11 @@ async fn initialise(s: &AppState, org: &str, system_id: &str, candidates: &[Auth
     let callback = format!("{}{CALLBACK_PATH}?state={state}", s.public_url.trim_end_matches('/'));
     let signer =
         Signer { method: scheme.signature_method, consumer_key: &scheme.consumer_key, consumer_secret: &consumer_secret, token: None, token_secret: "" };
-    let answer = signer.send(&s.http, &temp.url, temp.parameter_transmission, &[("oauth_callback", &callback)]).await.map_err(|e| match e {
-        SendError::Refused(m) => ApiError(Error::new(ErrorKind::Conflict, format!("the OAuth 1.0a provider refused the temporary-credential request: {m}"))),
+    let answer = signer.send(&s.egress, &temp.url, temp.parameter_transmission, &[("oauth_callback", &callback)]).await.map_err(|e| match e {
+        SendError::Refused(r) => {
+            tracing::info!(system = system_id, refusal = %r.for_events(), "an OAuth 1.0a provider refused a temporary-credential request");
+            ApiError(Error::new(ErrorKind::Conflict, format!("the OAuth 1.0a provider refused the temporary-credential request: {}", r.public())))
+        }
         SendError::Unreachable(m) => ApiError(Error::unavailable(format!("the OAuth 1.0a provider's temporary-credential endpoint failed: {m}"))),
     })?;
     let value = |k: &str| answer.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
@@ -179,8 +183,8 @@ pub(crate) async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: 
         token_secret: &pending.token_secret,
     };
     let verifier = text("oauthVerifier");
-    let answer = signer.send(&s.http, &flow.token_url, pending.transmission, &[("oauth_verifier", &verifier)]).await.map_err(|e| match e {
-        SendError::Refused(m) => field("oauthVerifier", &format!("the provider refused the verifier: {m}")),
+    let answer = signer.send(&s.egress, &flow.token_url, pending.transmission, &[("oauth_verifier", &verifier)]).await.map_err(|e| match e {
+        SendError::Refused(r) => field("oauthVerifier", &format!("the provider refused the verifier: {}", r.public())),
         SendError::Unreachable(m) => Exchange::Fatal(ApiError(Error::unavailable(format!("the OAuth 1.0a provider's token endpoint failed: {m}")))),
     })?;
     token_data(answer)
@@ -276,9 +280,10 @@ struct Signer<'a> {
 }
 
 enum SendError {
-    /// The provider answered 4xx.
-    Refused(String),
-    /// No usable answer: network failure, 5xx.
+    /// The provider answered 4xx: only its error code and status reach the caller.
+    Refused(ProviderRefusal),
+    /// No usable answer (unreachable, refused by the egress guard, 5xx, too large), in
+    /// Switchyard's own words.
     Unreachable(String),
 }
 
@@ -305,7 +310,7 @@ impl Signer<'_> {
     /// POSTs a signed request to `endpoint` and reads the form-encoded answer (§2.1, §2.3).
     async fn send(
         &self,
-        http: &reqwest::Client,
+        http: &Egress,
         endpoint: &str,
         transmission: Option<ParameterTransmission>,
         extra: &[(&str, &str)],
@@ -314,32 +319,32 @@ impl Signer<'_> {
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let params = self.sign("POST", &url, extra, &hex::encode(nonce), &time::now().timestamp().to_string());
+        let unreachable = |e: EgressError| SendError::Unreachable(e.to_string());
         let request = match transmission.unwrap_or(ParameterTransmission::AuthorizationHeader) {
-            ParameterTransmission::AuthorizationHeader => {
-                http.post(url).header(axum::http::header::AUTHORIZATION, authorization_header(&params)).header(axum::http::header::CONTENT_LENGTH, "0")
-            }
-            ParameterTransmission::Form => http.post(url).form(&params),
+            ParameterTransmission::AuthorizationHeader => http
+                .post(url.as_str())
+                .map_err(unreachable)?
+                .header(axum::http::header::AUTHORIZATION, authorization_header(&params))
+                .header(axum::http::header::CONTENT_LENGTH, "0"),
+            ParameterTransmission::Form => http.post(url.as_str()).map_err(unreachable)?.form(&params),
             ParameterTransmission::Query => {
                 url.query_pairs_mut().extend_pairs(params.iter());
-                http.post(url).header(axum::http::header::CONTENT_LENGTH, "0")
+                http.post(url.as_str()).map_err(unreachable)?.header(axum::http::header::CONTENT_LENGTH, "0")
             }
         };
-        // Errors and URLs are reported without the URL, whose query may carry the parameters.
-        let res = request.send().await.map_err(|e| SendError::Unreachable(e.without_url().to_string()))?;
+        // Errors are reported without the URL, whose query may carry the parameters.
+        let res = egress::send(request).await.map_err(unreachable)?;
         let status = res.status();
-        let body = res.text().await.map_err(|e| SendError::Unreachable(e.without_url().to_string()))?;
+        let body = egress::read_body(res, egress::MAX_PROVIDER_BODY).await.map_err(unreachable)?;
+        let body = String::from_utf8_lossy(&body);
         if status.is_server_error() {
-            return Err(SendError::Unreachable(format!("HTTP {status}")));
+            return Err(SendError::Unreachable(format!("the endpoint answered HTTP {}", status.as_u16())));
         }
         let answer: Vec<(String, String)> = form_urlencoded::parse(body.trim().as_bytes()).into_owned().collect();
         if !status.is_success() {
             let said = |k: &str| answer.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-            let why = match (said("error"), said("error_description").or_else(|| said("description"))) {
-                (Some(e), Some(d)) => format!("{e} ({d})"),
-                (Some(e), None) => e,
-                _ => format!("HTTP {status}"),
-            };
-            return Err(SendError::Refused(why));
+            let description = said("error_description").or_else(|| said("description"));
+            return Err(SendError::Refused(ProviderRefusal::new(status.as_u16(), said("error").as_deref(), description.as_deref())));
         }
         Ok(answer)
     }

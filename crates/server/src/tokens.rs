@@ -279,7 +279,7 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
             s.store.store_refreshed_credential(org, &sealed, owner, time::now()).await?;
             Ok(token)
         }
-        Err(TokenError::Refused(reason)) => {
+        Err(TokenError::Refused(refusal)) => {
             // A lost race looks like a revoked grant: look again before calling it revoked.
             let now_data = read(s, org, id).await?;
             if text(&now_data, "refreshToken") != text(&data, "refreshToken") {
@@ -288,18 +288,20 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
                     return Ok(t);
                 }
             }
-            let reason = format!("the provider refused the token request: {reason}");
+            // The credential's `errors` (which end users read) get the code and status only; the
+            // organisation's event also the provider's words.
+            let public = format!("the provider refused the token request: {}", refusal.public());
             let event = CredentialEvent {
                 id: new_id(),
                 organisation_id: org.to_owned(),
                 credential_id: id.to_owned(),
                 kind: "refresh_failed".into(),
-                reason: reason.clone(),
+                reason: format!("the provider refused the token request: {}", refusal.for_events()),
                 created_at: time::now(),
             };
-            s.store.fail_credential(org, id, owner, &event).await?;
-            tracing::warn!(credential = id, "token refresh refused by the provider");
-            Err(ApiError(Error::new(ErrorKind::Conflict, format!("{reason}; the connection must be made again"))))
+            s.store.fail_credential(org, id, owner, std::slice::from_ref(&public), &event).await?;
+            tracing::warn!(credential = id, code = refusal.code, status = refusal.status, "token refresh refused by the provider");
+            Err(ApiError(Error::new(ErrorKind::Conflict, format!("{public}; the connection must be made again"))))
         }
         Err(TokenError::Unreachable(m)) => Err(ApiError(Error::unavailable(format!("the OAuth2 provider's token endpoint failed: {m}")))),
     }

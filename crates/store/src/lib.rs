@@ -130,8 +130,9 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
     /// clears `errors` and `owner`'s lease. Written even when the lease ran out meanwhile: a token
     /// the provider issued is never dropped.
     async fn store_refreshed_credential(&self, org: &str, credential: &NewCredential, owner: &str, at: Timestamp) -> Result<()>;
-    /// Records why a credential stopped working (sets `errors`), with an event, and releases the lease.
-    async fn fail_credential(&self, org: &str, id: &str, owner: &str, event: &CredentialEvent) -> Result<()>;
+    /// Records that a credential stopped working: `errors` (what its readers see) and an event
+    /// (what the organisation reads), and releases the lease.
+    async fn fail_credential(&self, org: &str, id: &str, owner: &str, errors: &[String], event: &CredentialEvent) -> Result<()>;
     async fn list_credential_events(&self, org: &str, credential_id: &str) -> Result<Vec<CredentialEvent>>;
     /// Deletes up to `limit` credentials whose `expiresAt` has passed, with their places in
     /// connections, and records an `expired` event for each, in one transaction. Not tenant

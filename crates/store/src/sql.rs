@@ -995,7 +995,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn fail_credential(&self, org: &str, id: &str, owner: &str, e: &CredentialEvent) -> Result<()> {
+            async fn fail_credential(&self, org: &str, id: &str, owner: &str, errors: &[String], e: &CredentialEvent) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 sqlx::query(
                     "UPDATE credentials SET errors = $3, \
@@ -1005,7 +1005,7 @@ macro_rules! sql_store {
                 )
                 .bind(org)
                 .bind(id)
-                .bind(Json(vec![e.reason.clone()]))
+                .bind(Json(errors.to_vec()))
                 .bind(owner)
                 .execute(&mut *tx)
                 .await

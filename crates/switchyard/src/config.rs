@@ -31,6 +31,11 @@ pub struct Args {
     /// How often expired credentials (`expiresAt` passed) are deleted, in seconds [default: 60].
     #[arg(long, env = "SWITCHYARD_CREDENTIAL_SWEEP_SECONDS", global = true)]
     pub credential_sweep_seconds: Option<u64>,
+    /// Internal address ranges outbound requests (OAuth providers) may reach, comma-separated
+    /// CIDRs such as `127.0.0.1/32,10.1.0.0/16` [default: none: loopback, private, link-local and
+    /// other internal addresses are refused].
+    #[arg(long, env = "SWITCHYARD_EGRESS_ALLOW", global = true)]
+    pub egress_allow: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -44,6 +49,7 @@ struct File {
     master_key_file: Option<PathBuf>,
     oauth_state_ttl_seconds: Option<u64>,
     credential_sweep_seconds: Option<u64>,
+    egress_allow: Option<String>,
 }
 
 pub struct Settings {
@@ -54,6 +60,7 @@ pub struct Settings {
     pub json_logs: bool,
     pub oauth_state_ttl_seconds: u64,
     pub credential_sweep_seconds: u64,
+    pub egress_allow: String,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -97,9 +104,15 @@ impl Settings {
             json_logs: log_format == "json",
             oauth_state_ttl_seconds: args.oauth_state_ttl_seconds.or(file.oauth_state_ttl_seconds).unwrap_or(600).max(1),
             credential_sweep_seconds: args.credential_sweep_seconds.or(file.credential_sweep_seconds).unwrap_or(60).max(1),
+            egress_allow: args.egress_allow.or(file.egress_allow).unwrap_or_default(),
             embedded,
             master_key_file: file.master_key_file,
         })
+    }
+
+    /// The egress guard's policy: which internal ranges outbound requests may reach.
+    pub fn egress_policy(&self) -> anyhow::Result<switchyard_server::egress::EgressPolicy> {
+        switchyard_server::egress::EgressPolicy::parse(&self.egress_allow).map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))
     }
 
     pub fn init_logging(&self) {

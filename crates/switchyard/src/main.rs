@@ -269,7 +269,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         vault,
         public_url: public_url.clone(),
         metrics: Some(metrics),
-        http: AppState::provider_client(),
+        egress: switchyard_server::egress::Egress::new(settings.egress_policy()?),
         oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
         refresh_locks: Arc::new(switchyard_server::tokens::RefreshLocks::new()),
     };

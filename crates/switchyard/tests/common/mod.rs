@@ -9,8 +9,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub mod oauth1_provider;
+pub mod peer;
 pub mod provider;
 pub mod spec;
+
+/// What the test servers' egress guard allows by default.
+pub const LOOPBACK: &str = "127.0.0.0/8,::1/128";
 
 pub const MASTER_KEY: &str = "4f1c2b7e9a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60";
 
@@ -62,6 +66,9 @@ impl Db {
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
     c.env_remove("SWITCHYARD_DATABASE_URL").env_remove("SWITCHYARD_LISTEN").env("SWITCHYARD_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "info,sqlx=warn");
+    // The tests' OAuth providers listen on 127.0.0.1: open the egress guard to loopback (the
+    // security suite starts servers with it closed).
+    c.env("SWITCHYARD_EGRESS_ALLOW", LOOPBACK);
     c
 }
 
@@ -108,6 +115,17 @@ impl Server {
         Server { url, child, log }
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's resident memory, in bytes (Linux).
+    pub fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).unwrap_or(0) * 1024
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -129,6 +147,8 @@ impl Drop for Server {
 pub struct Api {
     pub base: String,
     pub key: Option<String>,
+    /// An end-user JWT, sent as `Authorization: JWT <token>` instead of the key.
+    pub jwt: Option<String>,
     pub http: reqwest::Client,
 }
 
@@ -178,11 +198,11 @@ pub fn assert_error_shape(body: &Value, status: u16) {
 
 impl Api {
     pub fn new(server: &Server, key: &str) -> Api {
-        Api { base: server.url.clone(), key: Some(key.to_owned()), http: reqwest::Client::new() }
+        Api { base: server.url.clone(), key: Some(key.to_owned()), jwt: None, http: reqwest::Client::new() }
     }
 
     pub fn anonymous(server: &Server) -> Api {
-        Api { base: server.url.clone(), key: None, http: reqwest::Client::new() }
+        Api { base: server.url.clone(), key: None, jwt: None, http: reqwest::Client::new() }
     }
 
     /// The same caller, talking to another server.
@@ -191,12 +211,19 @@ impl Api {
     }
 
     pub fn with_key(&self, key: &str) -> Api {
-        Api { key: Some(key.to_owned()), ..self.clone() }
+        Api { key: Some(key.to_owned()), jwt: None, ..self.clone() }
+    }
+
+    /// The same server, called with an end-user JWT.
+    pub fn with_jwt(&self, token: &str) -> Api {
+        Api { key: None, jwt: Some(token.to_owned()), ..self.clone() }
     }
 
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Res {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
-        if let Some(k) = &self.key {
+        if let Some(t) = &self.jwt {
+            req = req.header("Authorization", format!("JWT {t}"));
+        } else if let Some(k) = &self.key {
             req = req.bearer_auth(k);
         }
         if let Some(b) = body {
@@ -284,4 +311,18 @@ pub fn api_key_scheme(id: &str, header: &str) -> Value {
 
 pub fn basic_scheme(id: &str) -> Value {
     json!({"id": id, "description": "Basic auth", "schemeType": "basic-auth"})
+}
+
+/// Creates a signing key for `org` and returns (key id, private key PEM).
+pub async fn signing_key(api: &Api, org: &str) -> (String, String) {
+    let k = api.post(&format!("/api/organisations/v1/organisations/{org}/keys"), json!({"name": "test"})).await.expect(201);
+    (k["id"].as_str().unwrap().to_owned(), k["privateKey"].as_str().unwrap().to_owned())
+}
+
+/// An end-user JWT for `sub`, signed with the signing key `key_id`, an hour to live.
+pub fn end_user_jwt(key_id: &str, private_pem: &str, sub: &str) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let claims = json!({"iss": format!("https://versori.com/sk/{key_id}"), "sub": sub, "iat": now, "exp": now + 3600});
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap();
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key).unwrap()
 }
