@@ -258,6 +258,95 @@ impl AuthSchemeConfig {
     }
 }
 
+/// Fields that only describe a scheme: whatever a request sends there is ignored.
+const DESCRIPTIVE: [&str; 2] = ["description", "validationMessages"];
+/// Secrets a request may carry inside a scheme; a connection never uses them (the organisation's
+/// credential holds its grant's secret), so they are ignored too.
+const IGNORED_SECRETS: [&str; 2] = ["clientSecret", "consumerSecret"];
+
+/// The organisation's auth scheme config that a connection credential names. A credential's
+/// `authSchemeConfig`, as a request sends it (v1's flat encoding), must name by `id` one of
+/// `candidates` (the configs the organisation defined for the connector, hub or template), and is
+/// replaced by the organisation's copy: fields the request leaves out (or sends empty) come from
+/// that copy, descriptive ones are ignored, and any other field that differs (provider URLs,
+/// grant, `credentialId`, scopes, where a key goes...) is an error naming it. This is what keeps an
+/// end user from pointing the organisation's client secret at their own server. `path` names the
+/// request's config in errors.
+pub fn resolve(requested: &serde_json::Value, candidates: &[AuthSchemeConfig], path: &str) -> Result<AuthSchemeConfig, crate::FieldError> {
+    use crate::FieldError;
+    let known = || candidates.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ");
+    let Some(id) = requested.get("id").and_then(serde_json::Value::as_str).filter(|id| !id.is_empty()) else {
+        return Err(FieldError::new(
+            format!("{path}.id"),
+            format!("is required: the id of one of the auth scheme configs the organisation defined ({})", known()),
+        ));
+    };
+    let mut first_error = None;
+    for candidate in candidates.iter().filter(|c| c.id == id) {
+        let ours = serde_json::to_value(candidate).unwrap_or(serde_json::Value::Null);
+        match first_difference(requested, &ours, path) {
+            None => {
+                let mut resolved = candidate.clone();
+                resolved.clear_secrets();
+                return Ok(resolved);
+            }
+            Some(at) => {
+                first_error.get_or_insert_with(|| {
+                    FieldError::new(
+                        at,
+                        format!("differs from the organisation's auth scheme config {id:?}: a connection cannot change where its credentials are sent or what they grant"),
+                    )
+                });
+            }
+        }
+    }
+    Err(first_error
+        .unwrap_or_else(|| FieldError::new(format!("{path}.id"), format!("{id:?} is not an auth scheme config the organisation defined here ({})", known()))))
+}
+
+/// A value a request may send for a field it means to leave to the organisation's copy.
+fn is_blank(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        Value::Number(_) | Value::Bool(true) => false,
+    }
+}
+
+/// The path of the first field of `requested` that is not blank, not descriptive, and not what
+/// `ours` has.
+fn first_difference(requested: &serde_json::Value, ours: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    if is_blank(requested) {
+        return None;
+    }
+    match (requested, ours) {
+        (Value::Object(r), Value::Object(o)) => r.iter().find_map(|(k, rv)| {
+            if DESCRIPTIVE.contains(&k.as_str()) || IGNORED_SECRETS.contains(&k.as_str()) {
+                return None;
+            }
+            let sub = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            match o.get(k) {
+                None if is_blank(rv) => None,
+                None => Some(sub),
+                Some(ov) => first_difference(rv, ov, &sub),
+            }
+        }),
+        (Value::Array(r), Value::Array(o)) if r.len() == o.len() => r.iter().zip(o).enumerate().find_map(|(i, (rv, ov))| {
+            if is_blank(rv) && !is_blank(ov) {
+                Some(format!("{at}[{i}]"))
+            } else {
+                first_difference(rv, ov, &format!("{at}[{i}]"))
+            }
+        }),
+        (r, o) if r == o => None,
+        _ => Some(at.to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +385,67 @@ mod tests {
         assert!(o.consumer_secret.is_none());
         let bad = serde_json::json!({"id":"o1","schemeType":"oauth1","consumerKey":"ck","signatureMethod":"md5"});
         assert!(serde_json::from_value::<AuthSchemeConfig>(bad).is_err());
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn org_schemes() -> Vec<AuthSchemeConfig> {
+        let oauth = json!({"id":"oauth","description":"Sign in","schemeType":"oauth2","authorizeUrl":"https://p.example/authorize","tokenUrl":"https://p.example/token",
+            "scopes":[{"name":"read","description":"Read"}],"defaultScopes":["read"],
+            "grant":{"grantType":"authorization_code","credentialId":"01CRED","organisationId":"01ORG","clientId":"cid"}});
+        vec![serde_json::from_value(oauth).unwrap(), serde_json::from_value(json!({"id":"key","schemeType":"api-key","name":"X-Key","in":"header"})).unwrap()]
+    }
+
+    #[test]
+    fn the_organisations_copy_is_what_is_used() {
+        let schemes = org_schemes();
+        // Exactly what a client read: accepted.
+        let read = serde_json::to_value(&schemes[0]).unwrap();
+        assert_eq!(resolve(&read, &schemes, "c").unwrap(), schemes[0]);
+        // Only the id, or blank fields: the rest comes from the copy.
+        assert_eq!(resolve(&json!({"id":"oauth"}), &schemes, "c").unwrap(), schemes[0]);
+        assert_eq!(resolve(&json!({"id":"oauth","tokenUrl":"","scopes":[],"pkce":false}), &schemes, "c").unwrap(), schemes[0]);
+        // Descriptions and secrets are ignored, never stored.
+        let r = resolve(&json!({"id":"oauth","description":"mine","grant":{"clientSecret":"x"}}), &schemes, "c").unwrap();
+        assert_eq!(r.description, "Sign in");
+        assert!(!serde_json::to_string(&r).unwrap().contains("\"x\""));
+    }
+
+    #[test]
+    fn a_field_that_decides_where_credentials_go_cannot_change() {
+        let schemes = org_schemes();
+        let mut forged = serde_json::to_value(&schemes[0]).unwrap();
+        forged["tokenUrl"] = json!("https://attacker.example/steal");
+        assert_eq!(resolve(&forged, &schemes, "c.authSchemeConfig").unwrap_err().field, "c.authSchemeConfig.tokenUrl");
+        for (field, value, at) in [
+            ("authorizeUrl", json!("https://evil.example"), "c.authorizeUrl"),
+            ("defaultScopes", json!(["admin"]), "c.defaultScopes[0]"),
+            ("additionalTokenParams", json!("x=1"), "c.additionalTokenParams"),
+            ("grant", json!({"grantType":"password","credentialId":"01CRED"}), "c.grant.grantType"),
+            ("grant", json!({"grantType":"authorization_code","credentialId":"01OTHER"}), "c.grant.credentialId"),
+            ("schemeType", json!("api-key"), "c.schemeType"),
+        ] {
+            let mut r = json!({"id":"oauth"});
+            r[field] = value;
+            assert_eq!(resolve(&r, &schemes, "c").unwrap_err().field, at, "{field}");
+        }
+        let e = resolve(&json!({"id":"key","name":"Authorization"}), &schemes, "c").unwrap_err();
+        assert_eq!(e.field, "c.name");
+        let e = resolve(&json!({"id":"key","in":"query"}), &schemes, "c").unwrap_err();
+        assert_eq!(e.field, "c.in");
+    }
+
+    #[test]
+    fn an_unknown_or_missing_id_is_refused() {
+        let schemes = org_schemes();
+        let e = resolve(&json!({"id":"made-up","schemeType":"oauth2"}), &schemes, "c").unwrap_err();
+        assert_eq!(e.field, "c.id");
+        assert!(e.message.contains("oauth, key"), "{}", e.message);
+        assert_eq!(resolve(&json!({"schemeType":"api-key"}), &schemes, "c").unwrap_err().field, "c.id");
+        assert_eq!(resolve(&json!("oauth"), &schemes, "c").unwrap_err().field, "c.id");
     }
 }

@@ -422,8 +422,8 @@ async fn create_connection(
     Json(body): Json<ConnectionCreate>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     auth.check_org(&org)?;
-    connector_of(&s, &org, &id).await?;
-    let nc = v1::build_connection(&s, &org, &id, None, body, "").map_err(|f| {
+    let connector = connector_of(&s, &org, &id).await?;
+    let nc = v1::build_connection(&s, &org, &id, None, body, &connector.auth_scheme_configs, v1::Requester::Organisation, "").map_err(|f| {
         ApiError(Error::invalid_fields(format!("invalid connection: {}", f.iter().map(|x| x.field.as_str()).collect::<Vec<_>>().join(", ")), f))
     })?;
     let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);

@@ -5,7 +5,7 @@ use crate::auth::OrgAuth;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
 use crate::session::HubAuth;
-use crate::v1::{self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams};
+use crate::v1::{self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams, Requester};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -531,6 +531,20 @@ async fn hub_out(s: &AppState, org: &str, h: Hub) -> ApiResult<HubOut> {
     })
 }
 
+/// The auth scheme configs the organisation defined for connections to `connector_id` in `hub`:
+/// the connector's own, the hub's (for its primary connector), and those of the hub's connection
+/// templates for that connector. A connection credential (and an OAuth2 flow) must use one of
+/// them.
+pub(crate) async fn hub_schemes(s: &AppState, org: &str, hub: &Hub, connector_id: &str) -> ApiResult<Vec<AuthSchemeConfig>> {
+    let connector = s.store.get_connector(org, connector_id).await?.or_not_found("connector")?;
+    let mut schemes = connector.auth_scheme_configs;
+    if hub.primary_connector_id == connector.id {
+        schemes.push(hub.auth_scheme_config.clone());
+    }
+    schemes.extend(s.store.list_hub_connector_templates(org, &hub.id, &connector.id).await?.into_iter().map(|t| t.auth_scheme_config));
+    Ok(schemes)
+}
+
 fn check_body_org(auth: &OrgAuth, body_org: &str) -> ApiResult<()> {
     if auth.organisation_id == body_org {
         Ok(())
@@ -659,8 +673,18 @@ async fn create_end_user(
     }
     let now = time::now();
     let user_id = new_id();
-    let primary = v1::build_connection(&s, &org, &hub.primary_connector_id, Some(&user_id), body.primary_connection, "primaryConnection.")
-        .map_err(|f| fields_error("invalid primary connection", f))?;
+    let schemes = hub_schemes(&s, &org, &hub, &hub.primary_connector_id).await?;
+    let primary = v1::build_connection(
+        &s,
+        &org,
+        &hub.primary_connector_id,
+        Some(&user_id),
+        body.primary_connection,
+        &schemes,
+        Requester::Organisation,
+        "primaryConnection.",
+    )
+    .map_err(|f| fields_error("invalid primary connection", f))?;
     let primary = crate::oauth::complete(&s, &org, vec![primary]).await?.remove(0);
     let user = EndUser {
         id: user_id,
@@ -751,8 +775,10 @@ async fn create_end_user_connection(
     if s.store.get_connector(&org, &body.connector_id).await?.is_none() {
         return Err(ApiError(Error::invalid_field("connectorId", format!("connector {} does not exist", body.connector_id))));
     }
-    let nc =
-        v1::build_connection(&s, &org, &body.connector_id, Some(&u.id), body.connection, "connection.").map_err(|f| fields_error("invalid connection", f))?;
+    let hub = hub_of(&s, &org, &u.hub_id).await?;
+    let schemes = hub_schemes(&s, &org, &hub, &body.connector_id).await?;
+    let nc = v1::build_connection(&s, &org, &body.connector_id, Some(&u.id), body.connection, &schemes, Requester::Organisation, "connection.")
+        .map_err(|f| fields_error("invalid connection", f))?;
     let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
     s.store.insert_connection(&org, &nc).await?;
     crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
@@ -1102,13 +1128,23 @@ async fn list_end_user_integrations(
     auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
     hub_of(&s, &org, &hub_id).await?;
     let user = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?;
+    // A hub session sees what its page shows: deployed integrations only (asking for undeployed
+    // ones, it gets none).
+    let deployed = match (auth.session(), q.deployed) {
+        (None, d) => d,
+        (Some(_), Some(false)) => {
+            let page = PageInfo { total_count: 0, next: String::new(), prev: String::new() };
+            return Ok(axum::Json(EmbeddedIntegrationPage { page, integrations: Vec::new(), total_connected: 0 }));
+        }
+        (Some(_), _) => Some(true),
+    };
     let (p, connected) = s
         .store
         .list_end_user_integrations(
             &org,
             &hub_id,
             user.as_ref().map(|u| u.id.as_str()),
-            IntegrationFilter { deployed: q.deployed, only: auth.allowed().map(<[String]>::to_vec) },
+            IntegrationFilter { deployed, only: auth.allowed().map(<[String]>::to_vec) },
             &page,
         )
         .await?;
@@ -1134,7 +1170,8 @@ async fn get_embedded_integration(
     auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
     auth.check_integration(&integration_id)?;
     let (i, templates) = integration_with_templates(&s, &org, &integration_id).await?;
-    if i.hub_id != hub_id {
+    // A hub session sees what its page shows: deployed integrations only.
+    if i.hub_id != hub_id || (auth.session().is_some() && !i.is_deployed) {
         return Err(ApiError(Error::not_found("integration")));
     }
     let activated = match user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? {
@@ -1327,7 +1364,9 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         }
     };
 
-    // New connections, built (and their credentials sealed) for the templates they bind.
+    // New connections, built (and their credentials sealed) for the templates they bind, each
+    // with its template's auth scheme config.
+    let requester = auth.requester();
     let template_by_id: HashMap<&str, &ConnectionTemplate> = templates.iter().map(|t| (t.id.as_str(), t)).collect();
     let mut requests: Vec<Option<ActivationConnectionCreate>> = body.connections.into_iter().map(Some).collect();
     let mut new_connections = Vec::new();
@@ -1341,7 +1380,8 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
                 let template = template_by_id[template_id.as_str()];
                 let create =
                     ConnectionCreate { name: req.name.unwrap_or_default(), credentials: req.credentials.unwrap_or_default(), variables: req.variables };
-                match v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, &format!("connections[{index}].")) {
+                let schemes = std::slice::from_ref(&template.auth_scheme_config);
+                match v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, schemes, requester, &format!("connections[{index}].")) {
                     Ok(nc) => {
                         bound.push((template_id, nc.connection.connection.id.clone()));
                         new_connections.push(nc);
@@ -1459,8 +1499,9 @@ async fn replace_activation_connection(
         }
         (None, Some(name)) => {
             let create = ConnectionCreate { name, credentials: body.credentials.unwrap_or_default(), variables: body.variables };
-            let pending =
-                v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, "").map_err(|f| fields_error("invalid connection", f))?;
+            let schemes = std::slice::from_ref(&template.auth_scheme_config);
+            let pending = v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, schemes, auth.requester(), "")
+                .map_err(|f| fields_error("invalid connection", f))?;
             let nc = crate::oauth::complete(&s, &org, vec![pending]).await?.remove(0);
             (nc.connection.id.clone(), Some(nc))
         }

@@ -11,26 +11,51 @@ use switchyard_domain::{Error, ErrorKind, FieldError};
 /// A JSON request body. Unknown fields are ignored, as Versori's server does.
 pub struct Json<T>(pub T);
 
-/// Turns serde's message into one a person can act on, without the line/column noise.
+/// Turns serde's message into one a person can act on, without the line/column noise and
+/// without the value that was given (which may be a secret): `invalid type: integer `918273645`,
+/// expected a string` becomes `invalid type: expected a string, found an integer`.
 fn describe(e: &serde_json::Error) -> String {
     let msg = e.to_string();
-    match msg.find(" at line ") {
+    let msg = match msg.find(" at line ") {
         Some(i) => msg[..i].to_owned(),
         None => msg,
-    }
+    };
+    without_value(&msg)
 }
 
-/// Parses `bytes` as JSON into `T`, naming the offending field on failure.
+/// serde's messages with the offending value left out.
+fn without_value(msg: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            if let Some((found, expected)) = rest.split_once(", expected ") {
+                // `integer `5``, `string "x"`, `boolean `true``, `map`: keep the kind only.
+                let kind = found.split(['`', '"']).next().unwrap_or(found).trim();
+                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                return format!("{prefix}expected {expected}, found {article} {kind}");
+            }
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("unknown variant `") {
+        if let Some((_, expected)) = rest.split_once("`, expected ") {
+            return format!("unknown variant, expected {expected}");
+        }
+    }
+    msg.to_owned()
+}
+
+/// Parses `bytes` as JSON into `T`, after the input hygiene checks ([`crate::hygiene`]), naming
+/// the offending field on failure.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(de) {
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(inner) => return Err(Error::bad_request(format!("the request body is not valid JSON: {}", describe(&inner)))),
+    };
+    crate::hygiene::check_json(&value)?;
+    match serde_path_to_error::deserialize::<_, T>(value) {
         Ok(v) => Ok(v),
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return Err(Error::bad_request(format!("the request body is not valid JSON: {inner}")));
-            }
             let message = describe(&inner);
             // A missing field is reported at its parent's path; name the field itself.
             let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
@@ -118,10 +143,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            crate::hygiene::check_query_param(&k, &v)?;
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize::<_, T>(de).map(Query).map_err(|err| {
             let path = err.path().to_string();
-            let inner = err.into_inner().to_string();
+            let inner = without_value(&err.into_inner().to_string());
             let field = match inner.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
                 Some(name) => name.to_owned(),
                 None => path,
@@ -142,9 +170,45 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            for (name, value) in raw.iter() {
+                crate::hygiene::check_path_param(name, value)?;
+            }
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
             .map_err(|e| ApiError::new(ErrorKind::BadRequest, format!("invalid path parameter: {}", e.body_text())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        #[serde(rename = "clientSecret")]
+        client_secret: String,
+        kind: Option<Kind>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    enum Kind {
+        #[serde(rename = "a")]
+        A,
+    }
+
+    #[test]
+    fn type_errors_never_echo_the_value() {
+        let e = parse_json::<Body>(br#"{"clientSecret": 918273645}"#).unwrap_err();
+        assert!(!e.message.contains("918273645"), "{}", e.message);
+        assert_eq!(e.fields[0].field, "clientSecret");
+        assert!(e.fields[0].message.contains("expected a string, found an integer"), "{}", e.fields[0].message);
+        let e = parse_json::<Body>(br#"{"clientSecret": "x", "kind": "s3cret-variant"}"#).unwrap_err();
+        assert!(!e.message.contains("s3cret"), "{}", e.message);
+        let e = parse_json::<Body>(br#"{"clientSecret": "a\u0000b"}"#).unwrap_err();
+        assert_eq!(e.fields[0].field, "clientSecret");
     }
 }

@@ -145,6 +145,15 @@ impl HubAuth {
         }
     }
 
+    /// What a connection this caller makes may carry: an API key is the organisation, a session
+    /// an end user.
+    pub fn requester(&self) -> crate::v1::Requester {
+        match self {
+            HubAuth::Org(_) => crate::v1::Requester::Organisation,
+            HubAuth::Session(_) => crate::v1::Requester::EndUser,
+        }
+    }
+
     pub fn session(&self) -> Option<&HubSession> {
         match self {
             HubAuth::Org(_) => None,

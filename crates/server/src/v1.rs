@@ -4,7 +4,7 @@
 use crate::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchyard_domain::auth_scheme::{AuthScheme, AuthSchemeConfig};
+use switchyard_domain::auth_scheme::{self, AuthScheme, AuthSchemeConfig};
 use switchyard_domain::credential::{self, CredentialType, CredentialView, NewCredential, SecretData};
 use switchyard_domain::model::{Connection, ConnectionCredential, ConnectionVariable, CredentialRole, NewConnection};
 use switchyard_domain::page::{Page, PageRequest};
@@ -79,7 +79,11 @@ pub struct CredentialCreate {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionCredentialCreate {
-    pub auth_scheme_config: AuthSchemeConfig,
+    /// One of the auth scheme configs the organisation defined for the connector (or the hub or
+    /// template), named by `id`; the organisation's copy is what is stored. Fields left out come
+    /// from it; a field that differs from it (other than `description`) is a 400.
+    #[schema(value_type = AuthSchemeConfig)]
+    pub auth_scheme_config: Value,
     pub credential: CredentialCreate,
 }
 
@@ -229,14 +233,54 @@ pub async fn open_credential(state: &AppState, org: &str, id: &str) -> Result<Op
     serde_json::from_slice(&plain).map(Some).map_err(|_| Error::internal(format!("credential {id} holds no JSON object")))
 }
 
+/// Who asks for a connection: the organisation (an API key) may point a credential at its own
+/// provider URLs; an end user (a hub session, an end-user JWT) only uses what the organisation
+/// defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    Organisation,
+    EndUser,
+}
+
+/// An end user's credential may not carry its own provider URLs or mutual-TLS certificate: those
+/// decide where a secret is sent, and belong to the organisation.
+fn check_end_user_overrides(scheme: &AuthSchemeConfig, cc: &CredentialCreate, cpath: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let data = cc.data.as_ref().and_then(Value::as_object);
+    let text = |k: &str| data.and_then(|d| d.get(k)).and_then(Value::as_str).filter(|v| !v.is_empty());
+    if cc.credential_type == CredentialType::OAuth2Client {
+        if let AuthScheme::OAuth2(o) = &scheme.scheme {
+            for (field, ours) in [("tokenUrl", &o.token_url), ("authorizeUrl", &o.authorize_url)] {
+                if text(field).is_some_and(|v| v != ours) {
+                    errors.push(FieldError::new(
+                        format!("{cpath}.data.{field}"),
+                        format!("must be the auth scheme's {field}: only the organisation can point a credential at another provider"),
+                    ));
+                }
+            }
+        }
+        let mtls = data.and_then(|d| d.get("mTLSEnabled")).and_then(Value::as_bool) == Some(true) || text("mTLSCredentialId").is_some();
+        if mtls {
+            errors.push(FieldError::new(format!("{cpath}.data.mTLSCredentialId"), "mutual TLS is set up by the organisation, not by an end user's credential"));
+        }
+    }
+    errors
+}
+
 /// Builds a new connection to `connector_id` (an end user's when `end_user_id` is set) from a v1
-/// `ConnectionCreate`, sealing every credential. `path` prefixes error fields.
+/// `ConnectionCreate`, sealing every credential. Each credential's auth scheme config must be one
+/// of `schemes` (what the organisation defined for this connection: the connector's configs, or
+/// the template's), and the organisation's copy is what the connection keeps. `path` prefixes
+/// error fields.
+#[allow(clippy::too_many_arguments)]
 pub fn build_connection(
     state: &AppState,
     org: &str,
     connector_id: &str,
     end_user_id: Option<&str>,
     create: ConnectionCreate,
+    schemes: &[AuthSchemeConfig],
+    requester: Requester,
     path: &str,
 ) -> Result<PendingConnection, Vec<FieldError>> {
     let now = time::now();
@@ -250,18 +294,29 @@ pub fn build_connection(
     let lists = [(CredentialRole::Action, create.credentials.action), (CredentialRole::Trigger, create.credentials.trigger)];
     for (role, list) in lists {
         for (i, cc) in list.into_iter().enumerate() {
-            let cpath = format!("{path}credentials.{}[{i}].credential", role.as_str());
-            if !fits(&cc.auth_scheme_config.scheme, cc.credential.credential_type) {
+            let base = format!("{path}credentials.{}[{i}]", role.as_str());
+            let cpath = format!("{base}.credential");
+            let scheme = match auth_scheme::resolve(&cc.auth_scheme_config, schemes, &format!("{base}.authSchemeConfig")) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            if !fits(&scheme.scheme, cc.credential.credential_type) {
                 errors.push(FieldError::new(
                     format!("{cpath}.type"),
-                    format!("a {} credential cannot serve a {} auth scheme", cc.credential.credential_type.as_str(), cc.auth_scheme_config.scheme.type_name()),
+                    format!("a {} credential cannot serve a {} auth scheme", cc.credential.credential_type.as_str(), scheme.scheme.type_name()),
                 ));
                 continue;
             }
-            let mut scheme = cc.auth_scheme_config;
-            // A grant's client secret (or a consumer secret) belongs on the connector, not in a
-            // connection.
-            scheme.clear_secrets();
+            if requester == Requester::EndUser {
+                let overrides = check_end_user_overrides(&scheme, &cc.credential, &cpath);
+                if !overrides.is_empty() {
+                    errors.extend(overrides);
+                    continue;
+                }
+            }
             if cc.credential.expires_at.is_some_and(|e| e <= now) {
                 errors.push(FieldError::new(format!("{cpath}.expiresAt"), "must be in the future"));
                 continue;

@@ -323,7 +323,7 @@ async fn end_users_hubs_and_integrations(w: World) {
     assert!(e["message"].as_str().unwrap().contains("dup"));
     let e = w.api.post(&format!("/api/embedded/v1/hubs/{hub}/users"), json!({"externalId": "nocreds"})).await.error(400);
     assert_eq!(Res::fields(&e), ["primaryConnection"]);
-    let e = w.api.post(&format!("/api/embedded/v1/hubs/{hub}/users"), json!({"externalId": "badcreds", "primaryConnection": {"name": "p", "credentials": {"action": [{"authSchemeConfig": api_key_scheme("a","h"), "credential": {"name": "k", "type": "basic-auth", "data": {}}}]}}})).await.error(400);
+    let e = w.api.post(&format!("/api/embedded/v1/hubs/{hub}/users"), json!({"externalId": "badcreds", "primaryConnection": {"name": "p", "credentials": {"action": [{"authSchemeConfig": api_key_scheme("apikey", "X-Api-Key"), "credential": {"name": "k", "type": "basic-auth", "data": {}}}]}}})).await.error(400);
     assert_eq!(Res::fields(&e), ["primaryConnection.credentials.action[0].credential.type"]);
     w.api.get(&format!("/api/embedded/v1/hubs/{hub}/users/badcreds")).await.error(404);
     // By internal id, and an end-user connection created directly.

@@ -310,13 +310,23 @@ async fn activate_user(
     let mut entries: Vec<Option<ActivationConnection>> = body.connections.into_iter().map(Some).collect();
     let mut pending = Vec::new();
     let mut bindings = Vec::new();
+    // The systems of the templates new connections serve: their auth scheme configs are the only
+    // ones a new connection may use.
+    let mut systems: HashMap<String, switchyard_domain::model::Connector> = HashMap::new();
     for t in &templates {
         match serve.get(&t.id) {
             Some(Serve::Existing(cid)) => bindings.push((t.id.clone(), cid.clone())),
             Some(Serve::New(i)) => {
                 let entry = entries[*i].take().expect("each entry serves one template");
                 let create = entry.connection.expect("a new connection");
-                match connections::build(&s, &org, &t.system_id, Some(&user), create, &format!("connections[{i}].connection.")) {
+                let system = match systems.get(&t.system_id) {
+                    Some(system) => system,
+                    None => {
+                        let system = s.store.get_connector(&org, &t.system_id).await?.or_not_found("system")?;
+                        systems.entry(t.system_id.clone()).or_insert(system)
+                    }
+                };
+                match connections::build(&s, &org, system, Some(&user), create, connections::requester(&auth), &format!("connections[{i}].connection.")) {
                     Ok(p) => {
                         bindings.push((t.id.clone(), p.connection.connection.id.clone()));
                         pending.push((p, t.id.clone()));

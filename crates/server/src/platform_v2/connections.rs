@@ -3,18 +3,19 @@
 //! They are the same connections as v1's, in v2's encoding: a flat credential list, credential
 //! `data` wrapped in a key named by its type (`{string: {value}}`), auth scheme configs in the
 //! wrapper form, and a `baseUrl` override.
-use super::{fields_error, find_user, scheme_from_v2, scheme_to_v2};
+use super::{fields_error, find_user, flatten_scheme, scheme_to_v2};
 use crate::auth::{end_user_forbidden, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonOrEmpty, Path, Query};
-use crate::v1::{self, ConnectionCredentialCreate, ConnectionCredentialsCreate, CredentialCreate, PageInfo, PageParams, PendingConnection};
+use crate::v1::{self, ConnectionCredentialCreate, ConnectionCredentialsCreate, CredentialCreate, PageInfo, PageParams, PendingConnection, Requester};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use switchyard_domain::auth_scheme::{self, AuthSchemeConfig};
 use switchyard_domain::credential::{CredentialType, CredentialView};
-use switchyard_domain::model::{Connection, ConnectionCredential, CredentialRole};
+use switchyard_domain::model::{Connection, ConnectionCredential, Connector, CredentialRole};
 use switchyard_domain::platform::{ConnectionDeletion, PlatformEndUser, PlatformTemplate};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{Error, ErrorKind, FieldError};
@@ -152,14 +153,15 @@ pub fn normalise_base_url(raw: &str, field: &str) -> Result<String, FieldError> 
     })
 }
 
-/// The v2 credential list → v1's `ConnectionCredentialsCreate` (all `action`); problems are
-/// reported under `path` (for example `connection.credentials[0].credential.type`).
-fn credentials_from_v2(list: &[Value], path: &str, errors: &mut Vec<FieldError>) -> ConnectionCredentialsCreate {
+/// The v2 credential list → v1's `ConnectionCredentialsCreate` (all `action`), each auth scheme
+/// config already resolved to the organisation's copy among `schemes` (the system's configs);
+/// problems are reported under `path` (for example `connection.credentials[0].credential.type`).
+fn credentials_from_v2(list: &[Value], schemes: &[AuthSchemeConfig], path: &str, errors: &mut Vec<FieldError>) -> ConnectionCredentialsCreate {
     let mut action = Vec::new();
     for (i, cc) in list.iter().enumerate() {
         let p = format!("{path}credentials[{i}]");
         let scheme = match cc.get("authSchemeConfig") {
-            Some(v) if !v.is_null() => scheme_from_v2(v, &format!("{p}.authSchemeConfig")),
+            Some(v) if !v.is_null() => resolve_scheme(v, schemes, &format!("{p}.authSchemeConfig")).map(|c| serde_json::to_value(c).unwrap_or(Value::Null)),
             _ => Err(FieldError::new(format!("{p}.authSchemeConfig"), "is required")),
         };
         let cred = credential_from_v2(cc.get("credential").unwrap_or(&Value::Null), &format!("{p}.credential"));
@@ -171,19 +173,27 @@ fn credentials_from_v2(list: &[Value], path: &str, errors: &mut Vec<FieldError>)
     ConnectionCredentialsCreate { action, trigger: Vec::new() }
 }
 
-/// Builds a new v2 connection to `system_id` (a dynamic one when `owner` is set), its secrets
-/// sealed; `oauth2-code` credentials still need [`crate::oauth::complete`]. `path` prefixes
-/// error fields, for example `connection.`.
+/// The organisation's copy, among `schemes`, of the v2 auth scheme config a request names.
+fn resolve_scheme(v: &Value, schemes: &[AuthSchemeConfig], path: &str) -> Result<AuthSchemeConfig, FieldError> {
+    let (flat, key) = flatten_scheme(v, path)?;
+    auth_scheme::resolve(&Value::Object(flat), schemes, &format!("{path}.{key}"))
+}
+
+/// Builds a new v2 connection to `system` (a dynamic one when `owner` is set), its secrets
+/// sealed; `oauth2-code` credentials still need [`crate::oauth::complete`]. Each credential's
+/// auth scheme config must be one of the system's. `path` prefixes error fields, for example
+/// `connection.`.
 pub fn build(
     s: &AppState,
     org: &str,
-    system_id: &str,
+    system: &Connector,
     owner: Option<&PlatformEndUser>,
     create: ConnectionCreate,
+    requester: Requester,
     path: &str,
 ) -> Result<PendingConnection, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let credentials = credentials_from_v2(&create.credentials, path, &mut errors);
+    let credentials = credentials_from_v2(&create.credentials, &system.auth_scheme_configs, path, &mut errors);
     let base_url = match normalise_base_url(&create.base_url, &format!("{path}baseUrl")) {
         Ok(u) => u,
         Err(e) => {
@@ -194,7 +204,7 @@ pub fn build(
     let v1_create = v1::ConnectionCreate { name: create.name, credentials, variables: Vec::new() };
     // v1 names credentials `credentials.action[i]`; v2's list is flat.
     let flat = |f: &str| f.replace("credentials.action[", "credentials[");
-    match v1::build_connection(s, org, system_id, None, v1_create, path) {
+    match v1::build_connection(s, org, &system.id, None, v1_create, &system.auth_scheme_configs, requester, path) {
         Ok(mut p) if errors.is_empty() => {
             p.connection.connection.platform_end_user_id = owner.map(|u| u.id.clone());
             p.connection.connection.base_url = base_url;
@@ -206,6 +216,15 @@ pub fn build(
             errors.extend(f.into_iter().map(|e| FieldError::new(flat(&e.field), e.message)));
             Err(errors)
         }
+    }
+}
+
+/// Who a v2 caller is, for what a credential may carry.
+pub fn requester(auth: &PlatformAuth) -> Requester {
+    if auth.end_user().is_some() {
+        Requester::EndUser
+    } else {
+        Requester::Organisation
     }
 }
 
@@ -313,7 +332,9 @@ async fn create_connection(
         ),
         None => None,
     };
-    let pending = build(&s, &org, &template.system_id, owner.as_ref(), body.connection, "connection.").map_err(|f| fields_error("invalid connection", f))?;
+    let system = s.store.get_connector(&org, &template.system_id).await?.or_not_found("system")?;
+    let pending =
+        build(&s, &org, &system, owner.as_ref(), body.connection, requester(&auth), "connection.").map_err(|f| fields_error("invalid connection", f))?;
     let mut done = crate::oauth::complete(&s, &org, vec![pending]).await?;
     let nc = done.pop().expect("one connection in, one out");
     s.store.insert_platform_connection(&org, &nc, std::slice::from_ref(&template.id)).await?;
@@ -449,6 +470,7 @@ async fn update_connection(
     Json(body): Json<ConnectionUpdate>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     let current = connection_for(&s, &auth, &org, &id).await?;
+    let system = s.store.get_connector(&org, &current.connector_id).await?.or_not_found("system")?;
     let mut fields = Vec::new();
     // Entries that keep a current credential, by position; the rest are built as new ones.
     let mut kept: Vec<(usize, ConnectionCredential)> = Vec::new();
@@ -461,7 +483,7 @@ async fn update_connection(
             (false, Some(existing)) => {
                 let mut keep = existing.clone();
                 if let Some(v) = entry.get("authSchemeConfig").filter(|v| !v.is_null()) {
-                    match scheme_from_v2(v, &format!("credentials[{i}].authSchemeConfig")) {
+                    match resolve_scheme(v, &system.auth_scheme_configs, &format!("credentials[{i}].authSchemeConfig")) {
                         Ok(c) => keep.auth_scheme_config = c,
                         Err(e) => fields.push(e),
                     }
@@ -472,7 +494,7 @@ async fn update_connection(
         }
     }
     let create = ConnectionCreate { name: body.name, credentials: fresh.iter().map(|(_, v)| v.clone()).collect(), base_url: body.base_url };
-    let pending = match build(&s, &org, &current.connector_id, None, create, "") {
+    let pending = match build(&s, &org, &system, None, create, requester(&auth), "") {
         Ok(p) => Some(p),
         Err(f) => {
             // Positions in the built list are positions among the new entries; name the request's.

@@ -46,6 +46,13 @@ const GRANT_KEYS: &[(&str, &str)] = &[("authorizationCode", "authorization_code"
 
 /// A v2 `AuthSchemeConfig` → the domain config; problems are reported at `path`.
 pub fn scheme_from_v2(v: &Value, path: &str) -> Result<AuthSchemeConfig, FieldError> {
+    let (flat, key) = flatten_scheme(v, path)?;
+    serde_json::from_value(Value::Object(flat)).map_err(|e| FieldError::new(format!("{path}.{key}"), e.to_string()))
+}
+
+/// A v2 `AuthSchemeConfig` in v1's flat encoding, as given (nothing filled in), and the wrapper
+/// key its fields sat under (`oauth2`, `apiKey`...).
+pub fn flatten_scheme(v: &Value, path: &str) -> Result<(Map<String, Value>, &'static str), FieldError> {
     let ty = v.get("type").and_then(Value::as_str).ok_or_else(|| FieldError::new(format!("{path}.type"), "is required"))?;
     let key = SCHEME_KEYS
         .iter()
@@ -73,7 +80,7 @@ pub fn scheme_from_v2(v: &Value, path: &str) -> Result<AuthSchemeConfig, FieldEr
         g.insert("grantType".into(), Value::String(v1_name.into()));
         flat.insert("grant".into(), Value::Object(g));
     }
-    serde_json::from_value(Value::Object(flat)).map_err(|e| FieldError::new(format!("{path}.{key}"), e.to_string()))
+    Ok((flat, key))
 }
 
 /// The domain config → v2's wrapper encoding (secrets are never serialised by the domain type).
