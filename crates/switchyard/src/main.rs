@@ -290,6 +290,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         http: AppState::provider_client(),
         oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
         refresh_locks: Arc::new(switchyard_server::tokens::RefreshLocks::new()),
+        end_user_jwt_max_lifetime: std::time::Duration::from_secs(settings.end_user_jwt_max_lifetime_seconds),
     };
     // Key files may change under us (a rotation): look every two seconds.
     let ring = state.vault.clone();
