@@ -1,9 +1,15 @@
 //! `Idempotency-Key`: a client that retries a POST, PUT, PATCH or DELETE with the same key gets
 //! the first answer again instead of a second activation, connection or end user. Keys belong to
-//! the organisation (whichever of its API keys is used) or to one hub session, and are
-//! remembered for 24 hours.
+//! the caller itself: one API key (another key of the same organisation has keys of its own), one
+//! hub session, or one end user (a verified JWT: its organisation and `sub`), and are remembered
+//! for 24 hours.
 //! Reusing a key for a different request is a 422; retrying while the first is still running, a
 //! 409. Answers of 5xx are not remembered, so such a request can be retried.
+//!
+//! A remembered answer can hold a secret shown once (a signing key's private key, a new API key, a
+//! hub session token, an access token): its body is stored sealed by the vault, bound to its
+//! (scope, key) by [`aad`], and re-sealed by `switchyard keys rotate` like credentials. Only the
+//! status code is stored in the clear.
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Body;
@@ -18,8 +24,8 @@ use switchyard_store::IdempotencyBegin;
 pub const HEADER: &str = "idempotency-key";
 const LIMIT: usize = 1024 * 1024;
 
-/// Whose keys these are: the organisation of an API key, one hub session, or one end user (a
-/// verified JWT).
+/// Whose keys these are: one API key (by id), one hub session (by token hash), or one end user
+/// (a verified JWT: organisation and a hash of `sub`).
 async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
     if let Some(token) = authorization.strip_prefix("JWT ") {
         let user = crate::signing_keys::verify_end_user_jwt(s, token).await.ok()?;
@@ -31,7 +37,13 @@ async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
         return s.store.find_hub_session(&hash, time::now()).await.ok().flatten().map(|_| format!("session:{hash}"));
     }
     let key = s.store.find_api_key_by_hash(&hash).await.ok().flatten().filter(|k| k.revoked_at.is_none())?;
-    Some(format!("org:{}", key.organisation_id))
+    Some(format!("apikey:{}", key.id))
+}
+
+/// What a remembered answer's sealed body is bound to: its row, so that a sealed body copied to
+/// another caller's or another key's row does not open.
+pub fn aad(scope: &str, key: &str) -> String {
+    format!("idempotency\0{scope}\0{key}")
 }
 
 pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
@@ -73,7 +85,14 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         Ok(IdempotencyBegin::InProgress) => {
             return ApiError(Error::conflict("a request with this Idempotency-Key is still in progress; retry later")).into_response();
         }
-        Ok(IdempotencyBegin::Replay { status, body }) => {
+        Ok(IdempotencyBegin::Replay { status, sealed_body }) => {
+            let body = match s.vault.open(&sealed_body, &aad(&scope, &key)) {
+                Ok(b) => b.to_vec(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a remembered idempotent answer could not be opened");
+                    return ApiError(Error::internal("the remembered answer to this Idempotency-Key could not be opened")).into_response();
+                }
+            };
             let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
             let h = res.headers_mut();
             if status != 204 {
@@ -98,7 +117,9 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
             return ApiError(Error::internal("the response could not be read")).into_response();
         }
     };
-    if let Err(e) = s.store.idempotency_finish(&scope, &key, status.as_u16(), &String::from_utf8_lossy(&bytes)).await {
+    let sealed = s.vault.seal(&bytes, &aad(&scope, &key));
+    let key_id = switchyard_vault::KeyRing::key_id_of(&sealed).unwrap_or_default().to_owned();
+    if let Err(e) = s.store.idempotency_finish(&scope, &key, status.as_u16(), &sealed, &key_id).await {
         tracing::warn!(error = %e.message, "could not remember an idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -43,6 +43,8 @@ pub struct AppState {
     pub oauth_state_ttl: std::time::Duration,
     /// One token refresh per credential at a time in this process.
     pub refresh_locks: Arc<tokens::RefreshLocks>,
+    /// The longest lifetime an end-user JWT may have (`exp - iat`, and `exp - now`).
+    pub end_user_jwt_max_lifetime: std::time::Duration,
 }
 
 #[derive(OpenApi)]

@@ -180,12 +180,37 @@ struct IssuerOnly {
 #[derive(Deserialize)]
 struct VerifiedClaims {
     sub: Option<serde_json::Value>,
+    exp: Option<serde_json::Value>,
+    iat: Option<serde_json::Value>,
+}
+
+/// Refuses a token without `exp`, or one that lives longer than `max` seconds: `exp - iat` when
+/// `iat` is present, and in any case `exp - now` (with the leeway, for clocks that disagree).
+fn check_lifetime(exp: Option<&serde_json::Value>, iat: Option<&serde_json::Value>, now: i64, max: u64) -> Result<(), ApiError> {
+    let exp = match exp {
+        None | Some(serde_json::Value::Null) => {
+            return Err(refused(format!("the JWT has no exp claim: end-user tokens must expire, at most {max} seconds after they are issued")))
+        }
+        Some(v) => v.as_f64().ok_or_else(|| refused("the JWT's exp claim is not a number"))?,
+    };
+    let max_f = max as f64;
+    if let Some(iat) = iat.filter(|v| !v.is_null()) {
+        let iat = iat.as_f64().ok_or_else(|| refused("the JWT's iat claim is not a number"))?;
+        if exp - iat > max_f {
+            return Err(refused(format!("the JWT lives too long: exp - iat must be at most {max} seconds")));
+        }
+    }
+    if exp - now as f64 > max_f + LEEWAY_SECONDS as f64 {
+        return Err(refused(format!("the JWT lives too long: its exp must be at most {max} seconds from now")));
+    }
+    Ok(())
 }
 
 /// Verifies an end user's JWT (the text after `Authorization: JWT `): RS256 only, signed by the
-/// signing key its `iss` names, which must still exist; `exp` and `nbf` checked when present (30 s
-/// leeway); `sub` required and non-empty. Every refusal is a 401 saying why; the token itself is
-/// never logged nor echoed.
+/// signing key its `iss` names, which must still exist; `exp` required and checked, `nbf` checked
+/// when present (30 s leeway); a lifetime (`exp - iat`, and `exp - now`) of at most
+/// [`AppState::end_user_jwt_max_lifetime`]; `sub` required and non-empty. Every refusal is a 401
+/// saying why; the token itself is never logged nor echoed.
 pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUserToken, ApiError> {
     let token = token.trim();
     if token.is_empty() {
@@ -225,6 +250,7 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
             })
         })?
         .claims;
+    check_lifetime(claims.exp.as_ref(), claims.iat.as_ref(), time::now().timestamp(), state.end_user_jwt_max_lifetime.as_secs())?;
     let external_id = match claims.sub {
         Some(serde_json::Value::String(sub)) if !sub.trim().is_empty() => sub,
         Some(serde_json::Value::String(_)) => return Err(refused("the JWT's sub claim (the end user's externalId) is empty")),
@@ -246,5 +272,24 @@ mod tests {
         assert_eq!(key_id_of_issuer("https://versori.com/sk/", "http://x"), None);
         assert_eq!(key_id_of_issuer("https://evil.example/sk/01ABC", "http://sy.example"), None);
         assert_eq!(key_id_of_issuer("01ABC", "http://sy.example"), None);
+    }
+
+    #[test]
+    fn lifetimes_are_required_and_capped() {
+        use serde_json::json;
+        let now = 1_700_000_000i64;
+        let day = 86_400u64;
+        let ok = |exp: serde_json::Value, iat: Option<serde_json::Value>| check_lifetime(Some(&exp), iat.as_ref(), now, day).is_ok();
+        assert!(check_lifetime(None, None, now, day).is_err(), "exp is required");
+        assert!(check_lifetime(Some(&json!(null)), None, now, day).is_err());
+        assert!(ok(json!(now + 3600), Some(json!(now))));
+        assert!(ok(json!(now + 86_400), Some(json!(now))), "exactly the cap");
+        assert!(!ok(json!(now + 86_401), Some(json!(now))), "exp - iat over the cap");
+        assert!(!ok(json!(now + 3600), Some(json!(now - 86_400))), "issued long ago for a long life");
+        assert!(ok(json!(now + 86_400 + 10), None), "within the leeway");
+        assert!(!ok(json!(now + 2 * 86_400), None), "exp - now over the cap");
+        assert!(!ok(json!(now + 2 * 86_400), Some(json!(now + 2 * 86_400 - 60))), "a future iat does not extend the cap");
+        assert!(!ok(json!(now + 60), Some(json!("yesterday"))), "iat must be a number");
+        assert!(ok(json!((now + 60) as f64 + 0.5), Some(json!(now as f64))), "numbers may have fractions");
     }
 }

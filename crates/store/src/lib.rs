@@ -55,8 +55,9 @@ pub struct IntegrationFilter {
 pub enum IdempotencyBegin {
     /// First time: run it, then [`Store::idempotency_finish`] (or abandon it).
     Started,
-    /// Done before: answer with this status and body.
-    Replay { status: u16, body: String },
+    /// Done before: answer with this status and body (as [`Store::idempotency_finish`] stored
+    /// it: sealed by the vault).
+    Replay { status: u16, sealed_body: String },
     /// The key was used for a different request.
     Mismatch,
     /// The first request with this key is still running.
@@ -70,13 +71,19 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
     async fn ping(&self) -> Result<()>;
     fn pool_stats(&self) -> PoolStats;
     async fn close(&self);
-    /// For each vault key id, how many sealed values it seals (all organisations: an operator's view).
     /// Key rotation: up to `limit` credentials sealed by a key other than `active_key_id`, as
     /// (organisation, id, sealed data), across organisations.
     async fn credentials_to_reseal(&self, active_key_id: &str, limit: i64) -> Result<Vec<(String, String, String)>>;
     /// Replaces a credential's sealed data if it is still `old_sealed` (a concurrent write wins,
     /// and is sealed by the active key anyway). True when replaced.
     async fn reseal_credential(&self, org: &str, id: &str, old_sealed: &str, new_sealed: &str, key_id: &str) -> Result<bool>;
+    /// Key rotation: up to `limit` remembered idempotent answers sealed by a key other than
+    /// `active_key_id`, as (scope, key, sealed body).
+    async fn idempotency_to_reseal(&self, active_key_id: &str, limit: i64) -> Result<Vec<(String, String, String)>>;
+    /// Replaces a remembered answer's sealed body if it is still `old_sealed`. True when replaced.
+    async fn reseal_idempotency(&self, scope: &str, key: &str, old_sealed: &str, new_sealed: &str, key_id: &str) -> Result<bool>;
+    /// For each vault key id, how many sealed values it seals (all organisations: an operator's
+    /// view): credentials and remembered idempotent answers.
     async fn sealed_counts_by_key(&self) -> Result<Vec<(String, i64)>>;
 
     // Organisations and API keys.
@@ -151,7 +158,8 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
     /// Claims `(scope, key)` for a request with `fingerprint`, or says what became of it. Claims
     /// older than a day are forgotten; a claim left running for five minutes (a crash) is taken over.
     async fn idempotency_begin(&self, scope: &str, key: &str, fingerprint: &str, now: Timestamp) -> Result<IdempotencyBegin>;
-    async fn idempotency_finish(&self, scope: &str, key: &str, status: u16, body: &str) -> Result<()>;
+    /// Remembers the answer: its status (plain) and its body, sealed by the vault key `key_id`.
+    async fn idempotency_finish(&self, scope: &str, key: &str, status: u16, sealed_body: &str, key_id: &str) -> Result<()>;
     /// Forgets a claim whose request failed in a way worth retrying (a 5xx).
     async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<()>;
 

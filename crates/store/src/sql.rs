@@ -666,8 +666,41 @@ macro_rules! sql_store {
                 Ok(r.rows_affected() == 1)
             }
 
+            async fn idempotency_to_reseal(&self, active_key_id: &str, limit: i64) -> Result<Vec<(String, String, String)>> {
+                let rows = sqlx::query(
+                    "SELECT scope, key, sealed_body FROM idempotency_keys WHERE key_id IS NOT NULL AND key_id <> $1 ORDER BY scope, key LIMIT $2",
+                )
+                .bind(active_key_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(|r| Ok((get(r, "scope")?, get(r, "key")?, get(r, "sealed_body")?))).collect()
+            }
+
+            async fn reseal_idempotency(&self, scope: &str, key: &str, old_sealed: &str, new_sealed: &str, key_id: &str) -> Result<bool> {
+                let r = sqlx::query("UPDATE idempotency_keys SET sealed_body = $4, key_id = $5 WHERE scope = $1 AND key = $2 AND sealed_body = $3")
+                    .bind(scope)
+                    .bind(key)
+                    .bind(old_sealed)
+                    .bind(new_sealed)
+                    .bind(key_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
             async fn sealed_counts_by_key(&self) -> Result<Vec<(String, i64)>> {
-                let rows = sqlx::query("SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id ORDER BY key_id").fetch_all(&self.pool).await.map_err(db_err)?;
+                let rows = sqlx::query(
+                    "SELECT key_id, CAST(SUM(n) AS BIGINT) AS n FROM ( \
+                         SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id \
+                         UNION ALL SELECT key_id, COUNT(*) AS n FROM idempotency_keys WHERE key_id IS NOT NULL GROUP BY key_id \
+                     ) counts GROUP BY key_id ORDER BY key_id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
                 rows.iter().map(|r| Ok((get(r, "key_id")?, get(r, "n")?))).collect()
             }
 
@@ -1154,7 +1187,7 @@ macro_rules! sql_store {
                 }
                 let status: Option<i64> = get(&row, "status")?;
                 match status {
-                    Some(status) => Ok(IdempotencyBegin::Replay { status: status as u16, body: get::<Option<String>>(&row, "body")?.unwrap_or_default() }),
+                    Some(status) => Ok(IdempotencyBegin::Replay { status: status as u16, sealed_body: get::<Option<String>>(&row, "sealed_body")?.unwrap_or_default() }),
                     None => {
                         let created: Timestamp = get(&row, "created_at")?;
                         if now - created > chrono::Duration::minutes(5) {
@@ -1175,12 +1208,13 @@ macro_rules! sql_store {
                 }
             }
 
-            async fn idempotency_finish(&self, scope: &str, key: &str, status: u16, body: &str) -> Result<()> {
-                sqlx::query("UPDATE idempotency_keys SET status = $3, body = $4 WHERE scope = $1 AND key = $2")
+            async fn idempotency_finish(&self, scope: &str, key: &str, status: u16, sealed_body: &str, key_id: &str) -> Result<()> {
+                sqlx::query("UPDATE idempotency_keys SET status = $3, sealed_body = $4, key_id = $5 WHERE scope = $1 AND key = $2")
                     .bind(scope)
                     .bind(key)
                     .bind(i64::from(status))
-                    .bind(body)
+                    .bind(sealed_body)
+                    .bind(key_id)
                     .execute(&self.pool)
                     .await
                     .map_err(db_err)?;

@@ -36,6 +36,9 @@ pub struct Args {
     /// other internal addresses are refused].
     #[arg(long, env = "SWITCHYARD_EGRESS_ALLOW", global = true)]
     pub egress_allow: Option<String>,
+    /// The longest lifetime an end-user JWT may have, in seconds (`exp - iat`, and `exp - now`) [default: 86400].
+    #[arg(long, env = "SWITCHYARD_END_USER_JWT_MAX_LIFETIME_SECONDS", global = true)]
+    pub end_user_jwt_max_lifetime_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -50,6 +53,7 @@ struct File {
     oauth_state_ttl_seconds: Option<u64>,
     credential_sweep_seconds: Option<u64>,
     egress_allow: Option<String>,
+    end_user_jwt_max_lifetime_seconds: Option<u64>,
 }
 
 pub struct Settings {
@@ -61,6 +65,7 @@ pub struct Settings {
     pub oauth_state_ttl_seconds: u64,
     pub credential_sweep_seconds: u64,
     pub egress_allow: String,
+    pub end_user_jwt_max_lifetime_seconds: u64,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -96,6 +101,10 @@ impl Settings {
         if !matches!(log_format.as_str(), "text" | "json") {
             bail!("--log-format must be text or json");
         }
+        let end_user_jwt_max_lifetime_seconds = args.end_user_jwt_max_lifetime_seconds.or(file.end_user_jwt_max_lifetime_seconds).unwrap_or(86400);
+        if end_user_jwt_max_lifetime_seconds == 0 {
+            bail!("--end-user-jwt-max-lifetime-seconds must be at least 1");
+        }
         Ok(Self {
             listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8950".into()),
             database_url,
@@ -105,6 +114,7 @@ impl Settings {
             oauth_state_ttl_seconds: args.oauth_state_ttl_seconds.or(file.oauth_state_ttl_seconds).unwrap_or(600).max(1),
             credential_sweep_seconds: args.credential_sweep_seconds.or(file.credential_sweep_seconds).unwrap_or(60).max(1),
             egress_allow: args.egress_allow.or(file.egress_allow).unwrap_or_default(),
+            end_user_jwt_max_lifetime_seconds,
             embedded,
             master_key_file: file.master_key_file,
         })

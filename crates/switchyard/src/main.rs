@@ -209,14 +209,22 @@ async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Re-encrypts, in batches, every credential not sealed by the active key; repeats until a pass
-/// finds none (servers may still write with the old key for a moment).
+/// Re-encrypts, in batches, every credential and remembered idempotent answer not sealed by the
+/// active key; repeats until a pass finds none (servers may still write with the old key for a
+/// moment).
 async fn reseal(store: &dyn switchyard_store::Store, ring: &switchyard_vault::KeyRing, batch: i64) -> anyhow::Result<()> {
     let active = ring.active_key_id();
     let total: i64 = store.sealed_counts_by_key().await?.iter().filter(|(k, _)| *k != active).map(|(_, n)| n).sum();
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("re-encrypting {bar:40} {pos}/{len} secrets ({per_sec}, {eta} left)").expect("a valid template"));
     let mut done = 0u64;
+    let mut advance = || {
+        done += 1;
+        if done > bar.length().unwrap_or(0) {
+            bar.set_length(done);
+        }
+        bar.set_position(done);
+    };
     loop {
         let rows = store.credentials_to_reseal(&active, batch).await?;
         if rows.is_empty() {
@@ -227,11 +235,21 @@ async fn reseal(store: &dyn switchyard_store::Store, ring: &switchyard_vault::Ke
             let resealed = ring.seal(&plain, &id);
             // A concurrent write replaced it, sealed by the active key: nothing to do.
             store.reseal_credential(&org, &id, &sealed, &resealed, &active).await?;
-            done += 1;
-            if done > bar.length().unwrap_or(0) {
-                bar.set_length(done);
-            }
-            bar.set_position(done);
+            advance();
+        }
+    }
+    loop {
+        let rows = store.idempotency_to_reseal(&active, batch).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for (scope, key, sealed) in rows {
+            let aad = switchyard_server::idempotency::aad(&scope, &key);
+            let plain = ring.open(&sealed, &aad).map_err(|e| anyhow::anyhow!("the remembered answer to an Idempotency-Key: {e}"))?;
+            let resealed = ring.seal(&plain, &aad);
+            // Forgotten or replaced meanwhile: nothing to do.
+            store.reseal_idempotency(&scope, &key, &sealed, &resealed, &active).await?;
+            advance();
         }
     }
     bar.finish();
@@ -272,6 +290,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         egress: switchyard_server::egress::Egress::new(settings.egress_policy()?),
         oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
         refresh_locks: Arc::new(switchyard_server::tokens::RefreshLocks::new()),
+        end_user_jwt_max_lifetime: std::time::Duration::from_secs(settings.end_user_jwt_max_lifetime_seconds),
     };
     // Key files may change under us (a rotation): look every two seconds.
     let ring = state.vault.clone();

@@ -438,7 +438,7 @@ async fn own_connections_and_activations(w: World) {
 }
 
 /// Every kind of bad token is a 401 in the error shape, saying why without echoing the token, and
-/// changes nothing; a token without `exp` and one just past `exp` (within the leeway) still work.
+/// changes nothing; a token without `exp` is refused, one just past `exp` (within the leeway) works.
 async fn refused_tokens(w: World) {
     let v2 = format!("/api/v2/o/{}", w.org);
     let (key, private, set) = create_key(&w, "backend").await;
@@ -504,9 +504,9 @@ async fn refused_tokens(w: World) {
     let r = good.send(reqwest::Method::POST, &format!("{v2}/users"), Some(&json!({"externalId": "alice"})), Some("k-expired")).await;
     assert_eq!((r.status, r.headers.get("idempotent-replayed").is_some()), (201, false), "{}", r.body);
 
-    // exp and nbf are checked only when present, with a little leeway.
+    // exp is required (a token without it never expires); exp and nbf are checked with a little leeway.
     let no_exp = Jwt::new(&w, &mint(&private, &json!({"iss": iss, "sub": "alice"})));
-    no_exp.get(&format!("{v2}/users/alice")).await.expect(200);
+    assert!(no_exp.get(&format!("{v2}/users/alice")).await.error(401)["message"].as_str().unwrap().contains("no exp"));
     let just_expired = Jwt::new(&w, &mint(&private, &json!({"iss": iss, "sub": "alice", "exp": now() - 5, "nbf": now() + 5})));
     just_expired.get(&format!("{v2}/users/alice")).await.expect(200);
     assert_eq!(w.api.get(&format!("{v2}/users")).await.expect(200)["totalCount"], 1);
