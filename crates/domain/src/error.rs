@@ -16,6 +16,7 @@ pub enum ErrorKind {
     PayloadTooLarge,
     UnsupportedMediaType,
     Unprocessable,
+    TooManyRequests,
     Unavailable,
     Internal,
 }
@@ -33,6 +34,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::Unprocessable => 422,
+            ErrorKind::TooManyRequests => 429,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
@@ -58,13 +60,15 @@ pub struct Error {
     pub message: String,
     pub fields: Vec<FieldError>,
     pub details: Option<String>,
+    /// For a 429 or 503: when to try again, in seconds (the `Retry-After` header).
+    pub retry_after: Option<u64>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), fields: Vec::new(), details: None }
+        Self { kind, message: message.into(), fields: Vec::new(), details: None, retry_after: None }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::BadRequest, message)
@@ -96,6 +100,12 @@ impl Error {
     }
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unavailable, message)
+    }
+    /// A 429: too many requests; try again in `seconds`.
+    pub fn too_many(message: impl Into<String>, seconds: u64) -> Self {
+        let mut e = Self::new(ErrorKind::TooManyRequests, message);
+        e.retry_after = Some(seconds.max(1));
+        e
     }
     pub fn with_details(mut self, details: impl Into<String>) -> Self {
         self.details = Some(details.into());

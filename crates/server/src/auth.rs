@@ -54,6 +54,21 @@ pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .ok_or_else(|| ApiError(Error::unauthorized("malformed Authorization header: expected Bearer <api key>")))
 }
 
+/// The value of the matched route's path parameter `name`, if it has one.
+pub(crate) async fn path_param<S: Send + Sync>(parts: &mut Parts, state: &S, name: &str) -> Option<String> {
+    let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await.ok()?;
+    raw.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+}
+
+/// A path naming another organisation than the caller's is answered as if it did not exist,
+/// before anything else about the request (its body included) is looked at.
+async fn check_path_org(parts: &mut Parts, state: &AppState, org: &str) -> Result<(), ApiError> {
+    match path_param(parts, state, "organisation_id").await {
+        Some(path_org) if path_org != org => Err(ApiError(Error::not_found("organisation"))),
+        _ => Ok(()),
+    }
+}
+
 /// The organisation a request acts for, proven by its API key.
 #[derive(Debug, Clone)]
 pub struct OrgAuth {
@@ -97,6 +112,7 @@ impl FromRequestParts<AppState> for OrgAuth {
                 }
             });
         }
+        check_path_org(parts, state, &key.organisation_id).await?;
         Ok(OrgAuth { organisation_id: key.organisation_id, key_id: key.id })
     }
 }
@@ -171,11 +187,41 @@ impl FromRequestParts<AppState> for PlatformAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(token) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("JWT ")) {
             let t = crate::signing_keys::verify_end_user_jwt(state, token).await?;
+            check_path_org(parts, state, &t.organisation_id).await?;
+            // A path naming another end user is refused before the request is looked at further.
+            if path_param(parts, state, "external_user_id").await.is_some_and(|u| u != t.external_id) {
+                return Err(end_user_forbidden());
+            }
             let caller = Caller::EndUser { external_id: t.external_id, signing_key_id: t.signing_key_id };
             return Ok(PlatformAuth { organisation_id: t.organisation_id, caller });
         }
         let org = OrgAuth::from_request_parts(parts, state).await?;
         Ok(PlatformAuth { organisation_id: org.organisation_id, caller: Caller::Organisation { key_id: org.key_id } })
+    }
+}
+
+/// A Platform API v2 caller that must be the organisation itself (an API key): an end-user token
+/// gets 403 before the request is looked at further. Routes that administer the organisation
+/// (systems, projects, templates, environments, listing and deleting users) take this.
+#[derive(Debug, Clone)]
+pub struct PlatformAdmin(pub PlatformAuth);
+
+impl std::ops::Deref for PlatformAdmin {
+    type Target = PlatformAuth;
+    fn deref(&self) -> &PlatformAuth {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for PlatformAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let auth = PlatformAuth::from_request_parts(parts, state).await?;
+        match auth.caller {
+            Caller::Organisation { .. } => Ok(PlatformAdmin(auth)),
+            Caller::EndUser { .. } => Err(end_user_forbidden()),
+        }
     }
 }
 

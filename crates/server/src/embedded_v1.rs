@@ -3,7 +3,7 @@
 //! Versori's published spec; the two deploy calls are Switchyard's own addition.
 use crate::auth::OrgAuth;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, JsonBody, Path, Query};
 use crate::session::HubAuth;
 use crate::v1::{self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams, Requester};
 use crate::AppState;
@@ -619,9 +619,10 @@ async fn get_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<St
 /// Renames a hub or makes it the default.
 #[utoipa::path(patch, path = "/api/embedded/v1/hubs/{hub_id}", operation_id = "UpdateHubDetails", tag = "hubs",
     params(("hub_id" = String, Path)), request_body = HubUpdate, responses((status = 200, body = HubOut), (status = "default", body = ErrorBody)))]
-async fn update_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<String>, Json(body): Json<HubUpdate>) -> ApiResult<axum::Json<HubOut>> {
+async fn update_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<String>, body: JsonBody<HubUpdate>) -> ApiResult<axum::Json<HubOut>> {
     let org = auth.organisation_id;
     let mut h = live_hub(&s, &org, &hub_id).await?;
+    let body = body.get()?;
     if let Some(name) = body.name {
         if name.trim().is_empty() {
             return Err(ApiError(Error::invalid_field("name", "must not be empty")));
@@ -661,10 +662,11 @@ async fn create_end_user(
     State(s): State<AppState>,
     auth: OrgAuth,
     Path(hub_id): Path<String>,
-    Json(body): Json<EndUserCreate>,
+    body: JsonBody<EndUserCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<EndUserOut>)> {
     let org = auth.organisation_id;
     let hub = live_hub(&s, &org, &hub_id).await?;
+    let body = body.get()?;
     if body.external_id.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("externalId", "must not be empty")));
     }
@@ -768,10 +770,11 @@ async fn create_end_user_connection(
     auth: OrgAuth,
     Path((hub_id, user_id)): Path<(String, String)>,
     Query(q): Query<UserParams>,
-    Json(body): Json<EndUserConnectionCreate>,
+    body: JsonBody<EndUserConnectionCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<ConnectionOut>)> {
     let org = auth.organisation_id;
     let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
+    let body = body.get()?;
     if s.store.get_connector(&org, &body.connector_id).await?.is_none() {
         return Err(ApiError(Error::invalid_field("connectorId", format!("connector {} does not exist", body.connector_id))));
     }
@@ -862,11 +865,12 @@ async fn create_integration(
     State(s): State<AppState>,
     auth: OrgAuth,
     Path(hub_id): Path<String>,
-    Json(body): Json<IntegrationCreate>,
+    body: JsonBody<IntegrationCreate>,
 ) -> ApiResult<axum::Json<IntegrationOut>> {
+    let hub = live_hub(&s, &auth.organisation_id, &hub_id).await?;
+    let body = body.get()?;
     check_body_org(&auth, &body.organisation_id)?;
     let org = auth.organisation_id;
-    let hub = live_hub(&s, &org, &hub_id).await?;
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
@@ -944,10 +948,11 @@ async fn update_integration(
     State(s): State<AppState>,
     auth: OrgAuth,
     Path(id): Path<String>,
-    Json(body): Json<UpdateIntegration>,
+    body: JsonBody<UpdateIntegration>,
 ) -> ApiResult<axum::Json<IntegrationOut>> {
     let org = auth.organisation_id;
     let mut i = integration_of(&s, &org, &id).await?;
+    let body = body.get()?;
     if let Some(name) = body.name {
         if name.trim().is_empty() {
             return Err(ApiError(Error::invalid_field("name", "must not be empty")));
@@ -1014,10 +1019,11 @@ async fn update_integration_metadata(
     State(s): State<AppState>,
     auth: OrgAuth,
     Path(id): Path<String>,
-    Json(body): Json<IntegrationMetadata>,
+    body: JsonBody<IntegrationMetadata>,
 ) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
     let (_, templates) = integration_with_templates(&s, &org, &id).await?;
+    let body = body.get()?;
     let fields: Vec<FieldError> = body
         .used_connection_templates
         .iter()
@@ -1039,10 +1045,11 @@ async fn create_connection_template(
     State(s): State<AppState>,
     auth: OrgAuth,
     Path(id): Path<String>,
-    Json(body): Json<HubConnectionTemplateCreate>,
+    body: JsonBody<HubConnectionTemplateCreate>,
 ) -> ApiResult<axum::Json<TemplateOut>> {
     let org = auth.organisation_id;
     let i = integration_of(&s, &org, &id).await?;
+    let body = body.get()?;
     let hub = hub_of(&s, &org, &i.hub_id).await?;
     let c = s
         .store
@@ -1100,10 +1107,11 @@ async fn update_dynamic_variables_internal(
     auth: OrgAuth,
     Path((id, user_id)): Path<(String, String)>,
     Query(q): Query<UserParams>,
-    Json(vars): Json<Map<String, Value>>,
+    vars: JsonBody<Map<String, Value>>,
 ) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
     let (i, a) = user_activation(&s, &org, &id, &user_id, q.identifier_type).await?;
+    let vars = vars.get()?;
     let vars = variables::validate(i.variables_schema.as_ref(), vars, "")?;
     s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -1458,11 +1466,12 @@ async fn update_activation_variables(
     State(s): State<AppState>,
     auth: HubAuth,
     Path(id): Path<String>,
-    Json(body): Json<DynamicVariablesBody>,
+    body: JsonBody<DynamicVariablesBody>,
 ) -> ApiResult<axum::Json<DynamicVariablesBody>> {
     let org = auth.organisation_id().to_owned();
     let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
     auth.check_activation(&s, &a).await?;
+    let body = body.get()?;
     let i = integration_of(&s, &org, &a.integration_id).await?;
     let vars = variables::validate(i.variables_schema.as_ref(), body.dynamic_variables, "dynamicVariables")?;
     s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
@@ -1478,11 +1487,12 @@ async fn replace_activation_connection(
     State(s): State<AppState>,
     auth: HubAuth,
     Path((id, template_id)): Path<(String, String)>,
-    Json(body): Json<ActivationConnectionReplace>,
+    body: JsonBody<ActivationConnectionReplace>,
 ) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.organisation_id().to_owned();
     let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
     auth.check_activation(&s, &a).await?;
+    let body = body.get()?;
     let template = s.store.get_template(&org, &template_id).await?.filter(|t| t.integration_id == a.integration_id).or_not_found("connection template")?;
     let user = s.store.get_end_user_by_id(&org, &a.end_user_id).await?.or_not_found("end user")?;
     let (connection_id, new_connection) = match (body.connection_id, body.name) {

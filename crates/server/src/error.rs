@@ -46,6 +46,9 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = e.retry_after {
+            res.headers_mut().insert("retry-after", HeaderValue::from(seconds));
+        }
         res
     }
 }

@@ -119,15 +119,60 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let h = req.headers();
-        let empty = match h.get(axum::http::header::CONTENT_LENGTH) {
-            Some(len) => len.as_bytes() == b"0",
-            None => h.get(axum::http::header::TRANSFER_ENCODING).is_none(),
-        };
-        if empty {
+        if has_no_body(req.headers()) {
             return Ok(JsonOrEmpty(T::default()));
         }
         Json::<T>::from_request(req, state).await.map(|Json(t)| JsonOrEmpty(t))
+    }
+}
+
+/// A JSON body whose problems are answered only when the handler asks for it, after it has made
+/// sure the caller may act on what the path names: a caller who may not (another organisation,
+/// another end user's session) gets its 404 or 403 whatever it sent, and learns nothing from a
+/// 400 about the body. [`JsonBody::get`] answers as [`Json`] would, [`JsonBody::get_or_default`] as
+/// [`JsonOrEmpty`] would.
+pub struct JsonBody<T> {
+    empty: bool,
+    parsed: Result<T, ApiError>,
+}
+
+impl<T> JsonBody<T> {
+    /// The body, or the 4xx it deserves.
+    pub fn get(self) -> Result<T, ApiError> {
+        self.parsed
+    }
+}
+
+impl<T: Default> JsonBody<T> {
+    /// The body, `T::default()` when there is none, or the 4xx it deserves.
+    pub fn get_or_default(self) -> Result<T, ApiError> {
+        if self.empty {
+            Ok(T::default())
+        } else {
+            self.parsed
+        }
+    }
+}
+
+/// Whether a request carries no body at all.
+fn has_no_body(h: &axum::http::HeaderMap) -> bool {
+    match h.get(axum::http::header::CONTENT_LENGTH) {
+        Some(len) => len.as_bytes() == b"0",
+        None => h.get(axum::http::header::TRANSFER_ENCODING).is_none(),
+    }
+}
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = has_no_body(req.headers());
+        let parsed = Json::<T>::from_request(req, state).await.map(|Json(t)| t);
+        Ok(JsonBody { empty, parsed })
     }
 }
 

@@ -17,6 +17,7 @@ pub mod oauth1;
 pub mod ops;
 pub mod organisations;
 pub mod platform_v2;
+pub mod rate_limit;
 pub mod session;
 pub mod signing_keys;
 pub mod tokens;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Every outbound request (OAuth2 and OAuth 1.0a providers) goes through it.
     pub egress: egress::Egress,
+    /// Failed authentications per client, provider calls per organisation and client.
+    pub rate_limits: Arc<rate_limit::RateLimits>,
     /// How long an OAuth2 `state` stays usable.
     pub oauth_state_ttl: std::time::Duration,
     /// One token refresh per credential at a time in this process.

@@ -13,7 +13,7 @@
 use crate::auth::OrgAuth;
 use crate::egress::{self, Egress, EgressError};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, JsonBody, Path};
 use crate::v1::{self, PendingConnection};
 use crate::AppState;
 use axum::extract::State;
@@ -90,11 +90,12 @@ async fn initialise_embedded(
     State(s): State<AppState>,
     auth: crate::session::HubAuth,
     Path((hub_id, connector_id)): Path<(String, String)>,
-    Json(body): Json<InitialiseRequest>,
+    body: JsonBody<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
     let org = auth.organisation_id().to_owned();
     auth.check_hub(&hub_id)?;
     let hub = s.store.get_hub(&org, &hub_id).await?.filter(|h| h.deleted_at.is_none()).or_not_found("hub")?;
+    let body = body.get()?;
     // The scheme may be the connector's own, the hub's (for its primary connector) or a template's.
     let candidates = crate::embedded_v1::hub_schemes(&s, &org, &hub, &connector_id).await?;
     Ok(axum::Json(initialise(&s, &org, &connector_id, &candidates, body).await?))
@@ -353,6 +354,7 @@ async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: &NewCredent
         }
     }
     let http = provider_for(s, org, mtls_of(&grant)?.as_deref()).await?;
+    s.rate_limits.provider_call(org).map_err(ApiError)?;
     let token = request_token(&http, &flow.token_url, &form).await.map_err(|e| match e {
         TokenError::Refused(r) => {
             tracing::info!(connector = connector_id, refusal = %r.for_events(), "an OAuth2 provider refused an authorization code");

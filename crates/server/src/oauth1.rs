@@ -105,6 +105,7 @@ async fn initialise(s: &AppState, org: &str, system_id: &str, candidates: &[Auth
     let callback = format!("{}{CALLBACK_PATH}?state={state}", s.public_url.trim_end_matches('/'));
     let signer =
         Signer { method: scheme.signature_method, consumer_key: &scheme.consumer_key, consumer_secret: &consumer_secret, token: None, token_secret: "" };
+    s.rate_limits.provider_call(org)?;
     let answer = signer.send(&s.egress, &temp.url, temp.parameter_transmission, &[("oauth_callback", &callback)]).await.map_err(|e| match e {
         SendError::Refused(r) => {
             tracing::info!(system = system_id, refusal = %r.for_events(), "an OAuth 1.0a provider refused a temporary-credential request");
@@ -183,6 +184,7 @@ pub(crate) async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: 
         token_secret: &pending.token_secret,
     };
     let verifier = text("oauthVerifier");
+    s.rate_limits.provider_call(org).map_err(ApiError)?;
     let answer = signer.send(&s.egress, &flow.token_url, pending.transmission, &[("oauth_verifier", &verifier)]).await.map_err(|e| match e {
         SendError::Refused(r) => field("oauthVerifier", &format!("the provider refused the verifier: {}", r.public())),
         SendError::Unreachable(m) => Exchange::Fatal(ApiError(Error::unavailable(format!("the OAuth 1.0a provider's token endpoint failed: {m}")))),

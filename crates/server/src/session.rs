@@ -3,7 +3,7 @@
 //! nothing more: that user's embed reads, connections, activations and OAuth2 initialisation.
 use crate::auth::{bearer, OrgAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{JsonOrEmpty, Path, Query};
+use crate::extract::{JsonBody, Path, Query};
 use crate::AppState;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -67,10 +67,11 @@ async fn create_session(
     auth: OrgAuth,
     Path((hub_id, user_id)): Path<(String, String)>,
     Query(q): Query<SessionParams>,
-    JsonOrEmpty(body): JsonOrEmpty<SessionCreate>,
+    body: JsonBody<SessionCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<SessionOut>)> {
     let org = auth.organisation_id;
     let hub = s.store.get_hub(&org, &hub_id).await?.filter(|h| h.deleted_at.is_none()).or_not_found("hub")?;
+    let body = body.get_or_default()?;
     let external_id = match q.identifier_type.unwrap_or_default() {
         IdentifierType::External => user_id,
         IdentifierType::Internal => s.store.get_end_user(&org, &hub.id, &user_id, IdentifierType::Internal).await?.or_not_found("end user")?.external_id,
@@ -130,10 +131,29 @@ impl FromRequestParts<AppState> for HubAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
-        if token.starts_with(TOKEN_PREFIX) {
-            return Ok(HubAuth::Session(find(state, token).await?));
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(HubAuth::Org(OrgAuth::from_request_parts(parts, state).await?));
         }
-        Ok(HubAuth::Org(OrgAuth::from_request_parts(parts, state).await?))
+        let auth = HubAuth::Session(find(state, token).await?);
+        // A session's scope (its hub, its end user, their activations) is checked before the
+        // request is looked at further.
+        let hub = crate::auth::path_param(parts, state, "hub_id").await;
+        if let Some(hub) = &hub {
+            auth.check_hub(hub)?;
+        }
+        if let (Some(hub), Some(user)) = (&hub, crate::auth::path_param(parts, state, "user_id").await) {
+            let kind = Query::<SessionParams>::from_request_parts(parts, state).await.ok().and_then(|q| q.0.identifier_type);
+            auth.check_user(state, hub, &user, kind).await?;
+        }
+        if let Some(id) = crate::auth::path_param(parts, state, "activation_id").await {
+            let org = auth.organisation_id().to_owned();
+            let a = state.store.get_activation(&org, &id).await?.ok_or_else(|| ApiError(Error::not_found("activation")))?;
+            auth.check_activation(state, &a).await?;
+        }
+        if let Some(id) = crate::auth::path_param(parts, state, "integration_id").await {
+            auth.check_integration(&id)?;
+        }
+        Ok(auth)
     }
 }
 

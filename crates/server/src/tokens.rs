@@ -256,6 +256,7 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
     let ty = cc.credential.credential_type;
     let (token_url, form, mtls) = token_request(s, org, ty, scheme, cc.auth_scheme_config.grant_credential_id(), &data).await?;
     let http = oauth::provider_for(s, org, mtls.as_deref()).await?;
+    s.rate_limits.provider_call(org)?;
     match oauth::request_token(&http, &token_url, &form).await {
         Ok(answer) => {
             let new_data = match ty {

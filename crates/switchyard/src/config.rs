@@ -36,6 +36,15 @@ pub struct Args {
     /// other internal addresses are refused].
     #[arg(long, env = "SWITCHYARD_EGRESS_ALLOW", global = true)]
     pub egress_allow: Option<String>,
+    /// Failed authentications (401s) a client address may have per minute before it gets 429s [default: 60; 0: no limit].
+    #[arg(long, env = "SWITCHYARD_RATE_LIMIT_FAILED_AUTH_PER_MINUTE", global = true)]
+    pub rate_limit_failed_auth_per_minute: Option<u32>,
+    /// Calls to OAuth providers an organisation may cause per minute [default: 600; 0: no limit].
+    #[arg(long, env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_ORG_PER_MINUTE", global = true)]
+    pub rate_limit_provider_calls_per_org_per_minute: Option<u32>,
+    /// Calls to OAuth providers one client address may cause per minute [default: 120; 0: no limit].
+    #[arg(long, env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_CLIENT_PER_MINUTE", global = true)]
+    pub rate_limit_provider_calls_per_client_per_minute: Option<u32>,
     /// The longest lifetime an end-user JWT may have, in seconds (`exp - iat`, and `exp - now`) [default: 86400].
     #[arg(long, env = "SWITCHYARD_END_USER_JWT_MAX_LIFETIME_SECONDS", global = true)]
     pub end_user_jwt_max_lifetime_seconds: Option<u64>,
@@ -53,6 +62,9 @@ struct File {
     oauth_state_ttl_seconds: Option<u64>,
     credential_sweep_seconds: Option<u64>,
     egress_allow: Option<String>,
+    rate_limit_failed_auth_per_minute: Option<u32>,
+    rate_limit_provider_calls_per_org_per_minute: Option<u32>,
+    rate_limit_provider_calls_per_client_per_minute: Option<u32>,
     end_user_jwt_max_lifetime_seconds: Option<u64>,
 }
 
@@ -65,6 +77,7 @@ pub struct Settings {
     pub oauth_state_ttl_seconds: u64,
     pub credential_sweep_seconds: u64,
     pub egress_allow: String,
+    pub rate_limits: switchyard_server::rate_limit::RateLimitSettings,
     pub end_user_jwt_max_lifetime_seconds: u64,
     embedded: bool,
     master_key_file: Option<PathBuf>,
@@ -114,6 +127,23 @@ impl Settings {
             oauth_state_ttl_seconds: args.oauth_state_ttl_seconds.or(file.oauth_state_ttl_seconds).unwrap_or(600).max(1),
             credential_sweep_seconds: args.credential_sweep_seconds.or(file.credential_sweep_seconds).unwrap_or(60).max(1),
             egress_allow: args.egress_allow.or(file.egress_allow).unwrap_or_default(),
+            rate_limits: {
+                let d = switchyard_server::rate_limit::RateLimitSettings::default();
+                switchyard_server::rate_limit::RateLimitSettings {
+                    failed_auth_per_minute: args
+                        .rate_limit_failed_auth_per_minute
+                        .or(file.rate_limit_failed_auth_per_minute)
+                        .unwrap_or(d.failed_auth_per_minute),
+                    provider_calls_per_org_per_minute: args
+                        .rate_limit_provider_calls_per_org_per_minute
+                        .or(file.rate_limit_provider_calls_per_org_per_minute)
+                        .unwrap_or(d.provider_calls_per_org_per_minute),
+                    provider_calls_per_client_per_minute: args
+                        .rate_limit_provider_calls_per_client_per_minute
+                        .or(file.rate_limit_provider_calls_per_client_per_minute)
+                        .unwrap_or(d.provider_calls_per_client_per_minute),
+                }
+            },
             end_user_jwt_max_lifetime_seconds,
             embedded,
             master_key_file: file.master_key_file,

@@ -288,6 +288,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         public_url: public_url.clone(),
         metrics: Some(metrics),
         egress: switchyard_server::egress::Egress::new(settings.egress_policy()?),
+        rate_limits: Arc::new(switchyard_server::rate_limit::RateLimits::new(settings.rate_limits)),
         oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
         refresh_locks: Arc::new(switchyard_server::tokens::RefreshLocks::new()),
         end_user_jwt_max_lifetime: std::time::Duration::from_secs(settings.end_user_jwt_max_lifetime_seconds),
@@ -328,10 +329,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             }
         }
     });
+    // Keys of the rate limiters whose quota is whole again are forgotten now and then.
+    let limits = state.rate_limits.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            limits.tidy();
+        }
+    });
     let app = switchyard_server::app(state);
     tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), "switchyard is serving");
     eprintln!("switchyard listening on http://{local} (database: {})", switchyard_store::mask_url(&settings.database_url));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shut down: in-flight requests finished");
     store.close().await;
     Ok(())

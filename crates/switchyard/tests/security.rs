@@ -382,7 +382,67 @@ async fn stored_forgeries_are_rebound(mut w: World) {
     assert!(!read.to_string().contains(&grant), "{read}");
 }
 
+/// A burst of failed authentications from one address gets 429s with `Retry-After`, for good
+/// keys too, until the quota refills; provider calls are limited per organisation, and another
+/// organisation is not held back by the first one's burst.
+async fn bursts_get_429(w: World) {
+    let db = w.db;
+    let (org, key) = create_org(&db, "acme");
+    let server =
+        Server::start_with(&db, &[("SWITCHYARD_RATE_LIMIT_FAILED_AUTH_PER_MINUTE", "5"), ("SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_ORG_PER_MINUTE", "3")]);
+    let api = Api::new(&server, &key);
+    // Provider calls: the organisation's quota is 3 a minute.
+    let provider = Peer::start(Answer::Refusal { banner: "no".into() }).await;
+    let scheme =
+        json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": provider.url("/token"), "grant": {"grantType": "client_credentials"}});
+    let mut token_paths = Vec::new();
+    for (o, api) in [(org.clone(), api.clone()), {
+        let (o, k) = create_org(&db, "globex");
+        (o, api.with_key(&k))
+    }] {
+        let connector = api
+            .post(
+                &format!("/api/connect/v1/o/{o}/protocols/http/connectors"),
+                json!({"name": "P", "baseUrl": "https://p.example", "authSchemeConfigs": [scheme]}),
+            )
+            .await
+            .expect(201);
+        let cid = connector["id"].as_str().unwrap().to_owned();
+        let body = json!({"name": "c", "credentials": {"action": [{"authSchemeConfig": connector["authSchemeConfigs"][0], "credential": {"name": "c", "type": "oauth2-client",
+            "data": {"clientId": "id", "clientSecret": "secret", "tokenUrl": provider.url("/token")}}}]}, "variables": []});
+        // Creating the connection checks the credential: one call.
+        let c = api.post(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"), body).await.expect(200);
+        token_paths.push((api, format!("/api/connect/v1/o/{o}/connectors/{cid}/connections/{}/token", c["id"].as_str().unwrap())));
+    }
+    let (acme, path) = &token_paths[0];
+    acme.post(path, json!({})).await.error(409);
+    acme.post(path, json!({})).await.error(409);
+    let r = acme.post(path, json!({})).await;
+    let retry: u64 = r.headers.get("retry-after").expect("a Retry-After header").to_str().unwrap().parse().unwrap();
+    assert!((1..=61).contains(&retry), "{retry}");
+    let e = r.error(429);
+    assert!(e["message"].as_str().unwrap().contains("organisation"), "{e}");
+    // Acme's connection check and two token calls reached the provider, globex's check one.
+    assert_eq!(provider.connections(), 4);
+    let (globex, path) = &token_paths[1];
+    globex.post(path, json!({})).await.error(409);
+    assert_eq!(provider.connections(), 5);
+
+    // Failed authentication: five a minute from one address, then 429 for everything.
+    let bad = api.with_key("sy_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    for _ in 0..5 {
+        bad.get(&format!("/api/v2/o/{org}/users")).await.error(401);
+    }
+    let r = bad.get(&format!("/api/v2/o/{org}/users")).await;
+    assert!(r.headers.get("retry-after").is_some());
+    r.error(429);
+    // The address is held back, whatever key it now sends.
+    api.get(&format!("/api/v2/o/{org}/users")).await.error(429);
+    assert!(server.logs().contains("429"), "the refusals are logged");
+}
+
 on_both_databases! {
+    rate_limits => bursts_get_429;
     forged_token_url_v1 => forged_token_url_from_a_hub_session;
     forged_token_url_v2 => forged_token_url_from_an_end_user_jwt;
     internal_token_urls => internal_token_urls_are_never_called;

@@ -1,7 +1,8 @@
 //! Tenant isolation matrix: every operation of the served OpenAPI document, called with another
-//! organisation's API key on this organisation's resources, or with a hub session of another end
-//! user, is refused (404 or 403; a 4xx for writes) and reveals nothing; afterwards everything is
-//! still there.
+//! organisation's API key on this organisation's resources, with a hub session of another end
+//! user, or with another end user's JWT, is refused (404 or 403, or 401 where the credential
+//! cannot call that API at all) and reveals nothing, whatever body it sends (valid JSON, none,
+//! garbage): the caller is checked before the body. Afterwards everything is still there.
 mod common;
 
 use common::*;
@@ -119,7 +120,21 @@ async fn matrix(w: World) {
     // The callers: another organisation, and a session of another end user of this hub.
     let (_, other_org) = w.other_org();
     let mallory = w.api.post(&format!("/api/embedded/v1/hubs/{hub}/users/mallory/sessions"), json!({})).await.expect(201);
-    let callers = [("organisation B", other_org), ("mallory's session", w.api.with_key(mallory["token"].as_str().unwrap()))];
+    // Mallory is also an end user of the organisation in Platform API v2, with a JWT of her own.
+    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "mallory", "displayName": "Mallory"})).await.expect(201);
+    let (key_id, pem) = signing_key(&w.api, &o).await;
+    let mallory_jwt = w.api.with_jwt(&end_user_jwt(&key_id, &pem, "mallory"));
+    let callers = [("organisation B", other_org), ("mallory's session", w.api.with_key(mallory["token"].as_str().unwrap())), ("mallory's JWT", mallory_jwt)];
+    // What mallory's session may do in her own hub: a body that is wrong there is her 400.
+    let session_writes = ["POST /api/embedded/v1/embed/{hub_id}/connector/{connector_id}/oauth2/initialise"];
+    // What an end user's JWT may do for herself.
+    let end_user_writes = [
+        "POST /api/v2/o/{organisation_id}/users",
+        "POST /api/v2/o/{organisation_id}/connections",
+        "POST /api/v2/o/{organisation_id}/activations",
+        "POST /api/v2/o/{organisation_id}/systems/{system_id}/oauth2/initialise",
+        "POST /api/v2/o/{organisation_id}/systems/{system_id}/oauth1/initialise",
+    ];
 
     // Platform API v2 paths name v2 resources.
     let mut v2_params = params.clone();
@@ -146,19 +161,42 @@ async fn matrix(w: World) {
         for method in ops.as_object().unwrap().keys().filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str())) {
             for (who, api) in &callers {
                 let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                let body = (m != reqwest::Method::GET && m != reqwest::Method::DELETE).then(|| json!({}));
-                let r = api.send(m.clone(), &concrete, body.as_ref()).await;
-                let allowed: &[u16] = if body.is_some() { &[400, 403, 404, 422] } else { &[403, 404] };
-                assert!(allowed.contains(&r.status), "{who}: {method} {path} answered {}: {}", r.status, r.body);
-                let text = r.body.to_string();
-                for marker in MARKERS {
-                    assert!(!text.contains(marker), "{who}: {method} {path} revealed {marker}: {text}");
+                let jwt = api.jwt.is_some();
+                if jwt && m == reqwest::Method::GET {
+                    continue; // an end user's reads are the JWT matrix's (end_user_jwt.rs)
                 }
-                calls += 1;
+                let op = format!("{} {path}", method.to_uppercase());
+                let may_act = if jwt {
+                    end_user_writes.contains(&op.as_str())
+                } else {
+                    api.key.as_deref().is_some_and(|k| k.starts_with("sys_")) && session_writes.contains(&op.as_str())
+                };
+                let has_body = ops[method].get("requestBody").is_some() || (m != reqwest::Method::GET && m != reqwest::Method::DELETE);
+                // Valid JSON, no body, garbage, broken JSON: the caller is refused all the same.
+                let bodies: &[(Option<&str>, Option<&[u8]>)] = if has_body {
+                    &[
+                        (Some("application/json"), Some(b"{}")),
+                        (None, None),
+                        (Some("text/plain"), Some(b"garbage")),
+                        (Some("application/json"), Some(b"{\"garbage\":")),
+                    ]
+                } else {
+                    &[(None, None)]
+                };
+                for (content_type, body) in bodies {
+                    let r = api.send_raw(m.clone(), &concrete, *content_type, *body).await;
+                    let allowed: &[u16] = if may_act { &[400, 403, 404, 413, 415, 422] } else { &[401, 403, 404] };
+                    assert!(allowed.contains(&r.status), "{who}: {method} {path} with {content_type:?} body answered {}: {}", r.status, r.body);
+                    let text = r.body.to_string();
+                    for marker in MARKERS {
+                        assert!(!text.contains(marker), "{who}: {method} {path} revealed {marker}: {text}");
+                    }
+                    calls += 1;
+                }
             }
         }
     }
-    assert!(calls > 60, "the matrix covered the API ({calls} calls)");
+    assert!(calls > 300, "the matrix covered the API ({calls} calls)");
 
     // Writes that name A's resources in the body.
     for (who, api) in &callers {
@@ -171,7 +209,7 @@ async fn matrix(w: World) {
         ];
         for (path, body) in bodies {
             let r = api.post(path, body).await;
-            assert!([400, 403, 404, 409].contains(&r.status), "{who}: POST {path} answered {}: {}", r.status, r.body);
+            assert!([400, 401, 403, 404, 409].contains(&r.status), "{who}: POST {path} answered {}: {}", r.status, r.body);
             for marker in MARKERS {
                 assert!(!r.body.to_string().contains(marker), "{who}: POST {path} revealed {marker}");
             }

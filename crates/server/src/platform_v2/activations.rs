@@ -6,9 +6,9 @@ use super::connections::{self, connection_out, ConnectionCreate, ConnectionOut};
 use super::end_users::EndUserOut;
 use super::projects::EnvironmentOut;
 use super::{fields_error, find_user_as};
-use crate::auth::{end_user_forbidden, PlatformAuth};
+use crate::auth::{end_user_forbidden, PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, JsonBody, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -387,7 +387,7 @@ pub struct ListActivationsParams {
     responses((status = 200, body = Vec<ActivationOut>), (status = "default", body = ErrorBody)))]
 async fn list_activations(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, env_id)): Path<(String, String)>,
     Query(q): Query<ListActivationsParams>,
 ) -> ApiResult<axum::Json<Vec<ActivationOut>>> {
@@ -490,9 +490,10 @@ async fn set_dynamic_variables(
     State(s): State<AppState>,
     auth: PlatformAuth,
     Path((org, env_id, id)): Path<(String, String, String)>,
-    Json(patch): Json<Map<String, Value>>,
+    patch: JsonBody<Map<String, Value>>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
+    let patch = patch.get()?;
     let env = environment(&s, &org, &env_id).await?;
     Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
 }
@@ -513,12 +514,13 @@ async fn set_dynamic_variable(
     State(s): State<AppState>,
     auth: PlatformAuth,
     Path((org, env_id, id, name)): Path<(String, String, String, String)>,
-    Json(body): Json<VariableValue>,
+    body: JsonBody<VariableValue>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
+    let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
+    let body = body.get()?;
     if body.value.is_null() {
         return Err(ApiError(Error::invalid_field("value", "must not be null")));
     }
-    let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     let env = environment(&s, &org, &env_id).await?;
     let mut patch = Map::new();
     patch.insert(name, body.value);
@@ -531,7 +533,7 @@ async fn set_dynamic_variable(
     responses((status = 200, body = Object), (status = "default", body = ErrorBody)))]
 async fn set_static_user_variables(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, env_id)): Path<(String, String)>,
     Json(patch): Json<Map<String, Value>>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {

@@ -4,9 +4,9 @@
 //! `data` wrapped in a key named by its type (`{string: {value}}`), auth scheme configs in the
 //! wrapper form, and a `baseUrl` override.
 use super::{fields_error, find_user, flatten_scheme, scheme_to_v2};
-use crate::auth::{end_user_forbidden, PlatformAuth};
+use crate::auth::{end_user_forbidden, PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::{Json, JsonOrEmpty, Path, Query};
+use crate::extract::{Json, JsonBody, JsonOrEmpty, Path, Query};
 use crate::v1::{self, ConnectionCredentialCreate, ConnectionCredentialsCreate, CredentialCreate, PageInfo, PageParams, PendingConnection, Requester};
 use crate::AppState;
 use axum::extract::State;
@@ -416,7 +416,7 @@ pub struct EnvironmentConnectionsParams {
     responses((status = 200, body = ConnectionPage), (status = "default", body = ErrorBody)))]
 async fn list_environment_connections(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, project_id)): Path<(String, String)>,
     Query(q): Query<EnvironmentConnectionsParams>,
 ) -> ApiResult<axum::Json<ConnectionPage>> {
@@ -467,9 +467,10 @@ async fn update_connection(
     State(s): State<AppState>,
     auth: PlatformAuth,
     Path((org, id)): Path<(String, String)>,
-    Json(body): Json<ConnectionUpdate>,
+    body: JsonBody<ConnectionUpdate>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     let current = connection_for(&s, &auth, &org, &id).await?;
+    let body = body.get()?;
     let system = s.store.get_connector(&org, &current.connector_id).await?.or_not_found("system")?;
     let mut fields = Vec::new();
     // Entries that keep a current credential, by position; the rest are built as new ones.
@@ -580,7 +581,7 @@ async fn link_target(s: &AppState, org: &str, c: &Connection, template_id: &str)
     responses((status = 201), (status = "default", body = ErrorBody)))]
 async fn link_connection(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, id)): Path<(String, String)>,
     Json(body): Json<LinkConnectionEnvironment>,
 ) -> ApiResult<StatusCode> {
@@ -599,7 +600,7 @@ async fn link_connection(
     responses((status = 204), (status = "default", body = ErrorBody)))]
 async fn unlink_connection(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, id)): Path<(String, String)>,
     JsonOrEmpty(body): JsonOrEmpty<Option<LinkConnectionEnvironment>>,
 ) -> ApiResult<StatusCode> {

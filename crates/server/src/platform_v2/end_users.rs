@@ -1,5 +1,5 @@
 //! Platform API v2 end users: organisation-wide, unique `externalId` in the organisation.
-use crate::auth::{end_user_forbidden, PlatformAuth};
+use crate::auth::{end_user_forbidden, PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
 use crate::v1::{PageInfo, PageParams};
@@ -151,7 +151,7 @@ async fn create_end_user(
     responses((status = 200, body = EndUserPage), (status = "default", body = ErrorBody)))]
 async fn list_end_users(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path(org): Path<String>,
     Query(q): Query<ListEndUsersParams>,
 ) -> ApiResult<axum::Json<EndUserPage>> {
@@ -183,7 +183,7 @@ async fn get_end_user(State(s): State<AppState>, auth: PlatformAuth, Path((org, 
 #[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/users/{user_id}", operation_id = "v2DeleteEndUser", tag = "v2-end-users",
     params(("organisation_id" = String, Path), ("user_id" = String, Path, description = "The externalId, or the internal id")),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_end_user(State(s): State<AppState>, auth: PlatformAuth, Path((org, user_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_end_user(State(s): State<AppState>, auth: PlatformAdmin, Path((org, user_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     let u = find_user(&s, &org, &user_id).await?;
     if !s.store.delete_platform_end_user(&org, &u.id).await? {

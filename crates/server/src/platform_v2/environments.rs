@@ -2,7 +2,7 @@
 //! no code: deploying checks what Versori's deploy checks (every static connection template has a
 //! static connection) and records the environment as `running`.
 use super::projects::{project_of, project_view, ProjectOut};
-use crate::auth::PlatformAuth;
+use crate::auth::PlatformAdmin;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::AppState;
@@ -59,7 +59,7 @@ pub struct CloneEnvironmentRequest {
     responses((status = 200, body = ProjectOut), (status = "default", body = ErrorBody)))]
 async fn clone_environment(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, project_id)): Path<(String, String)>,
     Json(body): Json<CloneEnvironmentRequest>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
@@ -123,7 +123,7 @@ async fn clone_environment(
     responses((status = 200, body = ProjectOut), (status = "default", body = ErrorBody)))]
 async fn delete_environment(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, project_id, env_id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
     auth.check_admin(&org)?;
@@ -174,7 +174,7 @@ pub struct ProjectDeployPayload {
     responses((status = 200, body = ProjectOut), (status = "default", body = ErrorBody)))]
 async fn deploy_project(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, project_id)): Path<(String, String)>,
     Query(q): Query<DeployParams>,
     Json(_body): Json<ProjectDeployPayload>,
@@ -205,7 +205,7 @@ pub struct SuspendParams {
     responses((status = 200, body = ProjectOut), (status = "default", body = ErrorBody)))]
 async fn suspend_project(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, project_id)): Path<(String, String)>,
     Query(q): Query<SuspendParams>,
 ) -> ApiResult<axum::Json<ProjectOut>> {

@@ -1,5 +1,5 @@
 //! Platform API v2 projects and their environments.
-use crate::auth::PlatformAuth;
+use crate::auth::{PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path};
 use crate::AppState;
@@ -147,7 +147,7 @@ pub const FIRST_ENVIRONMENT: &str = "production";
     responses((status = 200, body = ProjectOut), (status = "default", body = ErrorBody)))]
 async fn create_project(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path(org): Path<String>,
     Json(body): Json<ProjectCreate>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
@@ -232,7 +232,7 @@ async fn get_project(State(s): State<AppState>, auth: PlatformAuth, Path((org, i
 #[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/projects/{project_id}", operation_id = "v2DeleteProject", tag = "v2-projects",
     params(("organisation_id" = String, Path), ("project_id" = String, Path)),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_project(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_project(State(s): State<AppState>, auth: PlatformAdmin, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     if !s.store.delete_platform_project(&org, &id).await? {
         return Err(ApiError(Error::not_found("project")));
@@ -309,7 +309,7 @@ pub struct ProjectUpdate {
     responses((status = 200, body = ProjectOut), (status = "default", body = ErrorBody)))]
 async fn update_project(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, id)): Path<(String, String)>,
     Json(body): Json<ProjectUpdate>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
@@ -362,7 +362,7 @@ fn check_variables_schema(schema: &Value, field: &str) -> ApiResult<()> {
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/projects/{project_id}/variables", operation_id = "v2GetProjectVariablesSchema", tag = "v2-projects",
     params(("organisation_id" = String, Path), ("project_id" = String, Path)),
     responses((status = 200, body = Object, description = "DynamicVariablesSchema"), (status = "default", body = ErrorBody)))]
-async fn get_variables_schema(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<Value>> {
+async fn get_variables_schema(State(s): State<AppState>, auth: PlatformAdmin, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<Value>> {
     auth.check_admin(&org)?;
     let p = project_of(&s, &org, &id).await?;
     Ok(axum::Json(match p.variables_schema {
@@ -379,7 +379,7 @@ async fn get_variables_schema(State(s): State<AppState>, auth: PlatformAuth, Pat
     responses((status = 200, body = Object, description = "DynamicVariablesSchema"), (status = "default", body = ErrorBody)))]
 async fn set_variables_schema(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, id)): Path<(String, String)>,
     Json(schema): Json<Value>,
 ) -> ApiResult<axum::Json<Value>> {
@@ -416,7 +416,7 @@ pub struct VariablesSchemaPatch {
     responses((status = 200, body = Object, description = "DynamicVariablesSchema"), (status = "default", body = ErrorBody)))]
 async fn patch_variables_schema(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, id)): Path<(String, String)>,
     Json(patch): Json<VariablesSchemaPatch>,
 ) -> ApiResult<axum::Json<Value>> {

@@ -1,6 +1,6 @@
 //! Platform API v2 systems: connectors in v2's wrapper encoding, with `domain` and `labels`.
 use super::{fields_error, scheme_from_v2, scheme_to_v2, SCHEME_KEYS};
-use crate::auth::PlatformAuth;
+use crate::auth::PlatformAdmin;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
 use crate::v1::{PageInfo, PageParams};
@@ -160,7 +160,7 @@ async fn check_schemes_unused(s: &AppState, org: &str, system_id: &str, kept: &[
     responses((status = 201, body = SystemOut), (status = "default", body = ErrorBody)))]
 async fn create_system(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path(org): Path<String>,
     Json(body): Json<SystemCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<SystemOut>)> {
@@ -195,7 +195,7 @@ async fn create_system(
     responses((status = 200, body = SystemPage), (status = "default", body = ErrorBody)))]
 async fn list_systems(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path(org): Path<String>,
     Query(q): Query<ListSystemsParams>,
 ) -> ApiResult<axum::Json<SystemPage>> {
@@ -209,7 +209,7 @@ async fn list_systems(
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/systems/{system_id}", operation_id = "v2GetSystem", tag = "v2-systems",
     params(("organisation_id" = String, Path), ("system_id" = String, Path)),
     responses((status = 200, body = SystemOut), (status = "default", body = ErrorBody)))]
-async fn get_system(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<SystemOut>> {
+async fn get_system(State(s): State<AppState>, auth: PlatformAdmin, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<SystemOut>> {
     auth.check_admin(&org)?;
     Ok(axum::Json(s.store.get_platform_system(&org, &id).await?.or_not_found("system")?.into()))
 }
@@ -218,7 +218,7 @@ async fn get_system(State(s): State<AppState>, auth: PlatformAuth, Path((org, id
 #[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/systems/{system_id}", operation_id = "v2DeleteSystem", tag = "v2-systems",
     params(("organisation_id" = String, Path), ("system_id" = String, Path)),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_system(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_system(State(s): State<AppState>, auth: PlatformAdmin, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     if !s.store.delete_connector(&org, &id).await? {
         return Err(ApiError(Error::not_found("system")));
@@ -254,7 +254,7 @@ pub struct UpdateSystem {
     responses((status = 201, body = SystemOut), (status = "default", body = ErrorBody)))]
 async fn update_system(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, id)): Path<(String, String)>,
     Json(body): Json<UpdateSystem>,
 ) -> ApiResult<(StatusCode, axum::Json<SystemOut>)> {
@@ -302,7 +302,7 @@ fn at_root(mut f: FieldError) -> FieldError {
     responses((status = 201, body = Object, description = "The v2 `AuthSchemeConfig` as stored"), (status = "default", body = ErrorBody)))]
 async fn upsert_auth_scheme_config(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, id, scheme_id)): Path<(String, String, String)>,
     Json(body): Json<Value>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
@@ -345,7 +345,7 @@ async fn upsert_auth_scheme_config(
     responses((status = 204), (status = "default", body = ErrorBody)))]
 async fn delete_auth_scheme_config(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, id, scheme_id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;

@@ -1,7 +1,7 @@
 //! Platform API v2 connection templates: a system linked into an environment under a name.
 use super::projects::project_of;
 use super::{fields_error, scheme_to_v2};
-use crate::auth::PlatformAuth;
+use crate::auth::{PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
 use crate::v1::PageInfo;
@@ -94,7 +94,7 @@ pub struct ListTemplatesParams {
     responses((status = 200, body = TemplateOut), (status = "default", body = ErrorBody)))]
 async fn create_connection_template(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, project_id)): Path<(String, String)>,
     Json(body): Json<LinkSystem>,
 ) -> ApiResult<axum::Json<TemplateOut>> {
@@ -190,7 +190,7 @@ pub struct UpdateConnectionTemplate {
     responses((status = 200, body = TemplateOut), (status = "default", body = ErrorBody)))]
 async fn update_connection_template(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, project_id, id)): Path<(String, String, String)>,
     Json(body): Json<UpdateConnectionTemplate>,
 ) -> ApiResult<axum::Json<TemplateOut>> {
@@ -239,7 +239,7 @@ async fn update_connection_template(
     responses((status = 204), (status = "default", body = ErrorBody)))]
 async fn delete_connection_template(
     State(s): State<AppState>,
-    auth: PlatformAuth,
+    auth: PlatformAdmin,
     Path((org, project_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;

@@ -69,6 +69,11 @@ pub fn bin() -> Command {
     // The tests' OAuth providers listen on 127.0.0.1: open the egress guard to loopback (the
     // security suite starts servers with it closed).
     c.env("SWITCHYARD_EGRESS_ALLOW", LOOPBACK);
+    // Every test client comes from 127.0.0.1, and some suites fail authentication on purpose
+    // hundreds of times: the limits are raised here, and the security suite tests them.
+    for limit in ["FAILED_AUTH_PER_MINUTE", "PROVIDER_CALLS_PER_ORG_PER_MINUTE", "PROVIDER_CALLS_PER_CLIENT_PER_MINUTE"] {
+        c.env(format!("SWITCHYARD_RATE_LIMIT_{limit}"), "100000");
+    }
     c
 }
 
@@ -228,6 +233,32 @@ impl Api {
         }
         if let Some(b) = body {
             req = req.json(b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} response to {path} is not JSON: {text}"))
+        };
+        Res { status, body, headers }
+    }
+
+    /// A request with a body of any bytes and content type (or none).
+    pub async fn send_raw(&self, method: reqwest::Method, path: &str, content_type: Option<&str>, body: Option<&[u8]>) -> Res {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.jwt {
+            req = req.header("Authorization", format!("JWT {t}"));
+        } else if let Some(k) = &self.key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_vec());
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
