@@ -74,16 +74,16 @@ pub fn validate(schema: Option<&Value>, vars: Map<String, Value>, root: &str) ->
     let mut fields: Vec<FieldError> = validator
         .iter_errors(&value)
         .map(|e| {
-            let pointer = e.instance_path.to_string();
+            let pointer = e.instance_path().to_string();
             let mut path = pointer_to_path(root, &pointer);
             let message = e.to_string();
             // A missing required property is reported on its parent; name the property itself.
-            if let jsonschema::error::ValidationErrorKind::Required { property } = &e.kind {
+            if let jsonschema::error::ValidationErrorKind::Required { property } = e.kind() {
                 if let Some(p) = property.as_str() {
                     path = pointer_to_path(&path, &format!("/{p}"));
                 }
             }
-            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = &e.kind {
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
                 if let [one] = unexpected.as_slice() {
                     path = pointer_to_path(&path, &format!("/{one}"));
                 }
