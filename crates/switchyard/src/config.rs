@@ -31,6 +31,10 @@ pub struct Args {
     /// How often expired credentials (`expiresAt` passed) are deleted, in seconds [default: 60].
     #[arg(long, env = "SWITCHYARD_CREDENTIAL_SWEEP_SECONDS", global = true)]
     pub credential_sweep_seconds: Option<u64>,
+    /// The time budget of checking a variables schema or validating variables against one, in
+    /// milliseconds; a schema that blows it is refused from then on [default: 2000].
+    #[arg(long, env = "SWITCHYARD_VARIABLES_BUDGET_MS", global = true)]
+    pub variables_budget_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -44,6 +48,7 @@ struct File {
     master_key_file: Option<PathBuf>,
     oauth_state_ttl_seconds: Option<u64>,
     credential_sweep_seconds: Option<u64>,
+    variables_budget_ms: Option<u64>,
 }
 
 pub struct Settings {
@@ -54,6 +59,7 @@ pub struct Settings {
     pub json_logs: bool,
     pub oauth_state_ttl_seconds: u64,
     pub credential_sweep_seconds: u64,
+    pub variables_budget_ms: u64,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -97,6 +103,7 @@ impl Settings {
             json_logs: log_format == "json",
             oauth_state_ttl_seconds: args.oauth_state_ttl_seconds.or(file.oauth_state_ttl_seconds).unwrap_or(600).max(1),
             credential_sweep_seconds: args.credential_sweep_seconds.or(file.credential_sweep_seconds).unwrap_or(60).max(1),
+            variables_budget_ms: args.variables_budget_ms.or(file.variables_budget_ms).unwrap_or(2000).max(1),
             embedded,
             master_key_file: file.master_key_file,
         })
