@@ -113,6 +113,11 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// The server process's id (for reading its `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn logs(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
