@@ -14,6 +14,7 @@ pub mod model;
 pub mod page;
 pub mod pem_check;
 pub mod platform;
+pub mod schema_guard;
 pub mod secret;
 pub mod signing_key;
 pub mod time;

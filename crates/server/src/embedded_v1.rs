@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonBody, Path, Query};
 use crate::session::HubAuth;
 use crate::v1::{self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams, Requester};
+use crate::variables;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +18,7 @@ use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{is_ulid, new_id, variables, Error, ErrorKind, FieldError};
+use switchyard_domain::{is_ulid, new_id, Error, ErrorKind, FieldError};
 use switchyard_store::IntegrationFilter;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -875,7 +876,7 @@ async fn create_integration(
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
     if let Some(schema) = &body.variables_schema {
-        variables::check_schema(schema, "variablesSchema")?;
+        variables::check_schema(schema, "variablesSchema").await?;
     }
     let now = time::now();
     let integration = Integration {
@@ -966,7 +967,7 @@ async fn update_integration(
         i.description = v;
     }
     if let Some(schema) = body.variables_schema {
-        variables::check_schema(&schema, "variablesSchema")?;
+        variables::check_schema(&schema, "variablesSchema").await?;
         i.variables_schema = Some(schema);
     }
     i.updated_at = time::now();
@@ -1112,7 +1113,7 @@ async fn update_dynamic_variables_internal(
     let org = auth.organisation_id;
     let (i, a) = user_activation(&s, &org, &id, &user_id, q.identifier_type).await?;
     let vars = vars.get()?;
-    let vars = variables::validate(i.variables_schema.as_ref(), vars, "")?;
+    let vars = variables::validate(variables::INTEGRATION, i.variables_schema.as_ref(), vars, "").await?;
     s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -1364,10 +1365,10 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         (None, Some(list)) => list.into_iter().map(|v| (v.name, v.value)).collect(),
         (None, None) => Map::new(),
     };
-    let vars = match variables::validate(integration.variables_schema.as_ref(), vars, "dynamicVariables") {
+    let vars = match variables::validate(variables::INTEGRATION, integration.variables_schema.as_ref(), vars, "dynamicVariables").await {
         Ok(v) => v,
         Err(e) => {
-            fields.extend(e.fields);
+            fields.extend(variables::violations(e)?);
             Map::new()
         }
     };
@@ -1473,7 +1474,7 @@ async fn update_activation_variables(
     auth.check_activation(&s, &a).await?;
     let body = body.get()?;
     let i = integration_of(&s, &org, &a.integration_id).await?;
-    let vars = variables::validate(i.variables_schema.as_ref(), body.dynamic_variables, "dynamicVariables")?;
+    let vars = variables::validate(variables::INTEGRATION, i.variables_schema.as_ref(), body.dynamic_variables, "dynamicVariables").await?;
     s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
     Ok(axum::Json(DynamicVariablesBody { dynamic_variables: vars }))
 }

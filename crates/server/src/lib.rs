@@ -22,6 +22,7 @@ pub mod session;
 pub mod signing_keys;
 pub mod tokens;
 pub mod v1;
+pub mod variables;
 
 use axum::Router;
 use std::sync::Arc;

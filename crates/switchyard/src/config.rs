@@ -48,6 +48,10 @@ pub struct Args {
     /// The longest lifetime an end-user JWT may have, in seconds (`exp - iat`, and `exp - now`) [default: 86400].
     #[arg(long, env = "SWITCHYARD_END_USER_JWT_MAX_LIFETIME_SECONDS", global = true)]
     pub end_user_jwt_max_lifetime_seconds: Option<u64>,
+    /// The time budget of checking a variables schema or validating variables against one, in
+    /// milliseconds; a schema that blows it is refused from then on [default: 2000].
+    #[arg(long, env = "SWITCHYARD_VARIABLES_BUDGET_MS", global = true)]
+    pub variables_budget_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -66,6 +70,7 @@ struct File {
     rate_limit_provider_calls_per_org_per_minute: Option<u32>,
     rate_limit_provider_calls_per_client_per_minute: Option<u32>,
     end_user_jwt_max_lifetime_seconds: Option<u64>,
+    variables_budget_ms: Option<u64>,
 }
 
 pub struct Settings {
@@ -79,6 +84,7 @@ pub struct Settings {
     pub egress_allow: String,
     pub rate_limits: switchyard_server::rate_limit::RateLimitSettings,
     pub end_user_jwt_max_lifetime_seconds: u64,
+    pub variables_budget_ms: u64,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -145,6 +151,7 @@ impl Settings {
                 }
             },
             end_user_jwt_max_lifetime_seconds,
+            variables_budget_ms: args.variables_budget_ms.or(file.variables_budget_ms).unwrap_or(2000).max(1),
             embedded,
             master_key_file: file.master_key_file,
         })

@@ -267,6 +267,7 @@ fn replace_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    switchyard_server::variables::configure(std::time::Duration::from_millis(settings.variables_budget_ms));
     let store = settings.open_store().await?;
     let vault = Arc::new(settings.key_ring()?);
     // A key ring that cannot open what is stored would fail on first use: fail now instead.

@@ -9,6 +9,7 @@ use super::{fields_error, find_user_as};
 use crate::auth::{end_user_forbidden, PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonBody, Path, Query};
+use crate::variables;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use switchyard_domain::platform::{PlatformActivation, PlatformEnvironment, PlatformTemplate};
-use switchyard_domain::{new_id, time, variables, Error, ErrorKind, FieldError};
+use switchyard_domain::{new_id, time, Error, ErrorKind, FieldError};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -166,7 +167,13 @@ async fn variables_schema(s: &AppState, org: &str, env: &PlatformEnvironment) ->
 /// Checks `vars` against the project's schema: every key must be one the schema declares (even
 /// when it allows others), and the schema must hold. Returns the variables with defaults applied.
 /// `stale` keys (stored earlier, since removed from the schema) are kept but not checked.
-fn check_variables(schema: Option<&Value>, vars: Map<String, Value>, root: &str, stale: &HashSet<String>) -> Result<Map<String, Value>, Vec<FieldError>> {
+/// Violations are the inner `Err`; an unusable schema (or a busy server) the outer one.
+async fn check_variables(
+    schema: Option<&Value>,
+    vars: Map<String, Value>,
+    root: &str,
+    stale: &HashSet<String>,
+) -> ApiResult<Result<Map<String, Value>, Vec<FieldError>>> {
     let declared: Option<HashSet<String>> = schema.and_then(|s| s.get("properties")).and_then(Value::as_object).map(|p| p.keys().cloned().collect());
     let mut fields = Vec::new();
     let (mut checked, mut kept) = (Map::new(), Map::new());
@@ -182,10 +189,10 @@ fn check_variables(schema: Option<&Value>, vars: Map<String, Value>, root: &str,
             checked.insert(k, v);
         }
     }
-    let mut out = match variables::validate(schema, checked, root) {
+    let mut out = match variables::validate(variables::PROJECT, schema, checked, root).await {
         Ok(v) => v,
         Err(e) => {
-            for f in e.fields {
+            for f in variables::violations(e)? {
                 if !fields.contains(&f) && !fields.iter().any(|x| x.field == f.field) {
                     fields.push(f);
                 }
@@ -194,10 +201,10 @@ fn check_variables(schema: Option<&Value>, vars: Map<String, Value>, root: &str,
         }
     };
     if !fields.is_empty() {
-        return Err(fields);
+        return Ok(Err(fields));
     }
     out.extend(kept);
-    Ok(out)
+    Ok(Ok(out))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,7 +305,7 @@ async fn activate_user(
         fields.push(FieldError::new(format!("connections[{}]", t.name), format!("connection template {:?} ({}): {why}", t.name, t.id)));
     }
 
-    let vars = match check_variables(schema.as_ref(), body.dynamic_variables.unwrap_or_default(), "dynamicVariables", &HashSet::new()) {
+    let vars = match check_variables(schema.as_ref(), body.dynamic_variables.unwrap_or_default(), "dynamicVariables", &HashSet::new()).await? {
         Ok(v) => v,
         Err(mut f) => {
             fields.append(&mut f);
@@ -473,7 +480,7 @@ async fn merge_variables(
         for (k, v) in &patch {
             merged.insert(k.clone(), v.clone());
         }
-        let merged = check_variables(schema.as_ref(), merged, root, &stale).map_err(|f| fields_error("invalid dynamic variables", f))?;
+        let merged = check_variables(schema.as_ref(), merged, root, &stale).await?.map_err(|f| fields_error("invalid dynamic variables", f))?;
         if s.store.swap_platform_activation_variables(org, &a.id, &a.dynamic_variables, &merged, time::now()).await? {
             return Ok(merged);
         }

@@ -29,6 +29,11 @@ pub struct ProjectCreate {
     pub name: String,
     #[serde(default)]
     pub execution_pool: Option<String>,
+    /// The dynamic-variables JSON Schema (Switchyard's addition: Versori sets it with
+    /// SetProjectVariablesSchema only); checked as that route checks it.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub dynamic_variables_schema: Option<Value>,
 }
 
 /// `ProjectEnvironment`.
@@ -155,6 +160,9 @@ async fn create_project(
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
+    if let Some(schema) = &body.dynamic_variables_schema {
+        check_variables_schema(schema, "dynamicVariablesSchema").await?;
+    }
     let now = time::now();
     let pool = body.execution_pool.filter(|p| !p.is_empty()).unwrap_or_else(|| "default".to_owned());
     let project = PlatformProject {
@@ -162,7 +170,7 @@ async fn create_project(
         organisation_id: org.clone(),
         name: body.name,
         execution_pool: pool.clone(),
-        variables_schema: None,
+        variables_schema: body.dynamic_variables_schema.map(|v| v.to_string()),
         settings: "{}".to_owned(),
         metadata: "{}".to_owned(),
         created_at: now,
@@ -301,6 +309,10 @@ pub struct ProjectUpdate {
     pub settings: Option<ProjectSettings>,
     #[serde(default)]
     pub metadata: Option<ProjectMetadata>,
+    /// Replaces the dynamic-variables JSON Schema (Switchyard's addition, as on ProjectCreate).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub dynamic_variables_schema: Option<Value>,
 }
 
 /// Renames a project or replaces its settings or metadata. Does not redeploy anything.
@@ -319,7 +331,14 @@ async fn update_project(
     }
     let settings = body.settings.map(|x| serde_json::to_string(&x).expect("settings serialise"));
     let metadata = body.metadata.map(|x| serde_json::to_string(&x).expect("metadata serialise"));
+    if let Some(schema) = &body.dynamic_variables_schema {
+        check_variables_schema(schema, "dynamicVariablesSchema").await?;
+    }
+    let schema = body.dynamic_variables_schema.map(|v| v.to_string());
     let p = change_project(&s, &org, &id, |p| {
+        if let Some(x) = &schema {
+            p.variables_schema = Some(x.clone());
+        }
         if let Some(n) = &body.name {
             p.name = n.clone();
         }
@@ -342,8 +361,9 @@ fn no_variables_schema() -> Value {
 }
 
 /// A dynamic-variables schema must be a JSON object, describe objects (`type`, when given, is
-/// `"object"`) and compile with the validator that checks variables; `field` names the problem.
-fn check_variables_schema(schema: &Value, field: &str) -> ApiResult<()> {
+/// `"object"`), stay within the limits of `crate::variables` and compile with the validator
+/// that checks variables; `field` names the problem.
+async fn check_variables_schema(schema: &Value, field: &str) -> ApiResult<()> {
     let Some(obj) = schema.as_object() else {
         return Err(ApiError(Error::invalid_field(field, "must be a JSON Schema object")));
     };
@@ -353,7 +373,7 @@ fn check_variables_schema(schema: &Value, field: &str) -> ApiResult<()> {
             return Err(ApiError(Error::invalid_field(at, "must be \"object\": dynamic variables are a JSON object")));
         }
     }
-    switchyard_domain::variables::check_schema(schema, field)?;
+    crate::variables::check_schema(schema, field).await?;
     Ok(())
 }
 
@@ -384,7 +404,7 @@ async fn set_variables_schema(
     Json(schema): Json<Value>,
 ) -> ApiResult<axum::Json<Value>> {
     auth.check_admin(&org)?;
-    check_variables_schema(&schema, "body")?;
+    check_variables_schema(&schema, "body").await?;
     let text = schema.to_string();
     change_project(&s, &org, &id, |p| {
         p.variables_schema = Some(text.clone());
@@ -392,6 +412,36 @@ async fn set_variables_schema(
     })
     .await?;
     Ok(axum::Json(schema))
+}
+
+/// The project's schema with one `add`/`replace`/`remove` of variable `name` applied.
+fn patched_schema(p: &PlatformProject, op: &str, name: &str, value: Option<Value>) -> ApiResult<Value> {
+    let mut schema = match &p.variables_schema {
+        Some(t) => stored_json(t, "variables schema")?,
+        None => no_variables_schema(),
+    };
+    let obj = schema.as_object_mut().ok_or_else(|| ApiError(Error::internal("a stored variables schema is not an object")))?;
+    let props = obj.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+    let Some(props) = props.as_object_mut() else {
+        return Err(ApiError(Error::invalid_field("path", "the schema's properties is not an object")));
+    };
+    let exists = props.contains_key(name);
+    match (op, value) {
+        ("remove", _) | ("replace", _) if !exists => {
+            return Err(ApiError(Error::invalid_field("path", format!("the schema has no variable {name:?}"))));
+        }
+        ("remove", _) => {
+            props.shift_remove(name);
+            if let Some(Value::Array(req)) = obj.get_mut("required") {
+                req.retain(|r| r.as_str() != Some(name));
+            }
+        }
+        (_, Some(v)) => {
+            props.insert(name.to_owned(), v);
+        }
+        (_, None) => unreachable!("add and replace have a value"),
+    }
+    Ok(schema)
 }
 
 /// `DynamicVariablesSchemaPatch`: one operation on one variable.
@@ -438,34 +488,16 @@ async fn patch_variables_schema(
         (_, Some(_)) => return Err(ApiError(Error::invalid_field("value", "must be a JSON Schema object"))),
         (op, None) => return Err(ApiError(Error::invalid_field("value", format!("is required by {op:?}")))),
     };
+    // The patched schema is checked (off the async workers) before the compare-and-swap write,
+    // which accepts it only if the project's schema still patches to the same one.
+    let checked = patched_schema(&project_of(&s, &org, &id).await?, &patch.op, &name, value.clone())?;
+    check_variables_schema(&checked, "value").await?;
     let mut written = Value::Null;
     change_project(&s, &org, &id, |p| {
-        let mut schema = match &p.variables_schema {
-            Some(t) => stored_json(t, "variables schema")?,
-            None => no_variables_schema(),
-        };
-        let obj = schema.as_object_mut().ok_or_else(|| ApiError(Error::internal("a stored variables schema is not an object")))?;
-        let props = obj.entry("properties").or_insert_with(|| Value::Object(Map::new()));
-        let Some(props) = props.as_object_mut() else {
-            return Err(ApiError(Error::invalid_field("path", "the schema's properties is not an object")));
-        };
-        let exists = props.contains_key(&name);
-        match (&patch.op[..], value.clone()) {
-            ("remove", _) | ("replace", _) if !exists => {
-                return Err(ApiError(Error::invalid_field("path", format!("the schema has no variable {name:?}"))));
-            }
-            ("remove", _) => {
-                props.shift_remove(&name);
-                if let Some(Value::Array(req)) = obj.get_mut("required") {
-                    req.retain(|r| r.as_str() != Some(name.as_str()));
-                }
-            }
-            (_, Some(v)) => {
-                props.insert(name.clone(), v);
-            }
-            (_, None) => unreachable!("add and replace have a value"),
+        let schema = patched_schema(p, &patch.op, &name, value.clone())?;
+        if schema != checked {
+            return Err(ApiError(Error::conflict("the variables schema changed while this patch was applied; retry")));
         }
-        check_variables_schema(&schema, "value")?;
         p.variables_schema = Some(schema.to_string());
         written = schema;
         Ok(())

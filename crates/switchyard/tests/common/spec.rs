@@ -50,7 +50,7 @@ pub fn check(defs: &Value, name: &str, instance: &Value) {
     assert!(defs.get(name).is_some(), "the spec has no schema {name}");
     let schema = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": defs, "$ref": format!("#/$defs/{name}")});
     let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema {name} does not compile: {e}"));
-    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "response does not match Versori's {name}:\n{}\nbody: {instance}", errors.join("\n"));
 }
 
