@@ -635,6 +635,10 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn durability(&self) -> Result<String> {
+                self.read_durability().await
+            }
+
             fn pool_stats(&self) -> PoolStats {
                 PoolStats { size: self.pool.size(), idle: self.pool.num_idle() as u32, max: self.pool.options().get_max_connections() }
             }
