@@ -16,7 +16,7 @@ use switchyard_domain::{time, Error, ErrorKind};
 use switchyard_store::IdempotencyBegin;
 
 pub const HEADER: &str = "idempotency-key";
-const LIMIT: usize = 1024 * 1024;
+const LIMIT: usize = crate::ops::MAX_BODY_BYTES;
 
 /// Whose keys these are: the organisation of an API key, one hub session, or one end user (a
 /// verified JWT).
