@@ -35,6 +35,11 @@ impl PostgresStore {
         Ok(Self { pool })
     }
 
+    /// A write transaction (SQLite's needs `BEGIN IMMEDIATE`; PostgreSQL's row locks need nothing more).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     /// `synchronous_commit=on, fsync=on`, read from a pooled connection.
     async fn read_durability(&self) -> switchyard_domain::Result<String> {
         let mut conn = self.pool.acquire().await.map_err(crate::sql::db_err)?;

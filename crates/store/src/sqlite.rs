@@ -35,6 +35,15 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
+    /// A write transaction: `BEGIN IMMEDIATE`, which takes SQLite's write lock at once, waiting
+    /// (the busy timeout) while another connection holds it. A deferred `BEGIN` takes it at the
+    /// first write, and a transaction that has already read gets SQLITE_BUSY at once, without
+    /// waiting, when another connection is writing (SQLite cannot wait there without risking a
+    /// deadlock): a spurious 503. Longer commits (`synchronous=FULL`) made that visible.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// The pool, for tests that read a connection's pragmas.
     pub fn pool(&self) -> &sqlx::SqlitePool {
         &self.pool
