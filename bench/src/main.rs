@@ -65,6 +65,15 @@ pub struct Args {
     /// `--operations activate,raw`.
     #[arg(long, value_delimiter = ',', default_value = "healthz,get,list,activate,raw")]
     pub operations: Vec<Operation>,
+    /// SQLite's `synchronous` for the server and the raw-database ceiling: `full` (the server's
+    /// default: every acknowledged commit is on disk) or `normal`. With `full`, the SQLite run also
+    /// measures the raw ceiling with `normal`, for comparison.
+    #[arg(long, default_value = "full", value_parser = parse_synchronous)]
+    pub sqlite_synchronous: switchyard_store::SqliteSynchronous,
+}
+
+fn parse_synchronous(s: &str) -> Result<switchyard_store::SqliteSynchronous, String> {
+    s.parse()
 }
 
 /// The measured operations, as `--operations` names them.
@@ -176,11 +185,14 @@ pub struct Run {
     pub activation_pairs_used: u64,
     /// Whether ANALYZE ran during and after seeding (PostgreSQL without --no-analyze).
     pub analyzed: bool,
+    /// SQLite only: the server's and the raw ceiling's `synchronous` (`full` or `normal`).
+    pub sqlite_synchronous: Option<&'static str>,
 }
 
 pub const OP_HEALTHZ: &str = "GET /healthz (HTTP ceiling)";
 pub const OP_ACTIVATE: &str = "ActivateIntegration (2 new API-key connections)";
 pub const OP_RAW: &str = "raw DB: activation writes, 1 tx (DB ceiling)";
+pub const OP_RAW_NORMAL: &str = "raw DB: activation writes, 1 tx, SQLite synchronous=NORMAL (for comparison)";
 pub const OP_LIST_FIRST: &str = "ListEndUserIntegrations, first page (10 items)";
 pub const OP_LIST_DEEP: &str = "ListEndUserIntegrations, deep page";
 pub const OP_LIST_SMALL: &str = "ListEndUserIntegrations, first page (10 items), 10-integration hub";
@@ -198,7 +210,8 @@ async fn run_backend(args: &Args, backend: Backend, bin: &std::path::Path) -> Re
 
 async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Database) -> Result<Run> {
     let (org, key) = server::create_org(bin, db)?;
-    let mut server = Server::start(bin, db)?;
+    let synchronous = (backend == Backend::Sqlite).then_some(args.sqlite_synchronous);
+    let mut server = Server::start(bin, db, synchronous)?;
     eprintln!("server pid {} at {}", server.pid, server.url);
     let api = Api::new(&server.url, &org, &key)?;
     let sizes = Sizes::at_scale(args.scale);
@@ -328,20 +341,28 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     eprintln!("server peak RSS (VmHWM) {:.1} MB, RSS now {:.1} MB", peak_rss_mb.unwrap_or(0.0), rss_at_end_mb.unwrap_or(0.0));
     server.stop();
 
-    // The raw-database ceiling, with the server stopped: the same store code, driver and pool.
+    // The raw-database ceiling, with the server stopped: the same store code, driver and pool
+    // (and SQLite setting). On SQLite with `synchronous=FULL`, once more with NORMAL to compare.
     if measures(Operation::Raw) {
-        let raw = Arc::new(raw::Raw::open(&db.url, &org, &ds.connectors.crm, &ds.connectors.erp, big.clone(), raw_pairs.clone()).await?);
-        for &c in &args.concurrency {
-            let raw = raw.clone();
-            let cell = run_cell(OP_RAW, c, warmup, duration, move |_, _| {
-                let raw = raw.clone();
-                async move { raw.activate_once().await }
-            })
-            .await;
-            show(&cell);
-            cells.push(cell);
+        let mut settings = vec![(OP_RAW, args.sqlite_synchronous)];
+        if synchronous == Some(switchyard_store::SqliteSynchronous::Full) {
+            settings.push((OP_RAW_NORMAL, switchyard_store::SqliteSynchronous::Normal));
         }
-        raw.store.close().await;
+        for (op, sqlite_synchronous) in settings {
+            let options = switchyard_store::ConnectOptions { sqlite_synchronous };
+            let raw = Arc::new(raw::Raw::open(&db.url, &options, &org, &ds.connectors.crm, &ds.connectors.erp, big.clone(), raw_pairs.clone()).await?);
+            for &c in &args.concurrency {
+                let raw = raw.clone();
+                let cell = run_cell(op, c, warmup, duration, move |_, _| {
+                    let raw = raw.clone();
+                    async move { raw.activate_once().await }
+                })
+                .await;
+                show(&cell);
+                cells.push(cell);
+            }
+            raw.store.close().await;
+        }
     }
 
     Ok(Run {
@@ -357,6 +378,7 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
         cells,
         activation_pairs_used: pairs.used() + raw_pairs.used(),
         analyzed: analyzing,
+        sqlite_synchronous: synchronous.map(|s| s.as_str()),
     })
 }
 

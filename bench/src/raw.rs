@@ -29,8 +29,16 @@ pub struct Raw {
 }
 
 impl Raw {
-    pub async fn open(url: &str, org: &str, crm: &str, erp: &str, hub: Arc<HubData>, pairs: Arc<Pairs>) -> anyhow::Result<Raw> {
-        let store = switchyard_store::connect(url).await.map_err(|e| anyhow::anyhow!("opening the store: {e}"))?;
+    pub async fn open(
+        url: &str,
+        options: &switchyard_store::ConnectOptions,
+        org: &str,
+        crm: &str,
+        erp: &str,
+        hub: Arc<HubData>,
+        pairs: Arc<Pairs>,
+    ) -> anyhow::Result<Raw> {
+        let store = switchyard_store::connect_with(url, options).await.map_err(|e| anyhow::anyhow!("opening the store: {e}"))?;
         let vault = KeyRing::new(vec![switchyard_vault::MasterKey::parse(crate::server::MASTER_KEY)?])?;
         let scheme = |h: &str| -> anyhow::Result<AuthSchemeConfig> { Ok(serde_json::from_value(crate::seed::api_key_scheme(h))?) };
         let mut variables = dynamic_variables().as_object().cloned().unwrap_or_default();

@@ -1,5 +1,5 @@
 //! The report: the machine, the command, the tables, the ratios against the aims.
-use crate::{Args, Run, OP_ACTIVATE, OP_GET, OP_HEALTHZ, OP_LIST_DEEP, OP_LIST_FIRST, OP_LIST_SMALL, OP_RAW};
+use crate::{Args, Run, OP_ACTIVATE, OP_GET, OP_HEALTHZ, OP_LIST_DEEP, OP_LIST_FIRST, OP_LIST_SMALL, OP_RAW, OP_RAW_NORMAL};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -185,10 +185,18 @@ impl Report {
                 r.deep_page,
                 if r.analyzed { " ANALYZE ran every 20 s during seeding and once after it." } else { "" }
             );
+            if let Some(sync) = r.sqlite_synchronous {
+                let _ = writeln!(
+                    s,
+                    "SQLite `synchronous={}` for the server and the raw ceiling{}.",
+                    sync.to_ascii_uppercase(),
+                    if sync == "full" { " (the server's default), and NORMAL in the row that says so" } else { "" }
+                );
+            }
             let _ = writeln!(s);
             let _ = writeln!(s, "| operation | c | req/s | p50 ms | p99 ms | p99.9 ms | server CPU ms/req | errors |");
             let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|");
-            for op in [OP_ACTIVATE, OP_RAW, OP_LIST_FIRST, OP_LIST_DEEP, OP_LIST_SMALL, OP_GET, OP_HEALTHZ] {
+            for op in [OP_ACTIVATE, OP_RAW, OP_RAW_NORMAL, OP_LIST_FIRST, OP_LIST_DEEP, OP_LIST_SMALL, OP_GET, OP_HEALTHZ] {
                 for cell in r.cells.iter().filter(|x| x.operation == op) {
                     let _ = writeln!(
                         s,

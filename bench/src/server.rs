@@ -102,6 +102,7 @@ fn command(bin: &Path) -> Command {
         .env_remove("SWITCHYARD_LISTEN")
         .env_remove("SWITCHYARD_CONFIG")
         .env_remove("SWITCHYARD_DATA_DIR")
+        .env_remove("SWITCHYARD_SQLITE_SYNCHRONOUS")
         .env("SWITCHYARD_MASTER_KEY", MASTER_KEY)
         .env("RUST_LOG", "info,sqlx=warn,tower_http=warn");
     c
@@ -135,9 +136,13 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(bin: &Path, db: &Database) -> Result<Server> {
+    /// `sqlite_synchronous`: `--sqlite-synchronous` (SQLite only).
+    pub fn start(bin: &Path, db: &Database, sqlite_synchronous: Option<switchyard_store::SqliteSynchronous>) -> Result<Server> {
         let mut cmd = command(bin);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db.url, "--data-dir"]).arg(&db.dir);
+        if let Some(s) = sqlite_synchronous {
+            cmd.args(["--sqlite-synchronous", s.as_str()]);
+        }
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
         let pid = child.id();

@@ -14,9 +14,13 @@ pub enum ErrorKind {
     Conflict,
     PreconditionFailed,
     PayloadTooLarge,
+    /// The request URI is longer than the server reads (414).
+    UriTooLong,
     UnsupportedMediaType,
     Unprocessable,
     TooManyRequests,
+    /// The request's header fields are larger than the server reads (431).
+    HeadersTooLarge,
     Unavailable,
     Internal,
 }
@@ -32,9 +36,11 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::PreconditionFailed => 412,
             ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::UriTooLong => 414,
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::Unprocessable => 422,
             ErrorKind::TooManyRequests => 429,
+            ErrorKind::HeadersTooLarge => 431,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }

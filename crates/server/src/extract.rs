@@ -167,11 +167,18 @@ where
     S: Send + Sync,
     T: DeserializeOwned,
 {
-    type Rejection = std::convert::Infallible;
+    type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let empty = has_no_body(req.headers());
         let parsed = Json::<T>::from_request(req, state).await.map(|Json(t)| t);
+        // A body over the size limit is a transport limit, not something about the body that the
+        // caller should not learn: it is answered at once.
+        if let Err(e) = &parsed {
+            if e.0.kind == ErrorKind::PayloadTooLarge {
+                return Err(ApiError::new(ErrorKind::PayloadTooLarge, e.0.message.clone()));
+            }
+        }
         Ok(JsonBody { empty, parsed })
     }
 }

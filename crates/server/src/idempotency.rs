@@ -22,7 +22,7 @@ use switchyard_domain::{time, Error, ErrorKind};
 use switchyard_store::IdempotencyBegin;
 
 pub const HEADER: &str = "idempotency-key";
-const LIMIT: usize = 1024 * 1024;
+const LIMIT: usize = crate::ops::MAX_BODY_BYTES;
 
 /// Whose keys these are: one API key (by id), one hub session (by token hash), or one end user
 /// (a verified JWT: organisation and a hash of `sub`).

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod hub_page;
 pub mod hygiene;
 pub mod idempotency;
+pub mod listener;
 pub mod oauth;
 pub mod oauth1;
 pub mod ops;
@@ -103,8 +104,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application, with the default [`ops::RequestLimits`].
 pub fn app(state: AppState) -> Router {
+    app_with(state, &ops::RequestLimits::default())
+}
+
+/// The whole HTTP application.
+pub fn app_with(state: AppState, limits: &ops::RequestLimits) -> Router {
     let (router, doc) = routes().split_for_parts();
     let doc = Arc::new({
         let mut d = doc;
@@ -118,5 +124,5 @@ pub fn app(state: AppState) -> Router {
             async move { axum::Json(doc.as_ref().clone()) }
         }),
     );
-    ops::layers(router.with_state(state.clone()), state)
+    ops::layers(router.with_state(state.clone()), state, limits)
 }

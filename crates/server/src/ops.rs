@@ -1,13 +1,15 @@
-//! Operations: liveness, readiness, Prometheus metrics, request ids, access logs, and the JSON
-//! answers to unknown paths, wrong methods and panics.
+//! Operations: liveness, readiness, Prometheus metrics, request ids, access logs, the request
+//! limits (URI, headers, body, time), and the JSON answers to unknown paths, wrong methods,
+//! oversized requests, timeouts and panics.
 use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde::Serialize;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use switchyard_domain::{Error, ErrorKind};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -95,22 +97,120 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError(Error::internal("internal error")).into_response()
 }
 
-/// Wraps the application in its cross-cutting layers.
-pub fn layers(router: Router, state: AppState) -> Router {
+/// The longest request URI (path and query, as sent) answered: longer is a 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most request header bytes answered, counting each header's name, value and 4 bytes (`: `
+/// and the line end, as HTTP/1 sends them): more is a 431.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The largest request body read: larger is a 413, before routing when `Content-Length` says so,
+/// and from whatever reads a body (the JSON extractors, the idempotency layer) otherwise.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What a request may take, beyond what the listener enforces per connection.
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    /// A request (reading its body included) not answered within this gets a 503 in the error
+    /// shape, and its handler is stopped.
+    pub request_timeout: Duration,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self { request_timeout: Duration::from_secs(60) }
+    }
+}
+
+fn too_large(kind: ErrorKind, field: &str, field_message: String, message: String) -> Response {
+    let mut e = Error::new(kind, message);
+    e.fields.push(switchyard_domain::FieldError::new(field, field_message));
+    ApiError(e).into_response()
+}
+
+/// 414, 431 and (for a declared `Content-Length`) 413, in the error shape, before routing.
+async fn check_request_size(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let uri_bytes = uri.path_and_query().map_or(0, |p| p.as_str().len()) + uri.authority().map_or(0, |a| a.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
+        return too_large(
+            ErrorKind::UriTooLong,
+            "uri",
+            format!("{uri_bytes} bytes, more than {MAX_URI_BYTES}"),
+            format!("the request URI is {uri_bytes} bytes, more than the {MAX_URI_BYTES} this server reads"),
+        );
+    }
+    let mut header_bytes = 0;
+    let mut largest: Option<(&str, usize)> = None;
+    for (name, value) in req.headers() {
+        let n = name.as_str().len() + value.len() + 4;
+        header_bytes += n;
+        if largest.is_none_or(|(_, l)| n > l) {
+            largest = Some((name.as_str(), n));
+        }
+    }
+    if header_bytes > MAX_HEADER_BYTES {
+        let (name, n) = largest.unwrap_or_default();
+        return too_large(
+            ErrorKind::HeadersTooLarge,
+            name,
+            format!("the largest header: {n} of the {header_bytes} bytes"),
+            format!("the request headers are {header_bytes} bytes, more than the {MAX_HEADER_BYTES} this server reads (the largest, {name}, is {n})"),
+        );
+    }
+    let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(len) = declared.filter(|&len| len > MAX_BODY_BYTES as u64) {
+        return too_large(
+            ErrorKind::PayloadTooLarge,
+            "body",
+            format!("{len} bytes, more than {MAX_BODY_BYTES}"),
+            format!("the request body is {len} bytes, more than the {MAX_BODY_BYTES} this server reads"),
+        );
+    }
+    next.run(req).await
+}
+
+/// The request timeout: 503 in the error shape when the rest of the stack takes longer. It sits
+/// outside the idempotency layer: a write stopped by it keeps its `Idempotency-Key` marked as in
+/// progress (retries get a 409 until the key is reclaimed after 5 minutes), since the write may
+/// have been committed just before the handler was stopped.
+async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(timeout_seconds = limit.as_secs_f64(), "a request was not answered within the request timeout; its handler was stopped");
+            ApiError(Error::unavailable(format!("the request was not answered within {} seconds", limit.as_secs_f64()))).into_response()
+        }
+    }
+}
+
+/// Wraps the application in its cross-cutting layers. Before routing: the request id, the access
+/// log, panics, and the URI, header and declared body sizes; after it (so that they know the
+/// route): metrics, the request timeout, idempotency, and the body limit for the extractors.
+pub fn layers(router: Router, state: AppState, limits: &RequestLimits) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    router
+    let routed = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
         .layer(axum::middleware::from_fn_with_state(state, crate::rate_limit::layer))
+        .layer(axum::middleware::from_fn_with_state(limits.request_timeout, request_timeout))
         .layer(axum::middleware::from_fn(record_metrics))
-        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+    // An outer router with nothing but the routed application as its fallback: its layers run
+    // before any route is matched.
+    Router::new()
+        .fallback_service(routed)
+        .layer(axum::middleware::from_fn(check_request_size))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                    match req.extensions().get::<ConnectInfo<SocketAddr>>() {
+                        Some(ConnectInfo(client)) => {
+                            tracing::info_span!("request", request_id = %id, client = %client, method = %req.method(), path = %req.uri().path())
+                        }
+                        None => tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path()),
+                    }
                 })
                 .on_response(|res: &Response, latency: Duration, _: &tracing::Span| {
                     tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");

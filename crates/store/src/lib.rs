@@ -41,6 +41,46 @@ pub struct PoolStats {
     pub max: u32,
 }
 
+/// How an embedded SQLite database makes a commit durable (`PRAGMA synchronous`, in WAL mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    /// The default: every commit is on disk (the WAL is synced) before it is acknowledged, so a
+    /// 200 survives a power loss or an operating-system crash.
+    #[default]
+    Full,
+    /// The WAL is synced only at checkpoints: faster commits, but the last transactions
+    /// acknowledged before a power loss or an operating-system crash may be lost (never the
+    /// database's consistency, and not on a crash of the process alone).
+    Normal,
+}
+
+impl SqliteSynchronous {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Full => "full",
+            SqliteSynchronous::Normal => "normal",
+        }
+    }
+}
+
+impl std::str::FromStr for SqliteSynchronous {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(SqliteSynchronous::Full),
+            "normal" => Ok(SqliteSynchronous::Normal),
+            other => Err(format!("{other:?} is not a SQLite synchronous setting: use full or normal")),
+        }
+    }
+}
+
+/// Settings for [`connect_with`] beyond the URL.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// SQLite only: `PRAGMA synchronous` on every pooled connection.
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
 /// Which integrations a hub's end-user listing returns.
 #[derive(Debug, Clone, Default)]
 pub struct IntegrationFilter {
@@ -69,6 +109,10 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
+    /// How commits are made durable, as read from a pooled connection: for SQLite
+    /// `synchronous=FULL (2), journal_mode=wal`, for PostgreSQL its `synchronous_commit` and
+    /// `fsync`. For the start-up log line.
+    async fn durability(&self) -> Result<String>;
     fn pool_stats(&self) -> PoolStats;
     async fn close(&self);
     /// Key rotation: up to `limit` credentials sealed by a key other than `active_key_id`, as
@@ -248,12 +292,18 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store a URL names (`sqlite:` or `postgres:`/`postgresql:`) and runs its migrations.
+/// Opens the store a URL names (`sqlite:` or `postgres:`/`postgresql:`) and runs its migrations,
+/// with the default [`ConnectOptions`] (SQLite: `synchronous=FULL`).
 pub async fn connect(url: &str) -> Result<DynStore> {
+    connect_with(url, &ConnectOptions::default()).await
+}
+
+/// [`connect`], with settings beyond the URL.
+pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
     } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+        Ok(Arc::new(sqlite::SqliteStore::connect_with(url, options).await?))
     } else {
         Err(switchyard_domain::Error::bad_request("the database URL must start with sqlite: or postgres://"))
     }

@@ -102,7 +102,7 @@ macro_rules! platform_activations_sql_store {
                 }
 
                 async fn insert_platform_connection(&self, org: &str, nc: &NewConnection, template_ids: &[String]) -> Result<()> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     insert_connection_tx(&mut tx, org, nc).await?;
                     for t in template_ids {
                         insert_link_tx(&mut tx, org, &nc.connection.id, t, nc.connection.created_at).await?;
@@ -181,7 +181,7 @@ macro_rules! platform_activations_sql_store {
                 }
 
                 async fn replace_platform_connection(&self, org: &str, c: &Connection, new_credentials: &[NewCredential]) -> Result<bool> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     let r = sqlx::query("UPDATE connections SET name = $3, base_url = $4, updated_at = $5 WHERE organisation_id = $1 AND id = $2")
                         .bind(org)
                         .bind(&c.id)
@@ -229,7 +229,7 @@ macro_rules! platform_activations_sql_store {
                 }
 
                 async fn delete_platform_connection(&self, org: &str, id: &str) -> Result<ConnectionDeletion> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     let row = sqlx::query("SELECT platform_end_user_id FROM connections WHERE organisation_id = $1 AND id = $2 AND end_user_id IS NULL")
                         .bind(org)
                         .bind(id)
@@ -258,14 +258,14 @@ macro_rules! platform_activations_sql_store {
                 }
 
                 async fn link_platform_connection(&self, org: &str, connection_id: &str, template_id: &str, at: Timestamp) -> Result<bool> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     let created = insert_link_tx(&mut tx, org, connection_id, template_id, at).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(created)
                 }
 
                 async fn unlink_platform_connection(&self, org: &str, connection_id: &str, template_id: &str) -> Result<bool> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     let r = sqlx::query("DELETE FROM platform_connection_links WHERE organisation_id = $1 AND connection_id = $2 AND template_id = $3")
                         .bind(org)
                         .bind(connection_id)
@@ -284,7 +284,7 @@ macro_rules! platform_activations_sql_store {
                 }
 
                 async fn insert_platform_activation(&self, org: &str, a: &PlatformActivation, new_connections: &[(NewConnection, String)]) -> Result<()> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     insert_connections_tx(&mut tx, org, &new_connections.iter().map(|(nc, _)| nc).collect::<Vec<_>>()).await?;
                     for (nc, template_id) in new_connections {
                         insert_link_tx(&mut tx, org, &nc.connection.id, template_id, a.created_at).await?;
@@ -356,7 +356,7 @@ macro_rules! platform_activations_sql_store {
                     if let Some(a) = activations_where(&self.pool, w, &args).await?.pop() {
                         return Ok(a);
                     }
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     sqlx::query(
                         "INSERT INTO platform_end_users (id, organisation_id, external_id, display_name, created_at, updated_at, static_environment_id) \
                          VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (organisation_id, external_id) DO NOTHING",

@@ -196,7 +196,7 @@ macro_rules! platform_sql_store {
                 async fn delete_platform_end_user(&self, org: &str, id: &str) -> Result<bool> {
                     // The user's activations go with it (cascade); its dynamic connections and
                     // their credentials are deleted here, in the same transaction.
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     let conns: Vec<String> = sqlx::query("SELECT id FROM connections WHERE organisation_id = $1 AND platform_end_user_id = $2")
                         .bind(org)
                         .bind(id)
@@ -220,7 +220,7 @@ macro_rules! platform_sql_store {
 
                 async fn insert_platform_system(&self, org: &str, system: &PlatformSystem, credentials: &[NewCredential]) -> Result<()> {
                     let c = &system.connector;
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     insert_credentials_tx(&mut tx, org, credentials).await?;
                     insert_connector_tx(&mut tx, org, c).await?;
                     let labels = serde_json::to_string(&system.labels).expect("labels serialise");
@@ -253,7 +253,7 @@ macro_rules! platform_sql_store {
                 }
 
                 async fn insert_platform_project(&self, org: &str, p: &PlatformProject, e: &PlatformEnvironment) -> Result<()> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     sqlx::query(&format!("INSERT INTO platform_projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
                         .bind(&p.id)
                         .bind(org)
@@ -290,7 +290,7 @@ macro_rules! platform_sql_store {
                 }
 
                 async fn delete_platform_project(&self, org: &str, id: &str) -> Result<bool> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     for table in ["platform_connection_templates", "platform_environments"] {
                         sqlx::query(&format!("DELETE FROM {table} WHERE organisation_id = $1 AND project_id = $2"))
                             .bind(org)
@@ -310,7 +310,7 @@ macro_rules! platform_sql_store {
                 }
 
                 async fn insert_platform_template(&self, org: &str, t: &PlatformTemplate) -> Result<()> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     insert_template_tx(&mut tx, org, t, None).await?;
                     tx.commit().await.map_err(db_err)
                 }
@@ -331,7 +331,7 @@ macro_rules! platform_sql_store {
 
                 async fn update_platform_system(&self, org: &str, system: &PlatformSystem, credentials: &[NewCredential]) -> Result<bool> {
                     let c = &system.connector;
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     insert_credentials_tx(&mut tx, org, credentials).await?;
                     let r = sqlx::query("UPDATE connectors SET name = $3, base_url = $4, auth_scheme_configs = $5, updated_at = $6 WHERE organisation_id = $1 AND id = $2")
                         .bind(org)
@@ -400,7 +400,7 @@ macro_rules! platform_sql_store {
                     templates: &[(PlatformTemplate, Option<Vec<String>>)],
                     max: usize,
                 ) -> Result<()> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     if !lock_project_tx(&mut tx, org, &e.project_id).await? {
                         return Err(Error::not_found("project"));
                     }
@@ -424,7 +424,7 @@ macro_rules! platform_sql_store {
                 }
 
                 async fn delete_platform_environment(&self, org: &str, project_id: &str, id: &str) -> Result<bool> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     if !lock_project_tx(&mut tx, org, project_id).await? {
                         return Ok(false);
                     }
@@ -454,7 +454,7 @@ macro_rules! platform_sql_store {
                 }
 
                 async fn deploy_platform_environment(&self, org: &str, id: &str, at: Timestamp) -> Result<Vec<String>> {
-                    let mut tx = self.pool.begin().await.map_err(db_err)?;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
                     let rows = sqlx::query(
                         "SELECT t.name FROM platform_connection_templates t \
                          WHERE t.organisation_id = $1 AND t.environment_id = $2 AND NOT t.dynamic AND NOT EXISTS ( \

@@ -34,6 +34,19 @@ impl PostgresStore {
         sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|e| switchyard_domain::Error::internal(format!("PostgreSQL migrations failed: {e}")))?;
         Ok(Self { pool })
     }
+
+    /// A write transaction (SQLite's needs `BEGIN IMMEDIATE`; PostgreSQL's row locks need nothing more).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// `synchronous_commit=on, fsync=on`, read from a pooled connection.
+    async fn read_durability(&self) -> switchyard_domain::Result<String> {
+        let mut conn = self.pool.acquire().await.map_err(crate::sql::db_err)?;
+        let commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&mut *conn).await.map_err(crate::sql::db_err)?;
+        let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(&mut *conn).await.map_err(crate::sql::db_err)?;
+        Ok(format!("synchronous_commit={commit}, fsync={fsync}"))
+    }
 }
 
 sql_store!(sqlx::Postgres, PostgresStore);

@@ -635,6 +635,10 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn durability(&self) -> Result<String> {
+                self.read_durability().await
+            }
+
             fn pool_stats(&self) -> PoolStats {
                 PoolStats { size: self.pool.size(), idle: self.pool.num_idle() as u32, max: self.pool.options().get_max_connections() }
             }
@@ -705,7 +709,7 @@ macro_rules! sql_store {
             }
 
             async fn create_organisation(&self, org: &Organisation, key: &ApiKey) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
                     .bind(&org.id)
                     .bind(&org.name)
@@ -760,7 +764,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_connector(&self, org: &str, c: &Connector, credentials: &[NewCredential]) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 insert_credentials_tx(&mut tx, org, credentials).await?;
                 insert_connector_tx(&mut tx, org, c).await?;
                 tx.commit().await.map_err(db_err)
@@ -776,7 +780,7 @@ macro_rules! sql_store {
             }
 
             async fn update_connector(&self, org: &str, c: &Connector, credentials: &[NewCredential]) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 insert_credentials_tx(&mut tx, org, credentials).await?;
                 let r = sqlx::query(
                     "UPDATE connectors SET name = $3, base_url = $4, auth_scheme_configs = $5, connection_variables = $6, image_url = $7, documentation_url = $8, public = $9, updated_at = $10 \
@@ -800,7 +804,7 @@ macro_rules! sql_store {
             }
 
             async fn delete_connector(&self, org: &str, id: &str) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 let used: i64 = get(
                     &sqlx::query(
                         "SELECT (SELECT COUNT(*) FROM hubs WHERE organisation_id = $1 AND primary_connector_id = $2) \
@@ -845,7 +849,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_connection(&self, org: &str, connection: &NewConnection) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 insert_connection_tx(&mut tx, org, connection).await?;
                 tx.commit().await.map_err(db_err)
             }
@@ -908,7 +912,7 @@ macro_rules! sql_store {
             }
 
             async fn update_connection(&self, org: &str, c: &Connection) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 let r = sqlx::query("UPDATE connections SET name = $3, variables = $4, updated_at = $5 WHERE organisation_id = $1 AND id = $2")
                     .bind(org)
                     .bind(&c.id)
@@ -953,7 +957,7 @@ macro_rules! sql_store {
             }
 
             async fn delete_connection(&self, org: &str, id: &str) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 let exists = sqlx::query("SELECT id FROM connections WHERE organisation_id = $1 AND id = $2").bind(org).bind(id).fetch_optional(&mut *tx).await.map_err(db_err)?.is_some();
                 if exists {
                     delete_connections_tx(&mut tx, org, &[id.to_owned()]).await?;
@@ -1029,7 +1033,7 @@ macro_rules! sql_store {
             }
 
             async fn fail_credential(&self, org: &str, id: &str, owner: &str, errors: &[String], e: &CredentialEvent) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 sqlx::query(
                     "UPDATE credentials SET errors = $3, \
                      refresh_lease_owner = CASE WHEN refresh_lease_owner = $4 THEN NULL ELSE refresh_lease_owner END, \
@@ -1059,7 +1063,7 @@ macro_rules! sql_store {
             }
 
             async fn sweep_expired_credentials(&self, now: Timestamp, limit: i64) -> Result<Vec<CredentialEvent>> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 let due = sqlx::query("SELECT id, organisation_id, expires_at FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
                     .bind(now)
                     .bind(limit)
@@ -1266,7 +1270,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_hub(&self, org: &str, h: &Hub, credentials: &[NewCredential]) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 insert_credentials_tx(&mut tx, org, credentials).await?;
                 if h.is_default {
                     sqlx::query("UPDATE hubs SET is_default = $2 WHERE organisation_id = $1").bind(org).bind(false).execute(&mut *tx).await.map_err(db_err)?;
@@ -1301,7 +1305,7 @@ macro_rules! sql_store {
             }
 
             async fn update_hub(&self, org: &str, h: &Hub) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 if h.is_default {
                     sqlx::query("UPDATE hubs SET is_default = $3 WHERE organisation_id = $1 AND id <> $2").bind(org).bind(&h.id).bind(false).execute(&mut *tx).await.map_err(db_err)?;
                 }
@@ -1320,7 +1324,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_end_user(&self, org: &str, u: &EndUser, primary: Option<&NewConnection>) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 insert_end_user_tx(&mut tx, org, u).await?;
                 if let Some(p) = primary {
                     insert_connection_tx(&mut tx, org, p).await?;
@@ -1355,7 +1359,7 @@ macro_rules! sql_store {
             }
 
             async fn delete_end_user(&self, org: &str, id: &str) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 sqlx::query("DELETE FROM activations WHERE organisation_id = $1 AND end_user_id = $2").bind(org).bind(id).execute(&mut *tx).await.map_err(db_err)?;
                 let conns: Vec<String> = sqlx::query("SELECT id FROM connections WHERE organisation_id = $1 AND end_user_id = $2")
                     .bind(org)
@@ -1373,7 +1377,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_integration(&self, org: &str, i: &Integration, template: Option<&ConnectionTemplate>, credentials: &[NewCredential]) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 insert_credentials_tx(&mut tx, org, credentials).await?;
                 sqlx::query(&format!("INSERT INTO integrations ({INTEGRATION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
                     .bind(&i.id)
@@ -1436,7 +1440,7 @@ macro_rules! sql_store {
             }
 
             async fn delete_integration(&self, org: &str, id: &str) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 let n: i64 = get(
                     &sqlx::query("SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND integration_id = $2").bind(org).bind(id).fetch_one(&mut *tx).await.map_err(db_err)?,
                     "n",
@@ -1451,7 +1455,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_template(&self, org: &str, t: &ConnectionTemplate, credentials: &[NewCredential]) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 insert_credentials_tx(&mut tx, org, credentials).await?;
                 insert_template_tx(&mut tx, org, t).await?;
                 tx.commit().await.map_err(db_err)
@@ -1506,7 +1510,7 @@ macro_rules! sql_store {
             }
 
             async fn set_templates_used(&self, org: &str, integration_id: &str, used: &[String]) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 sqlx::query("UPDATE connection_templates SET is_used = $3 WHERE organisation_id = $1 AND integration_id = $2")
                     .bind(org)
                     .bind(integration_id)
@@ -1580,7 +1584,7 @@ macro_rules! sql_store {
                 new_connection: Option<&NewConnection>,
                 at: Timestamp,
             ) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 let touched = sqlx::query("UPDATE activations SET updated_at = $3 WHERE organisation_id = $1 AND id = $2")
                     .bind(org)
                     .bind(id)
@@ -1607,7 +1611,7 @@ macro_rules! sql_store {
             }
 
             async fn insert_activation(&self, org: &str, a: &Activation, new_user: Option<&EndUser>, new_connections: &[NewConnection]) -> Result<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 if let Some(u) = new_user {
                     insert_end_user_tx(&mut tx, org, u).await?;
                 }
@@ -1678,7 +1682,7 @@ macro_rules! sql_store {
             }
 
             async fn delete_activation(&self, org: &str, id: &str) -> Result<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut tx = self.begin_write().await.map_err(db_err)?;
                 sqlx::query("DELETE FROM activation_connections WHERE activation_id IN (SELECT id FROM activations WHERE organisation_id = $1 AND id = $2)")
                     .bind(org)
                     .bind(id)

@@ -52,6 +52,26 @@ pub struct Args {
     /// milliseconds; a schema that blows it is refused from then on [default: 2000].
     #[arg(long, env = "SWITCHYARD_VARIABLES_BUDGET_MS", global = true)]
     pub variables_budget_ms: Option<u64>,
+    /// Seconds a client has to send a request's line and headers, from its first byte (the
+    /// connection's opening, for the first request); then the connection is closed [default: 10].
+    #[arg(long, env = "SWITCHYARD_HEADER_READ_TIMEOUT_SECONDS", global = true)]
+    pub header_read_timeout_seconds: Option<u64>,
+    /// Seconds a connection may sit with no request being handled and no bytes moving (a
+    /// keep-alive connection between requests) before it is closed [default: 60].
+    #[arg(long, env = "SWITCHYARD_IDLE_TIMEOUT_SECONDS", global = true)]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Seconds within which a request (its body included) must be answered; then it gets a 503
+    /// and its handler is stopped. Keep it above 30, the OAuth provider calls' own timeout [default: 60].
+    #[arg(long, env = "SWITCHYARD_REQUEST_TIMEOUT_SECONDS", global = true)]
+    pub request_timeout_seconds: Option<u64>,
+    /// Connections served at once; more wait in the operating system's accept queue until one
+    /// closes [default: 4096].
+    #[arg(long, env = "SWITCHYARD_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+    /// Embedded SQLite only: `full` (every acknowledged write is on disk) or `normal` (faster; the
+    /// last writes acknowledged before a power loss or OS crash may be lost) [default: full].
+    #[arg(long, env = "SWITCHYARD_SQLITE_SYNCHRONOUS", global = true)]
+    pub sqlite_synchronous: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -71,6 +91,11 @@ struct File {
     rate_limit_provider_calls_per_client_per_minute: Option<u32>,
     end_user_jwt_max_lifetime_seconds: Option<u64>,
     variables_budget_ms: Option<u64>,
+    header_read_timeout_seconds: Option<u64>,
+    idle_timeout_seconds: Option<u64>,
+    request_timeout_seconds: Option<u64>,
+    max_connections: Option<usize>,
+    sqlite_synchronous: Option<String>,
 }
 
 pub struct Settings {
@@ -85,6 +110,11 @@ pub struct Settings {
     pub rate_limits: switchyard_server::rate_limit::RateLimitSettings,
     pub end_user_jwt_max_lifetime_seconds: u64,
     pub variables_budget_ms: u64,
+    pub header_read_timeout: std::time::Duration,
+    pub idle_timeout: std::time::Duration,
+    pub request_timeout: std::time::Duration,
+    pub max_connections: usize,
+    pub sqlite_synchronous: switchyard_store::SqliteSynchronous,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -124,6 +154,24 @@ impl Settings {
         if end_user_jwt_max_lifetime_seconds == 0 {
             bail!("--end-user-jwt-max-lifetime-seconds must be at least 1");
         }
+        // Seconds, at least one: zero would close every connection (or answer every request) at once.
+        let seconds = |name: &str, v: Option<u64>, default: u64| -> anyhow::Result<std::time::Duration> {
+            match v.unwrap_or(default) {
+                0 => bail!("--{name} must be at least 1"),
+                n => Ok(std::time::Duration::from_secs(n)),
+            }
+        };
+        let header_read_timeout = seconds("header-read-timeout-seconds", args.header_read_timeout_seconds.or(file.header_read_timeout_seconds), 10)?;
+        let idle_timeout = seconds("idle-timeout-seconds", args.idle_timeout_seconds.or(file.idle_timeout_seconds), 60)?;
+        let request_timeout = seconds("request-timeout-seconds", args.request_timeout_seconds.or(file.request_timeout_seconds), 60)?;
+        let max_connections = args.max_connections.or(file.max_connections).unwrap_or(4096);
+        if max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        let sqlite_synchronous = match args.sqlite_synchronous.or(file.sqlite_synchronous) {
+            Some(v) => v.parse().map_err(|e: String| anyhow::anyhow!("--sqlite-synchronous: {e}"))?,
+            None => switchyard_store::SqliteSynchronous::default(),
+        };
         Ok(Self {
             listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8950".into()),
             database_url,
@@ -152,6 +200,11 @@ impl Settings {
             },
             end_user_jwt_max_lifetime_seconds,
             variables_budget_ms: args.variables_budget_ms.or(file.variables_budget_ms).unwrap_or(2000).max(1),
+            header_read_timeout,
+            idle_timeout,
+            request_timeout,
+            max_connections,
+            sqlite_synchronous,
             embedded,
             master_key_file: file.master_key_file,
         })
@@ -178,7 +231,8 @@ impl Settings {
         if self.database_url.starts_with("sqlite:") && self.embedded {
             std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
         }
-        switchyard_store::connect(&self.database_url)
+        let options = switchyard_store::ConnectOptions { sqlite_synchronous: self.sqlite_synchronous };
+        switchyard_store::connect_with(&self.database_url, &options)
             .await
             .map_err(|e| anyhow::anyhow!("opening {}: {}", switchyard_store::mask_url(&self.database_url), e.message))
     }

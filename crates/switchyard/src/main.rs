@@ -331,20 +331,56 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
     });
     // Keys of the rate limiters whose quota is whole again are forgotten now and then.
-    let limits = state.rate_limits.clone();
+    let rate_limits = state.rate_limits.clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            limits.tidy();
+            rate_limits.tidy();
         }
     });
-    let app = switchyard_server::app(state);
-    tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), "switchyard is serving");
+    let app = switchyard_server::app_with(state, &switchyard_server::ops::RequestLimits { request_timeout: settings.request_timeout });
+    let limits = switchyard_server::listener::ConnectionLimits {
+        header_read_timeout: settings.header_read_timeout,
+        idle_timeout: settings.idle_timeout,
+        max_connections: settings.max_connections,
+    };
+    // Read from a pooled connection, so that the log says what the database really does.
+    let durability = store.durability().await.unwrap_or_else(|e| format!("unknown ({})", e.message));
+    tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), %durability, "switchyard is serving");
+    tracing::info!(
+        header_read_timeout_seconds = limits.header_read_timeout.as_secs(),
+        idle_timeout_seconds = limits.idle_timeout.as_secs(),
+        request_timeout_seconds = settings.request_timeout.as_secs(),
+        max_connections = limits.max_connections,
+        "connection and request limits"
+    );
+    if settings.request_timeout <= std::time::Duration::from_secs(30) {
+        tracing::warn!(
+            request_timeout_seconds = settings.request_timeout.as_secs(),
+            "the request timeout is not above 30 s, the timeout of calls to OAuth providers: a slow provider's answer may arrive after the request was given up"
+        );
+    }
+    warn_if_few_file_descriptors(limits.max_connections);
     eprintln!("switchyard listening on http://{local} (database: {})", switchyard_store::mask_url(&settings.database_url));
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    switchyard_server::listener::serve(listener, app, limits, shutdown_signal()).await;
     tracing::info!("shut down: in-flight requests finished");
     store.close().await;
     Ok(())
+}
+
+/// Each connection is a file descriptor: a soft limit below the connection cap means `accept`
+/// fails (and pauses) before the cap is reached. Linux only (`/proc/self/limits`).
+fn warn_if_few_file_descriptors(max_connections: usize) {
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else { return };
+    let soft = limits.lines().find(|l| l.starts_with("Max open files")).and_then(|l| l.split_whitespace().nth(3)).and_then(|v| v.parse::<usize>().ok());
+    // The database pool, the log, the key files and the like need a few more.
+    if let Some(soft) = soft.filter(|&soft| soft < max_connections + 64) {
+        tracing::warn!(
+            open_files_limit = soft,
+            max_connections,
+            "the open-files limit (ulimit -n) is below --max-connections plus a margin of 64: raise it, or lower --max-connections"
+        );
+    }
 }
 
 async fn shutdown_signal() {
