@@ -12,6 +12,7 @@ pub mod hub_page;
 pub mod idempotency;
 pub mod oauth;
 pub mod oauth1;
+pub mod oauth_policy;
 pub mod ops;
 pub mod organisations;
 pub mod platform_v2;
