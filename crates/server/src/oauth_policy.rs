@@ -20,6 +20,10 @@ pub fn normalise_redirect_url(raw: &str) -> Result<String, &'static str> {
     if raw.len() > MAX_REDIRECT_URL {
         return Err("must be at most 2048 characters");
     }
+    // The URL parser would drop or encode these; what is stored and sent is the text as given.
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("must not contain whitespace or control characters");
+    }
     let url = url::Url::parse(raw).map_err(|_| "must be an absolute http(s) URL")?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err("must be an absolute http(s) URL");
@@ -258,6 +262,9 @@ mod tests {
             .unwrap_err();
         let names: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["oauthRedirectUrls[1]", "oauthRedirectUrls[2]"]);
+        for bad in ["https://x.example/a\u{0}b", " https://x.example/", "https://x.example/a b", "https://x.example/\n"] {
+            assert!(normalise_redirect_url(bad).is_err(), "{bad:?}");
+        }
         let long = format!("https://x.example/{}", "a".repeat(2048));
         assert_eq!(validate_redirect_urls("l", vec![long]).unwrap_err().fields[0].field, "l[0]");
         let many: Vec<String> = (0..51).map(|i| format!("https://x.example/{i}")).collect();

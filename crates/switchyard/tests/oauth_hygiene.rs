@@ -133,6 +133,8 @@ async fn settings_and_framing(w: World) {
         (json!({"hubFrameAncestors": ["https://x.example/path"]}), "hubFrameAncestors[0]"),
         (json!({"oauthRedirectUrls": [LISTED, "https://ok.example/b", "ftp://files.example/cb"]}), "oauthRedirectUrls[2]"),
         (json!({"oauthRedirectUrls": ["https://ok.example/cb#frag"]}), "oauthRedirectUrls[0]"),
+        (json!({"oauthRedirectUrls": ["https://ok.example/a\u{0}b"]}), "oauthRedirectUrls[0]"),
+        (json!({"hubFrameAncestors": ["https://ok.example\u{0}"]}), "hubFrameAncestors[0]"),
         (json!({"oauthRedirectUrls": [format!("https://ok.example/{}", "a".repeat(2048))]}), "oauthRedirectUrls[0]"),
         (json!({"oauthRedirectUrls": (0..51).map(|i| format!("https://ok.example/{i}")).collect::<Vec<_>>()}), "oauthRedirectUrls"),
         (json!({"hubFrameAncestors": (0..51).map(|i| format!("https://h{i}.example")).collect::<Vec<_>>()}), "hubFrameAncestors"),
