@@ -9,7 +9,7 @@
 //
 // Platform API v2 (projects): mints the user's JWT itself with a signing key of the organisation
 // (POST /api/organisations/v1/organisations/{org}/keys; keep the private key on your server) and
-// hands the page <switchyard>/hub/#jwt=<token>&org=<org>.
+// hands the page <switchyard>/hub/?o=<org>#jwt=<token>&org=<org>.
 //   node examples/host-server.mjs --switchyard http://127.0.0.1:8950 --org <organisationId> --key-id <keyId> --private-key <key.pem>
 //   (or SWITCHYARD_ORG_ID, SWITCHYARD_KEY_ID, SWITCHYARD_PRIVATE_KEY_FILE)
 //
@@ -52,7 +52,8 @@ export async function startHostServer({ switchyardUrl, apiKey, hubId, organisati
       const jwt = mintEndUserJwt({ keyId: signingKey.id, privateKey: signingKey.privateKey, sub: user, ttlSeconds: ttl });
       return {
         token: jwt,
-        url: `${base}/hub/#jwt=${encodeURIComponent(jwt)}&org=${encodeURIComponent(organisationId)}`,
+        // `?o=`: the hub page is served with the organisation's framing policy (hubFrameAncestors).
+        url: `${base}/hub/?o=${encodeURIComponent(organisationId)}#jwt=${encodeURIComponent(jwt)}&org=${encodeURIComponent(organisationId)}`,
         expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
       };
     }

@@ -162,6 +162,7 @@ async function main() {
   await page.goto(`${sy.url}/hub/#jwt=${jwt}&org=${O}`);
   const tile = (id) => page.getByTestId(`tile-${id}`);
   await tile(project.id).waitFor();
+  assertEqual(new URL(page.url()).searchParams.get('o'), O, 'the page reloaded itself with ?o=<org> (the organisation framing policy)');
   assertEqual(await page.locator('[data-testid^="tile-"]').count(), 2, 'two deployed projects are shown, the draft is not');
   assert((await tile(project.id).innerText()).includes('Orders sync'), 'the tile is named after the project');
   assertEqual((await tile(project.id).locator('.sy-icon__letter').innerText()).trim(), 'O', 'a neutral placeholder instead of an image');
@@ -348,6 +349,7 @@ async function main() {
   assertEqual(src.origin, sy.url, 'the iframe shows the switchyard origin');
   const frag = new URLSearchParams(src.hash.slice(1));
   assertEqual([frag.get('org'), frag.get('origin')], [O, new URL(hostApp.url).origin], 'the fragment carries org and the host origin');
+  assertEqual(src.searchParams.get('o'), O, 'the query names the organisation');
   assert((frag.get('jwt') ?? '').split('.').length === 3, 'and a JWT');
   const hubFrame = hostPage.frameLocator('iframe[title="Acme integrations"]');
   await hubFrame.getByTestId(`tile-${project.id}`).waitFor();
@@ -373,6 +375,10 @@ async function main() {
   await lone.goto(`${sy.url}/hub/#org=${O}`);
   await loadErr.waitFor();
   assert((await loadErr.innerText()).includes('Missing from the address: jwt'), `no jwt: ${await loadErr.innerText()}`);
+  await lone.goto('about:blank');
+  await lone.goto(`${sy.url}/hub/?o=01J0000000000000000000000Z#jwt=${jwt}&org=${O}`);
+  await lone.getByTestId('wrong-organisation').waitFor();
+  assertEqual(await lone.locator('[data-testid^="tile-"]').count(), 0, 'another organisation in the address: nothing is shown');
   await lone.close();
   setPage(page);
 

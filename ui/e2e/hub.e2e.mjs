@@ -534,6 +534,36 @@ async function main() {
     return Math.abs(frameHeight - gridHeight) <= 1;
   }, 'the iframe to shrink back to the grid');
 
+  step('the address names the organisation: a URL without it reloads with it, another is refused, its framing policy applies');
+  const O = org.organisationId;
+  assertEqual(sessionUrl.searchParams.get('o'), O, 'the session URL names the organisation (?o=)');
+  const fresh = new URL((await hostApp.createSession(user)).url);
+  const probePage = await context.newPage();
+  const bare = new URL(fresh);
+  bare.search = '';
+  await probePage.goto(bare.toString());
+  await probePage.getByTestId(`tile-${crmSync.id}`).waitFor();
+  assertEqual(new URL(probePage.url()).searchParams.get('o'), O, 'the page reloaded itself with o');
+  const wrong = new URL(fresh);
+  wrong.searchParams.set('o', '01J0000000000000000000000Z');
+  await probePage.goto('about:blank');
+  await probePage.goto(wrong.toString());
+  await probePage.getByTestId('wrong-organisation').waitFor();
+  assertEqual(await probePage.locator('[data-testid^="tile-"]').count(), 0, 'another organisation in the address: nothing of the hub is shown');
+  await probePage.close();
+  const settingsPath = `/api/organisations/v1/organisations/${O}/settings`;
+  await ok(admin, 'PUT', settingsPath, { hubFrameAncestors: ['https://elsewhere.example'] });
+  const framed = await context.newPage();
+  await framed.goto(`${hostApp.url}/?user=${apiUser}`);
+  await framed.locator('iframe[title="Acme integrations"]').waitFor();
+  await eventually(() => framed.frames().some((f) => f.url().startsWith('chrome-error://')), 'Chromium to refuse to frame the hub for a host outside hubFrameAncestors');
+  assert(!framed.frames().some((f) => f.url().startsWith(`${sy.url}/hub/`)), 'no hub page in the frame');
+  await ok(admin, 'PUT', settingsPath, { hubFrameAncestors: ['https://elsewhere.example', new URL(hostApp.url).origin] });
+  await framed.reload();
+  await framed.frameLocator('iframe[title="Acme integrations"]').getByTestId(`tile-${crmSync.id}`).waitFor();
+  await framed.close();
+  await ok(admin, 'PUT', settingsPath, {});
+
   step('no errors in the pages');
   // Expected: the aborted request, the refused activation (400), and the connections of a user who
   // did not exist yet (404).

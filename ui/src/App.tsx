@@ -200,3 +200,26 @@ export function MissingContext({ missing, problem, v2 = false }: { missing: stri
     </div>
   );
 }
+
+/** Shown when the address names another organisation than the session's: the page does not run. */
+export function WrongOrganisation() {
+  return (
+    <div className="sy-app" data-testid="hub">
+      <div className="sy-alert sy-alert--error" role="alert" data-testid="wrong-organisation">
+        <p className="sy-alert__title">This page was opened for another organisation.</p>
+        <p>The address names an organisation that this session does not belong to, so the integrations are not shown. Open the page from your application again.</p>
+      </div>
+    </div>
+  );
+}
+
+/** Shown when the session's organisation could not be checked (the server could not be reached). */
+export function OrganisationUnknown({ onRetry }: { onRetry: () => void }) {
+  return (
+    <div className="sy-app" data-testid="hub">
+      <div data-testid="load-error">
+        <ErrorMessage error={{ kind: 'network', message: 'Could not check this session with the server. Check your network connection and try again.' }} onRetry={onRetry} />
+      </div>
+    </div>
+  );
+}

@@ -149,6 +149,11 @@ export class Api {
     if (!res || typeof res.url !== 'string') throw new Error('The server did not return an authorization URL.');
     return res.url;
   }
+
+  /** Whom the token acts for (`GET /api/embedded/v1/session`): its organisation, and a session's hub and user. */
+  session(): Promise<{ organisationId: string; hubId?: string; userId?: string; expiresAt?: string }> {
+    return this.request('GET', '/api/embedded/v1/session');
+  }
 }
 
 export const SESSION_ENDED = 'Your session has ended. Open the integrations page from your application again.';

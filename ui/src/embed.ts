@@ -52,9 +52,20 @@ export function setFragmentParam(hash: string, key: string, value: string): stri
   return `#${parts.join('&')}`;
 }
 
-/** The iframe's URL: the session URL with the host's origin (and theme) added to its fragment. */
+/** A parameter of a URL fragment (`#a=1&b=2`), or null. */
+export function fragmentParam(hash: string, key: string): string | null {
+  return new URLSearchParams(hash.replace(/^#/, '')).get(key);
+}
+
+/**
+ * The iframe's URL: the session URL with the host's origin (and theme) added to its fragment. In
+ * Platform API v2 mode (`#jwt=…&org=…`) the organisation goes into the query as `?o=` when the URL
+ * lacks it: the server then serves the page with that organisation's framing policy.
+ */
 export function frameUrl(sessionUrl: string, hostOrigin: string, theme?: Record<string, string>): URL {
   const url = new URL(sessionUrl, typeof location !== 'undefined' ? location.href : undefined);
+  const org = fragmentParam(url.hash, 'org');
+  if (org && !url.searchParams.get('o')) url.searchParams.set('o', org);
   let hash = setFragmentParam(url.hash, 'origin', hostOrigin);
   if (theme && Object.keys(theme).length) hash = setFragmentParam(hash, 'theme', JSON.stringify(theme));
   url.hash = hash;

@@ -18,6 +18,20 @@ describe('frameUrl', () => {
     expect(JSON.parse(params.get('theme')!)).toEqual({ '--sy-color-primary': '#123456' });
   });
 
+  test('v1: leaves the query as the server made it', () => {
+    expect(frameUrl(`${HUB}/hub/?o=org_1#token=tok&hub=hub_1&user=alice`, 'https://app.example.com').search).toBe('?o=org_1');
+    expect(frameUrl(SESSION, 'https://app.example.com').search).toBe('');
+  });
+
+  test('v2: adds o from the fragment org when the URL lacks it (the organisation framing policy)', () => {
+    const url = frameUrl(`${HUB}/hub/#jwt=a.b.c&org=org_1`, 'https://app.example.com');
+    expect(url.pathname + url.search).toBe('/hub/?o=org_1');
+    expect(new URLSearchParams(url.hash.slice(1)).get('org')).toBe('org_1');
+    expect(frameUrl(`${HUB}/hub/?o=org_1#jwt=a.b.c&org=org_1`, 'https://app.example.com').search).toBe('?o=org_1');
+    // An o the host already put there is the host's: the page refuses to run if it is not the token's.
+    expect(frameUrl(`${HUB}/hub/?o=org_2#jwt=a.b.c&org=org_1`, 'https://app.example.com').search).toBe('?o=org_2');
+  });
+
   test('replaces an origin already in the fragment instead of adding a second one', () => {
     expect(setFragmentParam('#token=t&origin=https%3A%2F%2Fevil.example&user=u', 'origin', 'https://app.example.com')).toBe(
       '#token=t&user=u&origin=https%3A%2F%2Fapp.example.com',

@@ -116,6 +116,9 @@ pub struct Hub {
     pub primary_connector_id: String,
     pub auth_scheme_config: AuthSchemeConfig,
     pub is_default: bool,
+    /// The redirect URLs Embedded v1 `oauth2/initialise` may name for this hub (besides the hosted
+    /// callback, always allowed).
+    pub oauth_redirect_urls: Vec<String>,
     pub deleted_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -218,8 +221,22 @@ pub struct OAuthState {
     /// An OAuth 1.0a flow's temporary credentials and signature method, sealed by the vault; `None`
     /// for OAuth2 flows.
     pub oauth1: Option<String>,
+    /// The origin (`https://host[:port]`) of the page that started the flow: the only window the
+    /// hosted callback page hands its result to. `None` for flows started before it was recorded.
+    pub opener_origin: Option<String>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+/// An organisation's settings (Organisations API v1 `.../settings`); both lists empty by default.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrganisationSettings {
+    /// The redirect URLs Connect v1 and Platform v2 `oauth2/initialise` and `oauth1/initialise`
+    /// may name (besides the hosted callback, always allowed).
+    pub oauth_redirect_urls: Vec<String>,
+    /// The host origins that may frame the hub page (CSP `frame-ancestors`); empty: any (`*`).
+    pub hub_frame_ancestors: Vec<String>,
+    pub updated_at: Option<Timestamp>,
 }
 
 /// A credential as stored: its redacted view and its sealed data.

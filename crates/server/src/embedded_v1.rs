@@ -69,6 +69,9 @@ pub struct HubOut {
     pub name: String,
     pub primary_connector: ConnectorInfo,
     pub is_default: bool,
+    /// The redirect URLs `oauth2/initialise` may be given for this hub (a Switchyard addition);
+    /// Switchyard's hosted callback is always allowed.
+    pub oauth_redirect_urls: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -78,6 +81,11 @@ pub struct HubCreate {
     pub name: String,
     pub primary_connector_id: String,
     pub auth_scheme_config: AuthSchemeConfig,
+    /// The redirect URLs `oauth2/initialise` may be given for this hub (a Switchyard addition):
+    /// absolute http(s) URLs without a fragment, at most 50, compared after normalisation.
+    /// Switchyard's hosted callback is always allowed. Default: none.
+    #[serde(default)]
+    pub oauth_redirect_urls: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -85,6 +93,9 @@ pub struct HubCreate {
 pub struct HubUpdate {
     pub name: Option<String>,
     pub is_default: Option<bool>,
+    /// Replaces the hub's redirect URL list (a Switchyard addition); kept when omitted.
+    #[serde(default)]
+    pub oauth_redirect_urls: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -529,6 +540,7 @@ async fn hub_out(s: &AppState, org: &str, h: Hub) -> ApiResult<HubOut> {
         name: h.name,
         primary_connector: ConnectorInfo { connector_id: h.primary_connector_id, name, auth_scheme_config: h.auth_scheme_config, image_url, variables },
         is_default: h.is_default,
+        oauth_redirect_urls: h.oauth_redirect_urls,
     })
 }
 
@@ -586,6 +598,7 @@ async fn create_hub(State(s): State<AppState>, auth: OrgAuth, Json(body): Json<H
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
+    let oauth_redirect_urls = crate::oauth_policy::validate_redirect_urls("oauthRedirectUrls", body.oauth_redirect_urls.unwrap_or_default())?;
     if s.store.get_connector(&org, &body.primary_connector_id).await?.is_none() {
         return Err(ApiError(Error::invalid_field("primaryConnectorId", format!("connector {} does not exist", body.primary_connector_id))));
     }
@@ -600,6 +613,7 @@ async fn create_hub(State(s): State<AppState>, auth: OrgAuth, Json(body): Json<H
         primary_connector_id: body.primary_connector_id,
         auth_scheme_config: scheme,
         is_default: first,
+        oauth_redirect_urls,
         deleted_at: None,
         created_at: now,
         updated_at: now,
@@ -632,6 +646,9 @@ async fn update_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path
     }
     if let Some(d) = body.is_default {
         h.is_default = d;
+    }
+    if let Some(urls) = body.oauth_redirect_urls {
+        h.oauth_redirect_urls = crate::oauth_policy::validate_redirect_urls("oauthRedirectUrls", urls)?;
     }
     h.updated_at = time::now();
     s.store.update_hub(&org, &h).await?;

@@ -1,5 +1,14 @@
 //! The hub page (`/hub/`) and `embed.js`, built from `ui/` into `crates/server/ui/dist` and
 //! embedded in the binary, so that a plain `cargo run` serves them without Node.
+//!
+//! The page's CSP `frame-ancestors` is the organisation's `hubFrameAncestors` when the URL names
+//! the organisation (`/hub/?o=<organisationId>`, as the URLs Switchyard hands out do), `*`
+//! otherwise. The page itself refuses to run when `o` is not its token's organisation, and reloads
+//! itself with `o` when the URL lacks it, so that the policy applies whichever URL a host uses.
+use crate::error::{ApiError, ApiResult};
+use crate::oauth_policy;
+use crate::AppState;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
@@ -9,12 +18,51 @@ use axum::Router;
 struct Assets;
 
 /// Adds the hub page's routes to `router`.
-pub fn routes<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
-        .route("/hub", axum::routing::get(|| async { Redirect::permanent("/hub/") }))
-        .route("/hub/", axum::routing::get(|| async { asset("index.html") }))
-        .route("/hub/{*path}", axum::routing::get(|axum::extract::Path(path): axum::extract::Path<String>| async move { asset(&path) }))
-        .route("/embed.js", axum::routing::get(|| async { asset("embed.js") }))
+        .route(
+            "/hub",
+            axum::routing::get(|RawQuery(q): RawQuery| async move {
+                // The query (`o`) goes along: it decides the page's framing policy.
+                Redirect::permanent(&match q {
+                    Some(q) if !q.is_empty() => format!("/hub/?{q}"),
+                    _ => "/hub/".to_owned(),
+                })
+            }),
+        )
+        .route("/hub/", axum::routing::get(|State(s): State<AppState>, RawQuery(q): RawQuery| async move { page(&s, "index.html", q).await }))
+        .route(
+            "/hub/{*path}",
+            axum::routing::get(|State(s): State<AppState>, axum::extract::Path(path): axum::extract::Path<String>, RawQuery(q): RawQuery| async move {
+                page(&s, &path, q).await
+            }),
+        )
+        .route("/embed.js", axum::routing::get(|| async { asset("embed.js", "*") }))
+}
+
+/// The organisation a hub page URL names: its `o` query parameter, when it looks like an id.
+fn organisation_param(query: Option<&str>) -> Option<String> {
+    let o = form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == "o")?.1.into_owned();
+    (!o.is_empty() && o.len() <= 64 && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')).then_some(o)
+}
+
+/// A file of the hub page; HTML pages get the framing policy of the organisation `o` names.
+async fn page(s: &AppState, path: &str, query: Option<String>) -> Response {
+    if !path.ends_with(".html") {
+        return asset(path, "*");
+    }
+    match frame_ancestors(s, query.as_deref()).await {
+        Ok(ancestors) => asset(path, &ancestors),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The CSP `frame-ancestors` sources for a page URL's query: the organisation's
+/// `hubFrameAncestors`, or `*` (no `o`, an organisation with no list, or no such organisation).
+async fn frame_ancestors(s: &AppState, query: Option<&str>) -> ApiResult<String> {
+    let Some(org) = organisation_param(query) else { return Ok("*".to_owned()) };
+    let settings = s.store.get_organisation_settings(&org).await.map_err(ApiError)?;
+    Ok(oauth_policy::frame_ancestors_source(&settings.hub_frame_ancestors))
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -30,11 +78,11 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// The page may be framed by any host (that is its purpose); it talks only to this server, and
-/// loads scripts only from it.
-const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors *";
+/// The page talks only to this server, and loads scripts only from it; who may frame it (that is
+/// its purpose) is appended: `frame-ancestors <sources>`.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors ";
 
-fn asset(path: &str) -> Response {
+fn asset(path: &str, frame_ancestors: &str) -> Response {
     let Some(file) = Assets::get(path) else {
         return crate::error::ApiError(switchyard_domain::Error::not_found("file")).into_response();
     };
@@ -43,7 +91,11 @@ fn asset(path: &str) -> Response {
     let h = res.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
     if path.ends_with(".html") {
-        h.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(PAGE_CSP));
+        // The sources were checked (origins, no quotes, semicolons or whitespace); a value a header
+        // cannot carry falls back to framing by nobody rather than by anybody.
+        let csp = header::HeaderValue::from_str(&format!("{PAGE_CSP}{frame_ancestors}"))
+            .unwrap_or_else(|_| header::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
         h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
     }
     if path == "embed.js" {

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod listener;
 pub mod oauth;
 pub mod oauth1;
+pub mod oauth_policy;
 pub mod ops;
 pub mod organisations;
 pub mod platform_v2;

@@ -3,9 +3,12 @@
 //! 1. `oauth2/initialise` (Embedded v1 and Connect v1) builds the provider's authorize URL with a
 //!    single-use `state` bound to the organisation, the grant credential (client id and secret) and
 //!    the redirect URI, and PKCE S256 when the scheme asks for it. Only the state's SHA-256 is kept.
+//!    The `redirectUrl` a caller may give must be one the hub (Embedded v1) or the organisation
+//!    (Connect v1, Platform v2) allows, or the hosted callback; the state records the origin of the
+//!    page that started the flow (its `Origin` header, or Switchyard's own origin).
 //! 2. The provider sends the browser to `/oauth2/callback`, a page that hands `location.search` to
 //!    the window that opened it through the `hello`/`response` postMessage protocol of Versori's
-//!    embed SDK.
+//!    embed SDK, and only to a window of the recorded origin.
 //! 3. The page submits an `oauth2-code` credential `{code, state}` in a connection or activation;
 //!    [`complete`] consumes the state, exchanges the code at the token URL with the stored client
 //!    secret and stores an `oauth2-token` credential in its place, in the same transaction as the
@@ -14,10 +17,11 @@ use crate::auth::OrgAuth;
 use crate::egress::{self, Egress, EgressError};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonBody, Path};
+use crate::oauth_policy;
 use crate::v1::{self, PendingConnection};
 use crate::AppState;
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use base64::Engine;
 use rand::RngCore;
@@ -68,10 +72,16 @@ pub struct InitialiseRequest {
     /// `login` when omitted, unless `additionalParams` carries `approval_prompt`.
     #[serde(default)]
     pub prompt: Option<String>,
-    /// More authorize-URL parameters, URL-encoded (`a=1&b=2`); none may be a standard one.
+    /// More authorize-URL parameters, URL-encoded (`a=1&b=2`); none may be one the server sets
+    /// or one that could redirect the code (names compared case-insensitively, `-` as `_`):
+    /// `client_id`, `redirect_uri`, `redirect_url`, `response_type`, `response_mode`, `scope`,
+    /// `state`, `code_challenge`, `code_challenge_method`, `request`, `request_uri`, and `prompt`
+    /// when `prompt` is given.
     #[serde(default)]
     pub additional_params: Option<String>,
-    /// Where the provider sends the user back; Switchyard's hosted callback when omitted.
+    /// Where the provider sends the user back; Switchyard's hosted callback when omitted. Must be
+    /// the hosted callback or one of the hub's `oauthRedirectUrls` (Embedded v1) or the
+    /// organisation's (Connect v1, Platform v2), compared after normalisation.
     #[serde(default)]
     pub redirect_url: Option<String>,
 }
@@ -90,6 +100,7 @@ async fn initialise_embedded(
     State(s): State<AppState>,
     auth: crate::session::HubAuth,
     Path((hub_id, connector_id)): Path<(String, String)>,
+    headers: HeaderMap,
     body: JsonBody<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
     let org = auth.organisation_id().to_owned();
@@ -98,7 +109,8 @@ async fn initialise_embedded(
     let body = body.get()?;
     // The scheme may be the connector's own, the hub's (for its primary connector) or a template's.
     let candidates = crate::embedded_v1::hub_schemes(&s, &org, &hub, &connector_id).await?;
-    Ok(axum::Json(initialise(&s, &org, &connector_id, &candidates, body).await?))
+    let policy = FlowPolicy::new(&s, "the hub's", hub.oauth_redirect_urls, &headers);
+    Ok(axum::Json(initialise(&s, &org, &connector_id, &candidates, body, &policy).await?))
 }
 
 /// Builds the authorize URL for a connection of the organisation to one of its connectors.
@@ -109,11 +121,13 @@ async fn initialise_connect(
     State(s): State<AppState>,
     auth: OrgAuth,
     Path((org, connector_id)): Path<(String, String)>,
+    headers: HeaderMap,
     Json(body): Json<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
     auth.check_org(&org)?;
     let connector = s.store.get_connector(&org, &connector_id).await?.or_not_found("connector")?;
-    Ok(axum::Json(initialise(&s, &org, &connector.id, &connector.auth_scheme_configs, body).await?))
+    let policy = FlowPolicy::for_organisation(&s, &org, &headers).await?;
+    Ok(axum::Json(initialise(&s, &org, &connector.id, &connector.auth_scheme_configs, body, &policy).await?))
 }
 
 /// Platform API v2: builds the authorize URL for a connection to one of the organisation's systems
@@ -126,17 +140,68 @@ async fn initialise_platform(
     State(s): State<AppState>,
     auth: crate::auth::PlatformAuth,
     Path((org, system_id)): Path<(String, String)>,
+    headers: HeaderMap,
     Json(body): Json<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
     auth.check_org(&org)?;
     let system = s.store.get_connector(&org, &system_id).await?.or_not_found("system")?;
-    Ok(axum::Json(initialise(&s, &org, &system.id, &system.auth_scheme_configs, body).await?))
+    let policy = FlowPolicy::for_organisation(&s, &org, &headers).await?;
+    Ok(axum::Json(initialise(&s, &org, &system.id, &system.auth_scheme_configs, body, &policy).await?))
 }
 
-/// Parameters the server sets itself; `additionalParams` may not repeat them.
-const STANDARD_PARAMS: [&str; 8] = ["client_id", "redirect_uri", "response_type", "scope", "state", "prompt", "code_challenge", "code_challenge_method"];
+/// What a flow about to start may do: the redirect URLs it may name besides the hosted callback,
+/// and the origin its callback page will answer.
+pub(crate) struct FlowPolicy {
+    /// Whose list `allowed_redirects` is, for error messages: "the hub's", "the organisation's".
+    whose: &'static str,
+    allowed_redirects: Vec<String>,
+    /// The `Origin` of the initialise request when it is a proper origin; Switchyard's own otherwise.
+    pub opener_origin: String,
+}
 
-async fn initialise(s: &AppState, org: &str, connector_id: &str, candidates: &[AuthSchemeConfig], body: InitialiseRequest) -> ApiResult<InitialiseResponse> {
+impl FlowPolicy {
+    pub(crate) fn new(s: &AppState, whose: &'static str, allowed_redirects: Vec<String>, headers: &HeaderMap) -> Self {
+        let origin = oauth_policy::request_origin(headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()));
+        Self { whose, allowed_redirects, opener_origin: origin.unwrap_or_else(|| oauth_policy::public_origin(&s.public_url)) }
+    }
+
+    /// The organisation's `oauthRedirectUrls` (Connect v1, Platform v2, OAuth 1.0a).
+    pub(crate) async fn for_organisation(s: &AppState, org: &str, headers: &HeaderMap) -> ApiResult<Self> {
+        let settings = s.store.get_organisation_settings(org).await?;
+        Ok(Self::new(s, "the organisation's", settings.oauth_redirect_urls, headers))
+    }
+
+    /// The redirect URI of the flow: `given` when allowed (a 400 naming `redirectUrl` otherwise),
+    /// the hosted callback when omitted.
+    pub(crate) fn redirect_uri(&self, s: &AppState, given: Option<&str>) -> ApiResult<String> {
+        let hosted = hosted_callback(s);
+        let Some(given) = given.filter(|r| !r.is_empty()) else { return Ok(hosted) };
+        if let Err(m) = oauth_policy::normalise_redirect_url(given) {
+            return Err(ApiError(Error::invalid_field("redirectUrl", m)));
+        }
+        if !oauth_policy::redirect_allowed(given, &self.allowed_redirects, &hosted) {
+            return Err(ApiError(Error::invalid_field(
+                "redirectUrl",
+                format!("is neither Switchyard's hosted callback nor one of {} oauthRedirectUrls", self.whose),
+            )));
+        }
+        Ok(given.to_owned())
+    }
+}
+
+/// Switchyard's hosted callback page: `<public-url>/oauth2/callback`.
+pub(crate) fn hosted_callback(s: &AppState) -> String {
+    format!("{}{CALLBACK_PATH}", s.public_url.trim_end_matches('/'))
+}
+
+async fn initialise(
+    s: &AppState,
+    org: &str,
+    connector_id: &str,
+    candidates: &[AuthSchemeConfig],
+    body: InitialiseRequest,
+    policy: &FlowPolicy,
+) -> ApiResult<InitialiseResponse> {
     if body.credential.organisation_id != org {
         return Err(ApiError(Error::invalid_field("credential.organisationId", "is not this organisation")));
     }
@@ -162,22 +227,18 @@ async fn initialise(s: &AppState, org: &str, connector_id: &str, candidates: &[A
     if body.authorize_url != scheme.authorize_url {
         return Err(ApiError(Error::invalid_field("authorizeUrl", "is not the authorizeUrl of the connector's auth scheme config")));
     }
-    let redirect_uri = match body.redirect_url.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => url::Url::parse(r)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.fragment().is_none())
-            .map(|_| r.to_owned())
-            .ok_or_else(|| ApiError(Error::invalid_field("redirectUrl", "must be an absolute http(s) URL without a fragment")))?,
-        None => format!("{}{CALLBACK_PATH}", s.public_url.trim_end_matches('/')),
-    };
+    let redirect_uri = policy.redirect_uri(s, body.redirect_url.as_deref())?;
     let additional: Vec<(String, String)> = match body.additional_params.as_deref() {
         Some(p) => form_urlencoded::parse(p.trim_start_matches('?').as_bytes()).into_owned().collect(),
         None => Vec::new(),
     };
     for (k, _) in &additional {
-        let clashes = STANDARD_PARAMS.contains(&k.as_str()) && !(k == "prompt" && body.prompt.is_none());
-        if clashes {
-            return Err(ApiError(Error::invalid_field("additionalParams", format!("must not set {k:?}: the server sets it"))));
+        // `prompt` may come from here when the request has no `prompt` of its own.
+        if let Some(reserved) = oauth_policy::reserved_param(k).filter(|r| !(*r == "prompt" && body.prompt.is_none())) {
+            return Err(ApiError(Error::invalid_field(
+                "additionalParams",
+                format!("must not set {k:?} ({reserved}): the server sets it, or it could send the code elsewhere"),
+            )));
         }
     }
 
@@ -197,7 +258,7 @@ async fn initialise(s: &AppState, org: &str, connector_id: &str, candidates: &[A
             q.append_pair("scope", &scopes.join(" "));
         }
         q.append_pair("state", &state);
-        let approval = additional.iter().any(|(k, _)| k == "approval_prompt" || k == "prompt");
+        let approval = additional.iter().any(|(k, _)| matches!(oauth_policy::fold(k).as_str(), "approval_prompt" | "prompt"));
         match body.prompt.as_deref() {
             Some("") => {}
             Some(p) => {
@@ -220,6 +281,7 @@ async fn initialise(s: &AppState, org: &str, connector_id: &str, candidates: &[A
     let record = OAuthState {
         code_verifier: verifier.map(|v| s.vault.seal(v.as_bytes(), &state_hash)),
         oauth1: None,
+        opener_origin: Some(policy.opener_origin.clone()),
         state_hash,
         organisation_id: org.to_owned(),
         grant_credential_id: body.credential.id,
@@ -538,26 +600,32 @@ pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiRes
 // ---------------------------------------------------------------------------------------------
 // The hosted callback page.
 
+/// The page, with `{meta}` (the opener origin's `<meta>`, or nothing), `{title}` and `{status}`.
 const CALLBACK_HTML: &str = r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Connecting…</title>
+{meta}<title>{title}</title>
 <style>body{font-family:system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;color:#1f2933;background:#f7f9fb}main{max-width:28rem;padding:2rem;text-align:center}</style>
 <script src="/oauth2/callback.js" defer></script>
 </head>
 <body>
-<main><h1>Connecting…</h1><p id="status" role="status">Finishing the connection. This window closes by itself.</p></main>
+<main><h1>{title}</h1><p id="status" role="status">{status}</p></main>
 </body>
 </html>
 "#;
 
+/// The `<meta>` that carries the origin of the page that started the flow to the script.
+const OPENER_META: &str = "switchyard-opener-origin";
+
 /// Answers the opener's `{type:"hello", payload:{state}}` with `{type:"response",
-/// payload:{search}}`, to the opener only and to the origin that said hello, once, and only when
-/// the state is the one in this page's URL. OAuth 1.0a callbacks bring `state` (Switchyard's, in
-/// the callback URL) besides `oauth_token` and `oauth_verifier`; a hello may name either the
-/// state or the `oauth_token` of the authorize URL the opener was given.
+/// payload:{search}}`: only to the opener, only when the hello comes from the origin recorded when
+/// the flow started (the page's `<meta name="switchyard-opener-origin">`), posted with exactly that
+/// target origin, once, and only when the state is the one in this page's URL. Without the
+/// `<meta>` (an unknown, used or expired state) it posts nothing. OAuth 1.0a callbacks bring
+/// `state` (Switchyard's, in the callback URL) besides `oauth_token` and `oauth_verifier`; a hello
+/// may name either the state or the `oauth_token` of the authorize URL the opener was given.
 const CALLBACK_JS: &str = r#"(function () {
   'use strict';
   var search = window.location.search;
@@ -565,25 +633,45 @@ const CALLBACK_JS: &str = r#"(function () {
   var state = params.get('state');
   var token = params.get('oauth_token');
   var status = document.getElementById('status');
+  var meta = document.querySelector('meta[name="switchyard-opener-origin"]');
+  var origin = meta ? meta.getAttribute('content') : '';
   var done = false;
   function say(text) { if (status) status.textContent = text; }
+  if (!origin) {
+    say('This sign-in attempt has expired or was already used. Close this window and start again.');
+    return;
+  }
   if (!window.opener) {
     say('This page finishes a connection started in another window. You can close it.');
     return;
   }
   window.addEventListener('message', function (event) {
-    if (done || event.source !== window.opener) return;
+    if (done || event.source !== window.opener || event.origin !== origin) return;
     var data = event.data;
     if (!data || data.type !== 'hello' || !data.payload) return;
     var said = data.payload.state;
     if (!said || (said !== state && said !== token)) return;
     done = true;
-    window.opener.postMessage({ type: 'response', payload: { search: search } }, event.origin);
+    window.opener.postMessage({ type: 'response', payload: { search: search } }, origin);
     say('Connected. You can close this window.');
     setTimeout(function () { window.close(); }, 300);
   });
 })();
 "#;
+
+/// The callback page for one flow: with the opener origin its state recorded (a live state), or
+/// saying the attempt expired (an unknown, used or expired one).
+pub(crate) fn callback_html(opener_origin: Option<&str>) -> String {
+    let (meta, title, status) = match opener_origin {
+        Some(o) => (
+            format!("<meta name=\"{OPENER_META}\" content=\"{}\">\n", oauth_policy::html_escape(o)),
+            "Connecting…",
+            "Finishing the connection. This window closes by itself.",
+        ),
+        None => (String::new(), "Sign-in expired", "This sign-in attempt has expired or was already used. Close this window and start again."),
+    };
+    CALLBACK_HTML.replace("{meta}", &meta).replace("{title}", title).replace("{status}", status)
+}
 
 /// No referrer (the URL carries the code), no caching, scripts from this origin only.
 fn page_headers(content_type: &'static str) -> [(header::HeaderName, &'static str); 5] {
@@ -599,8 +687,19 @@ fn page_headers(content_type: &'static str) -> [(header::HeaderName, &'static st
     ]
 }
 
-async fn callback_page() -> impl IntoResponse {
-    (page_headers("text/html; charset=utf-8"), CALLBACK_HTML)
+/// The hosted callback page. It looks the flow up by its `state` (the OAuth2 provider's echo, or
+/// Switchyard's own in an OAuth 1.0a callback URL), by the state's SHA-256 and without spending it,
+/// and tells the page's script the origin recorded when the flow started.
+async fn callback_page(State(s): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<impl IntoResponse> {
+    let state = query.as_deref().and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()));
+    let origin = match state.filter(|st| !st.is_empty()) {
+        // A flow recorded before origins were (no `opener_origin`): the hub page's, Switchyard's own.
+        Some(st) => {
+            s.store.find_oauth_state_origin(&sha256_hex(&st), time::now()).await?.map(|o| o.unwrap_or_else(|| oauth_policy::public_origin(&s.public_url)))
+        }
+        None => None,
+    };
+    Ok((page_headers("text/html; charset=utf-8"), callback_html(origin.as_deref())))
 }
 
 async fn callback_script() -> impl IntoResponse {

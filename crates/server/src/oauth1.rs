@@ -2,7 +2,8 @@
 //!
 //! 1. `oauth1/initialise` (Platform API v2) asks the scheme's temporary-credential endpoint for a
 //!    request token, signed with the consumer key and the consumer secret the scheme's credential
-//!    holds, with `oauth_callback` = the hosted callback page plus a single-use `state`. The state
+//!    holds, with `oauth_callback` = the hosted callback page (or a `redirectUrl` the organisation's
+//!    `oauthRedirectUrls` allow) plus a single-use `state`. The state
 //!    (only its SHA-256 kept) is bound to the organisation, the system and the credential; the
 //!    temporary token and its secret are sealed with it. The answer is the resource-owner
 //!    authorization endpoint with `oauth_token`.
@@ -18,10 +19,11 @@
 use crate::egress::{self, Egress, EgressError};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path};
-use crate::oauth::{random_token, sha256_hex, CredentialRef, Exchange, ProviderRefusal, CALLBACK_PATH};
+use crate::oauth::{random_token, sha256_hex, CredentialRef, Exchange, FlowPolicy, ProviderRefusal};
 use crate::v1;
 use crate::AppState;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -41,10 +43,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = InitialiseOAuth1ConnectionRequest)]
 pub struct InitialiseRequest {
     /// The credential holding the consumer secret: the scheme's `credentialId`.
     pub credential: CredentialRef,
+    /// Where the provider sends the user back (a Switchyard addition), with `state` added to its
+    /// query: Switchyard's hosted callback when omitted, else one of the organisation's
+    /// `oauthRedirectUrls`, compared after normalisation.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,11 +71,13 @@ async fn initialise_platform(
     State(s): State<AppState>,
     auth: crate::auth::PlatformAuth,
     Path((org, system_id)): Path<(String, String)>,
+    headers: HeaderMap,
     Json(body): Json<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
     auth.check_org(&org)?;
     let system = s.store.get_connector(&org, &system_id).await?.or_not_found("system")?;
-    Ok(axum::Json(initialise(&s, &org, &system.id, &system.auth_scheme_configs, body).await?))
+    let policy = FlowPolicy::for_organisation(&s, &org, &headers).await?;
+    Ok(axum::Json(initialise(&s, &org, &system.id, &system.auth_scheme_configs, body, &policy).await?))
 }
 
 /// What a flow keeps between initialise and exchange, sealed in its `oauth_states` row.
@@ -81,7 +91,14 @@ struct Pending {
     transmission: Option<ParameterTransmission>,
 }
 
-async fn initialise(s: &AppState, org: &str, system_id: &str, candidates: &[AuthSchemeConfig], body: InitialiseRequest) -> ApiResult<InitialiseResponse> {
+async fn initialise(
+    s: &AppState,
+    org: &str,
+    system_id: &str,
+    candidates: &[AuthSchemeConfig],
+    body: InitialiseRequest,
+    policy: &FlowPolicy,
+) -> ApiResult<InitialiseResponse> {
     let bad = |field: &str, message: &str| ApiError(Error::invalid_field(field, message));
     if body.credential.organisation_id != org {
         return Err(bad("credential.organisationId", "is not this organisation"));
@@ -98,11 +115,14 @@ async fn initialise(s: &AppState, org: &str, system_id: &str, candidates: &[Auth
         return Err(bad("credential.id", "its OAuth 1.0a scheme has no endpoints for the browser flow (tokenAuth): connect with an oauth1-token credential"));
     };
     let mut url = url::Url::parse(&authorize.url).map_err(|_| bad("credential.id", "its scheme's resourceOwnerAuthorizationEndpoint is not a URL"))?;
+    let redirect = policy.redirect_uri(s, body.redirect_url.as_deref())?;
     let consumer_secret = consumer_secret(s, org, &body.credential.id).await?;
 
     let state = random_token();
     let state_hash = sha256_hex(&state);
-    let callback = format!("{}{CALLBACK_PATH}?state={state}", s.public_url.trim_end_matches('/'));
+    let mut callback = url::Url::parse(&redirect).map_err(|_| bad("redirectUrl", "must be an absolute http(s) URL"))?;
+    callback.query_pairs_mut().append_pair("state", &state);
+    let callback = String::from(callback);
     let signer =
         Signer { method: scheme.signature_method, consumer_key: &scheme.consumer_key, consumer_secret: &consumer_secret, token: None, token_secret: "" };
     s.rate_limits.provider_call(org)?;
@@ -138,6 +158,7 @@ async fn initialise(s: &AppState, org: &str, system_id: &str, candidates: &[Auth
         additional_token_params: None,
         scopes: Vec::new(),
         code_verifier: None,
+        opener_origin: Some(policy.opener_origin.clone()),
         created_at: now,
         expires_at: now + chrono::Duration::from_std(s.oauth_state_ttl).unwrap_or(chrono::Duration::minutes(10)),
     };

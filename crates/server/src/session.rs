@@ -24,7 +24,7 @@ const DEFAULT_TTL: u32 = 1800;
 const MAX_TTL: u32 = 86_400;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_session))
+    OpenApiRouter::new().routes(routes!(create_session)).routes(routes!(current_session))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -44,7 +44,8 @@ pub struct SessionCreate {
 pub struct SessionOut {
     /// The bearer token the hub page uses. Shown once; only its hash is kept.
     pub token: String,
-    /// The hub page, with the token, hub and user in its fragment (never sent to servers).
+    /// The hub page, with the organisation in its query (`?o=`, which picks the organisation's
+    /// framing policy) and the token, hub and user in its fragment (never sent to servers).
     pub url: String,
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
@@ -110,8 +111,39 @@ async fn create_session(
     s.store.insert_hub_session(&org, &session).await?;
     let fragment: String =
         form_urlencoded::Serializer::new(String::new()).append_pair("token", &token).append_pair("hub", &hub.id).append_pair("user", &external_id).finish();
-    let url = format!("{}/hub/#{fragment}", s.public_url.trim_end_matches('/'));
+    let o: String = form_urlencoded::Serializer::new(String::new()).append_pair("o", &org).finish();
+    let url = format!("{}/hub/?{o}#{fragment}", s.public_url.trim_end_matches('/'));
     Ok((StatusCode::CREATED, axum::Json(SessionOut { token, url, expires_at: session.expires_at })))
+}
+
+/// Who the hub page's token acts as: what the page checks its URL against.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = HubSessionInfo)]
+pub struct SessionInfo {
+    pub organisation_id: String,
+    /// The session's hub (absent for an API key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub_id: Option<String>,
+    /// The session's end user, by external id (absent for an API key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+}
+
+/// The organisation (and, for a hub session, the hub and end user) the caller's token acts for:
+/// the hub page checks that its URL's `o` names this organisation before it runs.
+#[utoipa::path(get, path = "/api/embedded/v1/session", operation_id = "GetHubSession", tag = "sessions",
+    responses((status = 200, body = SessionInfo), (status = "default", body = ErrorBody)))]
+async fn current_session(auth: HubAuth) -> axum::Json<SessionInfo> {
+    axum::Json(match auth {
+        HubAuth::Org(o) => SessionInfo { organisation_id: o.organisation_id, hub_id: None, user_id: None, expires_at: None },
+        HubAuth::Session(s) => {
+            SessionInfo { organisation_id: s.organisation_id, hub_id: Some(s.hub_id), user_id: Some(s.external_user_id), expires_at: Some(s.expires_at) }
+        }
+    })
 }
 
 /// The live session a token proves; 401 otherwise.

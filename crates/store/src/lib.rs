@@ -142,6 +142,10 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
     async fn find_api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>>;
     /// Records a use of a key (at most once a minute is written).
     async fn touch_api_key(&self, key_id: &str, at: Timestamp) -> Result<()>;
+    /// The organisation's settings; the defaults (empty lists) when it never set any.
+    async fn get_organisation_settings(&self, org: &str) -> Result<OrganisationSettings>;
+    /// Replaces the organisation's settings (one row, written in one statement).
+    async fn put_organisation_settings(&self, org: &str, settings: &OrganisationSettings) -> Result<()>;
 
     // Connectors.
     /// Inserts a connector with the credentials its auth scheme configs reference (grant secrets),
@@ -197,6 +201,10 @@ pub trait Store: platform::PlatformStore + platform_activations::PlatformActivat
     /// Marks the state used and returns it, if it exists, is unused and has not expired at `now`:
     /// a state works once, even when two requests race for it.
     async fn consume_oauth_state(&self, org: &str, state_hash: &str, now: Timestamp) -> Result<Option<OAuthState>>;
+    /// The opener origin recorded with a state that is unused and unexpired at `now`, whatever its
+    /// organisation (the hosted callback page knows only the state), without consuming it. The
+    /// outer `None`: no such live state; `Some(None)`: a live state recorded without an origin.
+    async fn find_oauth_state_origin(&self, state_hash: &str, now: Timestamp) -> Result<Option<Option<String>>>;
 
     // Idempotency keys (not tenant data: `scope` identifies the caller).
     /// Claims `(scope, key)` for a request with `fingerprint`, or says what became of it. Claims

@@ -221,6 +221,7 @@ macro_rules! sql_store {
                 primary_connector_id: get(row, "primary_connector_id")?,
                 auth_scheme_config: json(row, "auth_scheme_config")?,
                 is_default: get(row, "is_default")?,
+                oauth_redirect_urls: json(row, "oauth_redirect_urls")?,
                 deleted_at: get(row, "deleted_at")?,
                 created_at: get(row, "created_at")?,
                 updated_at: get(row, "updated_at")?,
@@ -726,6 +727,36 @@ macro_rules! sql_store {
                 row.as_ref().map(organisation).transpose()
             }
 
+            async fn get_organisation_settings(&self, org: &str) -> Result<OrganisationSettings> {
+                let row = sqlx::query("SELECT oauth_redirect_urls, hub_frame_ancestors, updated_at FROM organisation_settings WHERE organisation_id = $1")
+                    .bind(org)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let Some(row) = row else { return Ok(OrganisationSettings::default()) };
+                Ok(OrganisationSettings {
+                    oauth_redirect_urls: json(&row, "oauth_redirect_urls")?,
+                    hub_frame_ancestors: json(&row, "hub_frame_ancestors")?,
+                    updated_at: get(&row, "updated_at")?,
+                })
+            }
+
+            async fn put_organisation_settings(&self, org: &str, st: &OrganisationSettings) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO organisation_settings (organisation_id, oauth_redirect_urls, hub_frame_ancestors, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (organisation_id) DO UPDATE SET oauth_redirect_urls = excluded.oauth_redirect_urls, \
+                     hub_frame_ancestors = excluded.hub_frame_ancestors, updated_at = excluded.updated_at",
+                )
+                .bind(org)
+                .bind(j(&st.oauth_redirect_urls))
+                .bind(j(&st.hub_frame_ancestors))
+                .bind(st.updated_at.unwrap_or_else(switchyard_domain::time::now))
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
             async fn insert_api_key(&self, org: &str, key: &ApiKey) -> Result<()> {
                 insert_api_key_exec(&self.pool, org, key).await
             }
@@ -1114,8 +1145,8 @@ macro_rules! sql_store {
 
             async fn insert_oauth_state(&self, org: &str, st: &OAuthState) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO oauth_states (state_hash, organisation_id, grant_credential_id, connector_id, client_id, redirect_uri, token_url, additional_token_params, scopes, code_verifier, created_at, expires_at, oauth1) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    "INSERT INTO oauth_states (state_hash, organisation_id, grant_credential_id, connector_id, client_id, redirect_uri, token_url, additional_token_params, scopes, code_verifier, created_at, expires_at, oauth1, opener_origin) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(&st.state_hash)
                 .bind(org)
@@ -1130,12 +1161,23 @@ macro_rules! sql_store {
                 .bind(st.created_at)
                 .bind(st.expires_at)
                 .bind(&st.oauth1)
+                .bind(&st.opener_origin)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
                 // Expired flows are of no use to anyone: sweep them as new ones arrive.
                 sqlx::query("DELETE FROM oauth_states WHERE expires_at < $1").bind(st.created_at - chrono::Duration::hours(1)).execute(&self.pool).await.map_err(db_err)?;
                 Ok(())
+            }
+
+            async fn find_oauth_state_origin(&self, state_hash: &str, now: Timestamp) -> Result<Option<Option<String>>> {
+                let row = sqlx::query("SELECT opener_origin FROM oauth_states WHERE state_hash = $1 AND used_at IS NULL AND expires_at > $2")
+                    .bind(state_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(|r| get(r, "opener_origin")).transpose()
             }
 
             async fn consume_oauth_state(&self, org: &str, state_hash: &str, now: Timestamp) -> Result<Option<OAuthState>> {
@@ -1162,6 +1204,7 @@ macro_rules! sql_store {
                     scopes: json(&row, "scopes")?,
                     code_verifier: get(&row, "code_verifier")?,
                     oauth1: get(&row, "oauth1")?,
+                    opener_origin: get(&row, "opener_origin")?,
                     created_at: get(&row, "created_at")?,
                     expires_at: get(&row, "expires_at")?,
                 }))
@@ -1276,8 +1319,8 @@ macro_rules! sql_store {
                     sqlx::query("UPDATE hubs SET is_default = $2 WHERE organisation_id = $1").bind(org).bind(false).execute(&mut *tx).await.map_err(db_err)?;
                 }
                 sqlx::query(
-                    "INSERT INTO hubs (id, organisation_id, name, primary_connector_id, auth_scheme_config, is_default, deleted_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    "INSERT INTO hubs (id, organisation_id, name, primary_connector_id, auth_scheme_config, is_default, deleted_at, created_at, updated_at, oauth_redirect_urls) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(&h.id)
                 .bind(org)
@@ -1288,6 +1331,7 @@ macro_rules! sql_store {
                 .bind(h.deleted_at)
                 .bind(h.created_at)
                 .bind(h.updated_at)
+                .bind(j(&h.oauth_redirect_urls))
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -1309,13 +1353,14 @@ macro_rules! sql_store {
                 if h.is_default {
                     sqlx::query("UPDATE hubs SET is_default = $3 WHERE organisation_id = $1 AND id <> $2").bind(org).bind(&h.id).bind(false).execute(&mut *tx).await.map_err(db_err)?;
                 }
-                let r = sqlx::query("UPDATE hubs SET name = $3, is_default = $4, deleted_at = $5, updated_at = $6 WHERE organisation_id = $1 AND id = $2")
+                let r = sqlx::query("UPDATE hubs SET name = $3, is_default = $4, deleted_at = $5, updated_at = $6, oauth_redirect_urls = $7 WHERE organisation_id = $1 AND id = $2")
                     .bind(org)
                     .bind(&h.id)
                     .bind(&h.name)
                     .bind(h.is_default)
                     .bind(h.deleted_at)
                     .bind(h.updated_at)
+                    .bind(j(&h.oauth_redirect_urls))
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;

@@ -93,6 +93,45 @@ async fn story(store: DynStore) {
     assert!(store.revoke_api_key(o, &second.id, now()).await.unwrap());
     assert!(store.find_api_key_by_hash(&second.key_hash).await.unwrap().unwrap().revoked_at.is_some());
 
+    // Organisation settings: defaults until set, replaced by a second put, per organisation.
+    assert_eq!(store.get_organisation_settings(o).await.unwrap(), OrganisationSettings::default());
+    let settings = OrganisationSettings {
+        oauth_redirect_urls: vec!["https://app.example.com/cb".into()],
+        hub_frame_ancestors: vec!["https://app.example.com".into(), "https://*.example.org".into()],
+        updated_at: Some(now()),
+    };
+    store.put_organisation_settings(o, &settings).await.unwrap();
+    let read = store.get_organisation_settings(o).await.unwrap();
+    assert_eq!((&read.oauth_redirect_urls, &read.hub_frame_ancestors), (&settings.oauth_redirect_urls, &settings.hub_frame_ancestors));
+    store.put_organisation_settings(o, &OrganisationSettings { hub_frame_ancestors: vec![], ..settings.clone() }).await.unwrap();
+    assert!(store.get_organisation_settings(o).await.unwrap().hub_frame_ancestors.is_empty());
+    assert_eq!(store.get_organisation_settings(&other.id).await.unwrap(), OrganisationSettings::default(), "another organisation's are its own");
+
+    // OAuth states: the callback page finds a live state's opener origin without consuming it.
+    let state = OAuthState {
+        state_hash: format!("hash-{}", new_id()),
+        organisation_id: org.id.clone(),
+        grant_credential_id: new_id(),
+        connector_id: new_id(),
+        client_id: "cid".into(),
+        redirect_uri: "https://sy.example/oauth2/callback".into(),
+        token_url: "https://p.example/token".into(),
+        additional_token_params: None,
+        scopes: vec!["read".into()],
+        code_verifier: None,
+        oauth1: None,
+        opener_origin: Some("https://host.example".into()),
+        created_at: now(),
+        expires_at: now() + chrono::Duration::minutes(10),
+    };
+    store.insert_oauth_state(o, &state).await.unwrap();
+    assert_eq!(store.find_oauth_state_origin(&state.state_hash, now()).await.unwrap(), Some(Some("https://host.example".into())));
+    assert_eq!(store.find_oauth_state_origin(&state.state_hash, state.expires_at).await.unwrap(), None, "expired");
+    assert_eq!(store.find_oauth_state_origin("no-such-hash", now()).await.unwrap(), None);
+    assert!(store.consume_oauth_state(&other.id, &state.state_hash, now()).await.unwrap().is_none(), "another organisation cannot use it");
+    assert_eq!(store.consume_oauth_state(o, &state.state_hash, now()).await.unwrap().unwrap().opener_origin.as_deref(), Some("https://host.example"));
+    assert_eq!(store.find_oauth_state_origin(&state.state_hash, now()).await.unwrap(), None, "used");
+
     // Connectors.
     let primary = connector(o, "Primary");
     let crm = connector(o, "CRM");
@@ -137,11 +176,13 @@ async fn story(store: DynStore) {
         primary_connector_id: primary.id.clone(),
         auth_scheme_config: scheme(),
         is_default: true,
+        oauth_redirect_urls: vec!["https://app.example.com/hub-cb".into()],
         deleted_at: None,
         created_at: now(),
         updated_at: now(),
     };
     store.insert_hub(o, &hub, &[]).await.unwrap();
+    assert_eq!(store.get_hub(o, &hub.id).await.unwrap().unwrap().oauth_redirect_urls, hub.oauth_redirect_urls);
     let mut hub2 = hub.clone();
     hub2.id = new_id();
     store.insert_hub(o, &hub2, &[]).await.unwrap();

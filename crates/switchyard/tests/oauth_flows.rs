@@ -161,7 +161,12 @@ async fn refusals(w: World) {
     let unknown = w.api.post(&connections, code_connection(&crm.scheme, json!({"code": "c", "state": "made-up"}))).await.error(400);
     assert_eq!(Res::fields(&unknown), vec!["credentials.action[0].credential.data.state"]);
 
-    // A redirect URL of the caller's own (the CLI's loopback): the code must come back with it.
+    // A redirect URL of the caller's own (the CLI's loopback), which the organisation allows: the
+    // code must come back with it.
+    w.api
+        .put(&format!("/api/organisations/v1/organisations/{}/settings", w.org), json!({"oauthRedirectUrls": ["http://127.0.0.1:62168/oauth/callback"]}))
+        .await
+        .expect(200);
     let mut body = initialise_body(&w, &crm.scheme);
     body["redirectUrl"] = json!("http://127.0.0.1:62168/oauth/callback");
     let u = url::Url::parse(w.api.post(&init, body).await.expect(200)["url"].as_str().unwrap()).unwrap();
