@@ -157,15 +157,22 @@ async fn check_request_size(req: Request, next: Next) -> Response {
         );
     }
     let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(len) = declared.filter(|&len| len > MAX_BODY_BYTES as u64) {
-        return too_large(
+    let http1 = req.version() <= axum::http::Version::HTTP_11;
+    let mut res = match declared.filter(|&len| len > MAX_BODY_BYTES as u64) {
+        Some(len) => too_large(
             ErrorKind::PayloadTooLarge,
             "body",
             format!("{len} bytes, more than {MAX_BODY_BYTES}"),
             format!("the request body is {len} bytes, more than the {MAX_BODY_BYTES} this server reads"),
-        );
+        ),
+        None => next.run(req).await,
+    };
+    // The rest of an oversized body is never read: the connection cannot carry another request,
+    // and a client must not put it back in its pool.
+    if http1 && res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        res.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
     }
-    next.run(req).await
+    res
 }
 
 /// The request timeout: 503 in the error shape when the rest of the stack takes longer. It sits

@@ -225,7 +225,7 @@ async fn cyclic_schemas_are_refused_wherever_one_is_set(w: World) {
         (json!({"type":"object","properties":{"a":{"$ref":"#/$defs/missing"}}}), "does not resolve"),
         (json!({"$defs":{"a":{"$anchor":"a","allOf":[{"$ref":"#a"}]}},"$ref":"#a"}), "recurses without consuming input"),
         (deep, "deeper than 64"),
-        (json!({"type":"object","description":"x".repeat(300 * 1024)}), "262144"),
+        (json!({"type":"object","$comment":"x".repeat(300 * 1024)}), "262144"),
     ] {
         let e = w.api.post(&format!("/api/embedded/v1/hubs/{}/integrations", v1.hub), v1.integration_body(&w, "Bad", Some(schema))).await.error(400);
         assert_eq!(Res::fields(&e), ["variablesSchema"]);

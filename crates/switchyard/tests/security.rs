@@ -441,7 +441,101 @@ async fn bursts_get_429(w: World) {
     assert!(server.logs().contains("429"), "the refusals are logged");
 }
 
+/// Finding 7: NUL and other control characters are a 400 naming the field on both databases (on
+/// PostgreSQL a NUL used to be a 500), names and ids have length limits, and nothing is written.
+async fn control_characters_and_lengths(w: World) {
+    let o = w.org.clone();
+    let count_users = || async { w.api.get(&format!("/api/v2/o/{o}/users")).await.expect(200)["totalCount"].as_i64().unwrap() };
+    let before = count_users().await;
+    for (body, field) in [
+        (json!({"externalId": "a\u{0}b", "displayName": "x"}), "externalId"),
+        (json!({"externalId": "nul-name", "displayName": "a\u{0}b"}), "displayName"),
+        (json!({"externalId": "tab\tid", "displayName": "x"}), "externalId"),
+        (json!({"externalId": "esc", "displayName": "\u{1b}[31mred"}), "displayName"),
+        (json!({"externalId": "x".repeat(257), "displayName": "x"}), "externalId"),
+        (json!({"externalId": "long-name", "displayName": "n".repeat(257)}), "displayName"),
+    ] {
+        let e = w.api.post(&format!("/api/v2/o/{o}/users"), body).await.error(400);
+        assert_eq!(Res::fields(&e), [field], "{e}");
+    }
+    // v1 names and URLs too.
+    let e = w
+        .api
+        .post(&format!("/api/connect/v1/o/{o}/protocols/http/connectors"), json!({"name": "bad\u{0}", "baseUrl": "https://x.example", "authSchemeConfigs": []}))
+        .await
+        .error(400);
+    assert_eq!(Res::fields(&e), ["name"], "{e}");
+    let e = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{o}/protocols/http/connectors"),
+            json!({"name": "ok", "baseUrl": format!("https://x.example/{}", "p".repeat(2100)), "authSchemeConfigs": []}),
+        )
+        .await
+        .error(400);
+    assert_eq!(Res::fields(&e), ["baseUrl"], "{e}");
+    // A secret value with a NUL is refused without being quoted back.
+    let e = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{o}/protocols/http/connectors"),
+            json!({"name": "c", "baseUrl": "https://x.example", "authSchemeConfigs": [{"id": "o", "schemeType": "oauth2", "authorizeUrl": "https://x.example/a",
+                "tokenUrl": "https://x.example/t", "grant": {"grantType": "authorization_code", "clientId": "c", "clientSecret": "s3cret-\u{0}-canary"}}]}),
+        )
+        .await
+        .error(400);
+    assert!(!e.to_string().contains("s3cret"), "{e}");
+    // Free text may hold tab and newlines.
+    w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "P", "description": "line one\n\tline two"})).await.expect(200);
+    // Path and query parameters.
+    w.api.get(&format!("/api/v2/o/{o}/users/a%00b")).await.error(400);
+    w.api.get(&format!("/api/v2/o/{o}/users?search=a%00b")).await.error(400);
+    assert_eq!(count_users().await, before, "nothing was written");
+    // A number where a secret string belongs is refused without echoing it.
+    let e = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{o}/protocols/http/connectors"),
+            json!({"name": "c", "baseUrl": "https://x.example", "authSchemeConfigs": [{"id": "o", "schemeType": "oauth2", "authorizeUrl": "https://x.example/a",
+                "tokenUrl": "https://x.example/t", "grant": {"grantType": "authorization_code", "clientId": "c", "clientSecret": 918273645}}]}),
+        )
+        .await
+        .error(400);
+    assert!(!e.to_string().contains("918273645"), "{e}");
+}
+
+/// Finding 8: a hub session lists and reads only what its page shows: deployed integrations.
+async fn sessions_see_deployed_integrations_only(w: World) {
+    let (hub, deployed, _template, _scheme, session) = v1_hub(&w).await;
+    let o = &w.org;
+    let hidden = w
+        .api
+        .post(
+            &format!("/api/embedded/v1/hubs/{hub}/integrations"),
+            json!({"organisationId": o, "name": "Secret roadmap", "description": "not yet announced",
+            "variablesSchema": {"type": "object", "properties": {"internal": {"type": "string"}}}}),
+        )
+        .await
+        .expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = session.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations")).await.expect(200);
+    let ids: Vec<&str> = list["integrations"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [deployed.as_str()], "{list}");
+    assert!(!list.to_string().contains("roadmap"));
+    let list = session.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations?deployed=false")).await.expect(200);
+    assert_eq!(list["integrations"].as_array().unwrap().len(), 0, "{list}");
+    session.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations/{hidden}")).await.error(404);
+    // The organisation's key still sees both.
+    let all = w.api.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations")).await.expect(200);
+    assert_eq!(all["integrations"].as_array().unwrap().len(), 2, "{all}");
+    w.api.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations/{hidden}")).await.expect(200);
+}
+
 on_both_databases! {
+    control_characters => control_characters_and_lengths;
+    sessions_see_deployed_only => sessions_see_deployed_integrations_only;
     rate_limits => bursts_get_429;
     forged_token_url_v1 => forged_token_url_from_a_hub_session;
     forged_token_url_v2 => forged_token_url_from_an_end_user_jwt;
