@@ -52,7 +52,13 @@ fn histogram() -> Histogram<u64> {
 
 /// Runs `op` with `concurrency` workers: `warmup` unrecorded, then `duration` recorded. Latency
 /// (µs) is that of successful requests; errors are counted apart.
-pub async fn run_cell<F, Fut>(operation: &str, concurrency: usize, warmup: Duration, duration: Duration, op: F) -> Cell
+pub async fn run_cell<F, Fut>(
+    operation: &str,
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+    op: F,
+) -> Cell
 where
     F: Fn(usize, &mut StdRng) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Outcome> + Send,
@@ -69,7 +75,9 @@ where
         let exhausted = exhausted.clone();
         let samples = samples.clone();
         tasks.push(tokio::spawn(async move {
-            let mut rng = StdRng::seed_from_u64(0x5eed_0000 + w as u64 * 7919 + start.elapsed().as_nanos() as u64);
+            let mut rng = StdRng::seed_from_u64(
+                0x5eed_0000 + w as u64 * 7919 + start.elapsed().as_nanos() as u64,
+            );
             let mut h = histogram();
             let mut errors = 0u64;
             let mut completed = 0u64;
@@ -99,7 +107,11 @@ where
                         }
                         let mut s = samples.lock().unwrap();
                         if s.len() < 5 {
-                            s.push(if measured { e } else { format!("(warm-up) {e}") });
+                            s.push(if measured {
+                                e
+                            } else {
+                                format!("(warm-up) {e}")
+                            });
                         }
                     }
                     Outcome::Exhausted => {
@@ -128,23 +140,39 @@ where
     let seconds = if exhausted {
         last.saturating_duration_since(measure_from).as_secs_f64()
     } else {
-        last.saturating_duration_since(measure_from).as_secs_f64().max(duration.as_secs_f64())
+        last.saturating_duration_since(measure_from)
+            .as_secs_f64()
+            .max(duration.as_secs_f64())
     };
     let requests = total.len();
     let error_samples = samples.lock().unwrap().clone();
     let ms = |us: u64| us as f64 / 1000.0;
-    let q = |p: f64| if requests == 0 { 0.0 } else { ms(total.value_at_quantile(p)) };
+    let q = |p: f64| {
+        if requests == 0 {
+            0.0
+        } else {
+            ms(total.value_at_quantile(p))
+        }
+    };
     Cell {
         operation: operation.to_owned(),
         concurrency,
         requests,
         errors,
-        throughput: if seconds > 0.0 { requests as f64 / seconds } else { 0.0 },
+        throughput: if seconds > 0.0 {
+            requests as f64 / seconds
+        } else {
+            0.0
+        },
         p50_ms: q(0.5),
         p99_ms: q(0.99),
         p999_ms: q(0.999),
         max_ms: if requests == 0 { 0.0 } else { ms(total.max()) },
-        mean_ms: if requests == 0 { 0.0 } else { total.mean() / 1000.0 },
+        mean_ms: if requests == 0 {
+            0.0
+        } else {
+            total.mean() / 1000.0
+        },
         seconds,
         exhausted,
         completed,

@@ -19,7 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug, Clone)]
-#[command(name = "switchyard-bench", version, about = "Benchmarks the switchyard server on SQLite and PostgreSQL")]
+#[command(
+    name = "switchyard-bench",
+    version,
+    about = "Benchmarks the switchyard server on SQLite and PostgreSQL"
+)]
 pub struct Args {
     /// Dataset scale: 1.0 is the full dataset (1,000 integrations, 100,000 end users, 50,000
     /// activations); 0.01 is a quick development run.
@@ -39,7 +43,11 @@ pub struct Args {
     pub databases: Vec<Backend>,
     /// A PostgreSQL server to create the benchmark database on (the URL's database is only used
     /// to connect).
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres", env = "SWITCHYARD_BENCH_POSTGRES_URL")]
+    #[arg(
+        long,
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres",
+        env = "SWITCHYARD_BENCH_POSTGRES_URL"
+    )]
     pub postgres_url: String,
     /// The database created (dropped first if it exists) and dropped at the end.
     #[arg(long, default_value = "switchyard_bench")]
@@ -63,7 +71,11 @@ pub struct Args {
     pub no_analyze: bool,
     /// The operations to measure (default: all). For profiling one path, e.g.
     /// `--operations activate,raw`.
-    #[arg(long, value_delimiter = ',', default_value = "healthz,get,list,activate,raw")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "healthz,get,list,activate,raw"
+    )]
     pub operations: Vec<Operation>,
     /// SQLite's `synchronous` for the server and the raw-database ceiling: `full` (the server's
     /// default: every acknowledged commit is on disk) or `normal`. With `full`, the SQLite run also
@@ -97,7 +109,8 @@ async fn on_server(server: &Server, cell: impl std::future::Future<Output = Cell
     let mut cell = cell.await;
     if let (Some(a), Some(b)) = (before, server.cpu_time()) {
         if cell.completed > 0 {
-            cell.server_cpu_ms_per_request = Some(b.saturating_sub(a).as_secs_f64() * 1000.0 / cell.completed as f64);
+            cell.server_cpu_ms_per_request =
+                Some(b.saturating_sub(a).as_secs_f64() * 1000.0 / cell.completed as f64);
         }
     }
     cell
@@ -128,7 +141,10 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is in the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bench/ is in the workspace")
+        .to_path_buf()
 }
 
 /// An HTTP operation's outcome: 2xx is success, anything else an error with its status and body.
@@ -141,7 +157,10 @@ async fn outcome(req: reqwest::RequestBuilder) -> Outcome {
                     let _ = body;
                     Outcome::Ok
                 }
-                Ok(body) => Outcome::Err(format!("{status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]))),
+                Ok(body) => Outcome::Err(format!(
+                    "{status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                )),
                 Err(e) => Outcome::Err(format!("{status}: reading the body: {e}")),
             }
         }
@@ -155,7 +174,9 @@ async fn deep_cursor(api: &Api, hub: &str, user: &str) -> Result<(Option<String>
     let mut cursor: Option<String> = None;
     let mut depth = 1;
     loop {
-        let mut req = api.http.get(api.url(&format!("/api/embedded/v1/embed/{hub}/users/{user}/integrations")));
+        let mut req = api.http.get(api.url(&format!(
+            "/api/embedded/v1/embed/{hub}/users/{user}/integrations"
+        )));
         if let Some(c) = &cursor {
             req = req.query(&[("after", c)]);
         }
@@ -192,10 +213,12 @@ pub struct Run {
 pub const OP_HEALTHZ: &str = "GET /healthz (HTTP ceiling)";
 pub const OP_ACTIVATE: &str = "ActivateIntegration (2 new API-key connections)";
 pub const OP_RAW: &str = "raw DB: activation writes, 1 tx (DB ceiling)";
-pub const OP_RAW_NORMAL: &str = "raw DB: activation writes, 1 tx, SQLite synchronous=NORMAL (for comparison)";
+pub const OP_RAW_NORMAL: &str =
+    "raw DB: activation writes, 1 tx, SQLite synchronous=NORMAL (for comparison)";
 pub const OP_LIST_FIRST: &str = "ListEndUserIntegrations, first page (10 items)";
 pub const OP_LIST_DEEP: &str = "ListEndUserIntegrations, deep page";
-pub const OP_LIST_SMALL: &str = "ListEndUserIntegrations, first page (10 items), 10-integration hub";
+pub const OP_LIST_SMALL: &str =
+    "ListEndUserIntegrations, first page (10 items), 10-integration hub";
 pub const OP_GET: &str = "GetActivation";
 
 async fn run_backend(args: &Args, backend: Backend, bin: &std::path::Path) -> Result<Run> {
@@ -208,7 +231,12 @@ async fn run_backend(args: &Args, backend: Backend, bin: &std::path::Path) -> Re
     result
 }
 
-async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Database) -> Result<Run> {
+async fn run_on(
+    args: &Args,
+    backend: Backend,
+    bin: &std::path::Path,
+    db: &Database,
+) -> Result<Run> {
     let (org, key) = server::create_org(bin, db)?;
     let synchronous = (backend == Backend::Sqlite).then_some(args.sqlite_synchronous);
     let mut server = Server::start(bin, db, synchronous)?;
@@ -233,7 +261,12 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     }
     let ds = match seeded {
         Ok(ds) => ds,
-        Err(e) => return Err(e.context(format!("seeding failed; server log tail:\n{}", server.last_log(20)))),
+        Err(e) => {
+            return Err(e.context(format!(
+                "seeding failed; server log tail:\n{}",
+                server.last_log(20)
+            )))
+        }
     };
     if analyzing {
         analyze(&db.url).await?;
@@ -242,7 +275,11 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     let mb = |kb: Option<u64>| kb.map(|k| k as f64 / 1024.0);
     let rss_after_seeding_mb = mb(server.status_kb("VmRSS"));
     let database_bytes_after_seeding = db.size_bytes().await;
-    eprintln!("seeded in {:.1} s; server RSS {:.1} MB", ds.seconds, rss_after_seeding_mb.unwrap_or(0.0));
+    eprintln!(
+        "seeded in {:.1} s; server RSS {:.1} MB",
+        ds.seconds,
+        rss_after_seeding_mb.unwrap_or(0.0)
+    );
 
     let big = Arc::new(ds.big);
     let small = Arc::new(ds.small);
@@ -270,9 +307,19 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     };
 
     let measures = |op: Operation| args.operations.contains(&op);
-    for &c in args.concurrency.iter().filter(|_| measures(Operation::Healthz)) {
+    for &c in args
+        .concurrency
+        .iter()
+        .filter(|_| measures(Operation::Healthz))
+    {
         let api = api.clone();
-        let cell = on_server(&server, run_cell(OP_HEALTHZ, c, warmup, duration, move |_, _| outcome(api.http.get(api.url("/healthz"))))).await;
+        let cell = on_server(
+            &server,
+            run_cell(OP_HEALTHZ, c, warmup, duration, move |_, _| {
+                outcome(api.http.get(api.url("/healthz")))
+            }),
+        )
+        .await;
         show(&cell);
         cells.push(cell);
     }
@@ -282,7 +329,10 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
             &server,
             run_cell(OP_GET, c, warmup, duration, move |_, rng| {
                 let id = &big.activations[rand::Rng::gen_range(rng, 0..big.activations.len())];
-                outcome(api.http.get(api.url(&format!("/api/embedded/v1/activations/{id}"))))
+                outcome(
+                    api.http
+                        .get(api.url(&format!("/api/embedded/v1/activations/{id}"))),
+                )
             }),
         )
         .await;
@@ -292,7 +342,11 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     // The first pages ask for 10 items on both hubs (the small hub has only 10), so that their
     // ratio compares hub sizes at equal page sizes; the deep page is at the default 20.
     let lists = if measures(Operation::List) {
-        vec![(OP_LIST_FIRST, big.clone(), None, Some("10")), (OP_LIST_DEEP, big.clone(), deep.clone(), None), (OP_LIST_SMALL, small.clone(), None, Some("10"))]
+        vec![
+            (OP_LIST_FIRST, big.clone(), None, Some("10")),
+            (OP_LIST_DEEP, big.clone(), deep.clone(), None),
+            (OP_LIST_SMALL, small.clone(), None, Some("10")),
+        ]
     } else {
         vec![]
     };
@@ -303,7 +357,11 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
                 &server,
                 run_cell(op, c, warmup, duration, move |_, rng| {
                     let u = rand::Rng::gen_range(rng, 0..hub.users.len());
-                    let mut req = api.http.get(api.url(&format!("/api/embedded/v1/embed/{}/users/{}/integrations", hub.id, hub.external(u))));
+                    let mut req = api.http.get(api.url(&format!(
+                        "/api/embedded/v1/embed/{}/users/{}/integrations",
+                        hub.id,
+                        hub.external(u)
+                    )));
                     if let Some(cur) = &cursor {
                         req = req.query(&[("after", cur)]);
                     }
@@ -318,7 +376,11 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
             cells.push(cell);
         }
     }
-    for &c in args.concurrency.iter().filter(|_| measures(Operation::Activate)) {
+    for &c in args
+        .concurrency
+        .iter()
+        .filter(|_| measures(Operation::Activate))
+    {
         let (api, big, pairs) = (api.clone(), big.clone(), pairs.clone());
         let cell = on_server(
             &server,
@@ -326,9 +388,16 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
                 let next = pairs.next();
                 let (api, big) = (api.clone(), big.clone());
                 async move {
-                    let Some((u, d)) = next else { return Outcome::Exhausted };
+                    let Some((u, d)) = next else {
+                        return Outcome::Exhausted;
+                    };
                     let body = seed::activation_body(&big.external(u), &big.deployed[d]);
-                    outcome(api.http.post(api.url("/api/embedded/v1/activations")).json(&body)).await
+                    outcome(
+                        api.http
+                            .post(api.url("/api/embedded/v1/activations"))
+                            .json(&body),
+                    )
+                    .await
                 }
             }),
         )
@@ -338,7 +407,11 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
     }
     let peak_rss_mb = mb(server.status_kb("VmHWM"));
     let rss_at_end_mb = mb(server.status_kb("VmRSS"));
-    eprintln!("server peak RSS (VmHWM) {:.1} MB, RSS now {:.1} MB", peak_rss_mb.unwrap_or(0.0), rss_at_end_mb.unwrap_or(0.0));
+    eprintln!(
+        "server peak RSS (VmHWM) {:.1} MB, RSS now {:.1} MB",
+        peak_rss_mb.unwrap_or(0.0),
+        rss_at_end_mb.unwrap_or(0.0)
+    );
     server.stop();
 
     // The raw-database ceiling, with the server stopped: the same store code, driver and pool
@@ -350,7 +423,18 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
         }
         for (op, sqlite_synchronous) in settings {
             let options = switchyard_store::ConnectOptions { sqlite_synchronous };
-            let raw = Arc::new(raw::Raw::open(&db.url, &options, &org, &ds.connectors.crm, &ds.connectors.erp, big.clone(), raw_pairs.clone()).await?);
+            let raw = Arc::new(
+                raw::Raw::open(
+                    &db.url,
+                    &options,
+                    &org,
+                    &ds.connectors.crm,
+                    &ds.connectors.erp,
+                    big.clone(),
+                    raw_pairs.clone(),
+                )
+                .await?,
+            );
             for &c in &args.concurrency {
                 let raw = raw.clone();
                 let cell = run_cell(op, c, warmup, duration, move |_, _| {
@@ -386,24 +470,47 @@ async fn run_on(args: &Args, backend: Backend, bin: &std::path::Path, db: &Datab
 async fn main() -> Result<()> {
     let args = Args::parse();
     let root = workspace_root();
-    let bin = args.server_bin.clone().unwrap_or_else(|| root.join("target/release/switchyard"));
+    let bin = args
+        .server_bin
+        .clone()
+        .unwrap_or_else(|| root.join("target/release/switchyard"));
     anyhow::ensure!(bin.exists(), "no server binary at {} (build it: cargo build --release -p switchyard, or pass --server-bin)", bin.display());
-    let out_dir = args.out_dir.clone().unwrap_or_else(|| root.join("bench/results"));
+    let out_dir = args
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| root.join("bench/results"));
     let started = chrono::Utc::now();
     let t0 = Instant::now();
     let mut runs = Vec::new();
     std::fs::create_dir_all(&out_dir)?;
     let mut md = String::new();
     for &b in &args.databases {
-        runs.push(run_backend(&args, b, &bin).await.with_context(|| format!("the {} run failed", b.label()))?);
+        runs.push(
+            run_backend(&args, b, &bin)
+                .await
+                .with_context(|| format!("the {} run failed", b.label()))?,
+        );
         // Written after each database, so that a later failure keeps what was measured.
-        let rep = report::Report::new(&args, &bin, started, t0.elapsed().as_secs_f64(), std::mem::take(&mut runs));
+        let rep = report::Report::new(
+            &args,
+            &bin,
+            started,
+            t0.elapsed().as_secs_f64(),
+            std::mem::take(&mut runs),
+        );
         md = rep.markdown();
         std::fs::write(out_dir.join("latest.md"), &md)?;
-        std::fs::write(out_dir.join("latest.json"), serde_json::to_string_pretty(&rep)? + "\n")?;
+        std::fs::write(
+            out_dir.join("latest.json"),
+            serde_json::to_string_pretty(&rep)? + "\n",
+        )?;
         runs = rep.runs;
     }
     println!("{md}");
-    eprintln!("wrote {} and {}", out_dir.join("latest.md").display(), out_dir.join("latest.json").display());
+    eprintln!(
+        "wrote {} and {}",
+        out_dir.join("latest.md").display(),
+        out_dir.join("latest.json").display()
+    );
     Ok(())
 }

@@ -8,8 +8,12 @@ use crate::seed::{dynamic_variables, HubData, Pairs};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
-use switchyard_domain::credential::{self, CredentialType, CredentialView, NewCredential, SecretData};
-use switchyard_domain::model::{Activation, Connection, ConnectionCredential, CredentialRole, NewConnection};
+use switchyard_domain::credential::{
+    self, CredentialType, CredentialView, NewCredential, SecretData,
+};
+use switchyard_domain::model::{
+    Activation, Connection, ConnectionCredential, CredentialRole, NewConnection,
+};
 use switchyard_domain::{new_id, time};
 use switchyard_store::DynStore;
 use switchyard_vault::KeyRing;
@@ -38,9 +42,15 @@ impl Raw {
         hub: Arc<HubData>,
         pairs: Arc<Pairs>,
     ) -> anyhow::Result<Raw> {
-        let store = switchyard_store::connect_with(url, options).await.map_err(|e| anyhow::anyhow!("opening the store: {e}"))?;
-        let vault = KeyRing::new(vec![switchyard_vault::MasterKey::parse(crate::server::MASTER_KEY)?])?;
-        let scheme = |h: &str| -> anyhow::Result<AuthSchemeConfig> { Ok(serde_json::from_value(crate::seed::api_key_scheme(h))?) };
+        let store = switchyard_store::connect_with(url, options)
+            .await
+            .map_err(|e| anyhow::anyhow!("opening the store: {e}"))?;
+        let vault = KeyRing::new(vec![switchyard_vault::MasterKey::parse(
+            crate::server::MASTER_KEY,
+        )?])?;
+        let scheme = |h: &str| -> anyhow::Result<AuthSchemeConfig> {
+            Ok(serde_json::from_value(crate::seed::api_key_scheme(h))?)
+        };
         let mut variables = dynamic_variables().as_object().cloned().unwrap_or_default();
         variables.insert("dryRun".into(), json!(false));
         Ok(Raw {
@@ -59,7 +69,14 @@ impl Raw {
 
     /// What `v1::build_connection` makes of a new API-key connection: the credential sealed with
     /// the vault (bound to its id), its redacted view, the connection.
-    fn connection(&self, connector: &str, user: &str, name: String, scheme: &AuthSchemeConfig, secret: String) -> NewConnection {
+    fn connection(
+        &self,
+        connector: &str,
+        user: &str,
+        name: String,
+        scheme: &AuthSchemeConfig,
+        secret: String,
+    ) -> NewConnection {
         let now = time::now();
         let ty = CredentialType::String;
         let mut data = Map::new();
@@ -77,7 +94,11 @@ impl Raw {
         };
         let plaintext = serde_json::to_vec(secret.expose()).expect("JSON maps serialise");
         let sealed = self.vault.seal(&plaintext, &cred_id);
-        let nc = NewCredential { view: view.clone(), sealed, key_id: self.vault.active_key_id().to_owned() };
+        let nc = NewCredential {
+            view: view.clone(),
+            sealed,
+            key_id: self.vault.active_key_id().to_owned(),
+        };
         NewConnection {
             connection: Connection {
                 id: new_id(),
@@ -87,7 +108,12 @@ impl Raw {
                 platform_end_user_id: None,
                 base_url: String::new(),
                 name,
-                credentials: vec![ConnectionCredential { id: new_id(), role: CredentialRole::Action, auth_scheme_config: scheme.clone(), credential: view }],
+                credentials: vec![ConnectionCredential {
+                    id: new_id(),
+                    role: CredentialRole::Action,
+                    auth_scheme_config: scheme.clone(),
+                    credential: view,
+                }],
                 variables: vec![],
                 created_at: now,
                 updated_at: now,
@@ -97,12 +123,26 @@ impl Raw {
     }
 
     pub async fn activate_once(&self) -> Outcome {
-        let Some((u, d)) = self.pairs.next() else { return Outcome::Exhausted };
+        let Some((u, d)) = self.pairs.next() else {
+            return Outcome::Exhausted;
+        };
         let i = &self.hub.deployed[d];
         let user = &self.hub.users[u];
         let ext = self.hub.external(u);
-        let c1 = self.connection(&self.crm, user, format!("crm {}", i.index), &self.crm_scheme, format!("crm-secret-{ext}-{}", i.index));
-        let c2 = self.connection(&self.erp, user, format!("erp {}", i.index), &self.erp_scheme, format!("erp-secret-{ext}-{}", i.index));
+        let c1 = self.connection(
+            &self.crm,
+            user,
+            format!("crm {}", i.index),
+            &self.crm_scheme,
+            format!("crm-secret-{ext}-{}", i.index),
+        );
+        let c2 = self.connection(
+            &self.erp,
+            user,
+            format!("erp {}", i.index),
+            &self.erp_scheme,
+            format!("erp-secret-{ext}-{}", i.index),
+        );
         let now = time::now();
         let a = Activation {
             id: new_id(),
@@ -111,11 +151,18 @@ impl Raw {
             integration_id: i.id.clone(),
             end_user_id: user.clone(),
             dynamic_variables: self.variables.clone(),
-            bindings: vec![(i.t_crm.clone(), c1.connection.id.clone()), (i.t_erp.clone(), c2.connection.id.clone())],
+            bindings: vec![
+                (i.t_crm.clone(), c1.connection.id.clone()),
+                (i.t_erp.clone(), c2.connection.id.clone()),
+            ],
             created_at: now,
             updated_at: now,
         };
-        match self.store.insert_activation(&self.org, &a, None, &[c1, c2]).await {
+        match self
+            .store
+            .insert_activation(&self.org, &a, None, &[c1, c2])
+            .await
+        {
             Ok(()) => Outcome::Ok,
             Err(e) => Outcome::Err(format!("insert_activation: {e}")),
         }

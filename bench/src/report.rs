@@ -1,5 +1,8 @@
 //! The report: the machine, the command, the tables, the ratios against the aims.
-use crate::{Args, Run, OP_ACTIVATE, OP_GET, OP_HEALTHZ, OP_LIST_DEEP, OP_LIST_FIRST, OP_LIST_SMALL, OP_RAW, OP_RAW_NORMAL};
+use crate::{
+    Args, Run, OP_ACTIVATE, OP_GET, OP_HEALTHZ, OP_LIST_DEEP, OP_LIST_FIRST, OP_LIST_SMALL, OP_RAW,
+    OP_RAW_NORMAL,
+};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -21,18 +24,33 @@ impl Machine {
             .and_then(|l| l.split_once(':'))
             .map(|(_, v)| v.trim().to_owned())
             .unwrap_or_else(|| "unknown".into());
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0);
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let kb: f64 =
-            meminfo.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        let kb: f64 = meminfo
+            .lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
         let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
         let os = os_release
             .lines()
             .find_map(|l| l.strip_prefix("PRETTY_NAME="))
             .map(|v| v.trim_matches('"').to_owned())
             .unwrap_or_else(|| std::env::consts::OS.into());
-        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
-        Machine { cpu, cores, ram_gb: (kb / 1024.0 / 1024.0 * 10.0).round() / 10.0, os, kernel }
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        Machine {
+            cpu,
+            cores,
+            ram_gb: (kb / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+            os,
+            kernel,
+        }
     }
 }
 
@@ -67,12 +85,21 @@ pub struct Report {
 }
 
 fn git(args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new("git").args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 fn shell_quote(a: &str) -> String {
-    if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@".contains(c)) {
+    if !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@".contains(c))
+    {
         a.to_owned()
     } else {
         format!("'{}'", a.replace('\'', "'\\''"))
@@ -80,7 +107,13 @@ fn shell_quote(a: &str) -> String {
 }
 
 impl Report {
-    pub fn new(args: &Args, bin: &std::path::Path, started: chrono::DateTime<chrono::Utc>, total_seconds: f64, runs: Vec<Run>) -> Report {
+    pub fn new(
+        args: &Args,
+        bin: &std::path::Path,
+        started: chrono::DateTime<chrono::Utc>,
+        total_seconds: f64,
+        runs: Vec<Run>,
+    ) -> Report {
         let mut argv: Vec<String> = std::env::args().collect();
         // Show the program by name, not by its build path.
         if let Some(first) = argv.first_mut() {
@@ -88,12 +121,26 @@ impl Report {
                 *first = "switchyard-bench".into();
             }
         }
-        let command = argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
+        let command = argv
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut ratios = Vec::new();
         for r in &runs {
             for &c in &args.concurrency {
-                let tp = |op: &str| r.cells.iter().find(|x| x.operation == op && x.concurrency == c).map(|x| x.throughput);
-                let p50 = |op: &str| r.cells.iter().find(|x| x.operation == op && x.concurrency == c).map(|x| x.p50_ms);
+                let tp = |op: &str| {
+                    r.cells
+                        .iter()
+                        .find(|x| x.operation == op && x.concurrency == c)
+                        .map(|x| x.throughput)
+                };
+                let p50 = |op: &str| {
+                    r.cells
+                        .iter()
+                        .find(|x| x.operation == op && x.concurrency == c)
+                        .map(|x| x.p50_ms)
+                };
                 let pct = |a: Option<f64>, b: Option<f64>| match (a, b) {
                     (Some(a), Some(b)) if b > 0.0 => Some((a / b * 1000.0).round() / 10.0),
                     _ => None,
@@ -115,7 +162,8 @@ impl Report {
             date: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             command,
             git_commit: git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into()),
-            git_dirty: git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
+            git_dirty: git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty()),
             machine: Machine::detect(),
             server_bin: bin.display().to_string(),
             scale: args.scale,
@@ -137,7 +185,11 @@ impl Report {
             "Switchyard benchmark, {} — commit `{}`{}",
             self.date,
             &self.git_commit[..self.git_commit.len().min(12)],
-            if self.git_dirty { " (with uncommitted changes)" } else { "" }
+            if self.git_dirty {
+                " (with uncommitted changes)"
+            } else {
+                ""
+            }
         );
         let _ = writeln!(s);
         let _ = writeln!(
@@ -171,12 +223,29 @@ impl Report {
                 .iter()
                 .filter(|p| p.items > 5)
                 .map(|p| {
-                    let retried = if p.retries > 0 { format!(" ({} requests retried after 503)", p.retries) } else { String::new() };
-                    format!("{} {:.0}/s in {:.0} s{retried}", p.phase, p.items as f64 / p.seconds.max(1e-9), p.seconds)
+                    let retried = if p.retries > 0 {
+                        format!(" ({} requests retried after 503)", p.retries)
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "{} {:.0}/s in {:.0} s{retried}",
+                        p.phase,
+                        p.items as f64 / p.seconds.max(1e-9),
+                        p.seconds
+                    )
                 })
                 .collect();
-            let _ = writeln!(s, "Seeding ({} concurrent requests): {}.", self.seed_concurrency, seeding.join("; "));
-            let f = |v: Option<f64>| v.map(|v| format!("{v:.1} MB")).unwrap_or_else(|| "n/a".into());
+            let _ = writeln!(
+                s,
+                "Seeding ({} concurrent requests): {}.",
+                self.seed_concurrency,
+                seeding.join("; ")
+            );
+            let f = |v: Option<f64>| {
+                v.map(|v| format!("{v:.1} MB"))
+                    .unwrap_or_else(|| "n/a".into())
+            };
             let _ = writeln!(
                 s,
                 "Server RSS after seeding {}; peak RSS (VmHWM) over the run {}. Deep page = page {} of the list (20 per page).{}",
@@ -190,13 +259,26 @@ impl Report {
                     s,
                     "SQLite `synchronous={}` for the server and the raw ceiling{}.",
                     sync.to_ascii_uppercase(),
-                    if sync == "full" { " (the server's default), and NORMAL in the row that says so" } else { "" }
+                    if sync == "full" {
+                        " (the server's default), and NORMAL in the row that says so"
+                    } else {
+                        ""
+                    }
                 );
             }
             let _ = writeln!(s);
             let _ = writeln!(s, "| operation | c | req/s | p50 ms | p99 ms | p99.9 ms | server CPU ms/req | errors |");
             let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|");
-            for op in [OP_ACTIVATE, OP_RAW, OP_RAW_NORMAL, OP_LIST_FIRST, OP_LIST_DEEP, OP_LIST_SMALL, OP_GET, OP_HEALTHZ] {
+            for op in [
+                OP_ACTIVATE,
+                OP_RAW,
+                OP_RAW_NORMAL,
+                OP_LIST_FIRST,
+                OP_LIST_DEEP,
+                OP_LIST_SMALL,
+                OP_GET,
+                OP_HEALTHZ,
+            ] {
                 for cell in r.cells.iter().filter(|x| x.operation == op) {
                     let _ = writeln!(
                         s,
@@ -207,9 +289,15 @@ impl Report {
                         cell.p50_ms,
                         cell.p99_ms,
                         cell.p999_ms,
-                        cell.server_cpu_ms_per_request.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into()),
+                        cell.server_cpu_ms_per_request
+                            .map(|v| format!("{v:.2}"))
+                            .unwrap_or_else(|| "–".into()),
                         cell.errors,
-                        if cell.exhausted { " (ran out of pairs)" } else { "" }
+                        if cell.exhausted {
+                            " (ran out of pairs)"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }
@@ -219,7 +307,10 @@ impl Report {
         let _ = writeln!(s);
         let _ = writeln!(s, "| database | c | activation % of raw DB (aim ≥ 60) | activation % of /healthz | list p50 1,000 ÷ 10 integrations (aim ≤ 1.5) |");
         let _ = writeln!(s, "|---|--:|--:|--:|--:|");
-        let o = |v: Option<f64>, suffix: &str| v.map(|v| format!("{v}{suffix}")).unwrap_or_else(|| "n/a".into());
+        let o = |v: Option<f64>, suffix: &str| {
+            v.map(|v| format!("{v}{suffix}"))
+                .unwrap_or_else(|| "n/a".into())
+        };
         for r in &self.ratios {
             let _ = writeln!(
                 s,
@@ -234,7 +325,15 @@ impl Report {
         let rss: Vec<String> = self
             .runs
             .iter()
-            .map(|r| format!("{} {}", r.database.label(), r.peak_rss_mb.map(|v| format!("{v:.1} MB")).unwrap_or_else(|| "n/a".into())))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r.database.label(),
+                    r.peak_rss_mb
+                        .map(|v| format!("{v:.1} MB"))
+                        .unwrap_or_else(|| "n/a".into())
+                )
+            })
             .collect();
         let _ = writeln!(s);
         let _ = writeln!(s, "Server peak RSS (aim < 100 MB): {}.", rss.join(", "));

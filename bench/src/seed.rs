@@ -22,9 +22,20 @@ pub struct Api {
 impl Api {
     pub fn new(base: &str, org: &str, key: &str) -> Result<Api> {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {key}").parse()?);
-        let http = reqwest::Client::builder().default_headers(headers).pool_max_idle_per_host(512).tcp_nodelay(true).build()?;
-        Ok(Api { base: base.to_owned(), org: org.to_owned(), http })
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {key}").parse()?,
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .pool_max_idle_per_host(512)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Api {
+            base: base.to_owned(),
+            org: org.to_owned(),
+            http,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -34,7 +45,12 @@ impl Api {
     /// Sends a request and returns the JSON body of a 2xx answer; anything else is an error.
     /// While seeding, a 503 (the server's "database unavailable", e.g. its pool timing out) or a
     /// transport failure is retried with back-off, up to 10 times, and counted in [`RETRIES`].
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value> {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value> {
         let mut attempt = 0;
         loop {
             let mut req = self.http.request(method.clone(), self.url(path));
@@ -53,16 +69,27 @@ impl Api {
                     return Ok(if text.is_empty() {
                         Value::Null
                     } else {
-                        serde_json::from_str(&text).with_context(|| format!("{method} {path}: not JSON: {text}"))?
+                        serde_json::from_str(&text)
+                            .with_context(|| format!("{method} {path}: not JSON: {text}"))?
                     })
                 }
-                Some(s) if s != reqwest::StatusCode::SERVICE_UNAVAILABLE => bail!("{method} {path}: {s}: {text}"),
+                Some(s) if s != reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                    bail!("{method} {path}: {s}: {text}")
+                }
                 _ if attempt < 10 => {
                     attempt += 1;
                     RETRIES.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(std::time::Duration::from_millis((100u64 << attempt.min(5)).min(3000))).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(
+                        (100u64 << attempt.min(5)).min(3000),
+                    ))
+                    .await;
                 }
-                _ => bail!("{method} {path}: {}: {text} (after {attempt} retries)", status.map(|s| s.to_string()).unwrap_or_else(|| "transport error".into())),
+                _ => bail!(
+                    "{method} {path}: {}: {text} (after {attempt} retries)",
+                    status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "transport error".into())
+                ),
             }
         }
     }
@@ -200,14 +227,25 @@ impl Sizes {
     pub fn at_scale(scale: f64) -> Sizes {
         let n = |full: f64, min: usize| ((full * scale).round() as usize).max(min);
         let users = n(100_000.0, 4);
-        Sizes { integrations: n(1_000.0, 2), users, activations: n(50_000.0, 1).min(users / 2) }
+        Sizes {
+            integrations: n(1_000.0, 2),
+            users,
+            activations: n(50_000.0, 1).min(users / 2),
+        }
     }
 }
 
 fn phase(name: &str, items: usize, requests: usize, t: Instant) -> Phase {
     let seconds = t.elapsed().as_secs_f64();
     let retries = RETRIES.swap(0, Ordering::Relaxed);
-    let p = Phase { phase: name.to_owned(), items, requests, seconds, requests_per_second: requests as f64 / seconds.max(1e-9), retries };
+    let p = Phase {
+        phase: name.to_owned(),
+        items,
+        requests,
+        seconds,
+        requests_per_second: requests as f64 / seconds.max(1e-9),
+        retries,
+    };
     eprintln!(
         "  seeded {:<28} {:>7} items, {:>7} requests in {:>7.1} s ({:.0} req/s, {} retried)",
         name, items, requests, seconds, p.requests_per_second, retries
@@ -225,8 +263,21 @@ async fn create_hub(api: &Api, name: &str, app: &str) -> Result<String> {
     Ok(h["id"].as_str().context("hub id")?.to_owned())
 }
 
-async fn seed_integrations(api: &Api, hub: &str, n: usize, conc: usize, c: &Connectors, label: &str) -> Result<Vec<Integ>> {
-    let (api2, hub, crm, erp, label) = (api.clone(), hub.to_owned(), c.crm.clone(), c.erp.clone(), label.to_owned());
+async fn seed_integrations(
+    api: &Api,
+    hub: &str,
+    n: usize,
+    conc: usize,
+    c: &Connectors,
+    label: &str,
+) -> Result<Vec<Integ>> {
+    let (api2, hub, crm, erp, label) = (
+        api.clone(),
+        hub.to_owned(),
+        c.crm.clone(),
+        c.erp.clone(),
+        label.to_owned(),
+    );
     par(n, conc, move |i| {
         let (api, hub, crm, erp, label) = (api2.clone(), hub.clone(), crm.clone(), erp.clone(), label.clone());
         async move {
@@ -255,7 +306,13 @@ async fn seed_integrations(api: &Api, hub: &str, n: usize, conc: usize, c: &Conn
     .await
 }
 
-async fn seed_users(api: &Api, hub: &str, prefix: &str, n: usize, conc: usize) -> Result<Vec<String>> {
+async fn seed_users(
+    api: &Api,
+    hub: &str,
+    prefix: &str,
+    n: usize,
+    conc: usize,
+) -> Result<Vec<String>> {
     let (api, hub, prefix) = (api.clone(), hub.to_owned(), prefix.to_owned());
     par(n, conc, move |i| {
         let (api, hub, prefix) = (api.clone(), hub.clone(), prefix.clone());
@@ -274,31 +331,81 @@ async fn seed_users(api: &Api, hub: &str, prefix: &str, n: usize, conc: usize) -
     .await
 }
 
-async fn seed_activations(api: &Api, prefix: &str, deployed: &[Integ], n: usize, conc: usize) -> Result<Vec<String>> {
-    let (api, prefix, deployed) = (api.clone(), prefix.to_owned(), std::sync::Arc::new(deployed.to_vec()));
+async fn seed_activations(
+    api: &Api,
+    prefix: &str,
+    deployed: &[Integ],
+    n: usize,
+    conc: usize,
+) -> Result<Vec<String>> {
+    let (api, prefix, deployed) = (
+        api.clone(),
+        prefix.to_owned(),
+        std::sync::Arc::new(deployed.to_vec()),
+    );
     par(n, conc, move |u| {
         let (api, prefix, deployed) = (api.clone(), prefix.clone(), deployed.clone());
         async move {
             let i = &deployed[u % deployed.len()];
-            let a = api.post("/api/embedded/v1/activations", activation_body(&format!("{prefix}-{u}"), i)).await?;
+            let a = api
+                .post(
+                    "/api/embedded/v1/activations",
+                    activation_body(&format!("{prefix}-{u}"), i),
+                )
+                .await?;
             Ok(a["id"].as_str().context("activation id")?.to_owned())
         }
     })
     .await
 }
 
-async fn seed_hub(api: &Api, hub: String, prefix: &str, sizes: &Sizes, conc: usize, c: &Connectors, phases: &mut Vec<Phase>) -> Result<HubData> {
+async fn seed_hub(
+    api: &Api,
+    hub: String,
+    prefix: &str,
+    sizes: &Sizes,
+    conc: usize,
+    c: &Connectors,
+    phases: &mut Vec<Phase>,
+) -> Result<HubData> {
     let t = Instant::now();
     let integrations = seed_integrations(api, &hub, sizes.integrations, conc, c, prefix).await?;
-    let deployed: Vec<Integ> = integrations.iter().filter(|i| i.deployed).cloned().collect();
-    phases.push(phase(&format!("{prefix}: integrations"), sizes.integrations, sizes.integrations * 3 + deployed.len(), t));
+    let deployed: Vec<Integ> = integrations
+        .iter()
+        .filter(|i| i.deployed)
+        .cloned()
+        .collect();
+    phases.push(phase(
+        &format!("{prefix}: integrations"),
+        sizes.integrations,
+        sizes.integrations * 3 + deployed.len(),
+        t,
+    ));
     let t = Instant::now();
     let users = seed_users(api, &hub, prefix, sizes.users, conc).await?;
-    phases.push(phase(&format!("{prefix}: end users"), sizes.users, sizes.users, t));
+    phases.push(phase(
+        &format!("{prefix}: end users"),
+        sizes.users,
+        sizes.users,
+        t,
+    ));
     let t = Instant::now();
     let activations = seed_activations(api, prefix, &deployed, sizes.activations, conc).await?;
-    phases.push(phase(&format!("{prefix}: activations"), sizes.activations, sizes.activations, t));
-    Ok(HubData { id: hub, user_prefix: prefix.to_owned(), users, integrations, deployed, activated_users: sizes.activations, activations })
+    phases.push(phase(
+        &format!("{prefix}: activations"),
+        sizes.activations,
+        sizes.activations,
+        t,
+    ));
+    Ok(HubData {
+        id: hub,
+        user_prefix: prefix.to_owned(),
+        users,
+        integrations,
+        deployed,
+        activated_users: sizes.activations,
+        activations,
+    })
 }
 
 pub async fn seed(api: &Api, sizes: &Sizes, conc: usize) -> Result<Dataset> {
@@ -307,7 +414,11 @@ pub async fn seed(api: &Api, sizes: &Sizes, conc: usize) -> Result<Dataset> {
     let mut phases = Vec::new();
     let t = Instant::now();
     let mut ids = Vec::new();
-    for (name, header) in [("App", APP_HEADER), ("CRM", CRM_HEADER), ("ERP", ERP_HEADER)] {
+    for (name, header) in [
+        ("App", APP_HEADER),
+        ("CRM", CRM_HEADER),
+        ("ERP", ERP_HEADER),
+    ] {
         let c = api
             .post(
                 &format!("/api/connect/v1/o/{}/protocols/http/connectors", api.org),
@@ -316,13 +427,30 @@ pub async fn seed(api: &Api, sizes: &Sizes, conc: usize) -> Result<Dataset> {
             .await?;
         ids.push(c["id"].as_str().context("connector id")?.to_owned());
     }
-    let connectors = Connectors { app: ids[0].clone(), crm: ids[1].clone(), erp: ids[2].clone() };
+    let connectors = Connectors {
+        app: ids[0].clone(),
+        crm: ids[1].clone(),
+        erp: ids[2].clone(),
+    };
     let big_hub = create_hub(api, "Main hub", &connectors.app).await?;
     let small_hub = create_hub(api, "Small hub", &connectors.app).await?;
     phases.push(phase("connectors and hubs", 5, 5, t));
     let big = seed_hub(api, big_hub, "user", sizes, conc, &connectors, &mut phases).await?;
-    let small_sizes = Sizes { integrations: 10, users: 100, activations: 50 };
-    let small = seed_hub(api, small_hub, "small", &small_sizes, conc, &connectors, &mut phases).await?;
+    let small_sizes = Sizes {
+        integrations: 10,
+        users: 100,
+        activations: 50,
+    };
+    let small = seed_hub(
+        api,
+        small_hub,
+        "small",
+        &small_sizes,
+        conc,
+        &connectors,
+        &mut phases,
+    )
+    .await?;
     let counts = Counts {
         hubs: 2,
         integrations: big.integrations.len(),
@@ -334,7 +462,14 @@ pub async fn seed(api: &Api, sizes: &Sizes, conc: usize) -> Result<Dataset> {
         small_hub_end_users: small.users.len(),
         small_hub_activations: small.activations.len(),
     };
-    Ok(Dataset { connectors, big, small, phases, seconds: t0.elapsed().as_secs_f64(), counts })
+    Ok(Dataset {
+        connectors,
+        big,
+        small,
+        phases,
+        seconds: t0.elapsed().as_secs_f64(),
+        counts,
+    })
 }
 
 /// The (user, integration) pairs that activation runs use, each once: first every user of a
@@ -354,7 +489,12 @@ impl Pairs {
     pub fn new(hub: &HubData, part: usize, parts: usize) -> Pairs {
         let pool = hub.users.len() - hub.activated_users;
         let (lo, hi) = (pool * part / parts, pool * (part + 1) / parts);
-        Pairs { first: hub.activated_users + lo, fresh: hi - lo, deployed: hub.deployed.len(), next: AtomicU64::new(0) }
+        Pairs {
+            first: hub.activated_users + lo,
+            fresh: hi - lo,
+            deployed: hub.deployed.len(),
+            next: AtomicU64::new(0),
+        }
     }
 
     /// (user number, index into `deployed`), or `None` when every pair is used.

@@ -39,22 +39,50 @@ pub struct Database {
 }
 
 impl Database {
-    pub async fn create(backend: Backend, postgres_url: &str, postgres_db: &str, keep: bool) -> Result<Database> {
-        let dir = std::env::temp_dir().join(format!("switchyard-bench-{}", ulid::Ulid::new().to_string().to_lowercase()));
+    pub async fn create(
+        backend: Backend,
+        postgres_url: &str,
+        postgres_db: &str,
+        keep: bool,
+    ) -> Result<Database> {
+        let dir = std::env::temp_dir().join(format!(
+            "switchyard-bench-{}",
+            ulid::Ulid::new().to_string().to_lowercase()
+        ));
         std::fs::create_dir_all(&dir)?;
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}/switchyard.db", dir.display());
-                Ok(Database { url, dir, admin_url: None, name: None, keep })
+                Ok(Database {
+                    url,
+                    dir,
+                    admin_url: None,
+                    name: None,
+                    keep,
+                })
             }
             Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(postgres_url).await.with_context(|| format!("cannot connect to PostgreSQL at {postgres_url}"))?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {postgres_db} WITH (FORCE)")).execute(&mut conn).await?;
-                sqlx::query(&format!("CREATE DATABASE {postgres_db}")).execute(&mut conn).await?;
+                let mut conn = sqlx::PgConnection::connect(postgres_url)
+                    .await
+                    .with_context(|| format!("cannot connect to PostgreSQL at {postgres_url}"))?;
+                sqlx::query(&format!(
+                    "DROP DATABASE IF EXISTS {postgres_db} WITH (FORCE)"
+                ))
+                .execute(&mut conn)
+                .await?;
+                sqlx::query(&format!("CREATE DATABASE {postgres_db}"))
+                    .execute(&mut conn)
+                    .await?;
                 conn.close().await?;
                 let mut url = url::Url::parse(postgres_url)?;
                 url.set_path(&format!("/{postgres_db}"));
-                Ok(Database { url: url.to_string(), dir, admin_url: Some(postgres_url.to_owned()), name: Some(postgres_db.to_owned()), keep })
+                Ok(Database {
+                    url: url.to_string(),
+                    dir,
+                    admin_url: Some(postgres_url.to_owned()),
+                    name: Some(postgres_db.to_owned()),
+                    keep,
+                })
             }
         }
     }
@@ -67,7 +95,9 @@ impl Database {
         }
         if let (Some(admin), Some(name)) = (&self.admin_url, &self.name) {
             let mut conn = sqlx::PgConnection::connect(admin).await?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await?;
             conn.close().await?;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -79,7 +109,11 @@ impl Database {
         match (&self.admin_url, &self.name) {
             (Some(admin), Some(name)) => {
                 let mut conn = sqlx::PgConnection::connect(admin).await.ok()?;
-                let n: i64 = sqlx::query_scalar("SELECT pg_database_size($1)").bind(name).fetch_one(&mut conn).await.ok()?;
+                let n: i64 = sqlx::query_scalar("SELECT pg_database_size($1)")
+                    .bind(name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .ok()?;
                 let _ = conn.close().await;
                 Some(n as u64)
             }
@@ -114,13 +148,27 @@ pub fn create_org(bin: &Path, db: &Database) -> Result<(String, String)> {
     c.env_remove("SWITCHYARD_DATABASE_URL")
         .env_remove("SWITCHYARD_CONFIG")
         .env("SWITCHYARD_MASTER_KEY", MASTER_KEY)
-        .args(["admin", "create-org", "--name", "bench", "--database-url", &db.url, "--data-dir"])
+        .args([
+            "admin",
+            "create-org",
+            "--name",
+            "bench",
+            "--database-url",
+            &db.url,
+            "--data-dir",
+        ])
         .arg(&db.dir);
-    let out = c.output().with_context(|| format!("cannot run {}", bin.display()))?;
+    let out = c
+        .output()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
     if !out.status.success() {
-        bail!("create-org failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "create-org failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let v: Value = serde_json::from_slice(&out.stdout).context("create-org did not print one JSON object")?;
+    let v: Value =
+        serde_json::from_slice(&out.stdout).context("create-org did not print one JSON object")?;
     match (v["organisationId"].as_str(), v["apiKey"].as_str()) {
         (Some(o), Some(k)) => Ok((o.to_owned(), k.to_owned())),
         _ => bail!("create-org printed {v}"),
@@ -137,25 +185,49 @@ pub struct Server {
 
 impl Server {
     /// `sqlite_synchronous`: `--sqlite-synchronous` (SQLite only).
-    pub fn start(bin: &Path, db: &Database, sqlite_synchronous: Option<switchyard_store::SqliteSynchronous>) -> Result<Server> {
+    pub fn start(
+        bin: &Path,
+        db: &Database,
+        sqlite_synchronous: Option<switchyard_store::SqliteSynchronous>,
+    ) -> Result<Server> {
         let mut cmd = command(bin);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db.url, "--data-dir"]).arg(&db.dir);
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db.url,
+            "--data-dir",
+        ])
+        .arg(&db.dir);
         if let Some(s) = sqlite_synchronous {
             cmd.args(["--sqlite-synchronous", s.as_str()]);
         }
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
-        let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
         let pid = child.id();
         let log = Arc::new(Mutex::new(VecDeque::new()));
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         // The server announces its address on stderr; accept it on stdout too.
-        for stream in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
             let tx = tx.clone();
             let log = log.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if let Some(rest) = line.strip_prefix("switchyard listening on ") {
-                        let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                        let _ = tx.send(
+                            rest.split_whitespace()
+                                .next()
+                                .unwrap_or_default()
+                                .to_owned(),
+                        );
                     }
                     let mut l = log.lock().unwrap();
                     if l.len() >= 200 {
@@ -169,16 +241,34 @@ impl Server {
             Ok(u) => u,
             Err(_) => {
                 let _ = child.kill();
-                bail!("the server did not start:\n{}", log.lock().unwrap().iter().cloned().collect::<Vec<_>>().join("\n"))
+                bail!(
+                    "the server did not start:\n{}",
+                    log.lock()
+                        .unwrap()
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
             }
         };
-        Ok(Server { child, url, pid, log })
+        Ok(Server {
+            child,
+            url,
+            pid,
+            log,
+        })
     }
 
     /// A field of /proc/<pid>/status in kB (`VmRSS`, `VmHWM`).
     pub fn status_kb(&self, field: &str) -> Option<u64> {
         let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
-        text.lines().find(|l| l.starts_with(&format!("{field}:")))?.split_whitespace().nth(1)?.parse().ok()
+        text.lines()
+            .find(|l| l.starts_with(&format!("{field}:")))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
     }
 
     /// The process's CPU time so far (user + system, all threads), from /proc/<pid>/stat.
@@ -194,12 +284,19 @@ impl Server {
 
     pub fn last_log(&self, n: usize) -> String {
         let l = self.log.lock().unwrap();
-        l.iter().skip(l.len().saturating_sub(n)).cloned().collect::<Vec<_>>().join("\n")
+        l.iter()
+            .skip(l.len().saturating_sub(n))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// SIGTERM (graceful shutdown), then SIGKILL after 15 s.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid.to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

@@ -42,7 +42,8 @@ pub fn bind_templates(
     primary: Option<&Connection>,
     field: &str,
 ) -> Result<Vec<(String, Binding)>, Vec<FieldError>> {
-    let by_id: HashMap<&str, &ConnectionTemplate> = templates.iter().map(|t| (t.id.as_str(), t)).collect();
+    let by_id: HashMap<&str, &ConnectionTemplate> =
+        templates.iter().map(|t| (t.id.as_str(), t)).collect();
     let mut fields = Vec::new();
     let mut bound: HashMap<&str, Binding> = HashMap::new();
     // Templates an entry tried to bind: when that entry is wrong, its own error says so, and the
@@ -52,20 +53,28 @@ pub fn bind_templates(
         let Some(template) = by_id.get(entry.template_id) else {
             fields.push(FieldError::new(
                 format!("{field}[{i}].templateId"),
-                format!("template {} is not a connection template of integration {}", entry.template_id, integration.id),
+                format!(
+                    "template {} is not a connection template of integration {}",
+                    entry.template_id, integration.id
+                ),
             ));
             continue;
         };
         attempted.insert(entry.template_id);
         if bound.contains_key(entry.template_id) {
-            fields.push(FieldError::new(format!("{field}[{i}].templateId"), format!("template {} is bound more than once", entry.template_id)));
+            fields.push(FieldError::new(
+                format!("{field}[{i}].templateId"),
+                format!("template {} is bound more than once", entry.template_id),
+            ));
             continue;
         }
         let binding = match entry.requested {
             Requested::New => Binding::New(i),
             Requested::Existing { connection_id } => {
                 match connections.get(connection_id) {
-                    Some(c) if c.end_user_id.as_deref() == Some(user.id.as_str()) && c.connector_id == template.connector_id => {}
+                    Some(c)
+                        if c.end_user_id.as_deref() == Some(user.id.as_str())
+                            && c.connector_id == template.connector_id => {}
                     Some(c) if c.end_user_id.as_deref() == Some(user.id.as_str()) => {
                         fields.push(FieldError::new(
                             format!("{field}[{i}].connectionId"),
@@ -79,7 +88,9 @@ pub fn bind_templates(
                     _ => {
                         fields.push(FieldError::new(
                             format!("{field}[{i}].connectionId"),
-                            format!("connection {connection_id} is not a connection of this end user"),
+                            format!(
+                                "connection {connection_id} is not a connection of this end user"
+                            ),
                         ));
                         continue;
                     }
@@ -96,15 +107,24 @@ pub fn bind_templates(
         match bound.remove(t.id.as_str()) {
             Some(b) => out.push((t.id.clone(), b)),
             None => match primary {
-                Some(p) if t.is_primary && p.connector_id == t.connector_id => out.push((t.id.clone(), Binding::Existing(p.id.clone()))),
+                Some(p) if t.is_primary && p.connector_id == t.connector_id => {
+                    out.push((t.id.clone(), Binding::Existing(p.id.clone())))
+                }
                 _ if attempted.contains(t.id.as_str()) => {}
                 _ => missing.push(t),
             },
         }
     }
     if !missing.is_empty() {
-        let list = missing.iter().map(|t| format!("{} ({})", t.id, t.name)).collect::<Vec<_>>().join(", ");
-        fields.push(FieldError::new(field.to_owned(), format!("missing connections for the following templates: {list}")));
+        let list = missing
+            .iter()
+            .map(|t| format!("{} ({})", t.id, t.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        fields.push(FieldError::new(
+            field.to_owned(),
+            format!("missing connections for the following templates: {list}"),
+        ));
     }
     if fields.is_empty() {
         Ok(out)
@@ -118,7 +138,13 @@ pub fn check_deployed(integration: &Integration) -> Result<(), Error> {
     if integration.is_deployed {
         Ok(())
     } else {
-        Err(Error::invalid_field("integrationId", format!("integration {} is not deployed and cannot be activated", integration.id)))
+        Err(Error::invalid_field(
+            "integrationId",
+            format!(
+                "integration {} is not deployed and cannot be activated",
+                integration.id
+            ),
+        ))
     }
 }
 

@@ -217,7 +217,9 @@ pub struct GrantSecretRef {
     pub client_secret: Option<Secret>,
 }
 
-fn deserialize_secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+fn deserialize_secret_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Secret>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.map(Secret::new))
 }
 
@@ -227,7 +229,9 @@ impl AuthSchemeConfig {
     pub fn grant_credential_id(&self) -> Option<&str> {
         match &self.scheme {
             AuthScheme::OAuth2(o) => match &o.grant {
-                OAuth2Grant::AuthorizationCode(g) | OAuth2Grant::Password(g) => g.credential_id.as_deref(),
+                OAuth2Grant::AuthorizationCode(g) | OAuth2Grant::Password(g) => {
+                    g.credential_id.as_deref()
+                }
                 OAuth2Grant::ClientCredentials => None,
             },
             AuthScheme::OAuth1(o) => o.credential_id.as_deref(),
@@ -272,10 +276,24 @@ const IGNORED_SECRETS: [&str; 2] = ["clientSecret", "consumerSecret"];
 /// grant, `credentialId`, scopes, where a key goes...) is an error naming it. This is what keeps an
 /// end user from pointing the organisation's client secret at their own server. `path` names the
 /// request's config in errors.
-pub fn resolve(requested: &serde_json::Value, candidates: &[AuthSchemeConfig], path: &str) -> Result<AuthSchemeConfig, crate::FieldError> {
+pub fn resolve(
+    requested: &serde_json::Value,
+    candidates: &[AuthSchemeConfig],
+    path: &str,
+) -> Result<AuthSchemeConfig, crate::FieldError> {
     use crate::FieldError;
-    let known = || candidates.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ");
-    let Some(id) = requested.get("id").and_then(serde_json::Value::as_str).filter(|id| !id.is_empty()) else {
+    let known = || {
+        candidates
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some(id) = requested
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .filter(|id| !id.is_empty())
+    else {
         return Err(FieldError::new(
             format!("{path}.id"),
             format!("is required: the id of one of the auth scheme configs the organisation defined ({})", known()),
@@ -300,8 +318,15 @@ pub fn resolve(requested: &serde_json::Value, candidates: &[AuthSchemeConfig], p
             }
         }
     }
-    Err(first_error
-        .unwrap_or_else(|| FieldError::new(format!("{path}.id"), format!("{id:?} is not an auth scheme config the organisation defined here ({})", known()))))
+    Err(first_error.unwrap_or_else(|| {
+        FieldError::new(
+            format!("{path}.id"),
+            format!(
+                "{id:?} is not an auth scheme config the organisation defined here ({})",
+                known()
+            ),
+        )
+    }))
 }
 
 /// A value a request may send for a field it means to leave to the organisation's copy.
@@ -318,7 +343,11 @@ fn is_blank(v: &serde_json::Value) -> bool {
 
 /// The path of the first field of `requested` that is not blank, not descriptive, and not what
 /// `ours` has.
-fn first_difference(requested: &serde_json::Value, ours: &serde_json::Value, at: &str) -> Option<String> {
+fn first_difference(
+    requested: &serde_json::Value,
+    ours: &serde_json::Value,
+    at: &str,
+) -> Option<String> {
     use serde_json::Value;
     if is_blank(requested) {
         return None;
@@ -328,20 +357,26 @@ fn first_difference(requested: &serde_json::Value, ours: &serde_json::Value, at:
             if DESCRIPTIVE.contains(&k.as_str()) || IGNORED_SECRETS.contains(&k.as_str()) {
                 return None;
             }
-            let sub = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            let sub = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
             match o.get(k) {
                 None if is_blank(rv) => None,
                 None => Some(sub),
                 Some(ov) => first_difference(rv, ov, &sub),
             }
         }),
-        (Value::Array(r), Value::Array(o)) if r.len() == o.len() => r.iter().zip(o).enumerate().find_map(|(i, (rv, ov))| {
-            if is_blank(rv) && !is_blank(ov) {
-                Some(format!("{at}[{i}]"))
-            } else {
-                first_difference(rv, ov, &format!("{at}[{i}]"))
-            }
-        }),
+        (Value::Array(r), Value::Array(o)) if r.len() == o.len() => {
+            r.iter().zip(o).enumerate().find_map(|(i, (rv, ov))| {
+                if is_blank(rv) && !is_blank(ov) {
+                    Some(format!("{at}[{i}]"))
+                } else {
+                    first_difference(rv, ov, &format!("{at}[{i}]"))
+                }
+            })
+        }
         (r, o) if r == o => None,
         _ => Some(at.to_owned()),
     }
@@ -355,7 +390,13 @@ mod tests {
     fn v1_flat_encoding_round_trips() {
         let json = serde_json::json!({"id":"apikey","description":"API Key","schemeType":"api-key","name":"X-API-Key","in":"header"});
         let c: AuthSchemeConfig = serde_json::from_value(json.clone()).unwrap();
-        assert!(matches!(c.scheme, AuthScheme::ApiKey { location: ParamLocation::Header, .. }));
+        assert!(matches!(
+            c.scheme,
+            AuthScheme::ApiKey {
+                location: ParamLocation::Header,
+                ..
+            }
+        ));
         assert_eq!(serde_json::to_value(&c).unwrap(), json);
     }
 
@@ -364,7 +405,15 @@ mod tests {
         let json = serde_json::json!({"id":"o","schemeType":"oauth2","authorizeUrl":"https://a","tokenUrl":"https://t",
             "grant":{"grantType":"authorization_code","clientId":"cid","clientSecret":"shh"}});
         let mut c: AuthSchemeConfig = serde_json::from_value(json).unwrap();
-        assert_eq!(c.grant_secret_mut().unwrap().client_secret.as_ref().unwrap().expose(), "shh");
+        assert_eq!(
+            c.grant_secret_mut()
+                .unwrap()
+                .client_secret
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "shh"
+        );
         assert!(!serde_json::to_string(&c).unwrap().contains("shh"));
     }
 
@@ -373,15 +422,22 @@ mod tests {
         let json = serde_json::json!({"id":"o1","schemeType":"oauth1","consumerKey":"ck","consumerSecret":"shh","signatureMethod":"sha256",
             "tempCredentialEndpoint":{"url":"https://p/request"},"tokenEndpoint":{"url":"https://p/access","parameterTransmission":"AUTH_STYLE_FORM"}});
         let mut c: AuthSchemeConfig = serde_json::from_value(json).unwrap();
-        let AuthScheme::OAuth1(o) = &c.scheme else { panic!("not oauth1") };
+        let AuthScheme::OAuth1(o) = &c.scheme else {
+            panic!("not oauth1")
+        };
         assert_eq!(o.consumer_secret.as_ref().unwrap().expose(), "shh");
         assert_eq!(o.signature_method, OAuth1SignatureMethod::Sha256);
-        assert_eq!(o.token_endpoint.as_ref().unwrap().parameter_transmission, Some(ParameterTransmission::Form));
+        assert_eq!(
+            o.token_endpoint.as_ref().unwrap().parameter_transmission,
+            Some(ParameterTransmission::Form)
+        );
         let out = serde_json::to_value(&c).unwrap();
         assert!(!out.to_string().contains("shh"));
         assert_eq!(out["tokenAuth"], false);
         c.clear_secrets();
-        let AuthScheme::OAuth1(o) = &c.scheme else { panic!("not oauth1") };
+        let AuthScheme::OAuth1(o) = &c.scheme else {
+            panic!("not oauth1")
+        };
         assert!(o.consumer_secret.is_none());
         let bad = serde_json::json!({"id":"o1","schemeType":"oauth1","consumerKey":"ck","signatureMethod":"md5"});
         assert!(serde_json::from_value::<AuthSchemeConfig>(bad).is_err());
@@ -397,7 +453,13 @@ mod resolve_tests {
         let oauth = json!({"id":"oauth","description":"Sign in","schemeType":"oauth2","authorizeUrl":"https://p.example/authorize","tokenUrl":"https://p.example/token",
             "scopes":[{"name":"read","description":"Read"}],"defaultScopes":["read"],
             "grant":{"grantType":"authorization_code","credentialId":"01CRED","organisationId":"01ORG","clientId":"cid"}});
-        vec![serde_json::from_value(oauth).unwrap(), serde_json::from_value(json!({"id":"key","schemeType":"api-key","name":"X-Key","in":"header"})).unwrap()]
+        vec![
+            serde_json::from_value(oauth).unwrap(),
+            serde_json::from_value(
+                json!({"id":"key","schemeType":"api-key","name":"X-Key","in":"header"}),
+            )
+            .unwrap(),
+        ]
     }
 
     #[test]
@@ -407,10 +469,26 @@ mod resolve_tests {
         let read = serde_json::to_value(&schemes[0]).unwrap();
         assert_eq!(resolve(&read, &schemes, "c").unwrap(), schemes[0]);
         // Only the id, or blank fields: the rest comes from the copy.
-        assert_eq!(resolve(&json!({"id":"oauth"}), &schemes, "c").unwrap(), schemes[0]);
-        assert_eq!(resolve(&json!({"id":"oauth","tokenUrl":"","scopes":[],"pkce":false}), &schemes, "c").unwrap(), schemes[0]);
+        assert_eq!(
+            resolve(&json!({"id":"oauth"}), &schemes, "c").unwrap(),
+            schemes[0]
+        );
+        assert_eq!(
+            resolve(
+                &json!({"id":"oauth","tokenUrl":"","scopes":[],"pkce":false}),
+                &schemes,
+                "c"
+            )
+            .unwrap(),
+            schemes[0]
+        );
         // Descriptions and secrets are ignored, never stored.
-        let r = resolve(&json!({"id":"oauth","description":"mine","grant":{"clientSecret":"x"}}), &schemes, "c").unwrap();
+        let r = resolve(
+            &json!({"id":"oauth","description":"mine","grant":{"clientSecret":"x"}}),
+            &schemes,
+            "c",
+        )
+        .unwrap();
         assert_eq!(r.description, "Sign in");
         assert!(!serde_json::to_string(&r).unwrap().contains("\"x\""));
     }
@@ -420,13 +498,34 @@ mod resolve_tests {
         let schemes = org_schemes();
         let mut forged = serde_json::to_value(&schemes[0]).unwrap();
         forged["tokenUrl"] = json!("https://attacker.example/steal");
-        assert_eq!(resolve(&forged, &schemes, "c.authSchemeConfig").unwrap_err().field, "c.authSchemeConfig.tokenUrl");
+        assert_eq!(
+            resolve(&forged, &schemes, "c.authSchemeConfig")
+                .unwrap_err()
+                .field,
+            "c.authSchemeConfig.tokenUrl"
+        );
         for (field, value, at) in [
-            ("authorizeUrl", json!("https://evil.example"), "c.authorizeUrl"),
+            (
+                "authorizeUrl",
+                json!("https://evil.example"),
+                "c.authorizeUrl",
+            ),
             ("defaultScopes", json!(["admin"]), "c.defaultScopes[0]"),
-            ("additionalTokenParams", json!("x=1"), "c.additionalTokenParams"),
-            ("grant", json!({"grantType":"password","credentialId":"01CRED"}), "c.grant.grantType"),
-            ("grant", json!({"grantType":"authorization_code","credentialId":"01OTHER"}), "c.grant.credentialId"),
+            (
+                "additionalTokenParams",
+                json!("x=1"),
+                "c.additionalTokenParams",
+            ),
+            (
+                "grant",
+                json!({"grantType":"password","credentialId":"01CRED"}),
+                "c.grant.grantType",
+            ),
+            (
+                "grant",
+                json!({"grantType":"authorization_code","credentialId":"01OTHER"}),
+                "c.grant.credentialId",
+            ),
             ("schemeType", json!("api-key"), "c.schemeType"),
         ] {
             let mut r = json!({"id":"oauth"});
@@ -442,10 +541,23 @@ mod resolve_tests {
     #[test]
     fn an_unknown_or_missing_id_is_refused() {
         let schemes = org_schemes();
-        let e = resolve(&json!({"id":"made-up","schemeType":"oauth2"}), &schemes, "c").unwrap_err();
+        let e = resolve(
+            &json!({"id":"made-up","schemeType":"oauth2"}),
+            &schemes,
+            "c",
+        )
+        .unwrap_err();
         assert_eq!(e.field, "c.id");
         assert!(e.message.contains("oauth, key"), "{}", e.message);
-        assert_eq!(resolve(&json!({"schemeType":"api-key"}), &schemes, "c").unwrap_err().field, "c.id");
-        assert_eq!(resolve(&json!("oauth"), &schemes, "c").unwrap_err().field, "c.id");
+        assert_eq!(
+            resolve(&json!({"schemeType":"api-key"}), &schemes, "c")
+                .unwrap_err()
+                .field,
+            "c.id"
+        );
+        assert_eq!(
+            resolve(&json!("oauth"), &schemes, "c").unwrap_err().field,
+            "c.id"
+        );
     }
 }

@@ -58,7 +58,12 @@ struct FieldSpec {
 
 macro_rules! f {
     ($name:literal, $required:literal, $secret:literal, $kind:ident) => {
-        FieldSpec { name: $name, required: $required, secret: $secret, kind: Kind::$kind }
+        FieldSpec {
+            name: $name,
+            required: $required,
+            secret: $secret,
+            kind: Kind::$kind,
+        }
     };
 }
 
@@ -90,7 +95,10 @@ impl CredentialType {
             CredentialType::None => &[],
             CredentialType::String => &[f!("value", true, true, Str)],
             CredentialType::Binary => &[f!("valueBase64", true, true, Str)],
-            CredentialType::BasicAuth | CredentialType::OAuth2Password => &[f!("username", true, false, Str), f!("password", true, true, Str)],
+            CredentialType::BasicAuth | CredentialType::OAuth2Password => &[
+                f!("username", true, false, Str),
+                f!("password", true, true, Str),
+            ],
             CredentialType::OAuth2Client => &[
                 f!("clientId", true, false, Str),
                 f!("clientSecret", true, true, Str),
@@ -101,9 +109,12 @@ impl CredentialType {
                 f!("mTLSEnabled", false, false, Bool),
                 f!("mTLSCredentialId", false, false, Str),
             ],
-            CredentialType::OAuth2Code => {
-                &[f!("code", true, true, Str), f!("state", true, true, Str), f!("redirectUrl", false, false, Str), f!("additionalParams", false, false, Str)]
-            }
+            CredentialType::OAuth2Code => &[
+                f!("code", true, true, Str),
+                f!("state", true, true, Str),
+                f!("redirectUrl", false, false, Str),
+                f!("additionalParams", false, false, Str),
+            ],
             CredentialType::OAuth2Token => &[
                 f!("scopes", false, false, StrList),
                 f!("accessToken", false, true, Str),
@@ -112,7 +123,11 @@ impl CredentialType {
                 f!("refreshToken", true, true, Str),
             ],
             CredentialType::CustomFunction => &[f!("function", false, true, Str)],
-            CredentialType::Certificate => &[f!("certificate", true, false, Str), f!("key", true, true, Str), f!("ca", false, false, Str)],
+            CredentialType::Certificate => &[
+                f!("certificate", true, false, Str),
+                f!("key", true, true, Str),
+                f!("ca", false, false, Str),
+            ],
             CredentialType::JwtBearer => &[
                 f!("algorithm", false, false, Str),
                 f!("secret", true, true, Str),
@@ -120,8 +135,16 @@ impl CredentialType {
                 f!("expiresIn", false, false, Str),
                 f!("authorizationHeaderPrefix", false, false, Str),
             ],
-            CredentialType::OAuth1 => &[f!("state", true, true, Str), f!("oauthToken", true, true, Str), f!("oauthVerifier", true, true, Str)],
-            CredentialType::OAuth1Token => &[f!("token", true, true, Str), f!("tokenSecret", true, true, Str), f!("additionalParams", false, false, ParamList)],
+            CredentialType::OAuth1 => &[
+                f!("state", true, true, Str),
+                f!("oauthToken", true, true, Str),
+                f!("oauthVerifier", true, true, Str),
+            ],
+            CredentialType::OAuth1Token => &[
+                f!("token", true, true, Str),
+                f!("tokenSecret", true, true, Str),
+                f!("additionalParams", false, false, ParamList),
+            ],
         }
     }
 }
@@ -151,7 +174,11 @@ impl fmt::Debug for SecretData {
 /// Checks `data` against the fields of `ty`; `path` prefixes the field names in errors (for example
 /// `connections[0].credentials.action[0].credential.data`). Unknown fields are dropped, as Versori
 /// ignores them.
-pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Result<SecretData, Vec<FieldError>> {
+pub fn validate_data(
+    ty: CredentialType,
+    data: Option<&Value>,
+    path: &str,
+) -> Result<SecretData, Vec<FieldError>> {
     let empty = Map::new();
     let map = match data {
         None | Some(Value::Null) => &empty,
@@ -164,7 +191,10 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
         match map.get(spec.name) {
             None | Some(Value::Null) => {
                 if spec.required {
-                    errors.push(FieldError::new(format!("{path}.{}", spec.name), format!("is required for a {} credential", ty.as_str())));
+                    errors.push(FieldError::new(
+                        format!("{path}.{}", spec.name),
+                        format!("is required for a {} credential", ty.as_str()),
+                    ));
                 }
             }
             Some(v) => {
@@ -181,9 +211,15 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
                         Kind::StrList => "an array of strings",
                         Kind::ParamList => "an array of {name, value} objects with string values",
                     };
-                    errors.push(FieldError::new(format!("{path}.{}", spec.name), format!("must be {want}")));
+                    errors.push(FieldError::new(
+                        format!("{path}.{}", spec.name),
+                        format!("must be {want}"),
+                    ));
                 } else if spec.required && spec.kind == Kind::Str && v.as_str() == Some("") {
-                    errors.push(FieldError::new(format!("{path}.{}", spec.name), "must not be empty"));
+                    errors.push(FieldError::new(
+                        format!("{path}.{}", spec.name),
+                        "must not be empty",
+                    ));
                 } else {
                     out.insert(spec.name.to_owned(), v.clone());
                 }
@@ -192,7 +228,11 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
     }
     if ty == CredentialType::Certificate {
         use crate::pem_check::{check, PemKind};
-        for (name, kind) in [("certificate", PemKind::Certificates), ("key", PemKind::PrivateKey), ("ca", PemKind::Certificates)] {
+        for (name, kind) in [
+            ("certificate", PemKind::Certificates),
+            ("key", PemKind::PrivateKey),
+            ("ca", PemKind::Certificates),
+        ] {
             if let Some(Value::String(text)) = out.get(name) {
                 if text.is_empty() && name == "ca" {
                     continue;
@@ -209,7 +249,10 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
     if ty == CredentialType::Binary {
         if let Some(Value::String(b)) = out.get("valueBase64") {
             if !is_base64(b) {
-                errors.push(FieldError::new(format!("{path}.valueBase64"), "is not valid base64"));
+                errors.push(FieldError::new(
+                    format!("{path}.valueBase64"),
+                    "is not valid base64",
+                ));
             }
         }
     }
@@ -223,7 +266,9 @@ pub fn validate_data(ty: CredentialType, data: Option<&Value>, path: &str) -> Re
 /// `{name, value?}`: a non-empty string name and, when present, a string value.
 fn is_param(v: &Value) -> bool {
     let Some(m) = v.as_object() else { return false };
-    m.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty())
+    m.get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty())
         && m.get("value").is_none_or(Value::is_string)
         && m.keys().all(|k| k == "name" || k == "value")
 }
@@ -236,7 +281,9 @@ pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     use base64::Engine;
     let s = s.trim();
-    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(s).ok())
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(s).ok())
 }
 
 /// A Go `time.Duration` string (`24h`, `30m`, `1m30s`, `1.5h`, `500ms`) in seconds; `None` when it
@@ -248,10 +295,15 @@ pub fn parse_go_duration(s: &str) -> Option<f64> {
     }
     let mut total = 0.0;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let n: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
-        let (unit, len) = [("ms", 0.001), ("h", 3600.0), ("m", 60.0), ("s", 1.0)].iter().find(|(u, _)| rest.starts_with(u)).map(|(u, f)| (*f, u.len()))?;
+        let (unit, len) = [("ms", 0.001), ("h", 3600.0), ("m", 60.0), ("s", 1.0)]
+            .iter()
+            .find(|(u, _)| rest.starts_with(u))
+            .map(|(u, f)| (*f, u.len()))?;
         total += n * unit;
         rest = &rest[len..];
     }
@@ -263,35 +315,65 @@ pub fn parse_go_duration(s: &str) -> Option<f64> {
 fn check_jwt_bearer(data: &Map<String, Value>, path: &str) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default();
-    let alg = Some(text("algorithm")).filter(|a| !a.is_empty()).unwrap_or("HS256");
+    let alg = Some(text("algorithm"))
+        .filter(|a| !a.is_empty())
+        .unwrap_or("HS256");
     if !JWT_ALGORITHMS.contains(&alg) {
-        errors.push(FieldError::new(format!("{path}.algorithm"), format!("must be one of {}", JWT_ALGORITHMS.join(", "))));
+        errors.push(FieldError::new(
+            format!("{path}.algorithm"),
+            format!("must be one of {}", JWT_ALGORITHMS.join(", ")),
+        ));
     }
     match decode_base64(text("secret")) {
-        None => errors.push(FieldError::new(format!("{path}.secret"), "is not valid base64")),
+        None => errors.push(FieldError::new(
+            format!("{path}.secret"),
+            "is not valid base64",
+        )),
         Some(bytes) if alg.starts_with("RS") => {
             let pem = String::from_utf8(bytes).unwrap_or_default();
-            if crate::pem_check::check(&pem, crate::pem_check::PemKind::PrivateKey, &format!("{path}.secret")).is_err() {
-                errors.push(FieldError::new(format!("{path}.secret"), "must be the base64 of a PEM RSA private key for an RS algorithm"));
+            if crate::pem_check::check(
+                &pem,
+                crate::pem_check::PemKind::PrivateKey,
+                &format!("{path}.secret"),
+            )
+            .is_err()
+            {
+                errors.push(FieldError::new(
+                    format!("{path}.secret"),
+                    "must be the base64 of a PEM RSA private key for an RS algorithm",
+                ));
             }
         }
-        Some(bytes) if bytes.len() < 16 => errors.push(FieldError::new(format!("{path}.secret"), "must be at least 16 bytes for an HS algorithm")),
+        Some(bytes) if bytes.len() < 16 => errors.push(FieldError::new(
+            format!("{path}.secret"),
+            "must be at least 16 bytes for an HS algorithm",
+        )),
         Some(_) => {}
     }
     let payload = text("payload");
-    if !payload.is_empty() && !matches!(serde_json::from_str::<Value>(payload), Ok(Value::Object(_))) {
-        errors.push(FieldError::new(format!("{path}.payload"), "must be a JSON object, as a string"));
+    if !payload.is_empty()
+        && !matches!(serde_json::from_str::<Value>(payload), Ok(Value::Object(_)))
+    {
+        errors.push(FieldError::new(
+            format!("{path}.payload"),
+            "must be a JSON object, as a string",
+        ));
     }
     let expires = text("expiresIn");
     if !expires.is_empty() && parse_go_duration(expires).is_none() {
-        errors.push(FieldError::new(format!("{path}.expiresIn"), "must be a duration such as 24h, 30m or 1m30s"));
+        errors.push(FieldError::new(
+            format!("{path}.expiresIn"),
+            "must be a duration such as 24h, 30m or 1m30s",
+        ));
     }
     errors
 }
 
 fn is_base64(s: &str) -> bool {
     let s = s.trim_end_matches('=');
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_')
 }
 
 /// What a read may show of `data`: non-secret fields as they are, required secret fields as `""`,
@@ -325,7 +407,11 @@ pub struct CredentialView {
     /// `[]`: valid; absent: not validated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time::rfc3339_opt"
+    )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<crate::time::Timestamp>,
 }
@@ -367,18 +453,44 @@ mod tests {
 
     #[test]
     fn redaction_blanks_required_secrets_and_drops_optional_ones() {
-        let d = validate_data(CredentialType::OAuth2Token, Some(&json!({"refreshToken":"r","accessToken":"a","scopes":["x"]})), "data").unwrap();
-        assert_eq!(redact(CredentialType::OAuth2Token, &d), json!({"refreshToken":"","scopes":["x"]}));
-        let d = validate_data(CredentialType::BasicAuth, Some(&json!({"username":"u","password":"p"})), "data").unwrap();
-        assert_eq!(redact(CredentialType::BasicAuth, &d), json!({"username":"u","password":""}));
+        let d = validate_data(
+            CredentialType::OAuth2Token,
+            Some(&json!({"refreshToken":"r","accessToken":"a","scopes":["x"]})),
+            "data",
+        )
+        .unwrap();
+        assert_eq!(
+            redact(CredentialType::OAuth2Token, &d),
+            json!({"refreshToken":"","scopes":["x"]})
+        );
+        let d = validate_data(
+            CredentialType::BasicAuth,
+            Some(&json!({"username":"u","password":"p"})),
+            "data",
+        )
+        .unwrap();
+        assert_eq!(
+            redact(CredentialType::BasicAuth, &d),
+            json!({"username":"u","password":""})
+        );
     }
 
     #[test]
     fn missing_and_mistyped_fields_are_named() {
-        let e = validate_data(CredentialType::BasicAuth, Some(&json!({"username":1})), "c.data").unwrap_err();
+        let e = validate_data(
+            CredentialType::BasicAuth,
+            Some(&json!({"username":1})),
+            "c.data",
+        )
+        .unwrap_err();
         let names: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["c.data.username", "c.data.password"]);
-        let e = validate_data(CredentialType::Binary, Some(&json!({"valueBase64":"not base64!"})), "d").unwrap_err();
+        let e = validate_data(
+            CredentialType::Binary,
+            Some(&json!({"valueBase64":"not base64!"})),
+            "d",
+        )
+        .unwrap_err();
         assert_eq!(e[0].field, "d.valueBase64");
     }
 
@@ -387,12 +499,33 @@ mod tests {
         let d =
             validate_data(CredentialType::OAuth1Token, Some(&json!({"token":"t","tokenSecret":"s","additionalParams":[{"name":"user_id","value":"7"}]})), "d")
                 .unwrap();
-        assert_eq!(redact(CredentialType::OAuth1Token, &d), json!({"token":"","tokenSecret":"","additionalParams":[{"name":"user_id","value":"7"}]}));
-        let e = validate_data(CredentialType::OAuth1Token, Some(&json!({"token":"t","tokenSecret":"s","additionalParams":[{"value":"7"}]})), "d").unwrap_err();
+        assert_eq!(
+            redact(CredentialType::OAuth1Token, &d),
+            json!({"token":"","tokenSecret":"","additionalParams":[{"name":"user_id","value":"7"}]})
+        );
+        let e = validate_data(
+            CredentialType::OAuth1Token,
+            Some(&json!({"token":"t","tokenSecret":"s","additionalParams":[{"value":"7"}]})),
+            "d",
+        )
+        .unwrap_err();
         assert_eq!(e[0].field, "d.additionalParams");
-        let e = validate_data(CredentialType::OAuth1, Some(&json!({"state":"s","oauthToken":"t"})), "d").unwrap_err();
+        let e = validate_data(
+            CredentialType::OAuth1,
+            Some(&json!({"state":"s","oauthToken":"t"})),
+            "d",
+        )
+        .unwrap_err();
         assert_eq!(e[0].field, "d.oauthVerifier");
-        let d = validate_data(CredentialType::OAuth1, Some(&json!({"state":"s","oauthToken":"t","oauthVerifier":"v"})), "d").unwrap();
-        assert_eq!(redact(CredentialType::OAuth1, &d), json!({"state":"","oauthToken":"","oauthVerifier":""}));
+        let d = validate_data(
+            CredentialType::OAuth1,
+            Some(&json!({"state":"s","oauthToken":"t","oauthVerifier":"v"})),
+            "d",
+        )
+        .unwrap();
+        assert_eq!(
+            redact(CredentialType::OAuth1, &d),
+            json!({"state":"","oauthToken":"","oauthVerifier":""})
+        );
     }
 }

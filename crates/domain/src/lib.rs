@@ -25,9 +25,12 @@ pub use error::{Error, ErrorKind, FieldError, Result};
 /// A new identifier: a ULID in its canonical 26-character form. Ids made by one process increase
 /// strictly, even within a millisecond, so that creation order is id order.
 pub fn new_id() -> String {
-    static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
     let mut g = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
-    g.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
+    g.generate()
+        .unwrap_or_else(|_| ulid::Ulid::new())
+        .to_string()
 }
 
 /// Whether `s` is a well-formed ULID.

@@ -14,7 +14,11 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn new(first: Option<u32>) -> Self {
-        Self { first: first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE), after: None, before: None }
+        Self {
+            first: first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE),
+            after: None,
+            before: None,
+        }
     }
 }
 
@@ -30,6 +34,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), total_count: self.total_count, next: self.next, prev: self.prev }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total_count: self.total_count,
+            next: self.next,
+            prev: self.prev,
+        }
     }
 }

@@ -25,7 +25,11 @@ pub fn check(text: &str, kind: PemKind, field: &str) -> Result<(), FieldError> {
         PemKind::Certificates => {
             for (i, b) in blocks.iter().enumerate() {
                 if b.tag() != "CERTIFICATE" {
-                    return bad(format!("block {} is a {:?}, not a CERTIFICATE", i + 1, b.tag()));
+                    return bad(format!(
+                        "block {} is a {:?}, not a CERTIFICATE",
+                        i + 1,
+                        b.tag()
+                    ));
                 }
                 if x509_cert::Certificate::from_der(b.contents()).is_err() {
                     return bad(format!("block {} is not an X.509 certificate", i + 1));
@@ -35,19 +39,31 @@ pub fn check(text: &str, kind: PemKind, field: &str) -> Result<(), FieldError> {
         }
         PemKind::PrivateKey => {
             if blocks.len() != 1 {
-                return bad(format!("must hold exactly one private key, not {} PEM blocks", blocks.len()));
+                return bad(format!(
+                    "must hold exactly one private key, not {} PEM blocks",
+                    blocks.len()
+                ));
             }
             let b = &blocks[0];
-            let ok = match b.tag() {
-                "PRIVATE KEY" => pkcs8::PrivateKeyInfo::from_der(b.contents()).is_ok(),
-                "RSA PRIVATE KEY" | "EC PRIVATE KEY" => der::asn1::AnyRef::from_der(b.contents()).is_ok(),
-                "ENCRYPTED PRIVATE KEY" => return bad("is an encrypted private key: give it unencrypted (it is sealed at rest)".into()),
-                other => return bad(format!("is a {other:?} block, not a PRIVATE KEY")),
-            };
+            let ok =
+                match b.tag() {
+                    "PRIVATE KEY" => pkcs8::PrivateKeyInfo::from_der(b.contents()).is_ok(),
+                    "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
+                        der::asn1::AnyRef::from_der(b.contents()).is_ok()
+                    }
+                    "ENCRYPTED PRIVATE KEY" => return bad(
+                        "is an encrypted private key: give it unencrypted (it is sealed at rest)"
+                            .into(),
+                    ),
+                    other => return bad(format!("is a {other:?} block, not a PRIVATE KEY")),
+                };
             if ok {
                 Ok(())
             } else {
-                bad(format!("is not a valid {} (its DER does not decode)", b.tag()))
+                bad(format!(
+                    "is not a valid {} (its DER does not decode)",
+                    b.tag()
+                ))
             }
         }
     }
@@ -77,7 +93,11 @@ mod tests {
         assert!(check("nope", PemKind::Certificates, "c").is_err());
         let key = "-----BEGIN PRIVATE KEY-----\nMIIBcGFzc3dvcmQ=\n-----END PRIVATE KEY-----\n";
         let e = check(key, PemKind::PrivateKey, "k").unwrap_err();
-        assert!(!e.message.contains("MIIB"), "the input is never quoted: {}", e.message);
+        assert!(
+            !e.message.contains("MIIB"),
+            "the input is never quoted: {}",
+            e.message
+        );
         assert!(check(fake, PemKind::PrivateKey, "k").is_err());
     }
 
@@ -89,8 +109,17 @@ mod tests {
         check(cert, PemKind::Certificates, "c").unwrap();
         check(&format!("{cert}{ca}"), PemKind::Certificates, "c").unwrap();
         check(key, PemKind::PrivateKey, "k").unwrap();
-        assert!(check(key, PemKind::Certificates, "c").is_err(), "a key is not a certificate");
-        assert!(check(cert, PemKind::PrivateKey, "k").is_err(), "a certificate is not a key");
-        assert!(check(&format!("{key}{key}"), PemKind::PrivateKey, "k").is_err(), "one key only");
+        assert!(
+            check(key, PemKind::Certificates, "c").is_err(),
+            "a key is not a certificate"
+        );
+        assert!(
+            check(cert, PemKind::PrivateKey, "k").is_err(),
+            "a certificate is not a key"
+        );
+        assert!(
+            check(&format!("{key}{key}"), PemKind::PrivateKey, "k").is_err(),
+            "one key only"
+        );
     }
 }

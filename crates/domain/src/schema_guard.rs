@@ -66,22 +66,31 @@ pub struct Analysis {
 pub fn analyse(schema: &Value) -> Result<Analysis, String> {
     let size = serialized_len(schema);
     if size > MAX_SCHEMA_BYTES {
-        return Err(format!("is {size} bytes serialized: at most {MAX_SCHEMA_BYTES} (256 KiB) are accepted"));
+        return Err(format!(
+            "is {size} bytes serialized: at most {MAX_SCHEMA_BYTES} (256 KiB) are accepted"
+        ));
     }
     let depth = depth(schema, MAX_SCHEMA_DEPTH + 1);
     if depth > MAX_SCHEMA_DEPTH {
-        return Err(format!("nests objects and arrays deeper than {MAX_SCHEMA_DEPTH} levels"));
+        return Err(format!(
+            "nests objects and arrays deeper than {MAX_SCHEMA_DEPTH} levels"
+        ));
     }
     let mut b = Builder::new(schema);
     b.intern(String::new(), schema);
     b.walk();
     b.resolve()?;
-    let Builder { nodes, pointers, .. } = b;
+    let Builder {
+        nodes, pointers, ..
+    } = b;
     let (rank, post_order) = in_place_order(&nodes, &pointers)?;
     let mut expansion = vec![1u64; nodes.len()];
     for &n in &post_order {
         let n = n as usize;
-        let e = nodes[n].in_place.iter().fold(1u64, |acc, &c| acc.saturating_add(expansion[c as usize]));
+        let e = nodes[n]
+            .in_place
+            .iter()
+            .fold(1u64, |acc, &c| acc.saturating_add(expansion[c as usize]));
         expansion[n] = e;
         if e > MAX_IN_PLACE {
             return Err(format!(
@@ -91,7 +100,11 @@ pub fn analyse(schema: &Value) -> Result<Analysis, String> {
             ));
         }
     }
-    Ok(Analysis { nodes, expansion, rank })
+    Ok(Analysis {
+        nodes,
+        expansion,
+        rank,
+    })
 }
 
 /// The length of `v` serialized as compact JSON, counted without building the text.
@@ -186,7 +199,11 @@ const SINGLE: &[(&str, Applies)] = &[
     ("contentSchema", Applies::Content),
 ];
 /// Keywords holding a list of subschemas (array-form `items` and `prefixItems` are by index).
-const LISTS: &[(&str, Applies)] = &[("allOf", Applies::InPlace), ("anyOf", Applies::InPlace), ("oneOf", Applies::InPlace)];
+const LISTS: &[(&str, Applies)] = &[
+    ("allOf", Applies::InPlace),
+    ("anyOf", Applies::InPlace),
+    ("oneOf", Applies::InPlace),
+];
 /// Keywords holding a map of subschemas (`properties` is by name).
 const MAPS: &[(&str, Applies)] = &[
     ("dependentSchemas", Applies::InPlace),
@@ -236,7 +253,10 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn new(doc: &'a Value) -> Self {
-        let legacy_id = doc.get("$schema").and_then(Value::as_str).is_some_and(|s| s.contains("draft-04") || s.contains("draft-03"));
+        let legacy_id = doc
+            .get("$schema")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.contains("draft-04") || s.contains("draft-03"));
         Builder {
             doc,
             legacy_id,
@@ -283,8 +303,11 @@ impl<'a> Builder<'a> {
 
     /// Whether `v` starts a resource of its own (an `$id` that is not just an anchor).
     fn is_resource(&self, v: &Value) -> bool {
-        let id = v.get("$id").or_else(|| if self.legacy_id { v.get("id") } else { None });
-        id.and_then(Value::as_str).is_some_and(|s| !s.starts_with('#'))
+        let id = v
+            .get("$id")
+            .or_else(|| if self.legacy_id { v.get("id") } else { None });
+        id.and_then(Value::as_str)
+            .is_some_and(|s| !s.starts_with('#'))
     }
 
     /// The node of the subschema at `pointer`, added (to be walked) when new.
@@ -293,7 +316,11 @@ impl<'a> Builder<'a> {
             return i;
         }
         let i = self.nodes.len() as u32;
-        let base = if self.is_resource(value) { pointer.clone() } else { self.base_of(&pointer) };
+        let base = if self.is_resource(value) {
+            pointer.clone()
+        } else {
+            self.base_of(&pointer)
+        };
         self.nodes.push(Node::default());
         self.values.push(value);
         self.bases.push(base);
@@ -306,9 +333,13 @@ impl<'a> Builder<'a> {
     /// Walks every pending node: its anchors, its references, and its subschemas (added as nodes).
     fn walk(&mut self) {
         while let Some(i) = self.pending.pop() {
-            let Value::Object(obj) = self.values[i as usize] else { continue };
+            let Value::Object(obj) = self.values[i as usize] else {
+                continue;
+            };
             let at = self.pointers[i as usize].clone();
-            let anchor = |map: &mut HashMap<String, Vec<u32>>, name: &str| map.entry(name.to_owned()).or_default().push(i);
+            let anchor = |map: &mut HashMap<String, Vec<u32>>, name: &str| {
+                map.entry(name.to_owned()).or_default().push(i)
+            };
             if let Some(a) = obj.get("$anchor").and_then(Value::as_str) {
                 anchor(&mut self.anchors, a);
             }
@@ -320,7 +351,12 @@ impl<'a> Builder<'a> {
                 if key == "id" && !self.legacy_id {
                     continue;
                 }
-                if let Some(a) = obj.get(key).and_then(Value::as_str).and_then(|s| s.strip_prefix('#')).filter(|a| !a.is_empty()) {
+                if let Some(a) = obj
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.strip_prefix('#'))
+                    .filter(|a| !a.is_empty())
+                {
                     anchor(&mut self.anchors, a);
                 }
             }
@@ -349,7 +385,10 @@ impl<'a> Builder<'a> {
             for &(kw, applies) in MAPS {
                 if let Some(Value::Object(map)) = obj.get(kw) {
                     for (name, v) in map.iter().filter(|(_, v)| is_schema(v)) {
-                        edges.push((applies, self.intern(format!("{at}/{kw}/{}", escape(name)), v)));
+                        edges.push((
+                            applies,
+                            self.intern(format!("{at}/{kw}/{}", escape(name)), v),
+                        ));
                     }
                 }
             }
@@ -367,7 +406,9 @@ impl<'a> Builder<'a> {
                             self.nodes[i as usize].at_index.push((k, n));
                         }
                     }
-                    Some(v) if kw == "items" && is_schema(v) => edges.push((Applies::AnyItem, self.intern(format!("{at}/items"), v))),
+                    Some(v) if kw == "items" && is_schema(v) => {
+                        edges.push((Applies::AnyItem, self.intern(format!("{at}/items"), v)))
+                    }
                     _ => {}
                 }
             }
@@ -410,7 +451,11 @@ impl<'a> Builder<'a> {
                 candidates.push(fragment.clone());
             }
             for p in candidates {
-                if let Some(v) = self.doc.pointer(&p).filter(|v| v.is_object() || v.is_boolean()) {
+                if let Some(v) = self
+                    .doc
+                    .pointer(&p)
+                    .filter(|v| v.is_object() || v.is_boolean())
+                {
                     found.push(self.intern(p, v));
                 }
             }
@@ -418,7 +463,10 @@ impl<'a> Builder<'a> {
                 found.extend(self.recursive_anchors.iter().copied());
             }
             if found.is_empty() {
-                return Err(format!("{} {r:?} at {at} does not resolve to a subschema of this schema", kind.keyword()));
+                return Err(format!(
+                    "{} {r:?} at {at} does not resolve to a subschema of this schema",
+                    kind.keyword()
+                ));
             }
             self.add_targets(i, found)?;
             self.walk();
@@ -427,13 +475,22 @@ impl<'a> Builder<'a> {
         for (i, kind, r, name) in anchored {
             let mut found: Vec<u32> = self.anchors.get(&name).cloned().unwrap_or_default();
             if kind != RefKind::Ref {
-                found.extend(self.dynamic_anchors.get(&name).into_iter().flatten().copied());
+                found.extend(
+                    self.dynamic_anchors
+                        .get(&name)
+                        .into_iter()
+                        .flatten()
+                        .copied(),
+                );
                 found.sort_unstable();
                 found.dedup();
             }
             if found.is_empty() {
                 let at = display_pointer(&self.pointers[i as usize]);
-                return Err(format!("{} {r:?} at {at} names an anchor this schema does not define", kind.keyword()));
+                return Err(format!(
+                    "{} {r:?} at {at} names an anchor this schema does not define",
+                    kind.keyword()
+                ));
             }
             self.add_targets(i, found)?;
         }
@@ -476,10 +533,19 @@ fn in_place_order(nodes: &[Node], pointers: &[String]) -> Result<(Vec<u32>, Vec<
                         stack.push((c, 0));
                     }
                     GREY => {
-                        let from = stack.iter().position(|&(s, _)| s == c).expect("a grey node is on the stack");
-                        let mut chain: Vec<String> = stack[from..].iter().map(|&(s, _)| display_pointer(&pointers[s])).collect();
+                        let from = stack
+                            .iter()
+                            .position(|&(s, _)| s == c)
+                            .expect("a grey node is on the stack");
+                        let mut chain: Vec<String> = stack[from..]
+                            .iter()
+                            .map(|&(s, _)| display_pointer(&pointers[s]))
+                            .collect();
                         chain.push(display_pointer(&pointers[c]));
-                        return Err(format!("$ref cycle {} recurses without consuming input", chain.join(" -> ")));
+                        return Err(format!(
+                            "$ref cycle {} recurses without consuming input",
+                            chain.join(" -> ")
+                        ));
                     }
                     _ => {}
                 }
@@ -553,7 +619,10 @@ impl Analysis {
                             steps += obj.len() as u64;
                         }
                         for &m in &node.names {
-                            total = total.saturating_add(c.saturating_mul(self.expansion[m as usize]).saturating_mul(obj.len() as u64));
+                            total = total.saturating_add(
+                                c.saturating_mul(self.expansion[m as usize])
+                                    .saturating_mul(obj.len() as u64),
+                            );
                         }
                     }
                     for (k, m) in below {
@@ -612,16 +681,26 @@ mod tests {
 
     #[test]
     fn a_ref_cycle_is_refused_and_named() {
-        let e = refused(json!({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}));
-        assert_eq!(e, "$ref cycle #/$defs/a -> #/$defs/b -> #/$defs/a recurses without consuming input");
+        let e = refused(
+            json!({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}),
+        );
+        assert_eq!(
+            e,
+            "$ref cycle #/$defs/a -> #/$defs/b -> #/$defs/a recurses without consuming input"
+        );
         let e = refused(json!({"$ref": "#"}));
         assert_eq!(e, "$ref cycle # -> # recurses without consuming input");
     }
 
     #[test]
     fn a_cycle_through_all_of_is_refused() {
-        let e = refused(json!({"$defs":{"a":{"type":"object","allOf":[{"required":["x"]},{"$ref":"#/$defs/a"}]}},"properties":{"p":{"$ref":"#/$defs/a"}}}));
-        assert!(e.contains("#/$defs/a -> #/$defs/a/allOf/1 -> #/$defs/a"), "{e}");
+        let e = refused(
+            json!({"$defs":{"a":{"type":"object","allOf":[{"required":["x"]},{"$ref":"#/$defs/a"}]}},"properties":{"p":{"$ref":"#/$defs/a"}}}),
+        );
+        assert!(
+            e.contains("#/$defs/a -> #/$defs/a/allOf/1 -> #/$defs/a"),
+            "{e}"
+        );
         // Through not, if/then/else, anyOf, oneOf and dependentSchemas as well.
         for applicator in [
             json!({"not": {"$ref": "#/$defs/a"}}),
@@ -634,7 +713,10 @@ mod tests {
             json!({"dependencies": {"x": {"$ref": "#/$defs/a"}}}),
         ] {
             let e = refused(json!({"$defs": {"a": applicator.clone()}, "$ref": "#/$defs/a"}));
-            assert!(e.starts_with("$ref cycle #/$defs/a -> "), "{applicator}: {e}");
+            assert!(
+                e.starts_with("$ref cycle #/$defs/a -> "),
+                "{applicator}: {e}"
+            );
         }
     }
 
@@ -643,7 +725,9 @@ mod tests {
         let e = refused(json!({"$defs":{"a":{"$anchor":"node","anyOf":[{"$ref":"#node"}]}}}));
         assert_eq!(e, "$ref cycle #/$defs/a -> #/$defs/a/anyOf/0 -> #/$defs/a recurses without consuming input");
         // A draft-07 fragment-only $id is an anchor too, and $dynamicRef finds $dynamicAnchor.
-        refused(json!({"$schema":"http://json-schema.org/draft-07/schema#","definitions":{"a":{"$id":"#x","allOf":[{"$ref":"#x"}]}}}));
+        refused(
+            json!({"$schema":"http://json-schema.org/draft-07/schema#","definitions":{"a":{"$id":"#x","allOf":[{"$ref":"#x"}]}}}),
+        );
         refused(json!({"$dynamicAnchor":"meta","allOf":[{"$dynamicRef":"#meta"}]}));
         refused(json!({"$recursiveAnchor":true,"anyOf":[{"$recursiveRef":"#"}]}));
     }
@@ -666,9 +750,18 @@ mod tests {
 
     #[test]
     fn references_must_be_local_and_resolve() {
-        for r in ["https://example.com/schema.json", "other.json#/a", "file:///etc/passwd", "//host/x", "urn:x"] {
+        for r in [
+            "https://example.com/schema.json",
+            "other.json#/a",
+            "file:///etc/passwd",
+            "//host/x",
+            "urn:x",
+        ] {
             let e = refused(json!({"properties":{"a":{"$ref": r}}}));
-            assert!(e.contains("is not local") && e.contains("#/properties/a"), "{r}: {e}");
+            assert!(
+                e.contains("is not local") && e.contains("#/properties/a"),
+                "{r}: {e}"
+            );
         }
         let e = refused(json!({"$dynamicRef":"https://example.com/x"}));
         assert!(e.starts_with("$dynamicRef"), "{e}");
@@ -724,11 +817,15 @@ mod tests {
         let tree = json!({"$defs":{"node":{"type":"object","properties":{"children":{"type":"array","items":{"$ref":"#/$defs/node"}}}}},"$ref":"#/$defs/node"});
         let a = analyse(&tree).unwrap();
         let small = a.cost(&json!({"children": []}), MAX_EVALUATIONS).unwrap();
-        let bigger = a.cost(&json!({"children": [{"children": [{}, {}]}, {}]}), MAX_EVALUATIONS).unwrap();
+        let bigger = a
+            .cost(
+                &json!({"children": [{"children": [{}, {}]}, {}]}),
+                MAX_EVALUATIONS,
+            )
+            .unwrap();
         assert!(small < bigger, "{small} {bigger}");
         // Two paths apply the next level at every level of the value: 2^60 evaluations.
-        let doubling =
-            json!({"$defs":{"n":{"allOf":[{"properties":{"x":{"$ref":"#/$defs/n"}}},{"properties":{"x":{"$ref":"#/$defs/n"}}}]}},"$ref":"#/$defs/n"});
+        let doubling = json!({"$defs":{"n":{"allOf":[{"properties":{"x":{"$ref":"#/$defs/n"}}},{"properties":{"x":{"$ref":"#/$defs/n"}}}]}},"$ref":"#/$defs/n"});
         let a = analyse(&doubling).unwrap();
         let mut value = json!(1);
         for _ in 0..60 {

@@ -22,7 +22,9 @@ pub mod rfc3339 {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
         let s = String::deserialize(d)?;
-        chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc)).map_err(serde::de::Error::custom)
+        chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -39,6 +41,11 @@ pub mod rfc3339_opt {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
         let s = Option::<String>::deserialize(d)?;
-        s.map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc)).map_err(serde::de::Error::custom)).transpose()
+        s.map(|s| {
+            chrono::DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
     }
 }

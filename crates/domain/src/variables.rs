@@ -31,16 +31,28 @@ pub struct SchemaOwner {
 }
 
 /// An Embedded v1 integration's `variablesSchema`.
-pub const INTEGRATION: SchemaOwner = SchemaOwner { field: "variablesSchema", name: "the integration's variables schema" };
+pub const INTEGRATION: SchemaOwner = SchemaOwner {
+    field: "variablesSchema",
+    name: "the integration's variables schema",
+};
 /// A Platform v2 project's `dynamicVariablesSchema`.
-pub const PROJECT: SchemaOwner = SchemaOwner { field: "dynamicVariablesSchema", name: "the project's dynamic variables schema" };
+pub const PROJECT: SchemaOwner = SchemaOwner {
+    field: "dynamicVariablesSchema",
+    name: "the project's dynamic variables schema",
+};
 
 impl SchemaOwner {
     /// The 409 for a stored schema that cannot be used (stored before today's checks, or written
     /// into the database directly): `problem` says why.
     pub fn unusable(&self, problem: &str) -> Error {
-        let mut e = Error::conflict(format!("{} is unusable: {problem}; set a new one", self.name));
-        e.fields.push(FieldError::new(self.field, format!("is unusable: {problem}")));
+        let mut e = Error::conflict(format!(
+            "{} is unusable: {problem}; set a new one",
+            self.name
+        ));
+        e.fields.push(FieldError::new(
+            self.field,
+            format!("is unusable: {problem}"),
+        ));
         e
     }
 }
@@ -59,8 +71,14 @@ fn compile(schema: &Value) -> Result<Compiled, String> {
     let analysis = schema_guard::analyse(schema)?;
     // Offline: no reference may make the server fetch anything (the checks above already refuse
     // references that are not local; this holds even if they missed one).
-    let validator = jsonschema::options().offline().build(schema).map_err(|e| format!("is not a valid JSON Schema: {e}"))?;
-    Ok(Compiled { validator, analysis })
+    let validator = jsonschema::options()
+        .offline()
+        .build(schema)
+        .map_err(|e| format!("is not a valid JSON Schema: {e}"))?;
+    Ok(Compiled {
+        validator,
+        analysis,
+    })
 }
 
 fn digest(key: &str) -> [u8; 32] {
@@ -79,7 +97,11 @@ pub fn schema_key(schema: &Value) -> String {
 
 /// Why the schema of this key is unusable, when it is known to be.
 pub fn known_unusable(key: &str) -> Option<String> {
-    unusable_schemas().lock().unwrap_or_else(|p| p.into_inner()).get(&digest(key)).cloned()
+    unusable_schemas()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&digest(key))
+        .cloned()
 }
 
 fn compiled_schemas() -> &'static Mutex<HashMap<String, Arc<Compiled>>> {
@@ -90,7 +112,10 @@ fn compiled_schemas() -> &'static Mutex<HashMap<String, Arc<Compiled>>> {
 /// Remembers that the schema of this key is unusable (it failed its checks, or blew the time
 /// budget), so that later requests are answered at once; its compiled validator is dropped.
 pub fn mark_unusable(key: &str, problem: &str) {
-    compiled_schemas().lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    compiled_schemas()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(key);
     let mut map = unusable_schemas().lock().unwrap_or_else(|p| p.into_inner());
     if map.len() >= UNUSABLE_SCHEMAS {
         if let Some(k) = map.keys().next().copied() {
@@ -132,7 +157,9 @@ fn compiled(schema: &Value, key: &str) -> Result<Arc<Compiled>, String> {
 /// Checks that `schema` is a usable JSON Schema within the limits (see [`crate::schema_guard`]);
 /// `field` names it in the error. The compiled schema is kept for the validations to come.
 pub fn check_schema(schema: &Value, field: &str) -> Result<(), Error> {
-    compiled(schema, &schema_key(schema)).map(|_| ()).map_err(|problem| Error::invalid_field(field, problem))
+    compiled(schema, &schema_key(schema))
+        .map(|_| ())
+        .map_err(|problem| Error::invalid_field(field, problem))
 }
 
 /// The field naming the variables themselves under `root`.
@@ -148,7 +175,9 @@ fn variables_field(root: &str) -> &str {
 pub fn check_size(vars: &Map<String, Value>, root: &str) -> Result<(), Error> {
     let mut size = 2 + vars.len().saturating_sub(1);
     for (k, v) in vars {
-        size += serde_json::to_string(k).map(|s| s.len()).unwrap_or(0) + 1 + schema_guard::serialized_len(v);
+        size += serde_json::to_string(k).map(|s| s.len()).unwrap_or(0)
+            + 1
+            + schema_guard::serialized_len(v);
         if size > MAX_VARIABLES_BYTES {
             break;
         }
@@ -188,17 +217,33 @@ fn pointer_to_path(root: &str, pointer: &str) -> String {
 /// [`check_schema`] (stored before them, or written into the database directly) is the 409 of
 /// [`SchemaOwner::unusable`]. This runs to completion: callers on an async runtime run it on a
 /// blocking thread with a time budget.
-pub fn validate(owner: SchemaOwner, schema: Option<&Value>, vars: Map<String, Value>, root: &str) -> Result<Map<String, Value>, Error> {
+pub fn validate(
+    owner: SchemaOwner,
+    schema: Option<&Value>,
+    vars: Map<String, Value>,
+    root: &str,
+) -> Result<Map<String, Value>, Error> {
     let Some(schema) = schema.filter(|s| !s.is_null()) else {
         if vars.is_empty() {
             return Ok(vars);
         }
-        let fields =
-            vars.keys().map(|k| FieldError::new(pointer_to_path(root, &format!("/{k}")), "is not defined: the integration has no variables schema")).collect();
-        return Err(Error::invalid_fields("the integration defines no dynamic variables", fields));
+        let fields = vars
+            .keys()
+            .map(|k| {
+                FieldError::new(
+                    pointer_to_path(root, &format!("/{k}")),
+                    "is not defined: the integration has no variables schema",
+                )
+            })
+            .collect();
+        return Err(Error::invalid_fields(
+            "the integration defines no dynamic variables",
+            fields,
+        ));
     };
     check_size(&vars, root)?;
-    let compiled = compiled(schema, &schema_key(schema)).map_err(|problem| owner.unusable(&problem))?;
+    let compiled =
+        compiled(schema, &schema_key(schema)).map_err(|problem| owner.unusable(&problem))?;
     let mut value = Value::Object(vars);
     apply_defaults(schema, &mut value);
     if let Err(estimate) = compiled.analysis.cost(&value, MAX_EVALUATIONS) {
@@ -225,7 +270,9 @@ pub fn validate(owner: SchemaOwner, schema: Option<&Value>, vars: Map<String, Va
                     path = pointer_to_path(&path, &format!("/{p}"));
                 }
             }
-            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+                e.kind()
+            {
                 if let [one] = unexpected.as_slice() {
                     path = pointer_to_path(&path, &format!("/{one}"));
                 }
@@ -234,14 +281,18 @@ pub fn validate(owner: SchemaOwner, schema: Option<&Value>, vars: Map<String, Va
         })
         .collect();
     if fields.is_empty() {
-        let Value::Object(map) = value else { unreachable!("validated an object") };
+        let Value::Object(map) = value else {
+            unreachable!("validated an object")
+        };
         return Ok(map);
     }
     fields.dedup();
     let summary = if fields.len() == 1 {
         format!("invalid dynamic variables: {}", fields[0].message)
     } else if problems > MAX_REPORTED {
-        format!("invalid dynamic variables: {problems} problems (the first {MAX_REPORTED} are listed)")
+        format!(
+            "invalid dynamic variables: {problems} problems (the first {MAX_REPORTED} are listed)"
+        )
     } else {
         format!("invalid dynamic variables: {} problems", fields.len())
     };
@@ -250,7 +301,10 @@ pub fn validate(owner: SchemaOwner, schema: Option<&Value>, vars: Map<String, Va
 
 /// Fills in `default`s of missing object properties, recursively.
 fn apply_defaults(schema: &Value, value: &mut Value) {
-    let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), value.as_object_mut()) else {
+    let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object_mut(),
+    ) else {
         return;
     };
     for (name, sub) in props {
@@ -280,16 +334,41 @@ mod tests {
 
     #[test]
     fn defaults_are_applied() {
-        let v = validate(INTEGRATION, Some(&schema()), json!({"region":"eu","nested":{}}).as_object().unwrap().clone(), "dynamicVariables").unwrap();
-        assert_eq!(Value::Object(v), json!({"region":"eu","batch":50,"nested":{"on":true}}));
+        let v = validate(
+            INTEGRATION,
+            Some(&schema()),
+            json!({"region":"eu","nested":{}})
+                .as_object()
+                .unwrap()
+                .clone(),
+            "dynamicVariables",
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(v),
+            json!({"region":"eu","batch":50,"nested":{"on":true}})
+        );
     }
 
     #[test]
     fn every_violation_is_reported_with_its_path() {
-        let e = validate(INTEGRATION, Some(&schema()), json!({"batch":"x","extra":1}).as_object().unwrap().clone(), "dynamicVariables").unwrap_err();
+        let e = validate(
+            INTEGRATION,
+            Some(&schema()),
+            json!({"batch":"x","extra":1}).as_object().unwrap().clone(),
+            "dynamicVariables",
+        )
+        .unwrap_err();
         let mut paths: Vec<_> = e.fields.iter().map(|f| f.field.clone()).collect();
         paths.sort();
-        assert_eq!(paths, ["dynamicVariables.batch", "dynamicVariables.extra", "dynamicVariables.region"]);
+        assert_eq!(
+            paths,
+            [
+                "dynamicVariables.batch",
+                "dynamicVariables.extra",
+                "dynamicVariables.region"
+            ]
+        );
     }
 
     #[test]
@@ -308,28 +387,48 @@ mod tests {
     #[test]
     fn draft_07_schemas_work() {
         let s = json!({"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"n":{"type":"number"}}});
-        assert!(validate(INTEGRATION, Some(&s), json!({"n":"x"}).as_object().unwrap().clone(), "v").is_err());
+        assert!(validate(
+            INTEGRATION,
+            Some(&s),
+            json!({"n":"x"}).as_object().unwrap().clone(),
+            "v"
+        )
+        .is_err());
         check_schema(&s, "variablesSchema").unwrap();
         assert!(check_schema(&json!({"type": 12}), "variablesSchema").is_err());
     }
 
     #[test]
     fn a_stored_schema_that_fails_the_checks_is_unusable_not_a_hang() {
-        let cyclic = json!({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"});
+        let cyclic =
+            json!({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"});
         let e = check_schema(&cyclic, "variablesSchema").unwrap_err();
         assert_eq!(e.fields[0].field, "variablesSchema");
-        assert!(e.message.contains("$ref cycle #/$defs/a -> #/$defs/b -> #/$defs/a"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("$ref cycle #/$defs/a -> #/$defs/b -> #/$defs/a"),
+            "{}",
+            e.message
+        );
         for owner in [INTEGRATION, PROJECT] {
             let e = validate(owner, Some(&cyclic), Map::new(), "dynamicVariables").unwrap_err();
             assert_eq!(e.kind, crate::ErrorKind::Conflict);
             assert_eq!(e.fields[0].field, owner.field);
-            assert!(e.message.starts_with(&format!("{} is unusable: $ref cycle", owner.name)), "{}", e.message);
+            assert!(
+                e.message
+                    .starts_with(&format!("{} is unusable: $ref cycle", owner.name)),
+                "{}",
+                e.message
+            );
         }
         assert!(known_unusable(&schema_key(&cyclic)).is_some());
         // A schema marked unusable (say, after blowing the time budget) stays refused.
         let slow = json!({"type": "object", "title": "slow"});
         validate(INTEGRATION, Some(&slow), Map::new(), "v").unwrap();
-        mark_unusable(&schema_key(&slow), "checking variables against it took longer than 2s");
+        mark_unusable(
+            &schema_key(&slow),
+            "checking variables against it took longer than 2s",
+        );
         let e = validate(INTEGRATION, Some(&slow), Map::new(), "v").unwrap_err();
         assert!(e.message.contains("took longer than 2s"), "{}", e.message);
     }
@@ -338,13 +437,22 @@ mod tests {
     fn oversized_variables_are_refused() {
         let s = json!({"type": "object"});
         let mut vars = Map::new();
-        vars.insert("blob".into(), Value::String("x".repeat(MAX_VARIABLES_BYTES)));
+        vars.insert(
+            "blob".into(),
+            Value::String("x".repeat(MAX_VARIABLES_BYTES)),
+        );
         let e = validate(INTEGRATION, Some(&s), vars.clone(), "dynamicVariables").unwrap_err();
-        assert_eq!((e.kind, e.fields[0].field.as_str()), (crate::ErrorKind::BadRequest, "dynamicVariables"));
+        assert_eq!(
+            (e.kind, e.fields[0].field.as_str()),
+            (crate::ErrorKind::BadRequest, "dynamicVariables")
+        );
         let e = validate(INTEGRATION, Some(&s), vars, "").unwrap_err();
         assert_eq!(e.fields[0].field, "dynamicVariables");
         let mut fits = Map::new();
-        fits.insert("blob".into(), Value::String("x".repeat(MAX_VARIABLES_BYTES - 20)));
+        fits.insert(
+            "blob".into(),
+            Value::String("x".repeat(MAX_VARIABLES_BYTES - 20)),
+        );
         validate(INTEGRATION, Some(&s), fits, "dynamicVariables").unwrap();
     }
 
@@ -357,7 +465,13 @@ mod tests {
         for _ in 0..60 {
             value = json!({ "x": value });
         }
-        let e = validate(INTEGRATION, Some(&s), value.as_object().unwrap().clone(), "dynamicVariables").unwrap_err();
+        let e = validate(
+            INTEGRATION,
+            Some(&s),
+            value.as_object().unwrap().clone(),
+            "dynamicVariables",
+        )
+        .unwrap_err();
         assert_eq!(e.fields[0].field, "dynamicVariables");
         assert!(e.message.contains("subschema evaluations"), "{}", e.message);
     }
@@ -368,24 +482,50 @@ mod tests {
             "children":{"type":"array","items":{"$ref":"#/$defs/node"}}}}},"$ref":"#/$defs/node"});
         check_schema(&s, "variablesSchema").unwrap();
         let ok = json!({"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]});
-        validate(INTEGRATION, Some(&s), ok.as_object().unwrap().clone(), "dynamicVariables").unwrap();
+        validate(
+            INTEGRATION,
+            Some(&s),
+            ok.as_object().unwrap().clone(),
+            "dynamicVariables",
+        )
+        .unwrap();
         let bad = json!({"name":"a","children":[{"name":"b","children":[{"name":3}]}]});
-        let e = validate(INTEGRATION, Some(&s), bad.as_object().unwrap().clone(), "dynamicVariables").unwrap_err();
-        assert_eq!(e.fields[0].field, "dynamicVariables.children[0].children[0].name");
+        let e = validate(
+            INTEGRATION,
+            Some(&s),
+            bad.as_object().unwrap().clone(),
+            "dynamicVariables",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.fields[0].field,
+            "dynamicVariables.children[0].children[0].name"
+        );
     }
 
     #[test]
     fn many_violations_are_listed_up_to_a_bound() {
-        let s = json!({"type":"object","properties":{"xs":{"type":"array","items":{"type":"string"}}}});
+        let s =
+            json!({"type":"object","properties":{"xs":{"type":"array","items":{"type":"string"}}}});
         let xs: Vec<Value> = (0..500).map(Value::from).collect();
-        let e = validate(INTEGRATION, Some(&s), json!({"xs": xs}).as_object().unwrap().clone(), "v").unwrap_err();
+        let e = validate(
+            INTEGRATION,
+            Some(&s),
+            json!({"xs": xs}).as_object().unwrap().clone(),
+            "v",
+        )
+        .unwrap_err();
         assert_eq!(e.fields.len(), 100);
         assert!(e.message.contains("500 problems"), "{}", e.message);
     }
 
     #[test]
     fn remote_references_are_refused() {
-        let e = check_schema(&json!({"properties":{"a":{"$ref":"https://example.com/s.json"}}}), "variablesSchema").unwrap_err();
+        let e = check_schema(
+            &json!({"properties":{"a":{"$ref":"https://example.com/s.json"}}}),
+            "variablesSchema",
+        )
+        .unwrap_err();
         assert!(e.message.contains("is not local"), "{}", e.message);
     }
 }

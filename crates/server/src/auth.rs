@@ -37,7 +37,11 @@ pub fn hash_key(text: &str) -> String {
 }
 
 fn well_formed(text: &str) -> bool {
-    text.strip_prefix(KEY_PREFIX).is_some_and(|b| b.len() == KEY_BODY_LEN && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
+    text.strip_prefix(KEY_PREFIX).is_some_and(|b| {
+        b.len() == KEY_BODY_LEN
+            && b.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    })
 }
 
 /// The bearer token of a request: 401 when there is none.
@@ -45,19 +49,37 @@ pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError(Error::unauthorized("missing Authorization header: send Authorization: Bearer <api key>")))?;
-    let header = header.to_str().map_err(|_| ApiError(Error::unauthorized("malformed Authorization header")))?;
+        .ok_or_else(|| {
+            ApiError(Error::unauthorized(
+                "missing Authorization header: send Authorization: Bearer <api key>",
+            ))
+        })?;
+    let header = header
+        .to_str()
+        .map_err(|_| ApiError(Error::unauthorized("malformed Authorization header")))?;
     header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .map(str::trim)
-        .ok_or_else(|| ApiError(Error::unauthorized("malformed Authorization header: expected Bearer <api key>")))
+        .ok_or_else(|| {
+            ApiError(Error::unauthorized(
+                "malformed Authorization header: expected Bearer <api key>",
+            ))
+        })
 }
 
 /// The value of the matched route's path parameter `name`, if it has one.
-pub(crate) async fn path_param<S: Send + Sync>(parts: &mut Parts, state: &S, name: &str) -> Option<String> {
-    let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await.ok()?;
-    raw.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+pub(crate) async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+) -> Option<String> {
+    let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()?;
+    raw.iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
 }
 
 /// A path naming another organisation than the caller's is answered as if it did not exist,
@@ -90,7 +112,10 @@ impl OrgAuth {
 impl FromRequestParts<AppState> for OrgAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
         if token.starts_with(crate::session::TOKEN_PREFIX) {
             crate::session::find(state, token).await?;
@@ -99,11 +124,20 @@ impl FromRequestParts<AppState> for OrgAuth {
         if !well_formed(token) {
             return Err(ApiError(Error::unauthorized("malformed API key")));
         }
-        let key = state.store.find_api_key_by_hash(&hash_key(token)).await?.ok_or_else(|| ApiError(Error::unauthorized("unknown API key")))?;
+        let key = state
+            .store
+            .find_api_key_by_hash(&hash_key(token))
+            .await?
+            .ok_or_else(|| ApiError(Error::unauthorized("unknown API key")))?;
         if key.revoked_at.is_some() {
-            return Err(ApiError(Error::unauthorized("the API key has been revoked")));
+            return Err(ApiError(Error::unauthorized(
+                "the API key has been revoked",
+            )));
         }
-        if key.last_used_at.is_none_or(|t| time::now() - t > chrono::Duration::seconds(60)) {
+        if key
+            .last_used_at
+            .is_none_or(|t| time::now() - t > chrono::Duration::seconds(60))
+        {
             let store = state.store.clone();
             let id = key.id.clone();
             tokio::spawn(async move {
@@ -113,13 +147,19 @@ impl FromRequestParts<AppState> for OrgAuth {
             });
         }
         check_path_org(parts, state, &key.organisation_id).await?;
-        Ok(OrgAuth { organisation_id: key.organisation_id, key_id: key.id })
+        Ok(OrgAuth {
+            organisation_id: key.organisation_id,
+            key_id: key.id,
+        })
     }
 }
 
 /// 403 for an end-user token reaching beyond its own end user.
 pub fn end_user_forbidden() -> ApiError {
-    ApiError(Error::new(ErrorKind::Forbidden, "an end-user token may only act on its own end user, connections and activations"))
+    ApiError(Error::new(
+        ErrorKind::Forbidden,
+        "an end-user token may only act on its own end user, connections and activations",
+    ))
 }
 
 /// Who calls Platform API v2: the organisation itself (an API key), or one of its end users
@@ -184,19 +224,39 @@ impl PlatformAuth {
 impl FromRequestParts<AppState> for PlatformAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(token) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("JWT ")) {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(token) = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("JWT "))
+        {
             let t = crate::signing_keys::verify_end_user_jwt(state, token).await?;
             check_path_org(parts, state, &t.organisation_id).await?;
             // A path naming another end user is refused before the request is looked at further.
-            if path_param(parts, state, "external_user_id").await.is_some_and(|u| u != t.external_id) {
+            if path_param(parts, state, "external_user_id")
+                .await
+                .is_some_and(|u| u != t.external_id)
+            {
                 return Err(end_user_forbidden());
             }
-            let caller = Caller::EndUser { external_id: t.external_id, signing_key_id: t.signing_key_id };
-            return Ok(PlatformAuth { organisation_id: t.organisation_id, caller });
+            let caller = Caller::EndUser {
+                external_id: t.external_id,
+                signing_key_id: t.signing_key_id,
+            };
+            return Ok(PlatformAuth {
+                organisation_id: t.organisation_id,
+                caller,
+            });
         }
         let org = OrgAuth::from_request_parts(parts, state).await?;
-        Ok(PlatformAuth { organisation_id: org.organisation_id, caller: Caller::Organisation { key_id: org.key_id } })
+        Ok(PlatformAuth {
+            organisation_id: org.organisation_id,
+            caller: Caller::Organisation { key_id: org.key_id },
+        })
     }
 }
 
@@ -216,7 +276,10 @@ impl std::ops::Deref for PlatformAdmin {
 impl FromRequestParts<AppState> for PlatformAdmin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let auth = PlatformAuth::from_request_parts(parts, state).await?;
         match auth.caller {
             Caller::Organisation { .. } => Ok(PlatformAdmin(auth)),

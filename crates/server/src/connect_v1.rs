@@ -21,9 +21,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_http_connector))
         .routes(routes!(list_connectors))
         .routes(routes!(get_connector, update_connector, delete_connector))
-        .routes(routes!(upsert_auth_scheme_config, delete_auth_scheme_config))
+        .routes(routes!(
+            upsert_auth_scheme_config,
+            delete_auth_scheme_config
+        ))
         .routes(routes!(list_connections, create_connection))
-        .routes(routes!(get_connection, update_connection, delete_connection))
+        .routes(routes!(
+            get_connection,
+            update_connection,
+            delete_connection
+        ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -111,8 +118,19 @@ pub struct ConnectorVersion {
 
 /// A connector with its own connections, as Connect's reads show it.
 async fn connector_out(s: &AppState, org: &str, c: Connector) -> ApiResult<ConnectorOut> {
-    let connections = s.store.list_connector_connections(org, &c.id, &switchyard_domain::page::PageRequest::new(Some(100))).await?.items;
-    Ok(ConnectorOut::new(c, connections.into_iter().map(Into::into).collect()))
+    let connections = s
+        .store
+        .list_connector_connections(
+            org,
+            &c.id,
+            &switchyard_domain::page::PageRequest::new(Some(100)),
+        )
+        .await?
+        .items;
+    Ok(ConnectorOut::new(
+        c,
+        connections.into_iter().map(Into::into).collect(),
+    ))
 }
 
 impl ConnectorOut {
@@ -188,12 +206,19 @@ pub struct DeleteConnectionParams {
 }
 
 /// Checks auth scheme configs (unique, non-empty ids) and moves grant secrets into credentials.
-fn prepare_schemes(s: &AppState, org: &str, schemes: &mut [AuthSchemeConfig]) -> Result<Vec<NewCredential>, Error> {
+fn prepare_schemes(
+    s: &AppState,
+    org: &str,
+    schemes: &mut [AuthSchemeConfig],
+) -> Result<Vec<NewCredential>, Error> {
     let mut seen = std::collections::HashSet::new();
     let mut fields = Vec::new();
     for (i, c) in schemes.iter().enumerate() {
         if c.id.trim().is_empty() || !seen.insert(c.id.clone()) {
-            fields.push(FieldError::new(format!("authSchemeConfigs[{i}].id"), "must be non-empty and unique among the connector's auth scheme configs"));
+            fields.push(FieldError::new(
+                format!("authSchemeConfigs[{i}].id"),
+                "must be non-empty and unique among the connector's auth scheme configs",
+            ));
         }
     }
     if !fields.is_empty() {
@@ -201,7 +226,8 @@ fn prepare_schemes(s: &AppState, org: &str, schemes: &mut [AuthSchemeConfig]) ->
     }
     let mut creds = Vec::new();
     for (i, c) in schemes.iter_mut().enumerate() {
-        if let Some(cred) = v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))? {
+        if let Some(cred) = v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))?
+        {
             creds.push(cred);
         }
     }
@@ -214,7 +240,9 @@ fn check_base_url(url: &str) -> Result<(), Error> {
     }
     // Placeholders may stand anywhere, so check the URL with them filled in.
     let filled = regex_free_fill(url);
-    url::Url::parse(&filled).map(|_| ()).map_err(|e| Error::invalid_field("baseUrl", format!("is not a URL: {e}")))
+    url::Url::parse(&filled)
+        .map(|_| ())
+        .map_err(|e| Error::invalid_field("baseUrl", format!("is not a URL: {e}")))
 }
 
 /// `https://{{sub}}.example.com` → `https://x.example.com`.
@@ -239,7 +267,10 @@ fn regex_free_fill(url: &str) -> String {
 }
 
 async fn connector_of(s: &AppState, org: &str, id: &str) -> ApiResult<Connector> {
-    s.store.get_connector(org, id).await?.or_not_found("connector")
+    s.store
+        .get_connector(org, id)
+        .await?
+        .or_not_found("connector")
 }
 
 /// Creates an HTTP connector.
@@ -273,7 +304,10 @@ async fn create_http_connector(
         updated_at: now,
     };
     s.store.insert_connector(&org, &c, &creds).await?;
-    Ok((StatusCode::CREATED, axum::Json(ConnectorOut::new(c, Vec::new()))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ConnectorOut::new(c, Vec::new())),
+    ))
 }
 
 /// Lists the organisation's connectors, newest first.
@@ -292,12 +326,19 @@ async fn list_connectors(
     for c in p.items {
         connectors.push(connector_out(&s, &org, c).await?);
     }
-    Ok(axum::Json(ConnectorPage { page: info, connectors }))
+    Ok(axum::Json(ConnectorPage {
+        page: info,
+        connectors,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}", operation_id = "GetConnector", tag = "connectors",
     params(("organisation_id" = String, Path), ("connector_id" = String, Path)), responses((status = 200, body = ConnectorOut), (status = "default", body = ErrorBody)))]
-async fn get_connector(State(s): State<AppState>, auth: OrgAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<ConnectorOut>> {
+async fn get_connector(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<ConnectorOut>> {
     auth.check_org(&org)?;
     let c = connector_of(&s, &org, &id).await?;
     Ok(axum::Json(connector_out(&s, &org, c).await?))
@@ -336,9 +377,17 @@ async fn update_connector(
 /// Deletes a connector nothing uses (409 while a hub, a template or end users' connections use it).
 #[utoipa::path(delete, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}", operation_id = "DeleteConnector", tag = "connectors",
     params(("organisation_id" = String, Path), ("connector_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_connector(State(s): State<AppState>, auth: OrgAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_connector(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     auth.check_org(&org)?;
-    s.store.delete_connector(&org, &id).await?.then_some(()).or_not_found("connector")?;
+    s.store
+        .delete_connector(&org, &id)
+        .await?
+        .then_some(())
+        .or_not_found("connector")?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -355,13 +404,19 @@ async fn upsert_auth_scheme_config(
     auth.check_org(&org)?;
     let mut c = connector_of(&s, &org, &id).await?;
     if body.id != scheme_id {
-        return Err(ApiError(Error::invalid_field("id", "must equal the auth_scheme_config_id in the path")));
+        return Err(ApiError(Error::invalid_field(
+            "id",
+            "must equal the auth_scheme_config_id in the path",
+        )));
     }
     let cred = v1::absorb_grant_secret(&s, &org, &mut body, "")?;
     match c.auth_scheme_configs.iter_mut().find(|x| x.id == scheme_id) {
         Some(existing) => {
             if existing.scheme.type_name() != body.scheme.type_name() {
-                return Err(ApiError(Error::invalid_field("schemeType", "cannot change the scheme type of an existing auth scheme config")));
+                return Err(ApiError(Error::invalid_field(
+                    "schemeType",
+                    "cannot change the scheme type of an existing auth scheme config",
+                )));
             }
             *existing = body;
         }
@@ -408,7 +463,10 @@ async fn list_connections(
     connector_of(&s, &org, &id).await?;
     let p = s.store.list_connector_connections(&org, &id, &page).await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(ConnectorConnectionPage { page: info, items: p.items.into_iter().map(Into::into).collect() }))
+    Ok(axum::Json(ConnectorConnectionPage {
+        page: info,
+        items: p.items.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// Creates a connection to the connector, with its credentials.
@@ -423,17 +481,51 @@ async fn create_connection(
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     auth.check_org(&org)?;
     let connector = connector_of(&s, &org, &id).await?;
-    let nc = v1::build_connection(&s, &org, &id, None, body, &connector.auth_scheme_configs, v1::Requester::Organisation, "").map_err(|f| {
-        ApiError(Error::invalid_fields(format!("invalid connection: {}", f.iter().map(|x| x.field.as_str()).collect::<Vec<_>>().join(", ")), f))
+    let nc = v1::build_connection(
+        &s,
+        &org,
+        &id,
+        None,
+        body,
+        &connector.auth_scheme_configs,
+        v1::Requester::Organisation,
+        "",
+    )
+    .map_err(|f| {
+        ApiError(Error::invalid_fields(
+            format!(
+                "invalid connection: {}",
+                f.iter()
+                    .map(|x| x.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            f,
+        ))
     })?;
     let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
     s.store.insert_connection(&org, &nc).await?;
     crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
-    Ok(axum::Json(s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?.into()))
+    Ok(axum::Json(
+        s.store
+            .get_connection(&org, &nc.connection.id)
+            .await?
+            .or_not_found("connection")?
+            .into(),
+    ))
 }
 
-async fn connection_of(s: &AppState, org: &str, connector_id: &str, id: &str) -> ApiResult<switchyard_domain::model::Connection> {
-    s.store.get_connection(org, id).await?.filter(|c| c.connector_id == connector_id).or_not_found("connection")
+async fn connection_of(
+    s: &AppState,
+    org: &str,
+    connector_id: &str,
+    id: &str,
+) -> ApiResult<switchyard_domain::model::Connection> {
+    s.store
+        .get_connection(org, id)
+        .await?
+        .filter(|c| c.connector_id == connector_id)
+        .or_not_found("connection")
 }
 
 #[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}", operation_id = "GetConnection", tag = "connections",
@@ -445,7 +537,9 @@ async fn get_connection(
     Path((org, connector_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     auth.check_org(&org)?;
-    Ok(axum::Json(connection_of(&s, &org, &connector_id, &id).await?.into()))
+    Ok(axum::Json(
+        connection_of(&s, &org, &connector_id, &id).await?.into(),
+    ))
 }
 
 /// Renames a connection, replaces its variables, reorders its credentials and updates their auth
@@ -471,7 +565,10 @@ async fn update_connection(
     if let Some(creds) = body.credentials {
         let mut reordered = Vec::new();
         let mut fields = Vec::new();
-        for (role, list) in [(CredentialRole::Action, creds.action), (CredentialRole::Trigger, creds.trigger)] {
+        for (role, list) in [
+            (CredentialRole::Action, creds.action),
+            (CredentialRole::Trigger, creds.trigger),
+        ] {
             let Some(list) = list else {
                 reordered.extend(c.credentials.iter().filter(|x| x.role == role).cloned());
                 continue;
@@ -479,9 +576,18 @@ async fn update_connection(
             for (i, u) in list.into_iter().enumerate() {
                 let path = format!("credentials.{}[{i}]", role.as_str());
                 match c.credentials.iter().find(|x| x.id == u.id) {
-                    None => fields.push(FieldError::new(format!("{path}.id"), "is not a credential of this connection")),
-                    Some(x) if x.auth_scheme_config.scheme.type_name() != u.auth_scheme_config.scheme.type_name() => {
-                        fields.push(FieldError::new(format!("{path}.authSchemeConfig.schemeType"), "cannot change"))
+                    None => fields.push(FieldError::new(
+                        format!("{path}.id"),
+                        "is not a credential of this connection",
+                    )),
+                    Some(x)
+                        if x.auth_scheme_config.scheme.type_name()
+                            != u.auth_scheme_config.scheme.type_name() =>
+                    {
+                        fields.push(FieldError::new(
+                            format!("{path}.authSchemeConfig.schemeType"),
+                            "cannot change",
+                        ))
                     }
                     Some(x) => {
                         let mut x = x.clone();
@@ -493,7 +599,10 @@ async fn update_connection(
             }
         }
         if !fields.is_empty() {
-            return Err(ApiError(Error::invalid_fields("invalid connection update", fields)));
+            return Err(ApiError(Error::invalid_fields(
+                "invalid connection update",
+                fields,
+            )));
         }
         c.credentials = reordered;
     }

@@ -35,7 +35,10 @@ impl EgressPolicy {
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let net = match item.parse::<IpNet>() {
                 Ok(n) => n,
-                Err(_) => item.parse::<IpAddr>().map(IpNet::from).map_err(|_| format!("{item:?} is not an IP address or CIDR range"))?,
+                Err(_) => item
+                    .parse::<IpAddr>()
+                    .map(IpNet::from)
+                    .map_err(|_| format!("{item:?} is not an IP address or CIDR range"))?,
             };
             allow.push(net);
         }
@@ -45,7 +48,11 @@ impl EgressPolicy {
     /// Whether a request may go to `ip`.
     pub fn permits(&self, ip: IpAddr) -> bool {
         let canonical = canonical(ip);
-        !is_internal(canonical) || self.allow.iter().any(|n| n.contains(&canonical) || n.contains(&ip))
+        !is_internal(canonical)
+            || self
+                .allow
+                .iter()
+                .any(|n| n.contains(&canonical) || n.contains(&ip))
     }
 
     /// The allowed ranges, for the start-up log.
@@ -62,7 +69,14 @@ fn canonical(ip: IpAddr) -> IpAddr {
         return IpAddr::V4(v4);
     }
     let s = v6.segments();
-    let embedded = |hi: u16, lo: u16| IpAddr::V4(Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8));
+    let embedded = |hi: u16, lo: u16| {
+        IpAddr::V4(Ipv4Addr::new(
+            (hi >> 8) as u8,
+            hi as u8,
+            (lo >> 8) as u8,
+            lo as u8,
+        ))
+    };
     // IPv4-compatible (deprecated), but not :: and ::1 themselves.
     if s[..6] == [0, 0, 0, 0, 0, 0] && !(s[6] == 0 && s[7] <= 1) {
         return embedded(s[6], s[7]);
@@ -79,12 +93,20 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u8) -> bool {
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
     (u32::from(ip) & mask) == (u32::from(Ipv4Addr::from(net)) & mask)
 }
 
 fn in_v6(ip: Ipv6Addr, net: Ipv6Addr, prefix: u8) -> bool {
-    let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - prefix)
+    };
     (u128::from(ip) & mask) == (u128::from(net) & mask)
 }
 
@@ -115,14 +137,14 @@ fn is_internal(ip: IpAddr) -> bool {
             let ranges: [(Ipv6Addr, u8); 10] = [
                 (Ipv6Addr::UNSPECIFIED, 128),
                 (Ipv6Addr::LOCALHOST, 128),
-                (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64),      // discard
+                (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64), // discard
                 (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32), // documentation
-                (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20),     // documentation
-                (Ipv6Addr::new(0x2001, 0x10, 0, 0, 0, 0, 0, 0), 28),  // ORCHID
-                (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),      // unique local
-                (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),     // link-local
-                (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10),     // site-local (deprecated)
-                (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),      // multicast
+                (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20), // documentation
+                (Ipv6Addr::new(0x2001, 0x10, 0, 0, 0, 0, 0, 0), 28), // ORCHID
+                (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7), // unique local
+                (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10), // link-local
+                (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10), // site-local (deprecated)
+                (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8), // multicast
             ];
             ranges.iter().any(|(net, prefix)| in_v6(v6, *net, *prefix))
         }
@@ -181,7 +203,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let policy = self.policy.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if addrs.iter().any(|a| !policy.permits(a.ip())) {
                 metrics::counter!("switchyard_egress_refused_total").increment(1);
                 tracing::warn!(host = %host, "an outbound request to an internal address was refused");
@@ -202,7 +225,9 @@ pub struct Egress {
 impl Egress {
     pub fn new(policy: EgressPolicy) -> Self {
         let policy = Arc::new(policy);
-        let client = Self::builder(&policy).build().expect("a reqwest client with these settings builds");
+        let client = Self::builder(&policy)
+            .build()
+            .expect("a reqwest client with these settings builds");
         Self { client, policy }
     }
 
@@ -215,23 +240,36 @@ impl Egress {
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { policy: policy.clone() }))
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: policy.clone(),
+            }))
             .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
     }
 
     /// The same guard, presenting a client certificate (mutual TLS) and trusting `roots` besides
     /// the usual ones.
-    pub fn with_identity(&self, identity: reqwest::Identity, roots: Vec<reqwest::Certificate>) -> Result<Egress, reqwest::Error> {
+    pub fn with_identity(
+        &self,
+        identity: reqwest::Identity,
+        roots: Vec<reqwest::Certificate>,
+    ) -> Result<Egress, reqwest::Error> {
         let mut builder = Self::builder(&self.policy).identity(identity);
         for cert in roots {
             builder = builder.add_root_certificate(cert);
         }
-        Ok(Egress { client: builder.build()?, policy: self.policy.clone() })
+        Ok(Egress {
+            client: builder.build()?,
+            policy: self.policy.clone(),
+        })
     }
 
     /// A request to `url`, once the URL is an absolute http(s) URL whose host, if it is an IP
     /// literal, is allowed (names are checked when they are resolved).
-    pub fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder, EgressError> {
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder, EgressError> {
         let parsed = url::Url::parse(url).map_err(|_| EgressError::BadUrl)?;
         self.check(&parsed)?;
         Ok(self.client.request(method, parsed))
@@ -340,7 +378,13 @@ mod tests {
         ] {
             assert!(!p.permits(ip(bad)), "{bad} must be refused");
         }
-        for good in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "2002:0808:0808::"] {
+        for good in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "2002:0808:0808::",
+        ] {
             assert!(p.permits(ip(good)), "{good} must be allowed");
         }
     }
@@ -371,11 +415,23 @@ mod tests {
             "http://[::1]:8080/",
             "http://169.254.169.254/latest/meta-data",
         ] {
-            assert_eq!(e.request(reqwest::Method::POST, url).err(), Some(EgressError::Forbidden), "{url}");
+            assert_eq!(
+                e.request(reqwest::Method::POST, url).err(),
+                Some(EgressError::Forbidden),
+                "{url}"
+            );
         }
-        assert_eq!(e.request(reqwest::Method::POST, "file:///etc/passwd").err(), Some(EgressError::BadUrl));
-        assert_eq!(e.request(reqwest::Method::POST, "not a url").err(), Some(EgressError::BadUrl));
-        assert!(e.request(reqwest::Method::POST, "https://provider.example/token").is_ok());
+        assert_eq!(
+            e.request(reqwest::Method::POST, "file:///etc/passwd").err(),
+            Some(EgressError::BadUrl)
+        );
+        assert_eq!(
+            e.request(reqwest::Method::POST, "not a url").err(),
+            Some(EgressError::BadUrl)
+        );
+        assert!(e
+            .request(reqwest::Method::POST, "https://provider.example/token")
+            .is_ok());
     }
 
     #[tokio::test]
@@ -384,13 +440,22 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
         let e = Egress::new(EgressPolicy::default());
-        let err = send(e.post(&format!("http://localhost:{port}/token")).unwrap()).await.unwrap_err();
+        let err = send(e.post(&format!("http://localhost:{port}/token")).unwrap())
+            .await
+            .unwrap_err();
         assert_eq!(err, EgressError::Forbidden);
         // Nothing connected.
         assert!(listener.accept().is_err());
         // With the range allowed, the same request connects.
         let open = Egress::new(EgressPolicy::parse("127.0.0.0/8,::1").unwrap());
-        let _ = tokio::time::timeout(Duration::from_millis(500), send(open.post(&format!("http://localhost:{port}/token")).unwrap())).await;
+        let _ = tokio::time::timeout(
+            Duration::from_millis(500),
+            send(
+                open.post(&format!("http://localhost:{port}/token"))
+                    .unwrap(),
+            ),
+        )
+        .await;
         assert!(listener.accept().is_ok());
     }
 }

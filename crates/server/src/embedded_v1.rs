@@ -5,7 +5,9 @@ use crate::auth::OrgAuth;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonBody, Path, Query};
 use crate::session::HubAuth;
-use crate::v1::{self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams, Requester};
+use crate::v1::{
+    self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams, Requester,
+};
 use crate::variables;
 use crate::AppState;
 use axum::extract::State;
@@ -30,15 +32,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_hub, update_hub, delete_hub))
         .routes(routes!(create_end_user, list_end_users))
         .routes(routes!(get_end_user, delete_end_user))
-        .routes(routes!(create_end_user_connection, list_end_user_connections))
+        .routes(routes!(
+            create_end_user_connection,
+            list_end_user_connections
+        ))
         .routes(routes!(get_end_user_connection))
         .routes(routes!(create_integration, list_integrations))
-        .routes(routes!(get_integration, update_integration, delete_integration))
+        .routes(routes!(
+            get_integration,
+            update_integration,
+            delete_integration
+        ))
         .routes(routes!(deploy_integration))
         .routes(routes!(undeploy_integration))
         .routes(routes!(update_integration_metadata))
-        .routes(routes!(create_connection_template, list_connection_templates))
-        .routes(routes!(get_dynamic_variables, update_dynamic_variables_internal))
+        .routes(routes!(
+            create_connection_template,
+            list_connection_templates
+        ))
+        .routes(routes!(
+            get_dynamic_variables,
+            update_dynamic_variables_internal
+        ))
         .routes(routes!(list_end_user_integrations))
         .routes(routes!(get_embedded_integration))
         .routes(routes!(list_end_user_activations))
@@ -194,12 +209,21 @@ pub struct TemplateOut {
 }
 
 /// Templates as the API shows them, with their connectors' variables (each connector read once).
-async fn templates_out(s: &AppState, org: &str, templates: Vec<ConnectionTemplate>) -> ApiResult<Vec<TemplateOut>> {
+async fn templates_out(
+    s: &AppState,
+    org: &str,
+    templates: Vec<ConnectionTemplate>,
+) -> ApiResult<Vec<TemplateOut>> {
     let mut variables: HashMap<String, Vec<ConnectionVariable>> = HashMap::new();
     let mut out = Vec::with_capacity(templates.len());
     for t in templates {
         if !variables.contains_key(&t.connector_id) {
-            let v = s.store.get_connector(org, &t.connector_id).await?.map(|c| c.connection_variables).unwrap_or_default();
+            let v = s
+                .store
+                .get_connector(org, &t.connector_id)
+                .await?
+                .map(|c| c.connection_variables)
+                .unwrap_or_default();
             variables.insert(t.connector_id.clone(), v);
         }
         out.push(TemplateOut {
@@ -482,7 +506,11 @@ pub struct EmbedActivationParams {
 }
 
 fn page_params(first: Option<u32>, after: &Option<String>, before: &Option<String>) -> PageParams {
-    PageParams { first, after: after.clone(), before: before.clone() }
+    PageParams {
+        first,
+        after: after.clone(),
+        before: before.clone(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -494,20 +522,44 @@ async fn hub_of(s: &AppState, org: &str, hub_id: &str) -> ApiResult<Hub> {
 
 /// A hub that still accepts new users and integrations.
 async fn live_hub(s: &AppState, org: &str, hub_id: &str) -> ApiResult<Hub> {
-    hub_of(s, org, hub_id).await.and_then(|h| if h.deleted_at.is_some() { Err(ApiError(Error::not_found("hub"))) } else { Ok(h) })
+    hub_of(s, org, hub_id).await.and_then(|h| {
+        if h.deleted_at.is_some() {
+            Err(ApiError(Error::not_found("hub")))
+        } else {
+            Ok(h)
+        }
+    })
 }
 
-async fn user_in_hub(s: &AppState, org: &str, hub_id: &str, user_id: &str, kind: Option<IdentifierType>) -> ApiResult<Option<EndUser>> {
-    Ok(s.store.get_end_user(org, hub_id, user_id, kind.unwrap_or_default()).await?)
+async fn user_in_hub(
+    s: &AppState,
+    org: &str,
+    hub_id: &str,
+    user_id: &str,
+    kind: Option<IdentifierType>,
+) -> ApiResult<Option<EndUser>> {
+    Ok(s.store
+        .get_end_user(org, hub_id, user_id, kind.unwrap_or_default())
+        .await?)
 }
 
 async fn integration_of(s: &AppState, org: &str, id: &str) -> ApiResult<Integration> {
-    s.store.get_integration(org, id).await?.or_not_found("integration")
+    s.store
+        .get_integration(org, id)
+        .await?
+        .or_not_found("integration")
 }
 
 /// An integration with its connection templates, in one read.
-async fn integration_with_templates(s: &AppState, org: &str, id: &str) -> ApiResult<(Integration, Vec<ConnectionTemplate>)> {
-    s.store.get_integration_with_templates(org, id).await?.or_not_found("integration")
+async fn integration_with_templates(
+    s: &AppState,
+    org: &str,
+    id: &str,
+) -> ApiResult<(Integration, Vec<ConnectionTemplate>)> {
+    s.store
+        .get_integration_with_templates(org, id)
+        .await?
+        .or_not_found("integration")
 }
 
 async fn end_user_out(s: &AppState, org: &str, u: EndUser) -> ApiResult<EndUserOut> {
@@ -515,10 +567,19 @@ async fn end_user_out(s: &AppState, org: &str, u: EndUser) -> ApiResult<EndUserO
 }
 
 /// `known`: the user's primary connection when the caller has read it already (one query less).
-async fn end_user_out_with(s: &AppState, org: &str, u: EndUser, known: Option<Connection>) -> ApiResult<EndUserOut> {
+async fn end_user_out_with(
+    s: &AppState,
+    org: &str,
+    u: EndUser,
+    known: Option<Connection>,
+) -> ApiResult<EndUserOut> {
     let primary = match (&u.primary_connection_id, known) {
         (Some(id), Some(c)) if c.id == *id => Some(ConnectionOut::from(c)),
-        (Some(id), _) => s.store.get_connection(org, id).await?.map(ConnectionOut::from),
+        (Some(id), _) => s
+            .store
+            .get_connection(org, id)
+            .await?
+            .map(ConnectionOut::from),
         (None, _) => None,
     };
     Ok(EndUserOut {
@@ -534,11 +595,19 @@ async fn end_user_out_with(s: &AppState, org: &str, u: EndUser, known: Option<Co
 
 async fn hub_out(s: &AppState, org: &str, h: Hub) -> ApiResult<HubOut> {
     let c = s.store.get_connector(org, &h.primary_connector_id).await?;
-    let (name, image_url, variables) = c.map(|c| (c.name, c.image_url, c.connection_variables)).unwrap_or_default();
+    let (name, image_url, variables) = c
+        .map(|c| (c.name, c.image_url, c.connection_variables))
+        .unwrap_or_default();
     Ok(HubOut {
         id: h.id,
         name: h.name,
-        primary_connector: ConnectorInfo { connector_id: h.primary_connector_id, name, auth_scheme_config: h.auth_scheme_config, image_url, variables },
+        primary_connector: ConnectorInfo {
+            connector_id: h.primary_connector_id,
+            name,
+            auth_scheme_config: h.auth_scheme_config,
+            image_url,
+            variables,
+        },
         is_default: h.is_default,
         oauth_redirect_urls: h.oauth_redirect_urls,
     })
@@ -548,13 +617,28 @@ async fn hub_out(s: &AppState, org: &str, h: Hub) -> ApiResult<HubOut> {
 /// the connector's own, the hub's (for its primary connector), and those of the hub's connection
 /// templates for that connector. A connection credential (and an OAuth2 flow) must use one of
 /// them.
-pub(crate) async fn hub_schemes(s: &AppState, org: &str, hub: &Hub, connector_id: &str) -> ApiResult<Vec<AuthSchemeConfig>> {
-    let connector = s.store.get_connector(org, connector_id).await?.or_not_found("connector")?;
+pub(crate) async fn hub_schemes(
+    s: &AppState,
+    org: &str,
+    hub: &Hub,
+    connector_id: &str,
+) -> ApiResult<Vec<AuthSchemeConfig>> {
+    let connector = s
+        .store
+        .get_connector(org, connector_id)
+        .await?
+        .or_not_found("connector")?;
     let mut schemes = connector.auth_scheme_configs;
     if hub.primary_connector_id == connector.id {
         schemes.push(hub.auth_scheme_config.clone());
     }
-    schemes.extend(s.store.list_hub_connector_templates(org, &hub.id, &connector.id).await?.into_iter().map(|t| t.auth_scheme_config));
+    schemes.extend(
+        s.store
+            .list_hub_connector_templates(org, &hub.id, &connector.id)
+            .await?
+            .into_iter()
+            .map(|t| t.auth_scheme_config),
+    );
     Ok(schemes)
 }
 
@@ -562,13 +646,20 @@ fn check_body_org(auth: &OrgAuth, body_org: &str) -> ApiResult<()> {
     if auth.organisation_id == body_org {
         Ok(())
     } else {
-        Err(ApiError(Error::invalid_field("organisationId", "is not the organisation of the API key")))
+        Err(ApiError(Error::invalid_field(
+            "organisationId",
+            "is not the organisation of the API key",
+        )))
     }
 }
 
 fn fields_error(message: &str, fields: Vec<FieldError>) -> ApiError {
     ApiError(Error::invalid_fields(
-        if fields.len() == 1 { format!("{message}: {}: {}", fields[0].field, fields[0].message) } else { format!("{message}: {} problems", fields.len()) },
+        if fields.len() == 1 {
+            format!("{message}: {}: {}", fields[0].field, fields[0].message)
+        } else {
+            format!("{message}: {} problems", fields.len())
+        },
         fields,
     ))
 }
@@ -579,28 +670,53 @@ fn fields_error(message: &str, fields: Vec<FieldError>) -> ApiError {
 /// Lists the organisation's hubs (all of them, on one page).
 #[utoipa::path(get, path = "/api/embedded/v1/o/{organisation_id}/hubs", operation_id = "ListHubs", tag = "hubs",
     params(("organisation_id" = String, Path)), responses((status = 200, body = HubsPage), (status = "default", body = ErrorBody)))]
-async fn list_hubs(State(s): State<AppState>, auth: OrgAuth, Path(org): Path<String>) -> ApiResult<axum::Json<HubsPage>> {
+async fn list_hubs(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<HubsPage>> {
     auth.check_org(&org)?;
     let hubs = s.store.list_hubs(&org).await?;
     let mut out = Vec::with_capacity(hubs.len());
     for h in hubs {
         out.push(hub_out(&s, &org, h).await?);
     }
-    Ok(axum::Json(HubsPage { page: PageInfo { total_count: out.len() as i64, next: String::new(), prev: String::new() }, hubs: out }))
+    Ok(axum::Json(HubsPage {
+        page: PageInfo {
+            total_count: out.len() as i64,
+            next: String::new(),
+            prev: String::new(),
+        },
+        hubs: out,
+    }))
 }
 
 /// Creates a hub around a primary connector. The organisation's first hub is its default.
 #[utoipa::path(post, path = "/api/embedded/v1/hubs", operation_id = "CreateHub", tag = "hubs", request_body = HubCreate,
     responses((status = 201, body = HubOut), (status = "default", body = ErrorBody)))]
-async fn create_hub(State(s): State<AppState>, auth: OrgAuth, Json(body): Json<HubCreate>) -> ApiResult<(StatusCode, axum::Json<HubOut>)> {
+async fn create_hub(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Json(body): Json<HubCreate>,
+) -> ApiResult<(StatusCode, axum::Json<HubOut>)> {
     check_body_org(&auth, &body.organisation_id)?;
     let org = auth.organisation_id;
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
-    let oauth_redirect_urls = crate::oauth_policy::validate_redirect_urls("oauthRedirectUrls", body.oauth_redirect_urls.unwrap_or_default())?;
-    if s.store.get_connector(&org, &body.primary_connector_id).await?.is_none() {
-        return Err(ApiError(Error::invalid_field("primaryConnectorId", format!("connector {} does not exist", body.primary_connector_id))));
+    let oauth_redirect_urls = crate::oauth_policy::validate_redirect_urls(
+        "oauthRedirectUrls",
+        body.oauth_redirect_urls.unwrap_or_default(),
+    )?;
+    if s.store
+        .get_connector(&org, &body.primary_connector_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError(Error::invalid_field(
+            "primaryConnectorId",
+            format!("connector {} does not exist", body.primary_connector_id),
+        )));
     }
     let mut scheme = body.auth_scheme_config;
     let grant = v1::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
@@ -619,13 +735,20 @@ async fn create_hub(State(s): State<AppState>, auth: OrgAuth, Json(body): Json<H
         updated_at: now,
     };
     s.store.insert_hub(&org, &hub, grant.as_slice()).await?;
-    Ok((StatusCode::CREATED, axum::Json(hub_out(&s, &org, hub).await?)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(hub_out(&s, &org, hub).await?),
+    ))
 }
 
 /// A hub by id; soft-deleted hubs stay readable.
 #[utoipa::path(get, path = "/api/embedded/v1/hubs/{hub_id}", operation_id = "GetHub", tag = "hubs",
     params(("hub_id" = String, Path)), responses((status = 200, body = HubOut), (status = "default", body = ErrorBody)))]
-async fn get_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<String>) -> ApiResult<axum::Json<HubOut>> {
+async fn get_hub(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(hub_id): Path<String>,
+) -> ApiResult<axum::Json<HubOut>> {
     let org = auth.organisation_id;
     let h = hub_of(&s, &org, &hub_id).await?;
     Ok(axum::Json(hub_out(&s, &org, h).await?))
@@ -634,7 +757,12 @@ async fn get_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<St
 /// Renames a hub or makes it the default.
 #[utoipa::path(patch, path = "/api/embedded/v1/hubs/{hub_id}", operation_id = "UpdateHubDetails", tag = "hubs",
     params(("hub_id" = String, Path)), request_body = HubUpdate, responses((status = 200, body = HubOut), (status = "default", body = ErrorBody)))]
-async fn update_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<String>, body: JsonBody<HubUpdate>) -> ApiResult<axum::Json<HubOut>> {
+async fn update_hub(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(hub_id): Path<String>,
+    body: JsonBody<HubUpdate>,
+) -> ApiResult<axum::Json<HubOut>> {
     let org = auth.organisation_id;
     let mut h = live_hub(&s, &org, &hub_id).await?;
     let body = body.get()?;
@@ -648,7 +776,8 @@ async fn update_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path
         h.is_default = d;
     }
     if let Some(urls) = body.oauth_redirect_urls {
-        h.oauth_redirect_urls = crate::oauth_policy::validate_redirect_urls("oauthRedirectUrls", urls)?;
+        h.oauth_redirect_urls =
+            crate::oauth_policy::validate_redirect_urls("oauthRedirectUrls", urls)?;
     }
     h.updated_at = time::now();
     s.store.update_hub(&org, &h).await?;
@@ -659,7 +788,11 @@ async fn update_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path
 /// readable by id.
 #[utoipa::path(delete, path = "/api/embedded/v1/hubs/{hub_id}", operation_id = "DeleteHub", tag = "hubs",
     params(("hub_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_hub(State(s): State<AppState>, auth: OrgAuth, Path(hub_id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_hub(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(hub_id): Path<String>,
+) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
     let mut h = live_hub(&s, &org, &hub_id).await?;
     let now = time::now();
@@ -686,10 +819,20 @@ async fn create_end_user(
     let hub = live_hub(&s, &org, &hub_id).await?;
     let body = body.get()?;
     if body.external_id.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("externalId", "must not be empty")));
+        return Err(ApiError(Error::invalid_field(
+            "externalId",
+            "must not be empty",
+        )));
     }
-    if s.store.get_end_user(&org, &hub.id, &body.external_id, IdentifierType::External).await?.is_some() {
-        return Err(ApiError(Error::conflict(format!("an end user with externalId {:?} already exists in this hub", body.external_id))));
+    if s.store
+        .get_end_user(&org, &hub.id, &body.external_id, IdentifierType::External)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError(Error::conflict(format!(
+            "an end user with externalId {:?} already exists in this hub",
+            body.external_id
+        ))));
     }
     let now = time::now();
     let user_id = new_id();
@@ -705,7 +848,9 @@ async fn create_end_user(
         "primaryConnection.",
     )
     .map_err(|f| fields_error("invalid primary connection", f))?;
-    let primary = crate::oauth::complete(&s, &org, vec![primary]).await?.remove(0);
+    let primary = crate::oauth::complete(&s, &org, vec![primary])
+        .await?
+        .remove(0);
     let user = EndUser {
         id: user_id,
         organisation_id: org.clone(),
@@ -718,7 +863,10 @@ async fn create_end_user(
     };
     s.store.insert_end_user(&org, &user, Some(&primary)).await?;
     crate::tokens::check_new_credentials(&s, &org, &[&primary.connection]).await;
-    Ok((StatusCode::CREATED, axum::Json(end_user_out(&s, &org, user).await?)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(end_user_out(&s, &org, user).await?),
+    ))
 }
 
 /// Lists a hub's end users; `search` matches id, external id and display name.
@@ -733,7 +881,10 @@ async fn list_end_users(
     let org = auth.organisation_id;
     let page = page_params(q.first, &q.after, &q.before).request()?;
     hub_of(&s, &org, &hub_id).await?;
-    let p = s.store.list_end_users(&org, &hub_id, q.search.as_deref(), &page).await?;
+    let p = s
+        .store
+        .list_end_users(&org, &hub_id, q.search.as_deref(), &page)
+        .await?;
     let info = PageInfo::of(&p);
     let users = p
         .items
@@ -760,7 +911,9 @@ async fn get_end_user(
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<EndUserOut>> {
     let org = auth.organisation_id;
-    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
+    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
+        .await?
+        .or_not_found("end user")?;
     Ok(axum::Json(end_user_out(&s, &org, u).await?))
 }
 
@@ -774,7 +927,9 @@ async fn delete_end_user(
     Query(q): Query<UserParams>,
 ) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
-    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
+    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
+        .await?
+        .or_not_found("end user")?;
     s.store.delete_end_user(&org, &u.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -791,19 +946,41 @@ async fn create_end_user_connection(
     body: JsonBody<EndUserConnectionCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<ConnectionOut>)> {
     let org = auth.organisation_id;
-    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
+    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
+        .await?
+        .or_not_found("end user")?;
     let body = body.get()?;
-    if s.store.get_connector(&org, &body.connector_id).await?.is_none() {
-        return Err(ApiError(Error::invalid_field("connectorId", format!("connector {} does not exist", body.connector_id))));
+    if s.store
+        .get_connector(&org, &body.connector_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError(Error::invalid_field(
+            "connectorId",
+            format!("connector {} does not exist", body.connector_id),
+        )));
     }
     let hub = hub_of(&s, &org, &u.hub_id).await?;
     let schemes = hub_schemes(&s, &org, &hub, &body.connector_id).await?;
-    let nc = v1::build_connection(&s, &org, &body.connector_id, Some(&u.id), body.connection, &schemes, Requester::Organisation, "connection.")
-        .map_err(|f| fields_error("invalid connection", f))?;
+    let nc = v1::build_connection(
+        &s,
+        &org,
+        &body.connector_id,
+        Some(&u.id),
+        body.connection,
+        &schemes,
+        Requester::Organisation,
+        "connection.",
+    )
+    .map_err(|f| fields_error("invalid connection", f))?;
     let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
     s.store.insert_connection(&org, &nc).await?;
     crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
-    let c = s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?;
+    let c = s
+        .store
+        .get_connection(&org, &nc.connection.id)
+        .await?
+        .or_not_found("connection")?;
     Ok((StatusCode::CREATED, axum::Json(c.into())))
 }
 
@@ -820,14 +997,25 @@ async fn list_end_user_connections(
 ) -> ApiResult<axum::Json<EndUserConnectionsPage>> {
     let org = auth.organisation_id().to_owned();
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
-    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
+        .await?;
+    let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
+        .await?
+        .or_not_found("end user")?;
     // `hub_connector_id` may repeat: read every occurrence.
-    let connectors: Vec<String> =
-        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).filter(|(k, _)| k == "hub_connector_id").map(|(_, v)| v.into_owned()).collect();
-    let p = s.store.list_end_user_connections(&org, &u.id, &connectors, &page).await?;
+    let connectors: Vec<String> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == "hub_connector_id")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let p = s
+        .store
+        .list_end_user_connections(&org, &u.id, &connectors, &page)
+        .await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(EndUserConnectionsPage { page: info, connections: p.items.into_iter().map(Into::into).collect() }))
+    Ok(axum::Json(EndUserConnectionsPage {
+        page: info,
+        connections: p.items.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// The connection that serves a connection template for an end user (their activation's binding,
@@ -842,15 +1030,35 @@ async fn get_end_user_connection(
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     let org = auth.organisation_id;
-    let t = s.store.get_template(&org, &template_id).await?.or_not_found("connection template")?;
+    let t = s
+        .store
+        .get_template(&org, &template_id)
+        .await?
+        .or_not_found("connection template")?;
     let i = integration_of(&s, &org, &t.integration_id).await?;
-    let u = user_in_hub(&s, &org, &i.hub_id, &user_id, q.identifier_type).await?.or_not_found("end user")?;
-    let bound = s.store.find_activation(&org, &u.id, &i.id).await?.and_then(|a| a.bindings.into_iter().find(|(tid, _)| *tid == t.id).map(|(_, cid)| cid));
+    let u = user_in_hub(&s, &org, &i.hub_id, &user_id, q.identifier_type)
+        .await?
+        .or_not_found("end user")?;
+    let bound = s
+        .store
+        .find_activation(&org, &u.id, &i.id)
+        .await?
+        .and_then(|a| {
+            a.bindings
+                .into_iter()
+                .find(|(tid, _)| *tid == t.id)
+                .map(|(_, cid)| cid)
+        });
     let connection = match bound {
         Some(cid) => s.store.get_connection(&org, &cid).await?,
         None => s
             .store
-            .list_end_user_connections(&org, &u.id, std::slice::from_ref(&t.connector_id), &switchyard_domain::page::PageRequest::new(Some(1)))
+            .list_end_user_connections(
+                &org,
+                &u.id,
+                std::slice::from_ref(&t.connector_id),
+                &switchyard_domain::page::PageRequest::new(Some(1)),
+            )
             .await?
             .items
             .pop(),
@@ -861,7 +1069,13 @@ async fn get_end_user_connection(
 // ---------------------------------------------------------------------------------------------
 // Integrations and connection templates.
 
-fn new_template(org: &str, integration: &Integration, hub: &Hub, connector: &Connector, scheme: AuthSchemeConfig) -> ConnectionTemplate {
+fn new_template(
+    org: &str,
+    integration: &Integration,
+    hub: &Hub,
+    connector: &Connector,
+    scheme: AuthSchemeConfig,
+) -> ConnectionTemplate {
     ConnectionTemplate {
         id: new_id(),
         organisation_id: org.to_owned(),
@@ -918,14 +1132,26 @@ async fn create_integration(
                 .store
                 .get_connector(&org, &t.connector_id)
                 .await?
-                .ok_or_else(|| Error::invalid_field("connectionTemplate.connectorId", format!("connector {} does not exist", t.connector_id)))?;
+                .ok_or_else(|| {
+                    Error::invalid_field(
+                        "connectionTemplate.connectorId",
+                        format!("connector {} does not exist", t.connector_id),
+                    )
+                })?;
             let mut scheme = t.auth_scheme_config;
-            grants.extend(v1::absorb_grant_secret(&s, &org, &mut scheme, "connectionTemplate.authSchemeConfig")?);
+            grants.extend(v1::absorb_grant_secret(
+                &s,
+                &org,
+                &mut scheme,
+                "connectionTemplate.authSchemeConfig",
+            )?);
             Some(new_template(&org, &integration, &hub, &c, scheme))
         }
         None => None,
     };
-    s.store.insert_integration(&org, &integration, template.as_ref(), &grants).await?;
+    s.store
+        .insert_integration(&org, &integration, template.as_ref(), &grants)
+        .await?;
     Ok(axum::Json(integration.into()))
 }
 
@@ -950,14 +1176,26 @@ async fn list_integrations(
     let org = auth.organisation_id;
     let page = page_params(q.first, &q.after, &q.before).request()?;
     hub_of(&s, &org, &hub_id).await?;
-    let p = s.store.list_integrations(&org, &hub_id, q.search.as_deref(), &page).await?;
-    Ok(axum::Json(ListIntegrations { total: p.total_count, integrations: p.items.into_iter().map(Into::into).collect() }))
+    let p = s
+        .store
+        .list_integrations(&org, &hub_id, q.search.as_deref(), &page)
+        .await?;
+    Ok(axum::Json(ListIntegrations {
+        total: p.total_count,
+        integrations: p.items.into_iter().map(Into::into).collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/integrations/{integration_id}", operation_id = "GetIntegration", tag = "integrations",
     params(("integration_id" = String, Path)), responses((status = 200, body = IntegrationOut), (status = "default", body = ErrorBody)))]
-async fn get_integration(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<axum::Json<IntegrationOut>> {
-    Ok(axum::Json(integration_of(&s, &auth.organisation_id, &id).await?.into()))
+async fn get_integration(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<IntegrationOut>> {
+    Ok(axum::Json(
+        integration_of(&s, &auth.organisation_id, &id).await?.into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/embedded/v1/integrations/{integration_id}", operation_id = "UpdateIntegration", tag = "integrations",
@@ -995,17 +1233,28 @@ async fn update_integration(
 /// Deletes an undeployed integration that has no activations.
 #[utoipa::path(delete, path = "/api/embedded/v1/integrations/{integration_id}", operation_id = "DeleteIntegration", tag = "integrations",
     params(("integration_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_integration(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_integration(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let org = auth.organisation_id;
     let i = integration_of(&s, &org, &id).await?;
     if i.is_deployed {
-        return Err(ApiError(Error::conflict("the integration is deployed: undeploy it before deleting it")));
+        return Err(ApiError(Error::conflict(
+            "the integration is deployed: undeploy it before deleting it",
+        )));
     }
     s.store.delete_integration(&org, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn set_deployed(s: &AppState, org: &str, id: &str, deployed: bool) -> ApiResult<axum::Json<IntegrationOut>> {
+async fn set_deployed(
+    s: &AppState,
+    org: &str,
+    id: &str,
+    deployed: bool,
+) -> ApiResult<axum::Json<IntegrationOut>> {
     let mut i = integration_of(s, org, id).await?;
     if i.is_deployed != deployed {
         i.is_deployed = deployed;
@@ -1019,14 +1268,22 @@ async fn set_deployed(s: &AppState, org: &str, id: &str, deployed: bool) -> ApiR
 /// publishes no such call.)
 #[utoipa::path(post, path = "/api/embedded/v1/integrations/{integration_id}/deploy", operation_id = "DeployIntegration", tag = "integrations",
     params(("integration_id" = String, Path)), responses((status = 200, body = IntegrationOut), (status = "default", body = ErrorBody)))]
-async fn deploy_integration(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<axum::Json<IntegrationOut>> {
+async fn deploy_integration(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<IntegrationOut>> {
     set_deployed(&s, &auth.organisation_id, &id, true).await
 }
 
 /// Undeploys an integration: no new activations; existing ones stay. (Switchyard addition.)
 #[utoipa::path(post, path = "/api/embedded/v1/integrations/{integration_id}/undeploy", operation_id = "UndeployIntegration", tag = "integrations",
     params(("integration_id" = String, Path)), responses((status = 200, body = IntegrationOut), (status = "default", body = ErrorBody)))]
-async fn undeploy_integration(State(s): State<AppState>, auth: OrgAuth, Path(id): Path<String>) -> ApiResult<axum::Json<IntegrationOut>> {
+async fn undeploy_integration(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<IntegrationOut>> {
     set_deployed(&s, &auth.organisation_id, &id, false).await
 }
 
@@ -1047,12 +1304,19 @@ async fn update_integration_metadata(
         .iter()
         .enumerate()
         .filter(|(_, t)| !templates.iter().any(|x| &x.id == *t))
-        .map(|(i, t)| FieldError::new(format!("usedConnectionTemplates[{i}]"), format!("{t} is not a connection template of this integration")))
+        .map(|(i, t)| {
+            FieldError::new(
+                format!("usedConnectionTemplates[{i}]"),
+                format!("{t} is not a connection template of this integration"),
+            )
+        })
         .collect();
     if !fields.is_empty() {
         return Err(fields_error("invalid integration metadata", fields));
     }
-    s.store.set_templates_used(&org, &id, &body.used_connection_templates).await?;
+    s.store
+        .set_templates_used(&org, &id, &body.used_connection_templates)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1073,12 +1337,19 @@ async fn create_connection_template(
         .store
         .get_connector(&org, &body.connector_id)
         .await?
-        .ok_or_else(|| Error::invalid_field("connectorId", format!("connector {} does not exist", body.connector_id)))?;
+        .ok_or_else(|| {
+            Error::invalid_field(
+                "connectorId",
+                format!("connector {} does not exist", body.connector_id),
+            )
+        })?;
     let mut scheme = body.auth_scheme_config;
     let grant = v1::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
     let t = new_template(&org, &i, &hub, &c, scheme);
     s.store.insert_template(&org, &t, grant.as_slice()).await?;
-    Ok(axum::Json(templates_out(&s, &org, vec![t]).await?.remove(0)))
+    Ok(axum::Json(
+        templates_out(&s, &org, vec![t]).await?.remove(0),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/integrations/{integration_id}/connection-templates", operation_id = "ListIntegrationConnectionTemplates", tag = "integrations",
@@ -1094,13 +1365,28 @@ async fn list_connection_templates(
     integration_of(&s, &org, &id).await?;
     let p = s.store.list_templates_page(&org, &id, &page).await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(HubConnectionTemplatePage { page: info, connection_templates: templates_out(&s, &org, p.items).await? }))
+    Ok(axum::Json(HubConnectionTemplatePage {
+        page: info,
+        connection_templates: templates_out(&s, &org, p.items).await?,
+    }))
 }
 
-async fn user_activation(s: &AppState, org: &str, integration_id: &str, user_id: &str, kind: Option<IdentifierType>) -> ApiResult<(Integration, Activation)> {
+async fn user_activation(
+    s: &AppState,
+    org: &str,
+    integration_id: &str,
+    user_id: &str,
+    kind: Option<IdentifierType>,
+) -> ApiResult<(Integration, Activation)> {
     let i = integration_of(s, org, integration_id).await?;
-    let u = user_in_hub(s, org, &i.hub_id, user_id, kind).await?.or_not_found("end user")?;
-    let a = s.store.find_activation(org, &u.id, &i.id).await?.or_not_found("activation")?;
+    let u = user_in_hub(s, org, &i.hub_id, user_id, kind)
+        .await?
+        .or_not_found("end user")?;
+    let a = s
+        .store
+        .find_activation(org, &u.id, &i.id)
+        .await?
+        .or_not_found("activation")?;
     Ok((i, a))
 }
 
@@ -1113,7 +1399,8 @@ async fn get_dynamic_variables(
     Path((id, user_id)): Path<(String, String)>,
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
-    let (_, a) = user_activation(&s, &auth.organisation_id, &id, &user_id, q.identifier_type).await?;
+    let (_, a) =
+        user_activation(&s, &auth.organisation_id, &id, &user_id, q.identifier_type).await?;
     Ok(axum::Json(a.dynamic_variables))
 }
 
@@ -1130,8 +1417,16 @@ async fn update_dynamic_variables_internal(
     let org = auth.organisation_id;
     let (i, a) = user_activation(&s, &org, &id, &user_id, q.identifier_type).await?;
     let vars = vars.get()?;
-    let vars = variables::validate(variables::INTEGRATION, i.variables_schema.as_ref(), vars, "").await?;
-    s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
+    let vars = variables::validate(
+        variables::INTEGRATION,
+        i.variables_schema.as_ref(),
+        vars,
+        "",
+    )
+    .await?;
+    s.store
+        .update_activation_variables(&org, &a.id, &vars, time::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1151,7 +1446,8 @@ async fn list_end_user_integrations(
 ) -> ApiResult<axum::Json<EmbeddedIntegrationPage>> {
     let org = auth.organisation_id().to_owned();
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
+        .await?;
     hub_of(&s, &org, &hub_id).await?;
     let user = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?;
     // A hub session sees what its page shows: deployed integrations only (asking for undeployed
@@ -1159,8 +1455,16 @@ async fn list_end_user_integrations(
     let deployed = match (auth.session(), q.deployed) {
         (None, d) => d,
         (Some(_), Some(false)) => {
-            let page = PageInfo { total_count: 0, next: String::new(), prev: String::new() };
-            return Ok(axum::Json(EmbeddedIntegrationPage { page, integrations: Vec::new(), total_connected: 0 }));
+            let page = PageInfo {
+                total_count: 0,
+                next: String::new(),
+                prev: String::new(),
+            };
+            return Ok(axum::Json(EmbeddedIntegrationPage {
+                page,
+                integrations: Vec::new(),
+                total_connected: 0,
+            }));
         }
         (Some(_), _) => Some(true),
     };
@@ -1170,14 +1474,21 @@ async fn list_end_user_integrations(
             &org,
             &hub_id,
             user.as_ref().map(|u| u.id.as_str()),
-            IntegrationFilter { deployed, only: auth.allowed().map(<[String]>::to_vec) },
+            IntegrationFilter {
+                deployed,
+                only: auth.allowed().map(<[String]>::to_vec),
+            },
             &page,
         )
         .await?;
     let info = PageInfo::of(&p);
     Ok(axum::Json(EmbeddedIntegrationPage {
         page: info,
-        integrations: p.items.into_iter().map(|e| EmbeddedIntegrationSummary::of(e.integration, e.is_activated)).collect(),
+        integrations: p
+            .items
+            .into_iter()
+            .map(|e| EmbeddedIntegrationSummary::of(e.integration, e.is_activated))
+            .collect(),
         total_connected: connected,
     }))
 }
@@ -1193,7 +1504,8 @@ async fn get_embedded_integration(
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<EmbeddedIntegration>> {
     let org = auth.organisation_id().to_owned();
-    auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
+        .await?;
     auth.check_integration(&integration_id)?;
     let (i, templates) = integration_with_templates(&s, &org, &integration_id).await?;
     // A hub session sees what its page shows: deployed integrations only.
@@ -1222,12 +1534,23 @@ async fn list_end_user_activations(
 ) -> ApiResult<axum::Json<EndUserActivationPage>> {
     let org = auth.organisation_id().to_owned();
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    auth.check_user(&s, &hub_id, &user_id, q.identifier_type).await?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
+        .await?;
     hub_of(&s, &org, &hub_id).await?;
     let Some(u) = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? else {
-        return Ok(axum::Json(EndUserActivationPage { page: PageInfo { total_count: 0, next: String::new(), prev: String::new() }, activations: vec![] }));
+        return Ok(axum::Json(EndUserActivationPage {
+            page: PageInfo {
+                total_count: 0,
+                next: String::new(),
+                prev: String::new(),
+            },
+            activations: vec![],
+        }));
     };
-    let p = s.store.list_activations(&org, &u.id, q.integration_id.as_deref(), &page).await?;
+    let p = s
+        .store
+        .list_activations(&org, &u.id, q.integration_id.as_deref(), &page)
+        .await?;
     let info = PageInfo::of(&p);
     let mut activations = Vec::with_capacity(p.items.len());
     let mut cache: HashMap<String, Integration> = HashMap::new();
@@ -1240,15 +1563,28 @@ async fn list_end_user_activations(
                 i
             }
         };
-        activations.push(EndUserActivation { id: a.id, hub_id: a.hub_id, integration: EmbeddedIntegrationSummary::of(i, true) });
+        activations.push(EndUserActivation {
+            id: a.id,
+            hub_id: a.hub_id,
+            integration: EmbeddedIntegrationSummary::of(i, true),
+        });
     }
-    Ok(axum::Json(EndUserActivationPage { page: info, activations }))
+    Ok(axum::Json(EndUserActivationPage {
+        page: info,
+        activations,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Activations.
 
-async fn activation_out(s: &AppState, org: &str, a: Activation, integration: Option<Integration>, user: Option<EndUser>) -> ApiResult<ActivationOut> {
+async fn activation_out(
+    s: &AppState,
+    org: &str,
+    a: Activation,
+    integration: Option<Integration>,
+    user: Option<EndUser>,
+) -> ApiResult<ActivationOut> {
     activation_out_with(s, org, a, integration, user, None).await
 }
 
@@ -1266,7 +1602,11 @@ async fn activation_out_with(
     };
     let u = match user {
         Some(u) => u,
-        None => s.store.get_end_user_by_id(org, &a.end_user_id).await?.or_not_found("end user")?,
+        None => s
+            .store
+            .get_end_user_by_id(org, &a.end_user_id)
+            .await?
+            .or_not_found("end user")?,
     };
     Ok(ActivationOut {
         id: a.id,
@@ -1284,20 +1624,45 @@ async fn activation_out_with(
 /// and writes it all in one transaction.
 #[utoipa::path(post, path = "/api/embedded/v1/activations", operation_id = "ActivateIntegration", tag = "activations", request_body = ActivationCreate,
     responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
-async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(body): Json<ActivationCreate>) -> ApiResult<axum::Json<ActivationOut>> {
+async fn activate_integration(
+    State(s): State<AppState>,
+    auth: HubAuth,
+    Json(body): Json<ActivationCreate>,
+) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.organisation_id().to_owned();
     // The integration and its templates in one read (the templates are dropped if the caller may
     // not see the integration).
-    let (integration, templates) = integration_with_templates(&s, &org, &body.integration_id).await?;
-    auth.check_hub(&integration.hub_id).and_then(|()| auth.check_integration(&integration.id)).map_err(|_| ApiError(Error::not_found("integration")))?;
-    let user = if is_ulid(&body.user_id) { s.store.get_end_user_by_id(&org, &body.user_id).await?.filter(|u| u.hub_id == integration.hub_id) } else { None };
+    let (integration, templates) =
+        integration_with_templates(&s, &org, &body.integration_id).await?;
+    auth.check_hub(&integration.hub_id)
+        .and_then(|()| auth.check_integration(&integration.id))
+        .map_err(|_| ApiError(Error::not_found("integration")))?;
+    let user = if is_ulid(&body.user_id) {
+        s.store
+            .get_end_user_by_id(&org, &body.user_id)
+            .await?
+            .filter(|u| u.hub_id == integration.hub_id)
+    } else {
+        None
+    };
     let user = match user {
         Some(u) => Some(u),
-        None => s.store.get_end_user(&org, &integration.hub_id, &body.user_id, IdentifierType::External).await?,
+        None => {
+            s.store
+                .get_end_user(
+                    &org,
+                    &integration.hub_id,
+                    &body.user_id,
+                    IdentifierType::External,
+                )
+                .await?
+        }
     };
     // A hub session acts for its own end user, whom its first activation creates.
     let (user, new_user) = match (user, auth.session()) {
-        (Some(u), Some(session)) if u.external_id != session.external_user_id => return Err(ApiError(Error::not_found("end user"))),
+        (Some(u), Some(session)) if u.external_id != session.external_user_id => {
+            return Err(ApiError(Error::not_found("end user")))
+        }
         (Some(u), _) => (u, None),
         (None, Some(session)) if body.user_id == session.external_user_id => {
             let now = time::now();
@@ -1323,19 +1688,35 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         .iter()
         .filter_map(|c| c.credentials.as_ref())
         .flat_map(|cc| cc.action.iter().chain(cc.trigger.iter()))
-        .any(|c| matches!(c.credential.credential_type, CredentialType::OAuth2Code | CredentialType::OAuth1));
+        .any(|c| {
+            matches!(
+                c.credential.credential_type,
+                CredentialType::OAuth2Code | CredentialType::OAuth1
+            )
+        });
     if spends_codes {
         already_activated(&s, &org, &user.id, &integration.id).await?;
     }
 
     // The request's entries, and the existing connections they name.
     let mut fields = Vec::new();
-    let keys: Vec<(String, Option<String>, bool)> =
-        body.connections.iter().map(|c| (c.template_id.clone(), c.connection_id.clone(), c.name.is_some())).collect();
+    let keys: Vec<(String, Option<String>, bool)> = body
+        .connections
+        .iter()
+        .map(|c| {
+            (
+                c.template_id.clone(),
+                c.connection_id.clone(),
+                c.name.is_some(),
+            )
+        })
+        .collect();
     let mut entries = Vec::with_capacity(keys.len());
     for (i, (template_id, connection_id, has_name)) in keys.iter().enumerate() {
         let requested = match (connection_id, has_name) {
-            (Some(id), _) => Requested::Existing { connection_id: id.as_str() },
+            (Some(id), _) => Requested::Existing {
+                connection_id: id.as_str(),
+            },
             (None, true) => Requested::New,
             (None, false) => {
                 fields.push(FieldError::new(
@@ -1345,20 +1726,55 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
                 continue;
             }
         };
-        entries.push((i, Entry { template_id: template_id.as_str(), requested }));
+        entries.push((
+            i,
+            Entry {
+                template_id: template_id.as_str(),
+                requested,
+            },
+        ));
     }
     let wanted: Vec<String> = entries
         .iter()
-        .filter_map(|(_, e)| if let Requested::Existing { connection_id } = e.requested { Some(connection_id.to_owned()) } else { None })
+        .filter_map(|(_, e)| {
+            if let Requested::Existing { connection_id } = e.requested {
+                Some(connection_id.to_owned())
+            } else {
+                None
+            }
+        })
         .collect();
     // The named connections and the user's primary connection, in one read.
     let mut ids = wanted.clone();
-    ids.extend(user.primary_connection_id.iter().filter(|p| !wanted.contains(p)).cloned());
-    let known: HashMap<String, Connection> = s.store.get_connections(&org, &ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
-    let primary = user.primary_connection_id.as_ref().and_then(|id| known.get(id)).cloned();
+    ids.extend(
+        user.primary_connection_id
+            .iter()
+            .filter(|p| !wanted.contains(p))
+            .cloned(),
+    );
+    let known: HashMap<String, Connection> = s
+        .store
+        .get_connections(&org, &ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let primary = user
+        .primary_connection_id
+        .as_ref()
+        .and_then(|id| known.get(id))
+        .cloned();
     // Entry indices in the engine are positions in `entries`; map them back to request indices.
     let engine_entries: Vec<Entry<'_>> = entries.iter().map(|(_, e)| *e).collect();
-    let bindings = match activation::bind_templates(&integration, &templates, &user, &engine_entries, &known, primary.as_ref(), "connections") {
+    let bindings = match activation::bind_templates(
+        &integration,
+        &templates,
+        &user,
+        &engine_entries,
+        &known,
+        primary.as_ref(),
+        "connections",
+    ) {
         Ok(b) => b,
         Err(mut f) => {
             for fe in &mut f {
@@ -1382,7 +1798,14 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         (None, Some(list)) => list.into_iter().map(|v| (v.name, v.value)).collect(),
         (None, None) => Map::new(),
     };
-    let vars = match variables::validate(variables::INTEGRATION, integration.variables_schema.as_ref(), vars, "dynamicVariables").await {
+    let vars = match variables::validate(
+        variables::INTEGRATION,
+        integration.variables_schema.as_ref(),
+        vars,
+        "dynamicVariables",
+    )
+    .await
+    {
         Ok(v) => v,
         Err(e) => {
             fields.extend(variables::violations(e)?);
@@ -1393,8 +1816,10 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
     // New connections, built (and their credentials sealed) for the templates they bind, each
     // with its template's auth scheme config.
     let requester = auth.requester();
-    let template_by_id: HashMap<&str, &ConnectionTemplate> = templates.iter().map(|t| (t.id.as_str(), t)).collect();
-    let mut requests: Vec<Option<ActivationConnectionCreate>> = body.connections.into_iter().map(Some).collect();
+    let template_by_id: HashMap<&str, &ConnectionTemplate> =
+        templates.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mut requests: Vec<Option<ActivationConnectionCreate>> =
+        body.connections.into_iter().map(Some).collect();
     let mut new_connections = Vec::new();
     let mut bound = Vec::with_capacity(bindings.len());
     for (template_id, binding) in bindings {
@@ -1404,10 +1829,22 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
                 let index = entries[k].0;
                 let req = requests[index].take().expect("each entry binds once");
                 let template = template_by_id[template_id.as_str()];
-                let create =
-                    ConnectionCreate { name: req.name.unwrap_or_default(), credentials: req.credentials.unwrap_or_default(), variables: req.variables };
+                let create = ConnectionCreate {
+                    name: req.name.unwrap_or_default(),
+                    credentials: req.credentials.unwrap_or_default(),
+                    variables: req.variables,
+                };
                 let schemes = std::slice::from_ref(&template.auth_scheme_config);
-                match v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, schemes, requester, &format!("connections[{index}].")) {
+                match v1::build_connection(
+                    &s,
+                    &org,
+                    &template.connector_id,
+                    Some(&user.id),
+                    create,
+                    schemes,
+                    requester,
+                    &format!("connections[{index}]."),
+                ) {
                     Ok(nc) => {
                         bound.push((template_id, nc.connection.connection.id.clone()));
                         new_connections.push(nc);
@@ -1436,31 +1873,66 @@ async fn activate_integration(State(s): State<AppState>, auth: HubAuth, Json(bod
         created_at: now,
         updated_at: now,
     };
-    if let Err(e) = s.store.insert_activation(&org, &a, new_user.as_ref(), &new_connections).await {
+    if let Err(e) = s
+        .store
+        .insert_activation(&org, &a, new_user.as_ref(), &new_connections)
+        .await
+    {
         if e.kind == ErrorKind::Conflict {
             already_activated(&s, &org, &user.id, &integration.id).await?;
         }
         return Err(e.into());
     }
-    crate::tokens::check_new_credentials(&s, &org, &new_connections.iter().map(|n| &n.connection).collect::<Vec<_>>()).await;
-    Ok(axum::Json(activation_out_with(&s, &org, a, Some(integration), Some(user), primary).await?))
+    crate::tokens::check_new_credentials(
+        &s,
+        &org,
+        &new_connections
+            .iter()
+            .map(|n| &n.connection)
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    Ok(axum::Json(
+        activation_out_with(&s, &org, a, Some(integration), Some(user), primary).await?,
+    ))
 }
 
 /// 409 naming the activation when the end user has already activated the integration.
-async fn already_activated(s: &AppState, org: &str, user_id: &str, integration_id: &str) -> ApiResult<()> {
-    match s.store.find_activation(org, user_id, integration_id).await? {
-        Some(existing) => {
-            Err(ApiError(Error::conflict(format!("the end user has already activated this integration: activation {}", existing.id)).with_details(existing.id)))
-        }
+async fn already_activated(
+    s: &AppState,
+    org: &str,
+    user_id: &str,
+    integration_id: &str,
+) -> ApiResult<()> {
+    match s
+        .store
+        .find_activation(org, user_id, integration_id)
+        .await?
+    {
+        Some(existing) => Err(ApiError(
+            Error::conflict(format!(
+                "the end user has already activated this integration: activation {}",
+                existing.id
+            ))
+            .with_details(existing.id),
+        )),
         None => Ok(()),
     }
 }
 
 #[utoipa::path(get, path = "/api/embedded/v1/activations/{activation_id}", operation_id = "GetActivation", tag = "activations",
     params(("activation_id" = String, Path)), responses((status = 200, body = ActivationOut), (status = "default", body = ErrorBody)))]
-async fn get_activation(State(s): State<AppState>, auth: HubAuth, Path(id): Path<String>) -> ApiResult<axum::Json<ActivationOut>> {
+async fn get_activation(
+    State(s): State<AppState>,
+    auth: HubAuth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.organisation_id().to_owned();
-    let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
+    let a = s
+        .store
+        .get_activation(&org, &id)
+        .await?
+        .or_not_found("activation")?;
     auth.check_activation(&s, &a).await?;
     Ok(axum::Json(activation_out(&s, &org, a, None, None).await?))
 }
@@ -1468,11 +1940,23 @@ async fn get_activation(State(s): State<AppState>, auth: HubAuth, Path(id): Path
 /// Deactivates: removes the activation; the end user and their connections stay.
 #[utoipa::path(delete, path = "/api/embedded/v1/activations/{activation_id}", operation_id = "DeleteActivation", tag = "activations",
     params(("activation_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_activation(State(s): State<AppState>, auth: HubAuth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_activation(
+    State(s): State<AppState>,
+    auth: HubAuth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let org = auth.organisation_id().to_owned();
-    let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
+    let a = s
+        .store
+        .get_activation(&org, &id)
+        .await?
+        .or_not_found("activation")?;
     auth.check_activation(&s, &a).await?;
-    s.store.delete_activation(&org, &a.id).await?.then_some(()).or_not_found("activation")?;
+    s.store
+        .delete_activation(&org, &a.id)
+        .await?
+        .then_some(())
+        .or_not_found("activation")?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1487,13 +1971,27 @@ async fn update_activation_variables(
     body: JsonBody<DynamicVariablesBody>,
 ) -> ApiResult<axum::Json<DynamicVariablesBody>> {
     let org = auth.organisation_id().to_owned();
-    let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
+    let a = s
+        .store
+        .get_activation(&org, &id)
+        .await?
+        .or_not_found("activation")?;
     auth.check_activation(&s, &a).await?;
     let body = body.get()?;
     let i = integration_of(&s, &org, &a.integration_id).await?;
-    let vars = variables::validate(variables::INTEGRATION, i.variables_schema.as_ref(), body.dynamic_variables, "dynamicVariables").await?;
-    s.store.update_activation_variables(&org, &a.id, &vars, time::now()).await?;
-    Ok(axum::Json(DynamicVariablesBody { dynamic_variables: vars }))
+    let vars = variables::validate(
+        variables::INTEGRATION,
+        i.variables_schema.as_ref(),
+        body.dynamic_variables,
+        "dynamicVariables",
+    )
+    .await?;
+    s.store
+        .update_activation_variables(&org, &a.id, &vars, time::now())
+        .await?;
+    Ok(axum::Json(DynamicVariablesBody {
+        dynamic_variables: vars,
+    }))
 }
 
 /// Replaces the connection that serves one of an activation's connection templates (Switchyard's
@@ -1508,29 +2006,63 @@ async fn replace_activation_connection(
     body: JsonBody<ActivationConnectionReplace>,
 ) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.organisation_id().to_owned();
-    let a = s.store.get_activation(&org, &id).await?.or_not_found("activation")?;
+    let a = s
+        .store
+        .get_activation(&org, &id)
+        .await?
+        .or_not_found("activation")?;
     auth.check_activation(&s, &a).await?;
     let body = body.get()?;
-    let template = s.store.get_template(&org, &template_id).await?.filter(|t| t.integration_id == a.integration_id).or_not_found("connection template")?;
-    let user = s.store.get_end_user_by_id(&org, &a.end_user_id).await?.or_not_found("end user")?;
+    let template = s
+        .store
+        .get_template(&org, &template_id)
+        .await?
+        .filter(|t| t.integration_id == a.integration_id)
+        .or_not_found("connection template")?;
+    let user = s
+        .store
+        .get_end_user_by_id(&org, &a.end_user_id)
+        .await?
+        .or_not_found("end user")?;
     let (connection_id, new_connection) = match (body.connection_id, body.name) {
         (Some(cid), _) => {
             let c = s.store.get_connection(&org, &cid).await?;
-            let usable = c.is_some_and(|c| c.connector_id == template.connector_id && c.end_user_id.as_deref() == Some(user.id.as_str()));
+            let usable = c.is_some_and(|c| {
+                c.connector_id == template.connector_id
+                    && c.end_user_id.as_deref() == Some(user.id.as_str())
+            });
             if !usable {
                 return Err(ApiError(Error::invalid_field(
                     "connectionId",
-                    format!("is not a connection of this end user to the template's connector {}", template.connector_id),
+                    format!(
+                        "is not a connection of this end user to the template's connector {}",
+                        template.connector_id
+                    ),
                 )));
             }
             (cid, None)
         }
         (None, Some(name)) => {
-            let create = ConnectionCreate { name, credentials: body.credentials.unwrap_or_default(), variables: body.variables };
+            let create = ConnectionCreate {
+                name,
+                credentials: body.credentials.unwrap_or_default(),
+                variables: body.variables,
+            };
             let schemes = std::slice::from_ref(&template.auth_scheme_config);
-            let pending = v1::build_connection(&s, &org, &template.connector_id, Some(&user.id), create, schemes, auth.requester(), "")
-                .map_err(|f| fields_error("invalid connection", f))?;
-            let nc = crate::oauth::complete(&s, &org, vec![pending]).await?.remove(0);
+            let pending = v1::build_connection(
+                &s,
+                &org,
+                &template.connector_id,
+                Some(&user.id),
+                create,
+                schemes,
+                auth.requester(),
+                "",
+            )
+            .map_err(|f| fields_error("invalid connection", f))?;
+            let nc = crate::oauth::complete(&s, &org, vec![pending])
+                .await?
+                .remove(0);
             (nc.connection.id.clone(), Some(nc))
         }
         (None, None) => {
@@ -1541,11 +2073,32 @@ async fn replace_activation_connection(
         }
     };
     s.store
-        .rebind_activation(&org, &a.id, &template.id, &connection_id, new_connection.as_ref(), time::now())
+        .rebind_activation(
+            &org,
+            &a.id,
+            &template.id,
+            &connection_id,
+            new_connection.as_ref(),
+            time::now(),
+        )
         .await?
         .then_some(())
         .or_not_found("activation")?;
-    crate::tokens::check_new_credentials(&s, &org, &new_connection.iter().map(|n| &n.connection).collect::<Vec<_>>()).await;
-    let a = s.store.get_activation(&org, &a.id).await?.or_not_found("activation")?;
-    Ok(axum::Json(activation_out(&s, &org, a, None, Some(user)).await?))
+    crate::tokens::check_new_credentials(
+        &s,
+        &org,
+        &new_connection
+            .iter()
+            .map(|n| &n.connection)
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    let a = s
+        .store
+        .get_activation(&org, &a.id)
+        .await?
+        .or_not_found("activation")?;
+    Ok(axum::Json(
+        activation_out(&s, &org, a, None, Some(user)).await?,
+    ))
 }

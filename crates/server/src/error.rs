@@ -40,14 +40,22 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorBody { code: e.code(), message: e.message, fields: e.fields, details: e.details };
+        let status =
+            StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            code: e.code(),
+            message: e.message,
+            fields: e.fields,
+            details: e.details,
+        };
         let mut res = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
+            res.headers_mut()
+                .insert("www-authenticate", HeaderValue::from_static("Bearer"));
         }
         if let Some(seconds) = e.retry_after {
-            res.headers_mut().insert("retry-after", HeaderValue::from(seconds));
+            res.headers_mut()
+                .insert("retry-after", HeaderValue::from(seconds));
         }
         res
     }

@@ -30,7 +30,11 @@ fn without_value(msg: &str) -> String {
             if let Some((found, expected)) = rest.split_once(", expected ") {
                 // `integer `5``, `string "x"`, `boolean `true``, `map`: keep the kind only.
                 let kind = found.split(['`', '"']).next().unwrap_or(found).trim();
-                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
                 return format!("{prefix}expected {expected}, found {article} {kind}");
             }
         }
@@ -48,7 +52,12 @@ fn without_value(msg: &str) -> String {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let value: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(inner) => return Err(Error::bad_request(format!("the request body is not valid JSON: {}", describe(&inner)))),
+        Err(inner) => {
+            return Err(Error::bad_request(format!(
+                "the request body is not valid JSON: {}",
+                describe(&inner)
+            )))
+        }
     };
     crate::hygiene::check_json(&value)?;
     match serde_path_to_error::deserialize::<_, T>(value) {
@@ -58,7 +67,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             let inner = err.into_inner();
             let message = describe(&inner);
             // A missing field is reported at its parent's path; name the field itself.
-            let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+            let field = match message
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next())
+            {
                 Some(name) if path == "." || path.is_empty() => name.to_owned(),
                 Some(name) => format!("{path}.{name}"),
                 None if path == "." => String::new(),
@@ -69,7 +81,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             } else {
                 format!("invalid request body: {field}: {message}")
             });
-            e.fields.push(FieldError::new(if field.is_empty() { "body".to_owned() } else { field }, message));
+            e.fields.push(FieldError::new(
+                if field.is_empty() {
+                    "body".to_owned()
+                } else {
+                    field
+                },
+                message,
+            ));
             Err(e)
         }
     }
@@ -94,16 +113,27 @@ where
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(ApiError::new(ErrorKind::UnsupportedMediaType, "the request body must be JSON, with Content-Type: application/json"));
+            return Err(ApiError::new(
+                ErrorKind::UnsupportedMediaType,
+                "the request body must be JSON, with Content-Type: application/json",
+            ));
         }
-        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|rejection| {
-            let status = rejection.status();
-            if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large")
-            } else {
-                ApiError::new(ErrorKind::BadRequest, format!("the request body could not be read: {}", rejection.body_text()))
-            }
-        })?;
+        let bytes = bytes::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                let status = rejection.status();
+                if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large")
+                } else {
+                    ApiError::new(
+                        ErrorKind::BadRequest,
+                        format!(
+                            "the request body could not be read: {}",
+                            rejection.body_text()
+                        ),
+                    )
+                }
+            })?;
         Ok(Json(parse_json(&bytes)?))
     }
 }
@@ -122,7 +152,9 @@ where
         if has_no_body(req.headers()) {
             return Ok(JsonOrEmpty(T::default()));
         }
-        Json::<T>::from_request(req, state).await.map(|Json(t)| JsonOrEmpty(t))
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(t)| JsonOrEmpty(t))
     }
 }
 
@@ -176,7 +208,10 @@ where
         // caller should not learn: it is answered at once.
         if let Err(e) = &parsed {
             if e.0.kind == ErrorKind::PayloadTooLarge {
-                return Err(ApiError::new(ErrorKind::PayloadTooLarge, e.0.message.clone()));
+                return Err(ApiError::new(
+                    ErrorKind::PayloadTooLarge,
+                    e.0.message.clone(),
+                ));
             }
         }
         Ok(JsonBody { empty, parsed })
@@ -199,15 +234,20 @@ where
             crate::hygiene::check_query_param(&k, &v)?;
         }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize::<_, T>(de).map(Query).map_err(|err| {
-            let path = err.path().to_string();
-            let inner = without_value(&err.into_inner().to_string());
-            let field = match inner.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
-                Some(name) => name.to_owned(),
-                None => path,
-            };
-            ApiError(Error::invalid_field(field, inner))
-        })
+        serde_path_to_error::deserialize::<_, T>(de)
+            .map(Query)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let inner = without_value(&err.into_inner().to_string());
+                let field = match inner
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.split('`').next())
+                {
+                    Some(name) => name.to_owned(),
+                    None => path,
+                };
+                ApiError(Error::invalid_field(field, inner))
+            })
     }
 }
 
@@ -230,7 +270,12 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|e| ApiError::new(ErrorKind::BadRequest, format!("invalid path parameter: {}", e.body_text())))
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorKind::BadRequest,
+                    format!("invalid path parameter: {}", e.body_text()),
+                )
+            })
     }
 }
 
@@ -257,8 +302,15 @@ mod tests {
         let e = parse_json::<Body>(br#"{"clientSecret": 918273645}"#).unwrap_err();
         assert!(!e.message.contains("918273645"), "{}", e.message);
         assert_eq!(e.fields[0].field, "clientSecret");
-        assert!(e.fields[0].message.contains("expected a string, found an integer"), "{}", e.fields[0].message);
-        let e = parse_json::<Body>(br#"{"clientSecret": "x", "kind": "s3cret-variant"}"#).unwrap_err();
+        assert!(
+            e.fields[0]
+                .message
+                .contains("expected a string, found an integer"),
+            "{}",
+            e.fields[0].message
+        );
+        let e =
+            parse_json::<Body>(br#"{"clientSecret": "x", "kind": "s3cret-variant"}"#).unwrap_err();
         assert!(!e.message.contains("s3cret"), "{}", e.message);
         let e = parse_json::<Body>(br#"{"clientSecret": "a\u0000b"}"#).unwrap_err();
         assert_eq!(e.fields[0].field, "clientSecret");

@@ -30,20 +30,39 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
                 })
             }),
         )
-        .route("/hub/", axum::routing::get(|State(s): State<AppState>, RawQuery(q): RawQuery| async move { page(&s, "index.html", q).await }))
+        .route(
+            "/hub/",
+            axum::routing::get(
+                |State(s): State<AppState>, RawQuery(q): RawQuery| async move {
+                    page(&s, "index.html", q).await
+                },
+            ),
+        )
         .route(
             "/hub/{*path}",
-            axum::routing::get(|State(s): State<AppState>, axum::extract::Path(path): axum::extract::Path<String>, RawQuery(q): RawQuery| async move {
-                page(&s, &path, q).await
-            }),
+            axum::routing::get(
+                |State(s): State<AppState>,
+                 axum::extract::Path(path): axum::extract::Path<String>,
+                 RawQuery(q): RawQuery| async move { page(&s, &path, q).await },
+            ),
         )
-        .route("/embed.js", axum::routing::get(|| async { asset("embed.js", "*") }))
+        .route(
+            "/embed.js",
+            axum::routing::get(|| async { asset("embed.js", "*") }),
+        )
 }
 
 /// The organisation a hub page URL names: its `o` query parameter, when it looks like an id.
 fn organisation_param(query: Option<&str>) -> Option<String> {
-    let o = form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == "o")?.1.into_owned();
-    (!o.is_empty() && o.len() <= 64 && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')).then_some(o)
+    let o = form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "o")?
+        .1
+        .into_owned();
+    (!o.is_empty()
+        && o.len() <= 64
+        && o.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(o)
 }
 
 /// A file of the hub page; HTML pages get the framing policy of the organisation `o` names.
@@ -60,9 +79,17 @@ async fn page(s: &AppState, path: &str, query: Option<String>) -> Response {
 /// The CSP `frame-ancestors` sources for a page URL's query: the organisation's
 /// `hubFrameAncestors`, or `*` (no `o`, an organisation with no list, or no such organisation).
 async fn frame_ancestors(s: &AppState, query: Option<&str>) -> ApiResult<String> {
-    let Some(org) = organisation_param(query) else { return Ok("*".to_owned()) };
-    let settings = s.store.get_organisation_settings(&org).await.map_err(ApiError)?;
-    Ok(oauth_policy::frame_ancestors_source(&settings.hub_frame_ancestors))
+    let Some(org) = organisation_param(query) else {
+        return Ok("*".to_owned());
+    };
+    let settings = s
+        .store
+        .get_organisation_settings(&org)
+        .await
+        .map_err(ApiError)?;
+    Ok(oauth_policy::frame_ancestors_source(
+        &settings.hub_frame_ancestors,
+    ))
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -86,21 +113,44 @@ fn asset(path: &str, frame_ancestors: &str) -> Response {
     let Some(file) = Assets::get(path) else {
         return crate::error::ApiError(switchyard_domain::Error::not_found("file")).into_response();
     };
-    let cache = if path.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
-    let mut res = (StatusCode::OK, [(header::CONTENT_TYPE, content_type(path)), (header::CACHE_CONTROL, cache)], file.data.into_owned()).into_response();
+    let cache = if path.starts_with("assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mut res = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type(path)),
+            (header::CACHE_CONTROL, cache),
+        ],
+        file.data.into_owned(),
+    )
+        .into_response();
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
     if path.ends_with(".html") {
         // The sources were checked (origins, no quotes, semicolons or whitespace); a value a header
         // cannot carry falls back to framing by nobody rather than by anybody.
         let csp = header::HeaderValue::from_str(&format!("{PAGE_CSP}{frame_ancestors}"))
-            .unwrap_or_else(|_| header::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+            .unwrap_or_else(|_| {
+                header::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")
+            });
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
-        h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
+        h.insert(
+            header::REFERRER_POLICY,
+            header::HeaderValue::from_static("no-referrer"),
+        );
     }
     if path == "embed.js" {
         // Host pages load it cross-origin.
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, header::HeaderValue::from_static("*"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::HeaderValue::from_static("*"),
+        );
     }
     res
 }

@@ -48,7 +48,9 @@ fn kind_of(key: &str) -> Kind {
 /// What is wrong with `s` as a string of `kind`, if anything.
 fn problem(s: &str, kind: Kind) -> Option<String> {
     let free = matches!(kind, Kind::Text | Kind::Other);
-    if s.chars().any(|c| c.is_ascii_control() && c != '\u{7f}' && !(free && matches!(c, '\t' | '\n' | '\r'))) {
+    if s.chars().any(|c| {
+        c.is_ascii_control() && c != '\u{7f}' && !(free && matches!(c, '\t' | '\n' | '\r'))
+    }) {
         return Some(if free {
             "must not contain NUL or other control characters (tab, LF and CR aside)".to_owned()
         } else {
@@ -77,7 +79,10 @@ fn walk(v: &Value, path: &str, kind: Kind, out: &mut Vec<FieldError>) {
     match v {
         Value::String(s) => {
             if let Some(p) = problem(s, kind) {
-                out.push(FieldError::new(if path.is_empty() { "body" } else { path }, p));
+                out.push(FieldError::new(
+                    if path.is_empty() { "body" } else { path },
+                    p,
+                ));
             }
         }
         Value::Array(items) => {
@@ -104,8 +109,14 @@ pub fn check_json(v: &Value) -> Result<(), Error> {
     walk(v, "", Kind::Other, &mut fields);
     match fields.len() {
         0 => Ok(()),
-        1 => Err(Error::invalid_fields(format!("invalid {}: {}", fields[0].field, fields[0].message), fields)),
-        n => Err(Error::invalid_fields(format!("the request body has {n} invalid strings"), fields)),
+        1 => Err(Error::invalid_fields(
+            format!("invalid {}: {}", fields[0].field, fields[0].message),
+            fields,
+        )),
+        n => Err(Error::invalid_fields(
+            format!("the request body has {n} invalid strings"),
+            fields,
+        )),
     }
 }
 
@@ -117,7 +128,10 @@ pub fn check_path_param(name: &str, value: &str) -> Result<(), Error> {
         }
     }
     if value.chars().count() > MAX_PATH_PARAM {
-        return Err(Error::invalid_field(name, format!("must be at most {MAX_PATH_PARAM} characters")));
+        return Err(Error::invalid_field(
+            name,
+            format!("must be at most {MAX_PATH_PARAM} characters"),
+        ));
     }
     Ok(())
 }
@@ -128,7 +142,10 @@ pub fn check_query_param(name: &str, value: &str) -> Result<(), Error> {
         return Err(Error::invalid_field(name, p));
     }
     if value.chars().count() > MAX_QUERY_PARAM {
-        return Err(Error::invalid_field(name, format!("must be at most {MAX_QUERY_PARAM} characters")));
+        return Err(Error::invalid_field(
+            name,
+            format!("must be at most {MAX_QUERY_PARAM} characters"),
+        ));
     }
     Ok(())
 }
@@ -150,7 +167,10 @@ mod tests {
         assert_eq!(fields(json!({"name": "a\u{0}b"})), ["name"]);
         assert_eq!(fields(json!({"displayName": "tab\there"})), ["displayName"]);
         assert_eq!(fields(json!({"externalId": "a\nb"})), ["externalId"]);
-        assert_eq!(fields(json!({"nested": [{"value": "x\u{1b}[31m"}]})), ["nested[0].value"]);
+        assert_eq!(
+            fields(json!({"nested": [{"value": "x\u{1b}[31m"}]})),
+            ["nested[0].value"]
+        );
         assert_eq!(fields(json!({"a\u{0}": 1})), ["a\u{0}"]);
         // Free text and other values may hold tab, LF and CR.
         assert!(fields(json!({"description": "line one\r\n\tline two", "data": {"certificate": "-----BEGIN-----\nabc\n-----END-----\n"}})).is_empty());
@@ -161,16 +181,28 @@ mod tests {
     fn lengths_are_bounded_per_kind() {
         assert_eq!(fields(json!({"name": "n".repeat(MAX_NAME + 1)})), ["name"]);
         assert!(fields(json!({"name": "é".repeat(MAX_NAME)})).is_empty());
-        assert_eq!(fields(json!({"userId": "u".repeat(MAX_ID + 1)})), ["userId"]);
-        assert_eq!(fields(json!({"baseUrl": format!("https://{}", "a".repeat(MAX_URL))})), ["baseUrl"]);
-        assert_eq!(fields(json!({"description": "d".repeat(MAX_TEXT + 1)})), ["description"]);
+        assert_eq!(
+            fields(json!({"userId": "u".repeat(MAX_ID + 1)})),
+            ["userId"]
+        );
+        assert_eq!(
+            fields(json!({"baseUrl": format!("https://{}", "a".repeat(MAX_URL))})),
+            ["baseUrl"]
+        );
+        assert_eq!(
+            fields(json!({"description": "d".repeat(MAX_TEXT + 1)})),
+            ["description"]
+        );
         assert!(fields(json!({"dynamicVariables": {"blob": "v".repeat(100_000)}})).is_empty());
     }
 
     #[test]
     fn messages_never_quote_the_value() {
         let e = check_json(&json!({"credential": {"data": {"value": "s3cret\u{0}"}}})).unwrap_err();
-        assert!(!e.message.contains("s3cret") && !e.fields[0].message.contains("s3cret"), "{e:?}");
+        assert!(
+            !e.message.contains("s3cret") && !e.fields[0].message.contains("s3cret"),
+            "{e:?}"
+        );
         assert_eq!(e.fields[0].field, "credential.data.value");
     }
 

@@ -28,15 +28,36 @@ const LIMIT: usize = crate::ops::MAX_BODY_BYTES;
 /// (a verified JWT: organisation and a hash of `sub`).
 async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
     if let Some(token) = authorization.strip_prefix("JWT ") {
-        let user = crate::signing_keys::verify_end_user_jwt(s, token).await.ok()?;
-        return Some(format!("enduser:{}:{}", user.organisation_id, hex::encode(Sha256::digest(user.external_id.as_bytes()))));
+        let user = crate::signing_keys::verify_end_user_jwt(s, token)
+            .await
+            .ok()?;
+        return Some(format!(
+            "enduser:{}:{}",
+            user.organisation_id,
+            hex::encode(Sha256::digest(user.external_id.as_bytes()))
+        ));
     }
-    let token = authorization.strip_prefix("Bearer ").or_else(|| authorization.strip_prefix("bearer "))?.trim();
+    let token = authorization
+        .strip_prefix("Bearer ")
+        .or_else(|| authorization.strip_prefix("bearer "))?
+        .trim();
     let hash = crate::auth::hash_key(token);
     if token.starts_with(crate::session::TOKEN_PREFIX) {
-        return s.store.find_hub_session(&hash, time::now()).await.ok().flatten().map(|_| format!("session:{hash}"));
+        return s
+            .store
+            .find_hub_session(&hash, time::now())
+            .await
+            .ok()
+            .flatten()
+            .map(|_| format!("session:{hash}"));
     }
-    let key = s.store.find_api_key_by_hash(&hash).await.ok().flatten().filter(|k| k.revoked_at.is_none())?;
+    let key = s
+        .store
+        .find_api_key_by_hash(&hash)
+        .await
+        .ok()
+        .flatten()
+        .filter(|k| k.revoked_at.is_none())?;
     Some(format!("apikey:{}", key.id))
 }
 
@@ -47,7 +68,10 @@ pub fn aad(scope: &str, key: &str) -> String {
 }
 
 pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
+    if !matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get(HEADER) else {
@@ -55,7 +79,13 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     };
     let key = match key.to_str() {
         Ok(k) if !k.is_empty() && k.len() <= 255 => k.to_owned(),
-        _ => return ApiError(Error::invalid_field("Idempotency-Key", "must be 1 to 255 visible ASCII characters")).into_response(),
+        _ => {
+            return ApiError(Error::invalid_field(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            ))
+            .into_response()
+        }
     };
     let Some(auth) = req.headers().get(axum::http::header::AUTHORIZATION) else {
         // Unauthenticated: the handler answers 401, nothing to remember.
@@ -68,7 +98,10 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, LIMIT).await {
         Ok(b) => b,
-        Err(_) => return ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large").into_response(),
+        Err(_) => {
+            return ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large")
+                .into_response()
+        }
     };
     let mut fp = Sha256::new();
     fp.update(parts.method.as_str());
@@ -77,33 +110,56 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     fp.update([0]);
     fp.update(&bytes);
     let fingerprint = hex::encode(fp.finalize());
-    match s.store.idempotency_begin(&scope, &key, &fingerprint, time::now()).await {
+    match s
+        .store
+        .idempotency_begin(&scope, &key, &fingerprint, time::now())
+        .await
+    {
         Err(e) => return ApiError(e).into_response(),
         Ok(IdempotencyBegin::Mismatch) => {
-            return ApiError(Error::new(ErrorKind::Unprocessable, "this Idempotency-Key was used for a different request")).into_response();
+            return ApiError(Error::new(
+                ErrorKind::Unprocessable,
+                "this Idempotency-Key was used for a different request",
+            ))
+            .into_response();
         }
         Ok(IdempotencyBegin::InProgress) => {
-            return ApiError(Error::conflict("a request with this Idempotency-Key is still in progress; retry later")).into_response();
+            return ApiError(Error::conflict(
+                "a request with this Idempotency-Key is still in progress; retry later",
+            ))
+            .into_response();
         }
-        Ok(IdempotencyBegin::Replay { status, sealed_body }) => {
+        Ok(IdempotencyBegin::Replay {
+            status,
+            sealed_body,
+        }) => {
             let body = match s.vault.open(&sealed_body, &aad(&scope, &key)) {
                 Ok(b) => b.to_vec(),
                 Err(e) => {
                     tracing::warn!(error = %e, "a remembered idempotent answer could not be opened");
-                    return ApiError(Error::internal("the remembered answer to this Idempotency-Key could not be opened")).into_response();
+                    return ApiError(Error::internal(
+                        "the remembered answer to this Idempotency-Key could not be opened",
+                    ))
+                    .into_response();
                 }
             };
-            let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+            let mut res =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
             let h = res.headers_mut();
             if status != 204 {
-                h.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                h.insert(
+                    axum::http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
             }
             h.insert("idempotent-replayed", HeaderValue::from_static("true"));
             return res;
         }
         Ok(IdempotencyBegin::Started) => {}
     }
-    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let status = res.status();
     if status.is_server_error() {
         let _ = s.store.idempotency_abandon(&scope, &key).await;
@@ -118,8 +174,14 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         }
     };
     let sealed = s.vault.seal(&bytes, &aad(&scope, &key));
-    let key_id = switchyard_vault::KeyRing::key_id_of(&sealed).unwrap_or_default().to_owned();
-    if let Err(e) = s.store.idempotency_finish(&scope, &key, status.as_u16(), &sealed, &key_id).await {
+    let key_id = switchyard_vault::KeyRing::key_id_of(&sealed)
+        .unwrap_or_default()
+        .to_owned();
+    if let Err(e) = s
+        .store
+        .idempotency_finish(&scope, &key, status.as_u16(), &sealed, &key_id)
+        .await
+    {
         tracing::warn!(error = %e.message, "could not remember an idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -73,19 +73,35 @@ pub struct ConnectionLimits {
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        Self { header_read_timeout: Duration::from_secs(10), idle_timeout: Duration::from_secs(60), max_connections: 4096 }
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+        }
     }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for the open connections to
 /// finish their requests.
-pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) {
     let limits = Arc::new(limits);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(None).max_buf_size(MAX_HEAD_BYTES);
-    builder.http2().timer(TokioTimer::new()).max_header_list_size(H2_MAX_HEADER_LIST_BYTES);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(None)
+        .max_buf_size(MAX_HEAD_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(H2_MAX_HEADER_LIST_BYTES);
     let builder = Arc::new(builder);
     let mut shutdown = std::pin::pin!(shutdown);
     let mut last_full_warning: Option<Instant> = None;
@@ -118,17 +134,33 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
                 }
             },
         };
-        spawn_connection(stream, peer, &app, &builder, &limits, graceful.watcher(), permit);
+        spawn_connection(
+            stream,
+            peer,
+            &app,
+            &builder,
+            &limits,
+            graceful.watcher(),
+            permit,
+        );
     }
     drop(listener);
-    tracing::info!(open_connections = graceful.count(), "no longer accepting connections; finishing the requests in flight");
+    tracing::info!(
+        open_connections = graceful.count(),
+        "no longer accepting connections; finishing the requests in flight"
+    );
     graceful.shutdown().await;
 }
 
 /// As hyper 0.14 and axum do: a client's reset is nothing; anything else (no file descriptors
 /// left, say) is logged and the listener pauses a second rather than spin.
 async fn accept_error(e: io::Error) {
-    if matches!(e.kind(), io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
         return;
     }
     tracing::error!(error = %e, "could not accept a connection; pausing for a second");
@@ -145,8 +177,16 @@ fn spawn_connection(
     permit: OwnedSemaphorePermit,
 ) {
     let tracker = Arc::new(Tracker::new());
-    let io = TokioIo::new(Watched { inner: stream, tracker: tracker.clone(), sniff: Sniff::Pending(0) });
-    let service = TowerToHyperService::new(ConnectionService { app: app.clone(), peer, tracker: tracker.clone() });
+    let io = TokioIo::new(Watched {
+        inner: stream,
+        tracker: tracker.clone(),
+        sniff: Sniff::Pending(0),
+    });
+    let service = TowerToHyperService::new(ConnectionService {
+        app: app.clone(),
+        peer,
+        tracker: tracker.clone(),
+    });
     let (builder, limits) = (builder.clone(), limits.clone());
     tokio::spawn(async move {
         let _permit = permit;
@@ -260,7 +300,10 @@ impl Tracker {
         // Bytes while no request is handled begin a head (HTTP/1), timed from here.
         if self.handling.load(Ordering::Acquire) == 0
             && !self.h2.load(Ordering::Relaxed)
-            && self.head_since.compare_exchange(0, now, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+            && self
+                .head_since
+                .compare_exchange(0, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
         {
             self.changed.notify_one();
         }
@@ -282,7 +325,13 @@ impl Tracker {
         if self.handling.load(Ordering::Acquire) > 0 {
             return None;
         }
-        let mut deadline = (self.at(self.quiet_since.load(Ordering::Relaxed), limits.idle_timeout), "idle timeout");
+        let mut deadline = (
+            self.at(
+                self.quiet_since.load(Ordering::Relaxed),
+                limits.idle_timeout,
+            ),
+            "idle timeout",
+        );
         let head = self.head_since.load(Ordering::Acquire);
         if head != 0 && !self.h2.load(Ordering::Relaxed) {
             let at = self.at(head, limits.header_read_timeout);
@@ -352,7 +401,9 @@ struct Watched {
 
 impl Watched {
     fn sniff(&mut self, bytes: &[u8]) {
-        let Sniff::Pending(seen) = self.sniff else { return };
+        let Sniff::Pending(seen) = self.sniff else {
+            return;
+        };
         let n = bytes.len().min(H2_PREFACE.len() - seen);
         if bytes[..n] != H2_PREFACE[seen..seen + n] {
             self.sniff = Sniff::Done;
@@ -366,7 +417,11 @@ impl Watched {
 }
 
 impl AsyncRead for Watched {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -381,7 +436,11 @@ impl AsyncRead for Watched {
 }
 
 impl AsyncWrite for Watched {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = result {
@@ -392,7 +451,11 @@ impl AsyncWrite for Watched {
         result
     }
 
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = result {

@@ -105,12 +105,19 @@ async fn initialise_embedded(
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
     let org = auth.organisation_id().to_owned();
     auth.check_hub(&hub_id)?;
-    let hub = s.store.get_hub(&org, &hub_id).await?.filter(|h| h.deleted_at.is_none()).or_not_found("hub")?;
+    let hub = s
+        .store
+        .get_hub(&org, &hub_id)
+        .await?
+        .filter(|h| h.deleted_at.is_none())
+        .or_not_found("hub")?;
     let body = body.get()?;
     // The scheme may be the connector's own, the hub's (for its primary connector) or a template's.
     let candidates = crate::embedded_v1::hub_schemes(&s, &org, &hub, &connector_id).await?;
     let policy = FlowPolicy::new(&s, "the hub's", hub.oauth_redirect_urls, &headers);
-    Ok(axum::Json(initialise(&s, &org, &connector_id, &candidates, body, &policy).await?))
+    Ok(axum::Json(
+        initialise(&s, &org, &connector_id, &candidates, body, &policy).await?,
+    ))
 }
 
 /// Builds the authorize URL for a connection of the organisation to one of its connectors.
@@ -125,9 +132,23 @@ async fn initialise_connect(
     Json(body): Json<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
     auth.check_org(&org)?;
-    let connector = s.store.get_connector(&org, &connector_id).await?.or_not_found("connector")?;
+    let connector = s
+        .store
+        .get_connector(&org, &connector_id)
+        .await?
+        .or_not_found("connector")?;
     let policy = FlowPolicy::for_organisation(&s, &org, &headers).await?;
-    Ok(axum::Json(initialise(&s, &org, &connector.id, &connector.auth_scheme_configs, body, &policy).await?))
+    Ok(axum::Json(
+        initialise(
+            &s,
+            &org,
+            &connector.id,
+            &connector.auth_scheme_configs,
+            body,
+            &policy,
+        )
+        .await?,
+    ))
 }
 
 /// Platform API v2: builds the authorize URL for a connection to one of the organisation's systems
@@ -144,9 +165,23 @@ async fn initialise_platform(
     Json(body): Json<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
     auth.check_org(&org)?;
-    let system = s.store.get_connector(&org, &system_id).await?.or_not_found("system")?;
+    let system = s
+        .store
+        .get_connector(&org, &system_id)
+        .await?
+        .or_not_found("system")?;
     let policy = FlowPolicy::for_organisation(&s, &org, &headers).await?;
-    Ok(axum::Json(initialise(&s, &org, &system.id, &system.auth_scheme_configs, body, &policy).await?))
+    Ok(axum::Json(
+        initialise(
+            &s,
+            &org,
+            &system.id,
+            &system.auth_scheme_configs,
+            body,
+            &policy,
+        )
+        .await?,
+    ))
 }
 
 /// What a flow about to start may do: the redirect URLs it may name besides the hosted callback,
@@ -160,29 +195,53 @@ pub(crate) struct FlowPolicy {
 }
 
 impl FlowPolicy {
-    pub(crate) fn new(s: &AppState, whose: &'static str, allowed_redirects: Vec<String>, headers: &HeaderMap) -> Self {
-        let origin = oauth_policy::request_origin(headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()));
-        Self { whose, allowed_redirects, opener_origin: origin.unwrap_or_else(|| oauth_policy::public_origin(&s.public_url)) }
+    pub(crate) fn new(
+        s: &AppState,
+        whose: &'static str,
+        allowed_redirects: Vec<String>,
+        headers: &HeaderMap,
+    ) -> Self {
+        let origin =
+            oauth_policy::request_origin(headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()));
+        Self {
+            whose,
+            allowed_redirects,
+            opener_origin: origin.unwrap_or_else(|| oauth_policy::public_origin(&s.public_url)),
+        }
     }
 
     /// The organisation's `oauthRedirectUrls` (Connect v1, Platform v2, OAuth 1.0a).
-    pub(crate) async fn for_organisation(s: &AppState, org: &str, headers: &HeaderMap) -> ApiResult<Self> {
+    pub(crate) async fn for_organisation(
+        s: &AppState,
+        org: &str,
+        headers: &HeaderMap,
+    ) -> ApiResult<Self> {
         let settings = s.store.get_organisation_settings(org).await?;
-        Ok(Self::new(s, "the organisation's", settings.oauth_redirect_urls, headers))
+        Ok(Self::new(
+            s,
+            "the organisation's",
+            settings.oauth_redirect_urls,
+            headers,
+        ))
     }
 
     /// The redirect URI of the flow: `given` when allowed (a 400 naming `redirectUrl` otherwise),
     /// the hosted callback when omitted.
     pub(crate) fn redirect_uri(&self, s: &AppState, given: Option<&str>) -> ApiResult<String> {
         let hosted = hosted_callback(s);
-        let Some(given) = given.filter(|r| !r.is_empty()) else { return Ok(hosted) };
+        let Some(given) = given.filter(|r| !r.is_empty()) else {
+            return Ok(hosted);
+        };
         if let Err(m) = oauth_policy::normalise_redirect_url(given) {
             return Err(ApiError(Error::invalid_field("redirectUrl", m)));
         }
         if !oauth_policy::redirect_allowed(given, &self.allowed_redirects, &hosted) {
             return Err(ApiError(Error::invalid_field(
                 "redirectUrl",
-                format!("is neither Switchyard's hosted callback nor one of {} oauthRedirectUrls", self.whose),
+                format!(
+                    "is neither Switchyard's hosted callback nor one of {} oauthRedirectUrls",
+                    self.whose
+                ),
             )));
         }
         Ok(given.to_owned())
@@ -203,7 +262,10 @@ async fn initialise(
     policy: &FlowPolicy,
 ) -> ApiResult<InitialiseResponse> {
     if body.credential.organisation_id != org {
-        return Err(ApiError(Error::invalid_field("credential.organisationId", "is not this organisation")));
+        return Err(ApiError(Error::invalid_field(
+            "credential.organisationId",
+            "is not this organisation",
+        )));
     }
     let scheme = candidates
         .iter()
@@ -218,23 +280,38 @@ async fn initialise(
         })?;
     let grant = open_grant_credential(s, org, &body.credential.id).await?;
     if grant.get("clientId").and_then(Value::as_str) != Some(body.client_id.as_str()) {
-        return Err(ApiError(Error::invalid_field("clientId", "does not match the client id stored in the credential")));
+        return Err(ApiError(Error::invalid_field(
+            "clientId",
+            "does not match the client id stored in the credential",
+        )));
     }
     let mut url = url::Url::parse(&body.authorize_url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| ApiError(Error::invalid_field("authorizeUrl", "must be an absolute http(s) URL")))?;
+        .ok_or_else(|| {
+            ApiError(Error::invalid_field(
+                "authorizeUrl",
+                "must be an absolute http(s) URL",
+            ))
+        })?;
     if body.authorize_url != scheme.authorize_url {
-        return Err(ApiError(Error::invalid_field("authorizeUrl", "is not the authorizeUrl of the connector's auth scheme config")));
+        return Err(ApiError(Error::invalid_field(
+            "authorizeUrl",
+            "is not the authorizeUrl of the connector's auth scheme config",
+        )));
     }
     let redirect_uri = policy.redirect_uri(s, body.redirect_url.as_deref())?;
     let additional: Vec<(String, String)> = match body.additional_params.as_deref() {
-        Some(p) => form_urlencoded::parse(p.trim_start_matches('?').as_bytes()).into_owned().collect(),
+        Some(p) => form_urlencoded::parse(p.trim_start_matches('?').as_bytes())
+            .into_owned()
+            .collect(),
         None => Vec::new(),
     };
     for (k, _) in &additional {
         // `prompt` may come from here when the request has no `prompt` of its own.
-        if let Some(reserved) = oauth_policy::reserved_param(k).filter(|r| !(*r == "prompt" && body.prompt.is_none())) {
+        if let Some(reserved) =
+            oauth_policy::reserved_param(k).filter(|r| !(*r == "prompt" && body.prompt.is_none()))
+        {
             return Err(ApiError(Error::invalid_field(
                 "additionalParams",
                 format!("must not set {k:?} ({reserved}): the server sets it, or it could send the code elsewhere"),
@@ -242,7 +319,12 @@ async fn initialise(
         }
     }
 
-    let mut scopes: Vec<String> = body.scopes.iter().filter(|s| !s.is_empty()).cloned().collect();
+    let mut scopes: Vec<String> = body
+        .scopes
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect();
     if !body.disable_offline_access && !scopes.iter().any(|s| s == "offline_access") {
         scopes.push("offline_access".to_owned());
     }
@@ -258,7 +340,9 @@ async fn initialise(
             q.append_pair("scope", &scopes.join(" "));
         }
         q.append_pair("state", &state);
-        let approval = additional.iter().any(|(k, _)| matches!(oauth_policy::fold(k).as_str(), "approval_prompt" | "prompt"));
+        let approval = additional
+            .iter()
+            .any(|(k, _)| matches!(oauth_policy::fold(k).as_str(), "approval_prompt" | "prompt"));
         match body.prompt.as_deref() {
             Some("") => {}
             Some(p) => {
@@ -292,15 +376,23 @@ async fn initialise(
         additional_token_params: scheme.additional_token_params.clone(),
         scopes,
         created_at: now,
-        expires_at: now + chrono::Duration::from_std(s.oauth_state_ttl).unwrap_or(chrono::Duration::minutes(10)),
+        expires_at: now
+            + chrono::Duration::from_std(s.oauth_state_ttl)
+                .unwrap_or(chrono::Duration::minutes(10)),
     };
     s.store.insert_oauth_state(org, &record).await?;
     Ok(InitialiseResponse { url: url.into() })
 }
 
 /// The client id and secret (and URLs) a grant credential holds.
-pub(crate) async fn open_grant_credential(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
-    v1::open_credential(s, org, id).await?.ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))
+pub(crate) async fn open_grant_credential(
+    s: &AppState,
+    org: &str,
+    id: &str,
+) -> ApiResult<Map<String, Value>> {
+    v1::open_credential(s, org, id)
+        .await?
+        .ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))
 }
 
 /// 32 random bytes, base64url: states and PKCE verifiers (43 characters, as RFC 7636 allows).
@@ -326,17 +418,35 @@ pub(crate) fn sha256_hex(s: &str) -> String {
 /// request has been checked. A state works once: unknown, expired or replayed states, a redirect
 /// URL other than the one the flow started with, and codes or verifiers the provider refuses are
 /// 400s naming the credential's field; nothing is stored then.
-pub async fn complete(s: &AppState, org: &str, pending: Vec<PendingConnection>) -> ApiResult<Vec<NewConnection>> {
+pub async fn complete(
+    s: &AppState,
+    org: &str,
+    pending: Vec<PendingConnection>,
+) -> ApiResult<Vec<NewConnection>> {
     let mut out = Vec::with_capacity(pending.len());
     let mut fields = Vec::new();
     for p in pending {
-        let PendingConnection { mut connection, paths } = p;
+        let PendingConnection {
+            mut connection,
+            paths,
+        } = p;
         for (i, cred) in connection.credentials.iter_mut().enumerate() {
             let (result, stored_type) = match cred.view.credential_type {
-                CredentialType::OAuth2Code => (exchange(s, org, &connection.connection.connector_id, cred, &paths[i]).await, CredentialType::OAuth2Token),
-                CredentialType::OAuth1 => {
-                    (crate::oauth1::exchange(s, org, &connection.connection.connector_id, cred, &paths[i]).await, CredentialType::OAuth1Token)
-                }
+                CredentialType::OAuth2Code => (
+                    exchange(s, org, &connection.connection.connector_id, cred, &paths[i]).await,
+                    CredentialType::OAuth2Token,
+                ),
+                CredentialType::OAuth1 => (
+                    crate::oauth1::exchange(
+                        s,
+                        org,
+                        &connection.connection.connector_id,
+                        cred,
+                        &paths[i],
+                    )
+                    .await,
+                    CredentialType::OAuth1Token,
+                ),
                 _ => continue,
             };
             match result {
@@ -344,7 +454,12 @@ pub async fn complete(s: &AppState, org: &str, pending: Vec<PendingConnection>) 
                     let (id, expires_at) = (cred.view.id.clone(), cred.view.expires_at);
                     *cred = v1::seal_data(s, org, &id, &cred.view.name, stored_type, &token);
                     cred.view.expires_at = expires_at;
-                    if let Some(c) = connection.connection.credentials.iter_mut().find(|c| c.credential.id == id) {
+                    if let Some(c) = connection
+                        .connection
+                        .credentials
+                        .iter_mut()
+                        .find(|c| c.credential.id == id)
+                    {
                         c.credential = cred.view.clone();
                     }
                 }
@@ -358,7 +473,10 @@ pub async fn complete(s: &AppState, org: &str, pending: Vec<PendingConnection>) 
         let message = if fields.len() == 1 {
             format!("{}: {}", fields[0].field, fields[0].message)
         } else {
-            format!("{} OAuth codes or verifiers could not be used", fields.len())
+            format!(
+                "{} OAuth codes or verifiers could not be used",
+                fields.len()
+            )
         };
         return Err(ApiError(Error::invalid_fields(message, fields)));
     }
@@ -376,27 +494,65 @@ impl From<ApiError> for Exchange {
     }
 }
 
-async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: &NewCredential, path: &str) -> Result<SecretData, Exchange> {
-    let field = |name: &str, message: &str| Exchange::Field(FieldError::new(format!("{path}.data.{name}"), message));
-    let plain = s.vault.open(&cred.sealed, &cred.view.id).map_err(|e| ApiError(Error::internal(format!("cannot open a new credential: {e}"))))?;
-    let data: Map<String, Value> = serde_json::from_slice(&plain).map_err(|_| ApiError(Error::internal("a new credential holds no JSON object")))?;
-    let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+async fn exchange(
+    s: &AppState,
+    org: &str,
+    connector_id: &str,
+    cred: &NewCredential,
+    path: &str,
+) -> Result<SecretData, Exchange> {
+    let field = |name: &str, message: &str| {
+        Exchange::Field(FieldError::new(format!("{path}.data.{name}"), message))
+    };
+    let plain = s.vault.open(&cred.sealed, &cred.view.id).map_err(|e| {
+        ApiError(Error::internal(format!(
+            "cannot open a new credential: {e}"
+        )))
+    })?;
+    let data: Map<String, Value> = serde_json::from_slice(&plain)
+        .map_err(|_| ApiError(Error::internal("a new credential holds no JSON object")))?;
+    let text = |k: &str| {
+        data.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let (code, state) = (text("code"), text("state"));
-    let Some(flow) = s.store.consume_oauth_state(org, &sha256_hex(&state), time::now()).await.map_err(ApiError::from)? else {
-        return Err(field("state", "unknown, expired or already used OAuth2 state: start again with oauth2/initialise"));
+    let Some(flow) = s
+        .store
+        .consume_oauth_state(org, &sha256_hex(&state), time::now())
+        .await
+        .map_err(ApiError::from)?
+    else {
+        return Err(field(
+            "state",
+            "unknown, expired or already used OAuth2 state: start again with oauth2/initialise",
+        ));
     };
     if flow.connector_id != connector_id {
-        return Err(field("state", "this OAuth2 flow was started for another connector"));
+        return Err(field(
+            "state",
+            "this OAuth2 flow was started for another connector",
+        ));
     }
     if flow.oauth1.is_some() {
-        return Err(field("state", "this state belongs to an OAuth 1.0a flow: submit an oauth1 credential"));
+        return Err(field(
+            "state",
+            "this state belongs to an OAuth 1.0a flow: submit an oauth1 credential",
+        ));
     }
     let redirect = text("redirectUrl");
     if !redirect.is_empty() && redirect != flow.redirect_uri {
-        return Err(field("redirectUrl", "is not the redirect URL this OAuth2 flow started with"));
+        return Err(field(
+            "redirectUrl",
+            "is not the redirect URL this OAuth2 flow started with",
+        ));
     }
     let grant = open_grant_credential(s, org, &flow.grant_credential_id).await?;
-    let secret = grant.get("clientSecret").and_then(Value::as_str).unwrap_or_default();
+    let secret = grant
+        .get("clientSecret")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let mut form: Vec<(String, String)> = vec![
         ("grant_type".into(), "authorization_code".into()),
         ("code".into(), code),
@@ -405,10 +561,19 @@ async fn exchange(s: &AppState, org: &str, connector_id: &str, cred: &NewCredent
         ("client_secret".into(), secret.to_owned()),
     ];
     if let Some(v) = &flow.code_verifier {
-        let v = s.vault.open(v, &flow.state_hash).map_err(|e| ApiError(Error::internal(format!("cannot open a PKCE verifier: {e}"))))?;
-        form.push(("code_verifier".into(), String::from_utf8_lossy(&v).into_owned()));
+        let v = s
+            .vault
+            .open(v, &flow.state_hash)
+            .map_err(|e| ApiError(Error::internal(format!("cannot open a PKCE verifier: {e}"))))?;
+        form.push((
+            "code_verifier".into(),
+            String::from_utf8_lossy(&v).into_owned(),
+        ));
     }
-    for extra in [flow.additional_token_params.clone().unwrap_or_default(), text("additionalParams")] {
+    for extra in [
+        flow.additional_token_params.clone().unwrap_or_default(),
+        text("additionalParams"),
+    ] {
         for (k, v) in form_urlencoded::parse(extra.as_bytes()).into_owned() {
             if !form.iter().any(|(f, _)| *f == k) {
                 form.push((k, v));
@@ -438,14 +603,28 @@ pub struct TokenResponse {
 
 impl TokenResponse {
     /// `oauth2-token` data; `previous_refresh` is kept when the provider did not rotate it.
-    pub fn into_credential_data(self, requested_scopes: &[String], previous_refresh: Option<&str>) -> SecretData {
+    pub fn into_credential_data(
+        self,
+        requested_scopes: &[String],
+        previous_refresh: Option<&str>,
+    ) -> SecretData {
         let scopes = self.scopes.unwrap_or_else(|| requested_scopes.to_vec());
         let mut m = Map::new();
         m.insert("accessToken".into(), json!(self.access_token));
         m.insert("tokenType".into(), json!(self.token_type));
-        m.insert("refreshToken".into(), json!(self.refresh_token.as_deref().or(previous_refresh).unwrap_or_default()));
+        m.insert(
+            "refreshToken".into(),
+            json!(self
+                .refresh_token
+                .as_deref()
+                .or(previous_refresh)
+                .unwrap_or_default()),
+        );
         if let Some(e) = self.expires_at {
-            m.insert("expiresAt".into(), json!(e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            m.insert(
+                "expiresAt".into(),
+                json!(e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            );
         }
         m.insert("scopes".into(), json!(scopes));
         SecretData::from_map(m)
@@ -502,7 +681,9 @@ const DETAIL_CHARS: usize = 300;
 impl ProviderRefusal {
     /// From what the provider said: its `error` and `error_description` (or other words).
     pub fn new(status: u16, error: Option<&str>, description: Option<&str>) -> Self {
-        let code = error.and_then(|e| OAUTH_ERROR_CODES.iter().find(|c| **c == e).copied()).unwrap_or("unrecognised_error");
+        let code = error
+            .and_then(|e| OAUTH_ERROR_CODES.iter().find(|c| **c == e).copied())
+            .unwrap_or("unrecognised_error");
         let said: String = [error.filter(|_| code == "unrecognised_error"), description]
             .into_iter()
             .flatten()
@@ -512,7 +693,11 @@ impl ProviderRefusal {
             .map(|c| if c.is_control() { ' ' } else { c })
             .take(DETAIL_CHARS)
             .collect();
-        Self { code, status, detail: said }
+        Self {
+            code,
+            status,
+            detail: said,
+        }
     }
 
     /// What anyone may be told: the code and the status.
@@ -532,30 +717,59 @@ impl ProviderRefusal {
 
 /// POSTs a token request (`application/x-www-form-urlencoded`) through the egress guard and
 /// reads at most [`egress::MAX_PROVIDER_BODY`] of the answer.
-pub async fn request_token(http: &Egress, token_url: &str, form: &[(String, String)]) -> Result<TokenResponse, TokenError> {
+pub async fn request_token(
+    http: &Egress,
+    token_url: &str,
+    form: &[(String, String)],
+) -> Result<TokenResponse, TokenError> {
     let unreachable = |e: EgressError| TokenError::Unreachable(e.to_string());
-    let request = http.post(token_url).map_err(unreachable)?.header(header::ACCEPT, "application/json").form(form);
+    let request = http
+        .post(token_url)
+        .map_err(unreachable)?
+        .header(header::ACCEPT, "application/json")
+        .form(form);
     let res = egress::send(request).await.map_err(unreachable)?;
     let status = res.status();
-    let bytes = egress::read_body(res, egress::MAX_PROVIDER_BODY).await.map_err(unreachable)?;
+    let bytes = egress::read_body(res, egress::MAX_PROVIDER_BODY)
+        .await
+        .map_err(unreachable)?;
     if status.is_server_error() {
-        return Err(TokenError::Unreachable(format!("the token endpoint answered HTTP {}", status.as_u16())));
+        return Err(TokenError::Unreachable(format!(
+            "the token endpoint answered HTTP {}",
+            status.as_u16()
+        )));
     }
     let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
         if status.is_success() {
-            return Err(TokenError::Unreachable(format!("the token endpoint answered HTTP {} with a body that is not JSON", status.as_u16())));
+            return Err(TokenError::Unreachable(format!(
+                "the token endpoint answered HTTP {} with a body that is not JSON",
+                status.as_u16()
+            )));
         }
-        return Err(TokenError::Refused(ProviderRefusal::new(status.as_u16(), None, None)));
+        return Err(TokenError::Refused(ProviderRefusal::new(
+            status.as_u16(),
+            None,
+            None,
+        )));
     };
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     if !status.is_success() || body.get("error").is_some() {
         let (error, description) = (text("error"), text("error_description"));
-        return Err(TokenError::Refused(ProviderRefusal::new(status.as_u16(), error.as_deref(), description.as_deref())));
+        return Err(TokenError::Refused(ProviderRefusal::new(
+            status.as_u16(),
+            error.as_deref(),
+            description.as_deref(),
+        )));
     }
-    let access_token = text("access_token").ok_or_else(|| TokenError::Unreachable("the token endpoint's answer has no access_token".into()))?;
+    let access_token = text("access_token").ok_or_else(|| {
+        TokenError::Unreachable("the token endpoint's answer has no access_token".into())
+    })?;
     let expires_at = body
         .get("expires_in")
-        .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
         .map(|secs| time::now() + chrono::Duration::seconds(secs.clamp(0, 10 * 365 * 86_400)));
     Ok(TokenResponse {
         access_token,
@@ -572,29 +786,65 @@ pub fn mtls_of(client: &Map<String, Value>) -> ApiResult<Option<String>> {
     if client.get("mTLSEnabled").and_then(Value::as_bool) != Some(true) {
         return Ok(None);
     }
-    match client.get("mTLSCredentialId").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+    match client
+        .get("mTLSCredentialId")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+    {
         Some(id) => Ok(Some(id.to_owned())),
-        None => Err(ApiError(Error::new(ErrorKind::Conflict, "mTLSEnabled is set but mTLSCredentialId names no certificate credential"))),
+        None => Err(ApiError(Error::new(
+            ErrorKind::Conflict,
+            "mTLSEnabled is set but mTLSCredentialId names no certificate credential",
+        ))),
     }
 }
 
 /// The egress client for a token request: the shared one, or (mTLS) one presenting the client
 /// certificate and key of the certificate credential `mtls`, trusting its CA besides the usual roots.
 pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiResult<Egress> {
-    let Some(id) = mtls else { return Ok(s.egress.clone()) };
-    let broken = |m: &str| ApiError(Error::new(ErrorKind::Conflict, format!("the mTLS credential {id} cannot be used: {m}")));
-    let stored = s.store.get_credential(org, id).await?.ok_or_else(|| broken("no credential of this organisation has this id"))?;
+    let Some(id) = mtls else {
+        return Ok(s.egress.clone());
+    };
+    let broken = |m: &str| {
+        ApiError(Error::new(
+            ErrorKind::Conflict,
+            format!("the mTLS credential {id} cannot be used: {m}"),
+        ))
+    };
+    let stored = s
+        .store
+        .get_credential(org, id)
+        .await?
+        .ok_or_else(|| broken("no credential of this organisation has this id"))?;
     if stored.view.credential_type != CredentialType::Certificate {
         return Err(broken("it is not a certificate credential"));
     }
-    let data = v1::open_credential(s, org, id).await?.ok_or_else(|| broken("it is gone"))?;
-    let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let identity = zeroize::Zeroizing::new(format!("{}\n{}\n", text("certificate").trim_end(), text("key").trim_end()));
-    let identity = reqwest::Identity::from_pem(identity.as_bytes()).map_err(|_| broken("its certificate and key are not a usable identity"))?;
+    let data = v1::open_credential(s, org, id)
+        .await?
+        .ok_or_else(|| broken("it is gone"))?;
+    let text = |k: &str| {
+        data.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let identity = zeroize::Zeroizing::new(format!(
+        "{}\n{}\n",
+        text("certificate").trim_end(),
+        text("key").trim_end()
+    ));
+    let identity = reqwest::Identity::from_pem(identity.as_bytes())
+        .map_err(|_| broken("its certificate and key are not a usable identity"))?;
     let ca = text("ca");
-    let roots =
-        if ca.trim().is_empty() { Vec::new() } else { reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|_| broken("its CA is not PEM"))? };
-    s.egress.with_identity(identity, roots).map_err(|_| broken("no TLS client could be built from it"))
+    let roots = if ca.trim().is_empty() {
+        Vec::new()
+    } else {
+        reqwest::Certificate::from_pem_bundle(ca.as_bytes())
+            .map_err(|_| broken("its CA is not PEM"))?
+    };
+    s.egress
+        .with_identity(identity, roots)
+        .map_err(|_| broken("no TLS client could be built from it"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -670,7 +920,10 @@ pub(crate) fn callback_html(opener_origin: Option<&str>) -> String {
         ),
         None => (String::new(), "Sign-in expired", "This sign-in attempt has expired or was already used. Close this window and start again."),
     };
-    CALLBACK_HTML.replace("{meta}", &meta).replace("{title}", title).replace("{status}", status)
+    CALLBACK_HTML
+        .replace("{meta}", &meta)
+        .replace("{title}", title)
+        .replace("{status}", status)
 }
 
 /// No referrer (the URL carries the code), no caching, scripts from this origin only.
@@ -690,16 +943,28 @@ fn page_headers(content_type: &'static str) -> [(header::HeaderName, &'static st
 /// The hosted callback page. It looks the flow up by its `state` (the OAuth2 provider's echo, or
 /// Switchyard's own in an OAuth 1.0a callback URL), by the state's SHA-256 and without spending it,
 /// and tells the page's script the origin recorded when the flow started.
-async fn callback_page(State(s): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<impl IntoResponse> {
-    let state = query.as_deref().and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()));
+async fn callback_page(
+    State(s): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<impl IntoResponse> {
+    let state = query.as_deref().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+    });
     let origin = match state.filter(|st| !st.is_empty()) {
         // A flow recorded before origins were (no `opener_origin`): the hub page's, Switchyard's own.
-        Some(st) => {
-            s.store.find_oauth_state_origin(&sha256_hex(&st), time::now()).await?.map(|o| o.unwrap_or_else(|| oauth_policy::public_origin(&s.public_url)))
-        }
+        Some(st) => s
+            .store
+            .find_oauth_state_origin(&sha256_hex(&st), time::now())
+            .await?
+            .map(|o| o.unwrap_or_else(|| oauth_policy::public_origin(&s.public_url))),
         None => None,
     };
-    Ok((page_headers("text/html; charset=utf-8"), callback_html(origin.as_deref())))
+    Ok((
+        page_headers("text/html; charset=utf-8"),
+        callback_html(origin.as_deref()),
+    ))
 }
 
 async fn callback_script() -> impl IntoResponse {

@@ -42,10 +42,20 @@ pub fn normalise_redirect_url(raw: &str) -> Result<String, &'static str> {
 /// as given (entries are compared normalised).
 pub fn validate_redirect_urls(field: &str, list: Vec<String>) -> Result<Vec<String>, Error> {
     if list.len() > MAX_LIST {
-        return Err(Error::invalid_field(field, format!("must have at most {MAX_LIST} entries")));
+        return Err(Error::invalid_field(
+            field,
+            format!("must have at most {MAX_LIST} entries"),
+        ));
     }
-    let fields: Vec<FieldError> =
-        list.iter().enumerate().filter_map(|(i, u)| normalise_redirect_url(u).err().map(|m| FieldError::new(format!("{field}[{i}]"), m))).collect();
+    let fields: Vec<FieldError> = list
+        .iter()
+        .enumerate()
+        .filter_map(|(i, u)| {
+            normalise_redirect_url(u)
+                .err()
+                .map(|m| FieldError::new(format!("{field}[{i}]"), m))
+        })
+        .collect();
     if fields.is_empty() {
         Ok(list)
     } else {
@@ -54,16 +64,23 @@ pub fn validate_redirect_urls(field: &str, list: Vec<String>) -> Result<Vec<Stri
 }
 
 fn list_error(field: &str, fields: Vec<FieldError>) -> Error {
-    let message =
-        if fields.len() == 1 { format!("invalid {}: {}", fields[0].field, fields[0].message) } else { format!("{field} has {} invalid entries", fields.len()) };
+    let message = if fields.len() == 1 {
+        format!("invalid {}: {}", fields[0].field, fields[0].message)
+    } else {
+        format!("{field} has {} invalid entries", fields.len())
+    };
     Error::invalid_fields(message, fields)
 }
 
 /// Whether `given` (an initialise call's `redirectUrl`) equals, once normalised, the hosted
 /// callback or one entry of `allowed`.
 pub fn redirect_allowed(given: &str, allowed: &[String], hosted_callback: &str) -> bool {
-    let Ok(given) = normalise_redirect_url(given) else { return false };
-    std::iter::once(hosted_callback).chain(allowed.iter().map(String::as_str)).any(|a| normalise_redirect_url(a).is_ok_and(|a| a == given))
+    let Ok(given) = normalise_redirect_url(given) else {
+        return false;
+    };
+    std::iter::once(hosted_callback)
+        .chain(allowed.iter().map(String::as_str))
+        .any(|a| normalise_redirect_url(a).is_ok_and(|a| a == given))
 }
 
 /// One frame ancestor, checked and in lower case: `http(s)://host[:port]`, the host optionally
@@ -76,14 +93,19 @@ pub fn frame_ancestor(raw: &str) -> Result<String, &'static str> {
     if raw.len() > MAX_ORIGIN {
         return Err("must be at most 300 characters");
     }
-    if raw.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '\'' | '"' | ';' | ',')) {
+    if raw
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '\'' | '"' | ';' | ','))
+    {
         return Err("must not contain quotes, semicolons, commas or whitespace");
     }
     if !raw.is_ascii() {
         return Err("must be ASCII (write international host names in punycode)");
     }
     let lower = raw.to_ascii_lowercase();
-    let Some((scheme, rest)) = lower.split_once("://") else { return Err("must be an origin such as https://app.example.com") };
+    let Some((scheme, rest)) = lower.split_once("://") else {
+        return Err("must be an origin such as https://app.example.com");
+    };
     if !matches!(scheme, "http" | "https") {
         return Err("must be an http or https origin");
     }
@@ -96,7 +118,9 @@ pub fn frame_ancestor(raw: &str) -> Result<String, &'static str> {
     let (host, port) = match rest.strip_prefix('[') {
         // A bracketed IPv6 literal has colons of its own.
         Some(v6) => {
-            let Some(end) = v6.find(']') else { return Err("has an invalid host") };
+            let Some(end) = v6.find(']') else {
+                return Err("has an invalid host");
+            };
             let after = &v6[end + 1..];
             let port = match after.strip_prefix(':') {
                 Some(p) => Some(p),
@@ -111,7 +135,11 @@ pub fn frame_ancestor(raw: &str) -> Result<String, &'static str> {
         },
     };
     if let Some(p) = port {
-        if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) || !(1..=65535).contains(&p.parse::<u32>().unwrap_or(0)) {
+        if p.is_empty()
+            || p.len() > 5
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || !(1..=65535).contains(&p.parse::<u32>().unwrap_or(0))
+        {
             return Err("has an invalid port");
         }
     }
@@ -130,16 +158,23 @@ fn valid_host(host: &str) -> bool {
     let name = host.strip_prefix("*.").unwrap_or(host);
     !name.is_empty()
         && name.len() <= 253
-        && name
-            .split('.')
-            .all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// Checks a frame-ancestor list: at most [`MAX_LIST`] entries, each a valid origin; a 400 naming
 /// every bad entry as `field[i]`. Answers the entries in lower case.
 pub fn validate_frame_ancestors(field: &str, list: Vec<String>) -> Result<Vec<String>, Error> {
     if list.len() > MAX_LIST {
-        return Err(Error::invalid_field(field, format!("must have at most {MAX_LIST} entries")));
+        return Err(Error::invalid_field(
+            field,
+            format!("must have at most {MAX_LIST} entries"),
+        ));
     }
     let mut out = Vec::with_capacity(list.len());
     let mut fields = Vec::new();
@@ -181,7 +216,9 @@ pub fn request_origin(header: Option<&str>) -> Option<String> {
 
 /// The origin of Switchyard's public URL (where the hub page is served).
 pub fn public_origin(public_url: &str) -> String {
-    url::Url::parse(public_url).map(|u| u.origin().ascii_serialization()).unwrap_or_else(|_| public_url.trim_end_matches('/').to_owned())
+    url::Url::parse(public_url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| public_url.trim_end_matches('/').to_owned())
 }
 
 /// Authorize-URL parameters the server sets itself or that could change where the code goes
@@ -236,9 +273,20 @@ mod tests {
     fn redirect_urls_are_compared_normalised() {
         let hosted = "https://sy.example/oauth2/callback";
         let allowed = vec!["https://App.Example.com:443/cb?x=1".to_owned()];
-        assert!(redirect_allowed("https://app.example.com/cb?x=1", &allowed, hosted));
-        assert!(redirect_allowed("HTTPS://APP.EXAMPLE.COM/a/../cb?x=1", &allowed, hosted));
-        assert!(redirect_allowed("https://sy.example/oauth2/callback", &allowed, hosted), "the hosted callback is always allowed");
+        assert!(redirect_allowed(
+            "https://app.example.com/cb?x=1",
+            &allowed,
+            hosted
+        ));
+        assert!(redirect_allowed(
+            "HTTPS://APP.EXAMPLE.COM/a/../cb?x=1",
+            &allowed,
+            hosted
+        ));
+        assert!(
+            redirect_allowed("https://sy.example/oauth2/callback", &allowed, hosted),
+            "the hosted callback is always allowed"
+        );
         for other in [
             "https://app.example.com/cb",
             "https://app.example.com/cb?x=2",
@@ -257,18 +305,39 @@ mod tests {
 
     #[test]
     fn redirect_url_lists() {
-        assert!(validate_redirect_urls("l", vec!["http://127.0.0.1:62168/oauth/callback".into()]).is_ok());
-        let e = validate_redirect_urls("oauthRedirectUrls", vec!["https://ok.example/".into(), "ftp://x.example".into(), "https://x.example/#f".into()])
-            .unwrap_err();
+        assert!(
+            validate_redirect_urls("l", vec!["http://127.0.0.1:62168/oauth/callback".into()])
+                .is_ok()
+        );
+        let e = validate_redirect_urls(
+            "oauthRedirectUrls",
+            vec![
+                "https://ok.example/".into(),
+                "ftp://x.example".into(),
+                "https://x.example/#f".into(),
+            ],
+        )
+        .unwrap_err();
         let names: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["oauthRedirectUrls[1]", "oauthRedirectUrls[2]"]);
-        for bad in ["https://x.example/a\u{0}b", " https://x.example/", "https://x.example/a b", "https://x.example/\n"] {
+        for bad in [
+            "https://x.example/a\u{0}b",
+            " https://x.example/",
+            "https://x.example/a b",
+            "https://x.example/\n",
+        ] {
             assert!(normalise_redirect_url(bad).is_err(), "{bad:?}");
         }
         let long = format!("https://x.example/{}", "a".repeat(2048));
-        assert_eq!(validate_redirect_urls("l", vec![long]).unwrap_err().fields[0].field, "l[0]");
+        assert_eq!(
+            validate_redirect_urls("l", vec![long]).unwrap_err().fields[0].field,
+            "l[0]"
+        );
         let many: Vec<String> = (0..51).map(|i| format!("https://x.example/{i}")).collect();
-        assert_eq!(validate_redirect_urls("l", many).unwrap_err().fields[0].field, "l");
+        assert_eq!(
+            validate_redirect_urls("l", many).unwrap_err().fields[0].field,
+            "l"
+        );
     }
 
     #[test]
@@ -283,7 +352,10 @@ mod tests {
         ] {
             assert!(frame_ancestor(ok).is_ok(), "{ok}");
         }
-        assert_eq!(frame_ancestor("HTTPS://App.Example.COM").unwrap(), "https://app.example.com");
+        assert_eq!(
+            frame_ancestor("HTTPS://App.Example.COM").unwrap(),
+            "https://app.example.com"
+        );
         for bad in [
             "https://a.example; script-src *",
             "'self'",
@@ -309,27 +381,64 @@ mod tests {
         ] {
             assert!(frame_ancestor(bad).is_err(), "{bad:?}");
         }
-        let e = validate_frame_ancestors("hubFrameAncestors", vec!["https://ok.example".into(), "https://x.example;".into()]).unwrap_err();
+        let e = validate_frame_ancestors(
+            "hubFrameAncestors",
+            vec!["https://ok.example".into(), "https://x.example;".into()],
+        )
+        .unwrap_err();
         assert_eq!(e.fields[0].field, "hubFrameAncestors[1]");
         assert_eq!(frame_ancestors_source(&[]), "*");
-        assert_eq!(frame_ancestors_source(&["https://a.example".into(), "http://localhost:3000".into()]), "https://a.example http://localhost:3000");
+        assert_eq!(
+            frame_ancestors_source(&["https://a.example".into(), "http://localhost:3000".into()]),
+            "https://a.example http://localhost:3000"
+        );
     }
 
     #[test]
     fn request_origins() {
-        assert_eq!(request_origin(Some("https://host.example")).as_deref(), Some("https://host.example"));
-        assert_eq!(request_origin(Some("http://localhost:5173")).as_deref(), Some("http://localhost:5173"));
-        for bad in ["null", "https://host.example/", "https://host.example/x", "file:///etc", "https://host.example:443", "", "https://u@h.example"] {
+        assert_eq!(
+            request_origin(Some("https://host.example")).as_deref(),
+            Some("https://host.example")
+        );
+        assert_eq!(
+            request_origin(Some("http://localhost:5173")).as_deref(),
+            Some("http://localhost:5173")
+        );
+        for bad in [
+            "null",
+            "https://host.example/",
+            "https://host.example/x",
+            "file:///etc",
+            "https://host.example:443",
+            "",
+            "https://u@h.example",
+        ] {
             assert_eq!(request_origin(Some(bad)), None, "{bad}");
         }
         assert_eq!(request_origin(None), None);
-        assert_eq!(public_origin("http://127.0.0.1:8950/"), "http://127.0.0.1:8950");
-        assert_eq!(public_origin("https://sy.example/base"), "https://sy.example");
+        assert_eq!(
+            public_origin("http://127.0.0.1:8950/"),
+            "http://127.0.0.1:8950"
+        );
+        assert_eq!(
+            public_origin("https://sy.example/base"),
+            "https://sy.example"
+        );
     }
 
     #[test]
     fn reserved_parameters_fold_case_and_separators() {
-        for name in ["Redirect_URI", "redirect-uri", "REDIRECT_URL", "response_mode", "Response-Mode", "REQUEST_URI", "request", " state ", "Code-Challenge"] {
+        for name in [
+            "Redirect_URI",
+            "redirect-uri",
+            "REDIRECT_URL",
+            "response_mode",
+            "Response-Mode",
+            "REQUEST_URI",
+            "request",
+            " state ",
+            "Code-Challenge",
+        ] {
             assert!(reserved_param(name).is_some(), "{name}");
         }
         assert_eq!(reserved_param("Prompt"), Some("prompt"));
@@ -340,6 +449,9 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(html_escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            html_escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

@@ -12,13 +12,19 @@ use serde::Serialize;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use switchyard_domain::{Error, ErrorKind};
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(embedded_health)).routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
+    OpenApiRouter::new()
+        .routes(routes!(embedded_health))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -30,13 +36,17 @@ pub struct HealthResponse {
 #[utoipa::path(get, path = "/api/embedded/v1/healthz", operation_id = "HealthCheck", tag = "operations", security(()),
     responses((status = 200, body = HealthResponse)))]
 async fn embedded_health() -> axum::Json<HealthResponse> {
-    axum::Json(HealthResponse { message: "ok".into() })
+    axum::Json(HealthResponse {
+        message: "ok".into(),
+    })
 }
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, body = HealthResponse)))]
 async fn healthz() -> axum::Json<HealthResponse> {
-    axum::Json(HealthResponse { message: "ok".into() })
+    axum::Json(HealthResponse {
+        message: "ok".into(),
+    })
 }
 
 /// Readiness: the database answers. 503 while it does not.
@@ -44,9 +54,16 @@ async fn healthz() -> axum::Json<HealthResponse> {
     responses((status = 200, body = HealthResponse), (status = 503, body = ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<HealthResponse>, ApiError> {
     match tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await {
-        Ok(Ok(())) => Ok(axum::Json(HealthResponse { message: "ready".into() })),
-        Ok(Err(e)) => Err(ApiError(Error::unavailable(format!("the database is not ready: {}", e.message)))),
-        Err(_) => Err(ApiError(Error::unavailable("the database did not answer within 3 seconds"))),
+        Ok(Ok(())) => Ok(axum::Json(HealthResponse {
+            message: "ready".into(),
+        })),
+        Ok(Err(e)) => Err(ApiError(Error::unavailable(format!(
+            "the database is not ready: {}",
+            e.message
+        )))),
+        Err(_) => Err(ApiError(Error::unavailable(
+            "the database did not answer within 3 seconds",
+        ))),
     }
 }
 
@@ -58,20 +75,34 @@ async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("switchyard_db_pool_idle_connections").set(pool.idle as f64);
     metrics::gauge!("switchyard_db_pool_max_connections").set(pool.max as f64);
     match &state.metrics {
-        Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => ApiError(Error::new(ErrorKind::NotFound, "metrics are not enabled")).into_response(),
+        Some(h) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            h.render(),
+        )
+            .into_response(),
+        None => {
+            ApiError(Error::new(ErrorKind::NotFound, "metrics are not enabled")).into_response()
+        }
     }
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("switchyard_http_requests_total", &labels).increment(1);
-    metrics::histogram!("switchyard_http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("switchyard_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
     res
 }
 
@@ -80,7 +111,9 @@ struct MakeUlid;
 
 impl MakeRequestId for MakeUlid {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        axum::http::HeaderValue::from_str(&switchyard_domain::new_id()).ok().map(RequestId::new)
+        axum::http::HeaderValue::from_str(&switchyard_domain::new_id())
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -89,7 +122,10 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError(Error::new(ErrorKind::MethodNotAllowed, "method not allowed on this path"))
+    ApiError(Error::new(
+        ErrorKind::MethodNotAllowed,
+        "method not allowed on this path",
+    ))
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -116,20 +152,24 @@ pub struct RequestLimits {
 
 impl Default for RequestLimits {
     fn default() -> Self {
-        Self { request_timeout: Duration::from_secs(60) }
+        Self {
+            request_timeout: Duration::from_secs(60),
+        }
     }
 }
 
 fn too_large(kind: ErrorKind, field: &str, field_message: String, message: String) -> Response {
     let mut e = Error::new(kind, message);
-    e.fields.push(switchyard_domain::FieldError::new(field, field_message));
+    e.fields
+        .push(switchyard_domain::FieldError::new(field, field_message));
     ApiError(e).into_response()
 }
 
 /// 414, 431 and (for a declared `Content-Length`) 413, in the error shape, before routing.
 async fn check_request_size(req: Request, next: Next) -> Response {
     let uri = req.uri();
-    let uri_bytes = uri.path_and_query().map_or(0, |p| p.as_str().len()) + uri.authority().map_or(0, |a| a.as_str().len());
+    let uri_bytes = uri.path_and_query().map_or(0, |p| p.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len());
     if uri_bytes > MAX_URI_BYTES {
         return too_large(
             ErrorKind::UriTooLong,
@@ -156,21 +196,30 @@ async fn check_request_size(req: Request, next: Next) -> Response {
             format!("the request headers are {header_bytes} bytes, more than the {MAX_HEADER_BYTES} this server reads (the largest, {name}, is {n})"),
         );
     }
-    let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let http1 = req.version() <= axum::http::Version::HTTP_11;
     let mut res = match declared.filter(|&len| len > MAX_BODY_BYTES as u64) {
         Some(len) => too_large(
             ErrorKind::PayloadTooLarge,
             "body",
             format!("{len} bytes, more than {MAX_BODY_BYTES}"),
-            format!("the request body is {len} bytes, more than the {MAX_BODY_BYTES} this server reads"),
+            format!(
+                "the request body is {len} bytes, more than the {MAX_BODY_BYTES} this server reads"
+            ),
         ),
         None => next.run(req).await,
     };
     // The rest of an oversized body is never read: the connection cannot carry another request,
     // and a client must not put it back in its pool.
     if http1 && res.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        res.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
     }
     res
 }
@@ -183,8 +232,15 @@ async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
-            tracing::warn!(timeout_seconds = limit.as_secs_f64(), "a request was not answered within the request timeout; its handler was stopped");
-            ApiError(Error::unavailable(format!("the request was not answered within {} seconds", limit.as_secs_f64()))).into_response()
+            tracing::warn!(
+                timeout_seconds = limit.as_secs_f64(),
+                "a request was not answered within the request timeout; its handler was stopped"
+            );
+            ApiError(Error::unavailable(format!(
+                "the request was not answered within {} seconds",
+                limit.as_secs_f64()
+            )))
+            .into_response()
         }
     }
 }
@@ -197,9 +253,18 @@ pub fn layers(router: Router, state: AppState, limits: &RequestLimits) -> Router
     let routed = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
-        .layer(axum::middleware::from_fn_with_state(state, crate::rate_limit::layer))
-        .layer(axum::middleware::from_fn_with_state(limits.request_timeout, request_timeout))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::rate_limit::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.request_timeout,
+            request_timeout,
+        ))
         .layer(axum::middleware::from_fn(record_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     // An outer router with nothing but the routed application as its fallback: its layers run

@@ -15,7 +15,10 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_api_key, list_api_keys)).routes(routes!(revoke_api_key)).routes(routes!(get_settings, put_settings))
+    OpenApiRouter::new()
+        .routes(routes!(create_api_key, list_api_keys))
+        .routes(routes!(revoke_api_key))
+        .routes(routes!(get_settings, put_settings))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -44,7 +47,14 @@ pub struct ApiKeyOut {
 
 impl From<ApiKey> for ApiKeyOut {
     fn from(k: ApiKey) -> Self {
-        Self { id: k.id, name: k.name, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, revoked_at: k.revoked_at }
+        Self {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
     }
 }
 
@@ -75,24 +85,48 @@ async fn create_api_key(
     auth.check_org(&org)?;
     let (text, key) = new_api_key(&org, &body.name);
     s.store.insert_api_key(&org, &key).await?;
-    Ok((StatusCode::CREATED, axum::Json(ApiKeyCreated { key: key.into(), api_key: text })))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ApiKeyCreated {
+            key: key.into(),
+            api_key: text,
+        }),
+    ))
 }
 
 /// Lists the organisation's API keys (never the keys themselves).
 #[utoipa::path(get, path = "/api/organisations/v1/organisations/{organisation_id}/api-keys", operation_id = "ListApiKeys", tag = "api-keys",
     params(("organisation_id" = String, Path)), responses((status = 200, body = ApiKeyList), (status = "default", body = ErrorBody)))]
-async fn list_api_keys(State(s): State<AppState>, auth: OrgAuth, Path(org): Path<String>) -> ApiResult<axum::Json<ApiKeyList>> {
+async fn list_api_keys(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<ApiKeyList>> {
     auth.check_org(&org)?;
-    let items = s.store.list_api_keys(&org).await?.into_iter().map(Into::into).collect();
+    let items = s
+        .store
+        .list_api_keys(&org)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     Ok(axum::Json(ApiKeyList { items }))
 }
 
 /// Revokes an API key: it stops working at once.
 #[utoipa::path(delete, path = "/api/organisations/v1/organisations/{organisation_id}/api-keys/{key_id}", operation_id = "RevokeApiKey", tag = "api-keys",
     params(("organisation_id" = String, Path), ("key_id" = String, Path)), responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn revoke_api_key(State(s): State<AppState>, auth: OrgAuth, Path((org, key_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn revoke_api_key(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, key_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     auth.check_org(&org)?;
-    s.store.revoke_api_key(&org, &key_id, time::now()).await?.then_some(()).or_not_found("API key")?;
+    s.store
+        .revoke_api_key(&org, &key_id, time::now())
+        .await?
+        .then_some(())
+        .or_not_found("API key")?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -116,16 +150,25 @@ pub struct OrganisationSettingsBody {
 
 impl From<OrganisationSettings> for OrganisationSettingsBody {
     fn from(s: OrganisationSettings) -> Self {
-        Self { oauth_redirect_urls: s.oauth_redirect_urls, hub_frame_ancestors: s.hub_frame_ancestors }
+        Self {
+            oauth_redirect_urls: s.oauth_redirect_urls,
+            hub_frame_ancestors: s.hub_frame_ancestors,
+        }
     }
 }
 
 /// The organisation's settings (both lists empty until set).
 #[utoipa::path(get, path = "/api/organisations/v1/organisations/{organisation_id}/settings", operation_id = "GetOrganisationSettings", tag = "organisations",
     params(("organisation_id" = String, Path)), responses((status = 200, body = OrganisationSettingsBody), (status = "default", body = ErrorBody)))]
-async fn get_settings(State(s): State<AppState>, auth: OrgAuth, Path(org): Path<String>) -> ApiResult<axum::Json<OrganisationSettingsBody>> {
+async fn get_settings(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<OrganisationSettingsBody>> {
     auth.check_org(&org)?;
-    Ok(axum::Json(s.store.get_organisation_settings(&org).await?.into()))
+    Ok(axum::Json(
+        s.store.get_organisation_settings(&org).await?.into(),
+    ))
 }
 
 /// Replaces the organisation's settings: a list left out becomes empty.
@@ -139,17 +182,27 @@ async fn put_settings(
     Json(body): Json<OrganisationSettingsBody>,
 ) -> ApiResult<axum::Json<OrganisationSettingsBody>> {
     auth.check_org(&org)?;
-    let redirects = oauth_policy::validate_redirect_urls("oauthRedirectUrls", body.oauth_redirect_urls);
-    let ancestors = oauth_policy::validate_frame_ancestors("hubFrameAncestors", body.hub_frame_ancestors);
+    let redirects =
+        oauth_policy::validate_redirect_urls("oauthRedirectUrls", body.oauth_redirect_urls);
+    let ancestors =
+        oauth_policy::validate_frame_ancestors("hubFrameAncestors", body.hub_frame_ancestors);
     let (oauth_redirect_urls, hub_frame_ancestors) = match (redirects, ancestors) {
         (Ok(r), Ok(a)) => (r, a),
         (Err(e), Ok(_)) | (Ok(_), Err(e)) => return Err(e.into()),
         (Err(a), Err(b)) => {
             let fields = a.fields.into_iter().chain(b.fields).collect::<Vec<_>>();
-            return Err(Error::invalid_fields(format!("{} settings are invalid", fields.len()), fields).into());
+            return Err(Error::invalid_fields(
+                format!("{} settings are invalid", fields.len()),
+                fields,
+            )
+            .into());
         }
     };
-    let settings = OrganisationSettings { oauth_redirect_urls, hub_frame_ancestors, updated_at: Some(time::now()) };
+    let settings = OrganisationSettings {
+        oauth_redirect_urls,
+        hub_frame_ancestors,
+        updated_at: Some(time::now()),
+    };
     s.store.put_organisation_settings(&org, &settings).await?;
     Ok(axum::Json(settings.into()))
 }

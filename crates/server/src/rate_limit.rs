@@ -39,7 +39,11 @@ pub struct RateLimitSettings {
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        Self { failed_auth_per_minute: 60, provider_calls_per_org_per_minute: 600, provider_calls_per_client_per_minute: 120 }
+        Self {
+            failed_auth_per_minute: 60,
+            provider_calls_per_org_per_minute: 600,
+            provider_calls_per_client_per_minute: 120,
+        }
     }
 }
 
@@ -74,7 +78,11 @@ impl RateLimits {
 
     /// No limits at all.
     pub fn none() -> Self {
-        Self::new(RateLimitSettings { failed_auth_per_minute: 0, provider_calls_per_org_per_minute: 0, provider_calls_per_client_per_minute: 0 })
+        Self::new(RateLimitSettings {
+            failed_auth_per_minute: 0,
+            provider_calls_per_org_per_minute: 0,
+            provider_calls_per_client_per_minute: 0,
+        })
     }
 
     /// When `ip` may try again, if its failed-authentication quota is spent.
@@ -92,7 +100,9 @@ impl RateLimits {
 
     /// Spends a cell of `ip`'s failed-authentication quota.
     fn failed(&self, ip: IpAddr) {
-        let Some(limiter) = &self.failed_auth else { return };
+        let Some(limiter) = &self.failed_auth else {
+            return;
+        };
         if let Err(not_until) = limiter.check_key(&ip) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
@@ -112,14 +122,20 @@ impl RateLimits {
             if let Err(not_until) = limiter.check_key(&org.to_owned()) {
                 let wait = not_until.wait_time_from(now);
                 metrics::counter!("switchyard_rate_limited_total", "limit" => "provider_calls_per_organisation").increment(1);
-                return Err(Error::too_many("too many calls to providers for this organisation; try again later", wait.as_secs() + 1));
+                return Err(Error::too_many(
+                    "too many calls to providers for this organisation; try again later",
+                    wait.as_secs() + 1,
+                ));
             }
         }
         if let (Some(limiter), Some(ip)) = (&self.provider_per_client, client_ip()) {
             if let Err(not_until) = limiter.check_key(&ip) {
                 let wait = not_until.wait_time_from(now);
                 metrics::counter!("switchyard_rate_limited_total", "limit" => "provider_calls_per_client").increment(1);
-                return Err(Error::too_many("too many calls to providers from this client; try again later", wait.as_secs() + 1));
+                return Err(Error::too_many(
+                    "too many calls to providers from this client; try again later",
+                    wait.as_secs() + 1,
+                ));
             }
         }
         Ok(())
@@ -127,14 +143,20 @@ impl RateLimits {
 
     /// Forgets keys whose quota is whole again (bounded memory under many addresses).
     pub fn tidy(&self) {
-        for l in [&self.failed_auth, &self.provider_per_client].into_iter().flatten() {
+        for l in [&self.failed_auth, &self.provider_per_client]
+            .into_iter()
+            .flatten()
+        {
             l.retain_recent();
         }
         if let Some(l) = &self.provider_per_org {
             l.retain_recent();
         }
         let now = Instant::now();
-        self.blocked.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, until| *until > now);
+        self.blocked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, until| *until > now);
     }
 }
 
@@ -151,12 +173,20 @@ fn client_ip() -> Option<IpAddr> {
 /// Refuses clients whose failed-authentication quota is spent, counts 401s against it, and makes
 /// the client's address known to the provider-call limit.
 pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(ip) = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+    let Some(ip) = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    else {
         return next.run(req).await;
     };
     if let Some(wait) = s.rate_limits.blocked_for(ip) {
-        metrics::counter!("switchyard_rate_limited_total", "limit" => "failed_authentication").increment(1);
-        let e = Error::too_many("too many failed authentications from this address; try again later", wait.as_secs() + 1);
+        metrics::counter!("switchyard_rate_limited_total", "limit" => "failed_authentication")
+            .increment(1);
+        let e = Error::too_many(
+            "too many failed authentications from this address; try again later",
+            wait.as_secs() + 1,
+        );
         return ApiError(e).into_response();
     }
     let res = CLIENT.scope(ip, next.run(req)).await;
@@ -172,7 +202,10 @@ mod tests {
 
     #[test]
     fn failed_authentications_block_an_address_once_its_quota_is_spent() {
-        let limits = RateLimits::new(RateLimitSettings { failed_auth_per_minute: 3, ..RateLimitSettings::default() });
+        let limits = RateLimits::new(RateLimitSettings {
+            failed_auth_per_minute: 3,
+            ..RateLimitSettings::default()
+        });
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         let other: IpAddr = "192.0.2.8".parse().unwrap();
         for _ in 0..3 {
@@ -186,7 +219,10 @@ mod tests {
 
     #[test]
     fn provider_calls_are_limited_per_organisation() {
-        let limits = RateLimits::new(RateLimitSettings { provider_calls_per_org_per_minute: 2, ..RateLimitSettings::default() });
+        let limits = RateLimits::new(RateLimitSettings {
+            provider_calls_per_org_per_minute: 2,
+            ..RateLimitSettings::default()
+        });
         assert!(limits.provider_call("a").is_ok());
         assert!(limits.provider_call("a").is_ok());
         let e = limits.provider_call("a").unwrap_err();

@@ -24,7 +24,9 @@ const DEFAULT_TTL: u32 = 1800;
 const MAX_TTL: u32 = 86_400;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_session)).routes(routes!(current_session))
+    OpenApiRouter::new()
+        .routes(routes!(create_session))
+        .routes(routes!(current_session))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -71,28 +73,55 @@ async fn create_session(
     body: JsonBody<SessionCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<SessionOut>)> {
     let org = auth.organisation_id;
-    let hub = s.store.get_hub(&org, &hub_id).await?.filter(|h| h.deleted_at.is_none()).or_not_found("hub")?;
+    let hub = s
+        .store
+        .get_hub(&org, &hub_id)
+        .await?
+        .filter(|h| h.deleted_at.is_none())
+        .or_not_found("hub")?;
     let body = body.get_or_default()?;
     let external_id = match q.identifier_type.unwrap_or_default() {
         IdentifierType::External => user_id,
-        IdentifierType::Internal => s.store.get_end_user(&org, &hub.id, &user_id, IdentifierType::Internal).await?.or_not_found("end user")?.external_id,
+        IdentifierType::Internal => {
+            s.store
+                .get_end_user(&org, &hub.id, &user_id, IdentifierType::Internal)
+                .await?
+                .or_not_found("end user")?
+                .external_id
+        }
     };
     if external_id.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("user_id", "must not be empty")));
+        return Err(ApiError(Error::invalid_field(
+            "user_id",
+            "must not be empty",
+        )));
     }
     let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL);
     if !(1..=MAX_TTL).contains(&ttl) {
-        return Err(ApiError(Error::invalid_field("ttlSeconds", format!("must be between 1 and {MAX_TTL}"))));
+        return Err(ApiError(Error::invalid_field(
+            "ttlSeconds",
+            format!("must be between 1 and {MAX_TTL}"),
+        )));
     }
     if let Some(ids) = &body.allowed_integrations {
         let mut fields = Vec::new();
         for (i, id) in ids.iter().enumerate() {
-            if s.store.get_integration(&org, id).await?.is_none_or(|x| x.hub_id != hub.id) {
-                fields.push(FieldError::new(format!("allowedIntegrations[{i}]"), format!("integration {id} is not in this hub")));
+            if s.store
+                .get_integration(&org, id)
+                .await?
+                .is_none_or(|x| x.hub_id != hub.id)
+            {
+                fields.push(FieldError::new(
+                    format!("allowedIntegrations[{i}]"),
+                    format!("integration {id} is not in this hub"),
+                ));
             }
         }
         if !fields.is_empty() {
-            return Err(ApiError(Error::invalid_fields("allowedIntegrations names integrations this hub does not have", fields)));
+            return Err(ApiError(Error::invalid_fields(
+                "allowedIntegrations names integrations this hub does not have",
+                fields,
+            )));
         }
     }
     let mut bytes = [0u8; 32];
@@ -109,11 +138,23 @@ async fn create_session(
         expires_at: now + chrono::Duration::seconds(i64::from(ttl)),
     };
     s.store.insert_hub_session(&org, &session).await?;
-    let fragment: String =
-        form_urlencoded::Serializer::new(String::new()).append_pair("token", &token).append_pair("hub", &hub.id).append_pair("user", &external_id).finish();
-    let o: String = form_urlencoded::Serializer::new(String::new()).append_pair("o", &org).finish();
+    let fragment: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", &token)
+        .append_pair("hub", &hub.id)
+        .append_pair("user", &external_id)
+        .finish();
+    let o: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("o", &org)
+        .finish();
     let url = format!("{}/hub/?{o}#{fragment}", s.public_url.trim_end_matches('/'));
-    Ok((StatusCode::CREATED, axum::Json(SessionOut { token, url, expires_at: session.expires_at })))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(SessionOut {
+            token,
+            url,
+            expires_at: session.expires_at,
+        }),
+    ))
 }
 
 /// Who the hub page's token acts as: what the page checks its URL against.
@@ -139,16 +180,27 @@ pub struct SessionInfo {
     responses((status = 200, body = SessionInfo), (status = "default", body = ErrorBody)))]
 async fn current_session(auth: HubAuth) -> axum::Json<SessionInfo> {
     axum::Json(match auth {
-        HubAuth::Org(o) => SessionInfo { organisation_id: o.organisation_id, hub_id: None, user_id: None, expires_at: None },
-        HubAuth::Session(s) => {
-            SessionInfo { organisation_id: s.organisation_id, hub_id: Some(s.hub_id), user_id: Some(s.external_user_id), expires_at: Some(s.expires_at) }
-        }
+        HubAuth::Org(o) => SessionInfo {
+            organisation_id: o.organisation_id,
+            hub_id: None,
+            user_id: None,
+            expires_at: None,
+        },
+        HubAuth::Session(s) => SessionInfo {
+            organisation_id: s.organisation_id,
+            hub_id: Some(s.hub_id),
+            user_id: Some(s.external_user_id),
+            expires_at: Some(s.expires_at),
+        },
     })
 }
 
 /// The live session a token proves; 401 otherwise.
 pub async fn find(s: &AppState, token: &str) -> ApiResult<HubSession> {
-    s.store.find_hub_session(&crate::auth::hash_key(token), time::now()).await?.ok_or_else(|| ApiError(Error::unauthorized("unknown or expired session token")))
+    s.store
+        .find_hub_session(&crate::auth::hash_key(token), time::now())
+        .await?
+        .ok_or_else(|| ApiError(Error::unauthorized("unknown or expired session token")))
 }
 
 /// Who may call the hub page's endpoints: the organisation (API key), or a hub session.
@@ -161,10 +213,15 @@ pub enum HubAuth {
 impl FromRequestParts<AppState> for HubAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
         if !token.starts_with(TOKEN_PREFIX) {
-            return Ok(HubAuth::Org(OrgAuth::from_request_parts(parts, state).await?));
+            return Ok(HubAuth::Org(
+                OrgAuth::from_request_parts(parts, state).await?,
+            ));
         }
         let auth = HubAuth::Session(find(state, token).await?);
         // A session's scope (its hub, its end user, their activations) is checked before the
@@ -173,13 +230,22 @@ impl FromRequestParts<AppState> for HubAuth {
         if let Some(hub) = &hub {
             auth.check_hub(hub)?;
         }
-        if let (Some(hub), Some(user)) = (&hub, crate::auth::path_param(parts, state, "user_id").await) {
-            let kind = Query::<SessionParams>::from_request_parts(parts, state).await.ok().and_then(|q| q.0.identifier_type);
+        if let (Some(hub), Some(user)) =
+            (&hub, crate::auth::path_param(parts, state, "user_id").await)
+        {
+            let kind = Query::<SessionParams>::from_request_parts(parts, state)
+                .await
+                .ok()
+                .and_then(|q| q.0.identifier_type);
             auth.check_user(state, hub, &user, kind).await?;
         }
         if let Some(id) = crate::auth::path_param(parts, state, "activation_id").await {
             let org = auth.organisation_id().to_owned();
-            let a = state.store.get_activation(&org, &id).await?.ok_or_else(|| ApiError(Error::not_found("activation")))?;
+            let a = state
+                .store
+                .get_activation(&org, &id)
+                .await?
+                .ok_or_else(|| ApiError(Error::not_found("activation")))?;
             auth.check_activation(state, &a).await?;
         }
         if let Some(id) = crate::auth::path_param(parts, state, "integration_id").await {
@@ -222,14 +288,29 @@ impl HubAuth {
     }
 
     /// A session acts for its own end user only.
-    pub async fn check_user(&self, st: &AppState, hub_id: &str, user_id: &str, kind: Option<IdentifierType>) -> ApiResult<()> {
-        let Some(s) = self.session() else { return Ok(()) };
+    pub async fn check_user(
+        &self,
+        st: &AppState,
+        hub_id: &str,
+        user_id: &str,
+        kind: Option<IdentifierType>,
+    ) -> ApiResult<()> {
+        let Some(s) = self.session() else {
+            return Ok(());
+        };
         self.check_hub(hub_id)?;
         let same = match kind.unwrap_or_default() {
             IdentifierType::External => user_id == s.external_user_id,
-            IdentifierType::Internal => {
-                st.store.get_end_user(&s.organisation_id, hub_id, user_id, IdentifierType::Internal).await?.is_some_and(|u| u.external_id == s.external_user_id)
-            }
+            IdentifierType::Internal => st
+                .store
+                .get_end_user(
+                    &s.organisation_id,
+                    hub_id,
+                    user_id,
+                    IdentifierType::Internal,
+                )
+                .await?
+                .is_some_and(|u| u.external_id == s.external_user_id),
         };
         if same {
             Ok(())
@@ -241,21 +322,31 @@ impl HubAuth {
     /// A session sees only its allowed integrations.
     pub fn check_integration(&self, integration_id: &str) -> ApiResult<()> {
         match self.allowed() {
-            Some(ids) if !ids.iter().any(|i| i == integration_id) => Err(ApiError(Error::not_found("integration"))),
+            Some(ids) if !ids.iter().any(|i| i == integration_id) => {
+                Err(ApiError(Error::not_found("integration")))
+            }
             _ => Ok(()),
         }
     }
 
     /// The integrations a session is limited to, if any.
     pub fn allowed(&self) -> Option<&[String]> {
-        self.session().and_then(|s| s.allowed_integrations.as_deref())
+        self.session()
+            .and_then(|s| s.allowed_integrations.as_deref())
     }
 
     /// A session may touch only its own user's activations, in its hub, of allowed integrations.
     pub async fn check_activation(&self, st: &AppState, a: &Activation) -> ApiResult<()> {
-        let Some(s) = self.session() else { return Ok(()) };
-        let user = st.store.get_end_user_by_id(&s.organisation_id, &a.end_user_id).await?;
-        let mine = a.hub_id == s.hub_id && user.is_some_and(|u| u.external_id == s.external_user_id) && self.check_integration(&a.integration_id).is_ok();
+        let Some(s) = self.session() else {
+            return Ok(());
+        };
+        let user = st
+            .store
+            .get_end_user_by_id(&s.organisation_id, &a.end_user_id)
+            .await?;
+        let mine = a.hub_id == s.hub_id
+            && user.is_some_and(|u| u.external_id == s.external_user_id)
+            && self.check_integration(&a.integration_id).is_ok();
         if mine {
             Ok(())
         } else {

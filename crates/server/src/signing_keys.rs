@@ -33,7 +33,10 @@ const KEY_BITS: usize = 2048;
 const MAX_NAME_LEN: usize = 255;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_signing_key, list_signing_keys)).routes(routes!(delete_signing_key)).routes(routes!(get_public_key))
+    OpenApiRouter::new()
+        .routes(routes!(create_signing_key, list_signing_keys))
+        .routes(routes!(delete_signing_key))
+        .routes(routes!(get_public_key))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -57,7 +60,12 @@ pub struct PublicKey {
 
 impl From<SigningKey> for PublicKey {
     fn from(k: SigningKey) -> Self {
-        Self { id: k.id, name: k.name, public_key: k.public_key_pem, created_at: k.created_at }
+        Self {
+            id: k.id,
+            name: k.name,
+            public_key: k.public_key_pem,
+            created_at: k.created_at,
+        }
     }
 }
 
@@ -89,9 +97,15 @@ pub struct SigningKeysListResponse {
 
 /// A fresh RSA key pair: (public key as SPKI PEM, private key as PKCS #8 PEM).
 fn generate_key_pair() -> Result<(String, Zeroizing<String>), Error> {
-    let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS).map_err(|_| Error::internal("could not generate an RSA key pair"))?;
-    let private_pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|_| Error::internal("could not encode the private key"))?;
-    let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|_| Error::internal("could not encode the public key"))?;
+    let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS)
+        .map_err(|_| Error::internal("could not generate an RSA key pair"))?;
+    let private_pem = private
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|_| Error::internal("could not encode the private key"))?;
+    let public_pem = private
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|_| Error::internal("could not encode the public key"))?;
     Ok((public_pem, private_pem))
 }
 
@@ -112,13 +126,29 @@ async fn create_signing_key(
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
     if body.name.chars().count() > MAX_NAME_LEN {
-        return Err(ApiError(Error::invalid_field("name", format!("must be at most {MAX_NAME_LEN} characters"))));
+        return Err(ApiError(Error::invalid_field(
+            "name",
+            format!("must be at most {MAX_NAME_LEN} characters"),
+        )));
     }
-    let (public_pem, private_pem) =
-        tokio::task::spawn_blocking(generate_key_pair).await.map_err(|_| ApiError(Error::internal("key generation was interrupted")))??;
-    let key = SigningKey { id: new_id(), organisation_id: org.clone(), name: body.name, public_key_pem: public_pem, created_at: time::now() };
+    let (public_pem, private_pem) = tokio::task::spawn_blocking(generate_key_pair)
+        .await
+        .map_err(|_| ApiError(Error::internal("key generation was interrupted")))??;
+    let key = SigningKey {
+        id: new_id(),
+        organisation_id: org.clone(),
+        name: body.name,
+        public_key_pem: public_pem,
+        created_at: time::now(),
+    };
     s.store.insert_signing_key(&org, &key).await?;
-    let set = SigningKeySet { id: key.id, name: key.name, public_key: key.public_key_pem, private_key: private_pem, created_at: key.created_at };
+    let set = SigningKeySet {
+        id: key.id,
+        name: key.name,
+        public_key: key.public_key_pem,
+        private_key: private_pem,
+        created_at: key.created_at,
+    };
     Ok((StatusCode::CREATED, axum::Json(set)))
 }
 
@@ -127,9 +157,19 @@ async fn create_signing_key(
 #[utoipa::path(get, path = "/api/organisations/v1/organisations/{organisation_id}/keys", operation_id = "ListSigningKeys", tag = "signing-keys",
     params(("organisation_id" = String, Path)),
     responses((status = 200, body = SigningKeysListResponse), (status = "default", body = ErrorBody)))]
-async fn list_signing_keys(State(s): State<AppState>, auth: OrgAuth, Path(org): Path<String>) -> ApiResult<axum::Json<SigningKeysListResponse>> {
+async fn list_signing_keys(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<SigningKeysListResponse>> {
     auth.check_org(&org)?;
-    let keys = s.store.list_signing_keys(&org).await?.into_iter().map(Into::into).collect();
+    let keys = s
+        .store
+        .list_signing_keys(&org)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     Ok(axum::Json(SigningKeysListResponse { keys }))
 }
 
@@ -137,9 +177,17 @@ async fn list_signing_keys(State(s): State<AppState>, auth: OrgAuth, Path(org): 
 #[utoipa::path(delete, path = "/api/organisations/v1/organisations/{organisation_id}/keys/{key_id}", operation_id = "DeleteSigningKey", tag = "signing-keys",
     params(("organisation_id" = String, Path), ("key_id" = String, Path)),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_signing_key(State(s): State<AppState>, auth: OrgAuth, Path((org, key_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_signing_key(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, key_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     auth.check_org(&org)?;
-    s.store.delete_signing_key(&org, &key_id).await?.then_some(()).or_not_found("signing key")?;
+    s.store
+        .delete_signing_key(&org, &key_id)
+        .await?
+        .then_some(())
+        .or_not_found("signing key")?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,8 +195,15 @@ async fn delete_signing_key(State(s): State<AppState>, auth: OrgAuth, Path((org,
 #[utoipa::path(get, path = "/api/organisations/v1/keys/{id}", operation_id = "GetPublicKey", tag = "signing-keys", security(()),
     params(("id" = String, Path)),
     responses((status = 200, body = PublicKey), (status = "default", body = ErrorBody)))]
-async fn get_public_key(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<axum::Json<PublicKey>> {
-    let key = if is_ulid(&id) { s.store.get_signing_key(&id).await? } else { None };
+async fn get_public_key(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PublicKey>> {
+    let key = if is_ulid(&id) {
+        s.store.get_signing_key(&id).await?
+    } else {
+        None
+    };
     Ok(axum::Json(key.or_not_found("signing key")?.into()))
 }
 
@@ -169,7 +224,9 @@ fn refused(message: impl Into<String>) -> ApiError {
 /// The signing key id an issuer names: `https://versori.com/sk/<id>` or `<public url>/sk/<id>`.
 pub fn key_id_of_issuer<'a>(iss: &'a str, public_url: &str) -> Option<&'a str> {
     let own = format!("{}/sk/", public_url.trim_end_matches('/'));
-    iss.strip_prefix(VERSORI_ISSUER_PREFIX).or_else(|| iss.strip_prefix(own.as_str())).filter(|id| !id.is_empty())
+    iss.strip_prefix(VERSORI_ISSUER_PREFIX)
+        .or_else(|| iss.strip_prefix(own.as_str()))
+        .filter(|id| !id.is_empty())
 }
 
 #[derive(Deserialize)]
@@ -186,7 +243,12 @@ struct VerifiedClaims {
 
 /// Refuses a token without `exp`, or one that lives longer than `max` seconds: `exp - iat` when
 /// `iat` is present, and in any case `exp - now` (with the leeway, for clocks that disagree).
-fn check_lifetime(exp: Option<&serde_json::Value>, iat: Option<&serde_json::Value>, now: i64, max: u64) -> Result<(), ApiError> {
+fn check_lifetime(
+    exp: Option<&serde_json::Value>,
+    iat: Option<&serde_json::Value>,
+    now: i64,
+    max: u64,
+) -> Result<(), ApiError> {
     let exp = match exp {
         None | Some(serde_json::Value::Null) => {
             return Err(refused(format!("the JWT has no exp claim: end-user tokens must expire, at most {max} seconds after they are issued")))
@@ -195,13 +257,19 @@ fn check_lifetime(exp: Option<&serde_json::Value>, iat: Option<&serde_json::Valu
     };
     let max_f = max as f64;
     if let Some(iat) = iat.filter(|v| !v.is_null()) {
-        let iat = iat.as_f64().ok_or_else(|| refused("the JWT's iat claim is not a number"))?;
+        let iat = iat
+            .as_f64()
+            .ok_or_else(|| refused("the JWT's iat claim is not a number"))?;
         if exp - iat > max_f {
-            return Err(refused(format!("the JWT lives too long: exp - iat must be at most {max} seconds")));
+            return Err(refused(format!(
+                "the JWT lives too long: exp - iat must be at most {max} seconds"
+            )));
         }
     }
     if exp - now as f64 > max_f + LEEWAY_SECONDS as f64 {
-        return Err(refused(format!("the JWT lives too long: its exp must be at most {max} seconds from now")));
+        return Err(refused(format!(
+            "the JWT lives too long: its exp must be at most {max} seconds from now"
+        )));
     }
     Ok(())
 }
@@ -220,17 +288,31 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
     if header.alg != Algorithm::RS256 {
         return Err(refused("the JWT must be signed with RS256"));
     }
-    let unverified: IssuerOnly = jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| refused("malformed JWT"))?;
+    let unverified: IssuerOnly = jsonwebtoken::dangerous::insecure_decode_claims(token)
+        .map_err(|_| refused("malformed JWT"))?;
     let iss = match unverified.iss {
         Some(serde_json::Value::String(iss)) => iss,
         Some(_) => return Err(refused("the JWT's iss claim must be a string")),
-        None => return Err(refused("the JWT has no iss claim: it must be https://versori.com/sk/<signing key id>")),
+        None => {
+            return Err(refused(
+                "the JWT has no iss claim: it must be https://versori.com/sk/<signing key id>",
+            ))
+        }
     };
-    let key_id =
-        key_id_of_issuer(&iss, &state.public_url).ok_or_else(|| refused("the JWT's iss claim must be https://versori.com/sk/<signing key id>"))?.to_owned();
-    let key = if is_ulid(&key_id) { state.store.get_signing_key(&key_id).await? } else { None };
-    let key = key.ok_or_else(|| refused("the JWT's signing key does not exist (unknown, or deleted)"))?;
-    let decoding = DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes()).map_err(|_| ApiError(Error::internal("a stored signing key is unreadable")))?;
+    let key_id = key_id_of_issuer(&iss, &state.public_url)
+        .ok_or_else(|| {
+            refused("the JWT's iss claim must be https://versori.com/sk/<signing key id>")
+        })?
+        .to_owned();
+    let key = if is_ulid(&key_id) {
+        state.store.get_signing_key(&key_id).await?
+    } else {
+        None
+    };
+    let key =
+        key.ok_or_else(|| refused("the JWT's signing key does not exist (unknown, or deleted)"))?;
+    let decoding = DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes())
+        .map_err(|_| ApiError(Error::internal("a stored signing key is unreadable")))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.required_spec_claims = HashSet::from(["iss".to_owned()]);
     validation.set_issuer(&[iss.as_str()]);
@@ -241,7 +323,9 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
     let claims = jsonwebtoken::decode::<VerifiedClaims>(token, &decoding, &validation)
         .map_err(|e| {
             refused(match e.kind() {
-                JwtErrorKind::InvalidSignature => "the JWT's signature does not verify with its signing key",
+                JwtErrorKind::InvalidSignature => {
+                    "the JWT's signature does not verify with its signing key"
+                }
                 JwtErrorKind::ExpiredSignature => "the JWT has expired (exp)",
                 JwtErrorKind::ImmatureSignature => "the JWT is not valid yet (nbf)",
                 JwtErrorKind::InvalidClaimFormat(_) => "the JWT's exp or nbf claim is not a number",
@@ -250,14 +334,35 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
             })
         })?
         .claims;
-    check_lifetime(claims.exp.as_ref(), claims.iat.as_ref(), time::now().timestamp(), state.end_user_jwt_max_lifetime.as_secs())?;
+    check_lifetime(
+        claims.exp.as_ref(),
+        claims.iat.as_ref(),
+        time::now().timestamp(),
+        state.end_user_jwt_max_lifetime.as_secs(),
+    )?;
     let external_id = match claims.sub {
         Some(serde_json::Value::String(sub)) if !sub.trim().is_empty() => sub,
-        Some(serde_json::Value::String(_)) => return Err(refused("the JWT's sub claim (the end user's externalId) is empty")),
-        Some(_) => return Err(refused("the JWT's sub claim (the end user's externalId) must be a string")),
-        None => return Err(refused("the JWT has no sub claim: it must be the end user's externalId")),
+        Some(serde_json::Value::String(_)) => {
+            return Err(refused(
+                "the JWT's sub claim (the end user's externalId) is empty",
+            ))
+        }
+        Some(_) => {
+            return Err(refused(
+                "the JWT's sub claim (the end user's externalId) must be a string",
+            ))
+        }
+        None => {
+            return Err(refused(
+                "the JWT has no sub claim: it must be the end user's externalId",
+            ))
+        }
     };
-    Ok(EndUserToken { organisation_id: key.organisation_id, external_id, signing_key_id: key.id })
+    Ok(EndUserToken {
+        organisation_id: key.organisation_id,
+        external_id,
+        signing_key_id: key.id,
+    })
 }
 
 #[cfg(test)]
@@ -266,11 +371,26 @@ mod tests {
 
     #[test]
     fn issuers_name_a_key() {
-        assert_eq!(key_id_of_issuer("https://versori.com/sk/01ABC", "http://x"), Some("01ABC"));
-        assert_eq!(key_id_of_issuer("http://sy.example/sk/01ABC", "http://sy.example/"), Some("01ABC"));
-        assert_eq!(key_id_of_issuer("http://sy.example/sk/01ABC", "http://sy.example"), Some("01ABC"));
-        assert_eq!(key_id_of_issuer("https://versori.com/sk/", "http://x"), None);
-        assert_eq!(key_id_of_issuer("https://evil.example/sk/01ABC", "http://sy.example"), None);
+        assert_eq!(
+            key_id_of_issuer("https://versori.com/sk/01ABC", "http://x"),
+            Some("01ABC")
+        );
+        assert_eq!(
+            key_id_of_issuer("http://sy.example/sk/01ABC", "http://sy.example/"),
+            Some("01ABC")
+        );
+        assert_eq!(
+            key_id_of_issuer("http://sy.example/sk/01ABC", "http://sy.example"),
+            Some("01ABC")
+        );
+        assert_eq!(
+            key_id_of_issuer("https://versori.com/sk/", "http://x"),
+            None
+        );
+        assert_eq!(
+            key_id_of_issuer("https://evil.example/sk/01ABC", "http://sy.example"),
+            None
+        );
         assert_eq!(key_id_of_issuer("01ABC", "http://sy.example"), None);
     }
 
@@ -279,17 +399,37 @@ mod tests {
         use serde_json::json;
         let now = 1_700_000_000i64;
         let day = 86_400u64;
-        let ok = |exp: serde_json::Value, iat: Option<serde_json::Value>| check_lifetime(Some(&exp), iat.as_ref(), now, day).is_ok();
-        assert!(check_lifetime(None, None, now, day).is_err(), "exp is required");
+        let ok = |exp: serde_json::Value, iat: Option<serde_json::Value>| {
+            check_lifetime(Some(&exp), iat.as_ref(), now, day).is_ok()
+        };
+        assert!(
+            check_lifetime(None, None, now, day).is_err(),
+            "exp is required"
+        );
         assert!(check_lifetime(Some(&json!(null)), None, now, day).is_err());
         assert!(ok(json!(now + 3600), Some(json!(now))));
         assert!(ok(json!(now + 86_400), Some(json!(now))), "exactly the cap");
-        assert!(!ok(json!(now + 86_401), Some(json!(now))), "exp - iat over the cap");
-        assert!(!ok(json!(now + 3600), Some(json!(now - 86_400))), "issued long ago for a long life");
+        assert!(
+            !ok(json!(now + 86_401), Some(json!(now))),
+            "exp - iat over the cap"
+        );
+        assert!(
+            !ok(json!(now + 3600), Some(json!(now - 86_400))),
+            "issued long ago for a long life"
+        );
         assert!(ok(json!(now + 86_400 + 10), None), "within the leeway");
         assert!(!ok(json!(now + 2 * 86_400), None), "exp - now over the cap");
-        assert!(!ok(json!(now + 2 * 86_400), Some(json!(now + 2 * 86_400 - 60))), "a future iat does not extend the cap");
-        assert!(!ok(json!(now + 60), Some(json!("yesterday"))), "iat must be a number");
-        assert!(ok(json!((now + 60) as f64 + 0.5), Some(json!(now as f64))), "numbers may have fractions");
+        assert!(
+            !ok(json!(now + 2 * 86_400), Some(json!(now + 2 * 86_400 - 60))),
+            "a future iat does not extend the cap"
+        );
+        assert!(
+            !ok(json!(now + 60), Some(json!("yesterday"))),
+            "iat must be a number"
+        );
+        assert!(
+            ok(json!((now + 60) as f64 + 0.5), Some(json!(now as f64))),
+            "numbers may have fractions"
+        );
     }
 }

@@ -36,7 +36,9 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(30);
 const WAIT: Duration = Duration::from_secs(45);
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(connection_token)).routes(routes!(credential_events))
+    OpenApiRouter::new()
+        .routes(routes!(connection_token))
+        .routes(routes!(credential_events))
 }
 
 /// One in-process flight per credential.
@@ -55,7 +57,10 @@ impl Default for RefreshLocks {
 impl RefreshLocks {
     /// Locks for this process, which gets its own id in lease owner names.
     pub fn new() -> Self {
-        Self { node: new_id(), locks: Mutex::default() }
+        Self {
+            node: new_id(),
+            locks: Mutex::default(),
+        }
     }
 
     fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -91,12 +96,24 @@ async fn connection_token(
     Path((org, connector_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<AccessToken>> {
     auth.check_org(&org)?;
-    let c = s.store.get_connection(&org, &id).await?.filter(|c| c.connector_id == connector_id).or_not_found("connection")?;
+    let c = s
+        .store
+        .get_connection(&org, &id)
+        .await?
+        .filter(|c| c.connector_id == connector_id)
+        .or_not_found("connection")?;
     let cc = c
         .credentials
         .iter()
-        .find(|cc| cc.role == CredentialRole::Action && matches!(cc.auth_scheme_config.scheme, AuthScheme::OAuth2(_)))
-        .ok_or_else(|| ApiError(Error::bad_request("the connection has no OAuth2 credential")))?;
+        .find(|cc| {
+            cc.role == CredentialRole::Action
+                && matches!(cc.auth_scheme_config.scheme, AuthScheme::OAuth2(_))
+        })
+        .ok_or_else(|| {
+            ApiError(Error::bad_request(
+                "the connection has no OAuth2 credential",
+            ))
+        })?;
     Ok(axum::Json(fresh_token(&s, &org, cc).await?))
 }
 
@@ -104,11 +121,18 @@ async fn connection_token(
 /// deleted credential (an expired one) stay readable.
 #[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}/events", operation_id = "ListCredentialEvents", tag = "connections",
     params(("organisation_id" = String, Path), ("credential_id" = String, Path)), responses((status = 200, body = Vec<CredentialEvent>), (status = "default", body = ErrorBody)))]
-async fn credential_events(State(s): State<AppState>, auth: OrgAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<Vec<CredentialEvent>>> {
+async fn credential_events(
+    State(s): State<AppState>,
+    auth: OrgAuth,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<Vec<CredentialEvent>>> {
     auth.check_org(&org)?;
     let events = s.store.list_credential_events(&org, &id).await?;
     if events.is_empty() {
-        s.store.get_credential(&org, &id).await?.or_not_found("credential")?;
+        s.store
+            .get_credential(&org, &id)
+            .await?
+            .or_not_found("credential")?;
     }
     Ok(axum::Json(events))
 }
@@ -116,11 +140,17 @@ async fn credential_events(State(s): State<AppState>, auth: OrgAuth, Path((org, 
 /// Checks new client-credentials and password credentials by fetching a token (which is then
 /// cached): a working one gets `errors: []`, a refused one the provider's reason (and an event).
 /// When the provider cannot be reached, `errors` stays absent: not validated.
-pub async fn check_new_credentials(s: &AppState, org: &str, connections: &[&switchyard_domain::model::Connection]) {
+pub async fn check_new_credentials(
+    s: &AppState,
+    org: &str,
+    connections: &[&switchyard_domain::model::Connection],
+) {
     for c in connections {
         for cc in &c.credentials {
-            let checkable = matches!(cc.credential.credential_type, CredentialType::OAuth2Client | CredentialType::OAuth2Password)
-                && matches!(cc.auth_scheme_config.scheme, AuthScheme::OAuth2(_));
+            let checkable = matches!(
+                cc.credential.credential_type,
+                CredentialType::OAuth2Client | CredentialType::OAuth2Password
+            ) && matches!(cc.auth_scheme_config.scheme, AuthScheme::OAuth2(_));
             if !checkable {
                 continue;
             }
@@ -130,7 +160,9 @@ pub async fn check_new_credentials(s: &AppState, org: &str, connections: &[&swit
                         tracing::warn!(error = %e.message, "could not record a credential as valid");
                     }
                 }
-                Err(e) => tracing::info!(credential = %cc.credential.id, status = e.0.kind.status(), "a new credential did not yield a token"),
+                Err(e) => {
+                    tracing::info!(credential = %cc.credential.id, status = e.0.kind.status(), "a new credential did not yield a token")
+                }
             }
         }
     }
@@ -138,7 +170,9 @@ pub async fn check_new_credentials(s: &AppState, org: &str, connections: &[&swit
 
 /// The credential's current data, opened.
 async fn read(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
-    crate::v1::open_credential(s, org, id).await?.or_not_found("credential")
+    crate::v1::open_credential(s, org, id)
+        .await?
+        .or_not_found("credential")
 }
 
 fn text<'a>(data: &'a Map<String, Value>, key: &str) -> &'a str {
@@ -149,7 +183,9 @@ fn text<'a>(data: &'a Map<String, Value>, key: &str) -> &'a str {
 fn usable(data: &Map<String, Value>, now: Timestamp) -> Option<AccessToken> {
     let token = token_of(data)?;
     if let Some(expires) = &token.expires_at {
-        let at = chrono::DateTime::parse_from_rfc3339(expires).ok()?.with_timezone(&chrono::Utc);
+        let at = chrono::DateTime::parse_from_rfc3339(expires)
+            .ok()?
+            .with_timezone(&chrono::Utc);
         if at - now < REFRESH_MARGIN {
             return None;
         }
@@ -162,12 +198,19 @@ fn token_of(data: &Map<String, Value>) -> Option<AccessToken> {
     let token = text(data, "accessToken");
     (!token.is_empty()).then(|| AccessToken {
         access_token: token.to_owned(),
-        token_type: Some(text(data, "tokenType")).filter(|t| !t.is_empty()).unwrap_or("Bearer").to_owned(),
+        token_type: Some(text(data, "tokenType"))
+            .filter(|t| !t.is_empty())
+            .unwrap_or("Bearer")
+            .to_owned(),
         expires_at: Some(text(data, "expiresAt").to_owned()).filter(|e| !e.is_empty()),
     })
 }
 
-pub async fn fresh_token(s: &AppState, org: &str, cc: &ConnectionCredential) -> ApiResult<AccessToken> {
+pub async fn fresh_token(
+    s: &AppState,
+    org: &str,
+    cc: &ConnectionCredential,
+) -> ApiResult<AccessToken> {
     let AuthScheme::OAuth2(scheme) = &cc.auth_scheme_config.scheme else {
         return Err(ApiError(Error::bad_request("not an OAuth2 credential")));
     };
@@ -189,7 +232,10 @@ pub async fn fresh_token(s: &AppState, org: &str, cc: &ConnectionCredential) -> 
     let started = std::time::Instant::now();
     loop {
         let now = time::now();
-        if s.store.take_refresh_lease(org, id, &owner, now + LEASE, now).await? {
+        if s.store
+            .take_refresh_lease(org, id, &owner, now + LEASE, now)
+            .await?
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -197,7 +243,9 @@ pub async fn fresh_token(s: &AppState, org: &str, cc: &ConnectionCredential) -> 
             return Ok(t);
         }
         if started.elapsed() > WAIT {
-            return Err(ApiError(Error::unavailable("another node is still refreshing this credential's token; try again")));
+            return Err(ApiError(Error::unavailable(
+                "another node is still refreshing this credential's token; try again",
+            )));
         }
     }
     let result = refresh_leased(s, org, cc, scheme, &owner).await;
@@ -213,14 +261,23 @@ pub async fn fresh_token(s: &AppState, org: &str, cc: &ConnectionCredential) -> 
 /// default) and a unique `jti`. Nothing is cached: signing is cheap and every token is fresh.
 fn signed_assertion(data: &Map<String, Value>) -> ApiResult<AccessToken> {
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
-    let broken = |m: &str| ApiError(Error::new(ErrorKind::Conflict, format!("the jwt-bearer credential cannot sign: {m}")));
-    let alg = Some(text(data, "algorithm")).filter(|a| !a.is_empty()).unwrap_or("HS256");
+    let broken = |m: &str| {
+        ApiError(Error::new(
+            ErrorKind::Conflict,
+            format!("the jwt-bearer credential cannot sign: {m}"),
+        ))
+    };
+    let alg = Some(text(data, "algorithm"))
+        .filter(|a| !a.is_empty())
+        .unwrap_or("HS256");
     let algorithm: Algorithm = alg.parse().map_err(|_| broken("unknown algorithm"))?;
-    let secret = credential::decode_base64(text(data, "secret")).ok_or_else(|| broken("the secret is not base64"))?;
+    let secret = credential::decode_base64(text(data, "secret"))
+        .ok_or_else(|| broken("the secret is not base64"))?;
     let key = match algorithm {
         Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => EncodingKey::from_secret(&secret),
         Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => {
-            EncodingKey::from_rsa_pem(&secret).map_err(|_| broken("the secret is not an RSA private key"))?
+            EncodingKey::from_rsa_pem(&secret)
+                .map_err(|_| broken("the secret is not an RSA private key"))?
         }
         _ => return Err(broken("unsupported algorithm")),
     };
@@ -231,21 +288,34 @@ fn signed_assertion(data: &Map<String, Value>) -> ApiResult<AccessToken> {
             _ => return Err(broken("the payload is not a JSON object")),
         },
     };
-    let lifetime = Some(text(data, "expiresIn")).filter(|e| !e.is_empty()).and_then(credential::parse_go_duration).unwrap_or(3600.0);
+    let lifetime = Some(text(data, "expiresIn"))
+        .filter(|e| !e.is_empty())
+        .and_then(credential::parse_go_duration)
+        .unwrap_or(3600.0);
     let now = time::now();
     let expires = now + chrono::Duration::milliseconds((lifetime * 1000.0) as i64);
     claims.insert("iat".into(), Value::from(now.timestamp()));
     claims.insert("exp".into(), Value::from(expires.timestamp()));
     claims.insert("jti".into(), Value::from(new_id()));
-    let token = jsonwebtoken::encode(&Header::new(algorithm), &claims, &key).map_err(|_| broken("signing failed"))?;
+    let token = jsonwebtoken::encode(&Header::new(algorithm), &claims, &key)
+        .map_err(|_| broken("signing failed"))?;
     Ok(AccessToken {
         access_token: token,
-        token_type: Some(text(data, "authorizationHeaderPrefix")).filter(|p| !p.is_empty()).unwrap_or("Bearer").to_owned(),
+        token_type: Some(text(data, "authorizationHeaderPrefix"))
+            .filter(|p| !p.is_empty())
+            .unwrap_or("Bearer")
+            .to_owned(),
         expires_at: Some(time::format(&expires)),
     })
 }
 
-async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, scheme: &OAuth2Scheme, owner: &str) -> ApiResult<AccessToken> {
+async fn refresh_leased(
+    s: &AppState,
+    org: &str,
+    cc: &ConnectionCredential,
+    scheme: &OAuth2Scheme,
+    owner: &str,
+) -> ApiResult<AccessToken> {
     let id = cc.credential.id.as_str();
     // Someone may have finished just before the lease was ours.
     let data = read(s, org, id).await?;
@@ -254,13 +324,22 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
         return Ok(t);
     }
     let ty = cc.credential.credential_type;
-    let (token_url, form, mtls) = token_request(s, org, ty, scheme, cc.auth_scheme_config.grant_credential_id(), &data).await?;
+    let (token_url, form, mtls) = token_request(
+        s,
+        org,
+        ty,
+        scheme,
+        cc.auth_scheme_config.grant_credential_id(),
+        &data,
+    )
+    .await?;
     let http = oauth::provider_for(s, org, mtls.as_deref()).await?;
     s.rate_limits.provider_call(org)?;
     match oauth::request_token(&http, &token_url, &form).await {
         Ok(answer) => {
             let new_data = match ty {
-                CredentialType::OAuth2Token => answer.into_credential_data(&scopes_of(&data), Some(text(&data, "refreshToken"))),
+                CredentialType::OAuth2Token => answer
+                    .into_credential_data(&scopes_of(&data), Some(text(&data, "refreshToken"))),
                 // Client and password credentials keep what they hold, plus the cached token.
                 _ => {
                     let mut merged = data.clone();
@@ -275,9 +354,15 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
                 }
             };
             // The provider's answer always has an access token (request_token checks it).
-            let token = token_of(new_data.expose()).ok_or_else(|| ApiError(Error::internal("a refreshed credential holds no access token")))?;
+            let token = token_of(new_data.expose()).ok_or_else(|| {
+                ApiError(Error::internal(
+                    "a refreshed credential holds no access token",
+                ))
+            })?;
             let sealed = crate::v1::seal_data(s, org, id, &cc.credential.name, ty, &new_data);
-            s.store.store_refreshed_credential(org, &sealed, owner, time::now()).await?;
+            s.store
+                .store_refreshed_credential(org, &sealed, owner, time::now())
+                .await?;
             Ok(token)
         }
         Err(TokenError::Refused(refusal)) => {
@@ -291,25 +376,51 @@ async fn refresh_leased(s: &AppState, org: &str, cc: &ConnectionCredential, sche
             }
             // The credential's `errors` (which end users read) get the code and status only; the
             // organisation's event also the provider's words.
-            let public = format!("the provider refused the token request: {}", refusal.public());
+            let public = format!(
+                "the provider refused the token request: {}",
+                refusal.public()
+            );
             let event = CredentialEvent {
                 id: new_id(),
                 organisation_id: org.to_owned(),
                 credential_id: id.to_owned(),
                 kind: "refresh_failed".into(),
-                reason: format!("the provider refused the token request: {}", refusal.for_events()),
+                reason: format!(
+                    "the provider refused the token request: {}",
+                    refusal.for_events()
+                ),
                 created_at: time::now(),
             };
-            s.store.fail_credential(org, id, owner, std::slice::from_ref(&public), &event).await?;
-            tracing::warn!(credential = id, code = refusal.code, status = refusal.status, "token refresh refused by the provider");
-            Err(ApiError(Error::new(ErrorKind::Conflict, format!("{public}; the connection must be made again"))))
+            s.store
+                .fail_credential(org, id, owner, std::slice::from_ref(&public), &event)
+                .await?;
+            tracing::warn!(
+                credential = id,
+                code = refusal.code,
+                status = refusal.status,
+                "token refresh refused by the provider"
+            );
+            Err(ApiError(Error::new(
+                ErrorKind::Conflict,
+                format!("{public}; the connection must be made again"),
+            )))
         }
-        Err(TokenError::Unreachable(m)) => Err(ApiError(Error::unavailable(format!("the OAuth2 provider's token endpoint failed: {m}")))),
+        Err(TokenError::Unreachable(m)) => Err(ApiError(Error::unavailable(format!(
+            "the OAuth2 provider's token endpoint failed: {m}"
+        )))),
     }
 }
 
 fn scopes_of(data: &Map<String, Value>) -> Vec<String> {
-    data.get("scopes").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
+    data.get("scopes")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The token URL and form for the credential's grant.
@@ -328,12 +439,28 @@ async fn token_request(
     // The client id and secret (and mTLS certificate): the credential itself, or the scheme's
     // grant credential.
     let (client, mtls) = match (ty, grant_id) {
-        (CredentialType::OAuth2Client, _) => ((text(data, "clientId").to_owned(), text(data, "clientSecret").to_owned()), oauth::mtls_of(data)?),
+        (CredentialType::OAuth2Client, _) => (
+            (
+                text(data, "clientId").to_owned(),
+                text(data, "clientSecret").to_owned(),
+            ),
+            oauth::mtls_of(data)?,
+        ),
         (_, Some(grant_id)) => {
             let g = oauth::open_grant_credential(s, org, grant_id).await?;
-            ((text(&g, "clientId").to_owned(), text(&g, "clientSecret").to_owned()), oauth::mtls_of(&g)?)
+            (
+                (
+                    text(&g, "clientId").to_owned(),
+                    text(&g, "clientSecret").to_owned(),
+                ),
+                oauth::mtls_of(&g)?,
+            )
         }
-        (_, None) => return Err(ApiError(Error::bad_request("the auth scheme config names no credential with a client id and secret"))),
+        (_, None) => {
+            return Err(ApiError(Error::bad_request(
+                "the auth scheme config names no credential with a client id and secret",
+            )))
+        }
     };
     match ty {
         CredentialType::OAuth2Token => {
@@ -353,7 +480,11 @@ async fn token_request(
                 token_url = u.to_owned();
             }
             let scopes = scopes_of(data);
-            let scopes = if scopes.is_empty() { scheme.default_scopes.clone() } else { scopes };
+            let scopes = if scopes.is_empty() {
+                scheme.default_scopes.clone()
+            } else {
+                scopes
+            };
             if !scopes.is_empty() {
                 form.push(pair("scope", &scopes.join(" ")));
             }
@@ -367,7 +498,12 @@ async fn token_request(
                 form.push(pair("scope", &scheme.default_scopes.join(" ")));
             }
         }
-        other => return Err(ApiError(Error::bad_request(format!("a {} credential holds no OAuth2 token", other.as_str())))),
+        other => {
+            return Err(ApiError(Error::bad_request(format!(
+                "a {} credential holds no OAuth2 token",
+                other.as_str()
+            ))))
+        }
     }
     form.push(pair("client_id", &client.0));
     form.push(pair("client_secret", &client.1));

@@ -5,8 +5,12 @@ use crate::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchyard_domain::auth_scheme::{self, AuthScheme, AuthSchemeConfig};
-use switchyard_domain::credential::{self, CredentialType, CredentialView, NewCredential, SecretData};
-use switchyard_domain::model::{Connection, ConnectionCredential, ConnectionVariable, CredentialRole, NewConnection};
+use switchyard_domain::credential::{
+    self, CredentialType, CredentialView, NewCredential, SecretData,
+};
+use switchyard_domain::model::{
+    Connection, ConnectionCredential, ConnectionVariable, CredentialRole, NewConnection,
+};
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{new_id, Error, FieldError};
@@ -33,7 +37,10 @@ impl PageParams {
         for (name, cursor) in [("after", &self.after), ("before", &self.before)] {
             if let Some(c) = cursor.as_deref().filter(|c| !c.is_empty()) {
                 if !switchyard_domain::is_ulid(c) {
-                    return Err(Error::invalid_field(name, "is not a cursor this API returned"));
+                    return Err(Error::invalid_field(
+                        name,
+                        "is not a cursor this API returned",
+                    ));
                 }
             }
         }
@@ -55,7 +62,11 @@ pub struct PageInfo {
 
 impl PageInfo {
     pub fn of<T>(p: &Page<T>) -> Self {
-        Self { total_count: p.total_count, next: p.next.clone().unwrap_or_default(), prev: p.prev.clone().unwrap_or_default() }
+        Self {
+            total_count: p.total_count,
+            next: p.next.clone().unwrap_or_default(),
+            prev: p.prev.clone().unwrap_or_default(),
+        }
     }
 }
 
@@ -139,13 +150,24 @@ impl From<Connection> for ConnectionOut {
     fn from(c: Connection) -> Self {
         let mut credentials = ConnectionCredentialsOut::default();
         for cc in c.credentials {
-            let out = ConnectionCredentialOut { id: cc.id, auth_scheme_config: cc.auth_scheme_config, credential: cc.credential };
+            let out = ConnectionCredentialOut {
+                id: cc.id,
+                auth_scheme_config: cc.auth_scheme_config,
+                credential: cc.credential,
+            };
             match cc.role {
                 CredentialRole::Action => credentials.action.push(out),
                 CredentialRole::Trigger => credentials.trigger.push(out),
             }
         }
-        Self { id: c.id, name: c.name, credentials, variables: c.variables, created_at: c.created_at, updated_at: c.updated_at }
+        Self {
+            id: c.id,
+            name: c.name,
+            credentials,
+            variables: c.variables,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
     }
 }
 
@@ -164,7 +186,12 @@ pub struct ConnectionSummary {
 
 impl From<Connection> for ConnectionSummary {
     fn from(c: Connection) -> Self {
-        Self { id: c.id, name: c.name, created_at: c.created_at, updated_at: c.updated_at }
+        Self {
+            id: c.id,
+            name: c.name,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
     }
 }
 
@@ -175,7 +202,15 @@ fn fits(scheme: &AuthScheme, ty: CredentialType) -> bool {
         AuthScheme::None => ty == T::None,
         AuthScheme::ApiKey { .. } => ty == T::String,
         AuthScheme::BasicAuth => ty == T::BasicAuth,
-        AuthScheme::OAuth2(_) => matches!(ty, T::OAuth2Client | T::OAuth2Code | T::OAuth2Password | T::OAuth2Token | T::JwtBearer | T::CustomFunction),
+        AuthScheme::OAuth2(_) => matches!(
+            ty,
+            T::OAuth2Client
+                | T::OAuth2Code
+                | T::OAuth2Password
+                | T::OAuth2Token
+                | T::JwtBearer
+                | T::CustomFunction
+        ),
         AuthScheme::Hmac { .. } => matches!(ty, T::String | T::Binary),
         AuthScheme::Certificate => ty == T::Certificate,
         // tokenAuth schemes take tokens obtained elsewhere only; the others the browser flow's
@@ -199,7 +234,14 @@ pub fn seal_credential(
 }
 
 /// Seals data already checked (or produced by this server) as credential `id`.
-pub fn seal_data(state: &AppState, org: &str, id: &str, name: &str, ty: CredentialType, secret: &SecretData) -> NewCredential {
+pub fn seal_data(
+    state: &AppState,
+    org: &str,
+    id: &str,
+    name: &str,
+    ty: CredentialType,
+    secret: &SecretData,
+) -> NewCredential {
     let id = id.to_owned();
     let view = CredentialView {
         id: id.clone(),
@@ -210,10 +252,17 @@ pub fn seal_data(state: &AppState, org: &str, id: &str, name: &str, ty: Credenti
         errors: None,
         expires_at: None,
     };
-    let plaintext = zeroize::Zeroizing::new(serde_json::to_vec(secret.expose()).expect("JSON maps serialise"));
+    let plaintext =
+        zeroize::Zeroizing::new(serde_json::to_vec(secret.expose()).expect("JSON maps serialise"));
     let sealed = state.vault.seal(&plaintext, &id);
-    let key_id = switchyard_vault::KeyRing::key_id_of(&sealed).expect("the vault names the sealing key").to_owned();
-    NewCredential { view, sealed, key_id }
+    let key_id = switchyard_vault::KeyRing::key_id_of(&sealed)
+        .expect("the vault names the sealing key")
+        .to_owned();
+    NewCredential {
+        view,
+        sealed,
+        key_id,
+    }
 }
 
 /// A new connection checked and sealed, whose `oauth2-code` credentials still have to be
@@ -227,10 +276,21 @@ pub struct PendingConnection {
 
 /// A stored credential's data, opened by the vault; `None` when the organisation has no such
 /// credential. The counterpart of [`seal_data`].
-pub async fn open_credential(state: &AppState, org: &str, id: &str) -> Result<Option<serde_json::Map<String, Value>>, Error> {
-    let Some(stored) = state.store.get_credential(org, id).await? else { return Ok(None) };
-    let plain = state.vault.open(&stored.sealed, id).map_err(|e| Error::internal(format!("cannot open credential {id}: {e}")))?;
-    serde_json::from_slice(&plain).map(Some).map_err(|_| Error::internal(format!("credential {id} holds no JSON object")))
+pub async fn open_credential(
+    state: &AppState,
+    org: &str,
+    id: &str,
+) -> Result<Option<serde_json::Map<String, Value>>, Error> {
+    let Some(stored) = state.store.get_credential(org, id).await? else {
+        return Ok(None);
+    };
+    let plain = state
+        .vault
+        .open(&stored.sealed, id)
+        .map_err(|e| Error::internal(format!("cannot open credential {id}: {e}")))?;
+    serde_json::from_slice(&plain)
+        .map(Some)
+        .map_err(|_| Error::internal(format!("credential {id} holds no JSON object")))
 }
 
 /// Who asks for a connection: the organisation (an API key) may point a credential at its own
@@ -244,13 +304,24 @@ pub enum Requester {
 
 /// An end user's credential may not carry its own provider URLs or mutual-TLS certificate: those
 /// decide where a secret is sent, and belong to the organisation.
-fn check_end_user_overrides(scheme: &AuthSchemeConfig, cc: &CredentialCreate, cpath: &str) -> Vec<FieldError> {
+fn check_end_user_overrides(
+    scheme: &AuthSchemeConfig,
+    cc: &CredentialCreate,
+    cpath: &str,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let data = cc.data.as_ref().and_then(Value::as_object);
-    let text = |k: &str| data.and_then(|d| d.get(k)).and_then(Value::as_str).filter(|v| !v.is_empty());
+    let text = |k: &str| {
+        data.and_then(|d| d.get(k))
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+    };
     if cc.credential_type == CredentialType::OAuth2Client {
         if let AuthScheme::OAuth2(o) = &scheme.scheme {
-            for (field, ours) in [("tokenUrl", &o.token_url), ("authorizeUrl", &o.authorize_url)] {
+            for (field, ours) in [
+                ("tokenUrl", &o.token_url),
+                ("authorizeUrl", &o.authorize_url),
+            ] {
                 if text(field).is_some_and(|v| v != ours) {
                     errors.push(FieldError::new(
                         format!("{cpath}.data.{field}"),
@@ -259,9 +330,16 @@ fn check_end_user_overrides(scheme: &AuthSchemeConfig, cc: &CredentialCreate, cp
                 }
             }
         }
-        let mtls = data.and_then(|d| d.get("mTLSEnabled")).and_then(Value::as_bool) == Some(true) || text("mTLSCredentialId").is_some();
+        let mtls = data
+            .and_then(|d| d.get("mTLSEnabled"))
+            .and_then(Value::as_bool)
+            == Some(true)
+            || text("mTLSCredentialId").is_some();
         if mtls {
-            errors.push(FieldError::new(format!("{cpath}.data.mTLSCredentialId"), "mutual TLS is set up by the organisation, not by an end user's credential"));
+            errors.push(FieldError::new(
+                format!("{cpath}.data.mTLSCredentialId"),
+                "mutual TLS is set up by the organisation, not by an end user's credential",
+            ));
         }
     }
     errors
@@ -291,12 +369,19 @@ pub fn build_connection(
     }
     let mut credentials = Vec::new();
     let mut sealed = Vec::new();
-    let lists = [(CredentialRole::Action, create.credentials.action), (CredentialRole::Trigger, create.credentials.trigger)];
+    let lists = [
+        (CredentialRole::Action, create.credentials.action),
+        (CredentialRole::Trigger, create.credentials.trigger),
+    ];
     for (role, list) in lists {
         for (i, cc) in list.into_iter().enumerate() {
             let base = format!("{path}credentials.{}[{i}]", role.as_str());
             let cpath = format!("{base}.credential");
-            let scheme = match auth_scheme::resolve(&cc.auth_scheme_config, schemes, &format!("{base}.authSchemeConfig")) {
+            let scheme = match auth_scheme::resolve(
+                &cc.auth_scheme_config,
+                schemes,
+                &format!("{base}.authSchemeConfig"),
+            ) {
                 Ok(s) => s,
                 Err(e) => {
                     errors.push(e);
@@ -306,7 +391,11 @@ pub fn build_connection(
             if !fits(&scheme.scheme, cc.credential.credential_type) {
                 errors.push(FieldError::new(
                     format!("{cpath}.type"),
-                    format!("a {} credential cannot serve a {} auth scheme", cc.credential.credential_type.as_str(), scheme.scheme.type_name()),
+                    format!(
+                        "a {} credential cannot serve a {} auth scheme",
+                        cc.credential.credential_type.as_str(),
+                        scheme.scheme.type_name()
+                    ),
                 ));
                 continue;
             }
@@ -318,13 +407,28 @@ pub fn build_connection(
                 }
             }
             if cc.credential.expires_at.is_some_and(|e| e <= now) {
-                errors.push(FieldError::new(format!("{cpath}.expiresAt"), "must be in the future"));
+                errors.push(FieldError::new(
+                    format!("{cpath}.expiresAt"),
+                    "must be in the future",
+                ));
                 continue;
             }
-            match seal_credential(state, org, &cc.credential.name, cc.credential.credential_type, cc.credential.data.as_ref(), &cpath) {
+            match seal_credential(
+                state,
+                org,
+                &cc.credential.name,
+                cc.credential.credential_type,
+                cc.credential.data.as_ref(),
+                &cpath,
+            ) {
                 Ok(mut nc) => {
                     nc.view.expires_at = cc.credential.expires_at;
-                    credentials.push(ConnectionCredential { id: new_id(), role, auth_scheme_config: scheme, credential: nc.view.clone() });
+                    credentials.push(ConnectionCredential {
+                        id: new_id(),
+                        role,
+                        auth_scheme_config: scheme,
+                        credential: nc.view.clone(),
+                    });
                     sealed.push(nc);
                     paths.push(cpath);
                 }
@@ -335,7 +439,10 @@ pub fn build_connection(
     let mut seen = std::collections::HashSet::new();
     for (i, v) in create.variables.iter().enumerate() {
         if v.name.is_empty() || !seen.insert(v.name.as_str()) {
-            errors.push(FieldError::new(format!("{path}variables[{i}].name"), "must be a non-empty name, unique in the list"));
+            errors.push(FieldError::new(
+                format!("{path}variables[{i}].name"),
+                "must be a non-empty name, unique in the list",
+            ));
         }
     }
     if !errors.is_empty() {
@@ -364,7 +471,12 @@ pub fn build_connection(
 /// `clientSecret` without `credentialId` create a credential holding the secret and fill in
 /// `credentialId` and `organisationId`; both present replace the stored secret with a new
 /// credential; any other combination is a 400. Returns the credential to store, if any.
-pub fn absorb_grant_secret(state: &AppState, org: &str, config: &mut AuthSchemeConfig, path: &str) -> Result<Option<NewCredential>, Error> {
+pub fn absorb_grant_secret(
+    state: &AppState,
+    org: &str,
+    config: &mut AuthSchemeConfig,
+    path: &str,
+) -> Result<Option<NewCredential>, Error> {
     let urls = match &config.scheme {
         AuthScheme::OAuth2(o) => (o.authorize_url.clone(), o.token_url.clone()),
         AuthScheme::OAuth1(_) => return absorb_consumer_secret(state, org, config, path),
@@ -375,20 +487,36 @@ pub fn absorb_grant_secret(state: &AppState, org: &str, config: &mut AuthSchemeC
     };
     let has_ref = grant.credential_id.is_some() || grant.organisation_id.is_some();
     if grant.credential_id.is_some() != grant.organisation_id.is_some() {
-        return Err(Error::invalid_field(format!("{path}.grant.credentialId"), "credentialId and organisationId must be given together"));
+        return Err(Error::invalid_field(
+            format!("{path}.grant.credentialId"),
+            "credentialId and organisationId must be given together",
+        ));
     }
     let Some(secret) = grant.client_secret.take() else {
         return Ok(None);
     };
     let Some(client_id) = grant.client_id.clone() else {
-        return Err(Error::invalid_field(format!("{path}.grant.clientId"), "is required with clientSecret"));
+        return Err(Error::invalid_field(
+            format!("{path}.grant.clientId"),
+            "is required with clientSecret",
+        ));
     };
     if has_ref && grant.organisation_id.as_deref() != Some(org) {
-        return Err(Error::invalid_field(format!("{path}.grant.organisationId"), "a grant secret can only be replaced in its own organisation"));
+        return Err(Error::invalid_field(
+            format!("{path}.grant.organisationId"),
+            "a grant secret can only be replaced in its own organisation",
+        ));
     }
     let data = serde_json::json!({"clientId": client_id, "clientSecret": secret.expose(), "authorizeUrl": urls.0, "tokenUrl": urls.1});
-    let cred = seal_credential(state, org, &format!("{} client secret", config.id), CredentialType::OAuth2Client, Some(&data), &format!("{path}.grant"))
-        .map_err(|f| Error::invalid_fields("invalid OAuth2 grant", f))?;
+    let cred = seal_credential(
+        state,
+        org,
+        &format!("{} client secret", config.id),
+        CredentialType::OAuth2Client,
+        Some(&data),
+        &format!("{path}.grant"),
+    )
+    .map_err(|f| Error::invalid_fields("invalid OAuth2 grant", f))?;
     let grant = config.grant_secret_mut().expect("checked above");
     grant.credential_id = Some(cred.view.id.clone());
     grant.organisation_id = Some(org.to_owned());
@@ -398,44 +526,87 @@ pub fn absorb_grant_secret(state: &AppState, org: &str, config: &mut AuthSchemeC
 /// The same for an OAuth 1.0a scheme's `consumerSecret`, which becomes a `string` credential the
 /// scheme references by `credentialId` (and `organisationId`). A scheme needs its secret (given or
 /// referenced), and, unless `tokenAuth`, absolute http(s) URLs for its three endpoints.
-fn absorb_consumer_secret(state: &AppState, org: &str, config: &mut AuthSchemeConfig, path: &str) -> Result<Option<NewCredential>, Error> {
+fn absorb_consumer_secret(
+    state: &AppState,
+    org: &str,
+    config: &mut AuthSchemeConfig,
+    path: &str,
+) -> Result<Option<NewCredential>, Error> {
     let name = format!("{} consumer secret", config.id);
-    let AuthScheme::OAuth1(o) = &mut config.scheme else { return Ok(None) };
-    let field = |f: &str| if path.is_empty() { f.to_owned() } else { format!("{path}.{f}") };
+    let AuthScheme::OAuth1(o) = &mut config.scheme else {
+        return Ok(None);
+    };
+    let field = |f: &str| {
+        if path.is_empty() {
+            f.to_owned()
+        } else {
+            format!("{path}.{f}")
+        }
+    };
     if o.consumer_key.trim().is_empty() {
-        return Err(Error::invalid_field(field("consumerKey"), "must not be empty"));
+        return Err(Error::invalid_field(
+            field("consumerKey"),
+            "must not be empty",
+        ));
     }
     let endpoints = [
         ("tempCredentialEndpoint", &o.temp_credential_endpoint),
-        ("resourceOwnerAuthorizationEndpoint", &o.resource_owner_authorization_endpoint),
+        (
+            "resourceOwnerAuthorizationEndpoint",
+            &o.resource_owner_authorization_endpoint,
+        ),
         ("tokenEndpoint", &o.token_endpoint),
     ];
     for (name, endpoint) in endpoints {
         match endpoint {
             None if o.token_auth => {}
-            None => return Err(Error::invalid_field(field(name), "is required unless tokenAuth is true")),
+            None => {
+                return Err(Error::invalid_field(
+                    field(name),
+                    "is required unless tokenAuth is true",
+                ))
+            }
             Some(e) => {
                 if !url::Url::parse(&e.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
-                    return Err(Error::invalid_field(field(&format!("{name}.url")), "must be an absolute http(s) URL"));
+                    return Err(Error::invalid_field(
+                        field(&format!("{name}.url")),
+                        "must be an absolute http(s) URL",
+                    ));
                 }
             }
         }
     }
     if o.organisation_id.is_some() && o.credential_id.is_none() {
-        return Err(Error::invalid_field(field("credentialId"), "is required with organisationId"));
+        return Err(Error::invalid_field(
+            field("credentialId"),
+            "is required with organisationId",
+        ));
     }
     let Some(secret) = o.consumer_secret.take().filter(|s| !s.expose().is_empty()) else {
         if o.credential_id.is_none() {
-            return Err(Error::invalid_field(field("consumerSecret"), "is required (or the credentialId of a stored one)"));
+            return Err(Error::invalid_field(
+                field("consumerSecret"),
+                "is required (or the credentialId of a stored one)",
+            ));
         }
         return Ok(None);
     };
     if o.organisation_id.as_deref().is_some_and(|id| id != org) {
-        return Err(Error::invalid_field(field("organisationId"), "a consumer secret can only be replaced in its own organisation"));
+        return Err(Error::invalid_field(
+            field("organisationId"),
+            "a consumer secret can only be replaced in its own organisation",
+        ));
     }
     let data = serde_json::json!({"value": secret.expose()});
-    let cred = seal_credential(state, org, &name, CredentialType::String, Some(&data), &field("consumerSecret"))
-        .map_err(|f| Error::invalid_fields("invalid OAuth 1.0a consumer secret", f))?;
+    let cred = seal_credential(
+        state,
+        org,
+        &name,
+        CredentialType::String,
+        Some(&data),
+        &field("consumerSecret"),
+    )
+    .map_err(|f| Error::invalid_fields("invalid OAuth 1.0a consumer secret", f))?;
     o.credential_id = Some(cred.view.id.clone());
     o.organisation_id = Some(org.to_owned());
     Ok(Some(cred))

@@ -34,12 +34,16 @@ pub fn budget() -> Duration {
 
 /// How many checks and validations run at once: the cores, within 2..=8.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 8)
 }
 
 fn pool() -> Arc<Semaphore> {
     static POOL: OnceLock<Arc<Semaphore>> = OnceLock::new();
-    POOL.get_or_init(|| Arc::new(Semaphore::new(threads()))).clone()
+    POOL.get_or_init(|| Arc::new(Semaphore::new(threads())))
+        .clone()
 }
 
 fn describe(d: Duration) -> String {
@@ -53,11 +57,17 @@ fn describe(d: Duration) -> String {
 /// Runs `job` on a blocking thread within the budget. `Err(None)` when the budget ran out while
 /// it ran (it is left to finish in the background); a wait for a free thread longer than the
 /// budget is a 503.
-async fn run<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Result<T, Option<Error>> {
+async fn run<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Option<Error>> {
     let budget = budget();
     let permit = match tokio::time::timeout(budget, pool().acquire_owned()).await {
         Ok(Ok(p)) => p,
-        _ => return Err(Some(Error::unavailable("too many variables validations are running; retry shortly"))),
+        _ => {
+            return Err(Some(Error::unavailable(
+                "too many variables validations are running; retry shortly",
+            )))
+        }
     };
     let handle = tokio::task::spawn_blocking(move || {
         let _slot = permit;
@@ -86,7 +96,11 @@ pub async fn check_schema(schema: &Value, field: &str) -> Result<(), Error> {
         Err(Some(e)) => Err(e),
         Err(None) => {
             let problem = format!("took longer than {} to check", describe(budget()));
-            tracing::warn!(field, bytes = key.len(), "a variables schema blew its time budget when checked; remembered as unusable");
+            tracing::warn!(
+                field,
+                bytes = key.len(),
+                "a variables schema blew its time budget when checked; remembered as unusable"
+            );
             variables::mark_unusable(&key, &problem);
             Err(Error::invalid_field(field, problem))
         }
@@ -96,7 +110,12 @@ pub async fn check_schema(schema: &Value, field: &str) -> Result<(), Error> {
 /// Validates dynamic variables against `owner`'s schema (see [`variables::validate`]) on a
 /// blocking thread within the budget. A schema that blows it is remembered as unusable and
 /// answered with [`SchemaOwner::unusable`].
-pub async fn validate(owner: SchemaOwner, schema: Option<&Value>, vars: Map<String, Value>, root: &str) -> Result<Map<String, Value>, Error> {
+pub async fn validate(
+    owner: SchemaOwner,
+    schema: Option<&Value>,
+    vars: Map<String, Value>,
+    root: &str,
+) -> Result<Map<String, Value>, Error> {
     let Some(schema) = schema.filter(|s| !s.is_null()) else {
         // Nothing to compile: only "no variables are defined" to say.
         return variables::validate(owner, None, vars, root);
@@ -111,8 +130,15 @@ pub async fn validate(owner: SchemaOwner, schema: Option<&Value>, vars: Map<Stri
         Ok(result) => result,
         Err(Some(e)) => Err(e),
         Err(None) => {
-            let problem = format!("checking variables against it took longer than {}", describe(budget()));
-            tracing::warn!(schema = owner.field, bytes = key.len(), "a variables schema blew its time budget; remembered as unusable");
+            let problem = format!(
+                "checking variables against it took longer than {}",
+                describe(budget())
+            );
+            tracing::warn!(
+                schema = owner.field,
+                bytes = key.len(),
+                "a variables schema blew its time budget; remembered as unusable"
+            );
             variables::mark_unusable(&key, &problem);
             Err(owner.unusable(&problem))
         }

@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use switchyard_domain::credential::NewCredential;
 use switchyard_domain::page::{Page, PageRequest};
-use switchyard_domain::platform::{PlatformEndUser, PlatformEnvironment, PlatformProject, PlatformSystem, PlatformTemplate};
+use switchyard_domain::platform::{
+    PlatformEndUser, PlatformEnvironment, PlatformProject, PlatformSystem, PlatformTemplate,
+};
 use switchyard_domain::time::Timestamp;
 use switchyard_domain::Result;
 
@@ -15,7 +17,11 @@ pub trait PlatformStore: Send + Sync + 'static {
     /// Inserts an end user; a duplicate external id in the organisation is a conflict.
     async fn insert_platform_end_user(&self, org: &str, user: &PlatformEndUser) -> Result<()>;
     async fn get_platform_end_user(&self, org: &str, id: &str) -> Result<Option<PlatformEndUser>>;
-    async fn find_platform_end_user_by_external_id(&self, org: &str, external_id: &str) -> Result<Option<PlatformEndUser>>;
+    async fn find_platform_end_user_by_external_id(
+        &self,
+        org: &str,
+        external_id: &str,
+    ) -> Result<Option<PlatformEndUser>>;
     /// The organisation's end users, oldest first; `search` matches id, external id and display
     /// name; `activated: Some((environment id, yes))` keeps those with (`yes`) or without an
     /// activation of that environment.
@@ -31,28 +37,61 @@ pub trait PlatformStore: Send + Sync + 'static {
 
     // Systems: connectors with v2's domain and labels. Deleting one is `Store::delete_connector`.
     /// Inserts the connector, its extra row and the grant credentials, in one transaction.
-    async fn insert_platform_system(&self, org: &str, system: &PlatformSystem, credentials: &[NewCredential]) -> Result<()>;
+    async fn insert_platform_system(
+        &self,
+        org: &str,
+        system: &PlatformSystem,
+        credentials: &[NewCredential],
+    ) -> Result<()>;
     async fn get_platform_system(&self, org: &str, id: &str) -> Result<Option<PlatformSystem>>;
     /// The organisation's systems (every connector), oldest first; `search` matches name and domain.
-    async fn list_platform_systems(&self, org: &str, search: Option<&str>, page: &PageRequest) -> Result<Page<PlatformSystem>>;
+    async fn list_platform_systems(
+        &self,
+        org: &str,
+        search: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<PlatformSystem>>;
     /// Replaces the connector's name, base URL and auth scheme configs and the system's domain and
     /// labels (a v1 connector gets them), adding the new grant credentials, in one transaction;
     /// false when there is no such system.
-    async fn update_platform_system(&self, org: &str, system: &PlatformSystem, credentials: &[NewCredential]) -> Result<bool>;
+    async fn update_platform_system(
+        &self,
+        org: &str,
+        system: &PlatformSystem,
+        credentials: &[NewCredential],
+    ) -> Result<bool>;
 
     // Projects, environments and connection templates.
     /// Inserts a project with its first environment, in one transaction.
-    async fn insert_platform_project(&self, org: &str, project: &PlatformProject, environment: &PlatformEnvironment) -> Result<()>;
+    async fn insert_platform_project(
+        &self,
+        org: &str,
+        project: &PlatformProject,
+        environment: &PlatformEnvironment,
+    ) -> Result<()>;
     async fn get_platform_project(&self, org: &str, id: &str) -> Result<Option<PlatformProject>>;
     /// Writes the project's name, settings, metadata and variables schema if its `updated_at` is
     /// still `expected` (compare and swap); false when it changed in between or the project is gone.
-    async fn swap_platform_project(&self, org: &str, project: &PlatformProject, expected: Timestamp) -> Result<bool>;
+    async fn swap_platform_project(
+        &self,
+        org: &str,
+        project: &PlatformProject,
+        expected: Timestamp,
+    ) -> Result<bool>;
     /// The organisation's projects, oldest first (Versori's ListProjects is not paged).
     async fn list_platform_projects(&self, org: &str) -> Result<Vec<PlatformProject>>;
     /// A project's environments, oldest first.
-    async fn list_platform_environments(&self, org: &str, project_id: &str) -> Result<Vec<PlatformEnvironment>>;
+    async fn list_platform_environments(
+        &self,
+        org: &str,
+        project_id: &str,
+    ) -> Result<Vec<PlatformEnvironment>>;
     /// When each of a project's environments was last deployed (never deployed: absent).
-    async fn platform_deploy_times(&self, org: &str, project_id: &str) -> Result<BTreeMap<String, Timestamp>>;
+    async fn platform_deploy_times(
+        &self,
+        org: &str,
+        project_id: &str,
+    ) -> Result<BTreeMap<String, Timestamp>>;
     /// Adds an environment with the given templates (each with its auth scheme config ids), in one
     /// transaction: a conflict when the project already has `max` environments or one of that name.
     async fn insert_platform_environment(
@@ -65,25 +104,57 @@ pub trait PlatformStore: Send + Sync + 'static {
     /// Deletes one of a project's environments with its templates, their connection links and the
     /// environment's activations and static user; a conflict when it is the project's last one.
     /// False when the project has no such environment.
-    async fn delete_platform_environment(&self, org: &str, project_id: &str, id: &str) -> Result<bool>;
+    async fn delete_platform_environment(
+        &self,
+        org: &str,
+        project_id: &str,
+        id: &str,
+    ) -> Result<bool>;
     /// Marks an environment deployed (`running`, deploy time `at`) if each of its static templates
     /// has a static connection; otherwise changes nothing and returns the names of the static
     /// templates without one, oldest first. One transaction.
-    async fn deploy_platform_environment(&self, org: &str, id: &str, at: Timestamp) -> Result<Vec<String>>;
+    async fn deploy_platform_environment(
+        &self,
+        org: &str,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<Vec<String>>;
     /// Sets an environment's status; false when there is no such environment.
-    async fn set_platform_environment_status(&self, org: &str, id: &str, status: &str, at: Timestamp) -> Result<bool>;
+    async fn set_platform_environment_status(
+        &self,
+        org: &str,
+        id: &str,
+        status: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
     /// Deletes a project with its environments and templates.
     async fn delete_platform_project(&self, org: &str, id: &str) -> Result<bool>;
     /// A duplicate name in the environment is a conflict.
     async fn insert_platform_template(&self, org: &str, template: &PlatformTemplate) -> Result<()>;
     /// A project's templates (only one environment's, when given), oldest first.
-    async fn list_platform_templates(&self, org: &str, project_id: &str, environment_id: Option<&str>) -> Result<Vec<PlatformTemplate>>;
+    async fn list_platform_templates(
+        &self,
+        org: &str,
+        project_id: &str,
+        environment_id: Option<&str>,
+    ) -> Result<Vec<PlatformTemplate>>;
     /// `(template id, template name, auth scheme config ids)` of the templates that use only some of
     /// their system's auth scheme configs, in a project and/or of a system, oldest first.
-    async fn platform_template_schemes(&self, org: &str, project_id: Option<&str>, system_id: Option<&str>) -> Result<Vec<(String, String, Vec<String>)>>;
+    async fn platform_template_schemes(
+        &self,
+        org: &str,
+        project_id: Option<&str>,
+        system_id: Option<&str>,
+    ) -> Result<Vec<(String, String, Vec<String>)>>;
     /// Writes a template's name, `dynamic` flag and auth scheme config ids (`None`: all of its
     /// system's); a duplicate name in the environment is a conflict. False when it is gone.
-    async fn update_platform_template(&self, org: &str, template: &PlatformTemplate, auth_scheme_config_ids: Option<&[String]>) -> Result<bool>;
+    async fn update_platform_template(
+        &self,
+        org: &str,
+        template: &PlatformTemplate,
+        auth_scheme_config_ids: Option<&[String]>,
+    ) -> Result<bool>;
     /// Deletes a project's template; its connection links and activation bindings go with it.
-    async fn delete_platform_template(&self, org: &str, project_id: &str, id: &str) -> Result<bool>;
+    async fn delete_platform_template(&self, org: &str, project_id: &str, id: &str)
+        -> Result<bool>;
 }

@@ -11,7 +11,9 @@ impl PostgresStore {
     const BACKEND: &'static str = "postgres";
 
     pub async fn connect(url: &str) -> switchyard_domain::Result<Self> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| switchyard_domain::Error::bad_request(format!("bad PostgreSQL URL: {e}")))?;
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            switchyard_domain::Error::bad_request(format!("bad PostgreSQL URL: {e}"))
+        })?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(3))
@@ -31,20 +33,33 @@ impl PostgresStore {
             .await
             .map_err(crate::sql::db_err)?;
         // Several nodes may start at once: migrations take an advisory lock (sqlx does this).
-        sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|e| switchyard_domain::Error::internal(format!("PostgreSQL migrations failed: {e}")))?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| {
+                switchyard_domain::Error::internal(format!("PostgreSQL migrations failed: {e}"))
+            })?;
         Ok(Self { pool })
     }
 
     /// A write transaction (SQLite's needs `BEGIN IMMEDIATE`; PostgreSQL's row locks need nothing more).
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.pool.begin().await
     }
 
     /// `synchronous_commit=on, fsync=on`, read from a pooled connection.
     async fn read_durability(&self) -> switchyard_domain::Result<String> {
         let mut conn = self.pool.acquire().await.map_err(crate::sql::db_err)?;
-        let commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&mut *conn).await.map_err(crate::sql::db_err)?;
-        let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(&mut *conn).await.map_err(crate::sql::db_err)?;
+        let commit: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(crate::sql::db_err)?;
+        let fsync: String = sqlx::query_scalar("SHOW fsync")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(crate::sql::db_err)?;
         Ok(format!("synchronous_commit={commit}, fsync={fsync}"))
     }
 }

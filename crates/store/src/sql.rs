@@ -8,9 +8,17 @@ use switchyard_domain::{Error, ErrorKind};
 /// conflict, anything else a 500 (logged without any bound value).
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => Error::conflict("a resource with these identifying fields already exists"),
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => Error::conflict("the resource is referenced by, or references, another resource"),
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            Error::conflict("a resource with these identifying fields already exists")
+        }
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            Error::conflict("the resource is referenced by, or references, another resource")
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => {
             tracing::warn!(error = %e, "database unavailable");
             Error::unavailable("the database is unavailable, try again shortly")
         }
@@ -27,23 +35,53 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
 
 /// PostgreSQL's "shutting down / cannot connect now" codes, and SQLite's busy and locked codes.
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    matches!(code, Some("57P01" | "57P02" | "57P03" | "53300" | "08006" | "08003" | "08001" | "5" | "6" | "261" | "517"))
+    matches!(
+        code,
+        Some(
+            "57P01"
+                | "57P02"
+                | "57P03"
+                | "53300"
+                | "08006"
+                | "08003"
+                | "08001"
+                | "5"
+                | "6"
+                | "261"
+                | "517"
+        )
+    )
 }
 
 /// `$start, $start+1, ...` for `n` values.
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `cols` (`"id, name"`) qualified with `table` (`t.id, t.name`), and each also renamed
 /// `{table}_{col}` when `alias` (`t.id AS t_id, ...`: for a join whose tables share column names).
 pub(crate) fn qualified(cols: &str, table: &str, alias: bool) -> String {
-    cols.split(", ").map(|c| if alias { format!("{table}.{c} AS {table}_{c}") } else { format!("{table}.{c}") }).collect::<Vec<_>>().join(", ")
+    cols.split(", ")
+        .map(|c| {
+            if alias {
+                format!("{table}.{c} AS {table}_{c}")
+            } else {
+                format!("{table}.{c}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `($1, ..., $cols), ($cols+1, ...)`: `rows` rows of `cols` placeholders, for a multi-row INSERT.
 pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
-    (0..rows).map(|r| format!("({})", placeholders(1 + r * cols, cols))).collect::<Vec<_>>().join(", ")
+    (0..rows)
+        .map(|r| format!("({})", placeholders(1 + r * cols, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern (used with `ESCAPE '\'`).

@@ -17,7 +17,10 @@ impl SqliteStore {
         Self::connect_with(url, &ConnectOptions::default()).await
     }
 
-    pub async fn connect_with(url: &str, settings: &ConnectOptions) -> switchyard_domain::Result<Self> {
+    pub async fn connect_with(
+        url: &str,
+        settings: &ConnectOptions,
+    ) -> switchyard_domain::Result<Self> {
         let synchronous = match settings.sqlite_synchronous {
             SqliteSynchronous::Full => sqlx::sqlite::SqliteSynchronous::Full,
             SqliteSynchronous::Normal => sqlx::sqlite::SqliteSynchronous::Normal,
@@ -29,9 +32,18 @@ impl SqliteStore {
             .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool =
-            SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10)).connect_with(options).await.map_err(crate::sql::db_err)?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await.map_err(|e| switchyard_domain::Error::internal(format!("SQLite migrations failed: {e}")))?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(crate::sql::db_err)?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| {
+                switchyard_domain::Error::internal(format!("SQLite migrations failed: {e}"))
+            })?;
         Ok(Self { pool })
     }
 
@@ -40,7 +52,9 @@ impl SqliteStore {
     /// first write, and a transaction that has already read gets SQLITE_BUSY at once, without
     /// waiting, when another connection is writing (SQLite cannot wait there without risking a
     /// deadlock): a spurious 503. Longer commits (`synchronous=FULL`) made that visible.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
@@ -52,8 +66,14 @@ impl SqliteStore {
     /// `synchronous=FULL (2), journal_mode=wal`, read from a pooled connection.
     async fn read_durability(&self) -> switchyard_domain::Result<String> {
         let mut conn = self.pool.acquire().await.map_err(crate::sql::db_err)?;
-        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.map_err(crate::sql::db_err)?;
-        let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.map_err(crate::sql::db_err)?;
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(crate::sql::db_err)?;
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(crate::sql::db_err)?;
         let name = match synchronous {
             0 => "OFF",
             1 => "NORMAL",
@@ -61,7 +81,9 @@ impl SqliteStore {
             3 => "EXTRA",
             _ => "?",
         };
-        Ok(format!("synchronous={name} ({synchronous}), journal_mode={journal}"))
+        Ok(format!(
+            "synchronous={name} ({synchronous}), journal_mode={journal}"
+        ))
     }
 }
 

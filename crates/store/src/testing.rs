@@ -10,7 +10,11 @@ pub const POSTGRES_ENV: &str = "SWITCHYARD_TEST_POSTGRES_URL";
 
 /// A URL for a new, empty SQLite database file under `dir`.
 pub fn sqlite_url(dir: &std::path::Path) -> String {
-    format!("sqlite://{}/switchyard-{}.db", dir.display(), ulid::Ulid::new().to_string().to_lowercase())
+    format!(
+        "sqlite://{}/switchyard-{}.db",
+        dir.display(),
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
 }
 
 /// A URL for a new, empty PostgreSQL database, or `None` when no test server is configured.
@@ -25,9 +29,17 @@ pub async fn postgres_url() -> Option<String> {
             return None;
         }
     };
-    let name = format!("switchyard_test_{}", ulid::Ulid::new().to_string().to_lowercase());
-    let mut conn = sqlx::PgConnection::connect(&base).await.unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_ENV}: {e}"));
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+    let name = format!(
+        "switchyard_test_{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    let mut conn = sqlx::PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_ENV}: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
     let mut url = url::Url::parse(&base).expect("a valid PostgreSQL URL");
     url.set_path(&format!("/{name}"));
     Some(url.to_string())

@@ -14,7 +14,12 @@ pub struct Args {
     #[arg(long, env = "SWITCHYARD_LISTEN", global = true)]
     pub listen: Option<String>,
     /// `sqlite://...` or `postgres://...` [default: an SQLite file in the data directory].
-    #[arg(long, env = "SWITCHYARD_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SWITCHYARD_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Where the embedded database and the generated master key live [default: ./switchyard-data].
     #[arg(long, env = "SWITCHYARD_DATA_DIR", global = true)]
@@ -37,16 +42,32 @@ pub struct Args {
     #[arg(long, env = "SWITCHYARD_EGRESS_ALLOW", global = true)]
     pub egress_allow: Option<String>,
     /// Failed authentications (401s) a client address may have per minute before it gets 429s [default: 60; 0: no limit].
-    #[arg(long, env = "SWITCHYARD_RATE_LIMIT_FAILED_AUTH_PER_MINUTE", global = true)]
+    #[arg(
+        long,
+        env = "SWITCHYARD_RATE_LIMIT_FAILED_AUTH_PER_MINUTE",
+        global = true
+    )]
     pub rate_limit_failed_auth_per_minute: Option<u32>,
     /// Calls to OAuth providers an organisation may cause per minute [default: 600; 0: no limit].
-    #[arg(long, env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_ORG_PER_MINUTE", global = true)]
+    #[arg(
+        long,
+        env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_ORG_PER_MINUTE",
+        global = true
+    )]
     pub rate_limit_provider_calls_per_org_per_minute: Option<u32>,
     /// Calls to OAuth providers one client address may cause per minute [default: 120; 0: no limit].
-    #[arg(long, env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_CLIENT_PER_MINUTE", global = true)]
+    #[arg(
+        long,
+        env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_CLIENT_PER_MINUTE",
+        global = true
+    )]
     pub rate_limit_provider_calls_per_client_per_minute: Option<u32>,
     /// The longest lifetime an end-user JWT may have, in seconds (`exp - iat`, and `exp - now`) [default: 86400].
-    #[arg(long, env = "SWITCHYARD_END_USER_JWT_MAX_LIFETIME_SECONDS", global = true)]
+    #[arg(
+        long,
+        env = "SWITCHYARD_END_USER_JWT_MAX_LIFETIME_SECONDS",
+        global = true
+    )]
     pub end_user_jwt_max_lifetime_seconds: Option<u64>,
     /// The time budget of checking a variables schema or validating variables against one, in
     /// milliseconds; a schema that blows it is refused from then on [default: 2000].
@@ -127,7 +148,12 @@ fn env_or_file(name: &str) -> anyhow::Result<Option<String>> {
         }
     }
     match std::env::var(format!("{name}_FILE")) {
-        Ok(path) if !path.is_empty() => Ok(Some(std::fs::read_to_string(&path).with_context(|| format!("reading {name}_FILE ({path})"))?.trim().to_owned())),
+        Ok(path) if !path.is_empty() => Ok(Some(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {name}_FILE ({path})"))?
+                .trim()
+                .to_owned(),
+        )),
         _ => Ok(None),
     }
 }
@@ -135,51 +161,99 @@ fn env_or_file(name: &str) -> anyhow::Result<Option<String>> {
 impl Settings {
     pub fn load(args: Args) -> anyhow::Result<Self> {
         let file: File = match &args.config {
-            Some(p) => toml::from_str(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
-                .with_context(|| format!("parsing {}", p.display()))?,
+            Some(p) => toml::from_str(
+                &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            )
+            .with_context(|| format!("parsing {}", p.display()))?,
             None => File::default(),
         };
-        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./switchyard-data"));
-        let database_url = args.database_url.or_else(|| env_or_file("SWITCHYARD_DATABASE_URL").ok().flatten()).or(file.database_url);
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./switchyard-data"));
+        let database_url = args
+            .database_url
+            .or_else(|| env_or_file("SWITCHYARD_DATABASE_URL").ok().flatten())
+            .or(file.database_url);
         let embedded = database_url.is_none();
         let database_url = match database_url {
             Some(u) => u,
             None => format!("sqlite://{}", data_dir.join("switchyard.db").display()),
         };
-        let log_format = args.log_format.or(file.log_format).unwrap_or_else(|| "text".into());
+        let log_format = args
+            .log_format
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
         if !matches!(log_format.as_str(), "text" | "json") {
             bail!("--log-format must be text or json");
         }
-        let end_user_jwt_max_lifetime_seconds = args.end_user_jwt_max_lifetime_seconds.or(file.end_user_jwt_max_lifetime_seconds).unwrap_or(86400);
+        let end_user_jwt_max_lifetime_seconds = args
+            .end_user_jwt_max_lifetime_seconds
+            .or(file.end_user_jwt_max_lifetime_seconds)
+            .unwrap_or(86400);
         if end_user_jwt_max_lifetime_seconds == 0 {
             bail!("--end-user-jwt-max-lifetime-seconds must be at least 1");
         }
         // Seconds, at least one: zero would close every connection (or answer every request) at once.
-        let seconds = |name: &str, v: Option<u64>, default: u64| -> anyhow::Result<std::time::Duration> {
-            match v.unwrap_or(default) {
-                0 => bail!("--{name} must be at least 1"),
-                n => Ok(std::time::Duration::from_secs(n)),
-            }
-        };
-        let header_read_timeout = seconds("header-read-timeout-seconds", args.header_read_timeout_seconds.or(file.header_read_timeout_seconds), 10)?;
-        let idle_timeout = seconds("idle-timeout-seconds", args.idle_timeout_seconds.or(file.idle_timeout_seconds), 60)?;
-        let request_timeout = seconds("request-timeout-seconds", args.request_timeout_seconds.or(file.request_timeout_seconds), 60)?;
-        let max_connections = args.max_connections.or(file.max_connections).unwrap_or(4096);
+        let seconds =
+            |name: &str, v: Option<u64>, default: u64| -> anyhow::Result<std::time::Duration> {
+                match v.unwrap_or(default) {
+                    0 => bail!("--{name} must be at least 1"),
+                    n => Ok(std::time::Duration::from_secs(n)),
+                }
+            };
+        let header_read_timeout = seconds(
+            "header-read-timeout-seconds",
+            args.header_read_timeout_seconds
+                .or(file.header_read_timeout_seconds),
+            10,
+        )?;
+        let idle_timeout = seconds(
+            "idle-timeout-seconds",
+            args.idle_timeout_seconds.or(file.idle_timeout_seconds),
+            60,
+        )?;
+        let request_timeout = seconds(
+            "request-timeout-seconds",
+            args.request_timeout_seconds
+                .or(file.request_timeout_seconds),
+            60,
+        )?;
+        let max_connections = args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(4096);
         if max_connections == 0 {
             bail!("--max-connections must be at least 1");
         }
         let sqlite_synchronous = match args.sqlite_synchronous.or(file.sqlite_synchronous) {
-            Some(v) => v.parse().map_err(|e: String| anyhow::anyhow!("--sqlite-synchronous: {e}"))?,
+            Some(v) => v
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--sqlite-synchronous: {e}"))?,
             None => switchyard_store::SqliteSynchronous::default(),
         };
         Ok(Self {
-            listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8950".into()),
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8950".into()),
             database_url,
             data_dir,
-            public_url: args.public_url.or(file.public_url).map(|u| u.trim_end_matches('/').to_owned()),
+            public_url: args
+                .public_url
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_owned()),
             json_logs: log_format == "json",
-            oauth_state_ttl_seconds: args.oauth_state_ttl_seconds.or(file.oauth_state_ttl_seconds).unwrap_or(600).max(1),
-            credential_sweep_seconds: args.credential_sweep_seconds.or(file.credential_sweep_seconds).unwrap_or(60).max(1),
+            oauth_state_ttl_seconds: args
+                .oauth_state_ttl_seconds
+                .or(file.oauth_state_ttl_seconds)
+                .unwrap_or(600)
+                .max(1),
+            credential_sweep_seconds: args
+                .credential_sweep_seconds
+                .or(file.credential_sweep_seconds)
+                .unwrap_or(60)
+                .max(1),
             egress_allow: args.egress_allow.or(file.egress_allow).unwrap_or_default(),
             rate_limits: {
                 let d = switchyard_server::rate_limit::RateLimitSettings::default();
@@ -199,7 +273,11 @@ impl Settings {
                 }
             },
             end_user_jwt_max_lifetime_seconds,
-            variables_budget_ms: args.variables_budget_ms.or(file.variables_budget_ms).unwrap_or(2000).max(1),
+            variables_budget_ms: args
+                .variables_budget_ms
+                .or(file.variables_budget_ms)
+                .unwrap_or(2000)
+                .max(1),
             header_read_timeout,
             idle_timeout,
             request_timeout,
@@ -212,16 +290,24 @@ impl Settings {
 
     /// The egress guard's policy: which internal ranges outbound requests may reach.
     pub fn egress_policy(&self) -> anyhow::Result<switchyard_server::egress::EgressPolicy> {
-        switchyard_server::egress::EgressPolicy::parse(&self.egress_allow).map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))
+        switchyard_server::egress::EgressPolicy::parse(&self.egress_allow)
+            .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))
     }
 
     pub fn init_logging(&self) {
-        let filter =
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-        let builder =
-            tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+        });
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
         if self.json_logs {
-            builder.json().flatten_event(true).with_current_span(true).init();
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .init();
         } else {
             builder.init();
         }
@@ -229,12 +315,22 @@ impl Settings {
 
     pub async fn open_store(&self) -> anyhow::Result<switchyard_store::DynStore> {
         if self.database_url.starts_with("sqlite:") && self.embedded {
-            std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
+            std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                format!("creating the data directory {}", self.data_dir.display())
+            })?;
         }
-        let options = switchyard_store::ConnectOptions { sqlite_synchronous: self.sqlite_synchronous };
+        let options = switchyard_store::ConnectOptions {
+            sqlite_synchronous: self.sqlite_synchronous,
+        };
         switchyard_store::connect_with(&self.database_url, &options)
             .await
-            .map_err(|e| anyhow::anyhow!("opening {}: {}", switchyard_store::mask_url(&self.database_url), e.message))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "opening {}: {}",
+                    switchyard_store::mask_url(&self.database_url),
+                    e.message
+                )
+            })
     }
 
     /// Where the active master key lives: `SWITCHYARD_MASTER_KEY`, `SWITCHYARD_MASTER_KEY_FILE`,
@@ -273,7 +369,8 @@ impl Settings {
     /// servers without a restart.
     pub fn key_ring(&self) -> anyhow::Result<KeyRing> {
         let location = self.key_location()?;
-        let source: switchyard_vault::KeySource = Box::new(move || location.load().map_err(|e| format!("{e:#}")));
+        let source: switchyard_vault::KeySource =
+            Box::new(move || location.load().map_err(|e| format!("{e:#}")));
         KeyRing::with_source(source).map_err(|e| anyhow::anyhow!(e))
     }
 }
@@ -296,20 +393,37 @@ impl KeyLocation {
     pub fn load(&self) -> anyhow::Result<Vec<MasterKey>> {
         let mut texts = Vec::new();
         match self {
-            KeyLocation::Env(text) => texts.push(("SWITCHYARD_MASTER_KEY".to_owned(), text.clone())),
+            KeyLocation::Env(text) => {
+                texts.push(("SWITCHYARD_MASTER_KEY".to_owned(), text.clone()))
+            }
             KeyLocation::File(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading the master key file {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the master key file {}", path.display()))?;
                 texts.push((path.display().to_string(), text));
                 let old = Self::old_keys_file(path);
                 if let Ok(lines) = std::fs::read_to_string(&old) {
-                    texts.extend(lines.lines().filter(|l| !l.trim().is_empty()).map(|l| (old.display().to_string(), l.to_owned())));
+                    texts.extend(
+                        lines
+                            .lines()
+                            .filter(|l| !l.trim().is_empty())
+                            .map(|l| (old.display().to_string(), l.to_owned())),
+                    );
                 }
             }
         }
         if let Ok(old) = std::env::var("SWITCHYARD_OLD_MASTER_KEYS") {
-            texts.extend(old.split(',').filter(|k| !k.trim().is_empty()).map(|k| ("SWITCHYARD_OLD_MASTER_KEYS".to_owned(), k.to_owned())));
+            texts.extend(
+                old.split(',')
+                    .filter(|k| !k.trim().is_empty())
+                    .map(|k| ("SWITCHYARD_OLD_MASTER_KEYS".to_owned(), k.to_owned())),
+            );
         }
-        texts.into_iter().map(|(from, t)| MasterKey::parse(&t).with_context(|| format!("a master key in {from}"))).collect()
+        texts
+            .into_iter()
+            .map(|(from, t)| {
+                MasterKey::parse(&t).with_context(|| format!("a master key in {from}"))
+            })
+            .collect()
     }
 }
 
@@ -322,7 +436,9 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(bytes)?;
     Ok(())
 }

@@ -10,7 +10,11 @@ use std::sync::Arc;
 use switchyard_server::AppState;
 
 #[derive(Parser)]
-#[command(name = "switchyard", version, about = "Switchyard: a self-hostable embedded integration platform, wire-compatible with Versori's API.")]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Switchyard: a self-hostable embedded integration platform, wire-compatible with Versori's API."
+)]
 struct Cli {
     #[command(flatten)]
     settings: config::Args,
@@ -88,12 +92,17 @@ enum Admin {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
-        println!("{}", serde_json::to_string_pretty(&switchyard_server::openapi())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&switchyard_server::openapi())?
+        );
         return Ok(());
     }
     let settings = Settings::load(cli.settings)?;
     settings.init_logging();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         match cli.command {
             None | Some(Command::Serve) => serve(settings).await,
@@ -116,7 +125,11 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
             if name.trim().is_empty() {
                 bail!("--name must not be empty");
             }
-            let org = switchyard_domain::model::Organisation { id: switchyard_domain::new_id(), name, created_at: switchyard_domain::time::now() };
+            let org = switchyard_domain::model::Organisation {
+                id: switchyard_domain::new_id(),
+                name,
+                created_at: switchyard_domain::time::now(),
+            };
             let (text, key) = switchyard_server::auth::new_api_key(&org.id, "initial");
             store.create_organisation(&org, &key).await?;
             #[derive(serde::Serialize)]
@@ -125,16 +138,28 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
                 organisation_id: &'a str,
                 api_key: &'a str,
             }
-            println!("{}", serde_json::to_string(&Created { organisation_id: &org.id, api_key: &text })?);
+            println!(
+                "{}",
+                serde_json::to_string(&Created {
+                    organisation_id: &org.id,
+                    api_key: &text
+                })?
+            );
         }
         Admin::CreateApiKey { org, name } => {
-            store.get_organisation(&org).await?.with_context(|| format!("no organisation {org}"))?;
+            store
+                .get_organisation(&org)
+                .await?
+                .with_context(|| format!("no organisation {org}"))?;
             let (text, key) = switchyard_server::auth::new_api_key(&org, &name);
             store.insert_api_key(&org, &key).await?;
             println!("{}", serde_json::json!({"id": key.id, "apiKey": text}));
         }
         Admin::RevokeApiKey { org, key_id } => {
-            if !store.revoke_api_key(&org, &key_id, switchyard_domain::time::now()).await? {
+            if !store
+                .revoke_api_key(&org, &key_id, switchyard_domain::time::now())
+                .await?
+            {
                 bail!("organisation {org} has no API key {key_id}");
             }
             eprintln!("revoked {key_id}");
@@ -165,7 +190,10 @@ async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
             let rows = |id: &str| counts.iter().find(|(k, _)| k == id).map_or(0, |(_, n)| *n);
             if json {
                 let keys: Vec<_> = ids.iter().map(|id| serde_json::json!({"id": id, "rows": rows(id), "configured": ring.has_key(id)})).collect();
-                println!("{}", serde_json::json!({"activeKeyId": ring.active_key_id(), "keys": keys}));
+                println!(
+                    "{}",
+                    serde_json::json!({"activeKeyId": ring.active_key_id(), "keys": keys})
+                );
             } else {
                 println!("{:<10} {:>10}  state", "key", "rows");
                 for id in &ids {
@@ -180,7 +208,11 @@ async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
                 }
             }
         }
-        Keys::Rotate { batch, no_new_key, settle_seconds } => {
+        Keys::Rotate {
+            batch,
+            no_new_key,
+            settle_seconds,
+        } => {
             if !no_new_key {
                 match &location {
                     config::KeyLocation::File(path) => {
@@ -193,7 +225,11 @@ async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
                         let new_key = switchyard_vault::MasterKey::generate_text();
                         replace_private(path, new_key.as_bytes())?;
                         ring = settings.key_ring()?;
-                        eprintln!("new master key {} is active; the old one is kept in {}", ring.active_key_id(), old_file.display());
+                        eprintln!(
+                            "new master key {} is active; the old one is kept in {}",
+                            ring.active_key_id(),
+                            old_file.display()
+                        );
                         eprintln!("waiting {settle_seconds}s for running servers to start sealing with it");
                         tokio::time::sleep(std::time::Duration::from_secs(settle_seconds)).await;
                     }
@@ -212,11 +248,26 @@ async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
 /// Re-encrypts, in batches, every credential and remembered idempotent answer not sealed by the
 /// active key; repeats until a pass finds none (servers may still write with the old key for a
 /// moment).
-async fn reseal(store: &dyn switchyard_store::Store, ring: &switchyard_vault::KeyRing, batch: i64) -> anyhow::Result<()> {
+async fn reseal(
+    store: &dyn switchyard_store::Store,
+    ring: &switchyard_vault::KeyRing,
+    batch: i64,
+) -> anyhow::Result<()> {
     let active = ring.active_key_id();
-    let total: i64 = store.sealed_counts_by_key().await?.iter().filter(|(k, _)| *k != active).map(|(_, n)| n).sum();
+    let total: i64 = store
+        .sealed_counts_by_key()
+        .await?
+        .iter()
+        .filter(|(k, _)| *k != active)
+        .map(|(_, n)| n)
+        .sum();
     let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("re-encrypting {bar:40} {pos}/{len} secrets ({per_sec}, {eta} left)").expect("a valid template"));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "re-encrypting {bar:40} {pos}/{len} secrets ({per_sec}, {eta} left)",
+        )
+        .expect("a valid template"),
+    );
     let mut done = 0u64;
     let mut advance = || {
         done += 1;
@@ -231,10 +282,14 @@ async fn reseal(store: &dyn switchyard_store::Store, ring: &switchyard_vault::Ke
             break;
         }
         for (org, id, sealed) in rows {
-            let plain = ring.open(&sealed, &id).map_err(|e| anyhow::anyhow!("credential {id}: {e}"))?;
+            let plain = ring
+                .open(&sealed, &id)
+                .map_err(|e| anyhow::anyhow!("credential {id}: {e}"))?;
             let resealed = ring.seal(&plain, &id);
             // A concurrent write replaced it, sealed by the active key: nothing to do.
-            store.reseal_credential(&org, &id, &sealed, &resealed, &active).await?;
+            store
+                .reseal_credential(&org, &id, &sealed, &resealed, &active)
+                .await?;
             advance();
         }
     }
@@ -245,10 +300,14 @@ async fn reseal(store: &dyn switchyard_store::Store, ring: &switchyard_vault::Ke
         }
         for (scope, key, sealed) in rows {
             let aad = switchyard_server::idempotency::aad(&scope, &key);
-            let plain = ring.open(&sealed, &aad).map_err(|e| anyhow::anyhow!("the remembered answer to an Idempotency-Key: {e}"))?;
+            let plain = ring
+                .open(&sealed, &aad)
+                .map_err(|e| anyhow::anyhow!("the remembered answer to an Idempotency-Key: {e}"))?;
             let resealed = ring.seal(&plain, &aad);
             // Forgotten or replaced meanwhile: nothing to do.
-            store.reseal_idempotency(&scope, &key, &sealed, &resealed, &active).await?;
+            store
+                .reseal_idempotency(&scope, &key, &sealed, &resealed, &active)
+                .await?;
             advance();
         }
     }
@@ -267,7 +326,9 @@ fn replace_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    switchyard_server::variables::configure(std::time::Duration::from_millis(settings.variables_budget_ms));
+    switchyard_server::variables::configure(std::time::Duration::from_millis(
+        settings.variables_budget_ms,
+    ));
     let store = settings.open_store().await?;
     let vault = Arc::new(settings.key_ring()?);
     // A key ring that cannot open what is stored would fail on first use: fail now instead.
@@ -277,22 +338,33 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
     }
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])?
+        .set_buckets(&[
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+        ])?
         .install_recorder()
         .context("installing the metrics recorder")?;
-    let listener = tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr()?;
-    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
     let state = AppState {
         store: store.clone(),
         vault,
         public_url: public_url.clone(),
         metrics: Some(metrics),
         egress: switchyard_server::egress::Egress::new(settings.egress_policy()?),
-        rate_limits: Arc::new(switchyard_server::rate_limit::RateLimits::new(settings.rate_limits)),
+        rate_limits: Arc::new(switchyard_server::rate_limit::RateLimits::new(
+            settings.rate_limits,
+        )),
         oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
         refresh_locks: Arc::new(switchyard_server::tokens::RefreshLocks::new()),
-        end_user_jwt_max_lifetime: std::time::Duration::from_secs(settings.end_user_jwt_max_lifetime_seconds),
+        end_user_jwt_max_lifetime: std::time::Duration::from_secs(
+            settings.end_user_jwt_max_lifetime_seconds,
+        ),
     };
     // Key files may change under us (a rotation): look every two seconds.
     let ring = state.vault.clone();
@@ -313,7 +385,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         loop {
             tokio::time::sleep(every).await;
             loop {
-                match sweep_store.sweep_expired_credentials(switchyard_domain::time::now(), 500).await {
+                match sweep_store
+                    .sweep_expired_credentials(switchyard_domain::time::now(), 500)
+                    .await
+                {
                     Ok(events) => {
                         for e in &events {
                             tracing::info!(organisation = %e.organisation_id, credential = %e.credential_id, "an expired credential was deleted");
@@ -338,14 +413,22 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             rate_limits.tidy();
         }
     });
-    let app = switchyard_server::app_with(state, &switchyard_server::ops::RequestLimits { request_timeout: settings.request_timeout });
+    let app = switchyard_server::app_with(
+        state,
+        &switchyard_server::ops::RequestLimits {
+            request_timeout: settings.request_timeout,
+        },
+    );
     let limits = switchyard_server::listener::ConnectionLimits {
         header_read_timeout: settings.header_read_timeout,
         idle_timeout: settings.idle_timeout,
         max_connections: settings.max_connections,
     };
     // Read from a pooled connection, so that the log says what the database really does.
-    let durability = store.durability().await.unwrap_or_else(|e| format!("unknown ({})", e.message));
+    let durability = store
+        .durability()
+        .await
+        .unwrap_or_else(|e| format!("unknown ({})", e.message));
     tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), %durability, "switchyard is serving");
     tracing::info!(
         header_read_timeout_seconds = limits.header_read_timeout.as_secs(),
@@ -361,7 +444,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
     warn_if_few_file_descriptors(limits.max_connections);
-    eprintln!("switchyard listening on http://{local} (database: {})", switchyard_store::mask_url(&settings.database_url));
+    eprintln!(
+        "switchyard listening on http://{local} (database: {})",
+        switchyard_store::mask_url(&settings.database_url)
+    );
     switchyard_server::listener::serve(listener, app, limits, shutdown_signal()).await;
     tracing::info!("shut down: in-flight requests finished");
     store.close().await;
@@ -371,8 +457,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 /// Each connection is a file descriptor: a soft limit below the connection cap means `accept`
 /// fails (and pauses) before the cap is reached. Linux only (`/proc/self/limits`).
 fn warn_if_few_file_descriptors(max_connections: usize) {
-    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else { return };
-    let soft = limits.lines().find(|l| l.starts_with("Max open files")).and_then(|l| l.split_whitespace().nth(3)).and_then(|v| v.parse::<usize>().ok());
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return;
+    };
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse::<usize>().ok());
     // The database pool, the log, the key files and the like need a few more.
     if let Some(soft) = soft.filter(|&soft| soft < max_connections + 64) {
         tracing::warn!(
@@ -389,7 +481,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

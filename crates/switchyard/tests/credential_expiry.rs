@@ -20,7 +20,9 @@ fn in_seconds(s: i64) -> String {
 }
 
 async fn expiry(backend: Backend) {
-    let Some(db) = Db::new(backend).await else { return };
+    let Some(db) = Db::new(backend).await else {
+        return;
+    };
     let (o, key) = create_org(&db, "acme");
     let server = Server::start_with(&db, &[("SWITCHYARD_CREDENTIAL_SWEEP_SECONDS", "1")]);
     let api = Api::new(&server, &key);
@@ -38,7 +40,10 @@ async fn expiry(backend: Backend) {
 
     // A date in the past, or not a date: 400 naming the field; nothing stored.
     let e = api.post(&cpath, json!({"name": "old", "credentials": {"action": [key_credential("k", Some(in_seconds(-60)))]}, "variables": []})).await.error(400);
-    assert_eq!(Res::fields(&e), ["credentials.action[0].credential.expiresAt"]);
+    assert_eq!(
+        Res::fields(&e),
+        ["credentials.action[0].credential.expiresAt"]
+    );
     let e =
         api.post(&cpath, json!({"name": "bad", "credentials": {"action": [key_credential("k", Some("tomorrow".into()))]}, "variables": []})).await.error(400);
     assert!(e["message"].as_str().unwrap().contains("expiresAt"), "{e}");
@@ -52,29 +57,62 @@ async fn expiry(backend: Backend) {
     let creds = &c["credentials"]["action"];
     assert!(creds[0]["credential"]["expiresAt"].is_string(), "{c}");
     assert!(creds[1]["credential"].get("expiresAt").is_none(), "{c}");
-    let (cid, gone, kept) = (c["id"].as_str().unwrap(), creds[0]["credential"]["id"].as_str().unwrap(), creds[1]["credential"]["id"].as_str().unwrap());
+    let (cid, gone, kept) = (
+        c["id"].as_str().unwrap(),
+        creds[0]["credential"]["id"].as_str().unwrap(),
+        creds[1]["credential"]["id"].as_str().unwrap(),
+    );
 
     // The sweeper runs every second here.
     let mut left = Vec::new();
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let now = api.get(&format!("{cpath}/{cid}")).await.expect(200);
-        left = now["credentials"]["action"].as_array().unwrap().iter().map(|x| x["credential"]["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        left = now["credentials"]["action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["credential"]["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>();
         if left.len() == 1 {
             break;
         }
     }
-    assert_eq!(left, [kept], "the expired credential is gone, the other stays");
-    let events = api.get(&format!("/api/connect/v1/o/{o}/credentials/{gone}/events")).await.expect(200);
+    assert_eq!(
+        left,
+        [kept],
+        "the expired credential is gone, the other stays"
+    );
+    let events = api
+        .get(&format!("/api/connect/v1/o/{o}/credentials/{gone}/events"))
+        .await
+        .expect(200);
     assert_eq!(events[0]["kind"], "expired", "{events}");
-    assert!(events[0]["reason"].as_str().unwrap().contains("expiresAt"), "{events}");
-    assert_eq!(api.get(&format!("/api/connect/v1/o/{o}/credentials/{kept}/events")).await.expect(200), json!([]));
+    assert!(
+        events[0]["reason"].as_str().unwrap().contains("expiresAt"),
+        "{events}"
+    );
+    assert_eq!(
+        api.get(&format!("/api/connect/v1/o/{o}/credentials/{kept}/events"))
+            .await
+            .expect(200),
+        json!([])
+    );
     assert!(server.logs().contains("an expired credential was deleted"));
 
     // Platform API v2's encoding carries it too.
-    let project = api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "P"})).await.expect(200);
+    let project = api
+        .post(&format!("/api/v2/o/{o}/projects"), json!({"name": "P"}))
+        .await
+        .expect(200);
     let t = api
-        .post(&format!("/api/v2/o/{o}/projects/{}/connection-templates", project["id"].as_str().unwrap()), json!({"systemId": connector, "name": "crm"}))
+        .post(
+            &format!(
+                "/api/v2/o/{o}/projects/{}/connection-templates",
+                project["id"].as_str().unwrap()
+            ),
+            json!({"systemId": connector, "name": "crm"}),
+        )
         .await
         .expect(200);
     let v2 = json!({"authSchemeConfig": {"type": "api-key", "apiKey": {"id": "apikey", "description": "", "name": "X-Key", "in": "header"}},
@@ -86,7 +124,10 @@ async fn expiry(backend: Backend) {
         )
         .await
         .error(400);
-    assert_eq!(Res::fields(&e), ["connection.credentials[0].credential.expiresAt"]);
+    assert_eq!(
+        Res::fields(&e),
+        ["connection.credentials[0].credential.expiresAt"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

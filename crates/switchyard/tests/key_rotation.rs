@@ -9,7 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 fn key_env(path: &std::path::Path) -> Vec<(&'static str, String)> {
-    vec![("SWITCHYARD_MASTER_KEY", String::new()), ("SWITCHYARD_MASTER_KEY_FILE", path.display().to_string())]
+    vec![
+        ("SWITCHYARD_MASTER_KEY", String::new()),
+        ("SWITCHYARD_MASTER_KEY_FILE", path.display().to_string()),
+    ]
 }
 
 fn keys_cmd(db: &Db, key_file: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -23,12 +26,18 @@ fn keys_cmd(db: &Db, key_file: &std::path::Path, args: &[&str]) -> std::process:
 
 fn status(db: &Db, key_file: &std::path::Path) -> Value {
     let out = keys_cmd(db, key_file, &["status", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 async fn rotation_under_load(backend: Backend) {
-    let Some(db) = Db::new(backend).await else { return };
+    let Some(db) = Db::new(backend).await else {
+        return;
+    };
     let key_dir = db.dir.join("keys");
     std::fs::create_dir_all(&key_dir).unwrap();
     let key_file = key_dir.join("master.key");
@@ -58,11 +67,19 @@ async fn rotation_under_load(backend: Backend) {
     };
     let mut ids = Vec::new();
     for n in 0..40 {
-        ids.push(api.post(&connections, body(n)).await.expect(200)["id"].as_str().unwrap().to_owned());
+        ids.push(
+            api.post(&connections, body(n)).await.expect(200)["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let before = status(&db, &key_file);
     let old_key = before["activeKeyId"].as_str().unwrap().to_owned();
-    assert_eq!(before["keys"][0]["rows"], 40, "one sealed secret per connection: {before}");
+    assert_eq!(
+        before["keys"][0]["rows"], 40,
+        "one sealed secret per connection: {before}"
+    );
 
     // Load: every request opens a sealed secret (reads), or seals new ones (writes).
     let stop = Arc::new(AtomicBool::new(false));
@@ -71,8 +88,15 @@ async fn rotation_under_load(backend: Backend) {
     let ids = Arc::new(std::sync::Mutex::new(ids));
     let mut workers = Vec::new();
     for w in 0..4 {
-        let (api, stop, failures, requests, ids, connections, body) =
-            (api.clone(), stop.clone(), failures.clone(), requests.clone(), ids.clone(), connections.clone(), body(0));
+        let (api, stop, failures, requests, ids, connections, body) = (
+            api.clone(),
+            stop.clone(),
+            failures.clone(),
+            requests.clone(),
+            ids.clone(),
+            connections.clone(),
+            body(0),
+        );
         workers.push(tokio::spawn(async move {
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
@@ -82,7 +106,9 @@ async fn rotation_under_load(backend: Backend) {
                     b["name"] = json!(format!("load {w}-{n}"));
                     let r = api.post(&connections, b).await;
                     if r.status == 200 {
-                        ids.lock().unwrap().push(r.body["id"].as_str().unwrap().to_owned());
+                        ids.lock()
+                            .unwrap()
+                            .push(r.body["id"].as_str().unwrap().to_owned());
                     }
                     r
                 } else {
@@ -90,11 +116,15 @@ async fn rotation_under_load(backend: Backend) {
                         let ids = ids.lock().unwrap();
                         ids[(n * 7 + w) % ids.len()].clone()
                     };
-                    api.post(&format!("{connections}/{id}/token"), json!({})).await
+                    api.post(&format!("{connections}/{id}/token"), json!({}))
+                        .await
                 };
                 requests.fetch_add(1, Ordering::Relaxed);
                 if r.status != 200 {
-                    failures.lock().unwrap().push(format!("{}: {}", r.status, r.body));
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}: {}", r.status, r.body));
                 }
             }
         }));
@@ -111,7 +141,11 @@ async fn rotation_under_load(backend: Backend) {
     })
     .await
     .unwrap();
-    assert!(rotate.status.success(), "rotate failed: {}", String::from_utf8_lossy(&rotate.stderr));
+    assert!(
+        rotate.status.success(),
+        "rotate failed: {}",
+        String::from_utf8_lossy(&rotate.stderr)
+    );
     let said = String::from_utf8_lossy(&rotate.stderr);
     assert!(said.contains("every secret is sealed by key"), "{said}");
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -133,10 +167,25 @@ async fn rotation_under_load(backend: Backend) {
     let after = status(&db, &key_file);
     let new_key = after["activeKeyId"].as_str().unwrap().to_owned();
     assert_ne!(new_key, old_key);
-    let rows = |id: &str| after["keys"].as_array().unwrap().iter().find(|k| k["id"] == id).map_or(0, |k| k["rows"].as_i64().unwrap());
+    let rows = |id: &str| {
+        after["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id)
+            .map_or(0, |k| k["rows"].as_i64().unwrap())
+    };
     assert_eq!(rows(&old_key), 0, "{after}");
-    assert!(rows(&new_key) > before["keys"][0]["rows"].as_i64().unwrap(), "{after}");
-    assert!(!std::fs::read_to_string(&key_file).unwrap().contains(MASTER_KEY), "the key file holds the new key");
+    assert!(
+        rows(&new_key) > before["keys"][0]["rows"].as_i64().unwrap(),
+        "{after}"
+    );
+    assert!(
+        !std::fs::read_to_string(&key_file)
+            .unwrap()
+            .contains(MASTER_KEY),
+        "the key file holds the new key"
+    );
 
     // Retire the old key: the data opens with the new key alone.
     drop(server);
@@ -145,7 +194,9 @@ async fn rotation_under_load(backend: Backend) {
     let api = Api::new(&server, &key);
     let ids = ids.lock().unwrap().clone();
     for id in ids.iter().step_by(5) {
-        api.post(&format!("{connections}/{id}/token"), json!({})).await.expect(200);
+        api.post(&format!("{connections}/{id}/token"), json!({}))
+            .await
+            .expect(200);
     }
 }
 

@@ -32,9 +32,18 @@ async fn crm_connector(w: &World, p: &Provider, pkce: bool) -> Crm {
         .await
         .expect(201);
     let scheme = c["authSchemeConfigs"][0].clone();
-    assert!(scheme["grant"]["credentialId"].is_string(), "the client secret became a credential: {scheme}");
-    assert!(!c.to_string().contains(&p.client_secret), "the client secret is never shown");
-    Crm { connector: c["id"].as_str().unwrap().to_owned(), scheme }
+    assert!(
+        scheme["grant"]["credentialId"].is_string(),
+        "the client secret became a credential: {scheme}"
+    );
+    assert!(
+        !c.to_string().contains(&p.client_secret),
+        "the client secret is never shown"
+    );
+    Crm {
+        connector: c["id"].as_str().unwrap().to_owned(),
+        scheme,
+    }
 }
 
 /// The body Versori's embed SDK sends to initialise (versori-api.md §6.5).
@@ -52,7 +61,15 @@ fn code_connection(scheme: &Value, data: Value) -> Value {
 }
 
 async fn connection_count(w: &World, connector: &str) -> i64 {
-    w.api.get(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org)).await.expect(200)["totalCount"].as_i64().unwrap()
+    w.api
+        .get(&format!(
+            "/api/connect/v1/o/{}/connectors/{connector}/connections",
+            w.org
+        ))
+        .await
+        .expect(200)["totalCount"]
+        .as_i64()
+        .unwrap()
 }
 
 /// The whole flow with PKCE: initialise, consent at the provider, the hosted callback page, and the
@@ -61,13 +78,25 @@ async fn connection_count(w: &World, connector: &str) -> i64 {
 async fn authorization_code_with_pkce(w: World) {
     let Some(p) = Provider::start() else { return };
     let crm = crm_connector(&w, &p, true).await;
-    let url =
-        w.api.post(&format!("/api/connect/v1/o/{}/connectors/{}/oauth2/initialise", w.org, crm.connector), initialise_body(&w, &crm.scheme)).await.expect(200);
+    let url = w
+        .api
+        .post(
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{}/oauth2/initialise",
+                w.org, crm.connector
+            ),
+            initialise_body(&w, &crm.scheme),
+        )
+        .await
+        .expect(200);
     let authorize = url::Url::parse(url["url"].as_str().unwrap()).unwrap();
     assert!(authorize.as_str().starts_with(&p.authorize_url()));
     let q = query(&authorize);
     assert_eq!(q["client_id"], p.client_id);
-    assert_eq!(q["redirect_uri"], format!("{}/oauth2/callback", w.server.url));
+    assert_eq!(
+        q["redirect_uri"],
+        format!("{}/oauth2/callback", w.server.url)
+    );
     assert_eq!(q["response_type"], "code");
     assert_eq!(q["scope"], "contacts.read offline_access");
     assert_eq!(q["prompt"], "consent");
@@ -77,15 +106,40 @@ async fn authorization_code_with_pkce(w: World) {
 
     // The provider sends the browser to the hosted callback page.
     let back = p.consent(authorize.as_str()).await;
-    assert!(back.as_str().starts_with(&format!("{}/oauth2/callback?", w.server.url)), "{back}");
+    assert!(
+        back.as_str()
+            .starts_with(&format!("{}/oauth2/callback?", w.server.url)),
+        "{back}"
+    );
     let page = reqwest::get(back.as_str()).await.unwrap();
     assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["referrer-policy"], "no-referrer", "the code must not leak through the referrer");
-    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert_eq!(
+        page.headers()["referrer-policy"],
+        "no-referrer",
+        "the code must not leak through the referrer"
+    );
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
     assert!(page.text().await.unwrap().contains("/oauth2/callback.js"));
-    let script = reqwest::get(format!("{}/oauth2/callback.js", w.server.url)).await.unwrap().text().await.unwrap();
-    for protocol in ["'hello'", "'response'", "event.source !== window.opener", "event.origin", "search: search"] {
-        assert!(script.contains(protocol), "the callback page speaks the postMessage protocol: {protocol}");
+    let script = reqwest::get(format!("{}/oauth2/callback.js", w.server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for protocol in [
+        "'hello'",
+        "'response'",
+        "event.source !== window.opener",
+        "event.origin",
+        "search: search",
+    ] {
+        assert!(
+            script.contains(protocol),
+            "the callback page speaks the postMessage protocol: {protocol}"
+        );
     }
 
     // The embed SDK submits {code, state}: the server exchanges it.
@@ -93,7 +147,10 @@ async fn authorization_code_with_pkce(w: World) {
     let conn = w
         .api
         .post(
-            &format!("/api/connect/v1/o/{}/connectors/{}/connections", w.org, crm.connector),
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{}/connections",
+                w.org, crm.connector
+            ),
             code_connection(&crm.scheme, json!({"code": b["code"], "state": b["state"]})),
         )
         .await
@@ -105,19 +162,33 @@ async fn authorization_code_with_pkce(w: World) {
     // The scopes the provider granted (this one answers `dummy` when the request names none).
     assert_eq!(cred["data"]["scopes"], json!(["dummy"]));
     let counts = p.counts().await;
-    assert_eq!((counts["authorization_code"].as_i64(), counts["rejected"].as_i64()), (Some(1), Some(0)), "{counts}");
+    assert_eq!(
+        (
+            counts["authorization_code"].as_i64(),
+            counts["rejected"].as_i64()
+        ),
+        (Some(1), Some(0)),
+        "{counts}"
+    );
 
     // Replaying the same state: 400 naming it, the provider not asked again, nothing stored.
     let before = connection_count(&w, &crm.connector).await;
     let replay = w
         .api
         .post(
-            &format!("/api/connect/v1/o/{}/connectors/{}/connections", w.org, crm.connector),
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{}/connections",
+                w.org, crm.connector
+            ),
             code_connection(&crm.scheme, json!({"code": b["code"], "state": b["state"]})),
         )
         .await
         .error(400);
-    assert_eq!(Res::fields(&replay), vec!["credentials.action[0].credential.data.state"], "{replay}");
+    assert_eq!(
+        Res::fields(&replay),
+        vec!["credentials.action[0].credential.data.state"],
+        "{replay}"
+    );
     assert_eq!(connection_count(&w, &crm.connector).await, before);
     assert_eq!(p.counts().await["authorization_code"], 1);
 }
@@ -126,51 +197,115 @@ async fn authorization_code_with_pkce(w: World) {
 async fn refusals(w: World) {
     let Some(p) = Provider::start() else { return };
     let crm = crm_connector(&w, &p, false).await;
-    let init = format!("/api/connect/v1/o/{}/connectors/{}/oauth2/initialise", w.org, crm.connector);
-    let connections = format!("/api/connect/v1/o/{}/connectors/{}/connections", w.org, crm.connector);
+    let init = format!(
+        "/api/connect/v1/o/{}/connectors/{}/oauth2/initialise",
+        w.org, crm.connector
+    );
+    let connections = format!(
+        "/api/connect/v1/o/{}/connectors/{}/connections",
+        w.org, crm.connector
+    );
 
     // additionalParams may not set what the server sets.
     let mut body = initialise_body(&w, &crm.scheme);
     body["additionalParams"] = json!("access_type=offline&state=mine");
-    assert_eq!(Res::fields(&w.api.post(&init, body).await.error(400)), vec!["additionalParams"]);
+    assert_eq!(
+        Res::fields(&w.api.post(&init, body).await.error(400)),
+        vec!["additionalParams"]
+    );
     let mut body = initialise_body(&w, &crm.scheme);
     body["additionalParams"] = json!("redirect_uri=https%3A%2F%2Fevil.example");
-    assert_eq!(Res::fields(&w.api.post(&init, body).await.error(400)), vec!["additionalParams"]);
+    assert_eq!(
+        Res::fields(&w.api.post(&init, body).await.error(400)),
+        vec!["additionalParams"]
+    );
     // Extra parameters that clash with nothing pass through; approval_prompt drops the default prompt.
     let mut body = initialise_body(&w, &crm.scheme);
     body.as_object_mut().unwrap().remove("prompt");
     body["additionalParams"] = json!("access_type=offline&approval_prompt=force");
     body["disableOfflineAccess"] = json!(true);
-    let u = url::Url::parse(w.api.post(&init, body).await.expect(200)["url"].as_str().unwrap()).unwrap();
+    let u = url::Url::parse(
+        w.api.post(&init, body).await.expect(200)["url"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     let q = query(&u);
-    assert_eq!((q.get("access_type").map(String::as_str), q.get("prompt"), q["scope"].as_str()), (Some("offline"), None, "contacts.read"));
+    assert_eq!(
+        (
+            q.get("access_type").map(String::as_str),
+            q.get("prompt"),
+            q["scope"].as_str()
+        ),
+        (Some("offline"), None, "contacts.read")
+    );
     let mut body = initialise_body(&w, &crm.scheme);
     body.as_object_mut().unwrap().remove("prompt");
-    assert_eq!(query(&url::Url::parse(w.api.post(&init, body).await.expect(200)["url"].as_str().unwrap()).unwrap())["prompt"], "login");
-    assert!(!query(&u).contains_key("code_challenge"), "no PKCE unless the scheme asks");
+    assert_eq!(
+        query(
+            &url::Url::parse(
+                w.api.post(&init, body).await.expect(200)["url"]
+                    .as_str()
+                    .unwrap()
+            )
+            .unwrap()
+        )["prompt"],
+        "login"
+    );
+    assert!(
+        !query(&u).contains_key("code_challenge"),
+        "no PKCE unless the scheme asks"
+    );
 
     // The client id must be the stored one; the credential must be this scheme's.
     let mut body = initialise_body(&w, &crm.scheme);
     body["clientId"] = json!("someone-else");
-    assert_eq!(Res::fields(&w.api.post(&init, body).await.error(400)), vec!["clientId"]);
+    assert_eq!(
+        Res::fields(&w.api.post(&init, body).await.error(400)),
+        vec!["clientId"]
+    );
     let mut body = initialise_body(&w, &crm.scheme);
     body["credential"]["id"] = json!("01J0000000000000000000000Z");
-    assert_eq!(Res::fields(&w.api.post(&init, body).await.error(400)), vec!["credential.id"]);
+    assert_eq!(
+        Res::fields(&w.api.post(&init, body).await.error(400)),
+        vec!["credential.id"]
+    );
 
     // A state nobody issued.
-    let unknown = w.api.post(&connections, code_connection(&crm.scheme, json!({"code": "c", "state": "made-up"}))).await.error(400);
-    assert_eq!(Res::fields(&unknown), vec!["credentials.action[0].credential.data.state"]);
+    let unknown = w
+        .api
+        .post(
+            &connections,
+            code_connection(&crm.scheme, json!({"code": "c", "state": "made-up"})),
+        )
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&unknown),
+        vec!["credentials.action[0].credential.data.state"]
+    );
 
     // A redirect URL of the caller's own (the CLI's loopback), which the organisation allows: the
     // code must come back with it.
     w.api
-        .put(&format!("/api/organisations/v1/organisations/{}/settings", w.org), json!({"oauthRedirectUrls": ["http://127.0.0.1:62168/oauth/callback"]}))
+        .put(
+            &format!("/api/organisations/v1/organisations/{}/settings", w.org),
+            json!({"oauthRedirectUrls": ["http://127.0.0.1:62168/oauth/callback"]}),
+        )
         .await
         .expect(200);
     let mut body = initialise_body(&w, &crm.scheme);
     body["redirectUrl"] = json!("http://127.0.0.1:62168/oauth/callback");
-    let u = url::Url::parse(w.api.post(&init, body).await.expect(200)["url"].as_str().unwrap()).unwrap();
-    assert_eq!(query(&u)["redirect_uri"], "http://127.0.0.1:62168/oauth/callback");
+    let u = url::Url::parse(
+        w.api.post(&init, body).await.expect(200)["url"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        query(&u)["redirect_uri"],
+        "http://127.0.0.1:62168/oauth/callback"
+    );
     let back = query(&p.consent(u.as_str()).await);
     let wrong = w
         .api
@@ -180,27 +315,93 @@ async fn refusals(w: World) {
         )
         .await
         .error(400);
-    assert_eq!(Res::fields(&wrong), vec!["credentials.action[0].credential.data.redirectUrl"]);
+    assert_eq!(
+        Res::fields(&wrong),
+        vec!["credentials.action[0].credential.data.redirectUrl"]
+    );
     // The state was spent by that attempt: a state works once, whatever happens.
-    let again = w.api.post(&connections, code_connection(&crm.scheme, json!({"code": back["code"], "state": back["state"]}))).await.error(400);
-    assert_eq!(Res::fields(&again), vec!["credentials.action[0].credential.data.state"]);
+    let again = w
+        .api
+        .post(
+            &connections,
+            code_connection(
+                &crm.scheme,
+                json!({"code": back["code"], "state": back["state"]}),
+            ),
+        )
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&again),
+        vec!["credentials.action[0].credential.data.state"]
+    );
 
     // A code the provider refuses (tampered): 400 on the code, with the provider's reason.
-    let u = url::Url::parse(w.api.post(&init, initialise_body(&w, &crm.scheme)).await.expect(200)["url"].as_str().unwrap()).unwrap();
+    let u = url::Url::parse(
+        w.api
+            .post(&init, initialise_body(&w, &crm.scheme))
+            .await
+            .expect(200)["url"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     let back = query(&p.consent(u.as_str()).await);
-    let refused = w.api.post(&connections, code_connection(&crm.scheme, json!({"code": "not-the-code", "state": back["state"]}))).await.error(400);
-    assert_eq!(Res::fields(&refused), vec!["credentials.action[0].credential.data.code"]);
-    assert!(refused["message"].as_str().unwrap().contains("invalid_grant"), "{refused}");
-    assert_eq!(connection_count(&w, &crm.connector).await, 0, "nothing was stored by any refusal");
+    let refused = w
+        .api
+        .post(
+            &connections,
+            code_connection(
+                &crm.scheme,
+                json!({"code": "not-the-code", "state": back["state"]}),
+            ),
+        )
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&refused),
+        vec!["credentials.action[0].credential.data.code"]
+    );
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_grant"),
+        "{refused}"
+    );
+    assert_eq!(
+        connection_count(&w, &crm.connector).await,
+        0,
+        "nothing was stored by any refusal"
+    );
 
     // An expired state: a node whose flows last one second.
     let short = Server::start_with(&w.db, &[("SWITCHYARD_OAUTH_STATE_TTL_SECONDS", "1")]);
     let api = Api::new(&short, &w.key);
-    let u = url::Url::parse(api.post(&init, initialise_body(&w, &crm.scheme)).await.expect(200)["url"].as_str().unwrap()).unwrap();
+    let u = url::Url::parse(
+        api.post(&init, initialise_body(&w, &crm.scheme))
+            .await
+            .expect(200)["url"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     let back = query(&p.consent(u.as_str()).await);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let expired = api.post(&connections, code_connection(&crm.scheme, json!({"code": back["code"], "state": back["state"]}))).await.error(400);
-    assert_eq!(Res::fields(&expired), vec!["credentials.action[0].credential.data.state"]);
+    let expired = api
+        .post(
+            &connections,
+            code_connection(
+                &crm.scheme,
+                json!({"code": back["code"], "state": back["state"]}),
+            ),
+        )
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&expired),
+        vec!["credentials.action[0].credential.data.state"]
+    );
     assert_eq!(connection_count(&w, &crm.connector).await, 0);
     // The provider only ever saw the one tampered code.
     let counts = p.counts().await;
@@ -213,9 +414,27 @@ async fn isolation(w: World) {
     let crm = crm_connector(&w, &p, false).await;
     let (other_org, other) = w.other_org();
     let mut body = initialise_body(&w, &crm.scheme);
-    other.post(&format!("/api/connect/v1/o/{}/connectors/{}/oauth2/initialise", w.org, crm.connector), body.clone()).await.error(404);
+    other
+        .post(
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{}/oauth2/initialise",
+                w.org, crm.connector
+            ),
+            body.clone(),
+        )
+        .await
+        .error(404);
     body["credential"]["organisationId"] = json!(other_org);
-    other.post(&format!("/api/connect/v1/o/{other_org}/connectors/{}/oauth2/initialise", crm.connector), body).await.error(404);
+    other
+        .post(
+            &format!(
+                "/api/connect/v1/o/{other_org}/connectors/{}/oauth2/initialise",
+                crm.connector
+            ),
+            body,
+        )
+        .await
+        .error(404);
 }
 
 /// The hub page's path: a session token initialises through the Embedded API, and the first
@@ -243,21 +462,67 @@ async fn embedded_activation(w: World) {
         .as_str()
         .unwrap()
         .to_owned();
-    w.api.post(&format!("/api/embedded/v1/integrations/{i}/deploy"), json!({})).await.expect(200);
-    let session = w.api.post(&format!("/api/embedded/v1/hubs/{hub}/users/ada/sessions"), json!({})).await.expect(201);
+    w.api
+        .post(
+            &format!("/api/embedded/v1/integrations/{i}/deploy"),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    let session = w
+        .api
+        .post(
+            &format!("/api/embedded/v1/hubs/{hub}/users/ada/sessions"),
+            json!({}),
+        )
+        .await
+        .expect(201);
     let page = w.api.with_key(session["token"].as_str().unwrap());
-    let integration = page.get(&format!("/api/embedded/v1/embed/{hub}/users/ada/integrations/{i}")).await.expect(200);
+    let integration = page
+        .get(&format!(
+            "/api/embedded/v1/embed/{hub}/users/ada/integrations/{i}"
+        ))
+        .await
+        .expect(200);
     let template = &integration["connectionTemplates"][0];
     let scheme = &template["authSchemeConfig"];
     assert!(scheme["grant"].get("clientSecret").is_none());
-    let u = page.post(&format!("/api/embedded/v1/embed/{hub}/connector/{}/oauth2/initialise", crm.connector), initialise_body(&w, scheme)).await.expect(200);
+    let u = page
+        .post(
+            &format!(
+                "/api/embedded/v1/embed/{hub}/connector/{}/oauth2/initialise",
+                crm.connector
+            ),
+            initialise_body(&w, scheme),
+        )
+        .await
+        .expect(200);
     let back = query(&p.consent(u["url"].as_str().unwrap()).await);
-    let mut conn = code_connection(scheme, json!({"code": back["code"], "state": back["state"]}));
+    let mut conn = code_connection(
+        scheme,
+        json!({"code": back["code"], "state": back["state"]}),
+    );
     conn["templateId"] = template["id"].clone();
-    let a = page.post("/api/embedded/v1/activations", json!({"userId": "ada", "integrationId": i, "connections": [conn]})).await.expect(200);
+    let a = page
+        .post(
+            "/api/embedded/v1/activations",
+            json!({"userId": "ada", "integrationId": i, "connections": [conn]}),
+        )
+        .await
+        .expect(200);
     assert_eq!(a["user"]["externalId"], "ada");
-    let c = w.api.get(&format!("/api/embedded/v1/connection-templates/{}/users/ada", template["id"].as_str().unwrap())).await.expect(200);
-    assert_eq!(c["credentials"]["action"][0]["credential"]["type"], "oauth2-token", "{c}");
+    let c = w
+        .api
+        .get(&format!(
+            "/api/embedded/v1/connection-templates/{}/users/ada",
+            template["id"].as_str().unwrap()
+        ))
+        .await
+        .expect(200);
+    assert_eq!(
+        c["credentials"]["action"][0]["credential"]["type"], "oauth2-token",
+        "{c}"
+    );
     assert_eq!(p.counts().await["authorization_code"], 1);
 }
 
@@ -278,23 +543,52 @@ async fn platform_activation(w: World) {
         )
         .await
         .expect(201);
-    let project = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "Contacts"})).await.expect(200);
+    let project = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/projects"),
+            json!({"name": "Contacts"}),
+        )
+        .await
+        .expect(200);
     let env = project["environments"][0]["id"].as_str().unwrap();
     let template = w
         .api
         .post(
-            &format!("/api/v2/o/{o}/projects/{}/connection-templates", project["id"].as_str().unwrap()),
+            &format!(
+                "/api/v2/o/{o}/projects/{}/connection-templates",
+                project["id"].as_str().unwrap()
+            ),
             json!({"systemId": system["id"], "name": "crm", "dynamic": true}),
         )
         .await
         .expect(200);
-    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "ada", "displayName": "ada_primary"})).await.expect(201);
+    w.api
+        .post(
+            &format!("/api/v2/o/{o}/users"),
+            json!({"externalId": "ada", "displayName": "ada_primary"}),
+        )
+        .await
+        .expect(201);
     let stored = &template["authSchemeConfigs"][0];
     let grant = &stored["oauth2"]["grant"]["authorizationCode"];
-    assert!(grant["credentialId"].is_string() && grant.get("clientSecret").is_none(), "{stored}");
+    assert!(
+        grant["credentialId"].is_string() && grant.get("clientSecret").is_none(),
+        "{stored}"
+    );
     let body = json!({"credential": {"id": grant["credentialId"], "organisationId": o}, "authorizeUrl": stored["oauth2"]["authorizeUrl"],
         "clientId": grant["clientId"], "scopes": ["contacts.read"]});
-    let u = w.api.post(&format!("/api/v2/o/{o}/systems/{}/oauth2/initialise", template["id"].as_str().unwrap()), body).await.expect(200);
+    let u = w
+        .api
+        .post(
+            &format!(
+                "/api/v2/o/{o}/systems/{}/oauth2/initialise",
+                template["id"].as_str().unwrap()
+            ),
+            body,
+        )
+        .await
+        .expect(200);
     let back = query(&p.consent(u["url"].as_str().unwrap()).await);
     let credential = json!({"id": ulid::Ulid::new().to_string(), "authSchemeConfig": stored,
         "credential": {"name": "CRM token", "type": "oauth2-code", "data": {"oauth2Code": {"code": back["code"], "state": back["state"]}}}});
@@ -305,18 +599,41 @@ async fn platform_activation(w: World) {
         .await
         .expect(200);
     let c = &a["connections"][0];
-    assert_eq!(c["credentials"][0]["credential"]["type"], "oauth2-token", "{a}");
-    assert!(c["credentials"][0]["credential"]["data"]["oauth2Token"].is_object(), "{a}");
+    assert_eq!(
+        c["credentials"][0]["credential"]["type"], "oauth2-token",
+        "{a}"
+    );
+    assert!(
+        c["credentials"][0]["credential"]["data"]["oauth2Token"].is_object(),
+        "{a}"
+    );
     assert_eq!(p.counts().await["authorization_code"], 1);
     let token = w
         .api
-        .post(&format!("/api/connect/v1/o/{o}/connectors/{}/connections/{}/token", system["id"].as_str().unwrap(), c["id"].as_str().unwrap()), json!({}))
+        .post(
+            &format!(
+                "/api/connect/v1/o/{o}/connectors/{}/connections/{}/token",
+                system["id"].as_str().unwrap(),
+                c["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
         .await
         .expect(200);
     assert!(token["accessToken"].as_str().is_some_and(|t| !t.is_empty()));
-    assert!(!a.to_string().contains(token["accessToken"].as_str().unwrap()), "the activation never shows the token");
+    assert!(
+        !a.to_string()
+            .contains(token["accessToken"].as_str().unwrap()),
+        "the activation never shows the token"
+    );
     // The same state cannot be spent twice.
-    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "bob"})).await.expect(201);
+    w.api
+        .post(
+            &format!("/api/v2/o/{o}/users"),
+            json!({"externalId": "bob"}),
+        )
+        .await
+        .expect(201);
     let e = w
         .api
         .post(
@@ -326,22 +643,47 @@ async fn platform_activation(w: World) {
         )
         .await
         .error(400);
-    assert!(Res::fields(&e)[0].starts_with("connections[0].connection.credentials[0].credential.data"), "{e}");
-    assert_eq!(p.counts().await["authorization_code"], 1, "a replayed state never reaches the provider");
+    assert!(
+        Res::fields(&e)[0].starts_with("connections[0].connection.credentials[0].credential.data"),
+        "{e}"
+    );
+    assert_eq!(
+        p.counts().await["authorization_code"],
+        1,
+        "a replayed state never reaches the provider"
+    );
 }
 
 /// Connects through the whole code flow and returns the new connection's id.
 async fn connect(w: &World, p: &Provider, crm: &Crm, name: &str) -> String {
-    let u =
-        w.api.post(&format!("/api/connect/v1/o/{}/connectors/{}/oauth2/initialise", w.org, crm.connector), initialise_body(w, &crm.scheme)).await.expect(200);
+    let u = w
+        .api
+        .post(
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{}/oauth2/initialise",
+                w.org, crm.connector
+            ),
+            initialise_body(w, &crm.scheme),
+        )
+        .await
+        .expect(200);
     let back = query(&p.consent(u["url"].as_str().unwrap()).await);
     let c = w
         .api
-        .post(&format!("/api/connect/v1/o/{}/connectors/{}/connections", w.org, crm.connector), {
-            let mut c = code_connection(&crm.scheme, json!({"code": back["code"], "state": back["state"]}));
-            c["name"] = json!(name);
-            c
-        })
+        .post(
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{}/connections",
+                w.org, crm.connector
+            ),
+            {
+                let mut c = code_connection(
+                    &crm.scheme,
+                    json!({"code": back["code"], "state": back["state"]}),
+                );
+                c["name"] = json!(name);
+                c
+            },
+        )
         .await
         .expect(200);
     c["id"].as_str().unwrap().to_owned()
@@ -355,14 +697,24 @@ async fn refresh_exactly_once(w: World) {
     let crm = crm_connector(&w, &p, false).await;
     p.set_expires_in(60).await; // inside the refresh margin: every use refreshes
     let conn = connect(&w, &p, &crm, "first").await;
-    let token_path = format!("/api/connect/v1/o/{}/connectors/{}/connections/{conn}/token", w.org, crm.connector);
+    let token_path = format!(
+        "/api/connect/v1/o/{}/connectors/{}/connections/{conn}/token",
+        w.org, crm.connector
+    );
 
     let t1 = w.api.post(&token_path, json!({})).await.expect(200);
     let t2 = w.api.post(&token_path, json!({})).await.expect(200);
     assert_ne!(t1["accessToken"], t2["accessToken"]);
     // The second refresh used the rotated refresh token: the first one is dead at the provider.
     let counts = p.counts().await;
-    assert_eq!((counts["refresh_token"].as_i64(), counts["rejected"].as_i64()), (Some(2), Some(0)), "{counts}");
+    assert_eq!(
+        (
+            counts["refresh_token"].as_i64(),
+            counts["rejected"].as_i64()
+        ),
+        (Some(2), Some(0)),
+        "{counts}"
+    );
 
     p.set_expires_in(3600).await;
     let second = Server::start(&w.db);
@@ -379,7 +731,14 @@ async fn refresh_exactly_once(w: World) {
         tokens.insert(r.body["accessToken"].as_str().unwrap().to_owned());
     }
     let counts = p.counts().await;
-    assert_eq!((counts["refresh_token"].as_i64(), counts["rejected"].as_i64()), (Some(3), Some(0)), "exactly one refresh for 50 requests: {counts}");
+    assert_eq!(
+        (
+            counts["refresh_token"].as_i64(),
+            counts["rejected"].as_i64()
+        ),
+        (Some(3), Some(0)),
+        "exactly one refresh for 50 requests: {counts}"
+    );
     assert_eq!(tokens.len(), 1, "everyone got the one new token");
     // A good token is served from the cache.
     w.api.post(&token_path, json!({})).await.expect(200);
@@ -390,13 +749,40 @@ async fn refresh_exactly_once(w: World) {
     p.set_expires_in(60).await;
     let conn2 = connect(&w, &p, &crm, "second").await;
     p.revoke_all().await;
-    let path2 = format!("/api/connect/v1/o/{}/connectors/{}/connections/{conn2}/token", w.org, crm.connector);
+    let path2 = format!(
+        "/api/connect/v1/o/{}/connectors/{}/connections/{conn2}/token",
+        w.org, crm.connector
+    );
     let e = w.api.post(&path2, json!({})).await.error(409);
-    assert!(e["message"].as_str().unwrap().contains("invalid_grant"), "{e}");
-    let c = w.api.get(&format!("/api/connect/v1/o/{}/connectors/{}/connections/{conn2}", w.org, crm.connector)).await.expect(200);
+    assert!(
+        e["message"].as_str().unwrap().contains("invalid_grant"),
+        "{e}"
+    );
+    let c = w
+        .api
+        .get(&format!(
+            "/api/connect/v1/o/{}/connectors/{}/connections/{conn2}",
+            w.org, crm.connector
+        ))
+        .await
+        .expect(200);
     let cred = &c["credentials"]["action"][0]["credential"];
-    assert!(cred["errors"][0].as_str().unwrap().contains("invalid_grant"), "{c}");
-    let events = w.api.get(&format!("/api/connect/v1/o/{}/credentials/{}/events", w.org, cred["id"].as_str().unwrap())).await.expect(200);
+    assert!(
+        cred["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("invalid_grant"),
+        "{c}"
+    );
+    let events = w
+        .api
+        .get(&format!(
+            "/api/connect/v1/o/{}/credentials/{}/events",
+            w.org,
+            cred["id"].as_str().unwrap()
+        ))
+        .await
+        .expect(200);
     assert_eq!(events[0]["kind"], "refresh_failed", "{events}");
     assert!(!c.to_string().contains(t2["accessToken"].as_str().unwrap()));
 }
@@ -419,24 +805,72 @@ async fn client_credentials(w: World) {
         json!({"name": format!("service account {}", &secret[..5]), "credentials": {"action": [{"authSchemeConfig": scheme, "credential": {"name": "client", "type": "oauth2-client",
             "data": {"clientId": p.client_id, "clientSecret": secret, "tokenUrl": p.token_url()}}}]}, "variables": []})
     };
-    let good = w.api.post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org), connection(&p.client_secret)).await.expect(200);
+    let good = w
+        .api
+        .post(
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{connector}/connections",
+                w.org
+            ),
+            connection(&p.client_secret),
+        )
+        .await
+        .expect(200);
     assert!(!good.to_string().contains(&p.client_secret));
-    assert_eq!(good["credentials"]["action"][0]["credential"]["errors"], json!([]), "checked on create by fetching a token: {good}");
-    let path = format!("/api/connect/v1/o/{}/connectors/{connector}/connections/{}/token", w.org, good["id"].as_str().unwrap());
+    assert_eq!(
+        good["credentials"]["action"][0]["credential"]["errors"],
+        json!([]),
+        "checked on create by fetching a token: {good}"
+    );
+    let path = format!(
+        "/api/connect/v1/o/{}/connectors/{connector}/connections/{}/token",
+        w.org,
+        good["id"].as_str().unwrap()
+    );
     let t = w.api.post(&path, json!({})).await.expect(200);
     assert_eq!(t["tokenType"], "Bearer");
-    assert_eq!(w.api.post(&path, json!({})).await.expect(200)["accessToken"], t["accessToken"]);
-    assert_eq!(p.counts().await["client_credentials"], 1, "the token fetched on create is served from the cache");
+    assert_eq!(
+        w.api.post(&path, json!({})).await.expect(200)["accessToken"],
+        t["accessToken"]
+    );
+    assert_eq!(
+        p.counts().await["client_credentials"],
+        1,
+        "the token fetched on create is served from the cache"
+    );
 
-    let bad = w.api.post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org), connection("wrong-secret")).await.expect(200);
+    let bad = w
+        .api
+        .post(
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{connector}/connections",
+                w.org
+            ),
+            connection("wrong-secret"),
+        )
+        .await
+        .expect(200);
     let errors = &bad["credentials"]["action"][0]["credential"]["errors"];
-    assert!(errors[0].as_str().unwrap().contains("invalid_client"), "the provider's refusal is on the credential: {bad}");
+    assert!(
+        errors[0].as_str().unwrap().contains("invalid_client"),
+        "the provider's refusal is on the credential: {bad}"
+    );
     let e = w
         .api
-        .post(&format!("/api/connect/v1/o/{}/connectors/{connector}/connections/{}/token", w.org, bad["id"].as_str().unwrap()), json!({}))
+        .post(
+            &format!(
+                "/api/connect/v1/o/{}/connectors/{connector}/connections/{}/token",
+                w.org,
+                bad["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
         .await
         .error(409);
-    assert!(e["message"].as_str().unwrap().contains("invalid_client"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("invalid_client"),
+        "{e}"
+    );
 }
 
 /// Mutual TLS: client-credentials token requests to a token endpoint that demands a client
@@ -458,7 +892,10 @@ async fn mutual_tls(w: World) {
         .as_str()
         .unwrap()
         .to_owned();
-    let cpath = format!("/api/connect/v1/o/{}/connectors/{connector}/connections", w.org);
+    let cpath = format!(
+        "/api/connect/v1/o/{}/connectors/{connector}/connections",
+        w.org
+    );
     let identity = |name: &str, crt: &str, key: &str| {
         json!({"name": name, "credentials": {"action": [{"authSchemeConfig": cert, "credential": {"name": name, "type": "certificate",
             "data": {"certificate": crt, "key": key, "ca": include_str!("fixtures/mtls/ca.crt")}}}]}, "variables": []})
@@ -470,40 +907,152 @@ async fn mutual_tls(w: World) {
         }
         json!({"name": name, "credentials": {"action": [{"authSchemeConfig": cc, "credential": {"name": name, "type": "oauth2-client", "data": data}}]}, "variables": []})
     };
-    let trusted = w.api.post(&cpath, identity("trusted", include_str!("fixtures/mtls/client.crt"), include_str!("fixtures/mtls/client.key"))).await.expect(200);
-    let trusted_id = trusted["credentials"]["action"][0]["credential"]["id"].as_str().unwrap();
-    let good = w.api.post(&cpath, client("good", json!({"mTLSEnabled": true, "mTLSCredentialId": trusted_id}))).await.expect(200);
-    assert_eq!(good["credentials"]["action"][0]["credential"]["errors"], json!([]), "checked on create through mTLS: {good}");
-    let t = w.api.post(&format!("{cpath}/{}/token", good["id"].as_str().unwrap()), json!({})).await.expect(200);
+    let trusted = w
+        .api
+        .post(
+            &cpath,
+            identity(
+                "trusted",
+                include_str!("fixtures/mtls/client.crt"),
+                include_str!("fixtures/mtls/client.key"),
+            ),
+        )
+        .await
+        .expect(200);
+    let trusted_id = trusted["credentials"]["action"][0]["credential"]["id"]
+        .as_str()
+        .unwrap();
+    let good = w
+        .api
+        .post(
+            &cpath,
+            client(
+                "good",
+                json!({"mTLSEnabled": true, "mTLSCredentialId": trusted_id}),
+            ),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        good["credentials"]["action"][0]["credential"]["errors"],
+        json!([]),
+        "checked on create through mTLS: {good}"
+    );
+    let t = w
+        .api
+        .post(
+            &format!("{cpath}/{}/token", good["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .expect(200);
     assert!(t["accessToken"].as_str().is_some_and(|a| !a.is_empty()));
     let counts = p.counts().await;
     assert_eq!(
-        (counts["client_credentials"].as_i64(), counts["mtls"].as_i64()),
+        (
+            counts["client_credentials"].as_i64(),
+            counts["mtls"].as_i64()
+        ),
         (Some(1), Some(1)),
         "one token request, with a verified client certificate: {counts}"
     );
 
     // A certificate the provider's CA did not sign: the handshake fails, no token.
-    let rogue = w.api.post(&cpath, identity("rogue", include_str!("fixtures/client.crt"), include_str!("fixtures/client.key"))).await.expect(200);
-    let rogue_id = rogue["credentials"]["action"][0]["credential"]["id"].as_str().unwrap();
-    let bad = w.api.post(&cpath, client("rogue client", json!({"mTLSEnabled": true, "mTLSCredentialId": rogue_id}))).await.expect(200);
-    assert!(bad["credentials"]["action"][0]["credential"].get("errors").is_none(), "unreachable: not validated: {bad}");
-    w.api.post(&format!("{cpath}/{}/token", bad["id"].as_str().unwrap()), json!({})).await.error(503);
+    let rogue = w
+        .api
+        .post(
+            &cpath,
+            identity(
+                "rogue",
+                include_str!("fixtures/client.crt"),
+                include_str!("fixtures/client.key"),
+            ),
+        )
+        .await
+        .expect(200);
+    let rogue_id = rogue["credentials"]["action"][0]["credential"]["id"]
+        .as_str()
+        .unwrap();
+    let bad = w
+        .api
+        .post(
+            &cpath,
+            client(
+                "rogue client",
+                json!({"mTLSEnabled": true, "mTLSCredentialId": rogue_id}),
+            ),
+        )
+        .await
+        .expect(200);
+    assert!(
+        bad["credentials"]["action"][0]["credential"]
+            .get("errors")
+            .is_none(),
+        "unreachable: not validated: {bad}"
+    );
+    w.api
+        .post(
+            &format!("{cpath}/{}/token", bad["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .error(503);
     // No mTLS at all: refused too.
-    let plain = w.api.post(&cpath, client("plain", Value::Null)).await.expect(200);
-    w.api.post(&format!("{cpath}/{}/token", plain["id"].as_str().unwrap()), json!({})).await.error(503);
+    let plain = w
+        .api
+        .post(&cpath, client("plain", Value::Null))
+        .await
+        .expect(200);
+    w.api
+        .post(
+            &format!("{cpath}/{}/token", plain["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .error(503);
     // mTLS naming no certificate credential: a clear 409.
     let wrong = w
         .api
         .post(&cpath, client("wrong", json!({"mTLSEnabled": true, "mTLSCredentialId": good["credentials"]["action"][0]["credential"]["id"]})))
         .await
         .expect(200);
-    let e = w.api.post(&format!("{cpath}/{}/token", wrong["id"].as_str().unwrap()), json!({})).await.error(409);
-    assert!(e["message"].as_str().unwrap().contains("not a certificate credential"), "{e}");
-    let missing = w.api.post(&cpath, client("missing", json!({"mTLSEnabled": true}))).await.expect(200);
-    let e = w.api.post(&format!("{cpath}/{}/token", missing["id"].as_str().unwrap()), json!({})).await.error(409);
-    assert!(e["message"].as_str().unwrap().contains("mTLSCredentialId"), "{e}");
-    assert_eq!(p.counts().await["client_credentials"], 1, "no other request reached the provider's token handler");
+    let e = w
+        .api
+        .post(
+            &format!("{cpath}/{}/token", wrong["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .error(409);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a certificate credential"),
+        "{e}"
+    );
+    let missing = w
+        .api
+        .post(&cpath, client("missing", json!({"mTLSEnabled": true})))
+        .await
+        .expect(200);
+    let e = w
+        .api
+        .post(
+            &format!("{cpath}/{}/token", missing["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .error(409);
+    assert!(
+        e["message"].as_str().unwrap().contains("mTLSCredentialId"),
+        "{e}"
+    );
+    assert_eq!(
+        p.counts().await["client_credentials"],
+        1,
+        "no other request reached the provider's token handler"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,7 +1060,12 @@ async fn mutual_tls(w: World) {
 
 /// A v2 OAuth 1.0a scheme for the provider; `styles` are the temporary-credential and token
 /// endpoints' `parameterTransmission` (the `Authorization` header when `None`).
-fn oauth1_scheme(p: &OAuth1Provider, id: &str, method: &str, styles: (Option<&str>, Option<&str>)) -> Value {
+fn oauth1_scheme(
+    p: &OAuth1Provider,
+    id: &str,
+    method: &str,
+    styles: (Option<&str>, Option<&str>),
+) -> Value {
     let endpoint = |url: &str, style: Option<&str>| match style {
         Some(s) => json!({"url": url, "parameterTransmission": s}),
         None => json!({"url": url}),
@@ -538,16 +1092,39 @@ async fn ledger(w: &World, schemes: Vec<Value>, secret: &str) -> Ledger {
         .await
         .expect(201);
     for c in system["authSchemeConfigs"].as_array().unwrap() {
-        assert!(c["oauth1"]["credentialId"].is_string() && c["oauth1"].get("consumerSecret").is_none(), "the consumer secret became a credential: {c}");
+        assert!(
+            c["oauth1"]["credentialId"].is_string() && c["oauth1"].get("consumerSecret").is_none(),
+            "the consumer secret became a credential: {c}"
+        );
     }
-    let read = w.api.get(&format!("/api/v2/o/{o}/systems/{}", system["id"].as_str().unwrap())).await.expect(200);
-    assert!(!system.to_string().contains(secret) && !read.to_string().contains(secret), "the consumer secret is never shown");
-    let project = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "Books"})).await.expect(200);
-    let env = project["environments"][0]["id"].as_str().unwrap().to_owned();
+    let read = w
+        .api
+        .get(&format!(
+            "/api/v2/o/{o}/systems/{}",
+            system["id"].as_str().unwrap()
+        ))
+        .await
+        .expect(200);
+    assert!(
+        !system.to_string().contains(secret) && !read.to_string().contains(secret),
+        "the consumer secret is never shown"
+    );
+    let project = w
+        .api
+        .post(&format!("/api/v2/o/{o}/projects"), json!({"name": "Books"}))
+        .await
+        .expect(200);
+    let env = project["environments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let template = w
         .api
         .post(
-            &format!("/api/v2/o/{o}/projects/{}/connection-templates", project["id"].as_str().unwrap()),
+            &format!(
+                "/api/v2/o/{o}/projects/{}/connection-templates",
+                project["id"].as_str().unwrap()
+            ),
             json!({"systemId": system["id"], "name": "ledger", "dynamic": true}),
         )
         .await
@@ -560,7 +1137,11 @@ impl Ledger {
         &self.template["authSchemeConfigs"][i]
     }
     fn initialise_path(&self, w: &World) -> String {
-        format!("/api/v2/o/{}/systems/{}/oauth1/initialise", w.org, self.template["id"].as_str().unwrap())
+        format!(
+            "/api/v2/o/{}/systems/{}/oauth1/initialise",
+            w.org,
+            self.template["id"].as_str().unwrap()
+        )
     }
     fn initialise_body(&self, w: &World, i: usize) -> Value {
         json!({"credential": {"id": self.scheme(i)["oauth1"]["credentialId"], "organisationId": w.org}})
@@ -577,7 +1158,13 @@ fn oauth1_credential(back: &HashMap<String, String>) -> Value {
 }
 
 async fn user_activations(w: &World, env: &str, user: &str) -> usize {
-    let r = w.api.get(&format!("/api/v2/o/{}/environment/{env}/users/{user}/activations", w.org)).await;
+    let r = w
+        .api
+        .get(&format!(
+            "/api/v2/o/{}/environment/{env}/users/{user}/activations",
+            w.org
+        ))
+        .await;
     if r.status == 404 {
         return 0;
     }
@@ -589,119 +1176,318 @@ async fn user_activations(w: &World, env: &str, user: &str) -> usize {
 /// the user's consent, the hosted callback, and ActivateUser trading the verifier for a stored,
 /// redacted `oauth1-token`; the same state cannot be spent twice.
 async fn oauth1_activation(w: World) {
-    let Some(p) = OAuth1Provider::start() else { return };
+    let Some(p) = OAuth1Provider::start() else {
+        return;
+    };
     let o = &w.org;
-    let l = ledger(&w, vec![oauth1_scheme(&p, "ledger", "sha256", (None, None))], &p.consumer_secret).await;
-    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "ada"})).await.expect(201);
+    let l = ledger(
+        &w,
+        vec![oauth1_scheme(&p, "ledger", "sha256", (None, None))],
+        &p.consumer_secret,
+    )
+    .await;
+    w.api
+        .post(
+            &format!("/api/v2/o/{o}/users"),
+            json!({"externalId": "ada"}),
+        )
+        .await
+        .expect(201);
 
-    let u = w.api.post(&l.initialise_path(&w), l.initialise_body(&w, 0)).await.expect(200);
+    let u = w
+        .api
+        .post(&l.initialise_path(&w), l.initialise_body(&w, 0))
+        .await
+        .expect(200);
     let authorize = url::Url::parse(u["url"].as_str().unwrap()).unwrap();
-    assert!(authorize.as_str().starts_with(&format!("{}?oauth_token=", p.authorize_url)), "{authorize}");
+    assert!(
+        authorize
+            .as_str()
+            .starts_with(&format!("{}?oauth_token=", p.authorize_url)),
+        "{authorize}"
+    );
     let counts = p.counts().await;
-    assert_eq!((counts["request_token"].as_i64(), counts["rejected"].as_i64()), (Some(1), Some(0)), "{counts}");
+    assert_eq!(
+        (
+            counts["request_token"].as_i64(),
+            counts["rejected"].as_i64()
+        ),
+        (Some(1), Some(0)),
+        "{counts}"
+    );
 
     // Consent: the provider sends the browser to the hosted callback page with the verifier.
     let back = p.consent(authorize.as_str()).await;
-    assert!(back.as_str().starts_with(&format!("{}/oauth2/callback?state=", w.server.url)), "{back}");
+    assert!(
+        back.as_str()
+            .starts_with(&format!("{}/oauth2/callback?state=", w.server.url)),
+        "{back}"
+    );
     let b = query(&back);
     assert_eq!(b["oauth_token"], query(&authorize)["oauth_token"]);
-    assert!(b["state"].len() >= 43 && !b["oauth_verifier"].is_empty(), "{back}");
+    assert!(
+        b["state"].len() >= 43 && !b["oauth_verifier"].is_empty(),
+        "{back}"
+    );
     let page = reqwest::get(back.as_str()).await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    let script = reqwest::get(format!("{}/oauth2/callback.js", w.server.url)).await.unwrap().text().await.unwrap();
-    assert!(script.contains("search: search") && script.contains("'oauth_token'"), "the page relays the verifier and accepts a hello naming the token");
+    let script = reqwest::get(format!("{}/oauth2/callback.js", w.server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        script.contains("search: search") && script.contains("'oauth_token'"),
+        "the page relays the verifier and accepts a hello naming the token"
+    );
 
     // ActivateUser with the callback's result: exchanged for an oauth1-token, shown redacted.
-    let a = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("ada", l.scheme(0), oauth1_credential(&b))).await.expect(200);
+    let a = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/activations"),
+            l.activation("ada", l.scheme(0), oauth1_credential(&b)),
+        )
+        .await
+        .expect(200);
     let c = &a["connections"][0];
     let cred = &c["credentials"][0]["credential"];
     assert_eq!(cred["type"], "oauth1-token", "{a}");
     let data = &cred["data"]["oauth1Token"];
-    assert_eq!((data["token"].as_str(), data["tokenSecret"].as_str()), (Some(""), Some("")), "tokens are redacted: {a}");
-    assert!(data["additionalParams"].as_array().unwrap().contains(&json!({"name": "user_id", "value": "ada"})), "{a}");
+    assert_eq!(
+        (data["token"].as_str(), data["tokenSecret"].as_str()),
+        (Some(""), Some("")),
+        "tokens are redacted: {a}"
+    );
+    assert!(
+        data["additionalParams"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "user_id", "value": "ada"})),
+        "{a}"
+    );
     let counts = p.counts().await;
-    assert_eq!((counts["access_token"].as_i64(), counts["rejected"].as_i64()), (Some(1), Some(0)), "{counts}");
+    assert_eq!(
+        (counts["access_token"].as_i64(), counts["rejected"].as_i64()),
+        (Some(1), Some(0)),
+        "{counts}"
+    );
     let issued = &counts["issued"][0];
-    let read = w.api.get(&format!("/api/v2/o/{o}/connections/{}", c["id"].as_str().unwrap())).await.expect(200);
-    let listed = w.api.get(&format!("/api/v2/o/{o}/environment/{}/users/ada/activations", l.env)).await.expect(200);
+    let read = w
+        .api
+        .get(&format!(
+            "/api/v2/o/{o}/connections/{}",
+            c["id"].as_str().unwrap()
+        ))
+        .await
+        .expect(200);
+    let listed = w
+        .api
+        .get(&format!(
+            "/api/v2/o/{o}/environment/{}/users/ada/activations",
+            l.env
+        ))
+        .await
+        .expect(200);
     for shown in [&a, &read, &listed] {
         let text = shown.to_string();
-        for secret in [issued["token"].as_str().unwrap(), issued["secret"].as_str().unwrap(), &p.consumer_secret, &b["oauth_verifier"]] {
-            assert!(!text.contains(secret), "no token, secret or verifier in any response: {text}");
+        for secret in [
+            issued["token"].as_str().unwrap(),
+            issued["secret"].as_str().unwrap(),
+            &p.consumer_secret,
+            &b["oauth_verifier"],
+        ] {
+            assert!(
+                !text.contains(secret),
+                "no token, secret or verifier in any response: {text}"
+            );
         }
     }
 
     // Replaying the state: 400 naming it, the provider not asked again, nothing stored.
-    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "bob"})).await.expect(201);
-    let e = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("bob", l.scheme(0), oauth1_credential(&b))).await.error(400);
-    assert_eq!(Res::fields(&e), vec!["connections[0].connection.credentials[0].credential.data.state"], "{e}");
+    w.api
+        .post(
+            &format!("/api/v2/o/{o}/users"),
+            json!({"externalId": "bob"}),
+        )
+        .await
+        .expect(201);
+    let e = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/activations"),
+            l.activation("bob", l.scheme(0), oauth1_credential(&b)),
+        )
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&e),
+        vec!["connections[0].connection.credentials[0].credential.data.state"],
+        "{e}"
+    );
     assert_eq!(user_activations(&w, &l.env, "bob").await, 0);
-    assert_eq!(p.counts().await["access_token"], 1, "a replayed state never reaches the provider");
+    assert_eq!(
+        p.counts().await["access_token"],
+        1,
+        "a replayed state never reaches the provider"
+    );
 }
 
 /// HMAC-SHA1 with the parameters in the form body (temporary credentials) and the query (token),
 /// through v2's CreateConnection; initialise refusals; a refused verifier, a foreign token and a
 /// wrong consumer secret: each refused, naming the field, storing nothing.
 async fn oauth1_refusals(w: World) {
-    let Some(p) = OAuth1Provider::start() else { return };
+    let Some(p) = OAuth1Provider::start() else {
+        return;
+    };
     let o = &w.org;
     let mut wrong = oauth1_scheme(&p, "wrong-secret", "sha256", (None, None));
     wrong["oauth1"]["consumerSecret"] = json!("not the consumer secret");
-    let l = ledger(&w, vec![oauth1_scheme(&p, "ledger", "sha1", (Some("AUTH_STYLE_FORM"), Some("AUTH_STYLE_QUERY"))), wrong], &p.consumer_secret).await;
+    let l = ledger(
+        &w,
+        vec![
+            oauth1_scheme(
+                &p,
+                "ledger",
+                "sha1",
+                (Some("AUTH_STYLE_FORM"), Some("AUTH_STYLE_QUERY")),
+            ),
+            wrong,
+        ],
+        &p.consumer_secret,
+    )
+    .await;
     let init = l.initialise_path(&w);
     let connections = format!("/api/v2/o/{o}/connections");
-    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "ada"})).await.expect(201);
+    w.api
+        .post(
+            &format!("/api/v2/o/{o}/users"),
+            json!({"externalId": "ada"}),
+        )
+        .await
+        .expect(201);
     let connect = |back: &HashMap<String, String>| {
         json!({"connectionTemplateId": l.template["connectionTemplateId"], "externalId": "ada",
             "connection": {"name": ulid::Ulid::new().to_string(), "credentials": [{"authSchemeConfig": l.scheme(0), "credential": oauth1_credential(back)}]}})
     };
-    let count = || async { w.api.get(&connections).await.expect(200)["totalCount"].as_i64().unwrap() };
+    let count = || async {
+        w.api.get(&connections).await.expect(200)["totalCount"]
+            .as_i64()
+            .unwrap()
+    };
 
     // Initialise: the credential must be an OAuth 1.0a scheme's consumer secret, in this organisation.
     let mut body = l.initialise_body(&w, 0);
     body["credential"]["id"] = json!(ulid::Ulid::new().to_string());
-    assert_eq!(Res::fields(&w.api.post(&init, body).await.error(400)), vec!["credential.id"]);
+    assert_eq!(
+        Res::fields(&w.api.post(&init, body).await.error(400)),
+        vec!["credential.id"]
+    );
     let mut body = l.initialise_body(&w, 0);
     body["credential"]["organisationId"] = json!(ulid::Ulid::new().to_string());
-    assert_eq!(Res::fields(&w.api.post(&init, body).await.error(400)), vec!["credential.organisationId"]);
+    assert_eq!(
+        Res::fields(&w.api.post(&init, body).await.error(400)),
+        vec!["credential.organisationId"]
+    );
     let (_, other) = w.other_org();
     other.post(&init, l.initialise_body(&w, 0)).await.error(404);
-    assert_eq!(p.counts().await["request_token"], 0, "refused before asking the provider");
+    assert_eq!(
+        p.counts().await["request_token"],
+        0,
+        "refused before asking the provider"
+    );
     // A consumer secret the provider does not know: 409, nothing handed out.
     let e = w.api.post(&init, l.initialise_body(&w, 1)).await.error(409);
-    assert!(e["message"].as_str().unwrap().contains("refused the temporary-credential request"), "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("refused the temporary-credential request"),
+        "{e}"
+    );
     assert_eq!(p.counts().await["rejected"], 1);
 
     // A verifier the provider refuses: 400 naming it, nothing stored, the state spent.
-    let u = w.api.post(&init, l.initialise_body(&w, 0)).await.expect(200);
+    let u = w
+        .api
+        .post(&init, l.initialise_body(&w, 0))
+        .await
+        .expect(200);
     let back = query(&p.consent(u["url"].as_str().unwrap()).await);
     let before = count().await;
     let mut forged = back.clone();
-    forged.insert("oauth_verifier".into(), "forgedVerifierForgedVerifier".into());
+    forged.insert(
+        "oauth_verifier".into(),
+        "forgedVerifierForgedVerifier".into(),
+    );
     let e = w.api.post(&connections, connect(&forged)).await.error(400);
-    assert_eq!(Res::fields(&e), vec!["connection.credentials[0].credential.data.oauthVerifier"], "{e}");
+    assert_eq!(
+        Res::fields(&e),
+        vec!["connection.credentials[0].credential.data.oauthVerifier"],
+        "{e}"
+    );
     assert_eq!(count().await, before);
     let e = w.api.post(&connections, connect(&back)).await.error(400);
-    assert_eq!(Res::fields(&e), vec!["connection.credentials[0].credential.data.state"], "{e}");
+    assert_eq!(
+        Res::fields(&e),
+        vec!["connection.credentials[0].credential.data.state"],
+        "{e}"
+    );
     let counts = p.counts().await;
-    assert_eq!((counts["access_token"].as_i64(), counts["rejected"].as_i64()), (Some(1), Some(2)), "{counts}");
+    assert_eq!(
+        (counts["access_token"].as_i64(), counts["rejected"].as_i64()),
+        (Some(1), Some(2)),
+        "{counts}"
+    );
 
     // Another flow's temporary token with this flow's state: refused before the provider is asked.
-    let first = query(&p.consent(w.api.post(&init, l.initialise_body(&w, 0)).await.expect(200)["url"].as_str().unwrap()).await);
-    let second = query(&p.consent(w.api.post(&init, l.initialise_body(&w, 0)).await.expect(200)["url"].as_str().unwrap()).await);
+    let first = query(
+        &p.consent(
+            w.api
+                .post(&init, l.initialise_body(&w, 0))
+                .await
+                .expect(200)["url"]
+                .as_str()
+                .unwrap(),
+        )
+        .await,
+    );
+    let second = query(
+        &p.consent(
+            w.api
+                .post(&init, l.initialise_body(&w, 0))
+                .await
+                .expect(200)["url"]
+                .as_str()
+                .unwrap(),
+        )
+        .await,
+    );
     let mut mixed = first.clone();
     mixed.insert("oauth_token".into(), second["oauth_token"].clone());
     let e = w.api.post(&connections, connect(&mixed)).await.error(400);
-    assert_eq!(Res::fields(&e), vec!["connection.credentials[0].credential.data.oauthToken"], "{e}");
+    assert_eq!(
+        Res::fields(&e),
+        vec!["connection.credentials[0].credential.data.oauthToken"],
+        "{e}"
+    );
     assert_eq!(p.counts().await["access_token"], 1);
 
     // The second flow completes: HMAC-SHA1, form body and query transmission all accepted.
     let c = w.api.post(&connections, connect(&second)).await.expect(201);
-    assert_eq!(c["credentials"][0]["credential"]["type"], "oauth1-token", "{c}");
+    assert_eq!(
+        c["credentials"][0]["credential"]["type"], "oauth1-token",
+        "{c}"
+    );
     assert_eq!(count().await, before + 1);
     let counts = p.counts().await;
-    assert_eq!((counts["access_token"].as_i64(), counts["rejected"].as_i64()), (Some(2), Some(2)), "{counts}");
+    assert_eq!(
+        (counts["access_token"].as_i64(), counts["rejected"].as_i64()),
+        (Some(2), Some(2)),
+        "{counts}"
+    );
 }
 
 /// `tokenAuth: true` schemes (token and token secret obtained elsewhere, as NetSuite's token-based
@@ -710,32 +1496,79 @@ async fn oauth1_refusals(w: World) {
 async fn oauth1_token_auth(w: World) {
     let o = &w.org;
     let secret = "consumer-secret-for-token-auth";
-    let scheme =
-        json!({"type": "oauth1", "oauth1": {"id": "tba", "tokenAuth": true, "consumerKey": "ck-tba", "consumerSecret": secret, "signatureMethod": "sha256"}});
+    let scheme = json!({"type": "oauth1", "oauth1": {"id": "tba", "tokenAuth": true, "consumerKey": "ck-tba", "consumerSecret": secret, "signatureMethod": "sha256"}});
     let l = ledger(&w, vec![scheme], secret).await;
-    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "ada"})).await.expect(201);
+    w.api
+        .post(
+            &format!("/api/v2/o/{o}/users"),
+            json!({"externalId": "ada"}),
+        )
+        .await
+        .expect(201);
     let stored = l.scheme(0).clone();
     assert_eq!(stored["oauth1"]["tokenAuth"], true, "{stored}");
 
     let token = json!({"name": "TBA", "type": "oauth1-token", "data": {"oauth1Token": {"token": "tok-123", "tokenSecret": "tok-secret-456",
         "additionalParams": [{"name": "realm", "value": "1234567"}]}}});
-    let a = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("ada", &stored, token)).await.expect(200);
+    let a = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/activations"),
+            l.activation("ada", &stored, token),
+        )
+        .await
+        .expect(200);
     let cred = &a["connections"][0]["credentials"][0]["credential"];
     assert_eq!(cred["type"], "oauth1-token", "{a}");
-    assert_eq!(cred["data"]["oauth1Token"], json!({"token": "", "tokenSecret": "", "additionalParams": [{"name": "realm", "value": "1234567"}]}));
+    assert_eq!(
+        cred["data"]["oauth1Token"],
+        json!({"token": "", "tokenSecret": "", "additionalParams": [{"name": "realm", "value": "1234567"}]})
+    );
     assert!(!a.to_string().contains("tok-secret-456") && !a.to_string().contains("tok-123"));
 
     // The browser flow does not apply: neither its credential nor initialise.
-    w.api.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "bob"})).await.expect(201);
+    w.api
+        .post(
+            &format!("/api/v2/o/{o}/users"),
+            json!({"externalId": "bob"}),
+        )
+        .await
+        .expect(201);
     let flow = json!({"name": "x", "type": "oauth1", "data": {"oauth1": {"state": "s", "oauthToken": "t", "oauthVerifier": "v"}}});
-    let e = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("bob", &stored, flow)).await.error(400);
-    assert_eq!(Res::fields(&e), vec!["connections[0].connection.credentials[0].credential.type"], "{e}");
-    let e = w.api.post(&l.initialise_path(&w), l.initialise_body(&w, 0)).await.error(400);
+    let e = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/activations"),
+            l.activation("bob", &stored, flow),
+        )
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&e),
+        vec!["connections[0].connection.credentials[0].credential.type"],
+        "{e}"
+    );
+    let e = w
+        .api
+        .post(&l.initialise_path(&w), l.initialise_body(&w, 0))
+        .await
+        .error(400);
     assert_eq!(Res::fields(&e), vec!["credential.id"], "{e}");
     // An oauth1-token missing its secret names the field.
     let bad = json!({"name": "x", "type": "oauth1-token", "data": {"oauth1Token": {"token": "t"}}});
-    let e = w.api.post(&format!("/api/v2/o/{o}/activations"), l.activation("bob", &stored, bad)).await.error(400);
-    assert_eq!(Res::fields(&e), vec!["connections[0].connection.credentials[0].credential.data.tokenSecret"], "{e}");
+    let e = w
+        .api
+        .post(
+            &format!("/api/v2/o/{o}/activations"),
+            l.activation("bob", &stored, bad),
+        )
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&e),
+        vec!["connections[0].connection.credentials[0].credential.data.tokenSecret"],
+        "{e}"
+    );
 
     // Scheme validation: a browser-flow scheme needs its endpoints, any scheme its consumer secret.
     let systems = format!("/api/v2/o/{o}/systems");
@@ -745,14 +1578,22 @@ async fn oauth1_token_auth(w: World) {
         .post(&systems, json!({"name": "N", "domain": "n.example", "templateBaseUrl": "https://n.example", "authSchemeConfigs": [no_endpoints]}))
         .await
         .error(400);
-    assert_eq!(Res::fields(&e), vec!["authSchemeConfigs[0].tempCredentialEndpoint"], "{e}");
+    assert_eq!(
+        Res::fields(&e),
+        vec!["authSchemeConfigs[0].tempCredentialEndpoint"],
+        "{e}"
+    );
     let no_secret = json!({"type": "oauth1", "oauth1": {"id": "x", "tokenAuth": true, "consumerKey": "ck", "signatureMethod": "sha1"}});
     let e = w
         .api
         .post(&systems, json!({"name": "N", "domain": "n.example", "templateBaseUrl": "https://n.example", "authSchemeConfigs": [no_secret]}))
         .await
         .error(400);
-    assert_eq!(Res::fields(&e), vec!["authSchemeConfigs[0].consumerSecret"], "{e}");
+    assert_eq!(
+        Res::fields(&e),
+        vec!["authSchemeConfigs[0].consumerSecret"],
+        "{e}"
+    );
     let bad_method = json!({"type": "oauth1", "oauth1": {"id": "x", "tokenAuth": true, "consumerKey": "ck", "consumerSecret": "s", "signatureMethod": "md5"}});
     w.api
         .post(&systems, json!({"name": "N", "domain": "n.example", "templateBaseUrl": "https://n.example", "authSchemeConfigs": [bad_method]}))
@@ -771,7 +1612,10 @@ async fn oauth1_token_auth(w: World) {
         .await
         .expect(201);
     let scheme = c["authSchemeConfigs"][0].clone();
-    assert!(scheme["credentialId"].is_string() && !c.to_string().contains(secret), "{c}");
+    assert!(
+        scheme["credentialId"].is_string() && !c.to_string().contains(secret),
+        "{c}"
+    );
     let conn = w
         .api
         .post(
@@ -782,7 +1626,11 @@ async fn oauth1_token_auth(w: World) {
         .await
         .expect(200);
     let cred = &conn["credentials"]["action"][0]["credential"];
-    assert_eq!((cred["type"].as_str(), cred["data"]["tokenSecret"].as_str()), (Some("oauth1-token"), Some("")), "{conn}");
+    assert_eq!(
+        (cred["type"].as_str(), cred["data"]["tokenSecret"].as_str()),
+        (Some("oauth1-token"), Some("")),
+        "{conn}"
+    );
     assert!(!conn.to_string().contains("v1-token-secret"));
 }
 

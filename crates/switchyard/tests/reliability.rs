@@ -19,8 +19,26 @@ fn key_connection(name: &str) -> Value {
 /// A hub (primary connector: CRM) with `n` deployed integrations needing the CRM and an ERP.
 async fn setup(api: &Api, o: &str, n: usize) -> Setup {
     let connector = |name: &str| json!({"name": name, "baseUrl": "https://x.example", "authSchemeConfigs": [api_key_scheme("apikey", "X-Api-Key")]});
-    let crm = api.post(&format!("/api/connect/v1/o/{o}/protocols/http/connectors"), connector("CRM")).await.expect(201)["id"].as_str().unwrap().to_owned();
-    let erp = api.post(&format!("/api/connect/v1/o/{o}/protocols/http/connectors"), connector("ERP")).await.expect(201)["id"].as_str().unwrap().to_owned();
+    let crm = api
+        .post(
+            &format!("/api/connect/v1/o/{o}/protocols/http/connectors"),
+            connector("CRM"),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let erp = api
+        .post(
+            &format!("/api/connect/v1/o/{o}/protocols/http/connectors"),
+            connector("ERP"),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let hub = api
         .post(
             "/api/embedded/v1/hubs",
@@ -47,15 +65,28 @@ async fn setup(api: &Api, o: &str, n: usize) -> Setup {
             )
             .await
             .expect(200);
-        api.post(&format!("/api/embedded/v1/integrations/{i}/deploy"), json!({})).await.expect(200);
+        api.post(
+            &format!("/api/embedded/v1/integrations/{i}/deploy"),
+            json!({}),
+        )
+        .await
+        .expect(200);
         integrations.push(i);
         erp_templates.push(t["id"].as_str().unwrap().to_owned());
     }
-    Setup { hub, integrations, erp_templates }
+    Setup {
+        hub,
+        integrations,
+        erp_templates,
+    }
 }
 
 async fn create_user(api: &Api, hub: &str, external: &str) -> Res {
-    api.post(&format!("/api/embedded/v1/hubs/{hub}/users"), json!({"externalId": external, "primaryConnection": key_connection("primary")})).await
+    api.post(
+        &format!("/api/embedded/v1/hubs/{hub}/users"),
+        json!({"externalId": external, "primaryConnection": key_connection("primary")}),
+    )
+    .await
 }
 
 fn activation(user: &str, integration: &str, erp_template: &str, name: &str) -> Value {
@@ -65,11 +96,23 @@ fn activation(user: &str, integration: &str, erp_template: &str, name: &str) -> 
 }
 
 async fn user_connections(api: &Api, hub: &str, user: &str) -> i64 {
-    api.get(&format!("/api/embedded/v1/hubs/{hub}/users/{user}/connections?first=500")).await.expect(200)["totalCount"].as_i64().unwrap()
+    api.get(&format!(
+        "/api/embedded/v1/hubs/{hub}/users/{user}/connections?first=500"
+    ))
+    .await
+    .expect(200)["totalCount"]
+        .as_i64()
+        .unwrap()
 }
 
 async fn user_activations(api: &Api, hub: &str, user: &str) -> i64 {
-    api.get(&format!("/api/embedded/v1/embed/{hub}/users/{user}/activations?first=500")).await.expect(200)["totalCount"].as_i64().unwrap()
+    api.get(&format!(
+        "/api/embedded/v1/embed/{hub}/users/{user}/activations?first=500"
+    ))
+    .await
+    .expect(200)["totalCount"]
+        .as_i64()
+        .unwrap()
 }
 
 /// 50 identical activations at once: one 200, 49 409s naming the winner, one new connection.
@@ -78,7 +121,12 @@ async fn concurrent_identical_activations(w: World) {
     create_user(&w.api, &s.hub, "racer").await.expect(201);
     let calls = (0..50).map(|k| {
         let api = w.api.clone();
-        let body = activation("racer", &s.integrations[0], &s.erp_templates[0], &format!("erp {k}"));
+        let body = activation(
+            "racer",
+            &s.integrations[0],
+            &s.erp_templates[0],
+            &format!("erp {k}"),
+        );
         tokio::spawn(async move { api.post("/api/embedded/v1/activations", body).await })
     });
     let mut ok = Vec::new();
@@ -93,9 +141,16 @@ async fn concurrent_identical_activations(w: World) {
     }
     assert_eq!((ok.len(), conflicts.len()), (1, 49));
     let winner = ok[0]["id"].as_str().unwrap();
-    assert!(conflicts.iter().all(|c| c["details"] == winner), "every 409 names the activation that won");
+    assert!(
+        conflicts.iter().all(|c| c["details"] == winner),
+        "every 409 names the activation that won"
+    );
     assert_eq!(user_activations(&w.api, &s.hub, "racer").await, 1);
-    assert_eq!(user_connections(&w.api, &s.hub, "racer").await, 2, "the primary connection and the winner's: the losers' were rolled back");
+    assert_eq!(
+        user_connections(&w.api, &s.hub, "racer").await,
+        2,
+        "the primary connection and the winner's: the losers' were rolled back"
+    );
 }
 
 /// Retries with an Idempotency-Key get the first answer; a reused key with another body is a
@@ -106,7 +161,10 @@ async fn idempotent_retries(w: World) {
         let mut api = w.api.clone();
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("idempotency-key", key.parse().unwrap());
-        api.http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+        api.http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
         api
     };
     let first = create_user(&with_key("user-1"), &s.hub, "ida").await;
@@ -131,58 +189,117 @@ async fn idempotent_retries(w: World) {
             200 => {
                 ids.insert(r.body["id"].as_str().unwrap().to_owned());
             }
-            409 => assert!(r.body["message"].as_str().unwrap().contains("in progress"), "{}", r.body),
+            409 => assert!(
+                r.body["message"].as_str().unwrap().contains("in progress"),
+                "{}",
+                r.body
+            ),
             other => panic!("unexpected {other}: {}", r.body),
         }
     }
     assert_eq!(ids.len(), 1, "every success is the same activation");
-    let replay = with_key("activate-1").post("/api/embedded/v1/activations", body).await;
+    let replay = with_key("activate-1")
+        .post("/api/embedded/v1/activations", body)
+        .await;
     assert_eq!(replay.status, 200);
     assert!(ids.contains(replay.body["id"].as_str().unwrap()));
     assert_eq!(user_activations(&w.api, &s.hub, "ida").await, 1);
     assert_eq!(user_connections(&w.api, &s.hub, "ida").await, 2);
     // Errors are remembered too (a 4xx is an answer), so a retry does not change its mind.
-    let bad = with_key("bad-1").post("/api/embedded/v1/activations", json!({"userId": "ida", "integrationId": s.integrations[1], "connections": []})).await;
+    let bad = with_key("bad-1")
+        .post(
+            "/api/embedded/v1/activations",
+            json!({"userId": "ida", "integrationId": s.integrations[1], "connections": []}),
+        )
+        .await;
     assert_eq!(bad.status, 400);
     assert_eq!(
-        with_key("bad-1").post("/api/embedded/v1/activations", json!({"userId": "ida", "integrationId": s.integrations[1], "connections": []})).await.status,
+        with_key("bad-1")
+            .post(
+                "/api/embedded/v1/activations",
+                json!({"userId": "ida", "integrationId": s.integrations[1], "connections": []})
+            )
+            .await
+            .status,
         400
     );
     // Keys belong to the caller, one API key: another key of the organisation runs its own request
     // (here a 409: the user exists), and so does another organisation's.
     let second = {
-        let out = bin().args(["admin", "create-api-key", "--org", &w.org, "--database-url", &w.db.url]).output().unwrap();
+        let out = bin()
+            .args([
+                "admin",
+                "create-api-key",
+                "--org",
+                &w.org,
+                "--database-url",
+                &w.db.url,
+            ])
+            .output()
+            .unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         v["apiKey"].as_str().unwrap().to_owned()
     };
     let mut second_api = with_key("user-1");
     second_api.key = Some(second);
     let ran = create_user(&second_api, &s.hub, "ida").await;
-    assert_eq!((ran.status, ran.headers.get("idempotent-replayed").is_some()), (409, false), "{}", ran.body);
+    assert_eq!(
+        (ran.status, ran.headers.get("idempotent-replayed").is_some()),
+        (409, false),
+        "{}",
+        ran.body
+    );
     let (_, other) = w.other_org();
     let mut other_api = with_key("user-1");
     other_api.key = other.key.clone();
     let theirs = create_user(&other_api, &s.hub, "ida").await;
-    assert_eq!(theirs.status, 404, "another organisation's request runs (and finds no such hub): {}", theirs.body);
+    assert_eq!(
+        theirs.status, 404,
+        "another organisation's request runs (and finds no such hub): {}",
+        theirs.body
+    );
     // A malformed key is refused.
-    assert_eq!(with_key(&"k".repeat(256)).post("/api/embedded/v1/activations", json!({})).await.status, 400);
+    assert_eq!(
+        with_key(&"k".repeat(256))
+            .post("/api/embedded/v1/activations", json!({}))
+            .await
+            .status,
+        400
+    );
 
     // Keys are remembered for 24 hours: once the first use is 25 hours old, the key is free again
     // (here a different request with it runs instead of getting 422).
     let day_ago = chrono::Utc::now() - chrono::Duration::hours(25);
     if w.db.url.starts_with("postgres") {
         let pool = sqlx::PgPool::connect(&w.db.url).await.unwrap();
-        sqlx::query("UPDATE idempotency_keys SET created_at = $1 WHERE key = 'user-1'").bind(day_ago).execute(&pool).await.unwrap();
+        sqlx::query("UPDATE idempotency_keys SET created_at = $1 WHERE key = 'user-1'")
+            .bind(day_ago)
+            .execute(&pool)
+            .await
+            .unwrap();
     } else {
         let pool = sqlx::SqlitePool::connect(&w.db.url).await.unwrap();
-        sqlx::query("UPDATE idempotency_keys SET created_at = $1 WHERE key = 'user-1'").bind(day_ago).execute(&pool).await.unwrap();
+        sqlx::query("UPDATE idempotency_keys SET created_at = $1 WHERE key = 'user-1'")
+            .bind(day_ago)
+            .execute(&pool)
+            .await
+            .unwrap();
     }
     let later = create_user(&with_key("user-1"), &s.hub, "someone-else").await;
-    assert_eq!(later.status, 201, "a 25-hour-old key binds nothing: {}", later.body);
+    assert_eq!(
+        later.status, 201,
+        "a 25-hour-old key binds nothing: {}",
+        later.body
+    );
     assert!(later.headers.get("idempotent-replayed").is_none());
     assert_eq!(later.body["externalId"], "someone-else");
     // And the fresh use is remembered from now on.
-    assert_eq!(create_user(&with_key("user-1"), &s.hub, "someone-else").await.headers["idempotent-replayed"], "true");
+    assert_eq!(
+        create_user(&with_key("user-1"), &s.hub, "someone-else")
+            .await
+            .headers["idempotent-replayed"],
+        "true"
+    );
 }
 
 /// One number from the test's database, read directly.
@@ -198,14 +315,27 @@ async fn count(db: &Db, sql: &str) -> i64 {
 
 /// A POST that may find the server gone: the status, or `None` when the connection broke.
 async fn post_raw(api: &Api, path: &str, body: &Value) -> Option<u16> {
-    let r = api.http.post(format!("{}{path}", api.base)).bearer_auth(api.key.as_deref().unwrap_or_default()).json(body).send().await.ok()?;
+    let r = api
+        .http
+        .post(format!("{}{path}", api.base))
+        .bearer_auth(api.key.as_deref().unwrap_or_default())
+        .json(body)
+        .send()
+        .await
+        .ok()?;
     Some(r.status().as_u16())
 }
 
 /// SIGKILL in the middle of activations, then a restart: every activation is whole, every new
 /// connection belongs to an activation, and the server carries on.
 async fn killed_mid_activation(w: World) {
-    let World { db, mut server, api, org, .. } = w;
+    let World {
+        db,
+        mut server,
+        api,
+        org,
+        ..
+    } = w;
     let s = setup(&api, &org, 4).await;
     // 200 end users, then 200 concurrent activation streams, one per user.
     let users: Vec<String> = (0..200).map(|k| format!("u{k}")).collect();
@@ -220,10 +350,18 @@ async fn killed_mid_activation(w: World) {
     }
     let mut workers = Vec::new();
     for user in users.clone() {
-        let (api, integrations, templates) = (api.clone(), s.integrations.clone(), s.erp_templates.clone());
+        let (api, integrations, templates) =
+            (api.clone(), s.integrations.clone(), s.erp_templates.clone());
         workers.push(tokio::spawn(async move {
             for (i, t) in integrations.iter().zip(&templates) {
-                if post_raw(&api, "/api/embedded/v1/activations", &activation(&user, i, t, &format!("erp {i}"))).await.is_none() {
+                if post_raw(
+                    &api,
+                    "/api/embedded/v1/activations",
+                    &activation(&user, i, t, &format!("erp {i}")),
+                )
+                .await
+                .is_none()
+                {
                     break; // the server is gone
                 }
             }
@@ -248,15 +386,25 @@ async fn killed_mid_activation(w: World) {
     // connection per activation.
     let mut checked = 0;
     for user in users.iter().step_by(7) {
-        let got = api.get(&format!("/api/embedded/v1/hubs/{}/users/{user}", s.hub)).await;
+        let got = api
+            .get(&format!("/api/embedded/v1/hubs/{}/users/{user}", s.hub))
+            .await;
         if got.status == 404 {
             continue; // never created: the kill came first
         }
         assert_eq!(got.status, 200);
-        assert!(got.body["primaryConnection"]["id"].is_string(), "an end user exists only with its primary connection: {}", got.body);
+        assert!(
+            got.body["primaryConnection"]["id"].is_string(),
+            "an end user exists only with its primary connection: {}",
+            got.body
+        );
         let activations = user_activations(&api, &s.hub, user).await;
         let connections = user_connections(&api, &s.hub, user).await;
-        assert_eq!(connections, 1 + activations, "{user}: one primary connection plus one per activation, nothing half-made");
+        assert_eq!(
+            connections,
+            1 + activations,
+            "{user}: one primary connection plus one per activation, nothing half-made"
+        );
         checked += 1;
     }
     assert!(checked > 0);
@@ -271,7 +419,10 @@ async fn killed_mid_activation(w: World) {
         assert_eq!(count(&db, sql).await, 0, "{what}");
     }
     let made = count(&db, "SELECT COUNT(*) FROM activations").await;
-    assert!(made > 0 && made < 800, "the kill came in the middle of the 800 activations ({made} made)");
+    assert!(
+        made > 0 && made < 800,
+        "the kill came in the middle of the 800 activations ({made} made)"
+    );
     // And it carries on.
     create_user(&api, &s.hub, "after-restart").await.expect(201);
 }

@@ -55,13 +55,40 @@ async fn v1_hub(w: &World) -> (String, String, String, Value, Api) {
         .as_str()
         .unwrap()
         .to_owned();
-    w.api.post(&format!("/api/embedded/v1/integrations/{integration}/deploy"), json!({})).await.expect(200);
-    let token = w.api.post(&format!("/api/embedded/v1/hubs/{hub}/users/mallory/sessions"), json!({})).await.expect(201)["token"].as_str().unwrap().to_owned();
+    w.api
+        .post(
+            &format!("/api/embedded/v1/integrations/{integration}/deploy"),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    let token = w
+        .api
+        .post(
+            &format!("/api/embedded/v1/hubs/{hub}/users/mallory/sessions"),
+            json!({}),
+        )
+        .await
+        .expect(201)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let session = w.api.with_key(&token);
     // What the session reads of the integration: the template and its scheme, grant credential id included.
-    let read = session.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations/{integration}")).await.expect(200);
+    let read = session
+        .get(&format!(
+            "/api/embedded/v1/embed/{hub}/users/mallory/integrations/{integration}"
+        ))
+        .await
+        .expect(200);
     let template = read["connectionTemplates"][0].clone();
-    (hub, integration, template["id"].as_str().unwrap().to_owned(), template["authSchemeConfig"].clone(), session)
+    (
+        hub,
+        integration,
+        template["id"].as_str().unwrap().to_owned(),
+        template["authSchemeConfig"].clone(),
+        session,
+    )
 }
 
 fn password_connection(scheme: Value) -> Value {
@@ -71,36 +98,78 @@ fn password_connection(scheme: Value) -> Value {
 /// Finding 1, v1: a hub session sends the template's own scheme with `tokenUrl` pointed at its
 /// server, and an `oauth2-password` credential. Nothing reaches the attacker; nothing is stored.
 async fn forged_token_url_from_a_hub_session(w: World) {
-    let attacker = Peer::start(Answer::Refusal { banner: "thanks".into() }).await;
+    let attacker = Peer::start(Answer::Refusal {
+        banner: "thanks".into(),
+    })
+    .await;
     let (_hub, integration, template, scheme, session) = v1_hub(&w).await;
     let mut forged = scheme.clone();
     forged["tokenUrl"] = json!(attacker.url("/steal"));
     let activation = |scheme: Value| json!({"userId": "mallory", "integrationId": integration, "connections": [{"templateId": template, "name": "crm", "credentials": password_connection(scheme)}]});
-    let e = session.post("/api/embedded/v1/activations", activation(forged.clone())).await.error(400);
-    assert_eq!(Res::fields(&e), ["connections[0].credentials.action[0].authSchemeConfig.tokenUrl"], "{e}");
+    let e = session
+        .post("/api/embedded/v1/activations", activation(forged.clone()))
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&e),
+        ["connections[0].credentials.action[0].authSchemeConfig.tokenUrl"],
+        "{e}"
+    );
     // A made-up scheme id carrying the organisation's grant credential is no better.
     let mut made_up = forged.clone();
     made_up["id"] = json!("mine");
-    let e = session.post("/api/embedded/v1/activations", activation(made_up)).await.error(400);
-    assert_eq!(Res::fields(&e), ["connections[0].credentials.action[0].authSchemeConfig.id"], "{e}");
+    let e = session
+        .post("/api/embedded/v1/activations", activation(made_up))
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&e),
+        ["connections[0].credentials.action[0].authSchemeConfig.id"],
+        "{e}"
+    );
     // Other deciding fields, one at a time.
-    for (field, value) in [("authorizeUrl", json!("https://evil.example/a")), ("defaultScopes", json!(["admin"])), ("additionalTokenParams", json!("aud=evil"))]
-    {
+    for (field, value) in [
+        ("authorizeUrl", json!("https://evil.example/a")),
+        ("defaultScopes", json!(["admin"])),
+        ("additionalTokenParams", json!("aud=evil")),
+    ] {
         let mut f = scheme.clone();
         f[field] = value;
-        let e = session.post("/api/embedded/v1/activations", activation(f)).await.error(400);
-        assert!(Res::fields(&e)[0].starts_with(&format!("connections[0].credentials.action[0].authSchemeConfig.{field}")), "{e}");
+        let e = session
+            .post("/api/embedded/v1/activations", activation(f))
+            .await
+            .error(400);
+        assert!(
+            Res::fields(&e)[0].starts_with(&format!(
+                "connections[0].credentials.action[0].authSchemeConfig.{field}"
+            )),
+            "{e}"
+        );
     }
     // The user was not even created, and nothing reached the attacker.
-    w.api.get(&format!("/api/embedded/v1/hubs/{}/users/mallory", _hub)).await.error(404);
+    w.api
+        .get(&format!("/api/embedded/v1/hubs/{}/users/mallory", _hub))
+        .await
+        .error(404);
 
     // The end user's own oauth2-client credential may not point elsewhere either.
     let client = json!({"action": [{"authSchemeConfig": scheme.clone(), "credential": {"name": "c", "type": "oauth2-client",
         "data": {"clientId": "mine", "clientSecret": "mine", "tokenUrl": attacker.url("/token")}}}]});
     let body = json!({"userId": "mallory", "integrationId": integration, "connections": [{"templateId": template, "name": "crm", "credentials": client}]});
-    let e = session.post("/api/embedded/v1/activations", body).await.error(400);
-    assert_eq!(Res::fields(&e), ["connections[0].credentials.action[0].credential.data.tokenUrl"], "{e}");
-    assert_eq!(attacker.connections(), 0, "the attacker's server was reached");
+    let e = session
+        .post("/api/embedded/v1/activations", body)
+        .await
+        .error(400);
+    assert_eq!(
+        Res::fields(&e),
+        ["connections[0].credentials.action[0].credential.data.tokenUrl"],
+        "{e}"
+    );
+    assert_eq!(
+        attacker.connections(),
+        0,
+        "the attacker's server was reached"
+    );
     assert!(!w.server.logs().contains(ORG_CLIENT_SECRET));
 }
 
@@ -122,12 +191,22 @@ async fn v2_project(w: &World) -> (Value, String, String, Api) {
         .expect(201);
     let system_id = system["id"].as_str().unwrap().to_owned();
     let scheme = system["authSchemeConfigs"][0].clone();
-    let project = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "P"})).await.expect(200);
-    let env = project["environments"][0]["id"].as_str().unwrap().to_owned();
+    let project = w
+        .api
+        .post(&format!("/api/v2/o/{o}/projects"), json!({"name": "P"}))
+        .await
+        .expect(200);
+    let env = project["environments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let template = w
         .api
         .post(
-            &format!("/api/v2/o/{o}/projects/{}/connection-templates", project["id"].as_str().unwrap()),
+            &format!(
+                "/api/v2/o/{o}/projects/{}/connection-templates",
+                project["id"].as_str().unwrap()
+            ),
             json!({"systemId": system_id, "name": "crm", "dynamic": true}),
         )
         .await
@@ -137,14 +216,23 @@ async fn v2_project(w: &World) -> (Value, String, String, Api) {
         .to_owned();
     let (key_id, pem) = signing_key(&w.api, o).await;
     let mallory = w.api.with_jwt(&end_user_jwt(&key_id, &pem, "mallory"));
-    mallory.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "mallory", "displayName": "Mallory"})).await.expect(201);
+    mallory
+        .post(
+            &format!("/api/v2/o/{o}/users"),
+            json!({"externalId": "mallory", "displayName": "Mallory"}),
+        )
+        .await
+        .expect(201);
     (scheme, template, env, mallory)
 }
 
 /// Finding 1, v2: the same forgery with an end-user JWT, on every route that takes a scheme.
 async fn forged_token_url_from_an_end_user_jwt(w: World) {
     let o = w.org.clone();
-    let attacker = Peer::start(Answer::Refusal { banner: "thanks".into() }).await;
+    let attacker = Peer::start(Answer::Refusal {
+        banner: "thanks".into(),
+    })
+    .await;
     let (scheme, template, env, mallory) = v2_project(&w).await;
     let mut forged = scheme.clone();
     forged["oauth2"]["tokenUrl"] = json!(attacker.url("/steal"));
@@ -156,7 +244,11 @@ async fn forged_token_url_from_an_end_user_jwt(w: World) {
         )
         .await
         .error(400);
-    assert_eq!(Res::fields(&e), ["connection.credentials[0].authSchemeConfig.oauth2.tokenUrl"], "{e}");
+    assert_eq!(
+        Res::fields(&e),
+        ["connection.credentials[0].authSchemeConfig.oauth2.tokenUrl"],
+        "{e}"
+    );
     let e = mallory
         .post(
             &format!("/api/v2/o/{o}/activations"),
@@ -164,7 +256,11 @@ async fn forged_token_url_from_an_end_user_jwt(w: World) {
         )
         .await
         .error(400);
-    assert_eq!(Res::fields(&e), ["connections[0].connection.credentials[0].authSchemeConfig.oauth2.tokenUrl"], "{e}");
+    assert_eq!(
+        Res::fields(&e),
+        ["connections[0].connection.credentials[0].authSchemeConfig.oauth2.tokenUrl"],
+        "{e}"
+    );
 
     // A genuine connection (an API key would do; here the scheme exactly as read, with a token
     // obtained elsewhere) is accepted, and then may not be rebound to a forged scheme.
@@ -176,7 +272,10 @@ async fn forged_token_url_from_an_end_user_jwt(w: World) {
         )
         .await
         .expect(201);
-    let credential_id = c["credentials"][0]["credential"]["id"].as_str().unwrap().to_owned();
+    let credential_id = c["credentials"][0]["credential"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let e = mallory
         .put(
             &format!("/api/v2/o/{o}/connections/{}", c["id"].as_str().unwrap()),
@@ -184,12 +283,30 @@ async fn forged_token_url_from_an_end_user_jwt(w: World) {
         )
         .await
         .error(400);
-    assert_eq!(Res::fields(&e), ["credentials[0].authSchemeConfig.oauth2.tokenUrl"], "{e}");
+    assert_eq!(
+        Res::fields(&e),
+        ["credentials[0].authSchemeConfig.oauth2.tokenUrl"],
+        "{e}"
+    );
     // The organisation refreshing the stored connection's token calls the scheme's provider, never
     // the attacker: the stored scheme is the organisation's.
-    let stored = w.api.get(&format!("/api/v2/o/{o}/connections/{}", c["id"].as_str().unwrap())).await.expect(200);
-    assert_eq!(stored["credentials"][0]["authSchemeConfig"]["oauth2"]["tokenUrl"], "https://crm.example/token");
-    assert_eq!(attacker.connections(), 0, "the attacker's server was reached");
+    let stored = w
+        .api
+        .get(&format!(
+            "/api/v2/o/{o}/connections/{}",
+            c["id"].as_str().unwrap()
+        ))
+        .await
+        .expect(200);
+    assert_eq!(
+        stored["credentials"][0]["authSchemeConfig"]["oauth2"]["tokenUrl"],
+        "https://crm.example/token"
+    );
+    assert_eq!(
+        attacker.connections(),
+        0,
+        "the attacker's server was reached"
+    );
 }
 
 /// A server on `db` whose egress guard allows nothing internal, with one organisation.
@@ -197,7 +314,13 @@ fn closed_world(db: Db) -> World {
     let (org, key) = create_org(&db, "acme");
     let server = Server::start_with(&db, &[("SWITCHYARD_EGRESS_ALLOW", "")]);
     let api = Api::new(&server, &key);
-    World { db, server, org, key, api }
+    World {
+        db,
+        server,
+        org,
+        key,
+        api,
+    }
 }
 
 /// Finding 2: an `oauth2-client` credential's own `tokenUrl` naming an internal address, in every
@@ -205,10 +328,12 @@ fn closed_world(db: Db) -> World {
 async fn internal_token_urls_are_never_called(w: World) {
     let w = closed_world(w.db);
     let o = &w.org;
-    let target = Peer::start(Answer::Refusal { banner: "internal-banner".into() }).await;
+    let target = Peer::start(Answer::Refusal {
+        banner: "internal-banner".into(),
+    })
+    .await;
     let port = target.port;
-    let scheme =
-        json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": target.url("/token"), "grant": {"grantType": "client_credentials"}});
+    let scheme = json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": target.url("/token"), "grant": {"grantType": "client_credentials"}});
     let connector = w
         .api
         .post(
@@ -232,11 +357,34 @@ async fn internal_token_urls_are_never_called(w: World) {
     for (i, url) in urls.iter().enumerate() {
         let body = json!({"name": format!("c{i}"), "credentials": {"action": [{"authSchemeConfig": connector["authSchemeConfigs"][0], "credential": {"name": "c", "type": "oauth2-client",
             "data": {"clientId": "id", "clientSecret": "secret", "tokenUrl": url}}}]}, "variables": []});
-        let c = w.api.post(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"), body).await.expect(200);
+        let c = w
+            .api
+            .post(
+                &format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"),
+                body,
+            )
+            .await
+            .expect(200);
         let started = std::time::Instant::now();
-        let e = w.api.post(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections/{}/token", c["id"].as_str().unwrap()), json!({})).await.error(503);
-        assert!(e["message"].as_str().unwrap().contains("not allowed"), "{url}: {e}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{url}: the refusal waited for a connection");
+        let e = w
+            .api
+            .post(
+                &format!(
+                    "/api/connect/v1/o/{o}/connectors/{cid}/connections/{}/token",
+                    c["id"].as_str().unwrap()
+                ),
+                json!({}),
+            )
+            .await
+            .error(503);
+        assert!(
+            e["message"].as_str().unwrap().contains("not allowed"),
+            "{url}: {e}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{url}: the refusal waited for a connection"
+        );
     }
     assert_eq!(target.connections(), 0, "an internal address was called");
 }
@@ -246,7 +394,10 @@ async fn internal_token_urls_are_never_called(w: World) {
 async fn provider_words_reach_only_the_organisation(w: World) {
     let o = w.org.clone();
     let banner = format!("SSH-2.0-OpenSSH_9.2 internal-db-7 {}", "x".repeat(600));
-    let provider = Peer::start(Answer::Refusal { banner: banner.clone() }).await;
+    let provider = Peer::start(Answer::Refusal {
+        banner: banner.clone(),
+    })
+    .await;
     let scheme = json!({"type": "oauth2", "oauth2": {"id": "cc", "description": "", "authorizeUrl": "", "tokenUrl": provider.url("/token"),
         "grant": {"type": "clientCredentials", "clientCredentials": {}}}});
     let system = w
@@ -257,11 +408,18 @@ async fn provider_words_reach_only_the_organisation(w: World) {
         )
         .await
         .expect(201);
-    let project = w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "P"})).await.expect(200);
+    let project = w
+        .api
+        .post(&format!("/api/v2/o/{o}/projects"), json!({"name": "P"}))
+        .await
+        .expect(200);
     let template = w
         .api
         .post(
-            &format!("/api/v2/o/{o}/projects/{}/connection-templates", project["id"].as_str().unwrap()),
+            &format!(
+                "/api/v2/o/{o}/projects/{}/connection-templates",
+                project["id"].as_str().unwrap()
+            ),
             json!({"systemId": system["id"], "name": "s", "dynamic": true}),
         )
         .await
@@ -271,7 +429,12 @@ async fn provider_words_reach_only_the_organisation(w: World) {
         .to_owned();
     let (key_id, pem) = signing_key(&w.api, &o).await;
     let user = w.api.with_jwt(&end_user_jwt(&key_id, &pem, "eve"));
-    user.post(&format!("/api/v2/o/{o}/users"), json!({"externalId": "eve", "displayName": "Eve"})).await.expect(201);
+    user.post(
+        &format!("/api/v2/o/{o}/users"),
+        json!({"externalId": "eve", "displayName": "Eve"}),
+    )
+    .await
+    .expect(201);
     let credential = json!({"authSchemeConfig": system["authSchemeConfigs"][0], "credential": {"type": "oauth2-client", "name": "c",
         "data": {"oauth2Client": {"clientId": "eve", "clientSecret": "eve-secret", "tokenUrl": provider.url("/token")}}}});
     let c = user
@@ -283,19 +446,45 @@ async fn provider_words_reach_only_the_organisation(w: World) {
         .expect(201);
     assert!(!c.to_string().contains("OpenSSH"), "{c}");
     let id = c["id"].as_str().unwrap();
-    let e = w.api.post(&format!("/api/connect/v1/o/{o}/connectors/{}/connections/{id}/token", system["id"].as_str().unwrap()), json!({})).await.error(409);
-    assert!(e["message"].as_str().unwrap().contains("invalid_request (HTTP 400)"), "{e}");
+    let e = w
+        .api
+        .post(
+            &format!(
+                "/api/connect/v1/o/{o}/connectors/{}/connections/{id}/token",
+                system["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await
+        .error(409);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_request (HTTP 400)"),
+        "{e}"
+    );
     assert!(!e.to_string().contains("OpenSSH"), "{e}");
     // The end user reads the credential's errors: the code, never the banner.
-    let read = user.get(&format!("/api/v2/o/{o}/connections/{id}")).await.expect(200);
+    let read = user
+        .get(&format!("/api/v2/o/{o}/connections/{id}"))
+        .await
+        .expect(200);
     let errors = read["credentials"][0]["credential"]["errors"].to_string();
     assert!(errors.contains("invalid_request"), "{read}");
     assert!(!read.to_string().contains("OpenSSH"), "{read}");
     // The organisation's events keep the provider's words, truncated.
     let cred = read["credentials"][0]["credential"]["id"].as_str().unwrap();
-    let events = w.api.get(&format!("/api/connect/v1/o/{o}/credentials/{cred}/events")).await.expect(200);
+    let events = w
+        .api
+        .get(&format!("/api/connect/v1/o/{o}/credentials/{cred}/events"))
+        .await
+        .expect(200);
     let reason = events[0]["reason"].as_str().unwrap();
-    assert!(reason.contains("SSH-2.0-OpenSSH_9.2 internal-db-7"), "{reason}");
+    assert!(
+        reason.contains("SSH-2.0-OpenSSH_9.2 internal-db-7"),
+        "{reason}"
+    );
     assert!(reason.len() < 500, "{reason}");
 }
 
@@ -304,9 +493,12 @@ async fn provider_words_reach_only_the_organisation(w: World) {
 async fn huge_provider_answers_are_bounded(w: World) {
     let o = w.org.clone();
     for chunked in [false, true] {
-        let provider = Peer::start(Answer::Huge { len: 300 * 1024 * 1024, chunked }).await;
-        let scheme =
-            json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": provider.url("/token"), "grant": {"grantType": "client_credentials"}});
+        let provider = Peer::start(Answer::Huge {
+            len: 300 * 1024 * 1024,
+            chunked,
+        })
+        .await;
+        let scheme = json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": provider.url("/token"), "grant": {"grantType": "client_credentials"}});
         let connector = w
             .api
             .post(
@@ -319,11 +511,35 @@ async fn huge_provider_answers_are_bounded(w: World) {
         let before = w.server.rss();
         let body = json!({"name": "c", "credentials": {"action": [{"authSchemeConfig": connector["authSchemeConfigs"][0], "credential": {"name": "c", "type": "oauth2-client",
             "data": {"clientId": "id", "clientSecret": "secret", "tokenUrl": provider.url("/token")}}}]}, "variables": []});
-        let c = w.api.post(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"), body).await.expect(200);
-        let e = w.api.post(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections/{}/token", c["id"].as_str().unwrap()), json!({})).await.error(503);
-        assert!(e["message"].as_str().unwrap().contains("larger than"), "{e}");
+        let c = w
+            .api
+            .post(
+                &format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"),
+                body,
+            )
+            .await
+            .expect(200);
+        let e = w
+            .api
+            .post(
+                &format!(
+                    "/api/connect/v1/o/{o}/connectors/{cid}/connections/{}/token",
+                    c["id"].as_str().unwrap()
+                ),
+                json!({}),
+            )
+            .await
+            .error(503);
+        assert!(
+            e["message"].as_str().unwrap().contains("larger than"),
+            "{e}"
+        );
         let grown = w.server.rss().saturating_sub(before);
-        assert!(grown < 64 * 1024 * 1024, "the server grew by {} MB reading a huge answer (chunked: {chunked})", grown / 1024 / 1024);
+        assert!(
+            grown < 64 * 1024 * 1024,
+            "the server grew by {} MB reading a huge answer (chunked: {chunked})",
+            grown / 1024 / 1024
+        );
         assert!(provider.connections() >= 1);
     }
 }
@@ -357,8 +573,28 @@ async fn stored_forgeries_are_rebound(mut w: World) {
     let scheme = connector["authSchemeConfigs"][0].clone();
     let grant = scheme["grant"]["credentialId"].as_str().unwrap().to_owned();
     let token = |name: &str| json!({"name": name, "credentials": {"action": [{"authSchemeConfig": scheme, "credential": {"name": "t", "type": "oauth2-token", "data": {"accessToken": "a", "refreshToken": "r"}}}]}, "variables": []});
-    let a = w.api.post(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"), token("a")).await.expect(200)["id"].as_str().unwrap().to_owned();
-    let b = w.api.post(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"), token("b")).await.expect(200)["id"].as_str().unwrap().to_owned();
+    let a = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"),
+            token("a"),
+        )
+        .await
+        .expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"),
+            token("b"),
+        )
+        .await
+        .expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // What an attack before the fix would have left in the database.
     let forged = |id: &str| {
         let mut f = scheme.clone();
@@ -373,9 +609,22 @@ async fn stored_forgeries_are_rebound(mut w: World) {
     execute(&w.db, "DELETE FROM _sqlx_migrations WHERE version = 15").await;
     let server = Server::start(&w.db);
     let api = w.api.with_base(&server);
-    let read = api.get(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections/{a}")).await.expect(200);
-    assert_eq!(read["credentials"]["action"][0]["authSchemeConfig"], scheme, "{read}");
-    let read = api.get(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections/{b}")).await.expect(200);
+    let read = api
+        .get(&format!(
+            "/api/connect/v1/o/{o}/connectors/{cid}/connections/{a}"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(
+        read["credentials"]["action"][0]["authSchemeConfig"], scheme,
+        "{read}"
+    );
+    let read = api
+        .get(&format!(
+            "/api/connect/v1/o/{o}/connectors/{cid}/connections/{b}"
+        ))
+        .await
+        .expect(200);
     let kept = &read["credentials"]["action"][0]["authSchemeConfig"];
     assert_eq!(kept["id"], "mine");
     assert!(kept["grant"].get("credentialId").is_none(), "{kept}");
@@ -388,13 +637,23 @@ async fn stored_forgeries_are_rebound(mut w: World) {
 async fn bursts_get_429(w: World) {
     let db = w.db;
     let (org, key) = create_org(&db, "acme");
-    let server =
-        Server::start_with(&db, &[("SWITCHYARD_RATE_LIMIT_FAILED_AUTH_PER_MINUTE", "5"), ("SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_ORG_PER_MINUTE", "3")]);
+    let server = Server::start_with(
+        &db,
+        &[
+            ("SWITCHYARD_RATE_LIMIT_FAILED_AUTH_PER_MINUTE", "5"),
+            (
+                "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_ORG_PER_MINUTE",
+                "3",
+            ),
+        ],
+    );
     let api = Api::new(&server, &key);
     // Provider calls: the organisation's quota is 3 a minute.
-    let provider = Peer::start(Answer::Refusal { banner: "no".into() }).await;
-    let scheme =
-        json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": provider.url("/token"), "grant": {"grantType": "client_credentials"}});
+    let provider = Peer::start(Answer::Refusal {
+        banner: "no".into(),
+    })
+    .await;
+    let scheme = json!({"id": "cc", "schemeType": "oauth2", "authorizeUrl": "", "tokenUrl": provider.url("/token"), "grant": {"grantType": "client_credentials"}});
     let mut token_paths = Vec::new();
     for (o, api) in [(org.clone(), api.clone()), {
         let (o, k) = create_org(&db, "globex");
@@ -411,17 +670,39 @@ async fn bursts_get_429(w: World) {
         let body = json!({"name": "c", "credentials": {"action": [{"authSchemeConfig": connector["authSchemeConfigs"][0], "credential": {"name": "c", "type": "oauth2-client",
             "data": {"clientId": "id", "clientSecret": "secret", "tokenUrl": provider.url("/token")}}}]}, "variables": []});
         // Creating the connection checks the credential: one call.
-        let c = api.post(&format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"), body).await.expect(200);
-        token_paths.push((api, format!("/api/connect/v1/o/{o}/connectors/{cid}/connections/{}/token", c["id"].as_str().unwrap())));
+        let c = api
+            .post(
+                &format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"),
+                body,
+            )
+            .await
+            .expect(200);
+        token_paths.push((
+            api,
+            format!(
+                "/api/connect/v1/o/{o}/connectors/{cid}/connections/{}/token",
+                c["id"].as_str().unwrap()
+            ),
+        ));
     }
     let (acme, path) = &token_paths[0];
     acme.post(path, json!({})).await.error(409);
     acme.post(path, json!({})).await.error(409);
     let r = acme.post(path, json!({})).await;
-    let retry: u64 = r.headers.get("retry-after").expect("a Retry-After header").to_str().unwrap().parse().unwrap();
+    let retry: u64 = r
+        .headers
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=61).contains(&retry), "{retry}");
     let e = r.error(429);
-    assert!(e["message"].as_str().unwrap().contains("organisation"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("organisation"),
+        "{e}"
+    );
     // Acme's connection check and two token calls reached the provider, globex's check one.
     assert_eq!(provider.connections(), 4);
     let (globex, path) = &token_paths[1];
@@ -445,23 +726,52 @@ async fn bursts_get_429(w: World) {
 /// PostgreSQL a NUL used to be a 500), names and ids have length limits, and nothing is written.
 async fn control_characters_and_lengths(w: World) {
     let o = w.org.clone();
-    let count_users = || async { w.api.get(&format!("/api/v2/o/{o}/users")).await.expect(200)["totalCount"].as_i64().unwrap() };
+    let count_users = || async {
+        w.api.get(&format!("/api/v2/o/{o}/users")).await.expect(200)["totalCount"]
+            .as_i64()
+            .unwrap()
+    };
     let before = count_users().await;
     for (body, field) in [
-        (json!({"externalId": "a\u{0}b", "displayName": "x"}), "externalId"),
-        (json!({"externalId": "nul-name", "displayName": "a\u{0}b"}), "displayName"),
-        (json!({"externalId": "tab\tid", "displayName": "x"}), "externalId"),
-        (json!({"externalId": "esc", "displayName": "\u{1b}[31mred"}), "displayName"),
-        (json!({"externalId": "x".repeat(257), "displayName": "x"}), "externalId"),
-        (json!({"externalId": "long-name", "displayName": "n".repeat(257)}), "displayName"),
+        (
+            json!({"externalId": "a\u{0}b", "displayName": "x"}),
+            "externalId",
+        ),
+        (
+            json!({"externalId": "nul-name", "displayName": "a\u{0}b"}),
+            "displayName",
+        ),
+        (
+            json!({"externalId": "tab\tid", "displayName": "x"}),
+            "externalId",
+        ),
+        (
+            json!({"externalId": "esc", "displayName": "\u{1b}[31mred"}),
+            "displayName",
+        ),
+        (
+            json!({"externalId": "x".repeat(257), "displayName": "x"}),
+            "externalId",
+        ),
+        (
+            json!({"externalId": "long-name", "displayName": "n".repeat(257)}),
+            "displayName",
+        ),
     ] {
-        let e = w.api.post(&format!("/api/v2/o/{o}/users"), body).await.error(400);
+        let e = w
+            .api
+            .post(&format!("/api/v2/o/{o}/users"), body)
+            .await
+            .error(400);
         assert_eq!(Res::fields(&e), [field], "{e}");
     }
     // v1 names and URLs too.
     let e = w
         .api
-        .post(&format!("/api/connect/v1/o/{o}/protocols/http/connectors"), json!({"name": "bad\u{0}", "baseUrl": "https://x.example", "authSchemeConfigs": []}))
+        .post(
+            &format!("/api/connect/v1/o/{o}/protocols/http/connectors"),
+            json!({"name": "bad\u{0}", "baseUrl": "https://x.example", "authSchemeConfigs": []}),
+        )
         .await
         .error(400);
     assert_eq!(Res::fields(&e), ["name"], "{e}");
@@ -486,10 +796,22 @@ async fn control_characters_and_lengths(w: World) {
         .error(400);
     assert!(!e.to_string().contains("s3cret"), "{e}");
     // Free text may hold tab and newlines.
-    w.api.post(&format!("/api/v2/o/{o}/projects"), json!({"name": "P", "description": "line one\n\tline two"})).await.expect(200);
+    w.api
+        .post(
+            &format!("/api/v2/o/{o}/projects"),
+            json!({"name": "P", "description": "line one\n\tline two"}),
+        )
+        .await
+        .expect(200);
     // Path and query parameters.
-    w.api.get(&format!("/api/v2/o/{o}/users/a%00b")).await.error(400);
-    w.api.get(&format!("/api/v2/o/{o}/users?search=a%00b")).await.error(400);
+    w.api
+        .get(&format!("/api/v2/o/{o}/users/a%00b"))
+        .await
+        .error(400);
+    w.api
+        .get(&format!("/api/v2/o/{o}/users?search=a%00b"))
+        .await
+        .error(400);
     assert_eq!(count_users().await, before, "nothing was written");
     // A number where a secret string belongs is refused without echoing it.
     let e = w
@@ -520,17 +842,48 @@ async fn sessions_see_deployed_integrations_only(w: World) {
         .as_str()
         .unwrap()
         .to_owned();
-    let list = session.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations")).await.expect(200);
-    let ids: Vec<&str> = list["integrations"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let list = session
+        .get(&format!(
+            "/api/embedded/v1/embed/{hub}/users/mallory/integrations"
+        ))
+        .await
+        .expect(200);
+    let ids: Vec<&str> = list["integrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [deployed.as_str()], "{list}");
     assert!(!list.to_string().contains("roadmap"));
-    let list = session.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations?deployed=false")).await.expect(200);
+    let list = session
+        .get(&format!(
+            "/api/embedded/v1/embed/{hub}/users/mallory/integrations?deployed=false"
+        ))
+        .await
+        .expect(200);
     assert_eq!(list["integrations"].as_array().unwrap().len(), 0, "{list}");
-    session.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations/{hidden}")).await.error(404);
+    session
+        .get(&format!(
+            "/api/embedded/v1/embed/{hub}/users/mallory/integrations/{hidden}"
+        ))
+        .await
+        .error(404);
     // The organisation's key still sees both.
-    let all = w.api.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations")).await.expect(200);
+    let all = w
+        .api
+        .get(&format!(
+            "/api/embedded/v1/embed/{hub}/users/mallory/integrations"
+        ))
+        .await
+        .expect(200);
     assert_eq!(all["integrations"].as_array().unwrap().len(), 2, "{all}");
-    w.api.get(&format!("/api/embedded/v1/embed/{hub}/users/mallory/integrations/{hidden}")).await.expect(200);
+    w.api
+        .get(&format!(
+            "/api/embedded/v1/embed/{hub}/users/mallory/integrations/{hidden}"
+        ))
+        .await
+        .expect(200);
 }
 
 on_both_databases! {

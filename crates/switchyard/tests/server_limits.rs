@@ -42,14 +42,31 @@ async fn read_response(s: &mut TcpStream) -> (u16, Vec<(String, String)>, Value)
             break i + 4;
         }
         let n = s.read(&mut buf).await.expect("reading an answer");
-        assert!(n > 0, "the connection closed before an answer; got {:?}", String::from_utf8_lossy(&data));
+        assert!(
+            n > 0,
+            "the connection closed before an answer; got {:?}",
+            String::from_utf8_lossy(&data)
+        );
         data.extend_from_slice(&buf[..n]);
     };
     let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-    let len: usize = headers.iter().find(|(k, _)| k == "content-length").map_or(0, |(_, v)| v.parse().unwrap());
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .map_or(0, |(_, v)| v.parse().unwrap());
     while data.len() < head_end + len {
         let n = s.read(&mut buf).await.expect("reading a body");
         assert!(n > 0, "the connection closed in the middle of a body");
@@ -59,12 +76,19 @@ async fn read_response(s: &mut TcpStream) -> (u16, Vec<(String, String)>, Value)
     (
         status,
         headers,
-        if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(body))) },
+        if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(body)
+                .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(body)))
+        },
     )
 }
 
 async fn get_healthz(s: &mut TcpStream) -> u16 {
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     read_response(s).await.0
 }
 
@@ -79,11 +103,18 @@ struct Process {
 impl Process {
     fn start(db: &Db, args: &[&str]) -> Process {
         let mut cmd = bin();
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db.url, "--data-dir"])
-            .arg(&db.dir)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db.url,
+            "--data-dir",
+        ])
+        .arg(&db.dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -92,12 +123,19 @@ impl Process {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("switchyard listening on ") {
-                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                    let _ = tx.send(
+                        rest.split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
                 }
                 log2.lock().unwrap().push(line);
             }
         });
-        let url = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
         Process { child, url, log }
     }
 
@@ -135,7 +173,9 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
                 0 => {}
                 // Trickling: a header byte every 300 ms, past the timeout.
                 1 => {
-                    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+                    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                        .await
+                        .unwrap();
                     let (mut r, mut w) = s.into_split();
                     tokio::spawn(async move {
                         for _ in 0..30 {
@@ -165,7 +205,9 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..5 {
         api.get("/healthz").await.expect(200);
-        api.get(&format!("/api/connect/v1/o/{org}/connectors")).await.expect(200);
+        api.get(&format!("/api/connect/v1/o/{org}/connectors"))
+            .await
+            .expect(200);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let mut closes = Vec::new();
@@ -173,11 +215,20 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
         closes.push(a.await.unwrap());
     }
     let open: usize = closes.iter().filter(|c| c.is_none()).count();
-    assert_eq!(open, 0, "{open} of 500 slowloris connections were still open 8 s after opening");
+    assert_eq!(
+        open, 0,
+        "{open} of 500 slowloris connections were still open 8 s after opening"
+    );
     let closes: Vec<Duration> = closes.into_iter().flatten().collect();
     let (first, last) = (closes.iter().min().unwrap(), closes.iter().max().unwrap());
-    assert!(*first >= Duration::from_millis(1800), "a connection was closed {first:?} after opening, before the 2 s header timeout");
-    assert!(*last <= Duration::from_secs(5), "a connection was closed only {last:?} after opening (header timeout 2 s)");
+    assert!(
+        *first >= Duration::from_millis(1800),
+        "a connection was closed {first:?} after opening, before the 2 s header timeout"
+    );
+    assert!(
+        *last <= Duration::from_secs(5),
+        "a connection was closed only {last:?} after opening (header timeout 2 s)"
+    );
     api.get("/healthz").await.expect(200);
 }
 
@@ -186,15 +237,30 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_keep_alive_connections_close_at_the_idle_timeout() {
     let db = Db::new(Backend::Sqlite).await.unwrap();
-    let server = Server::start_with(&db, &[("SWITCHYARD_HEADER_READ_TIMEOUT_SECONDS", "1"), ("SWITCHYARD_IDLE_TIMEOUT_SECONDS", "3")]);
+    let server = Server::start_with(
+        &db,
+        &[
+            ("SWITCHYARD_HEADER_READ_TIMEOUT_SECONDS", "1"),
+            ("SWITCHYARD_IDLE_TIMEOUT_SECONDS", "3"),
+        ],
+    );
     let mut s = TcpStream::connect(addr(&server)).await.unwrap();
     assert_eq!(get_healthz(&mut s).await, 200);
     // Idle past the header timeout: still open, and serves the next request.
     tokio::time::sleep(Duration::from_millis(1800)).await;
-    assert_eq!(get_healthz(&mut s).await, 200, "the connection served a request after 1.8 s idle");
+    assert_eq!(
+        get_healthz(&mut s).await,
+        200,
+        "the connection served a request after 1.8 s idle"
+    );
     let idle_from = Instant::now();
-    let closed = closed_after(&mut s, idle_from, Duration::from_secs(8)).await.expect("an idle connection is closed");
-    assert!(closed >= Duration::from_millis(2800) && closed <= Duration::from_millis(4500), "closed {closed:?} after its last answer (idle timeout 3 s)");
+    let closed = closed_after(&mut s, idle_from, Duration::from_secs(8))
+        .await
+        .expect("an idle connection is closed");
+    assert!(
+        closed >= Duration::from_millis(2800) && closed <= Duration::from_millis(4500),
+        "closed {closed:?} after its last answer (idle timeout 3 s)"
+    );
 
     // A head begun after an idle wait is timed from its first byte.
     let mut s = TcpStream::connect(addr(&server)).await.unwrap();
@@ -202,7 +268,9 @@ async fn idle_keep_alive_connections_close_at_the_idle_timeout() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
     let started = Instant::now();
-    let closed = closed_after(&mut s, started, Duration::from_secs(5)).await.expect("a stalled head is cut");
+    let closed = closed_after(&mut s, started, Duration::from_secs(5))
+        .await
+        .expect("a stalled head is cut");
     assert!(
         closed >= Duration::from_millis(800) && closed <= Duration::from_millis(2500),
         "a head stalled after an idle wait was cut {closed:?} after its first byte (header timeout 1 s)"
@@ -249,13 +317,32 @@ async fn a_request_past_the_request_timeout_gets_a_shaped_503() {
     let started = Instant::now();
     let e = api.post(&connections, body).await.error(503);
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(10), "answered after {took:?} (request timeout 2 s)");
-    assert!(e["message"].as_str().unwrap().contains("not answered within 2 seconds"), "{e}");
-    let seen = tokio::time::timeout(Duration::from_secs(1), seen_rx.recv()).await.expect("the provider was called").unwrap();
-    assert!(seen.starts_with("POST /token"), "the slow call was the token request: {seen}");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(10),
+        "answered after {took:?} (request timeout 2 s)"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("not answered within 2 seconds"),
+        "{e}"
+    );
+    let seen = tokio::time::timeout(Duration::from_secs(1), seen_rx.recv())
+        .await
+        .expect("the provider was called")
+        .unwrap();
+    assert!(
+        seen.starts_with("POST /token"),
+        "the slow call was the token request: {seen}"
+    );
     api.get(&connections).await.expect(200);
     api.get("/healthz").await.expect(200);
-    assert!(server.logs().contains("request timeout"), "the timeout is logged: {}", server.logs());
+    assert!(
+        server.logs().contains("request timeout"),
+        "the timeout is logged: {}",
+        server.logs()
+    );
 }
 
 /// A 9 KiB URI is a 414, 20 KiB of headers a 431, a declared 2 MiB body a 413, before routing
@@ -263,14 +350,22 @@ async fn a_request_past_the_request_timeout_gets_a_shaped_503() {
 async fn oversized_heads(w: World) {
     let http = reqwest::Client::new();
     let base = &w.server.url;
-    let r = http.get(format!("{base}/healthz?q={}", "a".repeat(9 * 1024))).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/healthz?q={}", "a".repeat(9 * 1024)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 414);
     assert!(r.headers().contains_key("x-request-id"));
     let e: Value = r.json().await.unwrap();
     assert_error_shape(&e, 414);
     assert_eq!(Res::fields(&e), ["uri"]);
     // Just under: served.
-    let r = http.get(format!("{base}/healthz?q={}", "a".repeat(8 * 1024 - 20))).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/healthz?q={}", "a".repeat(8 * 1024 - 20)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     let connectors = format!("{base}/api/connect/v1/o/{}/connectors", w.org);
@@ -291,8 +386,14 @@ async fn oversized_heads(w: World) {
     assert_eq!(req.send().await.unwrap().status(), 200);
 
     // A declared body over 1 MiB, whatever the route: 413 before anything reads it.
-    for (method, path) in [("POST", "/api/embedded/v1/hubs"), ("GET", "/healthz"), ("PUT", "/no/such/path")] {
-        let mut s = TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+    for (method, path) in [
+        ("POST", "/api/embedded/v1/hubs"),
+        ("GET", "/healthz"),
+        ("PUT", "/no/such/path"),
+    ] {
+        let mut s = TcpStream::connect(base.trim_start_matches("http://"))
+            .await
+            .unwrap();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 2097152\r\n\r\n",
             w.key
@@ -304,12 +405,26 @@ async fn oversized_heads(w: World) {
         assert_eq!(Res::fields(&e), ["body"]);
     }
     // Nothing was created by any of it.
-    assert_eq!(w.api.get(&format!("/api/connect/v1/o/{}/connectors", w.org)).await.expect(200)["totalCount"], 0);
+    assert_eq!(
+        w.api
+            .get(&format!("/api/connect/v1/o/{}/connectors", w.org))
+            .await
+            .expect(200)["totalCount"],
+        0
+    );
 }
 
 /// Sends `body_len` bytes of `{` as a chunked body (no length declared), and reads the answer.
-async fn chunked(base: &str, method: &str, path: &str, extra: &str, body_len: usize) -> (u16, Value) {
-    let mut s = TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+async fn chunked(
+    base: &str,
+    method: &str,
+    path: &str,
+    extra: &str,
+    body_len: usize,
+) -> (u16, Value) {
+    let mut s = TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
     let head = format!("{method} {path} HTTP/1.1\r\nHost: x\r\n{extra}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
     s.write_all(head.as_bytes()).await.unwrap();
     let (mut r, mut w) = s.into_split();
@@ -335,14 +450,27 @@ async fn chunked(base: &str, method: &str, path: &str, extra: &str, body_len: us
     let answer = loop {
         if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&data[..i]).to_ascii_lowercase();
-            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap());
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
             if data.len() >= i + 4 + len {
                 let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
-                break (status, serde_json::from_slice(&data[i + 4..i + 4 + len]).unwrap_or(Value::Null));
+                break (
+                    status,
+                    serde_json::from_slice(&data[i + 4..i + 4 + len]).unwrap_or(Value::Null),
+                );
             }
         }
-        let n = tokio::time::timeout(Duration::from_secs(10), r.read(&mut buf)).await.expect("an answer within 10 s").unwrap_or(0);
-        assert!(n > 0, "{method} {path}: the connection closed before an answer: {:?}", String::from_utf8_lossy(&data));
+        let n = tokio::time::timeout(Duration::from_secs(10), r.read(&mut buf))
+            .await
+            .expect("an answer within 10 s")
+            .unwrap_or(0);
+        assert!(
+            n > 0,
+            "{method} {path}: the connection closed before an answer: {:?}",
+            String::from_utf8_lossy(&data)
+        );
         data.extend_from_slice(&buf[..n]);
     };
     writer.abort();
@@ -353,7 +481,12 @@ async fn chunked(base: &str, method: &str, path: &str, extra: &str, body_len: us
 /// (no length declared, so only what reads the body can tell) with a 413 in the error shape, with
 /// an Idempotency-Key (the idempotency layer reads the body first) and without.
 async fn oversized_bodies(w: World) {
-    let doc: Value = reqwest::get(format!("{}/openapi.json", w.server.url)).await.unwrap().json().await.unwrap();
+    let doc: Value = reqwest::get(format!("{}/openapi.json", w.server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut checked = 0;
     let mut wrong = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -363,23 +496,39 @@ async fn oversized_bodies(w: World) {
             }
             let concrete: String = path
                 .split('/')
-                .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    Some(name) if name.to_ascii_lowercase().contains("org") => w.org.clone(),
-                    Some(_) => "01J00000000000000000000000".to_owned(),
-                    None => seg.to_owned(),
-                })
+                .map(
+                    |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) if name.to_ascii_lowercase().contains("org") => w.org.clone(),
+                        Some(_) => "01J00000000000000000000000".to_owned(),
+                        None => seg.to_owned(),
+                    },
+                )
                 .collect::<Vec<_>>()
                 .join("/");
             let auth = format!("Authorization: Bearer {}\r\n", w.key);
-            for extra in [auth.clone(), format!("{auth}Idempotency-Key: big-{checked}\r\n")] {
-                let (status, body) = chunked(&w.server.url, &method.to_ascii_uppercase(), &concrete, &extra, 1536 * 1024).await;
+            for extra in [
+                auth.clone(),
+                format!("{auth}Idempotency-Key: big-{checked}\r\n"),
+            ] {
+                let (status, body) = chunked(
+                    &w.server.url,
+                    &method.to_ascii_uppercase(),
+                    &concrete,
+                    &extra,
+                    1536 * 1024,
+                )
+                .await;
                 if status == 413 {
                     assert_error_shape(&body, 413);
                 } else {
                     wrong.push(format!(
                         "{} {path} ({}): {status} {body}",
                         method.to_ascii_uppercase(),
-                        if extra.contains("Idempotency") { "idempotent" } else { "plain" }
+                        if extra.contains("Idempotency") {
+                            "idempotent"
+                        } else {
+                            "plain"
+                        }
                     ));
                 }
             }
@@ -387,9 +536,19 @@ async fn oversized_bodies(w: World) {
         }
     }
     assert!(checked > 40, "only {checked} operations with a body");
-    assert!(wrong.is_empty(), "operations that did not answer a 1.5 MiB body with a 413:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "operations that did not answer a 1.5 MiB body with a 413:\n{}",
+        wrong.join("\n")
+    );
     // An ordinary body is still read.
-    w.api.post("/api/embedded/v1/hubs", json!({"organisationId": w.org, "name": "", "primaryConnectorId": "x"})).await.error(400);
+    w.api
+        .post(
+            "/api/embedded/v1/hubs",
+            json!({"organisationId": w.org, "name": "", "primaryConnectorId": "x"}),
+        )
+        .await
+        .error(400);
 }
 
 on_both_databases! {
@@ -410,16 +569,32 @@ async fn the_connection_cap_holds() {
         assert_eq!(get_healthz(&mut s).await, 200);
         five.push(s);
     }
-    let mut sixth = TcpStream::connect(&target).await.expect("the operating system queues the connection");
-    sixth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut sixth = TcpStream::connect(&target)
+        .await
+        .expect("the operating system queues the connection");
+    sixth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let mut buf = [0u8; 1024];
-    assert!(tokio::time::timeout(Duration::from_millis(1500), sixth.read(&mut buf)).await.is_err(), "the sixth connection was not served while five were open");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), sixth.read(&mut buf))
+            .await
+            .is_err(),
+        "the sixth connection was not served while five were open"
+    );
     // The five still are.
     assert_eq!(get_healthz(&mut five[0]).await, 200);
     drop(five.pop());
-    let (status, _, _) = tokio::time::timeout(Duration::from_secs(3), read_response(&mut sixth)).await.expect("served once one closed");
+    let (status, _, _) = tokio::time::timeout(Duration::from_secs(3), read_response(&mut sixth))
+        .await
+        .expect("served once one closed");
     assert_eq!(status, 200);
-    assert!(server.logs().contains("connection limit is reached"), "{}", server.logs());
+    assert!(
+        server.logs().contains("connection limit is reached"),
+        "{}",
+        server.logs()
+    );
 }
 
 /// SIGTERM while a request is in flight: the listener stops, the request finishes with its
@@ -441,7 +616,8 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
                 let mut buf = vec![0u8; 8192];
                 let _ = s.read(&mut buf).await;
                 tokio::time::sleep(Duration::from_secs(2)).await;
-                let body = r#"{"access_token":"slow-token","token_type":"Bearer","expires_in":3600}"#;
+                let body =
+                    r#"{"access_token":"slow-token","token_type":"Bearer","expires_in":3600}"#;
                 let _ = s
                     .write_all(
                         format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
@@ -463,34 +639,69 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
         .json()
         .await
         .unwrap();
-    let connections = format!("{base}/api/connect/v1/o/{org}/connectors/{}/connections", connector["id"].as_str().unwrap());
+    let connections = format!(
+        "{base}/api/connect/v1/o/{org}/connectors/{}/connections",
+        connector["id"].as_str().unwrap()
+    );
     let body = json!({"name": "service account", "credentials": {"action": [{"authSchemeConfig": scheme, "credential": {"name": "client", "type": "oauth2-client",
         "data": {"clientId": "cid", "clientSecret": "csecret", "tokenUrl": token_url}}}]}, "variables": []});
     let in_flight = tokio::spawn({
         let (http, connections, key) = (http.clone(), connections.clone(), key.clone());
-        async move { http.post(&connections).bearer_auth(&key).json(&body).send().await.unwrap().status().as_u16() }
+        async move {
+            http.post(&connections)
+                .bearer_auth(&key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let term = std::process::Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(term.success());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(TcpStream::connect(base.trim_start_matches("http://")).await.is_err(), "no new connections once shutting down");
-    assert_eq!(in_flight.await.unwrap(), 200, "the request in flight finished");
+    assert!(
+        TcpStream::connect(base.trim_start_matches("http://"))
+            .await
+            .is_err(),
+        "no new connections once shutting down"
+    );
+    assert_eq!(
+        in_flight.await.unwrap(),
+        200,
+        "the request in flight finished"
+    );
     let status = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         loop {
             if let Some(status) = server.child.try_wait().unwrap() {
                 return (status, server.logs());
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "the server did not exit");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the server did not exit"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     })
     .await
     .unwrap();
     assert!(status.0.success(), "exit status {:?}", status.0);
-    assert!(status.1.contains("shut down: in-flight requests finished"), "{}", status.1);
-    assert!(status.1.contains("client=127.0.0.1:"), "the access log names the client: {}", status.1);
+    assert!(
+        status.1.contains("shut down: in-flight requests finished"),
+        "{}",
+        status.1
+    );
+    assert!(
+        status.1.contains("client=127.0.0.1:"),
+        "the access log names the client: {}",
+        status.1
+    );
 }
 
 /// The embedded SQLite's `synchronous` pragma, read on live pool connections: FULL (2) by
@@ -499,37 +710,92 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_is_durable_by_default() {
     use switchyard_store::{sqlite::SqliteStore, ConnectOptions, SqliteSynchronous};
-    let dir = std::env::temp_dir().join(format!("switchyard-test-{}", ulid::Ulid::new().to_string().to_lowercase()));
+    let dir = std::env::temp_dir().join(format!(
+        "switchyard-test-{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
-    for (setting, expected) in [(SqliteSynchronous::Full, 2i64), (SqliteSynchronous::Normal, 1)] {
+    for (setting, expected) in [
+        (SqliteSynchronous::Full, 2i64),
+        (SqliteSynchronous::Normal, 1),
+    ] {
         let url = switchyard_store::testing::sqlite_url(&dir);
-        let store = SqliteStore::connect_with(&url, &ConnectOptions { sqlite_synchronous: setting }).await.unwrap();
+        let store = SqliteStore::connect_with(
+            &url,
+            &ConnectOptions {
+                sqlite_synchronous: setting,
+            },
+        )
+        .await
+        .unwrap();
         // Several connections at once, so that more than one pooled connection is checked.
         let mut held = Vec::new();
         for _ in 0..3 {
             let mut conn = store.pool().acquire().await.unwrap();
-            let value: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
+            let value: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
             assert_eq!(value, expected, "{setting:?}");
-            let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+            let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
             assert_eq!(journal, "wal");
             held.push(conn);
         }
     }
     // The plain connect (the benchmark's, the tests') is the durable default.
-    let store = switchyard_store::connect(&switchyard_store::testing::sqlite_url(&dir)).await.unwrap();
-    assert_eq!(store.durability().await.unwrap(), "synchronous=FULL (2), journal_mode=wal");
+    let store = switchyard_store::connect(&switchyard_store::testing::sqlite_url(&dir))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.durability().await.unwrap(),
+        "synchronous=FULL (2), journal_mode=wal"
+    );
 
     let db = Db::new(Backend::Sqlite).await.unwrap();
     let default = Process::start(&db, &[]);
-    assert!(default.logs().contains("durability=synchronous=FULL (2), journal_mode=wal"), "{}", default.logs());
+    assert!(
+        default
+            .logs()
+            .contains("durability=synchronous=FULL (2), journal_mode=wal"),
+        "{}",
+        default.logs()
+    );
     drop(default);
     let normal = Process::start(&db, &["--sqlite-synchronous", "normal"]);
-    assert!(normal.logs().contains("durability=synchronous=NORMAL (1), journal_mode=wal"), "{}", normal.logs());
+    assert!(
+        normal
+            .logs()
+            .contains("durability=synchronous=NORMAL (1), journal_mode=wal"),
+        "{}",
+        normal.logs()
+    );
     drop(normal);
     let by_env = Server::start_with(&db, &[("SWITCHYARD_SQLITE_SYNCHRONOUS", "normal")]);
-    assert!(by_env.logs().contains("synchronous=NORMAL (1)"), "{}", by_env.logs());
+    assert!(
+        by_env.logs().contains("synchronous=NORMAL (1)"),
+        "{}",
+        by_env.logs()
+    );
     drop(by_env);
-    let out = bin().args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db.url, "--sqlite-synchronous", "off"]).output().unwrap();
+    let out = bin()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db.url,
+            "--sqlite-synchronous",
+            "off",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("use full or normal"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("use full or normal"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

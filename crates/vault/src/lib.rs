@@ -52,7 +52,10 @@ impl MasterKey {
             return Err(VaultError::BadKey);
         }
         let id = hex::encode(&Sha256::digest(&bytes[..])[..4]);
-        Ok(Self { id, cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)) })
+        Ok(Self {
+            id,
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
+        })
     }
 
     /// A new random key, as hex text (what [`MasterKey::parse`] reads).
@@ -78,7 +81,9 @@ pub struct KeyRing {
 
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyRing").field("keys", &self.current()).finish()
+        f.debug_struct("KeyRing")
+            .field("keys", &self.current())
+            .finish()
     }
 }
 
@@ -88,7 +93,10 @@ impl KeyRing {
         if keys.is_empty() {
             return Err(VaultError::BadKey);
         }
-        Ok(Self { keys: RwLock::new(Arc::new(keys)), source: None })
+        Ok(Self {
+            keys: RwLock::new(Arc::new(keys)),
+            source: None,
+        })
     }
 
     /// A key ring that reads its keys from `source`, now and on every [`KeyRing::reload`].
@@ -106,19 +114,27 @@ impl KeyRing {
     /// Reads the keys again from the source. Returns the new active key id when it changed.
     /// Keys already known stay known: a value sealed a moment ago must keep opening.
     pub fn reload(&self) -> Result<Option<String>, String> {
-        let Some(source) = &self.source else { return Ok(None) };
+        let Some(source) = &self.source else {
+            return Ok(None);
+        };
         let mut fresh = source()?;
         if fresh.is_empty() {
             return Err("no master key".into());
         }
         let old = self.current();
         let changed = fresh[0].id != old[0].id;
-        let missing: Vec<&MasterKey> = old.iter().filter(|k| !fresh.iter().any(|f| f.id == k.id)).collect();
+        let missing: Vec<&MasterKey> = old
+            .iter()
+            .filter(|k| !fresh.iter().any(|f| f.id == k.id))
+            .collect();
         if !changed && missing.is_empty() && fresh.len() == old.len() {
             return Ok(None);
         }
         for k in missing {
-            fresh.push(MasterKey { id: k.id.clone(), cipher: k.cipher.clone() });
+            fresh.push(MasterKey {
+                id: k.id.clone(),
+                cipher: k.cipher.clone(),
+            });
         }
         let active = fresh[0].id.clone();
         *self.keys.write().expect("key ring lock poisoned") = Arc::new(fresh);
@@ -146,7 +162,13 @@ impl KeyRing {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ct = key
             .cipher
-            .encrypt(&nonce, aes_gcm::aead::Payload { msg: plaintext, aad: aad.as_bytes() })
+            .encrypt(
+                &nonce,
+                aes_gcm::aead::Payload {
+                    msg: plaintext,
+                    aad: aad.as_bytes(),
+                },
+            )
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         let mut buf = nonce.to_vec();
         buf.extend_from_slice(&ct);
@@ -167,13 +189,27 @@ impl KeyRing {
             let _ = self.reload();
             keys = self.current();
         }
-        let key = keys.iter().find(|k| k.id == key_id).ok_or_else(|| VaultError::UnknownKey(key_id.to_owned()))?;
-        let buf = URL_SAFE_NO_PAD.decode(body).map_err(|_| VaultError::Malformed)?;
+        let key = keys
+            .iter()
+            .find(|k| k.id == key_id)
+            .ok_or_else(|| VaultError::UnknownKey(key_id.to_owned()))?;
+        let buf = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| VaultError::Malformed)?;
         if buf.len() < 12 {
             return Err(VaultError::Malformed);
         }
         let (nonce, ct) = buf.split_at(12);
-        key.cipher.decrypt(Nonce::from_slice(nonce), aes_gcm::aead::Payload { msg: ct, aad: aad.as_bytes() }).map(Zeroizing::new).map_err(|_| VaultError::Open)
+        key.cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                aes_gcm::aead::Payload {
+                    msg: ct,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| VaultError::Open)
     }
 }
 
@@ -200,9 +236,16 @@ mod tests {
         let old = MasterKey::generate_text();
         let r1 = KeyRing::new(vec![MasterKey::parse(&old).unwrap()]).unwrap();
         let s = r1.seal(b"x", "a");
-        let r2 = KeyRing::new(vec![MasterKey::parse(&MasterKey::generate_text()).unwrap(), MasterKey::parse(&old).unwrap()]).unwrap();
+        let r2 = KeyRing::new(vec![
+            MasterKey::parse(&MasterKey::generate_text()).unwrap(),
+            MasterKey::parse(&old).unwrap(),
+        ])
+        .unwrap();
         assert_eq!(&r2.open(&s, "a").unwrap()[..], b"x");
-        assert_ne!(KeyRing::key_id_of(&r2.seal(b"x", "a")), KeyRing::key_id_of(&s));
+        assert_ne!(
+            KeyRing::key_id_of(&r2.seal(b"x", "a")),
+            KeyRing::key_id_of(&s)
+        );
         let r3 = ring();
         assert!(matches!(r3.open(&s, "a"), Err(VaultError::UnknownKey(_))));
     }

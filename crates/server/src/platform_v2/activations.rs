@@ -92,14 +92,37 @@ struct EnvView {
 }
 
 /// The view of `env`; `templates` when the caller has already read them.
-async fn env_view(s: &AppState, org: &str, env: &PlatformEnvironment, templates: Option<Vec<PlatformTemplate>>) -> ApiResult<EnvView> {
+async fn env_view(
+    s: &AppState,
+    org: &str,
+    env: &PlatformEnvironment,
+    templates: Option<Vec<PlatformTemplate>>,
+) -> ApiResult<EnvView> {
     let templates = match templates {
         Some(t) => t,
-        None => s.store.list_platform_templates(org, &env.project_id, Some(&env.id)).await?,
+        None => {
+            s.store
+                .list_platform_templates(org, &env.project_id, Some(&env.id))
+                .await?
+        }
     };
-    let statics = s.store.static_connections(org, &templates.iter().map(|t| t.id.clone()).collect::<Vec<_>>()).await?;
-    let out = super::projects::environments_out(s, org, &env.project_id).await?.into_iter().find(|e| e.id == env.id).or_not_found("environment")?;
-    Ok(EnvView { out, templates, statics })
+    let statics = s
+        .store
+        .static_connections(
+            org,
+            &templates.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
+        )
+        .await?;
+    let out = super::projects::environments_out(s, org, &env.project_id)
+        .await?
+        .into_iter()
+        .find(|e| e.id == env.id)
+        .or_not_found("environment")?;
+    Ok(EnvView {
+        out,
+        templates,
+        statics,
+    })
 }
 
 /// For each template (in order), the connection serving it: the activation's binding, or else
@@ -108,17 +131,37 @@ fn served(view: &EnvView, bindings: &[(String, String)]) -> Vec<(String, Option<
     view.templates
         .iter()
         .map(|t| {
-            let bound = bindings.iter().find(|(tid, _)| *tid == t.id).or_else(|| view.statics.iter().find(|(tid, _)| *tid == t.id));
+            let bound = bindings
+                .iter()
+                .find(|(tid, _)| *tid == t.id)
+                .or_else(|| view.statics.iter().find(|(tid, _)| *tid == t.id));
             (t.id.clone(), bound.map(|(_, c)| c.clone()))
         })
         .collect()
 }
 
 /// Activations of one environment as the API shows them; their connections read in one query.
-async fn outs(s: &AppState, org: &str, list: Vec<PlatformActivation>, view: &EnvView) -> ApiResult<Vec<ActivationOut>> {
+async fn outs(
+    s: &AppState,
+    org: &str,
+    list: Vec<PlatformActivation>,
+    view: &EnvView,
+) -> ApiResult<Vec<ActivationOut>> {
     let pairs: Vec<_> = list.iter().map(|a| served(view, &a.bindings)).collect();
-    let ids: Vec<String> = pairs.iter().flatten().filter_map(|(_, c)| c.clone()).collect::<HashSet<_>>().into_iter().collect();
-    let found: HashMap<String, _> = s.store.get_connections(org, &ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let ids: Vec<String> = pairs
+        .iter()
+        .flatten()
+        .filter_map(|(_, c)| c.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let found: HashMap<String, _> = s
+        .store
+        .get_connections(org, &ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
     Ok(list
         .into_iter()
         .zip(pairs)
@@ -126,27 +169,57 @@ async fn outs(s: &AppState, org: &str, list: Vec<PlatformActivation>, view: &Env
             id: a.id,
             user: a.end_user.into(),
             environment: view.out.clone(),
-            connections: pairs.into_iter().filter_map(|(t, c)| c.and_then(|c| found.get(&c)).map(|c| connection_out(c, Some(t)))).collect(),
+            connections: pairs
+                .into_iter()
+                .filter_map(|(t, c)| {
+                    c.and_then(|c| found.get(&c))
+                        .map(|c| connection_out(c, Some(t)))
+                })
+                .collect(),
             dynamic_variables: a.dynamic_variables,
         })
         .collect())
 }
 
-async fn activation_out(s: &AppState, org: &str, a: PlatformActivation, view: &EnvView) -> ApiResult<ActivationOut> {
-    Ok(outs(s, org, vec![a], view).await?.pop().expect("one in, one out"))
+async fn activation_out(
+    s: &AppState,
+    org: &str,
+    a: PlatformActivation,
+    view: &EnvView,
+) -> ApiResult<ActivationOut> {
+    Ok(outs(s, org, vec![a], view)
+        .await?
+        .pop()
+        .expect("one in, one out"))
 }
 
 async fn environment(s: &AppState, org: &str, id: &str) -> ApiResult<PlatformEnvironment> {
-    s.store.find_platform_environment(org, id).await?.or_not_found("environment")
+    s.store
+        .find_platform_environment(org, id)
+        .await?
+        .or_not_found("environment")
 }
 
 /// An activation (of the environment `env_id`, when given) that the caller may act on: the
 /// organisation any, an end user only its own (403 otherwise).
-async fn activation_of(s: &AppState, auth: &PlatformAuth, org: &str, env_id: Option<&str>, id: &str) -> ApiResult<PlatformActivation> {
+async fn activation_of(
+    s: &AppState,
+    auth: &PlatformAuth,
+    org: &str,
+    env_id: Option<&str>,
+    id: &str,
+) -> ApiResult<PlatformActivation> {
     auth.check_org(org)?;
-    let a = s.store.get_platform_activation(org, id).await?.filter(|a| env_id.is_none_or(|e| a.environment_id == e));
+    let a = s
+        .store
+        .get_platform_activation(org, id)
+        .await?
+        .filter(|a| env_id.is_none_or(|e| a.environment_id == e));
     if let Some(own) = auth.end_user() {
-        if !a.as_ref().is_some_and(|a| !a.is_static && a.end_user.external_id == own) {
+        if !a
+            .as_ref()
+            .is_some_and(|a| !a.is_static && a.end_user.external_id == own)
+        {
             return Err(end_user_forbidden());
         }
     }
@@ -154,8 +227,16 @@ async fn activation_of(s: &AppState, auth: &PlatformAuth, org: &str, env_id: Opt
 }
 
 /// The project's dynamic-variables schema, parsed.
-async fn variables_schema(s: &AppState, org: &str, env: &PlatformEnvironment) -> ApiResult<Option<Value>> {
-    let project = s.store.get_platform_project(org, &env.project_id).await?.or_not_found("project")?;
+async fn variables_schema(
+    s: &AppState,
+    org: &str,
+    env: &PlatformEnvironment,
+) -> ApiResult<Option<Value>> {
+    let project = s
+        .store
+        .get_platform_project(org, &env.project_id)
+        .await?
+        .or_not_found("project")?;
     project
         .variables_schema
         .as_deref()
@@ -174,7 +255,10 @@ async fn check_variables(
     root: &str,
     stale: &HashSet<String>,
 ) -> ApiResult<Result<Map<String, Value>, Vec<FieldError>>> {
-    let declared: Option<HashSet<String>> = schema.and_then(|s| s.get("properties")).and_then(Value::as_object).map(|p| p.keys().cloned().collect());
+    let declared: Option<HashSet<String>> = schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect());
     let mut fields = Vec::new();
     let (mut checked, mut kept) = (Map::new(), Map::new());
     for (k, v) in vars {
@@ -183,7 +267,10 @@ async fn check_variables(
         } else {
             if let (Some(d), Some(_)) = (&declared, schema) {
                 if !d.contains(&k) {
-                    fields.push(FieldError::new(format!("{root}.{k}"), "is not declared in the project's dynamic variables schema"));
+                    fields.push(FieldError::new(
+                        format!("{root}.{k}"),
+                        "is not declared in the project's dynamic variables schema",
+                    ));
                 }
             }
             checked.insert(k, v);
@@ -234,14 +321,31 @@ async fn activate_user(
     auth.check_org(&org)?;
     let user = match find_user_as(&s, &auth, &org, &body.user_id).await {
         Ok(u) => u,
-        Err(e) if e.0.kind == ErrorKind::NotFound => return Err(not_found_field("userId", "no end user of this organisation has this id or externalId")),
+        Err(e) if e.0.kind == ErrorKind::NotFound => {
+            return Err(not_found_field(
+                "userId",
+                "no end user of this organisation has this id or externalId",
+            ))
+        }
         Err(e) => return Err(e),
     };
-    let env = match s.store.find_platform_environment(&org, &body.environment_id).await? {
+    let env = match s
+        .store
+        .find_platform_environment(&org, &body.environment_id)
+        .await?
+    {
         Some(e) => e,
-        None => return Err(not_found_field("environmentId", "no environment of this organisation has this id")),
+        None => {
+            return Err(not_found_field(
+                "environmentId",
+                "no environment of this organisation has this id",
+            ))
+        }
     };
-    let templates = s.store.list_platform_templates(&org, &env.project_id, Some(&env.id)).await?;
+    let templates = s
+        .store
+        .list_platform_templates(&org, &env.project_id, Some(&env.id))
+        .await?;
     let schema = variables_schema(&s, &org, &env).await?;
     let mut fields = Vec::new();
 
@@ -250,15 +354,30 @@ async fn activate_user(
     let mut existing_ids = Vec::new();
     for (i, entry) in body.connections.iter().enumerate() {
         let path = format!("connections[{i}]");
-        let Some(t) = templates.iter().find(|t| t.id == entry.connection_template_id) else {
-            fields.push(FieldError::new(format!("{path}.connectionTemplateId"), "is not a connection template of this environment"));
+        let Some(t) = templates
+            .iter()
+            .find(|t| t.id == entry.connection_template_id)
+        else {
+            fields.push(FieldError::new(
+                format!("{path}.connectionTemplateId"),
+                "is not a connection template of this environment",
+            ));
             continue;
         };
         if serve.contains_key(&t.id) {
-            fields.push(FieldError::new(format!("{path}.connectionTemplateId"), "names a template another entry already serves"));
+            fields.push(FieldError::new(
+                format!("{path}.connectionTemplateId"),
+                "names a template another entry already serves",
+            ));
             continue;
         }
-        match (&entry.connection, entry.existing_connection_id.as_deref().filter(|c| !c.is_empty())) {
+        match (
+            &entry.connection,
+            entry
+                .existing_connection_id
+                .as_deref()
+                .filter(|c| !c.is_empty()),
+        ) {
             (Some(_), _) => {
                 serve.insert(t.id.clone(), Serve::New(i));
             }
@@ -266,31 +385,60 @@ async fn activate_user(
                 existing_ids.push(cid.to_owned());
                 serve.insert(t.id.clone(), Serve::Existing(cid.to_owned()));
             }
-            (None, None) => fields.push(FieldError::new(format!("{path}.connection"), "give a new connection or an existingConnectionId")),
+            (None, None) => fields.push(FieldError::new(
+                format!("{path}.connection"),
+                "give a new connection or an existingConnectionId",
+            )),
         }
     }
 
     // Existing connections: the template's system, and the user's own or a static one.
-    let existing: HashMap<String, _> = s.store.get_connections(&org, &existing_ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let existing: HashMap<String, _> = s
+        .store
+        .get_connections(&org, &existing_ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
     for (i, entry) in body.connections.iter().enumerate() {
-        let Some(Serve::Existing(cid)) = serve.get(&entry.connection_template_id) else { continue };
+        let Some(Serve::Existing(cid)) = serve.get(&entry.connection_template_id) else {
+            continue;
+        };
         if entry.connection.is_some() {
             continue;
         }
         let field = format!("connections[{i}].existingConnectionId");
-        let t = templates.iter().find(|t| t.id == entry.connection_template_id).expect("checked above");
+        let t = templates
+            .iter()
+            .find(|t| t.id == entry.connection_template_id)
+            .expect("checked above");
         match existing.get(cid) {
-            None => fields.push(FieldError::new(field, "is not a connection of this organisation")),
-            Some(c) if c.end_user_id.is_some() || c.platform_end_user_id.as_ref().is_some_and(|o| *o != user.id) => {
+            None => fields.push(FieldError::new(
+                field,
+                "is not a connection of this organisation",
+            )),
+            Some(c)
+                if c.end_user_id.is_some()
+                    || c.platform_end_user_id
+                        .as_ref()
+                        .is_some_and(|o| *o != user.id) =>
+            {
                 fields.push(FieldError::new(field, "is another end user's connection"))
             }
-            Some(c) if c.connector_id != t.system_id => fields.push(FieldError::new(field, "is a connection to another system than the template's")),
+            Some(c) if c.connector_id != t.system_id => fields.push(FieldError::new(
+                field,
+                "is a connection to another system than the template's",
+            )),
             Some(_) => {}
         }
     }
 
     // Templates no entry serves: static ones fall back to the environment's static connection.
-    let unserved: Vec<String> = templates.iter().filter(|t| !serve.contains_key(&t.id)).map(|t| t.id.clone()).collect();
+    let unserved: Vec<String> = templates
+        .iter()
+        .filter(|t| !serve.contains_key(&t.id))
+        .map(|t| t.id.clone())
+        .collect();
     let statics = s.store.static_connections(&org, &unserved).await?;
     let mut missing = Vec::new();
     for t in templates.iter().filter(|t| unserved.contains(&t.id)) {
@@ -301,11 +449,25 @@ async fn activate_user(
         }
     }
     for t in &missing {
-        let why = if t.dynamic { "the end user's connection is missing" } else { "the environment has no static connection for it and none was given" };
-        fields.push(FieldError::new(format!("connections[{}]", t.name), format!("connection template {:?} ({}): {why}", t.name, t.id)));
+        let why = if t.dynamic {
+            "the end user's connection is missing"
+        } else {
+            "the environment has no static connection for it and none was given"
+        };
+        fields.push(FieldError::new(
+            format!("connections[{}]", t.name),
+            format!("connection template {:?} ({}): {why}", t.name, t.id),
+        ));
     }
 
-    let vars = match check_variables(schema.as_ref(), body.dynamic_variables.unwrap_or_default(), "dynamicVariables", &HashSet::new()).await? {
+    let vars = match check_variables(
+        schema.as_ref(),
+        body.dynamic_variables.unwrap_or_default(),
+        "dynamicVariables",
+        &HashSet::new(),
+    )
+    .await?
+    {
         Ok(v) => v,
         Err(mut f) => {
             fields.append(&mut f);
@@ -314,7 +476,8 @@ async fn activate_user(
     };
 
     // New connections, built and sealed (their OAuth2 codes not yet spent).
-    let mut entries: Vec<Option<ActivationConnection>> = body.connections.into_iter().map(Some).collect();
+    let mut entries: Vec<Option<ActivationConnection>> =
+        body.connections.into_iter().map(Some).collect();
     let mut pending = Vec::new();
     let mut bindings = Vec::new();
     // The systems of the templates new connections serve: their auth scheme configs are the only
@@ -329,11 +492,23 @@ async fn activate_user(
                 let system = match systems.get(&t.system_id) {
                     Some(system) => system,
                     None => {
-                        let system = s.store.get_connector(&org, &t.system_id).await?.or_not_found("system")?;
+                        let system = s
+                            .store
+                            .get_connector(&org, &t.system_id)
+                            .await?
+                            .or_not_found("system")?;
                         systems.entry(t.system_id.clone()).or_insert(system)
                     }
                 };
-                match connections::build(&s, &org, system, Some(&user), create, connections::requester(&auth), &format!("connections[{i}].connection.")) {
+                match connections::build(
+                    &s,
+                    &org,
+                    system,
+                    Some(&user),
+                    create,
+                    connections::requester(&auth),
+                    &format!("connections[{i}].connection."),
+                ) {
                     Ok(p) => {
                         bindings.push((t.id.clone(), p.connection.connection.id.clone()));
                         pending.push((p, t.id.clone()));
@@ -348,16 +523,32 @@ async fn activate_user(
         let message = if missing.is_empty() {
             switchyard_domain::activation::summarise(&fields)
         } else {
-            format!("connections must be made for all environment systems: missing {}", missing.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "))
+            format!(
+                "connections must be made for all environment systems: missing {}",
+                missing
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
         return Err(ApiError(Error::invalid_fields(message, fields)));
     }
-    if !s.store.list_user_platform_activations(&org, &user.id, Some(&env.id)).await?.is_empty() {
-        return Err(ApiError(Error::conflict(format!("end user {:?} is already activated in this environment", user.external_id))));
+    if !s
+        .store
+        .list_user_platform_activations(&org, &user.id, Some(&env.id))
+        .await?
+        .is_empty()
+    {
+        return Err(ApiError(Error::conflict(format!(
+            "end user {:?} is already activated in this environment",
+            user.external_id
+        ))));
     }
     // Only now that the request is otherwise sound are OAuth2 codes spent.
     let template_of: Vec<String> = pending.iter().map(|(_, t)| t.clone()).collect();
-    let done = crate::oauth::complete(&s, &org, pending.into_iter().map(|(p, _)| p).collect()).await?;
+    let done =
+        crate::oauth::complete(&s, &org, pending.into_iter().map(|(p, _)| p).collect()).await?;
     let new_connections: Vec<_> = done.into_iter().zip(template_of).collect();
     let now = time::now();
     let a = PlatformActivation {
@@ -371,8 +562,18 @@ async fn activate_user(
         created_at: now,
         updated_at: now,
     };
-    s.store.insert_platform_activation(&org, &a, &new_connections).await?;
-    crate::tokens::check_new_credentials(&s, &org, &new_connections.iter().map(|(n, _)| &n.connection).collect::<Vec<_>>()).await;
+    s.store
+        .insert_platform_activation(&org, &a, &new_connections)
+        .await?;
+    crate::tokens::check_new_credentials(
+        &s,
+        &org,
+        &new_connections
+            .iter()
+            .map(|(n, _)| &n.connection)
+            .collect::<Vec<_>>(),
+    )
+    .await;
     let view = env_view(&s, &org, &env, Some(templates)).await?;
     Ok(axum::Json(activation_out(&s, &org, a, &view).await?))
 }
@@ -401,11 +602,19 @@ async fn list_activations(
     auth.check_admin(&org)?;
     let env = environment(&s, &org, &env_id).await?;
     let list = if q.is_static {
-        vec![s.store.static_platform_activation(&org, &env, time::now()).await?]
+        vec![
+            s.store
+                .static_platform_activation(&org, &env, time::now())
+                .await?,
+        ]
     } else {
-        s.store.list_platform_activations(&org, &env.id, false).await?
+        s.store
+            .list_platform_activations(&org, &env.id, false)
+            .await?
     };
-    Ok(axum::Json(outs(&s, &org, list, &env_view(&s, &org, &env, None).await?).await?))
+    Ok(axum::Json(
+        outs(&s, &org, list, &env_view(&s, &org, &env, None).await?).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/activations/{activation_id}", operation_id = "v2GetActivation", tag = "v2-activations",
@@ -418,17 +627,25 @@ async fn get_activation(
 ) -> ApiResult<axum::Json<ActivationOut>> {
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     let env = environment(&s, &org, &env_id).await?;
-    Ok(axum::Json(activation_out(&s, &org, a, &env_view(&s, &org, &env, None).await?).await?))
+    Ok(axum::Json(
+        activation_out(&s, &org, a, &env_view(&s, &org, &env, None).await?).await?,
+    ))
 }
 
 /// Deactivates: removes the activation only; the end user and its connections stay.
 #[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/environments/{environment_id}/activations/{activation_id}", operation_id = "v2DeleteActivation", tag = "v2-activations",
     params(("organisation_id" = String, Path), ("environment_id" = String, Path), ("activation_id" = String, Path)),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_activation(State(s): State<AppState>, auth: PlatformAuth, Path((org, env_id, id)): Path<(String, String, String)>) -> ApiResult<StatusCode> {
+async fn delete_activation(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, env_id, id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     if a.is_static {
-        return Err(ApiError(Error::conflict("the environment's static activation cannot be deleted")));
+        return Err(ApiError(Error::conflict(
+            "the environment's static activation cannot be deleted",
+        )));
     }
     if !s.store.delete_platform_activation(&org, &a.id).await? {
         return Err(ApiError(Error::not_found("activation")));
@@ -448,11 +665,20 @@ async fn list_user_activations(
 ) -> ApiResult<axum::Json<Vec<ActivationOut>>> {
     auth.check_user(&org, &external_id)?;
     let env = environment(&s, &org, &env_id).await?;
-    let Some(user) = s.store.find_platform_end_user_by_external_id(&org, &external_id).await? else {
+    let Some(user) = s
+        .store
+        .find_platform_end_user_by_external_id(&org, &external_id)
+        .await?
+    else {
         return Ok(axum::Json(Vec::new()));
     };
-    let list = s.store.list_user_platform_activations(&org, &user.id, Some(&env.id)).await?;
-    Ok(axum::Json(outs(&s, &org, list, &env_view(&s, &org, &env, None).await?).await?))
+    let list = s
+        .store
+        .list_user_platform_activations(&org, &user.id, Some(&env.id))
+        .await?;
+    Ok(axum::Json(
+        outs(&s, &org, list, &env_view(&s, &org, &env, None).await?).await?,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,22 +697,48 @@ async fn merge_variables(
 ) -> ApiResult<Map<String, Value>> {
     let schema = variables_schema(s, org, env).await?;
     for _ in 0..8 {
-        let declared: Option<HashSet<String>> =
-            schema.as_ref().and_then(|s| s.get("properties")).and_then(Value::as_object).map(|p| p.keys().cloned().collect());
+        let declared: Option<HashSet<String>> = schema
+            .as_ref()
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect());
         // Stored keys the schema no longer declares stay, unchecked.
-        let stale: HashSet<String> =
-            a.dynamic_variables.keys().filter(|k| !patch.contains_key(*k) && declared.as_ref().is_some_and(|d| !d.contains(*k))).cloned().collect();
+        let stale: HashSet<String> = a
+            .dynamic_variables
+            .keys()
+            .filter(|k| {
+                !patch.contains_key(*k) && declared.as_ref().is_some_and(|d| !d.contains(*k))
+            })
+            .cloned()
+            .collect();
         let mut merged = a.dynamic_variables.clone();
         for (k, v) in &patch {
             merged.insert(k.clone(), v.clone());
         }
-        let merged = check_variables(schema.as_ref(), merged, root, &stale).await?.map_err(|f| fields_error("invalid dynamic variables", f))?;
-        if s.store.swap_platform_activation_variables(org, &a.id, &a.dynamic_variables, &merged, time::now()).await? {
+        let merged = check_variables(schema.as_ref(), merged, root, &stale)
+            .await?
+            .map_err(|f| fields_error("invalid dynamic variables", f))?;
+        if s.store
+            .swap_platform_activation_variables(
+                org,
+                &a.id,
+                &a.dynamic_variables,
+                &merged,
+                time::now(),
+            )
+            .await?
+        {
             return Ok(merged);
         }
-        a = s.store.get_platform_activation(org, &a.id).await?.or_not_found("activation")?;
+        a = s
+            .store
+            .get_platform_activation(org, &a.id)
+            .await?
+            .or_not_found("activation")?;
     }
-    Err(ApiError(Error::conflict("the variables kept changing while this update was applied; retry")))
+    Err(ApiError(Error::conflict(
+        "the variables kept changing while this update was applied; retry",
+    )))
 }
 
 /// Merges the given variables into the activation's (a JSON merge at the top level).
@@ -502,7 +754,9 @@ async fn set_dynamic_variables(
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     let patch = patch.get()?;
     let env = environment(&s, &org, &env_id).await?;
-    Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
+    Ok(axum::Json(
+        merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?,
+    ))
 }
 
 /// `{value}` of SetDynamicVariable.
@@ -531,7 +785,9 @@ async fn set_dynamic_variable(
     let env = environment(&s, &org, &env_id).await?;
     let mut patch = Map::new();
     patch.insert(name, body.value);
-    Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
+    Ok(axum::Json(
+        merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?,
+    ))
 }
 
 /// Merges variables into the environment's static activation (created on first use).
@@ -546,8 +802,13 @@ async fn set_static_user_variables(
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
     auth.check_admin(&org)?;
     let env = environment(&s, &org, &env_id).await?;
-    let a = s.store.static_platform_activation(&org, &env, time::now()).await?;
-    Ok(axum::Json(merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?))
+    let a = s
+        .store
+        .static_platform_activation(&org, &env, time::now())
+        .await?;
+    Ok(axum::Json(
+        merge_variables(&s, &org, &env, a, patch, "dynamicVariables").await?,
+    ))
 }
 
 /// The connection, credentials redacted, that serves a template for an activation: its binding,
@@ -561,12 +822,26 @@ async fn get_activation_connection(
     Path((org, template_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     let a = activation_of(&s, &auth, &org, None, &id).await?;
-    let t = s.store.find_platform_template(&org, &template_id).await?.filter(|t| t.environment_id == a.environment_id).or_not_found("connection template")?;
+    let t = s
+        .store
+        .find_platform_template(&org, &template_id)
+        .await?
+        .filter(|t| t.environment_id == a.environment_id)
+        .or_not_found("connection template")?;
     let cid = match a.bindings.iter().find(|(tid, _)| *tid == t.id) {
         Some((_, c)) => Some(c.clone()),
-        None => s.store.static_connections(&org, std::slice::from_ref(&t.id)).await?.pop().map(|(_, c)| c),
+        None => s
+            .store
+            .static_connections(&org, std::slice::from_ref(&t.id))
+            .await?
+            .pop()
+            .map(|(_, c)| c),
     };
     let cid = cid.or_not_found("connection for this template")?;
-    let c = s.store.get_connection(&org, &cid).await?.or_not_found("connection")?;
+    let c = s
+        .store
+        .get_connection(&org, &cid)
+        .await?
+        .or_not_found("connection")?;
     Ok(axum::Json(connection_out(&c, Some(t.id))))
 }

@@ -7,7 +7,10 @@ use super::{fields_error, find_user, flatten_scheme, scheme_to_v2};
 use crate::auth::{end_user_forbidden, PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonBody, JsonOrEmpty, Path, Query};
-use crate::v1::{self, ConnectionCredentialCreate, ConnectionCredentialsCreate, CredentialCreate, PageInfo, PageParams, PendingConnection, Requester};
+use crate::v1::{
+    self, ConnectionCredentialCreate, ConnectionCredentialsCreate, CredentialCreate, PageInfo,
+    PageParams, PendingConnection, Requester,
+};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -26,7 +29,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_connection, list_connections))
-        .routes(routes!(get_connection, update_connection, delete_connection))
+        .routes(routes!(
+            get_connection,
+            update_connection,
+            delete_connection
+        ))
         .routes(routes!(link_connection, unlink_connection))
         .routes(routes!(list_environment_connections))
 }
@@ -52,18 +59,27 @@ const DATA_KEYS: &[(CredentialType, &str)] = &[
 ];
 
 fn data_key(ty: CredentialType) -> &'static str {
-    DATA_KEYS.iter().find(|(t, _)| *t == ty).map(|(_, k)| *k).unwrap_or("none")
+    DATA_KEYS
+        .iter()
+        .find(|(t, _)| *t == ty)
+        .map(|(_, k)| *k)
+        .unwrap_or("none")
 }
 
 /// A v2 `Credential` (`{id?, organisationId?, type?, name?, data?: {<key>: {...}}}`) → v1's
 /// `CredentialCreate`. The type comes from `type`, or else from the data's key; both must agree.
 fn credential_from_v2(v: &Value, path: &str) -> Result<CredentialCreate, FieldError> {
-    let Value::Object(m) = v else { return Err(FieldError::new(path, "must be an object")) };
+    let Value::Object(m) = v else {
+        return Err(FieldError::new(path, "must be an object"));
+    };
     let declared = match m.get("type") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => {
-            Some(CredentialType::parse(s).ok_or_else(|| FieldError::new(format!("{path}.type"), format!("{s:?} is not a credential type")))?)
-        }
+        Some(Value::String(s)) => Some(CredentialType::parse(s).ok_or_else(|| {
+            FieldError::new(
+                format!("{path}.type"),
+                format!("{s:?} is not a credential type"),
+            )
+        })?),
         Some(_) => return Err(FieldError::new(format!("{path}.type"), "must be a string")),
     };
     let (from_data, inner) = match m.get("data") {
@@ -84,22 +100,41 @@ fn credential_from_v2(v: &Value, path: &str) -> Result<CredentialCreate, FieldEr
     };
     let ty = match (declared, from_data) {
         (Some(a), Some(b)) if a != b => {
-            return Err(FieldError::new(format!("{path}.data"), format!("holds {} data but type is {:?}", data_key(b), a.as_str())));
+            return Err(FieldError::new(
+                format!("{path}.data"),
+                format!("holds {} data but type is {:?}", data_key(b), a.as_str()),
+            ));
         }
         (Some(t), _) | (None, Some(t)) => t,
         (None, None) => CredentialType::None,
     };
-    let name = m.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let name = m
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let expires_at = match m.get("expiresAt") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(
             chrono::DateTime::parse_from_rfc3339(s)
                 .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| FieldError::new(format!("{path}.expiresAt"), "is not an RFC 3339 date-time"))?,
+                .map_err(|_| {
+                    FieldError::new(format!("{path}.expiresAt"), "is not an RFC 3339 date-time")
+                })?,
         ),
-        Some(_) => return Err(FieldError::new(format!("{path}.expiresAt"), "must be an RFC 3339 date-time string")),
+        Some(_) => {
+            return Err(FieldError::new(
+                format!("{path}.expiresAt"),
+                "must be an RFC 3339 date-time string",
+            ))
+        }
     };
-    Ok(CredentialCreate { name, credential_type: ty, data: inner, expires_at })
+    Ok(CredentialCreate {
+        name,
+        credential_type: ty,
+        data: inner,
+        expires_at,
+    })
 }
 
 /// A credential as v2 reads show it (secrets were never in the view).
@@ -141,12 +176,20 @@ pub fn normalise_base_url(raw: &str, field: &str) -> Result<String, FieldError> 
     if raw.is_empty() {
         return Ok(String::new());
     }
-    let with_scheme = if raw.contains("://") { raw.to_owned() } else { format!("https://{raw}") };
-    let url = url::Url::parse(&with_scheme).map_err(|e| FieldError::new(field, format!("is not a URL: {e}")))?;
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("https://{raw}")
+    };
+    let url = url::Url::parse(&with_scheme)
+        .map_err(|e| FieldError::new(field, format!("is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(FieldError::new(field, "must be an http or https URL"));
     }
-    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| FieldError::new(field, "has no host"))?;
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| FieldError::new(field, "has no host"))?;
     Ok(match url.port() {
         Some(p) => format!("{}://{host}:{p}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
@@ -156,25 +199,47 @@ pub fn normalise_base_url(raw: &str, field: &str) -> Result<String, FieldError> 
 /// The v2 credential list → v1's `ConnectionCredentialsCreate` (all `action`), each auth scheme
 /// config already resolved to the organisation's copy among `schemes` (the system's configs);
 /// problems are reported under `path` (for example `connection.credentials[0].credential.type`).
-fn credentials_from_v2(list: &[Value], schemes: &[AuthSchemeConfig], path: &str, errors: &mut Vec<FieldError>) -> ConnectionCredentialsCreate {
+fn credentials_from_v2(
+    list: &[Value],
+    schemes: &[AuthSchemeConfig],
+    path: &str,
+    errors: &mut Vec<FieldError>,
+) -> ConnectionCredentialsCreate {
     let mut action = Vec::new();
     for (i, cc) in list.iter().enumerate() {
         let p = format!("{path}credentials[{i}]");
         let scheme = match cc.get("authSchemeConfig") {
-            Some(v) if !v.is_null() => resolve_scheme(v, schemes, &format!("{p}.authSchemeConfig")).map(|c| serde_json::to_value(c).unwrap_or(Value::Null)),
-            _ => Err(FieldError::new(format!("{p}.authSchemeConfig"), "is required")),
+            Some(v) if !v.is_null() => resolve_scheme(v, schemes, &format!("{p}.authSchemeConfig"))
+                .map(|c| serde_json::to_value(c).unwrap_or(Value::Null)),
+            _ => Err(FieldError::new(
+                format!("{p}.authSchemeConfig"),
+                "is required",
+            )),
         };
-        let cred = credential_from_v2(cc.get("credential").unwrap_or(&Value::Null), &format!("{p}.credential"));
+        let cred = credential_from_v2(
+            cc.get("credential").unwrap_or(&Value::Null),
+            &format!("{p}.credential"),
+        );
         match (scheme, cred) {
-            (Ok(auth_scheme_config), Ok(credential)) => action.push(ConnectionCredentialCreate { auth_scheme_config, credential }),
+            (Ok(auth_scheme_config), Ok(credential)) => action.push(ConnectionCredentialCreate {
+                auth_scheme_config,
+                credential,
+            }),
             (a, b) => errors.extend(a.err().into_iter().chain(b.err())),
         }
     }
-    ConnectionCredentialsCreate { action, trigger: Vec::new() }
+    ConnectionCredentialsCreate {
+        action,
+        trigger: Vec::new(),
+    }
 }
 
 /// The organisation's copy, among `schemes`, of the v2 auth scheme config a request names.
-fn resolve_scheme(v: &Value, schemes: &[AuthSchemeConfig], path: &str) -> Result<AuthSchemeConfig, FieldError> {
+fn resolve_scheme(
+    v: &Value,
+    schemes: &[AuthSchemeConfig],
+    path: &str,
+) -> Result<AuthSchemeConfig, FieldError> {
     let (flat, key) = flatten_scheme(v, path)?;
     auth_scheme::resolve(&Value::Object(flat), schemes, &format!("{path}.{key}"))
 }
@@ -193,7 +258,12 @@ pub fn build(
     path: &str,
 ) -> Result<PendingConnection, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let credentials = credentials_from_v2(&create.credentials, &system.auth_scheme_configs, path, &mut errors);
+    let credentials = credentials_from_v2(
+        &create.credentials,
+        &system.auth_scheme_configs,
+        path,
+        &mut errors,
+    );
     let base_url = match normalise_base_url(&create.base_url, &format!("{path}baseUrl")) {
         Ok(u) => u,
         Err(e) => {
@@ -201,10 +271,23 @@ pub fn build(
             String::new()
         }
     };
-    let v1_create = v1::ConnectionCreate { name: create.name, credentials, variables: Vec::new() };
+    let v1_create = v1::ConnectionCreate {
+        name: create.name,
+        credentials,
+        variables: Vec::new(),
+    };
     // v1 names credentials `credentials.action[i]`; v2's list is flat.
     let flat = |f: &str| f.replace("credentials.action[", "credentials[");
-    match v1::build_connection(s, org, &system.id, None, v1_create, &system.auth_scheme_configs, requester, path) {
+    match v1::build_connection(
+        s,
+        org,
+        &system.id,
+        None,
+        v1_create,
+        &system.auth_scheme_configs,
+        requester,
+        path,
+    ) {
         Ok(mut p) if errors.is_empty() => {
             p.connection.connection.platform_end_user_id = owner.map(|u| u.id.clone());
             p.connection.connection.base_url = base_url;
@@ -213,7 +296,10 @@ pub fn build(
         }
         Ok(_) => Err(errors),
         Err(f) => {
-            errors.extend(f.into_iter().map(|e| FieldError::new(flat(&e.field), e.message)));
+            errors.extend(
+                f.into_iter()
+                    .map(|e| FieldError::new(flat(&e.field), e.message)),
+            );
             Err(errors)
         }
     }
@@ -255,7 +341,11 @@ pub fn connection_out(c: &Connection, template_id: Option<String>) -> Connection
     ConnectionOut {
         id: c.id.clone(),
         name: c.name.clone(),
-        credentials: c.credentials.iter().map(connection_credential_to_v2).collect(),
+        credentials: c
+            .credentials
+            .iter()
+            .map(connection_credential_to_v2)
+            .collect(),
         base_url: c.base_url.clone(),
         created_at: c.created_at,
         updated_at: c.updated_at,
@@ -265,18 +355,52 @@ pub fn connection_out(c: &Connection, template_id: Option<String>) -> Connection
 }
 
 /// Connections with the first template each serves.
-async fn outs(s: &AppState, org: &str, connections: Vec<Connection>) -> ApiResult<Vec<ConnectionOut>> {
-    let links = s.store.platform_connection_links(org, &connections.iter().map(|c| c.id.clone()).collect::<Vec<_>>()).await?;
-    Ok(connections.iter().map(|c| connection_out(c, links.iter().find(|(cid, _)| *cid == c.id).map(|(_, t)| t.clone()))).collect())
+async fn outs(
+    s: &AppState,
+    org: &str,
+    connections: Vec<Connection>,
+) -> ApiResult<Vec<ConnectionOut>> {
+    let links = s
+        .store
+        .platform_connection_links(
+            org,
+            &connections.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        )
+        .await?;
+    Ok(connections
+        .iter()
+        .map(|c| {
+            connection_out(
+                c,
+                links
+                    .iter()
+                    .find(|(cid, _)| *cid == c.id)
+                    .map(|(_, t)| t.clone()),
+            )
+        })
+        .collect())
 }
 
 /// A v2 connection of the organisation that the caller may act on: the organisation's key any,
 /// an end user only its own dynamic connections (403 otherwise).
-async fn connection_for(s: &AppState, auth: &PlatformAuth, org: &str, id: &str) -> ApiResult<Connection> {
+async fn connection_for(
+    s: &AppState,
+    auth: &PlatformAuth,
+    org: &str,
+    id: &str,
+) -> ApiResult<Connection> {
     auth.check_org(org)?;
-    let c = s.store.get_connection(org, id).await?.filter(|c| c.end_user_id.is_none());
+    let c = s
+        .store
+        .get_connection(org, id)
+        .await?
+        .filter(|c| c.end_user_id.is_none());
     if let Some(own) = auth.end_user() {
-        let own_id = s.store.find_platform_end_user_by_external_id(org, own).await?.map(|u| u.id);
+        let own_id = s
+            .store
+            .find_platform_end_user_by_external_id(org, own)
+            .await?
+            .map(|u| u.id);
         match &c {
             Some(c) if c.platform_end_user_id.is_some() && c.platform_end_user_id == own_id => {}
             _ => return Err(end_user_forbidden()),
@@ -285,8 +409,21 @@ async fn connection_for(s: &AppState, auth: &PlatformAuth, org: &str, id: &str) 
     c.or_not_found("connection")
 }
 
-async fn template_in(s: &AppState, org: &str, id: &str, field: &str) -> ApiResult<PlatformTemplate> {
-    s.store.find_platform_template(org, id).await?.ok_or_else(|| ApiError(Error::invalid_field(field, "is not a connection template of this organisation")))
+async fn template_in(
+    s: &AppState,
+    org: &str,
+    id: &str,
+    field: &str,
+) -> ApiResult<PlatformTemplate> {
+    s.store
+        .find_platform_template(org, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError(Error::invalid_field(
+                field,
+                "is not a connection template of this organisation",
+            ))
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,25 +459,57 @@ async fn create_connection(
         (Some(e), Some(own)) if e == own => {}
         _ => return Err(end_user_forbidden()),
     }
-    let template = template_in(&s, &org, &body.connection_template_id, "connectionTemplateId").await?;
+    let template = template_in(
+        &s,
+        &org,
+        &body.connection_template_id,
+        "connectionTemplateId",
+    )
+    .await?;
     let owner = match &external_id {
         Some(e) => Some(
             s.store
                 .find_platform_end_user_by_external_id(&org, e)
                 .await?
-                .ok_or_else(|| ApiError(Error::invalid_field("externalId", "no end user of this organisation has this externalId")))?,
+                .ok_or_else(|| {
+                    ApiError(Error::invalid_field(
+                        "externalId",
+                        "no end user of this organisation has this externalId",
+                    ))
+                })?,
         ),
         None => None,
     };
-    let system = s.store.get_connector(&org, &template.system_id).await?.or_not_found("system")?;
-    let pending =
-        build(&s, &org, &system, owner.as_ref(), body.connection, requester(&auth), "connection.").map_err(|f| fields_error("invalid connection", f))?;
+    let system = s
+        .store
+        .get_connector(&org, &template.system_id)
+        .await?
+        .or_not_found("system")?;
+    let pending = build(
+        &s,
+        &org,
+        &system,
+        owner.as_ref(),
+        body.connection,
+        requester(&auth),
+        "connection.",
+    )
+    .map_err(|f| fields_error("invalid connection", f))?;
     let mut done = crate::oauth::complete(&s, &org, vec![pending]).await?;
     let nc = done.pop().expect("one connection in, one out");
-    s.store.insert_platform_connection(&org, &nc, std::slice::from_ref(&template.id)).await?;
+    s.store
+        .insert_platform_connection(&org, &nc, std::slice::from_ref(&template.id))
+        .await?;
     crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
-    let c = s.store.get_connection(&org, &nc.connection.id).await?.or_not_found("connection")?;
-    Ok((StatusCode::CREATED, axum::Json(connection_out(&c, Some(template.id)))))
+    let c = s
+        .store
+        .get_connection(&org, &nc.connection.id)
+        .await?
+        .or_not_found("connection")?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(connection_out(&c, Some(template.id))),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -375,29 +544,58 @@ async fn list_connections(
     Query(q): Query<ListConnectionsParams>,
 ) -> ApiResult<axum::Json<ConnectionPage>> {
     auth.check_org(&org)?;
-    let page = PageParams { first: q.first, after: q.after, before: q.before }.request()?;
-    let mut filter = ConnectionFilter { system_id: q.system_id.filter(|x| !x.is_empty()), ..Default::default() };
+    let page = PageParams {
+        first: q.first,
+        after: q.after,
+        before: q.before,
+    }
+    .request()?;
+    let mut filter = ConnectionFilter {
+        system_id: q.system_id.filter(|x| !x.is_empty()),
+        ..Default::default()
+    };
     let named = match q.end_user_id.filter(|x| !x.is_empty()) {
-        Some(u) => Some(find_user(&s, &org, &u).await.map_err(|_| ApiError(Error::invalid_field("end_user_id", "is not an end user of this organisation")))?),
+        Some(u) => Some(find_user(&s, &org, &u).await.map_err(|_| {
+            ApiError(Error::invalid_field(
+                "end_user_id",
+                "is not an end user of this organisation",
+            ))
+        })?),
         None => None,
     };
     if let Some(own) = auth.end_user() {
-        let me = s.store.find_platform_end_user_by_external_id(&org, own).await?;
+        let me = s
+            .store
+            .find_platform_end_user_by_external_id(&org, own)
+            .await?;
         match (&named, &me) {
             (Some(n), Some(m)) if n.id != m.id => return Err(end_user_forbidden()),
             (Some(_), None) => return Err(end_user_forbidden()),
             _ => {}
         }
         let Some(me) = me else {
-            return Ok(axum::Json(ConnectionPage { page: PageInfo { total_count: 0, next: String::new(), prev: String::new() }, items: Vec::new() }));
+            return Ok(axum::Json(ConnectionPage {
+                page: PageInfo {
+                    total_count: 0,
+                    next: String::new(),
+                    prev: String::new(),
+                },
+                items: Vec::new(),
+            }));
         };
         filter.end_user_id = Some(me.id);
     } else {
         filter.end_user_id = named.map(|u| u.id);
     }
-    let p = s.store.list_platform_connections(&org, &filter, &page).await?;
+    let p = s
+        .store
+        .list_platform_connections(&org, &filter, &page)
+        .await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(ConnectionPage { page: info, items: outs(&s, &org, p.items).await? }))
+    Ok(axum::Json(ConnectionPage {
+        page: info,
+        items: outs(&s, &org, p.items).await?,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -421,26 +619,61 @@ async fn list_environment_connections(
     Query(q): Query<EnvironmentConnectionsParams>,
 ) -> ApiResult<axum::Json<ConnectionPage>> {
     auth.check_admin(&org)?;
-    let project = s.store.get_platform_project(&org, &project_id).await?.or_not_found("project")?;
+    let project = s
+        .store
+        .get_platform_project(&org, &project_id)
+        .await?
+        .or_not_found("project")?;
     let env = q.env_id.filter(|e| !e.is_empty());
     if let Some(e) = &env {
-        if s.store.find_platform_environment(&org, e).await?.is_none_or(|x| x.project_id != project.id) {
-            return Err(ApiError(Error::invalid_field("env_id", "is not an environment of this project")));
+        if s.store
+            .find_platform_environment(&org, e)
+            .await?
+            .is_none_or(|x| x.project_id != project.id)
+        {
+            return Err(ApiError(Error::invalid_field(
+                "env_id",
+                "is not an environment of this project",
+            )));
         }
     }
-    let page = PageParams { first: q.first, after: q.after, before: q.before }.request()?;
-    let filter = ConnectionFilter { project_id: Some(project.id), environment_id: env, ..Default::default() };
-    let p = s.store.list_platform_connections(&org, &filter, &page).await?;
+    let page = PageParams {
+        first: q.first,
+        after: q.after,
+        before: q.before,
+    }
+    .request()?;
+    let filter = ConnectionFilter {
+        project_id: Some(project.id),
+        environment_id: env,
+        ..Default::default()
+    };
+    let p = s
+        .store
+        .list_platform_connections(&org, &filter, &page)
+        .await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(ConnectionPage { page: info, items: outs(&s, &org, p.items).await? }))
+    Ok(axum::Json(ConnectionPage {
+        page: info,
+        items: outs(&s, &org, p.items).await?,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/connections/{connection_id}", operation_id = "v2GetConnection", tag = "v2-connections",
     params(("organisation_id" = String, Path), ("connection_id" = String, Path)),
     responses((status = 200, body = ConnectionOut), (status = "default", body = ErrorBody)))]
-async fn get_connection(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<ConnectionOut>> {
+async fn get_connection(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<ConnectionOut>> {
     let c = connection_for(&s, &auth, &org, &id).await?;
-    Ok(axum::Json(outs(&s, &org, vec![c]).await?.pop().expect("one in, one out")))
+    Ok(axum::Json(
+        outs(&s, &org, vec![c])
+            .await?
+            .pop()
+            .expect("one in, one out"),
+    ))
 }
 
 /// `ConnectionUpdate`: `name`, `credentials` and `baseUrl` are all required, as in Versori's spec.
@@ -471,20 +704,38 @@ async fn update_connection(
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     let current = connection_for(&s, &auth, &org, &id).await?;
     let body = body.get()?;
-    let system = s.store.get_connector(&org, &current.connector_id).await?.or_not_found("system")?;
+    let system = s
+        .store
+        .get_connector(&org, &current.connector_id)
+        .await?
+        .or_not_found("system")?;
     let mut fields = Vec::new();
     // Entries that keep a current credential, by position; the rest are built as new ones.
     let mut kept: Vec<(usize, ConnectionCredential)> = Vec::new();
     let mut fresh = Vec::new();
     for (i, entry) in body.credentials.iter().enumerate() {
         let cred = entry.get("credential");
-        let has_data = cred.and_then(|c| c.get("data")).is_some_and(|d| d.as_object().is_some_and(|m| !m.is_empty()));
+        let has_data = cred
+            .and_then(|c| c.get("data"))
+            .is_some_and(|d| d.as_object().is_some_and(|m| !m.is_empty()));
         let cred_id = cred.and_then(|c| c.get("id")).and_then(Value::as_str);
-        match (has_data, cred_id.and_then(|cid| current.credentials.iter().find(|cc| cc.credential.id == cid))) {
+        match (
+            has_data,
+            cred_id.and_then(|cid| {
+                current
+                    .credentials
+                    .iter()
+                    .find(|cc| cc.credential.id == cid)
+            }),
+        ) {
             (false, Some(existing)) => {
                 let mut keep = existing.clone();
                 if let Some(v) = entry.get("authSchemeConfig").filter(|v| !v.is_null()) {
-                    match resolve_scheme(v, &system.auth_scheme_configs, &format!("credentials[{i}].authSchemeConfig")) {
+                    match resolve_scheme(
+                        v,
+                        &system.auth_scheme_configs,
+                        &format!("credentials[{i}].authSchemeConfig"),
+                    ) {
                         Ok(c) => keep.auth_scheme_config = c,
                         Err(e) => fields.push(e),
                     }
@@ -494,14 +745,20 @@ async fn update_connection(
             _ => fresh.push((i, entry.clone())),
         }
     }
-    let create = ConnectionCreate { name: body.name, credentials: fresh.iter().map(|(_, v)| v.clone()).collect(), base_url: body.base_url };
+    let create = ConnectionCreate {
+        name: body.name,
+        credentials: fresh.iter().map(|(_, v)| v.clone()).collect(),
+        base_url: body.base_url,
+    };
     let pending = match build(&s, &org, &system, None, create, requester(&auth), "") {
         Ok(p) => Some(p),
         Err(f) => {
             // Positions in the built list are positions among the new entries; name the request's.
             fields.extend(f.into_iter().map(|mut e| {
                 for (k, (i, _)) in fresh.iter().enumerate().rev() {
-                    e.field = e.field.replace(&format!("credentials[{k}]"), &format!("credentials[{i}]"));
+                    e.field = e
+                        .field
+                        .replace(&format!("credentials[{k}]"), &format!("credentials[{i}]"));
                 }
                 e
             }));
@@ -511,7 +768,10 @@ async fn update_connection(
     if !fields.is_empty() {
         return Err(fields_error("invalid connection", fields));
     }
-    let mut nc = crate::oauth::complete(&s, &org, vec![pending.expect("no errors, so built")]).await?.pop().expect("one in, one out");
+    let mut nc = crate::oauth::complete(&s, &org, vec![pending.expect("no errors, so built")])
+        .await?
+        .pop()
+        .expect("one in, one out");
     // Merge kept and new credentials back into the request's order.
     let mut new_iter = nc.connection.credentials.drain(..);
     let mut list = Vec::with_capacity(body.credentials.len());
@@ -525,20 +785,44 @@ async fn update_connection(
     let updated = Connection {
         name: nc.connection.name.clone(),
         base_url: nc.connection.base_url.clone(),
-        credentials: list.into_iter().map(|cc| ConnectionCredential { role: CredentialRole::Action, ..cc }).collect(),
+        credentials: list
+            .into_iter()
+            .map(|cc| ConnectionCredential {
+                role: CredentialRole::Action,
+                ..cc
+            })
+            .collect(),
         updated_at: time::now(),
         ..current
     };
-    if !s.store.replace_platform_connection(&org, &updated, &nc.credentials).await? {
+    if !s
+        .store
+        .replace_platform_connection(&org, &updated, &nc.credentials)
+        .await?
+    {
         return Err(ApiError(Error::not_found("connection")));
     }
     let fresh_conn = Connection {
-        credentials: updated.credentials.iter().filter(|cc| nc.credentials.iter().any(|n| n.view.id == cc.credential.id)).cloned().collect(),
+        credentials: updated
+            .credentials
+            .iter()
+            .filter(|cc| nc.credentials.iter().any(|n| n.view.id == cc.credential.id))
+            .cloned()
+            .collect(),
         ..updated.clone()
     };
     crate::tokens::check_new_credentials(&s, &org, &[&fresh_conn]).await;
-    let c = s.store.get_connection(&org, &id).await?.or_not_found("connection")?;
-    Ok(axum::Json(outs(&s, &org, vec![c]).await?.pop().expect("one in, one out")))
+    let c = s
+        .store
+        .get_connection(&org, &id)
+        .await?
+        .or_not_found("connection")?;
+    Ok(axum::Json(
+        outs(&s, &org, vec![c])
+            .await?
+            .pop()
+            .expect("one in, one out"),
+    ))
 }
 
 /// Deletes a connection and its credentials. A dynamic connection an activation uses is refused
@@ -547,14 +831,24 @@ async fn update_connection(
 #[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/connections/{connection_id}", operation_id = "v2DeleteConnection", tag = "v2-connections",
     params(("organisation_id" = String, Path), ("connection_id" = String, Path)),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_connection(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_connection(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     connection_for(&s, &auth, &org, &id).await?;
     match s.store.delete_platform_connection(&org, &id).await? {
         ConnectionDeletion::Deleted => Ok(StatusCode::NO_CONTENT),
         ConnectionDeletion::NotFound => Err(ApiError(Error::not_found("connection"))),
         ConnectionDeletion::InUse(activations) => Err(ApiError(
-            Error::new(ErrorKind::Conflict, format!("the connection is used by {} activation(s); deactivate them first", activations.len()))
-                .with_details(format!("activations: {}", activations.join(", "))),
+            Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "the connection is used by {} activation(s); deactivate them first",
+                    activations.len()
+                ),
+            )
+            .with_details(format!("activations: {}", activations.join(", "))),
         )),
     }
 }
@@ -567,10 +861,18 @@ pub struct LinkConnectionEnvironment {
     pub connection_template_id: String,
 }
 
-async fn link_target(s: &AppState, org: &str, c: &Connection, template_id: &str) -> ApiResult<PlatformTemplate> {
+async fn link_target(
+    s: &AppState,
+    org: &str,
+    c: &Connection,
+    template_id: &str,
+) -> ApiResult<PlatformTemplate> {
     let t = template_in(s, org, template_id, "connectionTemplateId").await?;
     if t.system_id != c.connector_id {
-        return Err(ApiError(Error::invalid_field("connectionTemplateId", "is a template of another system than the connection's")));
+        return Err(ApiError(Error::invalid_field(
+            "connectionTemplateId",
+            "is a template of another system than the connection's",
+        )));
     }
     Ok(t)
 }
@@ -588,8 +890,14 @@ async fn link_connection(
     auth.check_admin(&org)?;
     let c = connection_for(&s, &auth, &org, &id).await?;
     let t = link_target(&s, &org, &c, &body.connection_template_id).await?;
-    if !s.store.link_platform_connection(&org, &c.id, &t.id, time::now()).await? {
-        return Err(ApiError(Error::conflict("the connection already serves this template")));
+    if !s
+        .store
+        .link_platform_connection(&org, &c.id, &t.id, time::now())
+        .await?
+    {
+        return Err(ApiError(Error::conflict(
+            "the connection already serves this template",
+        )));
     }
     Ok(StatusCode::CREATED)
 }
@@ -606,10 +914,21 @@ async fn unlink_connection(
 ) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     let c = connection_for(&s, &auth, &org, &id).await?;
-    let body = body.ok_or_else(|| ApiError(Error::invalid_field("connectionTemplateId", "is required: send {\"connectionTemplateId\": ...}")))?;
+    let body = body.ok_or_else(|| {
+        ApiError(Error::invalid_field(
+            "connectionTemplateId",
+            "is required: send {\"connectionTemplateId\": ...}",
+        ))
+    })?;
     let t = link_target(&s, &org, &c, &body.connection_template_id).await?;
-    if !s.store.unlink_platform_connection(&org, &c.id, &t.id).await? {
-        return Err(ApiError(Error::not_found("link between this connection and template")));
+    if !s
+        .store
+        .unlink_platform_connection(&org, &c.id, &t.id)
+        .await?
+    {
+        return Err(ApiError(Error::not_found(
+            "link between this connection and template",
+        )));
     }
     Ok(StatusCode::NO_CONTENT)
 }

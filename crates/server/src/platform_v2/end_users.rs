@@ -14,7 +14,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_end_user, list_end_users)).routes(routes!(get_end_user, delete_end_user))
+    OpenApiRouter::new()
+        .routes(routes!(create_end_user, list_end_users))
+        .routes(routes!(get_end_user, delete_end_user))
 }
 
 /// `EndUserCreate`.
@@ -84,7 +86,11 @@ pub struct ListEndUsersParams {
 
 /// An end user by external id, or else by internal id.
 pub async fn find_user(s: &AppState, org: &str, user_id: &str) -> ApiResult<PlatformEndUser> {
-    if let Some(u) = s.store.find_platform_end_user_by_external_id(org, user_id).await? {
+    if let Some(u) = s
+        .store
+        .find_platform_end_user_by_external_id(org, user_id)
+        .await?
+    {
         return Ok(u);
     }
     if is_ulid(user_id) {
@@ -98,7 +104,12 @@ pub async fn find_user(s: &AppState, org: &str, user_id: &str) -> ApiResult<Plat
 /// As [`find_user`], for a caller that may be an end user: an end user finds only itself (403 for
 /// anyone else, existing or not; 404 for itself before it is created, so that the embed SDK's
 /// get-or-create works).
-pub async fn find_user_as(s: &AppState, auth: &PlatformAuth, org: &str, user_id: &str) -> ApiResult<PlatformEndUser> {
+pub async fn find_user_as(
+    s: &AppState,
+    auth: &PlatformAuth,
+    org: &str,
+    user_id: &str,
+) -> ApiResult<PlatformEndUser> {
     auth.check_org(org)?;
     let found = find_user(s, org, user_id).await;
     if let Some(own) = auth.end_user() {
@@ -123,10 +134,20 @@ async fn create_end_user(
 ) -> ApiResult<(StatusCode, axum::Json<EndUserOut>)> {
     auth.check_user(&org, &body.external_id)?;
     if body.external_id.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("externalId", "must not be empty")));
+        return Err(ApiError(Error::invalid_field(
+            "externalId",
+            "must not be empty",
+        )));
     }
-    if s.store.find_platform_end_user_by_external_id(&org, &body.external_id).await?.is_some() {
-        return Err(ApiError(Error::conflict(format!("an end user with externalId {:?} already exists in this organisation", body.external_id))));
+    if s.store
+        .find_platform_end_user_by_external_id(&org, &body.external_id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError(Error::conflict(format!(
+            "an end user with externalId {:?} already exists in this organisation",
+            body.external_id
+        ))));
     }
     let now = time::now();
     let user = PlatformEndUser {
@@ -156,34 +177,73 @@ async fn list_end_users(
     Query(q): Query<ListEndUsersParams>,
 ) -> ApiResult<axum::Json<EndUserPage>> {
     auth.check_admin(&org)?;
-    let page = PageParams { first: q.first, after: q.after, before: q.before }.request()?;
+    let page = PageParams {
+        first: q.first,
+        after: q.after,
+        before: q.before,
+    }
+    .request()?;
     let activated = match (q.activated, q.environment_id.filter(|e| !e.is_empty())) {
         (None, None) => None,
-        (Some(_), None) => return Err(ApiError(Error::invalid_field("activated", "requires environment_id"))),
-        (None, Some(_)) => return Err(ApiError(Error::invalid_field("environment_id", "requires activated (true or false)"))),
+        (Some(_), None) => {
+            return Err(ApiError(Error::invalid_field(
+                "activated",
+                "requires environment_id",
+            )))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError(Error::invalid_field(
+                "environment_id",
+                "requires activated (true or false)",
+            )))
+        }
         (Some(yes), Some(env)) => {
-            s.store.find_platform_environment(&org, &env).await?.or_not_found("environment")?;
+            s.store
+                .find_platform_environment(&org, &env)
+                .await?
+                .or_not_found("environment")?;
             Some((env, yes))
         }
     };
-    let p = s.store.list_platform_end_users(&org, q.search.as_deref(), activated.as_ref().map(|(e, yes)| (e.as_str(), *yes)), &page).await?;
+    let p = s
+        .store
+        .list_platform_end_users(
+            &org,
+            q.search.as_deref(),
+            activated.as_ref().map(|(e, yes)| (e.as_str(), *yes)),
+            &page,
+        )
+        .await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(EndUserPage { page: info, users: p.items.into_iter().map(Into::into).collect() }))
+    Ok(axum::Json(EndUserPage {
+        page: info,
+        users: p.items.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// An end user, by externalId or by internal id.
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/users/{user_id}", operation_id = "v2GetEndUser", tag = "v2-end-users",
     params(("organisation_id" = String, Path), ("user_id" = String, Path, description = "The externalId, or the internal id")),
     responses((status = 200, body = EndUserOut), (status = "default", body = ErrorBody)))]
-async fn get_end_user(State(s): State<AppState>, auth: PlatformAuth, Path((org, user_id)): Path<(String, String)>) -> ApiResult<axum::Json<EndUserOut>> {
-    Ok(axum::Json(find_user_as(&s, &auth, &org, &user_id).await?.into()))
+async fn get_end_user(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, user_id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<EndUserOut>> {
+    Ok(axum::Json(
+        find_user_as(&s, &auth, &org, &user_id).await?.into(),
+    ))
 }
 
 /// Deletes an end user, by externalId or by internal id.
 #[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/users/{user_id}", operation_id = "v2DeleteEndUser", tag = "v2-end-users",
     params(("organisation_id" = String, Path), ("user_id" = String, Path, description = "The externalId, or the internal id")),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_end_user(State(s): State<AppState>, auth: PlatformAdmin, Path((org, user_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_end_user(
+    State(s): State<AppState>,
+    auth: PlatformAdmin,
+    Path((org, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     let u = find_user(&s, &org, &user_id).await?;
     if !s.store.delete_platform_end_user(&org, &u.id).await? {

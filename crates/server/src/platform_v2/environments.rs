@@ -16,19 +16,40 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(clone_environment)).routes(routes!(delete_environment)).routes(routes!(deploy_project)).routes(routes!(suspend_project))
+    OpenApiRouter::new()
+        .routes(routes!(clone_environment))
+        .routes(routes!(delete_environment))
+        .routes(routes!(deploy_project))
+        .routes(routes!(suspend_project))
 }
 
 /// At most this many environments per project (Versori's environments guide).
 pub const MAX_ENVIRONMENTS: usize = 5;
 
 /// The environment of the project named `name` (query parameter `param`): 404 naming both.
-async fn environment_named(s: &AppState, org: &str, project: &PlatformProject, name: &str, param: &str) -> ApiResult<PlatformEnvironment> {
-    s.store.list_platform_environments(org, &project.id).await?.into_iter().find(|e| e.name == name).ok_or_else(|| {
-        let mut e = Error::new(ErrorKind::NotFound, format!("the project has no environment named {name:?}"));
-        e.fields.push(FieldError::new(param, format!("no environment is named {name:?}")));
-        ApiError(e)
-    })
+async fn environment_named(
+    s: &AppState,
+    org: &str,
+    project: &PlatformProject,
+    name: &str,
+    param: &str,
+) -> ApiResult<PlatformEnvironment> {
+    s.store
+        .list_platform_environments(org, &project.id)
+        .await?
+        .into_iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| {
+            let mut e = Error::new(
+                ErrorKind::NotFound,
+                format!("the project has no environment named {name:?}"),
+            );
+            e.fields.push(FieldError::new(
+                param,
+                format!("no environment is named {name:?}"),
+            ));
+            ApiError(e)
+        })
 }
 
 /// `CloneEnvironmentRequest`.
@@ -65,11 +86,20 @@ async fn clone_environment(
 ) -> ApiResult<axum::Json<ProjectOut>> {
     auth.check_admin(&org)?;
     let project = project_of(&s, &org, &project_id).await?;
-    let envs = s.store.list_platform_environments(&org, &project.id).await?;
+    let envs = s
+        .store
+        .list_platform_environments(&org, &project.id)
+        .await?;
     let mut fields = Vec::new();
     let source = envs.iter().find(|e| e.name == body.old_env_name);
     if source.is_none() {
-        fields.push(FieldError::new("oldEnvName", format!("the project has no environment named {:?}", body.old_env_name)));
+        fields.push(FieldError::new(
+            "oldEnvName",
+            format!(
+                "the project has no environment named {:?}",
+                body.old_env_name
+            ),
+        ));
     }
     if body.new_env_name.trim().is_empty() {
         fields.push(FieldError::new("newEnvName", "must not be empty"));
@@ -78,10 +108,16 @@ async fn clone_environment(
         return Err(super::fields_error("invalid environment clone", fields));
     };
     if envs.iter().any(|e| e.name == body.new_env_name) {
-        return Err(ApiError(Error::conflict(format!("the project already has an environment named {:?}", body.new_env_name))));
+        return Err(ApiError(Error::conflict(format!(
+            "the project already has an environment named {:?}",
+            body.new_env_name
+        ))));
     }
     if envs.len() >= MAX_ENVIRONMENTS {
-        return Err(ApiError(Error::conflict(format!("a project has at most {MAX_ENVIRONMENTS} environments, and this one has {}", envs.len()))));
+        return Err(ApiError(Error::conflict(format!(
+            "a project has at most {MAX_ENVIRONMENTS} environments, and this one has {}",
+            envs.len()
+        ))));
     }
     let now = time::now();
     let env = PlatformEnvironment {
@@ -90,26 +126,64 @@ async fn clone_environment(
         project_id: project.id.clone(),
         name: body.new_env_name,
         status: "draft".to_owned(),
-        execution_pool: body.execution_pool.filter(|p| !p.is_empty()).unwrap_or_else(|| source.execution_pool.clone()),
+        execution_pool: body
+            .execution_pool
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| source.execution_pool.clone()),
         created_at: now,
         updated_at: now,
     };
     let mut templates = Vec::new();
     if body.clone_systems {
-        let choices: HashMap<String, Vec<String>> =
-            s.store.platform_template_schemes(&org, Some(&project.id), None).await?.into_iter().map(|(id, _, ids)| (id, ids)).collect();
-        for t in s.store.list_platform_templates(&org, &project.id, Some(&source.id)).await? {
+        let choices: HashMap<String, Vec<String>> = s
+            .store
+            .platform_template_schemes(&org, Some(&project.id), None)
+            .await?
+            .into_iter()
+            .map(|(id, _, ids)| (id, ids))
+            .collect();
+        for t in s
+            .store
+            .list_platform_templates(&org, &project.id, Some(&source.id))
+            .await?
+        {
             let ids = choices.get(&t.id).cloned();
-            templates.push((PlatformTemplate { id: new_id(), environment_id: env.id.clone(), created_at: now, ..t }, ids));
+            templates.push((
+                PlatformTemplate {
+                    id: new_id(),
+                    environment_id: env.id.clone(),
+                    created_at: now,
+                    ..t
+                },
+                ids,
+            ));
         }
     }
     // The limit and the name are checked again in the transaction, against concurrent clones.
-    s.store.insert_platform_environment(&org, &env, &templates, MAX_ENVIRONMENTS).await?;
+    s.store
+        .insert_platform_environment(&org, &env, &templates, MAX_ENVIRONMENTS)
+        .await?;
     if body.copy_static_user_variables {
-        let source_static = s.store.list_platform_activations(&org, &source.id, true).await?;
-        if let Some(vars) = source_static.into_iter().next().map(|a| a.dynamic_variables).filter(|v| !v.is_empty()) {
+        let source_static = s
+            .store
+            .list_platform_activations(&org, &source.id, true)
+            .await?;
+        if let Some(vars) = source_static
+            .into_iter()
+            .next()
+            .map(|a| a.dynamic_variables)
+            .filter(|v| !v.is_empty())
+        {
             let target = s.store.static_platform_activation(&org, &env, now).await?;
-            s.store.swap_platform_activation_variables(&org, &target.id, &target.dynamic_variables, &vars, now).await?;
+            s.store
+                .swap_platform_activation_variables(
+                    &org,
+                    &target.id,
+                    &target.dynamic_variables,
+                    &vars,
+                    now,
+                )
+                .await?;
         }
     }
     Ok(axum::Json(project_view(&s, &org, project).await?))
@@ -128,7 +202,11 @@ async fn delete_environment(
 ) -> ApiResult<axum::Json<ProjectOut>> {
     auth.check_admin(&org)?;
     let project = project_of(&s, &org, &project_id).await?;
-    if !s.store.delete_platform_environment(&org, &project.id, &env_id).await? {
+    if !s
+        .store
+        .delete_platform_environment(&org, &project.id, &env_id)
+        .await?
+    {
         return Err(ApiError(Error::not_found("environment")));
     }
     Ok(axum::Json(project_view(&s, &org, project).await?))
@@ -181,11 +259,20 @@ async fn deploy_project(
 ) -> ApiResult<axum::Json<ProjectOut>> {
     auth.check_admin(&org)?;
     let project = project_of(&s, &org, &project_id).await?;
-    let name = q.project_env.filter(|n| !n.is_empty()).unwrap_or_else(|| super::FIRST_ENVIRONMENT.to_owned());
+    let name = q
+        .project_env
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| super::FIRST_ENVIRONMENT.to_owned());
     let env = environment_named(&s, &org, &project, &name, "project_env").await?;
-    let missing = s.store.deploy_platform_environment(&org, &env.id, time::now()).await?;
+    let missing = s
+        .store
+        .deploy_platform_environment(&org, &env.id, time::now())
+        .await?;
     if !missing.is_empty() {
-        return Err(ApiError(Error::conflict(format!("missing connections for the following systems: {}", missing.join(", ")))));
+        return Err(ApiError(Error::conflict(format!(
+            "missing connections for the following systems: {}",
+            missing.join(", ")
+        ))));
     }
     Ok(axum::Json(project_view(&s, &org, project).await?))
 }
@@ -213,10 +300,17 @@ async fn suspend_project(
     let project = project_of(&s, &org, &project_id).await?;
     let env = environment_named(&s, &org, &project, &q.environment, "environment").await?;
     match env.status.as_str() {
-        "draft" => return Err(ApiError(Error::conflict(format!("environment {:?} has never been deployed", env.name)))),
+        "draft" => {
+            return Err(ApiError(Error::conflict(format!(
+                "environment {:?} has never been deployed",
+                env.name
+            ))))
+        }
         "suspended" => {}
         _ => {
-            s.store.set_platform_environment_status(&org, &env.id, "suspended", time::now()).await?;
+            s.store
+                .set_platform_environment_status(&org, &env.id, "suspended", time::now())
+                .await?;
         }
     }
     Ok(axum::Json(project_view(&s, &org, project).await?))

@@ -42,37 +42,68 @@ const SCHEME_KEYS: &[(&str, &str)] = &[
     ("certificate", "certificate"),
     ("oauth1", "oauth1"),
 ];
-const GRANT_KEYS: &[(&str, &str)] = &[("authorizationCode", "authorization_code"), ("clientCredentials", "client_credentials"), ("password", "password")];
+const GRANT_KEYS: &[(&str, &str)] = &[
+    ("authorizationCode", "authorization_code"),
+    ("clientCredentials", "client_credentials"),
+    ("password", "password"),
+];
 
 /// A v2 `AuthSchemeConfig` → the domain config; problems are reported at `path`.
 pub fn scheme_from_v2(v: &Value, path: &str) -> Result<AuthSchemeConfig, FieldError> {
     let (flat, key) = flatten_scheme(v, path)?;
-    serde_json::from_value(Value::Object(flat)).map_err(|e| FieldError::new(format!("{path}.{key}"), e.to_string()))
+    serde_json::from_value(Value::Object(flat))
+        .map_err(|e| FieldError::new(format!("{path}.{key}"), e.to_string()))
 }
 
 /// A v2 `AuthSchemeConfig` in v1's flat encoding, as given (nothing filled in), and the wrapper
 /// key its fields sat under (`oauth2`, `apiKey`...).
-pub fn flatten_scheme(v: &Value, path: &str) -> Result<(Map<String, Value>, &'static str), FieldError> {
-    let ty = v.get("type").and_then(Value::as_str).ok_or_else(|| FieldError::new(format!("{path}.type"), "is required"))?;
+pub fn flatten_scheme(
+    v: &Value,
+    path: &str,
+) -> Result<(Map<String, Value>, &'static str), FieldError> {
+    let ty = v
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FieldError::new(format!("{path}.type"), "is required"))?;
     let key = SCHEME_KEYS
         .iter()
         .find(|(t, _)| *t == ty)
         .map(|(_, k)| *k)
-        .ok_or_else(|| FieldError::new(format!("{path}.type"), format!("{ty:?} is not a supported auth scheme type")))?;
+        .ok_or_else(|| {
+            FieldError::new(
+                format!("{path}.type"),
+                format!("{ty:?} is not a supported auth scheme type"),
+            )
+        })?;
     let mut flat = match v.get(key) {
         Some(Value::Object(m)) => m.clone(),
-        None | Some(Value::Null) if ty == "none" || ty == "basic-auth" || ty == "certificate" => Map::new(),
-        _ => return Err(FieldError::new(format!("{path}.{key}"), format!("is required when type is {ty:?}"))),
+        None | Some(Value::Null) if ty == "none" || ty == "basic-auth" || ty == "certificate" => {
+            Map::new()
+        }
+        _ => {
+            return Err(FieldError::new(
+                format!("{path}.{key}"),
+                format!("is required when type is {ty:?}"),
+            ))
+        }
     };
     flat.insert("schemeType".into(), Value::String(ty.into()));
     if ty == "oauth2" {
         let grant = flat.get("grant").cloned().unwrap_or(Value::Null);
-        let gty = grant.get("type").and_then(Value::as_str).ok_or_else(|| FieldError::new(format!("{path}.oauth2.grant.type"), "is required"))?;
+        let gty = grant
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| FieldError::new(format!("{path}.oauth2.grant.type"), "is required"))?;
         let v1_name = GRANT_KEYS
             .iter()
             .find(|(t, _)| *t == gty)
             .map(|(_, n)| *n)
-            .ok_or_else(|| FieldError::new(format!("{path}.oauth2.grant.type"), format!("{gty:?} is not a supported grant type")))?;
+            .ok_or_else(|| {
+                FieldError::new(
+                    format!("{path}.oauth2.grant.type"),
+                    format!("{gty:?} is not a supported grant type"),
+                )
+            })?;
         let mut g = match grant.get(gty) {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
@@ -89,12 +120,27 @@ pub fn scheme_to_v2(c: &AuthSchemeConfig) -> Value {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    let ty = flat.remove("schemeType").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| c.scheme.type_name().to_owned());
-    let key = SCHEME_KEYS.iter().find(|(t, _)| *t == ty).map(|(_, k)| *k).unwrap_or("none");
+    let ty = flat
+        .remove("schemeType")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| c.scheme.type_name().to_owned());
+    let key = SCHEME_KEYS
+        .iter()
+        .find(|(t, _)| *t == ty)
+        .map(|(_, k)| *k)
+        .unwrap_or("none");
     if let Some(Value::Object(g)) = flat.remove("grant") {
         // The spec's grant objects still require v1's `grantType`, so it stays in the inner object.
-        let v1_name = g.get("grantType").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let gty = GRANT_KEYS.iter().find(|(_, n)| *n == v1_name).map(|(t, _)| *t).unwrap_or("authorizationCode");
+        let v1_name = g
+            .get("grantType")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let gty = GRANT_KEYS
+            .iter()
+            .find(|(_, n)| *n == v1_name)
+            .map(|(t, _)| *t)
+            .unwrap_or("authorizationCode");
         let mut wrapper = Map::new();
         wrapper.insert("type".into(), Value::String(gty.into()));
         wrapper.insert(gty.into(), Value::Object(g));
@@ -108,7 +154,11 @@ pub fn scheme_to_v2(c: &AuthSchemeConfig) -> Value {
 
 pub(crate) fn fields_error(message: &str, fields: Vec<FieldError>) -> ApiError {
     ApiError(Error::invalid_fields(
-        if fields.len() == 1 { format!("{message}: {}: {}", fields[0].field, fields[0].message) } else { format!("{message}: {} problems", fields.len()) },
+        if fields.len() == 1 {
+            format!("{message}: {}: {}", fields[0].field, fields[0].message)
+        } else {
+            format!("{message}: {} problems", fields.len())
+        },
         fields,
     ))
 }

@@ -14,11 +14,14 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_project, list_projects)).routes(routes!(get_project, update_project, delete_project)).routes(routes!(
-        get_variables_schema,
-        set_variables_schema,
-        patch_variables_schema
-    ))
+    OpenApiRouter::new()
+        .routes(routes!(create_project, list_projects))
+        .routes(routes!(get_project, update_project, delete_project))
+        .routes(routes!(
+            get_variables_schema,
+            set_variables_schema,
+            patch_variables_schema
+        ))
 }
 
 /// `ProjectCreate`.
@@ -77,7 +80,11 @@ fn environment_out(e: PlatformEnvironment, last_deployed_at: Option<Timestamp>) 
 }
 
 /// A project's environments as answered, oldest first, with their last deploy.
-pub(super) async fn environments_out(s: &AppState, org: &str, project_id: &str) -> ApiResult<Vec<EnvironmentOut>> {
+pub(super) async fn environments_out(
+    s: &AppState,
+    org: &str,
+    project_id: &str,
+) -> ApiResult<Vec<EnvironmentOut>> {
     let envs = s.store.list_platform_environments(org, project_id).await?;
     let deployed = s.store.platform_deploy_times(org, project_id).await?;
     Ok(envs
@@ -115,11 +122,16 @@ pub struct ProjectOut {
 }
 
 fn stored_json(text: &str, what: &str) -> ApiResult<Value> {
-    serde_json::from_str(text).map_err(|_| ApiError(Error::internal(format!("a stored {what} is not JSON"))))
+    serde_json::from_str(text)
+        .map_err(|_| ApiError(Error::internal(format!("a stored {what} is not JSON"))))
 }
 
 fn project_out(p: PlatformProject, environments: Vec<EnvironmentOut>) -> ApiResult<ProjectOut> {
-    let schema = p.variables_schema.as_deref().map(|t| stored_json(t, "variables schema")).transpose()?;
+    let schema = p
+        .variables_schema
+        .as_deref()
+        .map(|t| stored_json(t, "variables schema"))
+        .transpose()?;
     Ok(ProjectOut {
         id: p.id,
         name: p.name,
@@ -134,13 +146,20 @@ fn project_out(p: PlatformProject, environments: Vec<EnvironmentOut>) -> ApiResu
 }
 
 /// The project with its environments, as answered.
-pub(super) async fn project_view(s: &AppState, org: &str, p: PlatformProject) -> ApiResult<ProjectOut> {
+pub(super) async fn project_view(
+    s: &AppState,
+    org: &str,
+    p: PlatformProject,
+) -> ApiResult<ProjectOut> {
     let envs = environments_out(s, org, &p.id).await?;
     project_out(p, envs)
 }
 
 pub(super) async fn project_of(s: &AppState, org: &str, id: &str) -> ApiResult<PlatformProject> {
-    s.store.get_platform_project(org, id).await?.or_not_found("project")
+    s.store
+        .get_platform_project(org, id)
+        .await?
+        .or_not_found("project")
 }
 
 /// The name of the environment created with a project (the CLI deploys to `production`).
@@ -164,7 +183,10 @@ async fn create_project(
         check_variables_schema(schema, "dynamicVariablesSchema").await?;
     }
     let now = time::now();
-    let pool = body.execution_pool.filter(|p| !p.is_empty()).unwrap_or_else(|| "default".to_owned());
+    let pool = body
+        .execution_pool
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "default".to_owned());
     let project = PlatformProject {
         id: new_id(),
         organisation_id: org.clone(),
@@ -186,8 +208,13 @@ async fn create_project(
         created_at: now,
         updated_at: now,
     };
-    s.store.insert_platform_project(&org, &project, &env).await?;
-    Ok(axum::Json(project_out(project, vec![environment_out(env, None)])?))
+    s.store
+        .insert_platform_project(&org, &project, &env)
+        .await?;
+    Ok(axum::Json(project_out(
+        project,
+        vec![environment_out(env, None)],
+    )?))
 }
 
 /// `ProjectSummary`.
@@ -217,12 +244,22 @@ pub struct ProjectsList {
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/projects", operation_id = "v2ListProjects", tag = "v2-projects",
     params(("organisation_id" = String, Path)),
     responses((status = 200, body = ProjectsList), (status = "default", body = ErrorBody)))]
-async fn list_projects(State(s): State<AppState>, auth: PlatformAuth, Path(org): Path<String>) -> ApiResult<axum::Json<ProjectsList>> {
+async fn list_projects(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<ProjectsList>> {
     auth.check_org(&org)?;
     let mut projects = Vec::new();
     for p in s.store.list_platform_projects(&org).await? {
         let environments = environments_out(&s, &org, &p.id).await?;
-        projects.push(ProjectSummary { id: p.id, name: p.name, environments, created_at: p.created_at, updated_at: p.updated_at });
+        projects.push(ProjectSummary {
+            id: p.id,
+            name: p.name,
+            environments,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        });
     }
     Ok(axum::Json(ProjectsList { projects }))
 }
@@ -230,7 +267,11 @@ async fn list_projects(State(s): State<AppState>, auth: PlatformAuth, Path(org):
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/projects/{project_id}", operation_id = "v2GetProject", tag = "v2-projects",
     params(("organisation_id" = String, Path), ("project_id" = String, Path)),
     responses((status = 200, body = ProjectOut), (status = "default", body = ErrorBody)))]
-async fn get_project(State(s): State<AppState>, auth: PlatformAuth, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<ProjectOut>> {
+async fn get_project(
+    State(s): State<AppState>,
+    auth: PlatformAuth,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<ProjectOut>> {
     auth.check_org(&org)?;
     let p = project_of(&s, &org, &id).await?;
     Ok(axum::Json(project_view(&s, &org, p).await?))
@@ -240,7 +281,11 @@ async fn get_project(State(s): State<AppState>, auth: PlatformAuth, Path((org, i
 #[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/projects/{project_id}", operation_id = "v2DeleteProject", tag = "v2-projects",
     params(("organisation_id" = String, Path), ("project_id" = String, Path)),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_project(State(s): State<AppState>, auth: PlatformAdmin, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_project(
+    State(s): State<AppState>,
+    auth: PlatformAdmin,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     if !s.store.delete_platform_project(&org, &id).await? {
         return Err(ApiError(Error::not_found("project")));
@@ -250,7 +295,12 @@ async fn delete_project(State(s): State<AppState>, auth: PlatformAdmin, Path((or
 
 /// Read-modify-write of a project, retried when another write came in between (compare and swap
 /// on `updatedAt`); `change` may refuse. The project as written.
-async fn change_project(s: &AppState, org: &str, id: &str, mut change: impl FnMut(&mut PlatformProject) -> ApiResult<()>) -> ApiResult<PlatformProject> {
+async fn change_project(
+    s: &AppState,
+    org: &str,
+    id: &str,
+    mut change: impl FnMut(&mut PlatformProject) -> ApiResult<()>,
+) -> ApiResult<PlatformProject> {
     for _ in 0..8 {
         let mut p = project_of(s, org, id).await?;
         let expected = p.updated_at;
@@ -260,20 +310,38 @@ async fn change_project(s: &AppState, org: &str, id: &str, mut change: impl FnMu
             return Ok(p);
         }
     }
-    Err(ApiError(Error::conflict("the project is being changed by other requests; try again")))
+    Err(ApiError(Error::conflict(
+        "the project is being changed by other requests; try again",
+    )))
 }
 
 /// `ProjectSettings`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = v2::ProjectSettings)]
 pub struct ProjectSettings {
-    #[serde(rename = "acceptCodeChangesAutomatically", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "acceptCodeChangesAutomatically",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accept_code_changes_automatically: Option<bool>,
-    #[serde(rename = "testingMockWithAI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "testingMockWithAI",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub testing_mock_with_ai: Option<bool>,
-    #[serde(rename = "planningChatVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "planningChatVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub planning_chat_version: Option<String>,
-    #[serde(rename = "chatStoredInDB", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "chatStoredInDB",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub chat_stored_in_db: Option<bool>,
 }
 
@@ -329,8 +397,12 @@ async fn update_project(
     if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
-    let settings = body.settings.map(|x| serde_json::to_string(&x).expect("settings serialise"));
-    let metadata = body.metadata.map(|x| serde_json::to_string(&x).expect("metadata serialise"));
+    let settings = body
+        .settings
+        .map(|x| serde_json::to_string(&x).expect("settings serialise"));
+    let metadata = body
+        .metadata
+        .map(|x| serde_json::to_string(&x).expect("metadata serialise"));
     if let Some(schema) = &body.dynamic_variables_schema {
         check_variables_schema(schema, "dynamicVariablesSchema").await?;
     }
@@ -365,12 +437,22 @@ fn no_variables_schema() -> Value {
 /// that checks variables; `field` names the problem.
 async fn check_variables_schema(schema: &Value, field: &str) -> ApiResult<()> {
     let Some(obj) = schema.as_object() else {
-        return Err(ApiError(Error::invalid_field(field, "must be a JSON Schema object")));
+        return Err(ApiError(Error::invalid_field(
+            field,
+            "must be a JSON Schema object",
+        )));
     };
     if let Some(t) = obj.get("type") {
         if t != "object" {
-            let at = if field == "body" { "type".to_owned() } else { format!("{field}.type") };
-            return Err(ApiError(Error::invalid_field(at, "must be \"object\": dynamic variables are a JSON object")));
+            let at = if field == "body" {
+                "type".to_owned()
+            } else {
+                format!("{field}.type")
+            };
+            return Err(ApiError(Error::invalid_field(
+                at,
+                "must be \"object\": dynamic variables are a JSON object",
+            )));
         }
     }
     crate::variables::check_schema(schema, field).await?;
@@ -382,7 +464,11 @@ async fn check_variables_schema(schema: &Value, field: &str) -> ApiResult<()> {
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/projects/{project_id}/variables", operation_id = "v2GetProjectVariablesSchema", tag = "v2-projects",
     params(("organisation_id" = String, Path), ("project_id" = String, Path)),
     responses((status = 200, body = Object, description = "DynamicVariablesSchema"), (status = "default", body = ErrorBody)))]
-async fn get_variables_schema(State(s): State<AppState>, auth: PlatformAdmin, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<Value>> {
+async fn get_variables_schema(
+    State(s): State<AppState>,
+    auth: PlatformAdmin,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<Value>> {
     auth.check_admin(&org)?;
     let p = project_of(&s, &org, &id).await?;
     Ok(axum::Json(match p.variables_schema {
@@ -415,20 +501,37 @@ async fn set_variables_schema(
 }
 
 /// The project's schema with one `add`/`replace`/`remove` of variable `name` applied.
-fn patched_schema(p: &PlatformProject, op: &str, name: &str, value: Option<Value>) -> ApiResult<Value> {
+fn patched_schema(
+    p: &PlatformProject,
+    op: &str,
+    name: &str,
+    value: Option<Value>,
+) -> ApiResult<Value> {
     let mut schema = match &p.variables_schema {
         Some(t) => stored_json(t, "variables schema")?,
         None => no_variables_schema(),
     };
-    let obj = schema.as_object_mut().ok_or_else(|| ApiError(Error::internal("a stored variables schema is not an object")))?;
-    let props = obj.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+    let obj = schema.as_object_mut().ok_or_else(|| {
+        ApiError(Error::internal(
+            "a stored variables schema is not an object",
+        ))
+    })?;
+    let props = obj
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
     let Some(props) = props.as_object_mut() else {
-        return Err(ApiError(Error::invalid_field("path", "the schema's properties is not an object")));
+        return Err(ApiError(Error::invalid_field(
+            "path",
+            "the schema's properties is not an object",
+        )));
     };
     let exists = props.contains_key(name);
     match (op, value) {
         ("remove", _) | ("replace", _) if !exists => {
-            return Err(ApiError(Error::invalid_field("path", format!("the schema has no variable {name:?}"))));
+            return Err(ApiError(Error::invalid_field(
+                "path",
+                format!("the schema has no variable {name:?}"),
+            )));
         }
         ("remove", _) => {
             props.shift_remove(name);
@@ -472,31 +575,60 @@ async fn patch_variables_schema(
 ) -> ApiResult<axum::Json<Value>> {
     auth.check_admin(&org)?;
     if !["add", "replace", "remove"].contains(&patch.op.as_str()) {
-        return Err(ApiError(Error::invalid_field("op", format!("{:?} is not one of add, replace, remove", patch.op))));
+        return Err(ApiError(Error::invalid_field(
+            "op",
+            format!("{:?} is not one of add, replace, remove", patch.op),
+        )));
     }
     let name = match patch.path.strip_prefix("/properties/") {
         Some(n) if !n.is_empty() && !n.contains('/') => n.replace("~1", "/").replace("~0", "~"),
-        _ => return Err(ApiError(Error::invalid_field("path", "must be /properties/<variable name>"))),
+        _ => {
+            return Err(ApiError(Error::invalid_field(
+                "path",
+                "must be /properties/<variable name>",
+            )))
+        }
     };
     let value = match (&patch.op[..], patch.value) {
         ("remove", _) => None,
         (_, Some(Value::Object(mut m))) => {
             // `{"<name>": <schema>}`, as Versori's spec describes the value, or the schema itself.
             let wrapped = m.len() == 1 && m.get(&name).is_some_and(Value::is_object);
-            Some(if wrapped { m.remove(&name).expect("checked") } else { Value::Object(m) })
+            Some(if wrapped {
+                m.remove(&name).expect("checked")
+            } else {
+                Value::Object(m)
+            })
         }
-        (_, Some(_)) => return Err(ApiError(Error::invalid_field("value", "must be a JSON Schema object"))),
-        (op, None) => return Err(ApiError(Error::invalid_field("value", format!("is required by {op:?}")))),
+        (_, Some(_)) => {
+            return Err(ApiError(Error::invalid_field(
+                "value",
+                "must be a JSON Schema object",
+            )))
+        }
+        (op, None) => {
+            return Err(ApiError(Error::invalid_field(
+                "value",
+                format!("is required by {op:?}"),
+            )))
+        }
     };
     // The patched schema is checked (off the async workers) before the compare-and-swap write,
     // which accepts it only if the project's schema still patches to the same one.
-    let checked = patched_schema(&project_of(&s, &org, &id).await?, &patch.op, &name, value.clone())?;
+    let checked = patched_schema(
+        &project_of(&s, &org, &id).await?,
+        &patch.op,
+        &name,
+        value.clone(),
+    )?;
     check_variables_schema(&checked, "value").await?;
     let mut written = Value::Null;
     change_project(&s, &org, &id, |p| {
         let schema = patched_schema(p, &patch.op, &name, value.clone())?;
         if schema != checked {
-            return Err(ApiError(Error::conflict("the variables schema changed while this patch was applied; retry")));
+            return Err(ApiError(Error::conflict(
+                "the variables schema changed while this patch was applied; retry",
+            )));
         }
         p.variables_schema = Some(schema.to_string());
         written = schema;

@@ -23,7 +23,10 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_system, list_systems))
         .routes(routes!(get_system, update_system, delete_system))
-        .routes(routes!(upsert_auth_scheme_config, delete_auth_scheme_config))
+        .routes(routes!(
+            upsert_auth_scheme_config,
+            delete_auth_scheme_config
+        ))
 }
 
 /// `SystemCreate`.
@@ -91,13 +94,19 @@ pub struct ListSystemsParams {
 
 fn label_key_ok(k: &str) -> bool {
     let mut chars = k.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A system's fields, checked together (CreateSystem and UpdateSystem) so that every problem is
 /// named at once: a non-empty name, a URL (placeholders allowed) as `templateBaseUrl`, label keys,
 /// and, when given, the v2 auth scheme configs with unique non-empty ids, which are returned.
-fn check_system(name: &str, template_base_url: &str, labels: &BTreeMap<String, String>, configs: Option<&[Value]>) -> ApiResult<Vec<AuthSchemeConfig>> {
+fn check_system(
+    name: &str,
+    template_base_url: &str,
+    labels: &BTreeMap<String, String>,
+    configs: Option<&[Value]>,
+) -> ApiResult<Vec<AuthSchemeConfig>> {
     let mut fields = Vec::new();
     if name.trim().is_empty() {
         fields.push(FieldError::new("name", "must not be empty"));
@@ -108,7 +117,10 @@ fn check_system(name: &str, template_base_url: &str, labels: &BTreeMap<String, S
         fields.push(FieldError::new("templateBaseUrl", "is not a URL"));
     }
     for k in labels.keys().filter(|k| !label_key_ok(k)) {
-        fields.push(FieldError::new(format!("labels.{k}"), "keys start with a letter and hold only letters, digits and underscores"));
+        fields.push(FieldError::new(
+            format!("labels.{k}"),
+            "keys start with a letter and hold only letters, digits and underscores",
+        ));
     }
     let mut schemes = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -116,7 +128,10 @@ fn check_system(name: &str, template_base_url: &str, labels: &BTreeMap<String, S
         match scheme_from_v2(v, &format!("authSchemeConfigs[{i}]")) {
             Ok(c) => {
                 if c.id.trim().is_empty() || !seen.insert(c.id.clone()) {
-                    fields.push(FieldError::new(format!("authSchemeConfigs[{i}].id"), "must be non-empty and unique among the system's auth scheme configs"));
+                    fields.push(FieldError::new(
+                        format!("authSchemeConfigs[{i}].id"),
+                        "must be non-empty and unique among the system's auth scheme configs",
+                    ));
                 }
                 schemes.push(c);
             }
@@ -131,10 +146,16 @@ fn check_system(name: &str, template_base_url: &str, labels: &BTreeMap<String, S
 
 /// Seals the grant client secrets of `schemes` into credentials, which the configs then
 /// reference; problems are named under `authSchemeConfigs[i]`.
-fn seal_grants(s: &AppState, org: &str, schemes: &mut [AuthSchemeConfig]) -> ApiResult<Vec<NewCredential>> {
+fn seal_grants(
+    s: &AppState,
+    org: &str,
+    schemes: &mut [AuthSchemeConfig],
+) -> ApiResult<Vec<NewCredential>> {
     let mut creds = Vec::new();
     for (i, c) in schemes.iter_mut().enumerate() {
-        if let Some(cred) = crate::v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))? {
+        if let Some(cred) =
+            crate::v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))?
+        {
             creds.push(cred);
         }
     }
@@ -142,8 +163,16 @@ fn seal_grants(s: &AppState, org: &str, schemes: &mut [AuthSchemeConfig]) -> Api
 }
 
 /// Refuses (409) to drop auth scheme configs that connection templates of the system name.
-async fn check_schemes_unused(s: &AppState, org: &str, system_id: &str, kept: &[AuthSchemeConfig]) -> ApiResult<()> {
-    let uses = s.store.platform_template_schemes(org, None, Some(system_id)).await?;
+async fn check_schemes_unused(
+    s: &AppState,
+    org: &str,
+    system_id: &str,
+    kept: &[AuthSchemeConfig],
+) -> ApiResult<()> {
+    let uses = s
+        .store
+        .platform_template_schemes(org, None, Some(system_id))
+        .await?;
     for (template_id, name, ids) in uses {
         if let Some(gone) = ids.iter().find(|id| !kept.iter().any(|c| &c.id == *id)) {
             return Err(ApiError(Error::conflict(format!(
@@ -165,7 +194,12 @@ async fn create_system(
     Json(body): Json<SystemCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<SystemOut>)> {
     auth.check_admin(&org)?;
-    let mut schemes = check_system(&body.name, &body.template_base_url, &body.labels, Some(&body.auth_scheme_configs))?;
+    let mut schemes = check_system(
+        &body.name,
+        &body.template_base_url,
+        &body.labels,
+        Some(&body.auth_scheme_configs),
+    )?;
     let creds = seal_grants(&s, &org, &mut schemes)?;
     let now = time::now();
     let system = PlatformSystem {
@@ -185,7 +219,9 @@ async fn create_system(
         domain: body.domain,
         labels: body.labels,
     };
-    s.store.insert_platform_system(&org, &system, &creds).await?;
+    s.store
+        .insert_platform_system(&org, &system, &creds)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(system.into())))
 }
 
@@ -200,25 +236,50 @@ async fn list_systems(
     Query(q): Query<ListSystemsParams>,
 ) -> ApiResult<axum::Json<SystemPage>> {
     auth.check_admin(&org)?;
-    let page = PageParams { first: q.first, after: q.after, before: q.before }.request()?;
-    let p = s.store.list_platform_systems(&org, q.search.as_deref(), &page).await?;
+    let page = PageParams {
+        first: q.first,
+        after: q.after,
+        before: q.before,
+    }
+    .request()?;
+    let p = s
+        .store
+        .list_platform_systems(&org, q.search.as_deref(), &page)
+        .await?;
     let info = PageInfo::of(&p);
-    Ok(axum::Json(SystemPage { page: info, items: p.items.into_iter().map(Into::into).collect() }))
+    Ok(axum::Json(SystemPage {
+        page: info,
+        items: p.items.into_iter().map(Into::into).collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v2/o/{organisation_id}/systems/{system_id}", operation_id = "v2GetSystem", tag = "v2-systems",
     params(("organisation_id" = String, Path), ("system_id" = String, Path)),
     responses((status = 200, body = SystemOut), (status = "default", body = ErrorBody)))]
-async fn get_system(State(s): State<AppState>, auth: PlatformAdmin, Path((org, id)): Path<(String, String)>) -> ApiResult<axum::Json<SystemOut>> {
+async fn get_system(
+    State(s): State<AppState>,
+    auth: PlatformAdmin,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<SystemOut>> {
     auth.check_admin(&org)?;
-    Ok(axum::Json(s.store.get_platform_system(&org, &id).await?.or_not_found("system")?.into()))
+    Ok(axum::Json(
+        s.store
+            .get_platform_system(&org, &id)
+            .await?
+            .or_not_found("system")?
+            .into(),
+    ))
 }
 
 /// Deletes a system; refused (409) while anything uses it.
 #[utoipa::path(delete, path = "/api/v2/o/{organisation_id}/systems/{system_id}", operation_id = "v2DeleteSystem", tag = "v2-systems",
     params(("organisation_id" = String, Path), ("system_id" = String, Path)),
     responses((status = 204), (status = "default", body = ErrorBody)))]
-async fn delete_system(State(s): State<AppState>, auth: PlatformAdmin, Path((org, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_system(
+    State(s): State<AppState>,
+    auth: PlatformAdmin,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     if !s.store.delete_connector(&org, &id).await? {
         return Err(ApiError(Error::not_found("system")));
@@ -259,7 +320,11 @@ async fn update_system(
     Json(body): Json<UpdateSystem>,
 ) -> ApiResult<(StatusCode, axum::Json<SystemOut>)> {
     auth.check_admin(&org)?;
-    let mut system = s.store.get_platform_system(&org, &id).await?.or_not_found("system")?;
+    let mut system = s
+        .store
+        .get_platform_system(&org, &id)
+        .await?
+        .or_not_found("system")?;
     let c = &mut system.connector;
     let name = body.name.unwrap_or_else(|| c.name.clone());
     let base = body.template_base_url.unwrap_or_else(|| c.base_url.clone());
@@ -279,7 +344,11 @@ async fn update_system(
     if let Some(d) = body.domain {
         system.domain = d;
     }
-    if !s.store.update_platform_system(&org, &system, &creds).await? {
+    if !s
+        .store
+        .update_platform_system(&org, &system, &creds)
+        .await?
+    {
         return Err(ApiError(Error::not_found("system")));
     }
     Ok((StatusCode::CREATED, axum::Json(system.into())))
@@ -307,18 +376,40 @@ async fn upsert_auth_scheme_config(
     Json(body): Json<Value>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     auth.check_admin(&org)?;
-    let mut system = s.store.get_platform_system(&org, &id).await?.or_not_found("system")?;
-    let mut config = scheme_from_v2(&body, "").map_err(|f| fields_error("invalid auth scheme config", vec![at_root(f)]))?;
-    let key = body.get("type").and_then(Value::as_str).and_then(|t| SCHEME_KEYS.iter().find(|(ty, _)| *ty == t)).map(|(_, k)| *k).unwrap_or("none");
+    let mut system = s
+        .store
+        .get_platform_system(&org, &id)
+        .await?
+        .or_not_found("system")?;
+    let mut config = scheme_from_v2(&body, "")
+        .map_err(|f| fields_error("invalid auth scheme config", vec![at_root(f)]))?;
+    let key = body
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(|t| SCHEME_KEYS.iter().find(|(ty, _)| *ty == t))
+        .map(|(_, k)| *k)
+        .unwrap_or("none");
     if config.id != scheme_id {
-        return Err(fields_error("invalid auth scheme config", vec![FieldError::new(format!("{key}.id"), "must equal the auth_scheme_config_id in the path")]));
+        return Err(fields_error(
+            "invalid auth scheme config",
+            vec![FieldError::new(
+                format!("{key}.id"),
+                "must equal the auth_scheme_config_id in the path",
+            )],
+        ));
     }
     let c = &mut system.connector;
     if let Some(existing) = c.auth_scheme_configs.iter().find(|x| x.id == scheme_id) {
         if existing.scheme.type_name() != config.scheme.type_name() {
             return Err(fields_error(
                 "invalid auth scheme config",
-                vec![FieldError::new("type", format!("cannot change the type of an existing auth scheme config (it is {:?})", existing.scheme.type_name()))],
+                vec![FieldError::new(
+                    "type",
+                    format!(
+                        "cannot change the type of an existing auth scheme config (it is {:?})",
+                        existing.scheme.type_name()
+                    ),
+                )],
             ));
         }
     }
@@ -331,7 +422,11 @@ async fn upsert_auth_scheme_config(
         None => c.auth_scheme_configs.push(config.clone()),
     }
     c.updated_at = time::now();
-    if !s.store.update_platform_system(&org, &system, cred.as_slice()).await? {
+    if !s
+        .store
+        .update_platform_system(&org, &system, cred.as_slice())
+        .await?
+    {
         return Err(ApiError(Error::not_found("system")));
     }
     Ok((StatusCode::CREATED, axum::Json(scheme_to_v2(&config))))
@@ -349,7 +444,11 @@ async fn delete_auth_scheme_config(
     Path((org, id, scheme_id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
-    let mut system = s.store.get_platform_system(&org, &id).await?.or_not_found("system")?;
+    let mut system = s
+        .store
+        .get_platform_system(&org, &id)
+        .await?
+        .or_not_found("system")?;
     let c = &mut system.connector;
     let before = c.auth_scheme_configs.len();
     c.auth_scheme_configs.retain(|x| x.id != scheme_id);

@@ -19,8 +19,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_connection_template, list_connection_templates))
-        .routes(routes!(update_connection_template, delete_connection_template))
+        .routes(routes!(
+            create_connection_template,
+            list_connection_templates
+        ))
+        .routes(routes!(
+            update_connection_template,
+            delete_connection_template
+        ))
 }
 
 /// `LinkSystem`.
@@ -54,10 +60,20 @@ pub struct TemplateOut {
 
 /// A template as answered: its system's auth scheme configs, only those it names when it does
 /// (`scheme_ids`), in the system's order.
-fn template_out(t: PlatformTemplate, system: Option<PlatformSystem>, scheme_ids: Option<&[String]>) -> TemplateOut {
+fn template_out(
+    t: PlatformTemplate,
+    system: Option<PlatformSystem>,
+    scheme_ids: Option<&[String]>,
+) -> TemplateOut {
     let (domain, configs, base) = system
         .map(|s| {
-            let configs = s.connector.auth_scheme_configs.iter().filter(|c| scheme_ids.is_none_or(|ids| ids.contains(&c.id))).map(scheme_to_v2).collect();
+            let configs = s
+                .connector
+                .auth_scheme_configs
+                .iter()
+                .filter(|c| scheme_ids.is_none_or(|ids| ids.contains(&c.id)))
+                .map(scheme_to_v2)
+                .collect();
             (s.domain, configs, s.connector.base_url)
         })
         .unwrap_or_default();
@@ -100,7 +116,10 @@ async fn create_connection_template(
 ) -> ApiResult<axum::Json<TemplateOut>> {
     auth.check_admin(&org)?;
     let project = project_of(&s, &org, &project_id).await?;
-    let envs = s.store.list_platform_environments(&org, &project.id).await?;
+    let envs = s
+        .store
+        .list_platform_environments(&org, &project.id)
+        .await?;
     let mut fields = Vec::new();
     if body.name.trim().is_empty() {
         fields.push(FieldError::new("name", "must not be empty"));
@@ -110,11 +129,17 @@ async fn create_connection_template(
         None => envs.first(),
     };
     if env.is_none() {
-        fields.push(FieldError::new("environmentId", "is not an environment of this project"));
+        fields.push(FieldError::new(
+            "environmentId",
+            "is not an environment of this project",
+        ));
     }
     let system = s.store.get_platform_system(&org, &body.system_id).await?;
     if system.is_none() {
-        fields.push(FieldError::new("systemId", "is not a system of this organisation"));
+        fields.push(FieldError::new(
+            "systemId",
+            "is not a system of this organisation",
+        ));
     }
     if !fields.is_empty() {
         return Err(fields_error("invalid connection template", fields));
@@ -146,7 +171,10 @@ async fn list_connection_templates(
     auth.check_org(&org)?;
     let project = project_of(&s, &org, &project_id).await?;
     let env = q.env_id.filter(|e| !e.is_empty());
-    let templates = s.store.list_platform_templates(&org, &project.id, env.as_deref()).await?;
+    let templates = s
+        .store
+        .list_platform_templates(&org, &project.id, env.as_deref())
+        .await?;
     let schemes = scheme_choices(&s, &org, &project.id).await?;
     let mut items = Vec::with_capacity(templates.len());
     for t in templates {
@@ -154,16 +182,42 @@ async fn list_connection_templates(
         let ids = schemes.get(&t.id).map(Vec::as_slice);
         items.push(template_out(t, system, ids));
     }
-    Ok(axum::Json(TemplatePage { page: PageInfo { total_count: items.len() as i64, next: String::new(), prev: String::new() }, items }))
+    Ok(axum::Json(TemplatePage {
+        page: PageInfo {
+            total_count: items.len() as i64,
+            next: String::new(),
+            prev: String::new(),
+        },
+        items,
+    }))
 }
 
 /// The auth scheme config ids of a project's templates that name some (template id → ids).
-async fn scheme_choices(s: &AppState, org: &str, project_id: &str) -> ApiResult<HashMap<String, Vec<String>>> {
-    Ok(s.store.platform_template_schemes(org, Some(project_id), None).await?.into_iter().map(|(id, _, ids)| (id, ids)).collect())
+async fn scheme_choices(
+    s: &AppState,
+    org: &str,
+    project_id: &str,
+) -> ApiResult<HashMap<String, Vec<String>>> {
+    Ok(s.store
+        .platform_template_schemes(org, Some(project_id), None)
+        .await?
+        .into_iter()
+        .map(|(id, _, ids)| (id, ids))
+        .collect())
 }
 
-async fn template_of(s: &AppState, org: &str, project_id: &str, id: &str) -> ApiResult<PlatformTemplate> {
-    s.store.list_platform_templates(org, project_id, None).await?.into_iter().find(|t| t.id == id).or_not_found("connection template")
+async fn template_of(
+    s: &AppState,
+    org: &str,
+    project_id: &str,
+    id: &str,
+) -> ApiResult<PlatformTemplate> {
+    s.store
+        .list_platform_templates(org, project_id, None)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .or_not_found("connection template")
 }
 
 /// `UpdateConnectionTemplate`: what is left out keeps its value.
@@ -208,14 +262,28 @@ async fn update_connection_template(
     if let Some(d) = body.dynamic {
         t.dynamic = d;
     }
-    let known: Vec<&str> = system.iter().flat_map(|s| s.connector.auth_scheme_configs.iter().map(|c| c.id.as_str())).collect();
+    let known: Vec<&str> = system
+        .iter()
+        .flat_map(|s| {
+            s.connector
+                .auth_scheme_configs
+                .iter()
+                .map(|c| c.id.as_str())
+        })
+        .collect();
     let ids = match body.auth_scheme_config_ids {
         Some(ids) => {
             for (i, id) in ids.iter().enumerate() {
                 if !known.contains(&id.as_str()) {
-                    fields.push(FieldError::new(format!("authSchemeConfigIds[{i}]"), format!("{id:?} is not an auth scheme config of the template's system")));
+                    fields.push(FieldError::new(
+                        format!("authSchemeConfigIds[{i}]"),
+                        format!("{id:?} is not an auth scheme config of the template's system"),
+                    ));
                 } else if ids[..i].contains(id) {
-                    fields.push(FieldError::new(format!("authSchemeConfigIds[{i}]"), format!("{id:?} is named twice")));
+                    fields.push(FieldError::new(
+                        format!("authSchemeConfigIds[{i}]"),
+                        format!("{id:?} is named twice"),
+                    ));
                 }
             }
             (!ids.is_empty()).then_some(ids)
@@ -225,7 +293,11 @@ async fn update_connection_template(
     if !fields.is_empty() {
         return Err(fields_error("invalid connection template", fields));
     }
-    if !s.store.update_platform_template(&org, &t, ids.as_deref()).await? {
+    if !s
+        .store
+        .update_platform_template(&org, &t, ids.as_deref())
+        .await?
+    {
         return Err(ApiError(Error::not_found("connection template")));
     }
     Ok(axum::Json(template_out(t, system, ids.as_deref())))
@@ -244,7 +316,11 @@ async fn delete_connection_template(
 ) -> ApiResult<StatusCode> {
     auth.check_admin(&org)?;
     let project = project_of(&s, &org, &project_id).await?;
-    if !s.store.delete_platform_template(&org, &project.id, &id).await? {
+    if !s
+        .store
+        .delete_platform_template(&org, &project.id, &id)
+        .await?
+    {
         return Err(ApiError(Error::not_found("connection template")));
     }
     Ok(StatusCode::NO_CONTENT)

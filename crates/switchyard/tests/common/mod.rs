@@ -32,7 +32,10 @@ pub struct Db {
 
 impl Db {
     pub async fn new(backend: Backend) -> Option<Db> {
-        let dir = std::env::temp_dir().join(format!("switchyard-test-{}", ulid::Ulid::new().to_string().to_lowercase()));
+        let dir = std::env::temp_dir().join(format!(
+            "switchyard-test-{}",
+            ulid::Ulid::new().to_string().to_lowercase()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let url = match backend {
             Backend::Sqlite => switchyard_store::testing::sqlite_url(&dir),
@@ -47,14 +50,26 @@ impl Db {
     /// a secret is stored nowhere in the clear.
     pub fn dump_text(&self) -> String {
         if self.url.starts_with("postgres") {
-            let out = Command::new("pg_dump").arg(&self.url).output().expect("pg_dump is installed with PostgreSQL");
-            assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new("pg_dump")
+                .arg(&self.url)
+                .output()
+                .expect("pg_dump is installed with PostgreSQL");
+            assert!(
+                out.status.success(),
+                "pg_dump failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8_lossy(&out.stdout).into_owned()
         } else {
             let mut all = Vec::new();
             for entry in std::fs::read_dir(&self.dir).unwrap() {
                 let path = entry.unwrap().path();
-                if path.file_name().unwrap().to_string_lossy().starts_with("switchyard") {
+                if path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("switchyard")
+                {
                     all.extend(std::fs::read(&path).unwrap());
                 }
             }
@@ -65,13 +80,20 @@ impl Db {
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
-    c.env_remove("SWITCHYARD_DATABASE_URL").env_remove("SWITCHYARD_LISTEN").env("SWITCHYARD_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "info,sqlx=warn");
+    c.env_remove("SWITCHYARD_DATABASE_URL")
+        .env_remove("SWITCHYARD_LISTEN")
+        .env("SWITCHYARD_MASTER_KEY", MASTER_KEY)
+        .env("RUST_LOG", "info,sqlx=warn");
     // The tests' OAuth providers listen on 127.0.0.1: open the egress guard to loopback (the
     // security suite starts servers with it closed).
     c.env("SWITCHYARD_EGRESS_ALLOW", LOOPBACK);
     // Every test client comes from 127.0.0.1, and some suites fail authentication on purpose
     // hundreds of times: the limits are raised here, and the security suite tests them.
-    for limit in ["FAILED_AUTH_PER_MINUTE", "PROVIDER_CALLS_PER_ORG_PER_MINUTE", "PROVIDER_CALLS_PER_CLIENT_PER_MINUTE"] {
+    for limit in [
+        "FAILED_AUTH_PER_MINUTE",
+        "PROVIDER_CALLS_PER_ORG_PER_MINUTE",
+        "PROVIDER_CALLS_PER_CLIENT_PER_MINUTE",
+    ] {
         c.env(format!("SWITCHYARD_RATE_LIMIT_{limit}"), "100000");
     }
     c
@@ -79,10 +101,27 @@ pub fn bin() -> Command {
 
 /// Runs `switchyard admin create-org` and returns (organisation id, API key).
 pub fn create_org(db: &Db, name: &str) -> (String, String) {
-    let out = bin().args(["admin", "create-org", "--name", name, "--database-url", &db.url]).output().unwrap();
-    assert!(out.status.success(), "create-org failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args([
+            "admin",
+            "create-org",
+            "--name",
+            name,
+            "--database-url",
+            &db.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "create-org failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("create-org prints one JSON object");
-    (v["organisationId"].as_str().unwrap().to_owned(), v["apiKey"].as_str().unwrap().to_owned())
+    (
+        v["organisationId"].as_str().unwrap().to_owned(),
+        v["apiKey"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// A running `switchyard serve`.
@@ -99,7 +138,17 @@ impl Server {
 
     pub fn start_with(db: &Db, env: &[(&str, &str)]) -> Server {
         let mut cmd = bin();
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db.url, "--data-dir"]).arg(&db.dir).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db.url,
+            "--data-dir",
+        ])
+        .arg(&db.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -111,12 +160,19 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("switchyard listening on ") {
-                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                    let _ = tx.send(
+                        rest.split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
                 }
                 log2.lock().unwrap().push(line);
             }
         });
-        let url = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
         Server { url, child, log }
     }
 
@@ -127,8 +183,14 @@ impl Server {
 
     /// The server's resident memory, in bytes (Linux).
     pub fn rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).unwrap_or(0) * 1024
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
     }
 
     pub fn kill(&mut self) {
@@ -168,60 +230,113 @@ impl Res {
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self.body
     }
 
     /// Asserts a Versori error of `status`, and returns it.
     #[track_caller]
     pub fn error(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         assert_error_shape(&self.body, status);
         self.body
     }
 
     /// The `field`s of an error's `fields`.
     pub fn fields(body: &Value) -> Vec<String> {
-        body["fields"].as_array().map(|a| a.iter().map(|f| f["field"].as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default()
+        body["fields"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| f["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
 #[track_caller]
 pub fn assert_error_shape(body: &Value, status: u16) {
-    let obj = body.as_object().unwrap_or_else(|| panic!("error body is not a JSON object: {body}"));
-    assert_eq!(obj.get("code").and_then(Value::as_str), Some((status as u32 * 1000).to_string().as_str()), "code of {body}");
-    assert!(obj.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()), "message of {body}");
+    let obj = body
+        .as_object()
+        .unwrap_or_else(|| panic!("error body is not a JSON object: {body}"));
+    assert_eq!(
+        obj.get("code").and_then(Value::as_str),
+        Some((status as u32 * 1000).to_string().as_str()),
+        "code of {body}"
+    );
+    assert!(
+        obj.get("message")
+            .and_then(Value::as_str)
+            .is_some_and(|m| !m.is_empty()),
+        "message of {body}"
+    );
     for k in obj.keys() {
-        assert!(["code", "message", "fields", "details"].contains(&k.as_str()), "unexpected key {k} in {body}");
+        assert!(
+            ["code", "message", "fields", "details"].contains(&k.as_str()),
+            "unexpected key {k} in {body}"
+        );
     }
     if let Some(fields) = obj.get("fields") {
         for f in fields.as_array().expect("fields is a list") {
-            assert!(f["field"].is_string() && f["message"].is_string(), "field entry {f}");
+            assert!(
+                f["field"].is_string() && f["message"].is_string(),
+                "field entry {f}"
+            );
         }
     }
 }
 
 impl Api {
     pub fn new(server: &Server, key: &str) -> Api {
-        Api { base: server.url.clone(), key: Some(key.to_owned()), jwt: None, http: reqwest::Client::new() }
+        Api {
+            base: server.url.clone(),
+            key: Some(key.to_owned()),
+            jwt: None,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn anonymous(server: &Server) -> Api {
-        Api { base: server.url.clone(), key: None, jwt: None, http: reqwest::Client::new() }
+        Api {
+            base: server.url.clone(),
+            key: None,
+            jwt: None,
+            http: reqwest::Client::new(),
+        }
     }
 
     /// The same caller, talking to another server.
     pub fn with_base(&self, server: &Server) -> Api {
-        Api { base: server.url.clone(), ..self.clone() }
+        Api {
+            base: server.url.clone(),
+            ..self.clone()
+        }
     }
 
     pub fn with_key(&self, key: &str) -> Api {
-        Api { key: Some(key.to_owned()), jwt: None, ..self.clone() }
+        Api {
+            key: Some(key.to_owned()),
+            jwt: None,
+            ..self.clone()
+        }
     }
 
     /// The same server, called with an end-user JWT.
     pub fn with_jwt(&self, token: &str) -> Api {
-        Api { key: None, jwt: Some(token.to_owned()), ..self.clone() }
+        Api {
+            key: None,
+            jwt: Some(token.to_owned()),
+            ..self.clone()
+        }
     }
 
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Res {
@@ -241,13 +356,24 @@ impl Api {
         let body = if text.is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} response to {path} is not JSON: {text}"))
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("{status} response to {path} is not JSON: {text}"))
         };
-        Res { status, body, headers }
+        Res {
+            status,
+            body,
+            headers,
+        }
     }
 
     /// A request with a body of any bytes and content type (or none).
-    pub async fn send_raw(&self, method: reqwest::Method, path: &str, content_type: Option<&str>, body: Option<&[u8]>) -> Res {
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Res {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(t) = &self.jwt {
             req = req.header("Authorization", format!("JWT {t}"));
@@ -267,9 +393,14 @@ impl Api {
         let body = if text.is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} response to {path} is not JSON: {text}"))
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("{status} response to {path} is not JSON: {text}"))
         };
-        Res { status, body, headers }
+        Res {
+            status,
+            body,
+            headers,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Res {
@@ -304,7 +435,13 @@ impl World {
         let (org, key) = create_org(&db, "acme");
         let server = Server::start(&db);
         let api = Api::new(&server, &key);
-        Some(World { db, server, org, key, api })
+        Some(World {
+            db,
+            server,
+            org,
+            key,
+            api,
+        })
     }
 
     /// A second organisation on the same server.
@@ -346,14 +483,31 @@ pub fn basic_scheme(id: &str) -> Value {
 
 /// Creates a signing key for `org` and returns (key id, private key PEM).
 pub async fn signing_key(api: &Api, org: &str) -> (String, String) {
-    let k = api.post(&format!("/api/organisations/v1/organisations/{org}/keys"), json!({"name": "test"})).await.expect(201);
-    (k["id"].as_str().unwrap().to_owned(), k["privateKey"].as_str().unwrap().to_owned())
+    let k = api
+        .post(
+            &format!("/api/organisations/v1/organisations/{org}/keys"),
+            json!({"name": "test"}),
+        )
+        .await
+        .expect(201);
+    (
+        k["id"].as_str().unwrap().to_owned(),
+        k["privateKey"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// An end-user JWT for `sub`, signed with the signing key `key_id`, an hour to live.
 pub fn end_user_jwt(key_id: &str, private_pem: &str, sub: &str) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let claims = json!({"iss": format!("https://versori.com/sk/{key_id}"), "sub": sub, "iat": now, "exp": now + 3600});
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap();
-    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key).unwrap()
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &key,
+    )
+    .unwrap()
 }

@@ -34,9 +34,12 @@ fn venv() -> PathBuf {
 fn install() -> Result<PathBuf, String> {
     static DONE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     DONE.get_or_init(|| {
-        let wanted = std::fs::read_to_string(dir().join("requirements.txt")).map_err(|e| format!("cannot read tests/oauth1/requirements.txt: {e}"))?;
+        let wanted = std::fs::read_to_string(dir().join("requirements.txt"))
+            .map_err(|e| format!("cannot read tests/oauth1/requirements.txt: {e}"))?;
         let python = venv().join("bin/python");
-        if std::fs::read_to_string(venv().join("requirements.txt")).is_ok_and(|have| have == wanted) && python.exists() {
+        if std::fs::read_to_string(venv().join("requirements.txt")).is_ok_and(|have| have == wanted)
+            && python.exists()
+        {
             return Ok(python);
         }
         let staging = venv().with_file_name(format!("oauth1-venv.{}", std::process::id()));
@@ -46,13 +49,26 @@ fn install() -> Result<PathBuf, String> {
             if out.status.success() {
                 Ok(())
             } else {
-                Err(format!("{what} failed: {}", String::from_utf8_lossy(&out.stderr)))
+                Err(format!(
+                    "{what} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ))
             }
         };
-        run(Command::new("python3").args(["-m", "venv"]).arg(&staging), "python3 -m venv (is python3 with venv installed?)")?;
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&staging),
+            "python3 -m venv (is python3 with venv installed?)",
+        )?;
         run(
             Command::new(staging.join("bin/python"))
-                .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
                 .arg(dir().join("requirements.txt")),
             "pip install -r tests/oauth1/requirements.txt",
         )?;
@@ -61,8 +77,12 @@ fn install() -> Result<PathBuf, String> {
         if std::fs::rename(&staging, venv()).is_err() {
             // Another process got there first: use its environment if it is complete.
             let _ = std::fs::remove_dir_all(&staging);
-            if !std::fs::read_to_string(venv().join("requirements.txt")).is_ok_and(|have| have == wanted) {
-                return Err("could not move the new virtual environment into target/oauth1-venv".into());
+            if !std::fs::read_to_string(venv().join("requirements.txt"))
+                .is_ok_and(|have| have == wanted)
+            {
+                return Err(
+                    "could not move the new virtual environment into target/oauth1-venv".into(),
+                );
             }
         }
         Ok(python)
@@ -85,14 +105,27 @@ impl OAuth1Provider {
             Ok(p) => p,
             Err(why) => return unavailable(why),
         };
-        let child = Command::new(python).arg("provider.py").current_dir(dir()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn();
+        let child = Command::new(python)
+            .arg("provider.py")
+            .current_dir(dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn();
         let mut child = match child {
             Ok(c) => c,
-            Err(e) => return unavailable(format!("the virtual environment's python does not run ({e})")),
+            Err(e) => {
+                return unavailable(format!(
+                    "the virtual environment's python does not run ({e})"
+                ))
+            }
         };
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("the OAuth 1.0a provider did not start: {line:?}"));
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("the OAuth 1.0a provider did not start: {line:?}"));
         let s = |k: &str| v[k].as_str().unwrap().to_owned();
         Some(OAuth1Provider {
             request_token_url: s("requestTokenUrl"),
@@ -108,15 +141,28 @@ impl OAuth1Provider {
     /// Requests so far per endpoint (`request_token`, `authorize`, `access_token`), `rejected`,
     /// the `rejections` texts, and the `issued` access tokens (`[{token, secret}]`).
     pub async fn counts(&self) -> Value {
-        reqwest::get(&self.counts_url).await.unwrap().json().await.unwrap()
+        reqwest::get(&self.counts_url)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// The resource owner's consent at the authorization endpoint: returns the redirect location
     /// (the callback URL with `oauth_token` and `oauth_verifier`).
     pub async fn consent(&self, authorize_url: &str) -> url::Url {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         let r = client.get(authorize_url).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 302, "the provider did not redirect: {:?}", r.text().await);
+        assert_eq!(
+            r.status().as_u16(),
+            302,
+            "the provider did not redirect: {:?}",
+            r.text().await
+        );
         url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap()
     }
 }

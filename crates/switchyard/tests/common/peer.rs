@@ -33,12 +33,20 @@ impl Peer {
                 tokio::spawn(async move {
                     // Read the request head (and whatever body came with it).
                     let mut buf = vec![0u8; 64 * 1024];
-                    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), socket.read(&mut buf)).await;
+                    let _ = tokio::time::timeout(
+                        std::time::Duration::from_millis(500),
+                        socket.read(&mut buf),
+                    )
+                    .await;
                     let _ = write_answer(&mut socket, &answer).await;
                 });
             }
         });
-        Peer { port, connections, task }
+        Peer {
+            port,
+            connections,
+            task,
+        }
     }
 
     /// How many TCP connections reached this peer.
@@ -60,7 +68,8 @@ impl Drop for Peer {
 async fn write_answer(socket: &mut tokio::net::TcpStream, answer: &Answer) -> std::io::Result<()> {
     match answer {
         Answer::Refusal { banner } => {
-            let body = serde_json::json!({"error": "invalid_request", "error_description": banner}).to_string();
+            let body = serde_json::json!({"error": "invalid_request", "error_description": banner})
+                .to_string();
             let head = format!("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
             socket.write_all(head.as_bytes()).await?;
             socket.write_all(body.as_bytes()).await
@@ -71,7 +80,9 @@ async fn write_answer(socket: &mut tokio::net::TcpStream, answer: &Answer) -> st
                 socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").await?;
                 let mut sent = 0;
                 while sent < *len {
-                    socket.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await?;
+                    socket
+                        .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                        .await?;
                     socket.write_all(&chunk).await?;
                     socket.write_all(b"\r\n").await?;
                     sent += chunk.len();

@@ -29,11 +29,18 @@ fn install() -> Result<(), String> {
         if dir().join("node_modules/oauth2-mock-server").exists() {
             return Ok(());
         }
-        let out = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir()).output().map_err(|e| format!("npm is not installed ({e})"))?;
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir())
+            .output()
+            .map_err(|e| format!("npm is not installed ({e})"))?;
         if out.status.success() {
             Ok(())
         } else {
-            Err(format!("npm ci in tests/oauth failed: {}", String::from_utf8_lossy(&out.stderr)))
+            Err(format!(
+                "npm ci in tests/oauth failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
         }
     })
     .clone()
@@ -53,14 +60,23 @@ impl Provider {
         if let Err(why) = install() {
             return unavailable(why);
         }
-        let child = Command::new("node").arg("server.mjs").current_dir(dir()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn();
+        let child = Command::new("node")
+            .arg("server.mjs")
+            .current_dir(dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn();
         let mut child = match child {
             Ok(c) => c,
             Err(e) => return unavailable(format!("node is not installed ({e})")),
         };
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("the OAuth2 provider did not start: {line:?}"));
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("the OAuth2 provider did not start: {line:?}"));
         let s = |k: &str| v[k].as_str().unwrap().to_owned();
         Some(Provider {
             issuer: s("issuer"),
@@ -82,27 +98,49 @@ impl Provider {
 
     /// Token requests so far, by grant type, plus `rejected` and the `rejections` texts.
     pub async fn counts(&self) -> Value {
-        reqwest::get(format!("{}/counts", self.control)).await.unwrap().json().await.unwrap()
+        reqwest::get(format!("{}/counts", self.control))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Sets the lifetime of the access tokens it issues from now on.
     pub async fn set_expires_in(&self, seconds: i64) {
-        let r = reqwest::Client::new().post(format!("{}/config", self.control)).json(&serde_json::json!({"expiresIn": seconds})).send().await.unwrap();
+        let r = reqwest::Client::new()
+            .post(format!("{}/config", self.control))
+            .json(&serde_json::json!({"expiresIn": seconds}))
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success());
     }
 
     /// Revokes every refresh token it issued (a user disconnecting the app at the provider).
     pub async fn revoke_all(&self) {
-        let r = reqwest::Client::new().post(format!("{}/revoke", self.control)).send().await.unwrap();
+        let r = reqwest::Client::new()
+            .post(format!("{}/revoke", self.control))
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success());
     }
 
     /// Follows the provider's authorize step as a consenting user would: returns the redirect
     /// location (the callback URL with `code` and `state`).
     pub async fn consent(&self, authorize_url: &str) -> url::Url {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         let r = client.get(authorize_url).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 302, "the provider did not redirect: {:?}", r.text().await);
+        assert_eq!(
+            r.status().as_u16(),
+            302,
+            "the provider did not redirect: {:?}",
+            r.text().await
+        );
         url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap()
     }
 }

@@ -3,7 +3,9 @@ use serde_json::{json, Value};
 use std::sync::OnceLock;
 
 fn load(file: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/versori").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/versori")
+        .join(file);
     let yaml: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut schemas = yaml["components"]["schemas"].clone();
     rewrite(&mut schemas);
@@ -49,9 +51,17 @@ pub fn connect() -> &'static Value {
 pub fn check(defs: &Value, name: &str, instance: &Value) {
     assert!(defs.get(name).is_some(), "the spec has no schema {name}");
     let schema = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": defs, "$ref": format!("#/$defs/{name}")});
-    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema {name} does not compile: {e}"));
-    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "response does not match Versori's {name}:\n{}\nbody: {instance}", errors.join("\n"));
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("schema {name} does not compile: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "response does not match Versori's {name}:\n{}\nbody: {instance}",
+        errors.join("\n")
+    );
 }
 
 pub fn platform() -> &'static Value {
