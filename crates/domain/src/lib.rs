@@ -8,6 +8,7 @@
 
 pub mod activation;
 pub mod auth_scheme;
+pub mod connection;
 pub mod credential;
 pub mod error;
 pub mod model;

@@ -1,14 +1,17 @@
 //! The part of Connect API v1 (`/api/connect/v1`) that the Embedded API needs: HTTP connectors
 //! with their auth scheme configs, and the organisation's own connections to them.
+use crate::api::v1_wire::{
+    ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams,
+};
 use crate::auth::OrgAuth;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
-use crate::v1::{self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
+use switchyard_domain::connection::{Owner, Requester};
 use switchyard_domain::credential::NewCredential;
 use switchyard_domain::model::{ConnectionVariable, Connector, CredentialRole};
 use switchyard_domain::time::{self, Timestamp};
@@ -226,7 +229,8 @@ fn prepare_schemes(
     }
     let mut creds = Vec::new();
     for (i, c) in schemes.iter_mut().enumerate() {
-        if let Some(cred) = v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))?
+        if let Some(cred) =
+            crate::credentials::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))?
         {
             creds.push(cred);
         }
@@ -409,7 +413,7 @@ async fn upsert_auth_scheme_config(
             "must equal the auth_scheme_config_id in the path",
         )));
     }
-    let cred = v1::absorb_grant_secret(&s, &org, &mut body, "")?;
+    let cred = crate::credentials::absorb_grant_secret(&s, &org, &mut body, "")?;
     match c.auth_scheme_configs.iter_mut().find(|x| x.id == scheme_id) {
         Some(existing) => {
             if existing.scheme.type_name() != body.scheme.type_name() {
@@ -481,15 +485,14 @@ async fn create_connection(
 ) -> ApiResult<axum::Json<ConnectionOut>> {
     auth.check_org(&org)?;
     let connector = connector_of(&s, &org, &id).await?;
-    let nc = v1::build_connection(
+    let nc = crate::connections::build(
         &s,
         &org,
         &id,
-        None,
-        body,
+        Owner::Organisation,
+        body.into_draft(""),
         &connector.auth_scheme_configs,
-        v1::Requester::Organisation,
-        "",
+        Requester::Organisation,
     )
     .map_err(|f| {
         ApiError(Error::invalid_fields(

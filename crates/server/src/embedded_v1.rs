@@ -1,13 +1,13 @@
 //! Embedded API v1 (`/api/embedded/v1`): hubs, end users and their connections, integrations and
 //! their connection templates, the end-user ("embed") reads, and activations. Wire-compatible with
 //! Versori's published spec; the two deploy calls are Switchyard's own addition.
+use crate::api::v1_wire::{
+    self as v1, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams,
+};
 use crate::auth::OrgAuth;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonBody, Path, Query};
 use crate::session::HubAuth;
-use crate::v1::{
-    self, ConnectionCreate, ConnectionOut, ConnectionSummary, PageInfo, PageParams, Requester,
-};
 use crate::variables;
 use crate::AppState;
 use axum::extract::State;
@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use switchyard_domain::activation::{self, Binding, Entry, Requested};
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
+use switchyard_domain::connection::{Owner, Requester};
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self, Timestamp};
@@ -719,7 +720,7 @@ async fn create_hub(
         )));
     }
     let mut scheme = body.auth_scheme_config;
-    let grant = v1::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
+    let grant = crate::credentials::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
     let now = time::now();
     let first = s.store.list_hubs(&org).await?.is_empty();
     let hub = Hub {
@@ -837,15 +838,14 @@ async fn create_end_user(
     let now = time::now();
     let user_id = new_id();
     let schemes = hub_schemes(&s, &org, &hub, &hub.primary_connector_id).await?;
-    let primary = v1::build_connection(
+    let primary = crate::connections::build(
         &s,
         &org,
         &hub.primary_connector_id,
-        Some(&user_id),
-        body.primary_connection,
+        Owner::EndUser(user_id.clone()),
+        body.primary_connection.into_draft("primaryConnection."),
         &schemes,
         Requester::Organisation,
-        "primaryConnection.",
     )
     .map_err(|f| fields_error("invalid primary connection", f))?;
     let primary = crate::oauth::complete(&s, &org, vec![primary])
@@ -962,15 +962,14 @@ async fn create_end_user_connection(
     }
     let hub = hub_of(&s, &org, &u.hub_id).await?;
     let schemes = hub_schemes(&s, &org, &hub, &body.connector_id).await?;
-    let nc = v1::build_connection(
+    let nc = crate::connections::build(
         &s,
         &org,
         &body.connector_id,
-        Some(&u.id),
-        body.connection,
+        Owner::EndUser(u.id.clone()),
+        body.connection.into_draft("connection."),
         &schemes,
         Requester::Organisation,
-        "connection.",
     )
     .map_err(|f| fields_error("invalid connection", f))?;
     let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
@@ -1139,7 +1138,7 @@ async fn create_integration(
                     )
                 })?;
             let mut scheme = t.auth_scheme_config;
-            grants.extend(v1::absorb_grant_secret(
+            grants.extend(crate::credentials::absorb_grant_secret(
                 &s,
                 &org,
                 &mut scheme,
@@ -1344,7 +1343,7 @@ async fn create_connection_template(
             )
         })?;
     let mut scheme = body.auth_scheme_config;
-    let grant = v1::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
+    let grant = crate::credentials::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
     let t = new_template(&org, &i, &hub, &c, scheme);
     s.store.insert_template(&org, &t, grant.as_slice()).await?;
     Ok(axum::Json(
@@ -1835,15 +1834,14 @@ async fn activate_integration(
                     variables: req.variables,
                 };
                 let schemes = std::slice::from_ref(&template.auth_scheme_config);
-                match v1::build_connection(
+                match crate::connections::build(
                     &s,
                     &org,
                     &template.connector_id,
-                    Some(&user.id),
-                    create,
+                    Owner::EndUser(user.id.clone()),
+                    create.into_draft(&format!("connections[{index}].")),
                     schemes,
                     requester,
-                    &format!("connections[{index}]."),
                 ) {
                     Ok(nc) => {
                         bound.push((template_id, nc.connection.connection.id.clone()));
@@ -2049,15 +2047,14 @@ async fn replace_activation_connection(
                 variables: body.variables,
             };
             let schemes = std::slice::from_ref(&template.auth_scheme_config);
-            let pending = v1::build_connection(
+            let pending = crate::connections::build(
                 &s,
                 &org,
                 &template.connector_id,
-                Some(&user.id),
-                create,
+                Owner::EndUser(user.id.clone()),
+                create.into_draft(""),
                 schemes,
                 auth.requester(),
-                "",
             )
             .map_err(|f| fields_error("invalid connection", f))?;
             let nc = crate::oauth::complete(&s, &org, vec![pending])

@@ -3,8 +3,11 @@
 //! (health, readiness, metrics). The OpenAPI document is generated from the same handlers.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod auth;
 pub mod connect_v1;
+pub mod connections;
+pub mod credentials;
 pub mod egress;
 pub mod embedded_v1;
 pub mod error;
@@ -23,7 +26,6 @@ pub mod rate_limit;
 pub mod session;
 pub mod signing_keys;
 pub mod tokens;
-pub mod v1;
 pub mod variables;
 
 use axum::Router;

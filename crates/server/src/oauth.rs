@@ -14,11 +14,11 @@
 //!    secret and stores an `oauth2-token` credential in its place, in the same transaction as the
 //!    connection.
 use crate::auth::OrgAuth;
+use crate::connections::PendingConnection;
 use crate::egress::{self, Egress, EgressError};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonBody, Path};
 use crate::oauth_policy;
-use crate::v1::{self, PendingConnection};
 use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -113,7 +113,7 @@ async fn initialise_embedded(
         .or_not_found("hub")?;
     let body = body.get()?;
     // The scheme may be the connector's own, the hub's (for its primary connector) or a template's.
-    let candidates = crate::embedded_v1::hub_schemes(&s, &org, &hub, &connector_id).await?;
+    let candidates = crate::connections::hub_schemes(&s, &org, &hub, &connector_id).await?;
     let policy = FlowPolicy::new(&s, "the hub's", hub.oauth_redirect_urls, &headers);
     Ok(axum::Json(
         initialise(&s, &org, &connector_id, &candidates, body, &policy).await?,
@@ -390,7 +390,7 @@ pub(crate) async fn open_grant_credential(
     org: &str,
     id: &str,
 ) -> ApiResult<Map<String, Value>> {
-    v1::open_credential(s, org, id)
+    crate::credentials::open_credential(s, org, id)
         .await?
         .ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))
 }
@@ -452,7 +452,14 @@ pub async fn complete(
             match result {
                 Ok(token) => {
                     let (id, expires_at) = (cred.view.id.clone(), cred.view.expires_at);
-                    *cred = v1::seal_data(s, org, &id, &cred.view.name, stored_type, &token);
+                    *cred = crate::credentials::seal_data(
+                        s,
+                        org,
+                        &id,
+                        &cred.view.name,
+                        stored_type,
+                        &token,
+                    );
                     cred.view.expires_at = expires_at;
                     if let Some(c) = connection
                         .connection
@@ -819,7 +826,7 @@ pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiRes
     if stored.view.credential_type != CredentialType::Certificate {
         return Err(broken("it is not a certificate credential"));
     }
-    let data = v1::open_credential(s, org, id)
+    let data = crate::credentials::open_credential(s, org, id)
         .await?
         .ok_or_else(|| broken("it is gone"))?;
     let text = |k: &str| {

@@ -22,7 +22,6 @@ use crate::extract::{Json, Path};
 use crate::oauth::{
     random_token, sha256_hex, CredentialRef, Exchange, FlowPolicy, ProviderRefusal,
 };
-use crate::v1;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -231,7 +230,7 @@ async fn consumer_secret(
     org: &str,
     id: &str,
 ) -> ApiResult<zeroize::Zeroizing<String>> {
-    let data = v1::open_credential(s, org, id)
+    let data = crate::credentials::open_credential(s, org, id)
         .await?
         .ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))?;
     match data.get("value").and_then(Value::as_str) {

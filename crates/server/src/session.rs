@@ -265,10 +265,10 @@ impl HubAuth {
 
     /// What a connection this caller makes may carry: an API key is the organisation, a session
     /// an end user.
-    pub fn requester(&self) -> crate::v1::Requester {
+    pub fn requester(&self) -> switchyard_domain::connection::Requester {
         match self {
-            HubAuth::Org(_) => crate::v1::Requester::Organisation,
-            HubAuth::Session(_) => crate::v1::Requester::EndUser,
+            HubAuth::Org(_) => switchyard_domain::connection::Requester::Organisation,
+            HubAuth::Session(_) => switchyard_domain::connection::Requester::EndUser,
         }
     }
 

@@ -170,7 +170,7 @@ pub async fn check_new_credentials(
 
 /// The credential's current data, opened.
 async fn read(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
-    crate::v1::open_credential(s, org, id)
+    crate::credentials::open_credential(s, org, id)
         .await?
         .or_not_found("credential")
 }
@@ -359,7 +359,8 @@ async fn refresh_leased(
                     "a refreshed credential holds no access token",
                 ))
             })?;
-            let sealed = crate::v1::seal_data(s, org, id, &cc.credential.name, ty, &new_data);
+            let sealed =
+                crate::credentials::seal_data(s, org, id, &cc.credential.name, ty, &new_data);
             s.store
                 .store_refreshed_credential(org, &sealed, owner, time::now())
                 .await?;

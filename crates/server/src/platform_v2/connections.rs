@@ -4,19 +4,18 @@
 //! `data` wrapped in a key named by its type (`{string: {value}}`), auth scheme configs in the
 //! wrapper form, and a `baseUrl` override.
 use super::{fields_error, find_user, flatten_scheme, scheme_to_v2};
+use crate::api::v1_wire::{PageInfo, PageParams};
 use crate::auth::{end_user_forbidden, PlatformAdmin, PlatformAuth};
+use crate::connections::PendingConnection;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, JsonBody, JsonOrEmpty, Path, Query};
-use crate::v1::{
-    self, ConnectionCredentialCreate, ConnectionCredentialsCreate, CredentialCreate, PageInfo,
-    PageParams, PendingConnection, Requester,
-};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use switchyard_domain::auth_scheme::{self, AuthSchemeConfig};
+use switchyard_domain::connection::{ConnectionDraft, CredentialDraft, Owner, Requester};
 use switchyard_domain::credential::{CredentialType, CredentialView};
 use switchyard_domain::model::{Connection, ConnectionCredential, Connector, CredentialRole};
 use switchyard_domain::platform::{ConnectionDeletion, PlatformEndUser, PlatformTemplate};
@@ -66,9 +65,16 @@ fn data_key(ty: CredentialType) -> &'static str {
         .unwrap_or("none")
 }
 
-/// A v2 `Credential` (`{id?, organisationId?, type?, name?, data?: {<key>: {...}}}`) → v1's
-/// `CredentialCreate`. The type comes from `type`, or else from the data's key; both must agree.
-fn credential_from_v2(v: &Value, path: &str) -> Result<CredentialCreate, FieldError> {
+/// What a v2 `Credential` (`{id?, organisationId?, type?, name?, data?: {<key>: {...}}}`) asks
+/// for. The type comes from `type`, or else from the data's key; both must agree.
+struct CredentialRequest {
+    name: String,
+    credential_type: CredentialType,
+    data: Option<Value>,
+    expires_at: Option<switchyard_domain::time::Timestamp>,
+}
+
+fn credential_from_v2(v: &Value, path: &str) -> Result<CredentialRequest, FieldError> {
     let Value::Object(m) = v else {
         return Err(FieldError::new(path, "must be an object"));
     };
@@ -129,7 +135,7 @@ fn credential_from_v2(v: &Value, path: &str) -> Result<CredentialCreate, FieldEr
             ))
         }
     };
-    Ok(CredentialCreate {
+    Ok(CredentialRequest {
         name,
         credential_type: ty,
         data: inner,
@@ -196,42 +202,54 @@ pub fn normalise_base_url(raw: &str, field: &str) -> Result<String, FieldError> 
     })
 }
 
-/// The v2 credential list → v1's `ConnectionCredentialsCreate` (all `action`), each auth scheme
-/// config already resolved to the organisation's copy among `schemes` (the system's configs);
-/// problems are reported under `path` (for example `connection.credentials[0].credential.type`).
-fn credentials_from_v2(
-    list: &[Value],
-    schemes: &[AuthSchemeConfig],
-    path: &str,
-    errors: &mut Vec<FieldError>,
-) -> ConnectionCredentialsCreate {
-    let mut action = Vec::new();
-    for (i, cc) in list.iter().enumerate() {
+/// A v2 `ConnectionCreate` as the draft the connection service checks, with the problems found
+/// in its v2 encoding (reported beside the service's own, all at once). `path` prefixes every
+/// field (`connection.`).
+fn draft(create: ConnectionCreate, path: &str) -> (ConnectionDraft, Vec<FieldError>) {
+    let mut errors = Vec::new();
+    let mut credentials = Vec::new();
+    for (i, cc) in create.credentials.iter().enumerate() {
         let p = format!("{path}credentials[{i}]");
         let scheme = match cc.get("authSchemeConfig") {
-            Some(v) if !v.is_null() => resolve_scheme(v, schemes, &format!("{p}.authSchemeConfig"))
-                .map(|c| serde_json::to_value(c).unwrap_or(Value::Null)),
+            Some(v) if !v.is_null() => flatten_scheme(v, &format!("{p}.authSchemeConfig"))
+                .map(|(flat, key)| (Value::Object(flat), format!("{p}.authSchemeConfig.{key}"))),
             _ => Err(FieldError::new(
                 format!("{p}.authSchemeConfig"),
                 "is required",
             )),
         };
-        let cred = credential_from_v2(
-            cc.get("credential").unwrap_or(&Value::Null),
-            &format!("{p}.credential"),
-        );
+        let field = format!("{p}.credential");
+        let cred = credential_from_v2(cc.get("credential").unwrap_or(&Value::Null), &field);
         match (scheme, cred) {
-            (Ok(auth_scheme_config), Ok(credential)) => action.push(ConnectionCredentialCreate {
-                auth_scheme_config,
-                credential,
+            (Ok((scheme, scheme_field)), Ok(c)) => credentials.push(CredentialDraft {
+                role: CredentialRole::Action,
+                scheme,
+                scheme_field,
+                name: c.name,
+                credential_type: c.credential_type,
+                data: c.data,
+                expires_at: c.expires_at,
+                field,
             }),
             (a, b) => errors.extend(a.err().into_iter().chain(b.err())),
         }
     }
-    ConnectionCredentialsCreate {
-        action,
-        trigger: Vec::new(),
-    }
+    let base_url = match normalise_base_url(&create.base_url, &format!("{path}baseUrl")) {
+        Ok(u) => u,
+        Err(e) => {
+            errors.push(e);
+            String::new()
+        }
+    };
+    let draft = ConnectionDraft {
+        name: create.name,
+        name_field: format!("{path}name"),
+        credentials,
+        variables: Vec::new(),
+        variables_field: format!("{path}variables"),
+        base_url,
+    };
+    (draft, errors)
 }
 
 /// The organisation's copy, among `schemes`, of the v2 auth scheme config a request names.
@@ -244,9 +262,9 @@ fn resolve_scheme(
     auth_scheme::resolve(&Value::Object(flat), schemes, &format!("{path}.{key}"))
 }
 
-/// Builds a new v2 connection to `system` (a dynamic one when `owner` is set), its secrets
-/// sealed; `oauth2-code` credentials still need [`crate::oauth::complete`]. Each credential's
-/// auth scheme config must be one of the system's. `path` prefixes error fields, for example
+/// Builds a new v2 connection to `system` (a dynamic one when `owner` is set) through the
+/// connection service, each credential on one of the system's auth scheme configs; `oauth2-code`
+/// credentials still need [`crate::oauth::complete`]. `path` prefixes error fields, for example
 /// `connection.`.
 pub fn build(
     s: &AppState,
@@ -257,49 +275,24 @@ pub fn build(
     requester: Requester,
     path: &str,
 ) -> Result<PendingConnection, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let credentials = credentials_from_v2(
-        &create.credentials,
-        &system.auth_scheme_configs,
-        path,
-        &mut errors,
-    );
-    let base_url = match normalise_base_url(&create.base_url, &format!("{path}baseUrl")) {
-        Ok(u) => u,
-        Err(e) => {
-            errors.push(e);
-            String::new()
-        }
-    };
-    let v1_create = v1::ConnectionCreate {
-        name: create.name,
-        credentials,
-        variables: Vec::new(),
-    };
-    // v1 names credentials `credentials.action[i]`; v2's list is flat.
-    let flat = |f: &str| f.replace("credentials.action[", "credentials[");
-    match v1::build_connection(
+    let (draft, mut errors) = draft(create, path);
+    let owner = owner.map_or(Owner::Organisation, |u| {
+        Owner::PlatformEndUser(u.id.clone())
+    });
+    let built = crate::connections::build(
         s,
         org,
         &system.id,
-        None,
-        v1_create,
+        owner,
+        draft,
         &system.auth_scheme_configs,
         requester,
-        path,
-    ) {
-        Ok(mut p) if errors.is_empty() => {
-            p.connection.connection.platform_end_user_id = owner.map(|u| u.id.clone());
-            p.connection.connection.base_url = base_url;
-            p.paths = p.paths.iter().map(|x| flat(x)).collect();
-            Ok(p)
-        }
+    );
+    match built {
+        Ok(p) if errors.is_empty() => Ok(p),
         Ok(_) => Err(errors),
         Err(f) => {
-            errors.extend(
-                f.into_iter()
-                    .map(|e| FieldError::new(flat(&e.field), e.message)),
-            );
+            errors.extend(f);
             Err(errors)
         }
     }

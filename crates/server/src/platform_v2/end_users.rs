@@ -1,8 +1,8 @@
 //! Platform API v2 end users: organisation-wide, unique `externalId` in the organisation.
+use crate::api::v1_wire::{PageInfo, PageParams};
 use crate::auth::{end_user_forbidden, PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
-use crate::v1::{PageInfo, PageParams};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,9 +1,9 @@
 //! Platform API v2 systems: connectors in v2's wrapper encoding, with `domain` and `labels`.
 use super::{fields_error, scheme_from_v2, scheme_to_v2, SCHEME_KEYS};
+use crate::api::v1_wire::{PageInfo, PageParams};
 use crate::auth::PlatformAdmin;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
-use crate::v1::{PageInfo, PageParams};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -154,7 +154,7 @@ fn seal_grants(
     let mut creds = Vec::new();
     for (i, c) in schemes.iter_mut().enumerate() {
         if let Some(cred) =
-            crate::v1::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))?
+            crate::credentials::absorb_grant_secret(s, org, c, &format!("authSchemeConfigs[{i}]"))?
         {
             creds.push(cred);
         }
@@ -413,10 +413,11 @@ async fn upsert_auth_scheme_config(
             ));
         }
     }
-    let cred = crate::v1::absorb_grant_secret(&s, &org, &mut config, key).map_err(|mut e| {
-        e.fields = e.fields.into_iter().map(at_root).collect();
-        ApiError(e)
-    })?;
+    let cred =
+        crate::credentials::absorb_grant_secret(&s, &org, &mut config, key).map_err(|mut e| {
+            e.fields = e.fields.into_iter().map(at_root).collect();
+            ApiError(e)
+        })?;
     match c.auth_scheme_configs.iter_mut().find(|x| x.id == scheme_id) {
         Some(existing) => *existing = config.clone(),
         None => c.auth_scheme_configs.push(config.clone()),

@@ -1,10 +1,10 @@
 //! Platform API v2 connection templates: a system linked into an environment under a name.
 use super::projects::project_of;
 use super::{fields_error, scheme_to_v2};
+use crate::api::v1_wire::PageInfo;
 use crate::auth::{PlatformAdmin, PlatformAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Json, Path, Query};
-use crate::v1::PageInfo;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

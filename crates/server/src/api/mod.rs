@@ -1,0 +1,2 @@
+//! The HTTP faces, one module per API.
+pub mod v1_wire;

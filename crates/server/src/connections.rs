@@ -1,0 +1,102 @@
+//! The connection service: one way for every API face (Embedded v1, Connect v1, Platform v2) to
+//! turn a [`ConnectionDraft`] into a connection ready to store. The domain checks the draft
+//! against the auth scheme configs the organisation defined ([`connection::check`]); this seals
+//! each credential with the vault. OAuth codes are exchanged afterwards, by
+//! [`crate::oauth::complete`], once everything else about the request is known to be sound.
+use crate::credentials::seal_data;
+use crate::error::{ApiResult, OrNotFound};
+use crate::AppState;
+use switchyard_domain::auth_scheme::AuthSchemeConfig;
+use switchyard_domain::connection::{self, ConnectionDraft, Owner, Requester};
+use switchyard_domain::model::{Connection, ConnectionCredential, Hub, NewConnection};
+use switchyard_domain::{new_id, time, FieldError};
+
+/// A new connection checked and sealed, whose `oauth2-code` (and `oauth1`) credentials still have
+/// to be exchanged by [`crate::oauth::complete`] before it can be stored.
+#[derive(Debug)]
+pub struct PendingConnection {
+    pub connection: NewConnection,
+    /// Where each of `connection.credentials` sat in the request, for errors.
+    pub paths: Vec<String>,
+}
+
+/// Checks `draft` for a connection of `owner` to `connector_id`, each credential on one of
+/// `schemes` (the organisation's copy is what the connection keeps), and seals its credentials.
+pub fn build(
+    s: &AppState,
+    org: &str,
+    connector_id: &str,
+    owner: Owner,
+    draft: ConnectionDraft,
+    schemes: &[AuthSchemeConfig],
+    requester: Requester,
+) -> Result<PendingConnection, Vec<FieldError>> {
+    let now = time::now();
+    let checked = connection::check(draft, schemes, requester, now)?;
+    let mut credentials = Vec::with_capacity(checked.credentials.len());
+    let mut sealed = Vec::with_capacity(checked.credentials.len());
+    let mut paths = Vec::with_capacity(checked.credentials.len());
+    for c in checked.credentials {
+        let mut nc = seal_data(s, org, &new_id(), &c.name, c.credential_type, &c.data);
+        nc.view.expires_at = c.expires_at;
+        credentials.push(ConnectionCredential {
+            id: new_id(),
+            role: c.role,
+            auth_scheme_config: c.scheme,
+            credential: nc.view.clone(),
+        });
+        sealed.push(nc);
+        paths.push(c.field);
+    }
+    let (end_user_id, platform_end_user_id) = match owner {
+        Owner::Organisation => (None, None),
+        Owner::EndUser(id) => (Some(id), None),
+        Owner::PlatformEndUser(id) => (None, Some(id)),
+    };
+    let connection = NewConnection {
+        connection: Connection {
+            id: new_id(),
+            organisation_id: org.to_owned(),
+            connector_id: connector_id.to_owned(),
+            end_user_id,
+            platform_end_user_id,
+            base_url: checked.base_url,
+            name: checked.name,
+            credentials,
+            variables: checked.variables,
+            created_at: now,
+            updated_at: now,
+        },
+        credentials: sealed,
+    };
+    Ok(PendingConnection { connection, paths })
+}
+
+/// The auth scheme configs the organisation defined for connections to `connector_id` in a v1
+/// `hub`: the connector's own, the hub's (for its primary connector), and those of the hub's
+/// connection templates for that connector. A connection credential (and an OAuth2 flow) there
+/// must use one of them.
+pub async fn hub_schemes(
+    s: &AppState,
+    org: &str,
+    hub: &Hub,
+    connector_id: &str,
+) -> ApiResult<Vec<AuthSchemeConfig>> {
+    let connector = s
+        .store
+        .get_connector(org, connector_id)
+        .await?
+        .or_not_found("connector")?;
+    let mut schemes = connector.auth_scheme_configs;
+    if hub.primary_connector_id == connector.id {
+        schemes.push(hub.auth_scheme_config.clone());
+    }
+    schemes.extend(
+        s.store
+            .list_hub_connector_templates(org, &hub.id, &connector.id)
+            .await?
+            .into_iter()
+            .map(|t| t.auth_scheme_config),
+    );
+    Ok(schemes)
+}
