@@ -1,135 +1,265 @@
-//! The activation engine: decides whether an activation request is complete and consistent, and
-//! what it binds. Pure: the caller looks up what it needs and writes what the plan says.
+//! The activation engine, for both API generations: from the templates an end user must fill
+//! (a v1 integration's connection templates, a v2 environment's), the entries of the request,
+//! the existing connections those entries name and the variables' validation, to a [`Plan`]
+//! (which template is served by which existing, fallback or new connection, and the variables
+//! with their defaults) or every problem at once ([`Refusal`]). Pure: the faces decode their wire
+//! encoding into [`Slot`]s and [`Entry`]s, look up what the engine needs, and write what the plan
+//! says. A v1 primary template falls back on the user's primary connection, a v2 static one on
+//! the environment's static connection: both are a [`Slot::fallback`].
+use crate::connection::Owner;
 use crate::error::{Error, FieldError};
-use crate::model::{Connection, ConnectionTemplate, EndUser, Integration};
+use crate::model::Integration;
+use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
-/// One entry of an activation request's `connections` list.
+/// One template an activation must serve.
 #[derive(Debug, Clone, Copy)]
-pub enum Requested<'a> {
-    /// Bind an existing connection of the end user.
-    Existing { connection_id: &'a str },
-    /// Bind a connection created by this request.
-    New,
+pub struct Slot<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// The connector (v2: system) its connection must be to.
+    pub connector_id: &'a str,
+    /// The connection that serves it when the request leaves it out, if any.
+    pub fallback: Option<&'a str>,
 }
 
+/// What one entry of the request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request<'a> {
+    /// An existing connection, by id.
+    Existing(&'a str),
+    /// A connection the request describes (built by the connection service).
+    New,
+    /// Neither: a malformed entry.
+    Neither,
+}
+
+/// One entry of the request's list of connections.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
     pub template_id: &'a str,
-    pub requested: Requested<'a>,
+    pub request: Request<'a>,
 }
 
-/// What serves one template in the activation.
+/// What the engine needs to know of an existing connection an entry names.
+#[derive(Debug, Clone, Copy)]
+pub struct ExistingConnection<'a> {
+    pub connector_id: &'a str,
+    pub owner: &'a Owner,
+}
+
+/// What serves one template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Binding {
-    /// An existing connection, by id.
+    /// An existing connection the request named.
     Existing(String),
     /// The new connection of request entry `index`.
     New(usize),
+    /// The template's fallback connection (the request left it out).
+    Fallback(String),
 }
 
-/// Checks the request's entries against the integration's templates and returns, in template
-/// order, what binds each template. `connections` holds the existing connections the entries name
-/// (whoever owns them); `primary` is the end user's primary connection, which serves a primary
-/// template the request leaves out. `field` is the list's name in error paths. All problems are
-/// reported at once.
-pub fn bind_templates(
-    integration: &Integration,
-    templates: &[ConnectionTemplate],
-    user: &EndUser,
-    entries: &[Entry<'_>],
-    connections: &HashMap<String, Connection>,
-    primary: Option<&Connection>,
+/// The API's own words for what it calls things: field names in error paths, and nouns.
+#[derive(Debug, Clone, Copy)]
+pub struct Words {
+    /// The request's list (`connections`).
+    pub list: &'static str,
+    /// An entry's template id field (`templateId`, `connectionTemplateId`).
+    pub template_field: &'static str,
+    /// An entry's existing connection field (`connectionId`, `existingConnectionId`).
+    pub existing_field: &'static str,
+    /// Where a malformed entry is reported, under the entry (`""`, `.connection`), and why.
+    pub neither_field: &'static str,
+    pub neither_message: &'static str,
+    /// What holds the templates (`integration`, `environment`).
+    pub scope: &'static str,
+    /// What a connection is to (`connector`, `system`).
+    pub connector: &'static str,
+}
+
+/// The rules that differ between the API generations.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub words: Words,
+    /// Whether the organisation's own connections (v2 static ones) may serve a template.
+    pub organisation_connections: bool,
+}
+
+/// A template no entry served and no fallback could.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub template_id: String,
+    pub name: String,
+}
+
+/// Everything wrong with an activation request: field errors in the order found (entries,
+/// existing connections, variables), and the templates left unserved, which each face reports in
+/// its own words.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refusal {
+    pub fields: Vec<FieldError>,
+    pub missing: Vec<Missing>,
+}
+
+/// What an activation writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan<T> {
+    /// In template order.
+    pub bindings: Vec<(String, Binding)>,
+    /// The new connections, by the index of the entry that describes each.
+    pub new: Vec<(usize, T)>,
+    pub variables: Map<String, Value>,
+}
+
+impl<T> Plan<T> {
+    /// The new connection of entry `index`, once (`None` when taken already).
+    pub fn take_new(&mut self, index: usize) -> Option<T> {
+        let at = self.new.iter().position(|(i, _)| *i == index)?;
+        Some(self.new.remove(at).1)
+    }
+}
+
+/// Whether `connection` may serve `slot` for the end user `user`; the error names `field`.
+pub fn check_existing(
+    slot: &Slot<'_>,
+    connection_id: &str,
+    connection: Option<&ExistingConnection<'_>>,
+    user: &Owner,
+    rules: &Rules,
     field: &str,
-) -> Result<Vec<(String, Binding)>, Vec<FieldError>> {
-    let by_id: HashMap<&str, &ConnectionTemplate> =
-        templates.iter().map(|t| (t.id.as_str(), t)).collect();
-    let mut fields = Vec::new();
+) -> Result<(), FieldError> {
+    let w = &rules.words;
+    let Some(c) = connection else {
+        return Err(FieldError::new(
+            field,
+            format!("connection {connection_id} is not a connection of this organisation"),
+        ));
+    };
+    let allowed =
+        c.owner == user || (rules.organisation_connections && *c.owner == Owner::Organisation);
+    if !allowed {
+        return Err(FieldError::new(
+            field,
+            format!("connection {connection_id} is not a connection of this end user"),
+        ));
+    }
+    if c.connector_id != slot.connector_id {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "connection {connection_id} is for {noun} {}, but template {} needs {noun} {}",
+                c.connector_id,
+                slot.id,
+                slot.connector_id,
+                noun = w.connector
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Binds every slot to a connection: the entry naming it (an existing connection, checked, or a
+/// new one, made by `build_new` from the entry's index and its slot), else its fallback. Entries
+/// naming no slot, a slot twice, or nothing at all are refused; so are slots left without a
+/// connection, and new connections `build_new` refuses. `variables` is the outcome of validating
+/// the request's variables (see [`crate::variables`]), whose violations join the refusal.
+pub fn plan<T>(
+    slots: &[Slot<'_>],
+    entries: &[Entry<'_>],
+    existing: &HashMap<&str, ExistingConnection<'_>>,
+    user: &Owner,
+    rules: &Rules,
+    variables: Result<Map<String, Value>, Vec<FieldError>>,
+    mut build_new: impl FnMut(usize, &Slot<'_>) -> Result<T, Vec<FieldError>>,
+) -> Result<Plan<T>, Refusal> {
+    let w = &rules.words;
+    let by_id: HashMap<&str, &Slot<'_>> = slots.iter().map(|s| (s.id, s)).collect();
+    let mut refusal = Refusal::default();
     let mut bound: HashMap<&str, Binding> = HashMap::new();
-    // Templates an entry tried to bind: when that entry is wrong, its own error says so, and the
-    // template is not reported missing as well.
+    // Slots an entry tried to serve: when that entry is wrong, its own error says so, and the
+    // slot is not also reported missing.
     let mut attempted: HashSet<&str> = HashSet::new();
+    let mut to_check = Vec::new();
+    let mut to_build = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        let Some(template) = by_id.get(entry.template_id) else {
-            fields.push(FieldError::new(
-                format!("{field}[{i}].templateId"),
+        let at = format!("{}[{i}]", w.list);
+        let Some(slot) = by_id.get(entry.template_id) else {
+            refusal.fields.push(FieldError::new(
+                format!("{at}.{}", w.template_field),
                 format!(
-                    "template {} is not a connection template of integration {}",
-                    entry.template_id, integration.id
+                    "{} is not a connection template of this {}",
+                    entry.template_id, w.scope
                 ),
             ));
             continue;
         };
-        attempted.insert(entry.template_id);
-        if bound.contains_key(entry.template_id) {
-            fields.push(FieldError::new(
-                format!("{field}[{i}].templateId"),
-                format!("template {} is bound more than once", entry.template_id),
+        if !attempted.insert(slot.id) {
+            refusal.fields.push(FieldError::new(
+                format!("{at}.{}", w.template_field),
+                format!(
+                    "names template {} ({}), which another entry already serves",
+                    slot.id, slot.name
+                ),
             ));
             continue;
         }
-        let binding = match entry.requested {
-            Requested::New => Binding::New(i),
-            Requested::Existing { connection_id } => {
-                match connections.get(connection_id) {
-                    Some(c)
-                        if c.end_user_id.as_deref() == Some(user.id.as_str())
-                            && c.connector_id == template.connector_id => {}
-                    Some(c) if c.end_user_id.as_deref() == Some(user.id.as_str()) => {
-                        fields.push(FieldError::new(
-                            format!("{field}[{i}].connectionId"),
-                            format!(
-                                "connection {connection_id} is for connector {}, but template {} needs connector {}",
-                                c.connector_id, template.id, template.connector_id
-                            ),
-                        ));
-                        continue;
-                    }
-                    _ => {
-                        fields.push(FieldError::new(
-                            format!("{field}[{i}].connectionId"),
-                            format!(
-                                "connection {connection_id} is not a connection of this end user"
-                            ),
-                        ));
-                        continue;
-                    }
-                }
-                // One connection may serve several templates of the same connector.
-                Binding::Existing(connection_id.to_owned())
-            }
-        };
-        bound.insert(entry.template_id, binding);
+        match entry.request {
+            Request::New => to_build.push((i, *slot)),
+            Request::Existing(id) => to_check.push((i, *slot, id)),
+            Request::Neither => refusal.fields.push(FieldError::new(
+                format!("{at}{}", w.neither_field),
+                w.neither_message,
+            )),
+        }
     }
-    let mut out = Vec::with_capacity(templates.len());
-    let mut missing = Vec::new();
-    for t in templates {
-        match bound.remove(t.id.as_str()) {
-            Some(b) => out.push((t.id.clone(), b)),
-            None => match primary {
-                Some(p) if t.is_primary && p.connector_id == t.connector_id => {
-                    out.push((t.id.clone(), Binding::Existing(p.id.clone())))
-                }
-                _ if attempted.contains(t.id.as_str()) => {}
-                _ => missing.push(t),
+    for (i, slot, id) in to_check {
+        let field = format!("{}[{i}].{}", w.list, w.existing_field);
+        match check_existing(slot, id, existing.get(id), user, rules, &field) {
+            Ok(()) => {
+                bound.insert(slot.id, Binding::Existing(id.to_owned()));
+            }
+            Err(e) => refusal.fields.push(e),
+        }
+    }
+    let mut new = Vec::new();
+    for (i, slot) in to_build {
+        match build_new(i, slot) {
+            Ok(t) => {
+                new.push((i, t));
+                bound.insert(slot.id, Binding::New(i));
+            }
+            Err(mut f) => refusal.fields.append(&mut f),
+        }
+    }
+    let mut bindings = Vec::with_capacity(slots.len());
+    for slot in slots {
+        match bound.remove(slot.id) {
+            Some(b) => bindings.push((slot.id.to_owned(), b)),
+            None if attempted.contains(slot.id) => {}
+            None => match slot.fallback {
+                Some(c) => bindings.push((slot.id.to_owned(), Binding::Fallback(c.to_owned()))),
+                None => refusal.missing.push(Missing {
+                    template_id: slot.id.to_owned(),
+                    name: slot.name.to_owned(),
+                }),
             },
         }
     }
-    if !missing.is_empty() {
-        let list = missing
-            .iter()
-            .map(|t| format!("{} ({})", t.id, t.name))
-            .collect::<Vec<_>>()
-            .join(", ");
-        fields.push(FieldError::new(
-            field.to_owned(),
-            format!("missing connections for the following templates: {list}"),
-        ));
-    }
-    if fields.is_empty() {
-        Ok(out)
+    let variables = match variables {
+        Ok(v) => v,
+        Err(mut f) => {
+            refusal.fields.append(&mut f);
+            Map::new()
+        }
+    };
+    if refusal.fields.is_empty() && refusal.missing.is_empty() {
+        Ok(Plan {
+            bindings,
+            new,
+            variables,
+        })
     } else {
-        Err(fields)
+        Err(refusal)
     }
 }
 
@@ -153,5 +283,354 @@ pub fn summarise(fields: &[FieldError]) -> String {
     match fields {
         [one] => one.message.clone(),
         many => format!("the activation request has {} problems", many.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const V1: Rules = Rules {
+        words: Words {
+            list: "connections",
+            template_field: "templateId",
+            existing_field: "connectionId",
+            neither_field: "",
+            neither_message: "give either connectionId or name and credentials",
+            scope: "integration",
+            connector: "connector",
+        },
+        organisation_connections: false,
+    };
+    const V2: Rules = Rules {
+        words: Words {
+            list: "connections",
+            template_field: "connectionTemplateId",
+            existing_field: "existingConnectionId",
+            neither_field: ".connection",
+            neither_message: "give a new connection or an existingConnectionId",
+            scope: "environment",
+            connector: "system",
+        },
+        organisation_connections: true,
+    };
+
+    fn slots() -> Vec<Slot<'static>> {
+        vec![
+            Slot {
+                id: "t-crm",
+                name: "CRM",
+                connector_id: "crm",
+                fallback: None,
+            },
+            Slot {
+                id: "t-erp",
+                name: "ERP",
+                connector_id: "erp",
+                fallback: None,
+            },
+        ]
+    }
+
+    fn alice() -> Owner {
+        Owner::EndUser("alice".into())
+    }
+
+    fn unit(_: usize, _: &Slot<'_>) -> Result<(), Vec<FieldError>> {
+        Ok(())
+    }
+
+    fn fields<T>(r: &Result<Plan<T>, Refusal>) -> Vec<String> {
+        r.as_ref()
+            .err()
+            .map(|e| e.fields.iter().map(|f| f.field.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    fn ok() -> Result<Map<String, Value>, Vec<FieldError>> {
+        Ok(Map::new())
+    }
+
+    #[test]
+    fn every_template_is_served_by_an_entry_in_template_order() {
+        let (bob, org) = (alice(), Owner::Organisation);
+        let existing = HashMap::from([(
+            "c1",
+            ExistingConnection {
+                connector_id: "erp",
+                owner: &bob,
+            },
+        )]);
+        let entries = [
+            Entry {
+                template_id: "t-erp",
+                request: Request::Existing("c1"),
+            },
+            Entry {
+                template_id: "t-crm",
+                request: Request::New,
+            },
+        ];
+        let p = plan(&slots(), &entries, &existing, &alice(), &V1, ok(), unit).unwrap();
+        assert_eq!(
+            p.bindings,
+            [
+                ("t-crm".into(), Binding::New(1)),
+                ("t-erp".into(), Binding::Existing("c1".into()))
+            ]
+        );
+        let _ = org;
+    }
+
+    #[test]
+    fn every_missing_template_is_named_at_once() {
+        let r = plan(&slots(), &[], &HashMap::new(), &alice(), &V1, ok(), unit);
+        let missing: Vec<_> = r.unwrap_err().missing.into_iter().map(|m| m.name).collect();
+        assert_eq!(missing, ["CRM", "ERP"]);
+    }
+
+    #[test]
+    fn a_fallback_serves_a_template_left_out() {
+        let mut s = slots();
+        s[0].fallback = Some("primary");
+        let r = plan(
+            &s,
+            &[Entry {
+                template_id: "t-erp",
+                request: Request::New,
+            }],
+            &HashMap::new(),
+            &alice(),
+            &V1,
+            ok(),
+            unit,
+        );
+        assert_eq!(
+            r.unwrap().bindings[0],
+            ("t-crm".into(), Binding::Fallback("primary".into()))
+        );
+    }
+
+    #[test]
+    fn unknown_duplicate_and_malformed_entries_are_refused_and_not_also_missing() {
+        let entries = [
+            Entry {
+                template_id: "nope",
+                request: Request::New,
+            },
+            Entry {
+                template_id: "t-crm",
+                request: Request::New,
+            },
+            Entry {
+                template_id: "t-crm",
+                request: Request::New,
+            },
+            Entry {
+                template_id: "t-erp",
+                request: Request::Neither,
+            },
+        ];
+        let r = plan(
+            &slots(),
+            &entries,
+            &HashMap::new(),
+            &alice(),
+            &V2,
+            ok(),
+            unit,
+        );
+        assert_eq!(
+            fields(&r),
+            [
+                "connections[0].connectionTemplateId",
+                "connections[2].connectionTemplateId",
+                "connections[3].connection"
+            ]
+        );
+        assert!(r.unwrap_err().missing.is_empty());
+    }
+
+    #[test]
+    fn another_users_or_another_connectors_connection_is_refused() {
+        let (bob, alice_owner) = (Owner::EndUser("bob".into()), alice());
+        let existing = HashMap::from([
+            (
+                "bobs",
+                ExistingConnection {
+                    connector_id: "crm",
+                    owner: &bob,
+                },
+            ),
+            (
+                "wrong",
+                ExistingConnection {
+                    connector_id: "erp",
+                    owner: &alice_owner,
+                },
+            ),
+        ]);
+        let entries = [
+            Entry {
+                template_id: "t-crm",
+                request: Request::Existing("bobs"),
+            },
+            Entry {
+                template_id: "t-erp",
+                request: Request::Existing("gone"),
+            },
+        ];
+        let r = plan(&slots(), &entries, &existing, &alice(), &V1, ok(), unit);
+        assert_eq!(
+            fields(&r),
+            ["connections[0].connectionId", "connections[1].connectionId"]
+        );
+        let entries = [Entry {
+            template_id: "t-crm",
+            request: Request::Existing("wrong"),
+        }];
+        let r = plan(
+            &slots()[..1],
+            &entries,
+            &existing,
+            &alice(),
+            &V1,
+            ok(),
+            unit,
+        );
+        assert!(r.unwrap_err().fields[0]
+            .message
+            .contains("needs connector crm"));
+    }
+
+    #[test]
+    fn the_organisations_connections_serve_only_where_the_rules_allow() {
+        let org = Owner::Organisation;
+        let existing = HashMap::from([(
+            "static",
+            ExistingConnection {
+                connector_id: "crm",
+                owner: &org,
+            },
+        )]);
+        let entries = [Entry {
+            template_id: "t-crm",
+            request: Request::Existing("static"),
+        }];
+        assert!(plan(
+            &slots()[..1],
+            &entries,
+            &existing,
+            &alice(),
+            &V2,
+            ok(),
+            unit
+        )
+        .is_ok());
+        assert_eq!(
+            fields(&plan(
+                &slots()[..1],
+                &entries,
+                &existing,
+                &alice(),
+                &V1,
+                ok(),
+                unit
+            )),
+            ["connections[0].connectionId"]
+        );
+    }
+
+    #[test]
+    fn new_connections_are_built_for_their_slot_and_their_problems_join_the_refusal() {
+        let entries = [
+            Entry {
+                template_id: "t-crm",
+                request: Request::New,
+            },
+            Entry {
+                template_id: "t-erp",
+                request: Request::New,
+            },
+        ];
+        let mut p = plan(
+            &slots(),
+            &entries,
+            &HashMap::new(),
+            &alice(),
+            &V1,
+            ok(),
+            |i, s| Ok(format!("{i}:{}", s.connector_id)),
+        )
+        .unwrap();
+        assert_eq!(p.take_new(1).as_deref(), Some("1:erp"));
+        assert_eq!(p.take_new(1), None);
+        let refuse = |i: usize, _: &Slot<'_>| -> Result<(), Vec<FieldError>> {
+            Err(vec![FieldError::new(
+                format!("connections[{i}].name"),
+                "must not be empty",
+            )])
+        };
+        let r = plan(
+            &slots(),
+            &entries,
+            &HashMap::new(),
+            &alice(),
+            &V1,
+            ok(),
+            refuse,
+        );
+        assert_eq!(fields(&r), ["connections[0].name", "connections[1].name"]);
+        assert!(
+            r.unwrap_err().missing.is_empty(),
+            "a template whose new connection is refused is not also missing"
+        );
+    }
+
+    #[test]
+    fn variable_problems_join_the_refusal_and_valid_variables_are_planned() {
+        let entries = [
+            Entry {
+                template_id: "t-crm",
+                request: Request::New,
+            },
+            Entry {
+                template_id: "t-erp",
+                request: Request::New,
+            },
+        ];
+        let bad = Err(vec![FieldError::new(
+            "dynamicVariables.region",
+            "is required",
+        )]);
+        let r = plan(
+            &slots(),
+            &entries,
+            &HashMap::new(),
+            &alice(),
+            &V1,
+            bad,
+            unit,
+        );
+        assert_eq!(fields(&r), ["dynamicVariables.region"]);
+        let good = Ok(json!({"region": "eu", "batch": 50})
+            .as_object()
+            .unwrap()
+            .clone());
+        assert_eq!(
+            plan(
+                &slots(),
+                &entries,
+                &HashMap::new(),
+                &alice(),
+                &V1,
+                good,
+                unit
+            )
+            .unwrap()
+            .variables["batch"],
+            50
+        );
     }
 }

@@ -31,6 +31,17 @@ pub enum Owner {
     PlatformEndUser(String),
 }
 
+impl Owner {
+    /// Who owns `c`.
+    pub fn of(c: &crate::model::Connection) -> Owner {
+        match (&c.end_user_id, &c.platform_end_user_id) {
+            (Some(u), _) => Owner::EndUser(u.clone()),
+            (None, Some(u)) => Owner::PlatformEndUser(u.clone()),
+            (None, None) => Owner::Organisation,
+        }
+    }
+}
+
 /// A connection as a request describes it. The `*_field` strings say where each part sat in the
 /// request, in that API's own terms, so that every error names what the caller sent.
 #[derive(Debug, Clone)]

@@ -299,6 +299,37 @@ pub fn validate(
     Err(Error::invalid_fields(summary, fields))
 }
 
+/// The keys of `vars` a schema does not declare (in its top-level `properties`), as errors under
+/// `root`; keys in `stale` (set before the schema changed, and kept as they are) are let through
+/// and returned apart, unchecked. Platform v2 refuses undeclared variables; a schema without
+/// `properties` declares nothing to check against.
+pub fn split_declared(
+    schema: Option<&Value>,
+    vars: Map<String, Value>,
+    root: &str,
+    stale: &std::collections::HashSet<String>,
+) -> (Map<String, Value>, Map<String, Value>, Vec<FieldError>) {
+    let declared: Option<std::collections::HashSet<&str>> = schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().map(String::as_str).collect());
+    let (mut checked, mut kept, mut errors) = (Map::new(), Map::new(), Vec::new());
+    for (k, v) in vars {
+        if stale.contains(&k) {
+            kept.insert(k, v);
+            continue;
+        }
+        if declared.as_ref().is_some_and(|d| !d.contains(k.as_str())) {
+            errors.push(FieldError::new(
+                pointer_to_path(root, &format!("/{k}")),
+                "is not declared in the project's dynamic variables schema",
+            ));
+        }
+        checked.insert(k, v);
+    }
+    (checked, kept, errors)
+}
+
 /// Fills in `default`s of missing object properties, recursively.
 fn apply_defaults(schema: &Value, value: &mut Value) {
     let (Some(props), Some(obj)) = (
@@ -527,5 +558,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("is not local"), "{}", e.message);
+    }
+
+    #[test]
+    fn undeclared_keys_are_refused_and_stale_ones_kept_apart() {
+        let schema = json!({"type": "object", "properties": {"region": {"type": "string"}}});
+        let vars = json!({"region": "eu", "extra": 1, "old": true})
+            .as_object()
+            .unwrap()
+            .clone();
+        let stale = std::collections::HashSet::from(["old".to_owned()]);
+        let (checked, kept, errors) =
+            split_declared(Some(&schema), vars, "dynamicVariables", &stale);
+        assert_eq!(checked.keys().collect::<Vec<_>>(), ["region", "extra"]);
+        assert_eq!(kept.keys().collect::<Vec<_>>(), ["old"]);
+        assert_eq!(
+            errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["dynamicVariables.extra"]
+        );
+        let (_, _, errors) = split_declared(
+            Some(&json!({"type": "object"})),
+            json!({"x": 1}).as_object().unwrap().clone(),
+            "v",
+            &stale,
+        );
+        assert!(
+            errors.is_empty(),
+            "a schema without properties declares nothing"
+        );
     }
 }

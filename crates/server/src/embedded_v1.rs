@@ -15,9 +15,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use switchyard_domain::activation::{self, Binding, Entry, Requested};
+use switchyard_domain::activation::{
+    self, Binding, Entry, ExistingConnection, Refusal, Request, Rules, Slot, Words,
+};
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
-use switchyard_domain::connection::{Owner, Requester};
+use switchyard_domain::connection::{ConnectionDraft, Owner, Requester};
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self, Timestamp};
@@ -1618,6 +1620,45 @@ async fn activation_out_with(
     })
 }
 
+/// How Embedded API v1 names what the activation engine reports, and its rules: an end user's
+/// own connections only.
+const RULES: Rules = Rules {
+    words: Words {
+        list: "connections",
+        template_field: "templateId",
+        existing_field: "connectionId",
+        neither_field: "",
+        neither_message:
+            "give either connectionId (an existing connection) or name and credentials (a new one)",
+        scope: "integration",
+        connector: "connector",
+    },
+    organisation_connections: false,
+};
+
+/// A refused activation as Embedded v1 answers it: one field listing every missing template.
+fn refused(r: Refusal) -> ApiError {
+    let mut fields = r.fields;
+    if !r.missing.is_empty() {
+        let list: Vec<String> = r
+            .missing
+            .iter()
+            .map(|m| format!("{} ({})", m.template_id, m.name))
+            .collect();
+        fields.push(FieldError::new(
+            "connections",
+            format!(
+                "missing connections for the following templates: {}",
+                list.join(", ")
+            ),
+        ));
+    }
+    ApiError(Error::invalid_fields(
+        activation::summarise(&fields),
+        fields,
+    ))
+}
+
 /// Activates an integration for an end user: binds each of its connection templates to an
 /// existing connection of the user or to a new one made here, validates the dynamic variables,
 /// and writes it all in one transaction.
@@ -1697,8 +1738,7 @@ async fn activate_integration(
         already_activated(&s, &org, &user.id, &integration.id).await?;
     }
 
-    // The request's entries, and the existing connections they name.
-    let mut fields = Vec::new();
+    // The request's entries; each new connection's draft.
     let keys: Vec<(String, Option<String>, bool)> = body
         .connections
         .iter()
@@ -1710,47 +1750,49 @@ async fn activate_integration(
             )
         })
         .collect();
-    let mut entries = Vec::with_capacity(keys.len());
-    for (i, (template_id, connection_id, has_name)) in keys.iter().enumerate() {
-        let requested = match (connection_id, has_name) {
-            (Some(id), _) => Requested::Existing {
-                connection_id: id.as_str(),
-            },
-            (None, true) => Requested::New,
-            (None, false) => {
-                fields.push(FieldError::new(
-                    format!("connections[{i}]"),
-                    "give either connectionId (an existing connection) or name and credentials (a new one)",
-                ));
-                continue;
-            }
-        };
-        entries.push((
-            i,
-            Entry {
-                template_id: template_id.as_str(),
-                requested,
-            },
-        ));
-    }
-    let wanted: Vec<String> = entries
+    let entries: Vec<Entry<'_>> = keys
         .iter()
-        .filter_map(|(_, e)| {
-            if let Requested::Existing { connection_id } = e.requested {
-                Some(connection_id.to_owned())
-            } else {
-                None
-            }
+        .map(|(template_id, connection_id, named)| Entry {
+            template_id,
+            request: match (connection_id, named) {
+                (Some(id), _) => Request::Existing(id),
+                (None, true) => Request::New,
+                (None, false) => Request::Neither,
+            },
         })
         .collect();
-    // The named connections and the user's primary connection, in one read.
-    let mut ids = wanted.clone();
-    ids.extend(
-        user.primary_connection_id
-            .iter()
-            .filter(|p| !wanted.contains(p))
-            .cloned(),
-    );
+    let mut drafts: Vec<Option<ConnectionDraft>> = body
+        .connections
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let credentials = c.credentials.unwrap_or_default();
+            c.name.map(|name| {
+                let create = ConnectionCreate {
+                    name,
+                    credentials,
+                    variables: c.variables,
+                };
+                create.into_draft(&format!("connections[{i}]."))
+            })
+        })
+        .collect();
+    // The existing connections the entries name and the user's primary connection (which
+    // serves a primary template left out), in one read.
+    let mut ids: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match e.request {
+            Request::Existing(id) => Some(id.to_owned()),
+            _ => None,
+        })
+        .collect();
+    if let Some(p) = user
+        .primary_connection_id
+        .as_ref()
+        .filter(|p| !ids.contains(p))
+    {
+        ids.push(p.clone());
+    }
     let known: HashMap<String, Connection> = s
         .store
         .get_connections(&org, &ids)
@@ -1763,33 +1805,35 @@ async fn activate_integration(
         .as_ref()
         .and_then(|id| known.get(id))
         .cloned();
-    // Entry indices in the engine are positions in `entries`; map them back to request indices.
-    let engine_entries: Vec<Entry<'_>> = entries.iter().map(|(_, e)| *e).collect();
-    let bindings = match activation::bind_templates(
-        &integration,
-        &templates,
-        &user,
-        &engine_entries,
-        &known,
-        primary.as_ref(),
-        "connections",
-    ) {
-        Ok(b) => b,
-        Err(mut f) => {
-            for fe in &mut f {
-                // Rewrite `connections[k]` (engine index) to the request's index.
-                if let Some(rest) = fe.field.strip_prefix("connections[") {
-                    if let Some((k, tail)) = rest.split_once(']') {
-                        if let Ok(k) = k.parse::<usize>() {
-                            fe.field = format!("connections[{}]{tail}", entries[k].0);
-                        }
-                    }
-                }
-            }
-            fields.append(&mut f);
-            Vec::new()
-        }
-    };
+    let owners: HashMap<&str, Owner> = known
+        .iter()
+        .map(|(id, c)| (id.as_str(), Owner::of(c)))
+        .collect();
+    let existing: HashMap<&str, ExistingConnection<'_>> = known
+        .iter()
+        .map(|(id, c)| {
+            let owner = &owners[id.as_str()];
+            (
+                id.as_str(),
+                ExistingConnection {
+                    connector_id: &c.connector_id,
+                    owner,
+                },
+            )
+        })
+        .collect();
+    let slots: Vec<Slot<'_>> = templates
+        .iter()
+        .map(|t| Slot {
+            id: &t.id,
+            name: &t.name,
+            connector_id: &t.connector_id,
+            fallback: primary
+                .as_ref()
+                .filter(|p| t.is_primary && p.connector_id == t.connector_id)
+                .map(|p| p.id.as_str()),
+        })
+        .collect();
 
     // Dynamic variables: the current form, or the older `[{name, value}]` one.
     let vars = match (body.dynamic_variables, body.variables) {
@@ -1805,57 +1849,47 @@ async fn activate_integration(
     )
     .await
     {
-        Ok(v) => v,
-        Err(e) => {
-            fields.extend(variables::violations(e)?);
-            Map::new()
-        }
+        Ok(v) => Ok(v),
+        Err(e) => Err(variables::violations(e)?),
     };
 
-    // New connections, built (and their credentials sealed) for the templates they bind, each
-    // with its template's auth scheme config.
+    // The plan: each template served, new connections built (their credentials sealed) on their
+    // template's auth scheme config.
     let requester = auth.requester();
+    let owner = Owner::EndUser(user.id.clone());
     let template_by_id: HashMap<&str, &ConnectionTemplate> =
         templates.iter().map(|t| (t.id.as_str(), t)).collect();
-    let mut requests: Vec<Option<ActivationConnectionCreate>> =
-        body.connections.into_iter().map(Some).collect();
+    let build = |i: usize, slot: &Slot<'_>| {
+        let draft = drafts[i]
+            .take()
+            .expect("a new connection's entry has a draft");
+        let scheme = &template_by_id[slot.id].auth_scheme_config;
+        let schemes = std::slice::from_ref(scheme);
+        crate::connections::build(
+            &s,
+            &org,
+            slot.connector_id,
+            owner.clone(),
+            draft,
+            schemes,
+            requester,
+        )
+    };
+    let mut plan = activation::plan(&slots, &entries, &existing, &owner, &RULES, vars, build)
+        .map_err(refused)?;
+    let mut bound = Vec::with_capacity(plan.bindings.len());
     let mut new_connections = Vec::new();
-    let mut bound = Vec::with_capacity(bindings.len());
-    for (template_id, binding) in bindings {
+    for (template_id, binding) in std::mem::take(&mut plan.bindings) {
         match binding {
-            Binding::Existing(cid) => bound.push((template_id, cid)),
-            Binding::New(k) => {
-                let index = entries[k].0;
-                let req = requests[index].take().expect("each entry binds once");
-                let template = template_by_id[template_id.as_str()];
-                let create = ConnectionCreate {
-                    name: req.name.unwrap_or_default(),
-                    credentials: req.credentials.unwrap_or_default(),
-                    variables: req.variables,
-                };
-                let schemes = std::slice::from_ref(&template.auth_scheme_config);
-                match crate::connections::build(
-                    &s,
-                    &org,
-                    &template.connector_id,
-                    Owner::EndUser(user.id.clone()),
-                    create.into_draft(&format!("connections[{index}].")),
-                    schemes,
-                    requester,
-                ) {
-                    Ok(nc) => {
-                        bound.push((template_id, nc.connection.connection.id.clone()));
-                        new_connections.push(nc);
-                    }
-                    Err(mut f) => fields.append(&mut f),
-                }
+            Binding::Existing(c) | Binding::Fallback(c) => bound.push((template_id, c)),
+            Binding::New(i) => {
+                let nc = plan.take_new(i).expect("the plan built it");
+                bound.push((template_id, nc.connection.connection.id.clone()));
+                new_connections.push(nc);
             }
         }
     }
-    if !fields.is_empty() {
-        let message = activation::summarise(&fields);
-        return Err(ApiError(Error::invalid_fields(message, fields)));
-    }
+    let vars = plan.variables;
     // Only now that the request is otherwise sound are OAuth2 codes spent.
     let new_connections = crate::oauth::complete(&s, &org, new_connections).await?;
 
@@ -2024,20 +2058,32 @@ async fn replace_activation_connection(
         .or_not_found("end user")?;
     let (connection_id, new_connection) = match (body.connection_id, body.name) {
         (Some(cid), _) => {
+            // The activation engine's own rule for an existing connection.
             let c = s.store.get_connection(&org, &cid).await?;
-            let usable = c.is_some_and(|c| {
-                c.connector_id == template.connector_id
-                    && c.end_user_id.as_deref() == Some(user.id.as_str())
-            });
-            if !usable {
-                return Err(ApiError(Error::invalid_field(
-                    "connectionId",
-                    format!(
-                        "is not a connection of this end user to the template's connector {}",
-                        template.connector_id
-                    ),
-                )));
-            }
+            let owner = c.as_ref().map(Owner::of);
+            let existing = c
+                .as_ref()
+                .zip(owner.as_ref())
+                .map(|(c, owner)| ExistingConnection {
+                    connector_id: &c.connector_id,
+                    owner,
+                });
+            let slot = Slot {
+                id: &template.id,
+                name: &template.name,
+                connector_id: &template.connector_id,
+                fallback: None,
+            };
+            let user_owner = Owner::EndUser(user.id.clone());
+            activation::check_existing(
+                &slot,
+                &cid,
+                existing.as_ref(),
+                &user_owner,
+                &RULES,
+                "connectionId",
+            )
+            .map_err(|f| ApiError(Error::invalid_fields(f.message.clone(), vec![f])))?;
             (cid, None)
         }
         (None, Some(name)) => {

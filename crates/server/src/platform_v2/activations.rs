@@ -16,6 +16,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use switchyard_domain::activation::{
+    self, Binding, Entry, ExistingConnection, Refusal, Request, Rules, Slot, Words,
+};
+use switchyard_domain::connection::Owner;
+use switchyard_domain::model::{Connection, Connector};
 use switchyard_domain::platform::{PlatformActivation, PlatformEnvironment, PlatformTemplate};
 use switchyard_domain::{new_id, time, Error, ErrorKind, FieldError};
 use utoipa::{IntoParams, ToSchema};
@@ -255,27 +260,8 @@ async fn check_variables(
     root: &str,
     stale: &HashSet<String>,
 ) -> ApiResult<Result<Map<String, Value>, Vec<FieldError>>> {
-    let declared: Option<HashSet<String>> = schema
-        .and_then(|s| s.get("properties"))
-        .and_then(Value::as_object)
-        .map(|p| p.keys().cloned().collect());
-    let mut fields = Vec::new();
-    let (mut checked, mut kept) = (Map::new(), Map::new());
-    for (k, v) in vars {
-        if stale.contains(&k) {
-            kept.insert(k, v);
-        } else {
-            if let (Some(d), Some(_)) = (&declared, schema) {
-                if !d.contains(&k) {
-                    fields.push(FieldError::new(
-                        format!("{root}.{k}"),
-                        "is not declared in the project's dynamic variables schema",
-                    ));
-                }
-            }
-            checked.insert(k, v);
-        }
-    }
+    let (checked, kept, mut fields) =
+        switchyard_domain::variables::split_declared(schema, vars, root, stale);
     let mut out = match variables::validate(variables::PROJECT, schema, checked, root).await {
         Ok(v) => v,
         Err(e) => {
@@ -297,11 +283,50 @@ async fn check_variables(
 // ---------------------------------------------------------------------------------------------
 // ActivateUser.
 
-/// How one template is served by the new activation.
-enum Serve {
-    Existing(String),
-    New(usize),
-    Static,
+/// How Platform API v2 names what the activation engine reports, and its rules: the end user's
+/// own connections and the organisation's (static) ones.
+const RULES: Rules = Rules {
+    words: Words {
+        list: "connections",
+        template_field: "connectionTemplateId",
+        existing_field: "existingConnectionId",
+        neither_field: ".connection",
+        neither_message: "give a new connection or an existingConnectionId",
+        scope: "environment",
+        connector: "system",
+    },
+    organisation_connections: true,
+};
+
+/// A refused activation as Platform v2 answers it: a field per missing template, and Versori's
+/// message when any is missing.
+fn refused(r: Refusal, templates: &[PlatformTemplate]) -> ApiError {
+    let mut fields = r.fields;
+    for m in &r.missing {
+        let dynamic = templates.iter().any(|t| t.id == m.template_id && t.dynamic);
+        let why = if dynamic {
+            "the end user's connection is missing"
+        } else {
+            "the environment has no static connection for it and none was given"
+        };
+        fields.push(FieldError::new(
+            format!("connections[{}]", m.name),
+            format!(
+                "connection template {:?} ({}): {why}",
+                m.name, m.template_id
+            ),
+        ));
+    }
+    let message = if r.missing.is_empty() {
+        activation::summarise(&fields)
+    } else {
+        let names: Vec<&str> = r.missing.iter().map(|m| m.name.as_str()).collect();
+        format!(
+            "connections must be made for all environment systems: missing {}",
+            names.join(", ")
+        )
+    };
+    ApiError(Error::invalid_fields(message, fields))
 }
 
 /// Activates an end user on an environment: a connection for every template ("connections must
@@ -347,193 +372,141 @@ async fn activate_user(
         .list_platform_templates(&org, &env.project_id, Some(&env.id))
         .await?;
     let schema = variables_schema(&s, &org, &env).await?;
-    let mut fields = Vec::new();
 
-    // Which entry serves which template.
-    let mut serve: HashMap<String, Serve> = HashMap::new();
-    let mut existing_ids = Vec::new();
-    for (i, entry) in body.connections.iter().enumerate() {
-        let path = format!("connections[{i}]");
-        let Some(t) = templates
-            .iter()
-            .find(|t| t.id == entry.connection_template_id)
-        else {
-            fields.push(FieldError::new(
-                format!("{path}.connectionTemplateId"),
-                "is not a connection template of this environment",
-            ));
-            continue;
-        };
-        if serve.contains_key(&t.id) {
-            fields.push(FieldError::new(
-                format!("{path}.connectionTemplateId"),
-                "names a template another entry already serves",
-            ));
-            continue;
-        }
-        match (
-            &entry.connection,
-            entry
-                .existing_connection_id
-                .as_deref()
-                .filter(|c| !c.is_empty()),
-        ) {
-            (Some(_), _) => {
-                serve.insert(t.id.clone(), Serve::New(i));
-            }
-            (None, Some(cid)) => {
-                existing_ids.push(cid.to_owned());
-                serve.insert(t.id.clone(), Serve::Existing(cid.to_owned()));
-            }
-            (None, None) => fields.push(FieldError::new(
-                format!("{path}.connection"),
-                "give a new connection or an existingConnectionId",
-            )),
-        }
-    }
-
-    // Existing connections: the template's system, and the user's own or a static one.
-    let existing: HashMap<String, _> = s
+    // The request's entries, the existing connections they name, the static connections that
+    // serve static templates left out, and the systems new connections are to.
+    let entries: Vec<Entry<'_>> = body
+        .connections
+        .iter()
+        .map(|e| Entry {
+            template_id: &e.connection_template_id,
+            request: match (
+                &e.connection,
+                e.existing_connection_id
+                    .as_deref()
+                    .filter(|c| !c.is_empty()),
+            ) {
+                (Some(_), _) => Request::New,
+                (None, Some(id)) => Request::Existing(id),
+                (None, None) => Request::Neither,
+            },
+        })
+        .collect();
+    let existing_ids: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match e.request {
+            Request::Existing(id) => Some(id.to_owned()),
+            _ => None,
+        })
+        .collect();
+    let known: HashMap<String, Connection> = s
         .store
         .get_connections(&org, &existing_ids)
         .await?
         .into_iter()
         .map(|c| (c.id.clone(), c))
         .collect();
-    for (i, entry) in body.connections.iter().enumerate() {
-        let Some(Serve::Existing(cid)) = serve.get(&entry.connection_template_id) else {
-            continue;
-        };
-        if entry.connection.is_some() {
-            continue;
-        }
-        let field = format!("connections[{i}].existingConnectionId");
-        let t = templates
-            .iter()
-            .find(|t| t.id == entry.connection_template_id)
-            .expect("checked above");
-        match existing.get(cid) {
-            None => fields.push(FieldError::new(
-                field,
-                "is not a connection of this organisation",
-            )),
-            Some(c)
-                if c.end_user_id.is_some()
-                    || c.platform_end_user_id
-                        .as_ref()
-                        .is_some_and(|o| *o != user.id) =>
-            {
-                fields.push(FieldError::new(field, "is another end user's connection"))
-            }
-            Some(c) if c.connector_id != t.system_id => fields.push(FieldError::new(
-                field,
-                "is a connection to another system than the template's",
-            )),
-            Some(_) => {}
-        }
-    }
-
-    // Templates no entry serves: static ones fall back to the environment's static connection.
-    let unserved: Vec<String> = templates
+    let owners: HashMap<&str, Owner> = known
         .iter()
-        .filter(|t| !serve.contains_key(&t.id))
+        .map(|(id, c)| (id.as_str(), Owner::of(c)))
+        .collect();
+    let existing: HashMap<&str, ExistingConnection<'_>> = known
+        .iter()
+        .map(|(id, c)| {
+            let owner = &owners[id.as_str()];
+            (
+                id.as_str(),
+                ExistingConnection {
+                    connector_id: &c.connector_id,
+                    owner,
+                },
+            )
+        })
+        .collect();
+    let named: HashSet<&str> = entries.iter().map(|e| e.template_id).collect();
+    let unnamed_static: Vec<String> = templates
+        .iter()
+        .filter(|t| !t.dynamic && !named.contains(t.id.as_str()))
         .map(|t| t.id.clone())
         .collect();
-    let statics = s.store.static_connections(&org, &unserved).await?;
-    let mut missing = Vec::new();
-    for t in templates.iter().filter(|t| unserved.contains(&t.id)) {
-        if !t.dynamic && statics.iter().any(|(tid, _)| *tid == t.id) {
-            serve.insert(t.id.clone(), Serve::Static);
-        } else {
-            missing.push(t);
+    let statics: HashMap<String, String> = s
+        .store
+        .static_connections(&org, &unnamed_static)
+        .await?
+        .into_iter()
+        .collect();
+    let slots: Vec<Slot<'_>> = templates
+        .iter()
+        .map(|t| Slot {
+            id: &t.id,
+            name: &t.name,
+            connector_id: &t.system_id,
+            fallback: statics
+                .get(&t.id)
+                .filter(|_| !t.dynamic)
+                .map(String::as_str),
+        })
+        .collect();
+    let mut systems: HashMap<String, Connector> = HashMap::new();
+    for e in entries.iter().filter(|e| e.request == Request::New) {
+        if let Some(t) = templates.iter().find(|t| t.id == e.template_id) {
+            if !systems.contains_key(&t.system_id) {
+                let system = s
+                    .store
+                    .get_connector(&org, &t.system_id)
+                    .await?
+                    .or_not_found("system")?;
+                systems.insert(t.system_id.clone(), system);
+            }
         }
     }
-    for t in &missing {
-        let why = if t.dynamic {
-            "the end user's connection is missing"
-        } else {
-            "the environment has no static connection for it and none was given"
-        };
-        fields.push(FieldError::new(
-            format!("connections[{}]", t.name),
-            format!("connection template {:?} ({}): {why}", t.name, t.id),
-        ));
-    }
-
-    let vars = match check_variables(
+    let vars = check_variables(
         schema.as_ref(),
         body.dynamic_variables.unwrap_or_default(),
         "dynamicVariables",
         &HashSet::new(),
     )
-    .await?
-    {
-        Ok(v) => v,
-        Err(mut f) => {
-            fields.append(&mut f);
-            Map::new()
-        }
-    };
+    .await?;
 
-    // New connections, built and sealed (their OAuth2 codes not yet spent).
-    let mut entries: Vec<Option<ActivationConnection>> =
-        body.connections.into_iter().map(Some).collect();
-    let mut pending = Vec::new();
+    // The plan: each template served, new connections built (their credentials sealed, their
+    // OAuth2 codes not yet spent) on one of their system's auth scheme configs.
+    let owner = Owner::PlatformEndUser(user.id.clone());
+    let requester = connections::requester(&auth);
+    let mut creates: Vec<Option<ConnectionCreate>> = body
+        .connections
+        .iter()
+        .map(|e| e.connection.clone())
+        .collect();
+    let build = |i: usize, slot: &Slot<'_>| {
+        let create = creates[i].take().expect("a new connection's entry has one");
+        let path = format!("connections[{i}].connection.");
+        connections::build(
+            &s,
+            &org,
+            &systems[slot.connector_id],
+            Some(&user),
+            create,
+            requester,
+            &path,
+        )
+    };
+    let mut plan = activation::plan(&slots, &entries, &existing, &owner, &RULES, vars, build)
+        .map_err(|r| refused(r, &templates))?;
     let mut bindings = Vec::new();
-    // The systems of the templates new connections serve: their auth scheme configs are the only
-    // ones a new connection may use.
-    let mut systems: HashMap<String, switchyard_domain::model::Connector> = HashMap::new();
-    for t in &templates {
-        match serve.get(&t.id) {
-            Some(Serve::Existing(cid)) => bindings.push((t.id.clone(), cid.clone())),
-            Some(Serve::New(i)) => {
-                let entry = entries[*i].take().expect("each entry serves one template");
-                let create = entry.connection.expect("a new connection");
-                let system = match systems.get(&t.system_id) {
-                    Some(system) => system,
-                    None => {
-                        let system = s
-                            .store
-                            .get_connector(&org, &t.system_id)
-                            .await?
-                            .or_not_found("system")?;
-                        systems.entry(t.system_id.clone()).or_insert(system)
-                    }
-                };
-                match connections::build(
-                    &s,
-                    &org,
-                    system,
-                    Some(&user),
-                    create,
-                    connections::requester(&auth),
-                    &format!("connections[{i}].connection."),
-                ) {
-                    Ok(p) => {
-                        bindings.push((t.id.clone(), p.connection.connection.id.clone()));
-                        pending.push((p, t.id.clone()));
-                    }
-                    Err(mut f) => fields.append(&mut f),
-                }
+    let mut pending = Vec::new();
+    for (template_id, binding) in std::mem::take(&mut plan.bindings) {
+        match binding {
+            Binding::Existing(c) => bindings.push((template_id, c)),
+            Binding::New(i) => {
+                let p = plan.take_new(i).expect("the plan built it");
+                bindings.push((template_id.clone(), p.connection.connection.id.clone()));
+                pending.push((p, template_id));
             }
-            Some(Serve::Static) | None => {}
+            // Served by the environment's static connection, which is not bound.
+            Binding::Fallback(_) => {}
         }
     }
-    if !fields.is_empty() {
-        let message = if missing.is_empty() {
-            switchyard_domain::activation::summarise(&fields)
-        } else {
-            format!(
-                "connections must be made for all environment systems: missing {}",
-                missing
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        return Err(ApiError(Error::invalid_fields(message, fields)));
-    }
+    let vars = plan.variables;
     if !s
         .store
         .list_user_platform_activations(&org, &user.id, Some(&env.id))

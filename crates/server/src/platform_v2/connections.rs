@@ -161,7 +161,7 @@ fn connection_credential_to_v2(cc: &ConnectionCredential) -> Value {
 }
 
 /// `ConnectionCreate` (v2): name, a flat credential list, and an optional base URL override.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = v2::ConnectionCreate)]
 pub struct ConnectionCreate {
