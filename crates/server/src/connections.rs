@@ -5,7 +5,7 @@
 //! [`crate::oauth::complete`], once everything else about the request is known to be sound.
 use crate::credentials::seal_data;
 use crate::error::{ApiResult, OrNotFound};
-use crate::AppState;
+use crate::state::AppState;
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::connection::{self, ConnectionDraft, Owner, Requester};
 use switchyard_domain::model::{Connection, ConnectionCredential, Hub, NewConnection};

@@ -1,7 +1,7 @@
 //! Credentials at rest: a credential's data checked and sealed by the vault (bound to its id),
 //! and opened again; and the secrets an auth scheme config is given (an OAuth2 grant's client
 //! secret, an OAuth 1.0a consumer secret), moved into credentials of their own.
-use crate::AppState;
+use crate::state::AppState;
 use serde_json::Value;
 use switchyard_domain::auth_scheme::{AuthScheme, AuthSchemeConfig};
 use switchyard_domain::credential::{

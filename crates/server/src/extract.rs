@@ -8,6 +8,10 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use switchyard_domain::{Error, ErrorKind, FieldError};
 
+/// The largest request body read: larger is a 413, before routing when `Content-Length` says so,
+/// and from whatever reads a body (the JSON extractors, the idempotency layer) otherwise.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// A JSON request body. Unknown fields are ignored, as Versori's server does.
 pub struct Json<T>(pub T);
 

@@ -6,8 +6,7 @@
 //! otherwise. The page itself refuses to run when `o` is not its token's organisation, and reloads
 //! itself with `o` when the URL lacks it, so that the policy applies whichever URL a host uses.
 use crate::error::{ApiError, ApiResult};
-use crate::oauth_policy;
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -87,7 +86,7 @@ async fn frame_ancestors(s: &AppState, query: Option<&str>) -> ApiResult<String>
         .get_organisation_settings(&org)
         .await
         .map_err(ApiError)?;
-    Ok(oauth_policy::frame_ancestors_source(
+    Ok(crate::oauth::policy::frame_ancestors_source(
         &settings.hub_frame_ancestors,
     ))
 }

@@ -11,7 +11,7 @@
 //! (scope, key) by [`aad`], and re-sealed by `switchyard keys rotate` like credentials. Only the
 //! status code is stored in the clear.
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -22,15 +22,13 @@ use switchyard_domain::{time, Error, ErrorKind};
 use switchyard_store::IdempotencyBegin;
 
 pub const HEADER: &str = "idempotency-key";
-const LIMIT: usize = crate::ops::MAX_BODY_BYTES;
+const LIMIT: usize = crate::extract::MAX_BODY_BYTES;
 
 /// Whose keys these are: one API key (by id), one hub session (by token hash), or one end user
 /// (a verified JWT: organisation and a hash of `sub`).
 async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
     if let Some(token) = authorization.strip_prefix("JWT ") {
-        let user = crate::signing_keys::verify_end_user_jwt(s, token)
-            .await
-            .ok()?;
+        let user = crate::auth::verify_end_user_jwt(s, token).await.ok()?;
         return Some(format!(
             "enduser:{}:{}",
             user.organisation_id,
@@ -42,7 +40,7 @@ async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
         .or_else(|| authorization.strip_prefix("bearer "))?
         .trim();
     let hash = crate::auth::hash_key(token);
-    if token.starts_with(crate::session::TOKEN_PREFIX) {
+    if token.starts_with(crate::auth::SESSION_TOKEN_PREFIX) {
         return s
             .store
             .find_hub_session(&hash, time::now())

@@ -1,15 +1,24 @@
-//! Switchyard's HTTP faces. Each API version is a thin module mapping its wire encoding to the
-//! domain model: [`embedded_v1`], [`connect_v1`], [`organisations`] (API keys), and [`ops`]
-//! (health, readiness, metrics). The OpenAPI document is generated from the same handlers.
+//! Switchyard's HTTP server, in three trees and a few services:
+//!
+//! - [`api`]: the faces, one folder per API (Embedded v1, Connect v1, Platform v2,
+//!   Organisations v1), thin mappings of each wire encoding onto the domain.
+//! - [`auth`]: who is calling (API keys, hub sessions, end-user JWTs); extractors, no handlers.
+//! - [`oauth`]: the hosted OAuth2 and OAuth 1.0a flows, the callback page, provider token calls.
+//! - Services the faces share: [`connections`] (drafts checked by the domain, sealed),
+//!   [`credentials`] (sealing and opening), [`tokens`] (fresh access tokens, refreshed once
+//!   across nodes), [`variables`] (budgeted schema validation).
+//! - The HTTP plumbing: [`extract`], [`hygiene`], [`error`], [`idempotency`], [`rate_limit`],
+//!   [`ops`] (health, metrics, the layers), [`listener`] (connection limits), [`egress`] (every
+//!   outbound request), [`hub_page`].
+//!
+//! The OpenAPI document is generated from the same handlers.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod auth;
-pub mod connect_v1;
 pub mod connections;
 pub mod credentials;
 pub mod egress;
-pub mod embedded_v1;
 pub mod error;
 pub mod extract;
 pub mod hub_page;
@@ -17,43 +26,18 @@ pub mod hygiene;
 pub mod idempotency;
 pub mod listener;
 pub mod oauth;
-pub mod oauth1;
-pub mod oauth_policy;
 pub mod ops;
-pub mod organisations;
-pub mod platform_v2;
 pub mod rate_limit;
-pub mod session;
-pub mod signing_keys;
+pub mod refresh_locks;
+pub mod state;
 pub mod tokens;
 pub mod variables;
 
 use axum::Router;
+pub use state::AppState;
 use std::sync::Arc;
-use switchyard_store::DynStore;
-use switchyard_vault::KeyRing;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: DynStore,
-    pub vault: Arc<KeyRing>,
-    /// Where Switchyard is reached from outside, for URLs it hands out.
-    pub public_url: String,
-    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// Every outbound request (OAuth2 and OAuth 1.0a providers) goes through it.
-    pub egress: egress::Egress,
-    /// Failed authentications per client, provider calls per organisation and client.
-    pub rate_limits: Arc<rate_limit::RateLimits>,
-    /// How long an OAuth2 `state` stays usable.
-    pub oauth_state_ttl: std::time::Duration,
-    /// One token refresh per credential at a time in this process.
-    pub refresh_locks: Arc<tokens::RefreshLocks>,
-    /// The longest lifetime an end-user JWT may have (`exp - iat`, and `exp - now`).
-    pub end_user_jwt_max_lifetime: std::time::Duration,
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -94,15 +78,8 @@ impl utoipa::Modify for SecurityAddon {
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::routes())
-        .merge(organisations::routes())
-        .merge(signing_keys::routes())
-        .merge(embedded_v1::routes())
-        .merge(connect_v1::routes())
+        .merge(api::routes())
         .merge(oauth::routes())
-        .merge(oauth1::routes())
-        .merge(session::routes())
-        .merge(tokens::routes())
-        .merge(platform_v2::routes())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -2,7 +2,8 @@
 //! limits (URI, headers, body, time), and the JSON answers to unknown paths, wrong methods,
 //! oversized requests, timeouts and panics.
 use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
+use crate::extract::MAX_BODY_BYTES;
+use crate::state::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::Next;
@@ -138,9 +139,6 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// The most request header bytes answered, counting each header's name, value and 4 bytes (`: `
 /// and the line end, as HTTP/1 sends them): more is a 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// The largest request body read: larger is a 413, before routing when `Content-Length` says so,
-/// and from whatever reads a body (the JSON extractors, the idempotency layer) otherwise.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What a request may take, beyond what the listener enforces per connection.
 #[derive(Debug, Clone)]
@@ -258,7 +256,7 @@ pub fn layers(router: Router, state: AppState, limits: &RequestLimits) -> Router
             crate::idempotency::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.rate_limits.clone(),
             crate::rate_limit::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(

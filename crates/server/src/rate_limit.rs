@@ -12,7 +12,6 @@
 //! The client address is the connection's peer (put beside the request by [`layer`]); behind a
 //! reverse proxy that is the proxy's address.
 use crate::error::ApiError;
-use crate::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -22,7 +21,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchyard_domain::Error;
 
@@ -172,7 +171,7 @@ fn client_ip() -> Option<IpAddr> {
 
 /// Refuses clients whose failed-authentication quota is spent, counts 401s against it, and makes
 /// the client's address known to the provider-call limit.
-pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn layer(State(limits): State<Arc<RateLimits>>, req: Request, next: Next) -> Response {
     let Some(ip) = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -180,7 +179,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     else {
         return next.run(req).await;
     };
-    if let Some(wait) = s.rate_limits.blocked_for(ip) {
+    if let Some(wait) = limits.blocked_for(ip) {
         metrics::counter!("switchyard_rate_limited_total", "limit" => "failed_authentication")
             .increment(1);
         let e = Error::too_many(
@@ -191,7 +190,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     }
     let res = CLIENT.scope(ip, next.run(req)).await;
     if res.status() == StatusCode::UNAUTHORIZED {
-        s.rate_limits.failed(ip);
+        limits.failed(ip);
     }
     res
 }

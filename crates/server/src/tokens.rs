@@ -9,71 +9,27 @@
 //! token it came with. After `invalid_grant` the credential is read again: if another node rotated
 //! the refresh token meanwhile it was a lost race and its token is used; otherwise the grant was
 //! revoked, `errors` is set and a `refresh_failed` event recorded.
-use crate::auth::OrgAuth;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
-use crate::extract::Path;
+use crate::error::{ApiError, ApiResult, OrNotFound};
 use crate::oauth::{self, TokenError};
-use crate::AppState;
-use axum::extract::State;
+use crate::state::AppState;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use switchyard_domain::auth_scheme::{AuthScheme, OAuth2Scheme};
 use switchyard_domain::credential::{self, CredentialType, SecretData};
-use switchyard_domain::model::{ConnectionCredential, CredentialEvent, CredentialRole};
+use switchyard_domain::model::{ConnectionCredential, CredentialEvent};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{new_id, Error, ErrorKind};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// A token expiring sooner than this is refreshed before it is handed out.
 pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
+
 /// How long a node may hold a refresh lease; a crashed holder blocks others no longer than this.
 const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+
 /// How long a request waits for another node's refresh before giving up with a 503.
 const WAIT: Duration = Duration::from_secs(45);
-
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(connection_token))
-        .routes(routes!(credential_events))
-}
-
-/// One in-process flight per credential.
-pub struct RefreshLocks {
-    /// This process, in lease owner names.
-    node: String,
-    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
-}
-
-impl Default for RefreshLocks {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl RefreshLocks {
-    /// Locks for this process, which gets its own id in lease owner names.
-    pub fn new() -> Self {
-        Self {
-            node: new_id(),
-            locks: Mutex::default(),
-        }
-    }
-
-    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.locks.lock().expect("refresh lock map poisoned");
-        if let Some(l) = map.get(id).and_then(Weak::upgrade) {
-            return l;
-        }
-        map.retain(|_, w| w.strong_count() > 0);
-        let l = Arc::new(tokio::sync::Mutex::new(()));
-        map.insert(id.to_owned(), Arc::downgrade(&l));
-        l
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -83,58 +39,6 @@ pub struct AccessToken {
     /// When the provider said it expires; absent when it did not say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-}
-
-/// The connection's OAuth2 access token, refreshed or obtained first when needed. This is the one
-/// call that returns a secret: it is what an integration runtime calls the provider with.
-#[utoipa::path(post, path = "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}/token", operation_id = "GetConnectionAccessToken",
-    tag = "connections", params(("organisation_id" = String, Path), ("connector_id" = String, Path), ("connection_id" = String, Path)),
-    responses((status = 200, body = AccessToken), (status = "default", body = ErrorBody)))]
-async fn connection_token(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path((org, connector_id, id)): Path<(String, String, String)>,
-) -> ApiResult<axum::Json<AccessToken>> {
-    auth.check_org(&org)?;
-    let c = s
-        .store
-        .get_connection(&org, &id)
-        .await?
-        .filter(|c| c.connector_id == connector_id)
-        .or_not_found("connection")?;
-    let cc = c
-        .credentials
-        .iter()
-        .find(|cc| {
-            cc.role == CredentialRole::Action
-                && matches!(cc.auth_scheme_config.scheme, AuthScheme::OAuth2(_))
-        })
-        .ok_or_else(|| {
-            ApiError(Error::bad_request(
-                "the connection has no OAuth2 credential",
-            ))
-        })?;
-    Ok(axum::Json(fresh_token(&s, &org, cc).await?))
-}
-
-/// What happened to a credential (failed refreshes, expiry...), oldest first. The events of a
-/// deleted credential (an expired one) stay readable.
-#[utoipa::path(get, path = "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}/events", operation_id = "ListCredentialEvents", tag = "connections",
-    params(("organisation_id" = String, Path), ("credential_id" = String, Path)), responses((status = 200, body = Vec<CredentialEvent>), (status = "default", body = ErrorBody)))]
-async fn credential_events(
-    State(s): State<AppState>,
-    auth: OrgAuth,
-    Path((org, id)): Path<(String, String)>,
-) -> ApiResult<axum::Json<Vec<CredentialEvent>>> {
-    auth.check_org(&org)?;
-    let events = s.store.list_credential_events(&org, &id).await?;
-    if events.is_empty() {
-        s.store
-            .get_credential(&org, &id)
-            .await?
-            .or_not_found("credential")?;
-    }
-    Ok(axum::Json(events))
 }
 
 /// Checks new client-credentials and password credentials by fetching a token (which is then

@@ -361,7 +361,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             settings.rate_limits,
         )),
         oauth_state_ttl: std::time::Duration::from_secs(settings.oauth_state_ttl_seconds),
-        refresh_locks: Arc::new(switchyard_server::tokens::RefreshLocks::new()),
+        refresh_locks: Arc::new(switchyard_server::refresh_locks::RefreshLocks::new()),
         end_user_jwt_max_lifetime: std::time::Duration::from_secs(
             settings.end_user_jwt_max_lifetime_seconds,
         ),

@@ -1,0 +1,173 @@
+//! The end-user ("embed") reads the hub page makes: a hub's integrations as one end user sees
+//! them, one integration with what activating it needs, the user's activations. An unknown user is
+//! someone with nothing connected.
+use crate::api::v1_wire::PageInfo;
+use crate::auth::HubAuth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Path, Query};
+use crate::state::AppState;
+use axum::extract::State;
+use std::collections::HashMap;
+use switchyard_domain::model::*;
+use switchyard_domain::Error;
+use switchyard_store::IntegrationFilter;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::integrations::templates_out;
+use super::wire::{
+    EmbedActivationParams, EmbedListParams, EmbeddedIntegration, EmbeddedIntegrationPage,
+    EmbeddedIntegrationSummary, EndUserActivation, EndUserActivationPage, UserParams,
+};
+use super::{hub_of, integration_of, integration_with_templates, page_params, user_in_hub};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_end_user_integrations))
+        .routes(routes!(get_embedded_integration))
+        .routes(routes!(list_end_user_activations))
+}
+
+// ---------------------------------------------------------------------------------------------
+// End-user ("embed") reads. An unknown user is someone with nothing connected.
+
+/// A hub's integrations as one end user sees them. A user who does not exist yet sees everything
+/// not activated.
+#[utoipa::path(get, path = "/api/embedded/v1/embed/{hub_id}/users/{user_id}/integrations", operation_id = "ListEndUserIntegrations", tag = "embedded",
+    params(("hub_id" = String, Path), ("user_id" = String, Path), EmbedListParams),
+    responses((status = 200, body = EmbeddedIntegrationPage), (status = "default", body = ErrorBody)))]
+async fn list_end_user_integrations(
+    State(s): State<AppState>,
+    auth: HubAuth,
+    Path((hub_id, user_id)): Path<(String, String)>,
+    Query(q): Query<EmbedListParams>,
+) -> ApiResult<axum::Json<EmbeddedIntegrationPage>> {
+    let org = auth.organisation_id().to_owned();
+    let page = page_params(q.first, &q.after, &q.before).request()?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
+        .await?;
+    hub_of(&s, &org, &hub_id).await?;
+    let user = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?;
+    // A hub session sees what its page shows: deployed integrations only (asking for undeployed
+    // ones, it gets none).
+    let deployed = match (auth.session(), q.deployed) {
+        (None, d) => d,
+        (Some(_), Some(false)) => {
+            let page = PageInfo {
+                total_count: 0,
+                next: String::new(),
+                prev: String::new(),
+            };
+            return Ok(axum::Json(EmbeddedIntegrationPage {
+                page,
+                integrations: Vec::new(),
+                total_connected: 0,
+            }));
+        }
+        (Some(_), _) => Some(true),
+    };
+    let (p, connected) = s
+        .store
+        .list_end_user_integrations(
+            &org,
+            &hub_id,
+            user.as_ref().map(|u| u.id.as_str()),
+            IntegrationFilter {
+                deployed,
+                only: auth.allowed().map(<[String]>::to_vec),
+            },
+            &page,
+        )
+        .await?;
+    let info = PageInfo::of(&p);
+    Ok(axum::Json(EmbeddedIntegrationPage {
+        page: info,
+        integrations: p
+            .items
+            .into_iter()
+            .map(|e| EmbeddedIntegrationSummary::of(e.integration, e.is_activated))
+            .collect(),
+        total_connected: connected,
+    }))
+}
+
+/// One integration as an end user sees it, with what activating it needs.
+#[utoipa::path(get, path = "/api/embedded/v1/embed/{hub_id}/users/{user_id}/integrations/{integration_id}", operation_id = "GetEmbeddedIntegration", tag = "embedded",
+    params(("hub_id" = String, Path), ("user_id" = String, Path), ("integration_id" = String, Path), UserParams),
+    responses((status = 200, body = EmbeddedIntegration), (status = "default", body = ErrorBody)))]
+async fn get_embedded_integration(
+    State(s): State<AppState>,
+    auth: HubAuth,
+    Path((hub_id, user_id, integration_id)): Path<(String, String, String)>,
+    Query(q): Query<UserParams>,
+) -> ApiResult<axum::Json<EmbeddedIntegration>> {
+    let org = auth.organisation_id().to_owned();
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
+        .await?;
+    auth.check_integration(&integration_id)?;
+    let (i, templates) = integration_with_templates(&s, &org, &integration_id).await?;
+    // A hub session sees what its page shows: deployed integrations only.
+    if i.hub_id != hub_id || (auth.session().is_some() && !i.is_deployed) {
+        return Err(ApiError(Error::not_found("integration")));
+    }
+    let activated = match user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? {
+        Some(u) => s.store.find_activation(&org, &u.id, &i.id).await?.is_some(),
+        None => false,
+    };
+    Ok(axum::Json(EmbeddedIntegration {
+        summary: EmbeddedIntegrationSummary::of(i, activated),
+        connection_templates: templates_out(&s, &org, templates).await?,
+    }))
+}
+
+/// An end user's activations in a hub, optionally for one integration.
+#[utoipa::path(get, path = "/api/embedded/v1/embed/{hub_id}/users/{user_id}/activations", operation_id = "ListEndUserActivations", tag = "embedded",
+    params(("hub_id" = String, Path), ("user_id" = String, Path), EmbedActivationParams),
+    responses((status = 200, body = EndUserActivationPage), (status = "default", body = ErrorBody)))]
+async fn list_end_user_activations(
+    State(s): State<AppState>,
+    auth: HubAuth,
+    Path((hub_id, user_id)): Path<(String, String)>,
+    Query(q): Query<EmbedActivationParams>,
+) -> ApiResult<axum::Json<EndUserActivationPage>> {
+    let org = auth.organisation_id().to_owned();
+    let page = page_params(q.first, &q.after, &q.before).request()?;
+    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
+        .await?;
+    hub_of(&s, &org, &hub_id).await?;
+    let Some(u) = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? else {
+        return Ok(axum::Json(EndUserActivationPage {
+            page: PageInfo {
+                total_count: 0,
+                next: String::new(),
+                prev: String::new(),
+            },
+            activations: vec![],
+        }));
+    };
+    let p = s
+        .store
+        .list_activations(&org, &u.id, q.integration_id.as_deref(), &page)
+        .await?;
+    let info = PageInfo::of(&p);
+    let mut activations = Vec::with_capacity(p.items.len());
+    let mut cache: HashMap<String, Integration> = HashMap::new();
+    for a in p.items {
+        let i = match cache.get(&a.integration_id) {
+            Some(i) => i.clone(),
+            None => {
+                let i = integration_of(&s, &org, &a.integration_id).await?;
+                cache.insert(i.id.clone(), i.clone());
+                i
+            }
+        };
+        activations.push(EndUserActivation {
+            id: a.id,
+            hub_id: a.hub_id,
+            integration: EmbeddedIntegrationSummary::of(i, true),
+        });
+    }
+    Ok(axum::Json(EndUserActivationPage {
+        page: info,
+        activations,
+    }))
+}

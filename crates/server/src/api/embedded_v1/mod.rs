@@ -1,0 +1,143 @@
+//! Embedded API v1 (`/api/embedded/v1`): hubs, end users and their connections, integrations and
+//! their connection templates, the end-user ("embed") reads, and activations. Wire-compatible with
+//! Versori's published spec; the two deploy calls are Switchyard's own addition.
+use crate::api::v1_wire::PageParams;
+use crate::auth::OrgAuth;
+use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::state::AppState;
+use switchyard_domain::auth_scheme::AuthSchemeConfig;
+use switchyard_domain::model::*;
+use switchyard_domain::{Error, FieldError};
+use utoipa_axum::router::OpenApiRouter;
+
+mod activations;
+mod embed;
+mod end_users;
+mod hubs;
+mod integrations;
+mod reconnect;
+mod sessions;
+pub mod wire;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(hubs::routes())
+        .merge(end_users::routes())
+        .merge(integrations::routes())
+        .merge(embed::routes())
+        .merge(activations::routes())
+        .merge(reconnect::routes())
+        .merge(sessions::routes())
+}
+
+pub(super) fn page_params(
+    first: Option<u32>,
+    after: &Option<String>,
+    before: &Option<String>,
+) -> PageParams {
+    PageParams {
+        first,
+        after: after.clone(),
+        before: before.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookups shared by the handlers.
+
+pub(super) async fn hub_of(s: &AppState, org: &str, hub_id: &str) -> ApiResult<Hub> {
+    s.store.get_hub(org, hub_id).await?.or_not_found("hub")
+}
+
+/// A hub that still accepts new users and integrations.
+pub(super) async fn live_hub(s: &AppState, org: &str, hub_id: &str) -> ApiResult<Hub> {
+    hub_of(s, org, hub_id).await.and_then(|h| {
+        if h.deleted_at.is_some() {
+            Err(ApiError(Error::not_found("hub")))
+        } else {
+            Ok(h)
+        }
+    })
+}
+
+pub(super) async fn user_in_hub(
+    s: &AppState,
+    org: &str,
+    hub_id: &str,
+    user_id: &str,
+    kind: Option<IdentifierType>,
+) -> ApiResult<Option<EndUser>> {
+    Ok(s.store
+        .get_end_user(org, hub_id, user_id, kind.unwrap_or_default())
+        .await?)
+}
+
+pub(super) async fn integration_of(s: &AppState, org: &str, id: &str) -> ApiResult<Integration> {
+    s.store
+        .get_integration(org, id)
+        .await?
+        .or_not_found("integration")
+}
+
+/// An integration with its connection templates, in one read.
+pub(super) async fn integration_with_templates(
+    s: &AppState,
+    org: &str,
+    id: &str,
+) -> ApiResult<(Integration, Vec<ConnectionTemplate>)> {
+    s.store
+        .get_integration_with_templates(org, id)
+        .await?
+        .or_not_found("integration")
+}
+
+/// The auth scheme configs the organisation defined for connections to `connector_id` in `hub`:
+/// the connector's own, the hub's (for its primary connector), and those of the hub's connection
+/// templates for that connector. A connection credential (and an OAuth2 flow) must use one of
+/// them.
+pub(crate) async fn hub_schemes(
+    s: &AppState,
+    org: &str,
+    hub: &Hub,
+    connector_id: &str,
+) -> ApiResult<Vec<AuthSchemeConfig>> {
+    let connector = s
+        .store
+        .get_connector(org, connector_id)
+        .await?
+        .or_not_found("connector")?;
+    let mut schemes = connector.auth_scheme_configs;
+    if hub.primary_connector_id == connector.id {
+        schemes.push(hub.auth_scheme_config.clone());
+    }
+    schemes.extend(
+        s.store
+            .list_hub_connector_templates(org, &hub.id, &connector.id)
+            .await?
+            .into_iter()
+            .map(|t| t.auth_scheme_config),
+    );
+    Ok(schemes)
+}
+
+pub(super) fn check_body_org(auth: &OrgAuth, body_org: &str) -> ApiResult<()> {
+    if auth.organisation_id == body_org {
+        Ok(())
+    } else {
+        Err(ApiError(Error::invalid_field(
+            "organisationId",
+            "is not the organisation of the API key",
+        )))
+    }
+}
+
+pub(super) fn fields_error(message: &str, fields: Vec<FieldError>) -> ApiError {
+    ApiError(Error::invalid_fields(
+        if fields.len() == 1 {
+            format!("{message}: {}: {}", fields[0].field, fields[0].message)
+        } else {
+            format!("{message}: {} problems", fields.len())
+        },
+        fields,
+    ))
+}

@@ -1,0 +1,121 @@
+//! Organisation API keys: `Authorization: Bearer sy_<43 characters>`. A key is 256 random bits;
+//! only its SHA-256 hash is stored. [`OrgAuth`] proves the organisation a request acts for.
+use super::session_tokens;
+use super::token::{bearer, check_path_org, hash_key};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use switchyard_domain::model::ApiKey;
+use switchyard_domain::{new_id, time, Error, ErrorKind};
+
+pub const KEY_PREFIX: &str = "sy_";
+
+const KEY_BODY_LEN: usize = 43;
+
+/// A new API key for `org`: the key text (shown once) and what is stored of it.
+pub fn new_api_key(org: &str, name: &str) -> (String, ApiKey) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let text = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let key = ApiKey {
+        id: new_id(),
+        organisation_id: org.to_owned(),
+        name: name.to_owned(),
+        prefix: text[..KEY_PREFIX.len() + 6].to_owned(),
+        key_hash: hash_key(&text),
+        created_at: time::now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    (text, key)
+}
+
+fn well_formed(text: &str) -> bool {
+    text.strip_prefix(KEY_PREFIX).is_some_and(|b| {
+        b.len() == KEY_BODY_LEN
+            && b.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    })
+}
+
+/// The organisation a request acts for, proven by its API key.
+#[derive(Debug, Clone)]
+pub struct OrgAuth {
+    pub organisation_id: String,
+    pub key_id: String,
+}
+
+impl OrgAuth {
+    /// A path naming another organisation is answered as if it did not exist.
+    pub fn check_org(&self, path_org: &str) -> Result<(), ApiError> {
+        if self.organisation_id == path_org {
+            Ok(())
+        } else {
+            Err(ApiError(Error::not_found("organisation")))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for OrgAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        if token.starts_with(crate::auth::SESSION_TOKEN_PREFIX) {
+            session_tokens::find(state, token).await?;
+            return Err(ApiError(Error::new(ErrorKind::Forbidden, "a hub session token can only call what the hub page needs; use an organisation API key")));
+        }
+        if !well_formed(token) {
+            return Err(ApiError(Error::unauthorized("malformed API key")));
+        }
+        let key = state
+            .store
+            .find_api_key_by_hash(&hash_key(token))
+            .await?
+            .ok_or_else(|| ApiError(Error::unauthorized("unknown API key")))?;
+        if key.revoked_at.is_some() {
+            return Err(ApiError(Error::unauthorized(
+                "the API key has been revoked",
+            )));
+        }
+        if key
+            .last_used_at
+            .is_none_or(|t| time::now() - t > chrono::Duration::seconds(60))
+        {
+            let store = state.store.clone();
+            let id = key.id.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_api_key(&id, time::now()).await {
+                    tracing::debug!(error = %e, "could not record API key use");
+                }
+            });
+        }
+        check_path_org(parts, state, &key.organisation_id).await?;
+        Ok(OrgAuth {
+            organisation_id: key.organisation_id,
+            key_id: key.id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn keys_are_prefixed_random_and_hashed() {
+        let (a, ka) = new_api_key("o", "n");
+        let (b, _) = new_api_key("o", "n");
+        assert_ne!(a, b);
+        assert!(well_formed(&a));
+        assert_eq!(ka.key_hash, hash_key(&a));
+        assert!(!ka.key_hash.contains(&a[3..]));
+        assert!(!well_formed("sy_short"));
+    }
+}
