@@ -20,7 +20,7 @@ use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{is_ulid, new_id, Error, ErrorKind, FieldError};
+use switchyard_domain::{is_ulid, new_id, Error, FieldError};
 use switchyard_store::IntegrationFilter;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -1878,7 +1878,7 @@ async fn activate_integration(
         .insert_activation(&org, &a, new_user.as_ref(), &new_connections)
         .await
     {
-        if e.kind == ErrorKind::Conflict {
+        if e.is_conflict() {
             already_activated(&s, &org, &user.id, &integration.id).await?;
         }
         return Err(e.into());

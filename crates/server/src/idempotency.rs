@@ -115,7 +115,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .idempotency_begin(&scope, &key, &fingerprint, time::now())
         .await
     {
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
         Ok(IdempotencyBegin::Mismatch) => {
             return ApiError(Error::new(
                 ErrorKind::Unprocessable,
@@ -182,7 +182,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .idempotency_finish(&scope, &key, status.as_u16(), &sealed, &key_id)
         .await
     {
-        tracing::warn!(error = %e.message, "could not remember an idempotent answer");
+        tracing::warn!(error = %e, "could not remember an idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -157,7 +157,7 @@ pub async fn check_new_credentials(
             match fresh_token(s, org, cc).await {
                 Ok(_) => {
                     if let Err(e) = s.store.mark_credential_valid(org, &cc.credential.id).await {
-                        tracing::warn!(error = %e.message, "could not record a credential as valid");
+                        tracing::warn!(error = %e, "could not record a credential as valid");
                     }
                 }
                 Err(e) => {
