@@ -251,7 +251,9 @@ pub async fn fresh_token(
     let result = refresh_leased(s, org, cc, scheme, &owner).await;
     if result.is_err() {
         // Whatever happened, the lease must not outlive this attempt.
-        let _ = s.store.release_refresh_lease(org, id, &owner).await;
+        if let Err(e) = s.store.release_refresh_lease(org, id, &owner).await {
+            tracing::warn!(error = %e, "could not release a refresh lease");
+        }
     }
     result
 }
