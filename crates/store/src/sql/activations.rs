@@ -138,8 +138,8 @@ impl ActivationStore for Backend {
         .await
         .map_err(db_err)?;
         sqlx::query(
-            "INSERT INTO activation_connections (activation_id, template_id, \
-             connection_id) VALUES ($1, $2, $3)",
+            "INSERT INTO activation_connections (activation_id, template_id, connection_id) \
+             VALUES ($1, $2, $3)",
         )
         .bind(id)
         .bind(template_id)
@@ -280,8 +280,8 @@ impl ActivationStore for Backend {
         at: Timestamp,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE activations SET dynamic_variables = $3, updated_at = $4 WHERE \
-             organisation_id = $1 AND id = $2",
+            "UPDATE activations SET dynamic_variables = $3, updated_at = $4 \
+             WHERE organisation_id = $1 AND id = $2",
         )
         .bind(org)
         .bind(id)
@@ -296,8 +296,8 @@ impl ActivationStore for Backend {
     async fn delete_activation(&self, org: &str, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query(
-            "DELETE FROM activation_connections WHERE activation_id IN (SELECT id FROM \
-             activations WHERE organisation_id = $1 AND id = $2)",
+            "DELETE FROM activation_connections WHERE activation_id IN (SELECT id FROM activations \
+             WHERE organisation_id = $1 AND id = $2)",
         )
         .bind(org)
         .bind(id)

@@ -35,11 +35,11 @@ pub(super) const CONNECTION_COLS: &str = "id, organisation_id, connector_id, end
 
 /// The columns of a connection's credential link and credential, as [`connection_credential`]
 /// reads them (`cc` the link, `cr` the credential).
-pub(super) const CONNECTION_CREDENTIAL_COLS: &str = "cc.id AS cc_id, cc.connection_id AS \
-    cc_connection_id, cc.role AS cc_role, cc.auth_scheme_config AS cc_auth_scheme_config, \
-    cr.id AS cr_id, cr.organisation_id AS cr_organisation_id, cr.name AS cr_name, cr.type AS \
-    cr_type, cr.public_data AS cr_public_data, \
-    cr.errors AS cr_errors, cr.expires_at AS cr_expires_at";
+pub(super) const CONNECTION_CREDENTIAL_COLS: &str = "cc.id AS cc_id, \
+    cc.connection_id AS cc_connection_id, cc.role AS cc_role, \
+    cc.auth_scheme_config AS cc_auth_scheme_config, cr.id AS cr_id, \
+    cr.organisation_id AS cr_organisation_id, cr.name AS cr_name, cr.type AS cr_type, \
+    cr.public_data AS cr_public_data, cr.errors AS cr_errors, cr.expires_at AS cr_expires_at";
 
 pub(super) fn connection_credential(
     row: &<Db as sqlx::Database>::Row,
@@ -76,10 +76,9 @@ where
         return Ok(());
     }
     let sql = format!(
-        "SELECT {CONNECTION_CREDENTIAL_COLS} FROM connection_credentials cc JOIN credentials cr ON \
-         cr.id = cc.credential_id \
-         WHERE cr.organisation_id = $1 AND cc.connection_id IN ({}) ORDER BY cc.connection_id, \
-         cc.role, cc.position",
+        "SELECT {CONNECTION_CREDENTIAL_COLS} FROM connection_credentials cc JOIN credentials cr \
+         ON cr.id = cc.credential_id WHERE cr.organisation_id = $1 AND cc.connection_id IN ({}) \
+         ORDER BY cc.connection_id, cc.role, cc.position",
         placeholders(2, connections.len())
     );
     let mut q = sqlx::query(&sql).bind(org.to_owned());
@@ -193,8 +192,8 @@ pub(super) async fn delete_connections_tx(
     let mut cred_ids = Vec::new();
     {
         let sql = format!(
-            "SELECT cc.credential_id FROM connection_credentials cc JOIN connections c ON c.id = \
-             cc.connection_id WHERE c.organisation_id = $1 AND c.id IN ({ph})"
+            "SELECT cc.credential_id FROM connection_credentials cc JOIN connections c \
+             ON c.id = cc.connection_id WHERE c.organisation_id = $1 AND c.id IN ({ph})"
         );
         let mut q = sqlx::query(&sql).bind(org.to_owned());
         for id in ids {
@@ -206,16 +205,16 @@ pub(super) async fn delete_connections_tx(
     }
     for sql in [
         format!(
-            "DELETE FROM activation_connections WHERE connection_id IN (SELECT id FROM \
-             connections WHERE organisation_id = $1 AND id IN ({ph}))"
+            "DELETE FROM activation_connections WHERE connection_id IN (SELECT id FROM connections \
+             WHERE organisation_id = $1 AND id IN ({ph}))"
         ),
         format!(
-            "UPDATE end_users SET primary_connection_id = NULL WHERE organisation_id = $1 AND \
-             primary_connection_id IN ({ph})"
+            "UPDATE end_users SET primary_connection_id = NULL WHERE organisation_id = $1 \
+             AND primary_connection_id IN ({ph})"
         ),
         format!(
-            "DELETE FROM connection_credentials WHERE connection_id IN (SELECT id FROM \
-             connections WHERE organisation_id = $1 AND id IN ({ph}))"
+            "DELETE FROM connection_credentials WHERE connection_id IN (SELECT id FROM connections \
+             WHERE organisation_id = $1 AND id IN ({ph}))"
         ),
         format!("DELETE FROM connections WHERE organisation_id = $1 AND id IN ({ph})"),
     ] {
@@ -227,8 +226,8 @@ pub(super) async fn delete_connections_tx(
     }
     for cid in cred_ids {
         sqlx::query(
-            "DELETE FROM credentials WHERE organisation_id = $1 AND id = $2 AND NOT EXISTS \
-             (SELECT 1 FROM connection_credentials WHERE credential_id = $2)",
+            "DELETE FROM credentials WHERE organisation_id = $1 AND id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM connection_credentials WHERE credential_id = $2)",
         )
         .bind(org)
         .bind(&cid)
@@ -295,7 +294,7 @@ impl ConnectionStore for Backend {
         let listing = Listing {
             cols: CONNECTION_COLS,
             from_where: "connections WHERE organisation_id = $1 AND connector_id = $2 \
-                         AND end_user_id IS NULL AND platform_end_user_id IS NULL",
+                AND end_user_id IS NULL AND platform_end_user_id IS NULL",
             key: "id",
             args: &args,
             newest_first: true,
@@ -377,10 +376,10 @@ impl ConnectionStore for Backend {
     async fn connection_in_use(&self, org: &str, id: &str) -> Result<bool> {
         let n: i64 = get(
             &sqlx::query(
-                "SELECT (SELECT COUNT(*) FROM activation_connections ac JOIN activations a ON a.id \
-                 = ac.activation_id WHERE a.organisation_id = $1 AND ac.connection_id = $2) \
-                 + (SELECT COUNT(*) FROM end_users WHERE organisation_id = $1 AND \
-                 primary_connection_id = $2) AS n",
+                "SELECT (SELECT COUNT(*) FROM activation_connections ac JOIN activations a \
+                 ON a.id = ac.activation_id WHERE a.organisation_id = $1 \
+                 AND ac.connection_id = $2) + (SELECT COUNT(*) FROM end_users \
+                 WHERE organisation_id = $1 AND primary_connection_id = $2) AS n",
             )
             .bind(org)
             .bind(id)

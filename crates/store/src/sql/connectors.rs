@@ -105,8 +105,7 @@ impl ConnectorStore for Backend {
         let r = sqlx::query(
             "UPDATE connectors SET name = $3, base_url = $4, auth_scheme_configs = $5, \
              connection_variables = $6, image_url = $7, documentation_url = $8, public = $9, \
-             updated_at = $10 \
-             WHERE organisation_id = $1 AND id = $2",
+             updated_at = $10 WHERE organisation_id = $1 AND id = $2",
         )
         .bind(org)
         .bind(&c.id)
@@ -129,12 +128,11 @@ impl ConnectorStore for Backend {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let used: i64 = get(
             &sqlx::query(
-                "SELECT (SELECT COUNT(*) FROM hubs WHERE organisation_id = $1 AND \
-                 primary_connector_id = $2) \
-                 + (SELECT COUNT(*) FROM connection_templates WHERE organisation_id = $1 AND \
-                 connector_id = $2) \
-                 + (SELECT COUNT(*) FROM connections WHERE organisation_id = $1 AND connector_id = \
-                 $2 AND end_user_id IS NOT NULL) AS n",
+                "SELECT (SELECT COUNT(*) FROM hubs WHERE organisation_id = $1 \
+                 AND primary_connector_id = $2) + (SELECT COUNT(*) FROM connection_templates \
+                 WHERE organisation_id = $1 AND connector_id = $2) + (SELECT COUNT(*) \
+                 FROM connections WHERE organisation_id = $1 AND connector_id = $2 \
+                 AND end_user_id IS NOT NULL) AS n",
             )
             .bind(org)
             .bind(id)
@@ -172,8 +170,9 @@ impl ConnectorStore for Backend {
                 .filter_map(|a| a.grant_credential_id())
             {
                 sqlx::query(
-                    "DELETE FROM credentials WHERE organisation_id = $1 AND id = $2 AND \
-                     NOT EXISTS (SELECT 1 FROM connection_credentials WHERE credential_id = $2)",
+                    "DELETE FROM credentials WHERE organisation_id = $1 AND id = $2 \
+                     AND NOT EXISTS (SELECT 1 FROM connection_credentials \
+                     WHERE credential_id = $2)",
                 )
                 .bind(org)
                 .bind(cred)

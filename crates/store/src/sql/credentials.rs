@@ -118,8 +118,8 @@ impl CredentialStore for Backend {
     ) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE credentials SET refresh_lease_owner = $3, refresh_lease_until = $4 \
-             WHERE organisation_id = $1 AND id = $2 AND (refresh_lease_until IS NULL OR \
-             refresh_lease_until < $5)",
+             WHERE organisation_id = $1 AND id = $2 AND (refresh_lease_until IS NULL \
+             OR refresh_lease_until < $5)",
         )
         .bind(org)
         .bind(id)
@@ -154,13 +154,11 @@ impl CredentialStore for Backend {
         at: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE credentials SET sealed_data = $3, key_id = $4, public_data = $5, errors = \
-             NULL, updated_at = $6, \
-             refresh_lease_owner = CASE WHEN refresh_lease_owner = $7 THEN NULL ELSE \
-             refresh_lease_owner END, \
+            "UPDATE credentials SET sealed_data = $3, key_id = $4, public_data = $5, \
+             errors = NULL, updated_at = $6, refresh_lease_owner = CASE \
+             WHEN refresh_lease_owner = $7 THEN NULL ELSE refresh_lease_owner END, \
              refresh_lease_until = CASE WHEN refresh_lease_owner = $7 THEN NULL ELSE \
-             refresh_lease_until END \
-             WHERE organisation_id = $1 AND id = $2",
+             refresh_lease_until END WHERE organisation_id = $1 AND id = $2",
         )
         .bind(org)
         .bind(&c.view.id)
@@ -185,12 +183,10 @@ impl CredentialStore for Backend {
     ) -> Result<()> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query(
-            "UPDATE credentials SET errors = $3, \
-             refresh_lease_owner = CASE WHEN refresh_lease_owner = $4 THEN NULL ELSE \
-             refresh_lease_owner END, \
+            "UPDATE credentials SET errors = $3, refresh_lease_owner = CASE \
+             WHEN refresh_lease_owner = $4 THEN NULL ELSE refresh_lease_owner END, \
              refresh_lease_until = CASE WHEN refresh_lease_owner = $4 THEN NULL ELSE \
-             refresh_lease_until END \
-             WHERE organisation_id = $1 AND id = $2",
+             refresh_lease_until END WHERE organisation_id = $1 AND id = $2",
         )
         .bind(org)
         .bind(id)
@@ -221,8 +217,8 @@ impl CredentialStore for Backend {
     ) -> Result<Vec<CredentialEvent>> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let due = sqlx::query(
-            "SELECT id, organisation_id, expires_at FROM credentials WHERE \
-             expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+            "SELECT id, organisation_id, expires_at FROM credentials WHERE expires_at IS NOT NULL \
+             AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
         )
         .bind(now)
         .bind(limit)
@@ -267,8 +263,8 @@ impl CredentialStore for Backend {
         credential_id: &str,
     ) -> Result<Vec<CredentialEvent>> {
         let rows = sqlx::query(
-            "SELECT * FROM credential_events WHERE organisation_id = $1 AND \
-             credential_id = $2 ORDER BY id",
+            "SELECT * FROM credential_events WHERE organisation_id = $1 AND credential_id = $2 \
+             ORDER BY id",
         )
         .bind(org)
         .bind(credential_id)

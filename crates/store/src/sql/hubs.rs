@@ -73,8 +73,7 @@ impl HubStore for Backend {
     async fn insert_hub_session(&self, org: &str, h: &HubSession) -> Result<()> {
         sqlx::query(
             "INSERT INTO hub_sessions (token_hash, organisation_id, hub_id, external_user_id, \
-             allowed_integrations, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             allowed_integrations, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&h.token_hash)
         .bind(org)
@@ -133,8 +132,7 @@ impl HubStore for Backend {
         sqlx::query(
             "INSERT INTO hubs (id, organisation_id, name, primary_connector_id, \
              auth_scheme_config, is_default, deleted_at, created_at, updated_at, \
-             oauth_redirect_urls) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             oauth_redirect_urls) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&h.id)
         .bind(org)
@@ -185,8 +183,8 @@ impl HubStore for Backend {
                 .map_err(db_err)?;
         }
         let r = sqlx::query(
-            "UPDATE hubs SET name = $3, is_default = $4, deleted_at = $5, \
-             updated_at = $6, oauth_redirect_urls = $7 WHERE organisation_id = $1 AND id = $2",
+            "UPDATE hubs SET name = $3, is_default = $4, deleted_at = $5, updated_at = $6, \
+             oauth_redirect_urls = $7 WHERE organisation_id = $1 AND id = $2",
         )
         .bind(org)
         .bind(&h.id)
@@ -228,8 +226,8 @@ impl HubStore for Backend {
             IdentifierType::External => "external_id",
         };
         let sql = format!(
-            "SELECT {END_USER_COLS} FROM end_users WHERE organisation_id = $1 AND \
-             hub_id = $2 AND {col} = $3"
+            "SELECT {END_USER_COLS} FROM end_users WHERE organisation_id = $1 AND hub_id = $2 \
+             AND {col} = $3"
         );
         let row = sqlx::query(&sql)
             .bind(org)
@@ -264,8 +262,8 @@ impl HubStore for Backend {
         let mut from = String::from("end_users WHERE organisation_id = $1 AND hub_id = $2");
         if let Some(s) = search.filter(|s| !s.is_empty()) {
             from.push_str(
-                " AND (LOWER(id) LIKE $3 ESCAPE '\\' OR LOWER(external_id) LIKE $3 \
-                 ESCAPE '\\' OR LOWER(display_name) LIKE $3 ESCAPE '\\')",
+                " AND (LOWER(id) LIKE $3 ESCAPE '\\' OR LOWER(external_id) LIKE $3 ESCAPE '\\' \
+                 OR LOWER(display_name) LIKE $3 ESCAPE '\\')",
             );
             args.push(Arg::S(like_pattern(s)));
         }

@@ -21,8 +21,8 @@ impl IdempotencyStore for Backend {
             .await
             .map_err(db_err)?;
         let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (scope, key, fingerprint, \
-             created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING",
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING",
         )
         .bind(scope)
         .bind(key)
@@ -58,8 +58,8 @@ impl IdempotencyStore for Backend {
                 let created: Timestamp = get(&row, "created_at")?;
                 if now - created > chrono::Duration::minutes(5) {
                     let taken = sqlx::query(
-                        "UPDATE idempotency_keys SET created_at = $3 WHERE \
-                         scope = $1 AND key = $2 AND status IS NULL AND created_at = $4",
+                        "UPDATE idempotency_keys SET created_at = $3 WHERE scope = $1 AND key = $2 \
+                         AND status IS NULL AND created_at = $4",
                     )
                     .bind(scope)
                     .bind(key)
@@ -86,8 +86,8 @@ impl IdempotencyStore for Backend {
         key_id: &str,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE idempotency_keys SET status = $3, sealed_body = $4, key_id = $5 WHERE \
-             scope = $1 AND key = $2",
+            "UPDATE idempotency_keys SET status = $3, sealed_body = $4, key_id = $5 \
+             WHERE scope = $1 AND key = $2",
         )
         .bind(scope)
         .bind(key)

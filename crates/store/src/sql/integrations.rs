@@ -70,8 +70,8 @@ pub(super) async fn insert_template_tx(
     t: &ConnectionTemplate,
 ) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO connection_templates ({TEMPLATE_COLS}) VALUES ($1, $2, $3, \
-         $4, $5, $6, $7, $8, $9, $10)"
+        "INSERT INTO connection_templates ({TEMPLATE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         $8, $9, $10)"
     ))
     .bind(&t.id)
     .bind(org)
@@ -101,8 +101,8 @@ impl IntegrationStore for Backend {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         insert_credentials_tx(&mut tx, org, credentials).await?;
         sqlx::query(&format!(
-            "INSERT INTO integrations ({INTEGRATION_COLS}) VALUES ($1, $2, $3, \
-             $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO integrations ({INTEGRATION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10, $11, $12, $13)"
         ))
         .bind(&i.id)
         .bind(org)
@@ -196,8 +196,8 @@ impl IntegrationStore for Backend {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let n: i64 = get(
             &sqlx::query(
-                "SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND \
-                 integration_id = $2",
+                "SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 \
+                 AND integration_id = $2",
             )
             .bind(org)
             .bind(id)
@@ -243,8 +243,8 @@ impl IntegrationStore for Backend {
 
     async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>> {
         let sql = format!(
-            "SELECT {TEMPLATE_COLS} FROM connection_templates WHERE organisation_id \
-             = $1 AND id = $2"
+            "SELECT {TEMPLATE_COLS} FROM connection_templates WHERE organisation_id = $1 \
+             AND id = $2"
         );
         let row = sqlx::query(&sql)
             .bind(org)
@@ -263,8 +263,8 @@ impl IntegrationStore for Backend {
         // One row per template (or one with NULL template columns for an integration
         // without any), the integration's columns repeated on each.
         let sql = format!(
-            "SELECT {}, {} FROM integrations i LEFT JOIN connection_templates t ON \
-             t.integration_id = i.id AND t.organisation_id = i.organisation_id \
+            "SELECT {}, {} FROM integrations i LEFT JOIN connection_templates t \
+             ON t.integration_id = i.id AND t.organisation_id = i.organisation_id \
              WHERE i.organisation_id = $1 AND i.id = $2 ORDER BY t.id",
             qualified(INTEGRATION_COLS, "i", false),
             qualified(TEMPLATE_COLS, "t", true)
@@ -294,8 +294,8 @@ impl IntegrationStore for Backend {
         integration_id: &str,
     ) -> Result<Vec<ConnectionTemplate>> {
         let sql = format!(
-            "SELECT {TEMPLATE_COLS} FROM connection_templates WHERE organisation_id \
-             = $1 AND integration_id = $2 ORDER BY id"
+            "SELECT {TEMPLATE_COLS} FROM connection_templates WHERE organisation_id = $1 \
+             AND integration_id = $2 ORDER BY id"
         );
         let rows = sqlx::query(&sql)
             .bind(org)
@@ -359,8 +359,8 @@ impl IntegrationStore for Backend {
     ) -> Result<()> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query(
-            "UPDATE connection_templates SET is_used = $3 WHERE organisation_id = $1 AND \
-             integration_id = $2",
+            "UPDATE connection_templates SET is_used = $3 WHERE organisation_id = $1 \
+             AND integration_id = $2",
         )
         .bind(org)
         .bind(integration_id)
@@ -427,8 +427,8 @@ impl IntegrationStore for Backend {
             args.extend(ids.iter().cloned().map(Arg::S));
         }
         let from = format!(
-            "integrations i LEFT JOIN activations a ON a.integration_id = i.id AND \
-             a.end_user_id = $3 WHERE {filters}"
+            "integrations i LEFT JOIN activations a ON a.integration_id = i.id \
+             AND a.end_user_id = $3 WHERE {filters}"
         );
         let count_from = format!("integrations i WHERE {filters} AND ($3 = $3)");
         let cols = "i.id, i.organisation_id, i.hub_id, i.name, i.description, i.summary, \
@@ -462,8 +462,8 @@ impl IntegrationStore for Backend {
             ""
         };
         let sql = format!(
-            "SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND \
-             hub_id = $2 AND end_user_id = $3{deployed_arg}{only}"
+            "SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND hub_id = $2 \
+             AND end_user_id = $3{deployed_arg}{only}"
         );
         let connected: i64 = get(
             &bind_all(sqlx::query(&sql), &args)

@@ -48,8 +48,8 @@ impl OAuthStateStore for Backend {
         now: Timestamp,
     ) -> Result<Option<Option<String>>> {
         let row = sqlx::query(
-            "SELECT opener_origin FROM oauth_states WHERE state_hash = $1 AND \
-             used_at IS NULL AND expires_at > $2",
+            "SELECT opener_origin FROM oauth_states WHERE state_hash = $1 AND used_at IS NULL \
+             AND expires_at > $2",
         )
         .bind(state_hash)
         .bind(now)
@@ -66,8 +66,8 @@ impl OAuthStateStore for Backend {
         now: Timestamp,
     ) -> Result<Option<OAuthState>> {
         let r = sqlx::query(
-            "UPDATE oauth_states SET used_at = $3 WHERE organisation_id = $1 AND \
-             state_hash = $2 AND used_at IS NULL AND expires_at > $3",
+            "UPDATE oauth_states SET used_at = $3 WHERE organisation_id = $1 AND state_hash = $2 \
+             AND used_at IS NULL AND expires_at > $3",
         )
         .bind(org)
         .bind(state_hash)

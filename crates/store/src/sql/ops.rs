@@ -45,8 +45,8 @@ impl SealingStore for Backend {
         limit: i64,
     ) -> Result<Vec<(String, String, String)>> {
         let rows = sqlx::query(
-            "SELECT organisation_id, id, sealed_data FROM credentials WHERE \
-             key_id <> $1 ORDER BY id LIMIT $2",
+            "SELECT organisation_id, id, sealed_data FROM credentials WHERE key_id <> $1 \
+             ORDER BY id LIMIT $2",
         )
         .bind(active_key_id)
         .bind(limit)
@@ -73,8 +73,8 @@ impl SealingStore for Backend {
         key_id: &str,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE credentials SET sealed_data = $4, key_id = $5 WHERE \
-             organisation_id = $1 AND id = $2 AND sealed_data = $3",
+            "UPDATE credentials SET sealed_data = $4, key_id = $5 WHERE organisation_id = $1 \
+             AND id = $2 AND sealed_data = $3",
         )
         .bind(org)
         .bind(id)
@@ -93,8 +93,8 @@ impl SealingStore for Backend {
         limit: i64,
     ) -> Result<Vec<(String, String, String)>> {
         let rows = sqlx::query(
-            "SELECT scope, key, sealed_body FROM idempotency_keys WHERE key_id IS NOT NULL AND \
-             key_id <> $1 ORDER BY scope, key LIMIT $2",
+            "SELECT scope, key, sealed_body FROM idempotency_keys WHERE key_id IS NOT NULL \
+             AND key_id <> $1 ORDER BY scope, key LIMIT $2",
         )
         .bind(active_key_id)
         .bind(limit)
@@ -115,8 +115,8 @@ impl SealingStore for Backend {
         key_id: &str,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE idempotency_keys SET sealed_body = $4, key_id = $5 WHERE scope \
-             = $1 AND key = $2 AND sealed_body = $3",
+            "UPDATE idempotency_keys SET sealed_body = $4, key_id = $5 WHERE scope = $1 \
+             AND key = $2 AND sealed_body = $3",
         )
         .bind(scope)
         .bind(key)
@@ -131,11 +131,10 @@ impl SealingStore for Backend {
 
     async fn sealed_counts_by_key(&self) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query(
-            "SELECT key_id, CAST(SUM(n) AS BIGINT) AS n FROM ( \
-             SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id \
-             UNION ALL SELECT key_id, COUNT(*) AS n FROM idempotency_keys WHERE key_id IS NOT NULL \
-             GROUP BY key_id \
-             ) counts GROUP BY key_id ORDER BY key_id",
+            "SELECT key_id, CAST(SUM(n) AS BIGINT) AS n FROM ( SELECT key_id, COUNT(*) AS n \
+             FROM credentials GROUP BY key_id UNION ALL SELECT key_id, COUNT(*) AS n \
+             FROM idempotency_keys WHERE key_id IS NOT NULL GROUP BY key_id ) counts \
+             GROUP BY key_id ORDER BY key_id",
         )
         .fetch_all(&self.pool)
         .await

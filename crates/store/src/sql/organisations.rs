@@ -76,8 +76,8 @@ impl OrganisationStore for Backend {
 
     async fn get_organisation_settings(&self, org: &str) -> Result<OrganisationSettings> {
         let row = sqlx::query(
-            "SELECT oauth_redirect_urls, hub_frame_ancestors, updated_at FROM \
-             organisation_settings WHERE organisation_id = $1",
+            "SELECT oauth_redirect_urls, hub_frame_ancestors, updated_at \
+             FROM organisation_settings WHERE organisation_id = $1",
         )
         .bind(org)
         .fetch_optional(&self.pool)
@@ -97,8 +97,8 @@ impl OrganisationStore for Backend {
         sqlx::query(
             "INSERT INTO organisation_settings (organisation_id, oauth_redirect_urls, \
              hub_frame_ancestors, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (organisation_id) DO UPDATE SET oauth_redirect_urls = \
-             excluded.oauth_redirect_urls, \
+             ON CONFLICT (organisation_id) DO UPDATE SET \
+             oauth_redirect_urls = excluded.oauth_redirect_urls, \
              hub_frame_ancestors = excluded.hub_frame_ancestors, updated_at = excluded.updated_at",
         )
         .bind(org)
@@ -126,8 +126,8 @@ impl OrganisationStore for Backend {
 
     async fn revoke_api_key(&self, org: &str, key_id: &str, at: Timestamp) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE \
-             organisation_id = $1 AND id = $2",
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE organisation_id = $1 \
+             AND id = $2",
         )
         .bind(org)
         .bind(key_id)

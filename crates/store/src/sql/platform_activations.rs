@@ -16,9 +16,8 @@ use switchyard_domain::platform::{
 use switchyard_domain::time::Timestamp;
 
 const ACTIVATION_SELECT: &str = "SELECT a.id, a.organisation_id, a.environment_id, \
-    a.dynamic_variables, a.created_at, a.updated_at, \
-    u.id AS u_id, u.external_id AS u_external_id, u.display_name AS u_display_name, u.created_at \
-    AS u_created_at, u.updated_at AS u_updated_at, \
+    a.dynamic_variables, a.created_at, a.updated_at, u.id AS u_id, u.external_id AS u_external_id, \
+    u.display_name AS u_display_name, u.created_at AS u_created_at, u.updated_at AS u_updated_at, \
     CASE WHEN u.static_environment_id IS NULL THEN 0 ELSE 1 END AS is_static \
     FROM platform_activations a JOIN platform_end_users u ON u.id = a.end_user_id";
 
@@ -138,8 +137,7 @@ impl PlatformActivationStore for Backend {
         }
         sqlx::query(
             "INSERT INTO platform_activations (id, organisation_id, environment_id, end_user_id, \
-             dynamic_variables, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             dynamic_variables, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&a.id)
         .bind(org)
@@ -231,8 +229,8 @@ impl PlatformActivationStore for Backend {
         at: Timestamp,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE platform_activations SET dynamic_variables = $3, updated_at = \
-             $4 WHERE organisation_id = $1 AND id = $2 AND dynamic_variables = $5",
+            "UPDATE platform_activations SET dynamic_variables = $3, updated_at = $4 \
+             WHERE organisation_id = $1 AND id = $2 AND dynamic_variables = $5",
         )
         .bind(org)
         .bind(id)
@@ -259,9 +257,8 @@ impl PlatformActivationStore for Backend {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO platform_end_users (id, organisation_id, external_id, display_name, \
-             created_at, updated_at, static_environment_id) \
-             VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (organisation_id, external_id) DO \
-             NOTHING",
+             created_at, updated_at, static_environment_id) VALUES ($1, $2, $3, $4, $5, $5, $6) \
+             ON CONFLICT (organisation_id, external_id) DO NOTHING",
         )
         .bind(switchyard_domain::new_id())
         .bind(org)
@@ -274,8 +271,8 @@ impl PlatformActivationStore for Backend {
         .map_err(db_err)?;
         let user: String = get(
             &sqlx::query(
-                "SELECT id FROM platform_end_users WHERE organisation_id = $1 AND \
-                 static_environment_id = $2",
+                "SELECT id FROM platform_end_users WHERE organisation_id = $1 \
+                 AND static_environment_id = $2",
             )
             .bind(org)
             .bind(&env.id)
@@ -286,9 +283,8 @@ impl PlatformActivationStore for Backend {
         )?;
         sqlx::query(
             "INSERT INTO platform_activations (id, organisation_id, environment_id, end_user_id, \
-             dynamic_variables, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, '{}', $5, $5) ON CONFLICT (environment_id, end_user_id) DO \
-             NOTHING",
+             dynamic_variables, created_at, updated_at) VALUES ($1, $2, $3, $4, '{}', $5, $5) \
+             ON CONFLICT (environment_id, end_user_id) DO NOTHING",
         )
         .bind(switchyard_domain::new_id())
         .bind(org)

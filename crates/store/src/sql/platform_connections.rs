@@ -24,8 +24,7 @@ pub(super) async fn insert_link_tx(
 ) -> Result<bool> {
     let r = sqlx::query(
         "INSERT INTO platform_connection_links (connection_id, template_id, organisation_id, \
-         created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (connection_id, template_id) DO NOTHING",
+         created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (connection_id, template_id) DO NOTHING",
     )
     .bind(connection_id)
     .bind(template_id)
@@ -73,10 +72,9 @@ impl PlatformConnectionStore for Backend {
         if let Some(p) = &f.project_id {
             args.push(Arg::S(p.clone()));
             let mut sub = format!(
-                " AND platform_end_user_id IS NULL AND id IN (SELECT l.connection_id FROM \
-                 platform_connection_links l \
-                 JOIN platform_connection_templates t ON t.id = l.template_id WHERE \
-                 t.organisation_id = $1 AND t.project_id = ${}",
+                " AND platform_end_user_id IS NULL AND id IN (SELECT l.connection_id \
+                 FROM platform_connection_links l JOIN platform_connection_templates t \
+                 ON t.id = l.template_id WHERE t.organisation_id = $1 AND t.project_id = ${}",
                 args.len()
             );
             if let Some(e) = &f.environment_id {
@@ -107,8 +105,8 @@ impl PlatformConnectionStore for Backend {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT connection_id, template_id FROM platform_connection_links WHERE \
-             organisation_id = $1 AND connection_id IN ({}) ORDER BY created_at, template_id",
+            "SELECT connection_id, template_id FROM platform_connection_links \
+             WHERE organisation_id = $1 AND connection_id IN ({}) ORDER BY created_at, template_id",
             placeholders(2, connection_ids.len())
         );
         let mut q = sqlx::query(&sql).bind(org.to_owned());
@@ -132,11 +130,10 @@ impl PlatformConnectionStore for Backend {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT l.template_id, l.connection_id FROM platform_connection_links l JOIN \
-             connections c ON c.id = l.connection_id \
-             WHERE l.organisation_id = $1 AND c.platform_end_user_id IS NULL AND c.end_user_id IS \
-             NULL AND l.template_id IN ({}) \
-             ORDER BY l.created_at, l.connection_id",
+            "SELECT l.template_id, l.connection_id FROM platform_connection_links l \
+             JOIN connections c ON c.id = l.connection_id WHERE l.organisation_id = $1 \
+             AND c.platform_end_user_id IS NULL AND c.end_user_id IS NULL \
+             AND l.template_id IN ({}) ORDER BY l.created_at, l.connection_id",
             placeholders(2, template_ids.len())
         );
         let mut q = sqlx::query(&sql).bind(org.to_owned());
@@ -208,8 +205,8 @@ impl PlatformConnectionStore for Backend {
         }
         for cid in old {
             sqlx::query(
-                "DELETE FROM credentials WHERE organisation_id = $1 AND id = $2 AND NOT \
-                 EXISTS (SELECT 1 FROM connection_credentials WHERE credential_id = $2)",
+                "DELETE FROM credentials WHERE organisation_id = $1 AND id = $2 \
+                 AND NOT EXISTS (SELECT 1 FROM connection_credentials WHERE credential_id = $2)",
             )
             .bind(org)
             .bind(&cid)
@@ -224,8 +221,8 @@ impl PlatformConnectionStore for Backend {
     async fn delete_platform_connection(&self, org: &str, id: &str) -> Result<ConnectionDeletion> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let row = sqlx::query(
-            "SELECT platform_end_user_id FROM connections WHERE organisation_id \
-             = $1 AND id = $2 AND end_user_id IS NULL",
+            "SELECT platform_end_user_id FROM connections WHERE organisation_id = $1 AND id = $2 \
+             AND end_user_id IS NULL",
         )
         .bind(org)
         .bind(id)
@@ -238,8 +235,8 @@ impl PlatformConnectionStore for Backend {
         let owner: Option<String> = get(&row, "platform_end_user_id")?;
         if owner.is_some() {
             let users: Vec<String> = sqlx::query(
-                "SELECT DISTINCT activation_id FROM \
-                 platform_activation_connections WHERE connection_id = $1 ORDER BY activation_id",
+                "SELECT DISTINCT activation_id FROM platform_activation_connections \
+                 WHERE connection_id = $1 ORDER BY activation_id",
             )
             .bind(id)
             .fetch_all(&mut *tx)
@@ -283,8 +280,8 @@ impl PlatformConnectionStore for Backend {
     ) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let r = sqlx::query(
-            "DELETE FROM platform_connection_links WHERE organisation_id = $1 AND \
-             connection_id = $2 AND template_id = $3",
+            "DELETE FROM platform_connection_links WHERE organisation_id = $1 \
+             AND connection_id = $2 AND template_id = $3",
         )
         .bind(org)
         .bind(connection_id)
@@ -293,8 +290,8 @@ impl PlatformConnectionStore for Backend {
         .await
         .map_err(db_err)?;
         sqlx::query(
-            "DELETE FROM platform_activation_connections WHERE connection_id = $1 AND \
-             template_id = $2",
+            "DELETE FROM platform_activation_connections WHERE connection_id = $1 \
+             AND template_id = $2",
         )
         .bind(connection_id)
         .bind(template_id)
@@ -311,9 +308,9 @@ impl PlatformConnectionStore for Backend {
         connection_id: &str,
     ) -> Result<Vec<String>> {
         sqlx::query(
-            "SELECT DISTINCT b.activation_id FROM platform_activation_connections b JOIN \
-             platform_activations a ON a.id = b.activation_id \
-             WHERE a.organisation_id = $1 AND b.connection_id = $2 ORDER BY b.activation_id",
+            "SELECT DISTINCT b.activation_id FROM platform_activation_connections b \
+             JOIN platform_activations a ON a.id = b.activation_id WHERE a.organisation_id = $1 \
+             AND b.connection_id = $2 ORDER BY b.activation_id",
         )
         .bind(org)
         .bind(connection_id)

@@ -27,8 +27,8 @@ fn platform_end_user(row: &DbRow) -> Result<PlatformEndUser> {
 impl PlatformEndUserStore for Backend {
     async fn insert_platform_end_user(&self, org: &str, u: &PlatformEndUser) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO platform_end_users ({PLATFORM_END_USER_COLS}) VALUES \
-             ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO platform_end_users ({PLATFORM_END_USER_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6)"
         ))
         .bind(&u.id)
         .bind(org)
@@ -46,8 +46,8 @@ impl PlatformEndUserStore for Backend {
 
     async fn get_platform_end_user(&self, org: &str, id: &str) -> Result<Option<PlatformEndUser>> {
         let sql = format!(
-            "SELECT {PLATFORM_END_USER_COLS} FROM platform_end_users WHERE \
-             organisation_id = $1 AND id = $2"
+            "SELECT {PLATFORM_END_USER_COLS} FROM platform_end_users WHERE organisation_id = $1 \
+             AND id = $2"
         );
         let row = sqlx::query(&sql)
             .bind(org)
@@ -64,8 +64,8 @@ impl PlatformEndUserStore for Backend {
         external_id: &str,
     ) -> Result<Option<PlatformEndUser>> {
         let sql = format!(
-            "SELECT {PLATFORM_END_USER_COLS} FROM platform_end_users WHERE \
-             organisation_id = $1 AND external_id = $2 AND static_environment_id IS NULL"
+            "SELECT {PLATFORM_END_USER_COLS} FROM platform_end_users WHERE organisation_id = $1 \
+             AND external_id = $2 AND static_environment_id IS NULL"
         );
         let row = sqlx::query(&sql)
             .bind(org)
@@ -89,15 +89,15 @@ impl PlatformEndUserStore for Backend {
         );
         if let Some(s) = search.filter(|s| !s.is_empty()) {
             from.push_str(
-                " AND (LOWER(id) LIKE $2 ESCAPE '\\' OR LOWER(external_id) LIKE $2 ESCAPE '\\' OR \
-                 LOWER(display_name) LIKE $2 ESCAPE '\\')",
+                " AND (LOWER(id) LIKE $2 ESCAPE '\\' OR LOWER(external_id) LIKE $2 ESCAPE '\\' \
+                 OR LOWER(display_name) LIKE $2 ESCAPE '\\')",
             );
             args.push(Arg::S(like_pattern(s)));
         }
         if let Some((env, yes)) = activated {
             from.push_str(&format!(
-                " AND {}EXISTS (SELECT 1 FROM platform_activations a WHERE a.end_user_id = \
-                 platform_end_users.id AND a.environment_id = ${})",
+                " AND {}EXISTS (SELECT 1 FROM platform_activations a \
+                 WHERE a.end_user_id = platform_end_users.id AND a.environment_id = ${})",
                 if yes { "" } else { "NOT " },
                 args.len() + 1
             ));

@@ -9,8 +9,8 @@ use switchyard_domain::platform::{PlatformEnvironment, PlatformProject, Platform
 use switchyard_domain::time::Timestamp;
 
 const PROJECT_COLS: &str =
-    "id, organisation_id, name, execution_pool, variables_schema, settings, \
-     metadata, created_at, updated_at";
+    "id, organisation_id, name, execution_pool, variables_schema, settings, metadata, created_at, \
+     updated_at";
 
 const ENVIRONMENT_COLS: &str =
     "id, organisation_id, project_id, name, status, execution_pool, created_at, updated_at";
@@ -64,8 +64,8 @@ async fn insert_environment_tx(
     e: &PlatformEnvironment,
 ) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO platform_environments ({ENVIRONMENT_COLS}) VALUES ($1, $2, \
-         $3, $4, $5, $6, $7, $8)"
+        "INSERT INTO platform_environments ({ENVIRONMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, \
+         $7, $8)"
     ))
     .bind(&e.id)
     .bind(org)
@@ -97,8 +97,8 @@ async fn insert_template_tx(
     scheme_ids: Option<&[String]>,
 ) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO platform_connection_templates ({TEMPLATE_COLS}, \
-         auth_scheme_config_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO platform_connection_templates ({TEMPLATE_COLS}, auth_scheme_config_ids) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
     .bind(&t.id)
     .bind(org)
@@ -123,8 +123,8 @@ async fn lock_project_tx(
     project_id: &str,
 ) -> Result<bool> {
     let r = sqlx::query(
-        "UPDATE platform_projects SET updated_at = updated_at WHERE \
-         organisation_id = $1 AND id = $2",
+        "UPDATE platform_projects SET updated_at = updated_at WHERE organisation_id = $1 \
+         AND id = $2",
     )
     .bind(org)
     .bind(project_id)
@@ -144,8 +144,8 @@ impl PlatformProjectStore for Backend {
     ) -> Result<()> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query(&format!(
-            "INSERT INTO platform_projects ({PROJECT_COLS}) VALUES ($1, $2, $3, \
-             $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO platform_projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9)"
         ))
         .bind(&p.id)
         .bind(org)
@@ -184,8 +184,8 @@ impl PlatformProjectStore for Backend {
     ) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE platform_projects SET name = $3, settings = $4, metadata = $5, \
-             variables_schema = $6, updated_at = $7 \
-             WHERE organisation_id = $1 AND id = $2 AND updated_at = $8",
+             variables_schema = $6, updated_at = $7 WHERE organisation_id = $1 AND id = $2 \
+             AND updated_at = $8",
         )
         .bind(org)
         .bind(&p.id)
@@ -219,8 +219,8 @@ impl PlatformProjectStore for Backend {
         project_id: &str,
     ) -> Result<Vec<PlatformEnvironment>> {
         let sql = format!(
-            "SELECT {ENVIRONMENT_COLS} FROM platform_environments WHERE \
-             organisation_id = $1 AND project_id = $2 ORDER BY id"
+            "SELECT {ENVIRONMENT_COLS} FROM platform_environments WHERE organisation_id = $1 \
+             AND project_id = $2 ORDER BY id"
         );
         let rows = sqlx::query(&sql)
             .bind(org)
@@ -237,8 +237,8 @@ impl PlatformProjectStore for Backend {
         project_id: &str,
     ) -> Result<BTreeMap<String, Timestamp>> {
         let rows = sqlx::query(
-            "SELECT id, last_deployed_at FROM platform_environments WHERE organisation_id = $1 AND \
-             project_id = $2 AND last_deployed_at IS NOT NULL",
+            "SELECT id, last_deployed_at FROM platform_environments WHERE organisation_id = $1 \
+             AND project_id = $2 AND last_deployed_at IS NOT NULL",
         )
         .bind(org)
         .bind(project_id)
@@ -263,8 +263,8 @@ impl PlatformProjectStore for Backend {
         }
         let n: i64 = get(
             &sqlx::query(
-                "SELECT COUNT(*) AS n FROM platform_environments WHERE organisation_id = \
-                 $1 AND project_id = $2",
+                "SELECT COUNT(*) AS n FROM platform_environments WHERE organisation_id = $1 \
+                 AND project_id = $2",
             )
             .bind(org)
             .bind(&e.project_id)
@@ -331,13 +331,10 @@ impl PlatformProjectStore for Backend {
     ) -> Result<Vec<String>> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let rows = sqlx::query(
-            "SELECT t.name FROM platform_connection_templates t \
-             WHERE t.organisation_id = $1 AND t.environment_id = $2 AND NOT t.dynamic AND NOT \
-             EXISTS ( \
-             SELECT 1 FROM platform_connection_links l JOIN connections c ON c.id = \
-             l.connection_id \
-             WHERE l.template_id = t.id AND c.platform_end_user_id IS NULL) \
-             ORDER BY t.id",
+            "SELECT t.name FROM platform_connection_templates t WHERE t.organisation_id = $1 \
+             AND t.environment_id = $2 AND NOT t.dynamic AND NOT EXISTS ( SELECT 1 \
+             FROM platform_connection_links l JOIN connections c ON c.id = l.connection_id \
+             WHERE l.template_id = t.id AND c.platform_end_user_id IS NULL) ORDER BY t.id",
         )
         .bind(org)
         .bind(id)
@@ -370,8 +367,8 @@ impl PlatformProjectStore for Backend {
         at: Timestamp,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE platform_environments SET status = $3, updated_at = $4 WHERE \
-             organisation_id = $1 AND id = $2",
+            "UPDATE platform_environments SET status = $3, updated_at = $4 \
+             WHERE organisation_id = $1 AND id = $2",
         )
         .bind(org)
         .bind(id)
@@ -418,8 +415,8 @@ impl PlatformProjectStore for Backend {
         environment_id: Option<&str>,
     ) -> Result<Vec<PlatformTemplate>> {
         let mut sql = format!(
-            "SELECT {TEMPLATE_COLS} FROM platform_connection_templates WHERE \
-             organisation_id = $1 AND project_id = $2"
+            "SELECT {TEMPLATE_COLS} FROM platform_connection_templates WHERE organisation_id = $1 \
+             AND project_id = $2"
         );
         if environment_id.is_some() {
             sql.push_str(" AND environment_id = $3");
@@ -440,10 +437,8 @@ impl PlatformProjectStore for Backend {
         system_id: Option<&str>,
     ) -> Result<Vec<(String, String, Vec<String>)>> {
         let mut sql = String::from(
-            "SELECT id, name, auth_scheme_config_ids FROM \
-             platform_connection_templates WHERE organisation_id = $1 AND auth_scheme_config_ids \
-             IS \
-             NOT NULL",
+            "SELECT id, name, auth_scheme_config_ids FROM platform_connection_templates \
+             WHERE organisation_id = $1 AND auth_scheme_config_ids IS NOT NULL",
         );
         let mut args = vec![Arg::S(org.to_owned())];
         for (col, v) in [("project_id", project_id), ("system_id", system_id)] {

@@ -45,8 +45,8 @@ impl PlatformSystemStore for Backend {
         insert_connector_tx(&mut tx, org, c).await?;
         let labels = serde_json::to_string(&system.labels).expect("labels serialise");
         sqlx::query(
-            "INSERT INTO platform_systems (id, organisation_id, domain, labels) VALUES \
-             ($1, $2, $3, $4)",
+            "INSERT INTO platform_systems (id, organisation_id, domain, labels) \
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(&c.id)
         .bind(org)
@@ -79,8 +79,8 @@ impl PlatformSystemStore for Backend {
         let mut from = SYSTEM_FROM.to_owned();
         if let Some(s) = search.filter(|s| !s.is_empty()) {
             from.push_str(
-                " AND (LOWER(c.name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(p.domain, \
-                 '')) LIKE $2 ESCAPE '\\')",
+                " AND (LOWER(c.name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(p.domain, '')) LIKE $2 \
+                 ESCAPE '\\')",
             );
             args.push(Arg::S(like_pattern(s)));
         }
@@ -107,8 +107,8 @@ impl PlatformSystemStore for Backend {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         insert_credentials_tx(&mut tx, org, credentials).await?;
         let r = sqlx::query(
-            "UPDATE connectors SET name = $3, base_url = $4, auth_scheme_configs = \
-             $5, updated_at = $6 WHERE organisation_id = $1 AND id = $2",
+            "UPDATE connectors SET name = $3, base_url = $4, auth_scheme_configs = $5, \
+             updated_at = $6 WHERE organisation_id = $1 AND id = $2",
         )
         .bind(org)
         .bind(&c.id)
@@ -124,9 +124,9 @@ impl PlatformSystemStore for Backend {
         }
         let labels = serde_json::to_string(&system.labels).expect("labels serialise");
         sqlx::query(
-            "INSERT INTO platform_systems (id, organisation_id, domain, labels) VALUES ($1, $2, \
-             $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET domain = excluded.domain, labels = excluded.labels",
+            "INSERT INTO platform_systems (id, organisation_id, domain, labels) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET domain = excluded.domain, \
+             labels = excluded.labels",
         )
         .bind(&c.id)
         .bind(org)
