@@ -761,3 +761,19 @@ async fn store_story_postgres() {
     assert_eq!(store.backend(), "postgres");
     story(store).await;
 }
+
+/// A concrete store (not a `DynStore`) needs its traits in scope: the prelude brings them all.
+#[tokio::test]
+async fn concrete_store_through_the_prelude() {
+    use switchyard_store::prelude::*;
+    let url = testing::sqlite_url(&std::env::temp_dir());
+    let store = switchyard_store::sqlite::SqliteStore::connect(&url)
+        .await
+        .unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    store.ping().await.unwrap();
+    assert!(store.list_hubs(&new_id()).await.unwrap().is_empty());
+    // And it is a `Store`, as a `DynStore` holds it.
+    let dynamic: DynStore = std::sync::Arc::new(store);
+    dynamic.close().await;
+}
