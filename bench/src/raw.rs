@@ -1,5 +1,5 @@
 //! The raw-database ceiling: the writes of one ActivateIntegration with two new API-key
-//! connections, through the same store code (`Store::insert_activation`, one transaction: the
+//! connections, through the same store code (`ActivationStore::insert_activation`, one transaction: the
 //! activation row, two connections with their sealed credentials and credential links, two
 //! bindings) and the same driver and pool settings the server uses, without HTTP, the reads the
 //! handler makes first, validation or the response.

@@ -62,7 +62,12 @@ pub async fn open_credential(
     org: &str,
     id: &str,
 ) -> Result<Option<serde_json::Map<String, Value>>, Error> {
-    let Some(stored) = state.store.get_credential(org, id).await? else {
+    let Some(stored) = state
+        .store
+        .get_credential(org, id)
+        .await
+        .map_err(crate::error::store_error)?
+    else {
         return Ok(None);
     };
     let plain = state

@@ -3,6 +3,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use switchyard_domain::{Error, ErrorKind, FieldError};
+use switchyard_store::{Constraint, StoreError};
 use utoipa::ToSchema;
 
 /// Versori's error shape.
@@ -29,6 +30,91 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         Self(e)
     }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self(store_error(e))
+    }
+}
+
+/// A store error as the API words it. A conflict's constraint becomes its message (naming the
+/// values that collided); a missing row a 404; an unavailable database a 503 and anything else a
+/// 500, each logged with its source (in the request's span, so with its request id) and answered
+/// without it.
+pub fn store_error(e: StoreError) -> Error {
+    match e {
+        StoreError::NotFound { what } => Error::not_found(what),
+        StoreError::Conflict { constraint } => conflict_error(constraint),
+        StoreError::Unavailable(source) => {
+            tracing::warn!(error = %source, "database unavailable");
+            Error::unavailable("the database is unavailable, try again shortly")
+        }
+        StoreError::InvalidUrl(why) => {
+            tracing::error!(error = %why, "database URL refused");
+            Error::internal("internal database error")
+        }
+        StoreError::Other(source) => {
+            tracing::error!(error = %source, "database error");
+            Error::internal("internal database error")
+        }
+    }
+}
+
+/// The 409 for each rule a write can break.
+fn conflict_error(constraint: Constraint) -> Error {
+    let message = match constraint {
+        Constraint::Unique => "a resource with these identifying fields already exists".to_owned(),
+        Constraint::ForeignKey => {
+            "the resource is referenced by, or references, another resource".to_owned()
+        }
+        Constraint::HubEndUserExternalId { external_id } => {
+            format!("an end user with externalId {external_id:?} already exists in this hub")
+        }
+        Constraint::OrganisationEndUserExternalId { external_id } => format!(
+            "an end user with externalId {external_id:?} already exists in this organisation"
+        ),
+        Constraint::ConnectionName { names } => match names.as_slice() {
+            [one] => format!("a connection named {one:?} already exists for this connector"),
+            _ => format!(
+                "a connection with one of the names {} already exists for its connector",
+                names
+                    .iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        Constraint::IntegrationActivated { activation_id } => {
+            return Error::conflict(format!(
+                "the end user has already activated this integration: activation {activation_id}"
+            ))
+            .with_details(activation_id)
+        }
+        Constraint::EnvironmentActivated { external_id } => {
+            format!("end user {external_id:?} is already activated in this environment")
+        }
+        Constraint::EnvironmentName { name } => {
+            format!("the project already has an environment named {name:?}")
+        }
+        Constraint::PlatformTemplateName { name } => {
+            format!("the environment already has a connection template named {name:?}")
+        }
+        Constraint::ConnectorInUse => {
+            "the connector is in use by a hub, a connection template or end-user connections"
+                .to_owned()
+        }
+        Constraint::IntegrationHasActivations { count } => {
+            format!("the integration has {count} activations; deactivate them first")
+        }
+        Constraint::EnvironmentLimit { max, count } => {
+            format!("a project has at most {max} environments, and this one has {count}")
+        }
+        Constraint::LastEnvironment => {
+            "a project keeps at least one environment: this is its last".to_owned()
+        }
+    };
+    Error::conflict(message)
 }
 
 impl ApiError {

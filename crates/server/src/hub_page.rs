@@ -5,7 +5,7 @@
 //! the organisation (`/hub/?o=<organisationId>`, as the URLs Switchyard hands out do), `*`
 //! otherwise. The page itself refuses to run when `o` is not its token's organisation, and reloads
 //! itself with `o` when the URL lacks it, so that the policy applies whichever URL a host uses.
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
@@ -81,11 +81,7 @@ async fn frame_ancestors(s: &AppState, query: Option<&str>) -> ApiResult<String>
     let Some(org) = organisation_param(query) else {
         return Ok("*".to_owned());
     };
-    let settings = s
-        .store
-        .get_organisation_settings(&org)
-        .await
-        .map_err(ApiError)?;
+    let settings = s.store.get_organisation_settings(&org).await?;
     Ok(crate::oauth::policy::frame_ancestors_source(
         &settings.hub_frame_ancestors,
     ))

@@ -113,7 +113,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .idempotency_begin(&scope, &key, &fingerprint, time::now())
         .await
     {
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
         Ok(IdempotencyBegin::Mismatch) => {
             return ApiError(Error::new(
                 ErrorKind::Unprocessable,
@@ -160,14 +160,14 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .await;
     let status = res.status();
     if status.is_server_error() {
-        let _ = s.store.idempotency_abandon(&scope, &key).await;
+        abandon(&s, &scope, &key).await;
         return res;
     }
     let (parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(_) => {
-            let _ = s.store.idempotency_abandon(&scope, &key).await;
+            abandon(&s, &scope, &key).await;
             return ApiError(Error::internal("the response could not be read")).into_response();
         }
     };
@@ -180,7 +180,15 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .idempotency_finish(&scope, &key, status.as_u16(), &sealed, &key_id)
         .await
     {
-        tracing::warn!(error = %e.message, "could not remember an idempotent answer");
+        tracing::warn!(error = %e, "could not remember an idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Forgets a claim. A store error is only logged: a claim left running is taken over after five
+/// minutes.
+async fn abandon(s: &AppState, scope: &str, key: &str) {
+    if let Err(e) = s.store.idempotency_abandon(scope, key).await {
+        tracing::warn!(error = %e, "could not forget an idempotency claim");
+    }
 }

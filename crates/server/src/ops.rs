@@ -60,7 +60,7 @@ async fn readyz(State(state): State<AppState>) -> Result<axum::Json<HealthRespon
         })),
         Ok(Err(e)) => Err(ApiError(Error::unavailable(format!(
             "the database is not ready: {}",
-            e.message
+            crate::error::store_error(e).message
         )))),
         Err(_) => Err(ApiError(Error::unavailable(
             "the database did not answer within 3 seconds",

@@ -61,7 +61,7 @@ pub async fn check_new_credentials(
             match fresh_token(s, org, cc).await {
                 Ok(_) => {
                     if let Err(e) = s.store.mark_credential_valid(org, &cc.credential.id).await {
-                        tracing::warn!(error = %e.message, "could not record a credential as valid");
+                        tracing::warn!(error = %e, "could not record a credential as valid");
                     }
                 }
                 Err(e) => {
@@ -155,7 +155,9 @@ pub async fn fresh_token(
     let result = refresh_leased(s, org, cc, scheme, &owner).await;
     if result.is_err() {
         // Whatever happened, the lease must not outlive this attempt.
-        let _ = s.store.release_refresh_lease(org, id, &owner).await;
+        if let Err(e) = s.store.release_refresh_lease(org, id, &owner).await {
+            tracing::warn!(error = %e, "could not release a refresh lease");
+        }
     }
     result
 }

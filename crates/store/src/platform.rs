@@ -1,6 +1,8 @@
-//! The store of Platform API v2's own resources, kept apart from [`crate::Store`]'s v1 methods.
-//! Every [`crate::Store`] is a `PlatformStore` too, so handlers reach these methods through the
-//! same `DynStore`. Tenant scoping as in [`crate::Store`]: the organisation id comes first.
+//! The store of Platform API v2's own resources: end users (organisation-wide), systems
+//! (connectors with v2's domain and labels), projects with their environments and connection
+//! templates. Every [`crate::Store`] implements these traits, so handlers reach them through the
+//! same `DynStore`. Tenant scoping as everywhere: the organisation id comes first.
+use crate::error::Result;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use switchyard_domain::credential::NewCredential;
@@ -9,11 +11,10 @@ use switchyard_domain::platform::{
     PlatformEndUser, PlatformEnvironment, PlatformProject, PlatformSystem, PlatformTemplate,
 };
 use switchyard_domain::time::Timestamp;
-use switchyard_domain::Result;
 
+/// v2 end users (organisation-wide).
 #[async_trait]
-pub trait PlatformStore: Send + Sync + 'static {
-    // End users (organisation-wide).
+pub trait PlatformEndUserStore: Send + Sync + 'static {
     /// Inserts an end user; a duplicate external id in the organisation is a conflict.
     async fn insert_platform_end_user(&self, org: &str, user: &PlatformEndUser) -> Result<()>;
     async fn get_platform_end_user(&self, org: &str, id: &str) -> Result<Option<PlatformEndUser>>;
@@ -34,8 +35,12 @@ pub trait PlatformStore: Send + Sync + 'static {
     ) -> Result<Page<PlatformEndUser>>;
     /// Deletes an end user; false when the organisation has no such user.
     async fn delete_platform_end_user(&self, org: &str, id: &str) -> Result<bool>;
+}
 
-    // Systems: connectors with v2's domain and labels. Deleting one is `Store::delete_connector`.
+/// Systems: connectors with v2's domain and labels. Deleting one is
+/// [`crate::ConnectorStore::delete_connector`].
+#[async_trait]
+pub trait PlatformSystemStore: Send + Sync + 'static {
     /// Inserts the connector, its extra row and the grant credentials, in one transaction.
     async fn insert_platform_system(
         &self,
@@ -60,8 +65,11 @@ pub trait PlatformStore: Send + Sync + 'static {
         system: &PlatformSystem,
         credentials: &[NewCredential],
     ) -> Result<bool>;
+}
 
-    // Projects, environments and connection templates.
+/// Projects, environments and connection templates.
+#[async_trait]
+pub trait PlatformProjectStore: Send + Sync + 'static {
     /// Inserts a project with its first environment, in one transaction.
     async fn insert_platform_project(
         &self,

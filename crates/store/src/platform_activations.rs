@@ -1,8 +1,9 @@
 //! The store of Platform API v2 connections and activations. v2 connections are rows of the same
 //! `connections` table as v1's (so tokens, refresh and key rotation serve both); what v2 adds is
 //! who owns them (a v2 end user, or nobody for a static connection), the templates they serve,
-//! and activations of environments. Tenant scoping as in [`crate::Store`]: the organisation id
-//! comes first.
+//! and activations of environments. Tenant scoping as everywhere: the organisation id comes
+//! first.
+use crate::error::Result;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use switchyard_domain::credential::NewCredential;
@@ -12,7 +13,6 @@ use switchyard_domain::platform::{
     ConnectionDeletion, PlatformActivation, PlatformEnvironment, PlatformTemplate,
 };
 use switchyard_domain::time::Timestamp;
-use switchyard_domain::Result;
 
 /// Which v2 connections a list wants.
 #[derive(Debug, Clone, Default)]
@@ -25,17 +25,9 @@ pub struct ConnectionFilter {
     pub environment_id: Option<String>,
 }
 
+/// v2 connections: static ones and end users', and the templates they serve.
 #[async_trait]
-pub trait PlatformActivationStore: Send + Sync + 'static {
-    async fn find_platform_environment(
-        &self,
-        org: &str,
-        id: &str,
-    ) -> Result<Option<PlatformEnvironment>>;
-    async fn find_platform_template(&self, org: &str, id: &str)
-        -> Result<Option<PlatformTemplate>>;
-
-    // Connections.
+pub trait PlatformConnectionStore: Send + Sync + 'static {
     /// Inserts a connection with its credentials, linked to `template_ids`, in one transaction.
     async fn insert_platform_connection(
         &self,
@@ -87,8 +79,25 @@ pub trait PlatformActivationStore: Send + Sync + 'static {
         connection_id: &str,
         template_id: &str,
     ) -> Result<bool>;
+    /// The activations a connection is bound to.
+    async fn platform_connection_bindings(
+        &self,
+        org: &str,
+        connection_id: &str,
+    ) -> Result<Vec<String>>;
+}
 
-    // Activations.
+/// v2 activations of environments.
+#[async_trait]
+pub trait PlatformActivationStore: Send + Sync + 'static {
+    async fn find_platform_environment(
+        &self,
+        org: &str,
+        id: &str,
+    ) -> Result<Option<PlatformEnvironment>>;
+    async fn find_platform_template(&self, org: &str, id: &str)
+        -> Result<Option<PlatformTemplate>>;
+
     /// Inserts an activation, the new connections it brings (each linked to the template it binds)
     /// and its bindings, in one transaction; a second activation of the same user and
     /// environment is a conflict.
@@ -136,10 +145,4 @@ pub trait PlatformActivationStore: Send + Sync + 'static {
         environment: &PlatformEnvironment,
         at: Timestamp,
     ) -> Result<PlatformActivation>;
-    /// The activations a connection is bound to.
-    async fn platform_connection_bindings(
-        &self,
-        org: &str,
-        connection_id: &str,
-    ) -> Result<Vec<String>>;
 }

@@ -1,4 +1,5 @@
 //! PostgreSQL: for production, where several stateless Switchyard nodes share one database.
+use crate::error::{db_err, Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,10 +11,9 @@ pub struct PostgresStore {
 impl PostgresStore {
     const BACKEND: &'static str = "postgres";
 
-    pub async fn connect(url: &str) -> switchyard_domain::Result<Self> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| {
-            switchyard_domain::Error::bad_request(format!("bad PostgreSQL URL: {e}"))
-        })?;
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::InvalidUrl(format!("bad PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(3))
@@ -31,14 +31,12 @@ impl PostgresStore {
             })
             .connect_with(options)
             .await
-            .map_err(crate::sql::db_err)?;
+            .map_err(db_err)?;
         // Several nodes may start at once: migrations take an advisory lock (sqlx does this).
         sqlx::migrate!("migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| {
-                switchyard_domain::Error::internal(format!("PostgreSQL migrations failed: {e}"))
-            })?;
+            .map_err(|e| StoreError::Other(format!("PostgreSQL migrations failed: {e}").into()))?;
         Ok(Self { pool })
     }
 
@@ -50,21 +48,25 @@ impl PostgresStore {
     }
 
     /// `synchronous_commit=on, fsync=on`, read from a pooled connection.
-    async fn read_durability(&self) -> switchyard_domain::Result<String> {
-        let mut conn = self.pool.acquire().await.map_err(crate::sql::db_err)?;
+    async fn read_durability(&self) -> Result<String> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let commit: String = sqlx::query_scalar("SHOW synchronous_commit")
             .fetch_one(&mut *conn)
             .await
-            .map_err(crate::sql::db_err)?;
+            .map_err(db_err)?;
         let fsync: String = sqlx::query_scalar("SHOW fsync")
             .fetch_one(&mut *conn)
             .await
-            .map_err(crate::sql::db_err)?;
+            .map_err(db_err)?;
         Ok(format!("synchronous_commit={commit}, fsync={fsync}"))
     }
 }
 
-sql_store!(sqlx::Postgres, PostgresStore);
-platform_sql_store!(PostgresStore);
-platform_activations_sql_store!(PostgresStore);
-signing_keys_sql_store!(PostgresStore);
+/// The sqlx database and the store the shared SQL in `sql/` is compiled for, in this module.
+type Db = sqlx::Postgres;
+type Backend = PostgresStore;
+
+// Compiled once here and once in the other backend's module, on purpose: the one SQL source.
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;

@@ -1,5 +1,6 @@
 //! The embedded default: one SQLite file, WAL journal, `synchronous=FULL` (every acknowledged
 //! commit is on disk; `NORMAL` on request), foreign keys on, a busy timeout.
+use crate::error::{db_err, Result, StoreError};
 use crate::{ConnectOptions, SqliteSynchronous};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use std::str::FromStr;
@@ -13,20 +14,17 @@ impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
 
     /// Opens with the default options (`synchronous=FULL`).
-    pub async fn connect(url: &str) -> switchyard_domain::Result<Self> {
+    pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with(url, &ConnectOptions::default()).await
     }
 
-    pub async fn connect_with(
-        url: &str,
-        settings: &ConnectOptions,
-    ) -> switchyard_domain::Result<Self> {
+    pub async fn connect_with(url: &str, settings: &ConnectOptions) -> Result<Self> {
         let synchronous = match settings.sqlite_synchronous {
             SqliteSynchronous::Full => sqlx::sqlite::SqliteSynchronous::Full,
             SqliteSynchronous::Normal => sqlx::sqlite::SqliteSynchronous::Normal,
         };
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| switchyard_domain::Error::bad_request(format!("bad SQLite URL: {e}")))?
+            .map_err(|e| StoreError::InvalidUrl(format!("bad SQLite URL: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
@@ -37,13 +35,11 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
-            .map_err(crate::sql::db_err)?;
+            .map_err(db_err)?;
         sqlx::migrate!("migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(|e| {
-                switchyard_domain::Error::internal(format!("SQLite migrations failed: {e}"))
-            })?;
+            .map_err(|e| StoreError::Other(format!("SQLite migrations failed: {e}").into()))?;
         Ok(Self { pool })
     }
 
@@ -64,16 +60,16 @@ impl SqliteStore {
     }
 
     /// `synchronous=FULL (2), journal_mode=wal`, read from a pooled connection.
-    async fn read_durability(&self) -> switchyard_domain::Result<String> {
-        let mut conn = self.pool.acquire().await.map_err(crate::sql::db_err)?;
+    async fn read_durability(&self) -> Result<String> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
             .fetch_one(&mut *conn)
             .await
-            .map_err(crate::sql::db_err)?;
+            .map_err(db_err)?;
         let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(&mut *conn)
             .await
-            .map_err(crate::sql::db_err)?;
+            .map_err(db_err)?;
         let name = match synchronous {
             0 => "OFF",
             1 => "NORMAL",
@@ -87,7 +83,11 @@ impl SqliteStore {
     }
 }
 
-sql_store!(sqlx::Sqlite, SqliteStore);
-platform_sql_store!(SqliteStore);
-platform_activations_sql_store!(SqliteStore);
-signing_keys_sql_store!(SqliteStore);
+/// The sqlx database and the store the shared SQL in `sql/` is compiled for, in this module.
+type Db = sqlx::Sqlite;
+type Backend = SqliteStore;
+
+// Compiled once here and once in the other backend's module, on purpose: the one SQL source.
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;

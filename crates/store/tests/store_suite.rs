@@ -3,10 +3,10 @@ use serde_json::json;
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::credential::{CredentialType, CredentialView, NewCredential};
 use switchyard_domain::model::*;
+use switchyard_domain::new_id;
 use switchyard_domain::page::PageRequest;
 use switchyard_domain::time::now;
-use switchyard_domain::{new_id, ErrorKind};
-use switchyard_store::{testing, DynStore, IntegrationFilter};
+use switchyard_store::{testing, Constraint, DynStore, IntegrationFilter};
 
 fn scheme() -> AuthSchemeConfig {
     serde_json::from_value(json!({"id":"apikey","description":"API key","schemeType":"api-key","name":"X-Key","in":"header"})).unwrap()
@@ -320,8 +320,14 @@ async fn story(store: DynStore) {
     assert_eq!(listed.items[0].credentials.len(), 1);
     let dup = new_connection(o, &crm.id, None, "ops");
     assert_eq!(
-        store.insert_connection(o, &dup).await.unwrap_err().kind,
-        ErrorKind::Conflict
+        store
+            .insert_connection(o, &dup)
+            .await
+            .unwrap_err()
+            .constraint(),
+        Some(&Constraint::ConnectionName {
+            names: vec!["ops".into()]
+        })
     );
 
     // Hubs.
@@ -367,8 +373,8 @@ async fn story(store: DynStore) {
             .delete_connector(o, &primary.id)
             .await
             .unwrap_err()
-            .kind,
-        ErrorKind::Conflict
+            .constraint(),
+        Some(&Constraint::ConnectorInUse)
     );
 
     // End users with primary connections.
@@ -396,8 +402,10 @@ async fn story(store: DynStore) {
             .insert_end_user(o, &dup_user, None)
             .await
             .unwrap_err()
-            .kind,
-        ErrorKind::Conflict
+            .constraint(),
+        Some(&Constraint::HubEndUserExternalId {
+            external_id: "cust-1".into()
+        })
     );
     assert_eq!(
         store
@@ -588,8 +596,12 @@ async fn story(store: DynStore) {
         .insert_activation(o, &again, None, &[])
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Conflict);
-    assert_eq!(err.details.as_deref(), Some(activation.id.as_str()));
+    assert_eq!(
+        err.constraint(),
+        Some(&Constraint::IntegrationActivated {
+            activation_id: activation.id.clone()
+        })
+    );
     let got = store
         .get_activation(o, &activation.id)
         .await
@@ -684,8 +696,8 @@ async fn story(store: DynStore) {
             .delete_integration(o, &integration.id)
             .await
             .unwrap_err()
-            .kind,
-        ErrorKind::Conflict
+            .constraint(),
+        Some(&Constraint::IntegrationHasActivations { count: 1 })
     );
     assert!(store.delete_activation(o, &activation.id).await.unwrap());
     assert!(store
@@ -748,4 +760,20 @@ async fn store_story_postgres() {
     let store = switchyard_store::connect(&url).await.unwrap();
     assert_eq!(store.backend(), "postgres");
     story(store).await;
+}
+
+/// A concrete store (not a `DynStore`) needs its traits in scope: the prelude brings them all.
+#[tokio::test]
+async fn concrete_store_through_the_prelude() {
+    use switchyard_store::prelude::*;
+    let url = testing::sqlite_url(&std::env::temp_dir());
+    let store = switchyard_store::sqlite::SqliteStore::connect(&url)
+        .await
+        .unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    store.ping().await.unwrap();
+    assert!(store.list_hubs(&new_id()).await.unwrap().is_empty());
+    // And it is a `Store`, as a `DynStore` holds it.
+    let dynamic: DynStore = std::sync::Arc::new(store);
+    dynamic.close().await;
 }

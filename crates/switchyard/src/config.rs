@@ -328,7 +328,7 @@ impl Settings {
                 anyhow::anyhow!(
                     "opening {}: {}",
                     switchyard_store::mask_url(&self.database_url),
-                    e.message
+                    e
                 )
             })
     }

@@ -428,7 +428,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let durability = store
         .durability()
         .await
-        .unwrap_or_else(|e| format!("unknown ({})", e.message));
+        .unwrap_or_else(|e| format!("unknown ({})", e));
     tracing::info!(listen = %local, public_url = %public_url, database = %switchyard_store::mask_url(&settings.database_url), backend = store.backend(), %durability, "switchyard is serving");
     tracing::info!(
         header_read_timeout_seconds = limits.header_read_timeout.as_secs(),

@@ -17,7 +17,7 @@ use switchyard_domain::connection::{ConnectionDraft, Owner};
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self};
-use switchyard_domain::{is_ulid, new_id, Error, ErrorKind, FieldError};
+use switchyard_domain::{is_ulid, new_id, Error, FieldError};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::end_users::end_user_out_with;
@@ -367,7 +367,7 @@ async fn activate_integration(
         .insert_activation(&org, &a, new_user.as_ref(), &new_connections)
         .await
     {
-        if e.kind == ErrorKind::Conflict {
+        if e.is_conflict() {
             already_activated(&s, &org, &user.id, &integration.id).await?;
         }
         return Err(e.into());
