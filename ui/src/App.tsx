@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { describeError, NetworkError } from './api';
-import { ErrorMessage, IntegrationIcon, Spinner, type TopError } from './components/common';
+import { ErrorMessage, IntegrationIcon, Spinner } from './components/common';
 import { ManageView } from './components/ManageView';
 import { Wizard, topError } from './components/Wizard';
 import { createBackend, ServicesContext, type AppServices } from './context';
@@ -8,36 +8,30 @@ import type { AnyHubContext } from './fragment';
 import { postToHost, watchSize } from './host';
 import { filterIntegrations } from './search';
 import type { IntegrationSummary } from './types';
+import { useLoad } from './useLoad';
 
 type Dialog = { kind: 'wizard' | 'manage'; integration: IntegrationSummary } | null;
 
 export function App({ context }: { context: AnyHubContext }) {
   const services: AppServices = useMemo(() => ({ backend: createBackend(context), context }), [context]);
   const { backend } = services;
-  const [integrations, setIntegrations] = useState<IntegrationSummary[] | null>(null);
-  const [totalConnected, setTotalConnected] = useState(0);
-  const [loadError, setLoadError] = useState<TopError | null>(null);
+  // A reload (after a change) keeps the grid on screen until the new list arrives.
+  const list = useLoad(
+    useCallback(() => backend.listIntegrations(), [backend]),
+    {
+      keepData: true,
+      onError: (e) => postToHost('error', { operation: 'list-integrations', message: describeError(e), network: e instanceof NetworkError }),
+    },
+  );
+  const integrations = list.data?.integrations ?? null;
+  const totalConnected = list.data?.totalConnected ?? 0;
+  const loadError = list.status === 'failed' ? topError(list.error) : null;
+  const load = list.reload;
   const [query, setQuery] = useState('');
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const rootRef = useRef<HTMLDivElement>(null);
   const focusTile = useRef<string | null>(null);
-
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      const res = await backend.listIntegrations();
-      setIntegrations(res.integrations);
-      setTotalConnected(res.totalConnected);
-    } catch (e) {
-      setLoadError(topError(e));
-      postToHost('error', { operation: 'list-integrations', message: describeError(e), network: e instanceof NetworkError });
-    }
-  }, [backend]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   useEffect(() => watchSize(rootRef.current!, (el) => el.getBoundingClientRect().height), []);
 
@@ -109,7 +103,7 @@ export function App({ context }: { context: AnyHubContext }) {
 
         {loadError ? (
           <div data-testid="load-error">
-            <ErrorMessage error={loadError} onRetry={() => void load()} />
+            <ErrorMessage error={loadError} onRetry={load} />
           </div>
         ) : null}
         {!integrations && !loadError ? <Spinner label="Loading integrations…" /> : null}
@@ -158,11 +152,11 @@ export function App({ context }: { context: AnyHubContext }) {
           key={dialog.integration.id}
           summary={dialog.integration}
           onClose={() => close('closed')}
-          onStale={() => void load()}
+          onStale={load}
           onActivated={() => {
             setNotice(`${dialog.integration.name} is connected.`);
             close('done');
-            void load();
+            load();
           }}
         />
       ) : null}
@@ -171,11 +165,11 @@ export function App({ context }: { context: AnyHubContext }) {
           key={dialog.integration.id}
           summary={dialog.integration}
           onClose={() => close('closed')}
-          onChanged={() => void load()}
+          onChanged={load}
           onDeactivated={() => {
             setNotice(`${dialog.integration.name} was deactivated.`);
             close('done');
-            void load();
+            load();
           }}
         />
       ) : null}

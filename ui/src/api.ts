@@ -3,11 +3,14 @@
 import type { ApiErrorBody } from './errors';
 import type {
   Activation,
-  ActivationConnectionEntry,
+  ActivationCreate,
   ActivationPage,
   ConnectionChoice,
   ConnectionPage,
+  DynamicVariablesBody,
   EmbeddedIntegration,
+  HubSessionInfo,
+  InitialiseOAuth2Response,
   IntegrationPage,
   IntegrationSummary,
 } from './types';
@@ -123,17 +126,13 @@ export class Api {
     }
   }
 
-  activate(body: {
-    userId: string;
-    integrationId: string;
-    connections: ActivationConnectionEntry[];
-    dynamicVariables: Record<string, unknown>;
-  }): Promise<Activation> {
+  activate(body: ActivationCreate): Promise<Activation> {
     return this.request('POST', '/api/embedded/v1/activations', body);
   }
 
-  updateVariables(activationId: string, dynamicVariables: Record<string, unknown>): Promise<{ dynamicVariables: Record<string, unknown> }> {
-    return this.request('PUT', `/api/embedded/v1/activations/${enc(activationId)}/variables`, { dynamicVariables });
+  updateVariables(activationId: string, dynamicVariables: Record<string, unknown>): Promise<DynamicVariablesBody> {
+    const body: DynamicVariablesBody = { dynamicVariables };
+    return this.request('PUT', `/api/embedded/v1/activations/${enc(activationId)}/variables`, body);
   }
 
   deactivate(activationId: string): Promise<void> {
@@ -145,13 +144,13 @@ export class Api {
   }
 
   async oauthInitialise(hub: string, connectorId: string, body: Record<string, unknown>): Promise<string> {
-    const res = await this.request<{ url?: string }>('POST', `/api/embedded/v1/embed/${enc(hub)}/connector/${enc(connectorId)}/oauth2/initialise`, body);
+    const res = await this.request<Partial<InitialiseOAuth2Response> | undefined>('POST', `/api/embedded/v1/embed/${enc(hub)}/connector/${enc(connectorId)}/oauth2/initialise`, body);
     if (!res || typeof res.url !== 'string') throw new Error('The server did not return an authorization URL.');
     return res.url;
   }
 
   /** Whom the token acts for (`GET /api/embedded/v1/session`): its organisation, and a session's hub and user. */
-  session(): Promise<{ organisationId: string; hubId?: string; userId?: string; expiresAt?: string }> {
+  session(): Promise<HubSessionInfo> {
     return this.request('GET', '/api/embedded/v1/session');
   }
 }

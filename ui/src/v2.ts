@@ -2,7 +2,10 @@
  * Platform API v2's shapes, as the hub page reads and writes them, and the conversions between
  * v2's wrapper encoding and v1's flat one (versori-api.md §6.2), which the page's forms understand.
  */
-import type { AuthSchemeConfig, ConnectionChoice, CredentialCreate, NewConnection } from './types';
+import type { components } from './openapi';
+import type { Assignable, AuthSchemeConfig, ConnectionChoice, CredentialCreate, Narrow, NewConnection } from './types';
+
+type Schemas = components['schemas'];
 
 /** A v2 `AuthSchemeConfig`: `{type: "api-key", apiKey: {id, name, in, ...}}`, one sub-object named by the type. */
 export interface V2AuthSchemeConfig {
@@ -10,84 +13,72 @@ export interface V2AuthSchemeConfig {
   [key: string]: unknown;
 }
 
-export interface V2Environment {
-  id: string;
-  name?: string;
-  /** `running` (deployed), `suspended`, `error` or `draft`. */
-  status: string;
-  publicUrl?: string;
-}
+// The v2 shapes below are the generated schema types (`src/openapi.ts`), narrowed to what the page
+// reads; what the server marks required but the page can do without is optional here.
+
+/** `status`: `running` (deployed), `suspended`, `error` or `draft`. */
+export type V2Environment = Pick<Schemas['v2.ProjectEnvironment'], 'id' | 'status'> & Partial<Pick<Schemas['v2.ProjectEnvironment'], 'name' | 'publicUrl'>>;
 
 /** An entry of `GET /o/{org}/projects` → `projects[]`. */
-export interface V2ProjectSummary {
-  id: string;
-  name: string;
-  environments: V2Environment[];
-}
+export type V2ProjectSummary = Narrow<Pick<Schemas['v2.ProjectSummary'], 'id' | 'name' | 'environments'>, { environments: V2Environment[] }>;
 
 /** `GET /o/{org}/projects/{id}`. */
-export interface V2Project extends V2ProjectSummary {
-  dynamicVariablesSchema?: Record<string, unknown> | null;
-}
+export type V2Project = V2ProjectSummary & Partial<Pick<Schemas['v2.Project'], 'dynamicVariablesSchema'>>;
 
 /** An item of `GET /o/{org}/projects/{id}/connection-templates`: `id` is the system's id. */
-export interface V2ConnectionTemplate {
-  id: string;
-  connectionTemplateId: string;
-  name: string;
-  dynamic: boolean;
-  authSchemeConfigs: V2AuthSchemeConfig[];
-  templateBaseUrl?: string;
-  domain?: string;
-}
+export type V2ConnectionTemplate = Narrow<
+  Pick<Schemas['v2.ConnectionTemplate'], 'id' | 'connectionTemplateId' | 'name' | 'dynamic' | 'authSchemeConfigs'>,
+  { authSchemeConfigs: V2AuthSchemeConfig[] }
+> &
+  Partial<Pick<Schemas['v2.ConnectionTemplate'], 'templateBaseUrl' | 'domain'>>;
 
 /** A v2 `Credential` as the page sends it: `data` wrapped in a key named by the type. */
-export interface V2Credential {
+export type V2Credential = {
   name: string;
   type: string;
   data: Record<string, Record<string, unknown>>;
-}
+};
 
-export interface V2ConnectionCredential {
+export type V2ConnectionCredential = {
   authSchemeConfig: V2AuthSchemeConfig;
   credential: V2Credential;
-}
+};
 
 /** `ConnectionCreate` (v2). */
-export interface V2ConnectionCreate {
-  name: string;
-  credentials: V2ConnectionCredential[];
-  baseUrl?: string;
-}
+export type V2ConnectionCreate = Narrow<Pick<Schemas['v2.ConnectionCreate'], 'name' | 'credentials'>, { credentials: V2ConnectionCredential[] }> &
+  Partial<Pick<Schemas['v2.ConnectionCreate'], 'baseUrl'>>;
 
 /** A v2 `Connection` as reads show it (credentials redacted). */
-export interface V2Connection {
-  id: string;
-  name: string;
-  systemId?: string;
-  connectionTemplateId?: string;
-  baseUrl?: string;
-}
+export type V2Connection = Pick<Schemas['v2.Connection'], 'id' | 'name'> & Partial<Pick<Schemas['v2.Connection'], 'systemId' | 'connectionTemplateId' | 'baseUrl'>>;
 
 /** A v2 `Activation`. */
-export interface V2Activation {
-  id: string;
-  user?: { id: string; externalId: string };
-  environment?: { id: string };
-  connections?: V2Connection[];
-  dynamicVariables?: Record<string, unknown>;
-}
+export type V2Activation = Pick<Schemas['v2.Activation'], 'id'> &
+  Partial<
+    Narrow<
+      Pick<Schemas['v2.Activation'], 'user' | 'environment' | 'connections' | 'dynamicVariables'>,
+      { user: Pick<Schemas['v2.EndUser'], 'id' | 'externalId'>; environment: Pick<Schemas['v2.ProjectEnvironment'], 'id'>; connections: V2Connection[] }
+    >
+  >;
 
 /** An entry of `ActivationCreate.connections`. */
-export type V2ActivationConnection = { connectionTemplateId: string } & ({ connection: V2ConnectionCreate } | { existingConnectionId: string });
+export type V2ActivationConnection = Pick<Schemas['v2.ActivationConnectionCreate'], 'connectionTemplateId'> &
+  ({ connection: V2ConnectionCreate } | { existingConnectionId: string });
 
 /** `ActivationCreate`. */
-export interface V2ActivationCreate {
-  userId: string;
-  environmentId: string;
-  connections: V2ActivationConnection[];
-  dynamicVariables: Record<string, unknown>;
-}
+export type V2ActivationCreate = Narrow<
+  Pick<Schemas['v2.ActivationCreate'], 'userId' | 'environmentId' | 'connections' | 'dynamicVariables'>,
+  { connections: V2ActivationConnection[]; dynamicVariables: Record<string, unknown> }
+>;
+
+/** What the server answers is what the page reads, and what the page sends is what the server
+ * accepts (checked when type checking, nothing at run time). */
+export type V2ShapeChecks = [
+  Assignable<Schemas['v2.ProjectSummary'], V2ProjectSummary>,
+  Assignable<Schemas['v2.Project'], V2Project>,
+  Assignable<Schemas['v2.Connection'], V2Connection>,
+  Assignable<V2ConnectionCreate, Schemas['v2.ConnectionCreate']>,
+  Assignable<V2ActivationCreate, Schemas['v2.ActivationCreate']>,
+];
 
 /** v1 scheme type → the key of v2's sub-object. */
 const SCHEME_KEYS: Record<string, string> = {
@@ -167,7 +158,8 @@ export function credentialFromV2(c: V2Credential): CredentialCreate {
   const entries = Object.entries(c.data ?? {});
   const key = CREDENTIAL_DATA_KEYS[c.type] ?? c.type;
   const inner = (c.data ?? {})[key] ?? (entries.length === 1 ? entries[0][1] : {});
-  return { name: c.name, type: c.type, data: { ...inner } };
+  // The type is passed on as it came; the server refuses one it does not know.
+  return { name: c.name, type: c.type as CredentialCreate['type'], data: { ...inner } };
 }
 
 /** A v1 `NewConnection` (what the connection form builds) → v2's `ConnectionCreate` named `name`.

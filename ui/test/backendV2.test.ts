@@ -3,7 +3,7 @@ import { Api, ApiError } from '../src/api';
 import { V1Backend } from '../src/backend';
 import { activationFromV2, projectToSummary, templateFromV2, V2Backend } from '../src/backendV2';
 import type { HubContext, HubContextV2 } from '../src/fragment';
-import type { EmbeddedIntegration } from '../src/types';
+import type { ConnectionChoice, EmbeddedIntegration } from '../src/types';
 
 type Call = { method: string; url: string; body: unknown; auth: string };
 
@@ -78,7 +78,7 @@ describe('V2Backend', () => {
     ...projectToSummary(project('p1', 'running'), false),
     connectionTemplates: [templateFromV2({ id: 'sys-crm', connectionTemplateId: 'tpl-crm', name: 'crm', dynamic: true, authSchemeConfigs: [apiKeyScheme] })],
   };
-  const choice = {
+  const choice: ConnectionChoice = {
     name: 'crm',
     credentials: { action: [{ authSchemeConfig: integration.connectionTemplates[0].authSchemeConfig, credential: { name: 'crm', type: 'string', data: { value: 'k1' } } }] },
     variables: [],

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { buildConnection, buildCredential, initialConnectionForm } from '../src/credentials';
 import { initialiseBody } from '../src/oauth';
-import type { AuthSchemeConfig, ConnectionTemplate, NewConnection } from '../src/types';
+import type { AuthSchemeConfig, ConnectionTemplate, CredentialCreate, NewConnection } from '../src/types';
 import {
   activationConnectionV2,
   changedVariables,
@@ -95,7 +95,7 @@ describe('schemeFromV2 / schemeToV2', () => {
 
 describe('credentialToV2 / credentialFromV2', () => {
   test('every key of the brief', () => {
-    const cases: [string, Record<string, unknown>, string][] = [
+    const cases: [CredentialCreate['type'], Record<string, unknown>, string][] = [
       ['string', { value: 'k' }, 'string'],
       ['basic-auth', { username: 'u', password: 'p' }, 'basicAuth'],
       ['oauth2-code', { code: 'c', state: 's' }, 'oauth2Code'],

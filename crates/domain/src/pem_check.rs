@@ -103,9 +103,9 @@ mod tests {
 
     #[test]
     fn real_pem_passes() {
-        let cert = include_str!("../../switchyard/tests/fixtures/client.crt");
-        let key = include_str!("../../switchyard/tests/fixtures/client.key");
-        let ca = include_str!("../../switchyard/tests/fixtures/ca.crt");
+        let cert = include_str!("../../switchyard/tests/it/fixtures/client.crt");
+        let key = include_str!("../../switchyard/tests/it/fixtures/client.key");
+        let ca = include_str!("../../switchyard/tests/it/fixtures/ca.crt");
         check(cert, PemKind::Certificates, "c").unwrap();
         check(&format!("{cert}{ca}"), PemKind::Certificates, "c").unwrap();
         check(key, PemKind::PrivateKey, "k").unwrap();

@@ -5,6 +5,7 @@ import { buildConnection, describeScheme, hasErrors, initialConnectionForm, vali
 import { clearVariableError, mapFieldErrors, mapReplaceConnectionErrors, moveNameErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
 import { postToHost } from '../host';
 import { hasSettings } from '../summary';
+import { useLoad } from '../useLoad';
 import type { HubActivation } from '../backend';
 import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
 import { ConnectionForm } from './ConnectionForm';
@@ -31,8 +32,21 @@ interface Loaded {
 /** The manage view of an activated integration: settings, connections, deactivate. */
 export function ManageView({ summary, onClose, onDeactivated, onChanged }: ManageViewProps) {
   const { backend } = useServices();
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [loadError, setLoadError] = useState<TopError | null>(null);
+  const load = useLoad(
+    useCallback(async (): Promise<Loaded> => {
+      const [integration, activation] = await Promise.all([backend.getIntegration(summary), backend.getActivation(summary)]);
+      return { integration, activation };
+    }, [backend, summary]),
+    {
+      onLoaded: ({ integration }) => {
+        if (hasSettings(integration.variablesSchema)) void loadVariablesForm();
+      },
+      onError: (e) => postToHost('error', { operation: 'load-activation', integrationId: summary.id, message: describeError(e) }),
+    },
+  );
+  const loaded = load.data;
+  const setLoaded = load.setData;
+  const loadError = load.status === 'failed' ? topError(load.error) : null;
   const [mode, setMode] = useState<Mode>({ kind: 'overview' });
   const [topErr, setTopErr] = useState<TopError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -48,23 +62,6 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
   const [connErrors, setConnErrors] = useState<ConnectionErrors>({});
   const headingRef = useRef<HTMLHeadingElement>(null);
   const returnFocus = useRef<string | null>(null);
-
-  const load = useCallback(async () => {
-    setLoadError(null);
-    setLoaded(null);
-    try {
-      const [integration, activation] = await Promise.all([backend.getIntegration(summary), backend.getActivation(summary)]);
-      setLoaded({ integration, activation });
-      if (hasSettings(integration.variablesSchema)) void loadVariablesForm();
-    } catch (e) {
-      setLoadError(topError(e));
-      postToHost('error', { operation: 'load-activation', integrationId: summary.id, message: describeError(e) });
-    }
-  }, [backend, summary]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   // Focus follows the view: the section heading when a sub-view opens, the button that opened it on the way back.
   useEffect(() => {
@@ -205,7 +202,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
           </span>
         }
       >
-        {loadError ? <ErrorMessage error={loadError} onRetry={() => void load()} /> : null}
+        {loadError ? <ErrorMessage error={loadError} onRetry={load.reload} /> : null}
         {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
         {notice && mode.kind === 'overview' ? (
           <div className="sy-alert sy-alert--success" role="status" data-testid="success-message">

@@ -5,6 +5,7 @@ import { buildConnection, describeScheme, hasErrors, initialConnectionForm, vali
 import { clearVariableError, mapFieldErrors, moveNameErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
 import { postToHost } from '../host';
 import { hasSettings } from '../summary';
+import { useLoad } from '../useLoad';
 import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
 import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
@@ -36,8 +37,6 @@ export function topError(e: unknown): TopError {
 /** The activation wizard: one step per connection template, the variables, a review, Activate. */
 export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) {
   const { backend } = useServices();
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [loadError, setLoadError] = useState<TopError | null>(null);
   const [stepIndex, setStepIndex] = useState(0);
   const [forms, setForms] = useState<ConnectionFormState[]>([]);
   const [vars, setVars] = useState<Record<string, unknown>>({});
@@ -49,29 +48,26 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
   const headingRef = useRef<HTMLHeadingElement>(null);
   const focusHeading = useRef(false);
 
-  const load = useCallback(async () => {
-    setLoadError(null);
-    setLoaded(null);
-    try {
+  const load = useLoad(
+    useCallback(async (): Promise<Loaded> => {
       const integration = await backend.getIntegration(summary);
       const byConnectorTemplate = new Map(integration.connectionTemplates.map((t) => [t.connectorId, t]));
       const connectorIds = Array.from(byConnectorTemplate.keys());
       const lists = await Promise.all(connectorIds.map((id) => backend.listConnections(byConnectorTemplate.get(id)!)));
       const byConnector = new Map(connectorIds.map((id, i) => [id, lists[i]]));
-      const existing = integration.connectionTemplates.map((t) => byConnector.get(t.connectorId) ?? []);
-      setForms(integration.connectionTemplates.map((t, i) => initialConnectionForm(t, existing[i].map((c) => c.id))));
-      setVars({});
-      setLoaded({ integration, existing });
-      if (hasSettings(integration.variablesSchema)) void loadVariablesForm();
-    } catch (e) {
-      setLoadError(topError(e));
-      postToHost('error', { operation: 'load-integration', integrationId: summary.id, message: describeError(e) });
-    }
-  }, [backend, summary]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+      return { integration, existing: integration.connectionTemplates.map((t) => byConnector.get(t.connectorId) ?? []) };
+    }, [backend, summary]),
+    {
+      onLoaded: ({ integration, existing }) => {
+        setForms(integration.connectionTemplates.map((t, i) => initialConnectionForm(t, existing[i].map((c) => c.id))));
+        setVars({});
+        if (hasSettings(integration.variablesSchema)) void loadVariablesForm();
+      },
+      onError: (e) => postToHost('error', { operation: 'load-integration', integrationId: summary.id, message: describeError(e) }),
+    },
+  );
+  const loaded = load.data;
+  const loadError = load.status === 'failed' ? topError(load.error) : null;
 
   const integration = loaded?.integration;
   const schema = hasSettings(integration?.variablesSchema) ? (integration?.variablesSchema as Record<string, unknown>) : null;
@@ -212,7 +208,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
       testId="wizard"
       headerExtra={<IntegrationIcon name={summary.name} imageUrl={summary.imageUrl} size={32} />}
     >
-      {loadError ? <ErrorMessage error={loadError} onRetry={() => void load()} /> : null}
+      {loadError ? <ErrorMessage error={loadError} onRetry={load.reload} /> : null}
       {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
       {integration && step ? (
         <>

@@ -1,9 +1,8 @@
 //! Faults and races: concurrent identical activations, retried requests with an Idempotency-Key,
 //! and a server killed with SIGKILL in the middle of activations. Every case ends with the
 //! database consistent: no half-made activation, connection or end user.
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 struct Setup {

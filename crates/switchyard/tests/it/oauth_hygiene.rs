@@ -4,11 +4,10 @@
 //! session, Platform v2 with an end-user JWT, Connect v1 with an API key, OAuth 1.0a); reserved
 //! `additionalParams`; the callback page answering only the origin that started the flow; and the
 //! hub page's `frame-ancestors`.
-mod common;
 
-use common::oauth1_provider::OAuth1Provider;
-use common::provider::Provider;
-use common::*;
+use crate::common::oauth1_provider::OAuth1Provider;
+use crate::common::provider::Provider;
+use crate::common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::collections::HashMap;

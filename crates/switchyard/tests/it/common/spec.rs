@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 fn load(file: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/versori")
+        .join("tests/it/versori")
         .join(file);
     let yaml: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut schemas = yaml["components"]["schemas"].clone();

@@ -3,10 +3,9 @@
 //! an access token) are stored sealed by the vault and replay only to the caller that made them;
 //! `keys status` counts them, `keys rotate` re-seals them and the start-up check covers them; an
 //! end-user JWT needs `exp` and a lifetime within `--end-user-jwt-max-lifetime-seconds`.
-mod common;
 
-use common::provider::Provider;
-use common::*;
+use crate::common::provider::Provider;
+use crate::common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

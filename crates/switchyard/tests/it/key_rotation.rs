@@ -1,9 +1,8 @@
 //! Master key rotation under load: `switchyard keys rotate` writes a new key, running servers pick
 //! it up, every stored secret is re-encrypted in batches, and no read or write fails meanwhile.
-mod common;
 
-use common::provider::Provider;
-use common::*;
+use crate::common::provider::Provider;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -2,10 +2,9 @@
 //! both databases: keys created, listed, served publicly and deleted (the private key shown once
 //! and kept nowhere); an end user's token acting only as that user on Platform API v2; and every
 //! kind of bad token refused with a 401 that changes nothing.
-mod common;
 
-use common::spec;
-use common::*;
+use crate::common::spec;
+use crate::common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};

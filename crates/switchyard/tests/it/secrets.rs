@@ -1,9 +1,8 @@
 //! Secrets stay secret: a canary created through every credential type (and a grant's client
 //! secret) appears in no API response, no log line, not in the SQLite files and not in a
 //! `pg_dump` of the PostgreSQL database.
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn canary(kind: &str) -> String {

@@ -2,10 +2,9 @@
 //! walked with the spec's own request and response shapes (every response body validated
 //! against Versori's platform spec), every ActivateUser error with its status, shape and
 //! "nothing written", and v2 connections (static, dynamic, update, link, delete rules).
-mod common;
 
-use common::spec;
-use common::*;
+use crate::common::spec;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const CRM_SECRET: &str = "canary-crm-user-key-7a41";

@@ -1,8 +1,7 @@
 //! Hub page sessions: what the host's backend asks for, what the page's token can and cannot do,
 //! and the page and embed script the binary serves.
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 struct Hub {

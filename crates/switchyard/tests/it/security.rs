@@ -2,10 +2,9 @@
 //! session, end-user JWT) or a hostile tenant would, against the real server on SQLite and
 //! PostgreSQL, and shown to fail. Outbound requests are aimed at real local listeners that count
 //! every connection they get.
-mod common;
 
-use common::peer::{Answer, Peer};
-use common::*;
+use crate::common::peer::{Answer, Peer};
+use crate::common::*;
 use serde_json::{json, Value};
 
 const ORG_CLIENT_SECRET: &str = "canary-org-client-secret-5e1d";

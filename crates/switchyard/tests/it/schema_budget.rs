@@ -2,9 +2,8 @@
 //! cycle that consumes no input) is refused wherever one is set, a stored one (written straight
 //! into the database) never stalls the server, a legitimate recursive schema still works,
 //! oversized variables are refused, and a schema that blows the time budget is remembered.
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

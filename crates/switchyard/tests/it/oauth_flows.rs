@@ -1,12 +1,11 @@
 //! Hosted OAuth2 authorization-code flows against a real OAuth2 server (npm `oauth2-mock-server`,
 //! started by the test): initialise, consent, the hosted callback page, the code exchange with PKCE,
 //! and every way a flow must fail without storing anything. The same for OAuth 1.0a against
-//! oauthlib's provider endpoints (PyPI, `tests/oauth1/provider.py`).
-mod common;
+//! oauthlib's provider endpoints (PyPI, `tests/it/oauth1/provider.py`).
 
-use common::oauth1_provider::OAuth1Provider;
-use common::provider::Provider;
-use common::*;
+use crate::common::oauth1_provider::OAuth1Provider;
+use crate::common::provider::Provider;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -1056,7 +1055,7 @@ async fn mutual_tls(w: World) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// OAuth 1.0a (RFC 5849) against oauthlib's provider endpoints (tests/oauth1/provider.py).
+// OAuth 1.0a (RFC 5849) against oauthlib's provider endpoints (tests/it/oauth1/provider.py).
 
 /// A v2 OAuth 1.0a scheme for the provider; `styles` are the temporary-credential and token
 /// endpoints' `parameterTransmission` (the `Authorization` header when `None`).

@@ -5,9 +5,8 @@
 //! (the 413 from every operation that takes a body); the connection cap holds; a graceful
 //! shutdown lets a request in flight finish; and the embedded SQLite runs `synchronous=FULL`
 //! unless told `normal`.
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};

@@ -2,11 +2,10 @@
 //! with the stored secret, HMAC or RSA, carrying the stored claims, `iat`, `exp` (`expiresIn`) and a
 //! unique `jti`, with the configured header prefix; bad algorithm, secret, payload or duration are
 //! 400s naming the field, on create.
-mod common;
 
+use crate::common::*;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
 

@@ -1,6 +1,5 @@
 //! The test harness: every test talks to the real `switchyard` binary over HTTP, on a fresh SQLite
 //! file or a fresh PostgreSQL database.
-#![allow(dead_code)]
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -451,8 +450,9 @@ impl World {
     }
 }
 
-/// Runs `$body(World)` once on SQLite and once on PostgreSQL.
-#[macro_export]
+/// Runs `$body(World)` once on SQLite and once on PostgreSQL: for each `name => body;`, a module
+/// `name` with the tests `sqlite` and `postgres` (so `cargo test` shows `<file>::<name>::postgres`,
+/// which `.ci/run` counts).
 macro_rules! on_both_databases {
     ($($name:ident => $body:path;)*) => {
         $(
@@ -460,18 +460,19 @@ macro_rules! on_both_databases {
                 use super::*;
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let w = common::World::new(common::Backend::Sqlite).await.expect("SQLite is always available");
+                    let w = $crate::common::World::new($crate::common::Backend::Sqlite).await.expect("SQLite is always available");
                     $body(w).await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    let Some(w) = common::World::new(common::Backend::Postgres).await else { return };
+                    let Some(w) = $crate::common::World::new($crate::common::Backend::Postgres).await else { return };
                     $body(w).await;
                 }
             }
         )*
     };
 }
+pub(crate) use on_both_databases;
 
 pub fn api_key_scheme(id: &str, header: &str) -> Value {
     json!({"id": id, "description": "API key", "schemeType": "api-key", "name": header, "in": "header"})

@@ -3,9 +3,8 @@
 //! user, or with another end user's JWT, is refused (404 or 403, or 401 where the credential
 //! cannot call that API at all) and reveals nothing, whatever body it sends (valid JSON, none,
 //! garbage): the caller is checked before the body. Afterwards everything is still there.
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 

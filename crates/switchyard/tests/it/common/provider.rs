@@ -1,4 +1,4 @@
-//! A real OAuth2 provider for tests: npm's `oauth2-mock-server`, wrapped by `tests/oauth/server.mjs`
+//! A real OAuth2 provider for tests: npm's `oauth2-mock-server`, wrapped by `tests/it/oauth/server.mjs`
 //! (strict client authentication, single-use codes and refresh tokens, request counts).
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -17,7 +17,7 @@ pub struct Provider {
 }
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oauth")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/oauth")
 }
 
 /// Installs the npm package once per test process (`npm ci`, from the committed lock file).
@@ -38,7 +38,7 @@ fn install() -> Result<(), String> {
             Ok(())
         } else {
             Err(format!(
-                "npm ci in tests/oauth failed: {}",
+                "npm ci in tests/it/oauth failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             ))
         }

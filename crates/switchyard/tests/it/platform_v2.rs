@@ -1,9 +1,8 @@
 //! Platform API v2 (`/api/v2/o/{organisation_id}/...`): every response checked against Versori's
 //! platform spec, and every error case with its status, shape and "nothing written".
-mod common;
 
-use common::spec;
-use common::*;
+use crate::common::spec;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn users_path(w: &World) -> String {

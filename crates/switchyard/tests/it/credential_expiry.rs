@@ -1,9 +1,8 @@
 //! `expiresAt` on a credential: a past one is refused on create; when it passes, the background
 //! sweeper deletes the credential (and its place in the connection) and records an `expired`
 //! event; credentials without one stay.
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 

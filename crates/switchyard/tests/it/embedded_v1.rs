@@ -1,9 +1,8 @@
 //! Embedded API v1: the whole lifecycle as Versori's spec describes it, every response checked
 //! against the spec's schemas, and every error case with its status, shape and "nothing written".
-mod common;
 
-use common::spec;
-use common::*;
+use crate::common::spec;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const PRIMARY_SECRET: &str = "canary-primary-key-7f3a";

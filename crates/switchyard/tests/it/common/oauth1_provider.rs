@@ -1,5 +1,5 @@
 //! A real OAuth 1.0a provider for tests: PyPI's `oauthlib` (its RFC 5849 request-token,
-//! authorization and access-token endpoints) in `tests/oauth1/provider.py`, served by Python's
+//! authorization and access-token endpoints) in `tests/it/oauth1/provider.py`, served by Python's
 //! http.server: only the test consumer, valid signatures, fresh nonces, single-use verifiers, and
 //! request counts.
 use serde_json::Value;
@@ -19,7 +19,7 @@ pub struct OAuth1Provider {
 }
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oauth1")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/oauth1")
 }
 
 /// `target/oauth1-venv` of the workspace.
@@ -35,7 +35,7 @@ fn install() -> Result<PathBuf, String> {
     static DONE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     DONE.get_or_init(|| {
         let wanted = std::fs::read_to_string(dir().join("requirements.txt"))
-            .map_err(|e| format!("cannot read tests/oauth1/requirements.txt: {e}"))?;
+            .map_err(|e| format!("cannot read tests/it/oauth1/requirements.txt: {e}"))?;
         let python = venv().join("bin/python");
         if std::fs::read_to_string(venv().join("requirements.txt")).is_ok_and(|have| have == wanted)
             && python.exists()
@@ -70,7 +70,7 @@ fn install() -> Result<PathBuf, String> {
                     "-r",
                 ])
                 .arg(dir().join("requirements.txt")),
-            "pip install -r tests/oauth1/requirements.txt",
+            "pip install -r tests/it/oauth1/requirements.txt",
         )?;
         std::fs::write(staging.join("requirements.txt"), &wanted).map_err(|e| e.to_string())?;
         let _ = std::fs::remove_dir_all(venv());

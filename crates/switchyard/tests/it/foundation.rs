@@ -1,8 +1,7 @@
 //! The foundation: authentication, tenant isolation, the error shape, operations endpoints,
 //! the OpenAPI document, and several nodes on one PostgreSQL database.
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn api_keys_and_authentication(w: World) {
@@ -320,7 +319,7 @@ fn committed_openapi_document_matches_the_code() {
     let versori: Value = serde_yaml::from_str(
         &std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/versori/versori-embedded-api-v1.yaml"),
+                .join("tests/it/versori/versori-embedded-api-v1.yaml"),
         )
         .unwrap(),
     )

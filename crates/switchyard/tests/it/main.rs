@@ -1,0 +1,28 @@
+//! Switchyard's integration tests, in one test binary (one compile and one link of the world
+//! instead of one per file). Each module was a test binary of its own; a test's name is
+//! `<module>::<test>`, and the tests that run on both databases are `<module>::<test>::sqlite` and
+//! `<module>::<test>::postgres`, for example `security::forged_token_url_v1::postgres`.
+//!
+//! Every test starts the real `switchyard` binary and talks to it over HTTP (`common`, the
+//! harness). `cargo test -p switchyard --test it security::` runs one module.
+
+mod common;
+
+mod credential_expiry;
+mod embedded_v1;
+mod end_user_jwt;
+mod foundation;
+mod hub_sessions;
+mod idempotency_security;
+mod jwt_bearer;
+mod key_rotation;
+mod oauth_flows;
+mod oauth_hygiene;
+mod platform_v2;
+mod platform_v2_activations;
+mod reliability;
+mod schema_budget;
+mod secrets;
+mod security;
+mod server_limits;
+mod tenant_isolation;
