@@ -25,4 +25,5 @@ mod schema_budget;
 mod secrets;
 mod security;
 mod server_limits;
+mod store_errors;
 mod tenant_isolation;

@@ -3,9 +3,8 @@
 //! the handler's own check or the store's catches it (concurrent requests race past the handler's
 //! check); a stored value the store cannot read is a 500 that says nothing of it, logged with its
 //! cause and the request id. (An unreachable database is a 503: `foundation.rs`.)
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use switchyard_store::{Constraint, StoreError};
 
