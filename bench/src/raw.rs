@@ -21,7 +21,7 @@ use switchyard_vault::KeyRing;
 pub struct Raw {
     pub store: DynStore,
     pub vault: KeyRing,
-    pub org: String,
+    pub org: switchyard_store::OrgId,
     pub crm: String,
     pub erp: String,
     pub hub: Arc<HubData>,
@@ -51,12 +51,18 @@ impl Raw {
         let scheme = |h: &str| -> anyhow::Result<AuthSchemeConfig> {
             Ok(serde_json::from_value(crate::seed::api_key_scheme(h))?)
         };
+        // The benchmark is the operator of its own database.
+        let org = store
+            .operator_organisation(org)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the organisation: {e}"))?
+            .ok_or_else(|| anyhow::anyhow!("no organisation {org}"))?;
         let mut variables = dynamic_variables().as_object().cloned().unwrap_or_default();
         variables.insert("dryRun".into(), json!(false));
         Ok(Raw {
             store,
             vault,
-            org: org.to_owned(),
+            org,
             crm: crm.to_owned(),
             erp: erp.to_owned(),
             hub,
@@ -67,7 +73,7 @@ impl Raw {
         })
     }
 
-    /// What `v1::build_connection` makes of a new API-key connection: the credential sealed with
+    /// What the connection service (`connections::build`) makes of a new API-key connection: the credential sealed with
     /// the vault (bound to its id), its redacted view, the connection.
     fn connection(
         &self,
@@ -85,7 +91,7 @@ impl Raw {
         let cred_id = new_id();
         let view = CredentialView {
             id: cred_id.clone(),
-            organisation_id: self.org.clone(),
+            organisation_id: self.org.to_string(),
             credential_type: ty,
             name: format!("{} key", scheme.id),
             data: credential::redact(ty, &secret),
@@ -102,7 +108,7 @@ impl Raw {
         NewConnection {
             connection: Connection {
                 id: new_id(),
-                organisation_id: self.org.clone(),
+                organisation_id: self.org.to_string(),
                 connector_id: connector.to_owned(),
                 end_user_id: Some(user.to_owned()),
                 platform_end_user_id: None,
@@ -146,7 +152,7 @@ impl Raw {
         let now = time::now();
         let a = Activation {
             id: new_id(),
-            organisation_id: self.org.clone(),
+            organisation_id: self.org.to_string(),
             hub_id: self.hub.id.clone(),
             integration_id: i.id.clone(),
             end_user_id: user.clone(),

@@ -10,6 +10,7 @@ use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::connection::{self, ConnectionDraft, Owner, Requester};
 use switchyard_domain::model::{Connection, ConnectionCredential, Hub, NewConnection};
 use switchyard_domain::{new_id, time, FieldError};
+use switchyard_store::OrgId;
 
 /// A new connection checked and sealed, whose `oauth2-code` (and `oauth1`) credentials still have
 /// to be exchanged by [`crate::oauth::complete`] before it can be stored.
@@ -24,7 +25,7 @@ pub struct PendingConnection {
 /// `schemes` (the organisation's copy is what the connection keeps), and seals its credentials.
 pub fn build(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     connector_id: &str,
     owner: Owner,
     draft: ConnectionDraft,
@@ -56,7 +57,7 @@ pub fn build(
     let connection = NewConnection {
         connection: Connection {
             id: new_id(),
-            organisation_id: org.to_owned(),
+            organisation_id: org.to_string(),
             connector_id: connector_id.to_owned(),
             end_user_id,
             platform_end_user_id,
@@ -78,7 +79,7 @@ pub fn build(
 /// must use one of them.
 pub async fn hub_schemes(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     hub: &Hub,
     connector_id: &str,
 ) -> ApiResult<Vec<AuthSchemeConfig>> {

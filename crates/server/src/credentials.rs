@@ -8,12 +8,13 @@ use switchyard_domain::credential::{
     self, CredentialType, CredentialView, NewCredential, SecretData,
 };
 use switchyard_domain::{new_id, Error, FieldError};
+use switchyard_store::OrgId;
 
 /// Checks a credential's data, seals it, and returns what the store keeps. `path` names the
 /// credential in errors.
 pub fn seal_credential(
     state: &AppState,
-    org: &str,
+    org: &OrgId,
     name: &str,
     ty: CredentialType,
     data: Option<&Value>,
@@ -26,7 +27,7 @@ pub fn seal_credential(
 /// Seals data already checked (or produced by this server) as credential `id`.
 pub fn seal_data(
     state: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
     name: &str,
     ty: CredentialType,
@@ -35,7 +36,7 @@ pub fn seal_data(
     let id = id.to_owned();
     let view = CredentialView {
         id: id.clone(),
-        organisation_id: org.to_owned(),
+        organisation_id: org.to_string(),
         credential_type: ty,
         name: name.to_owned(),
         data: credential::redact(ty, secret),
@@ -59,7 +60,7 @@ pub fn seal_data(
 /// credential. The counterpart of [`seal_data`].
 pub async fn open_credential(
     state: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
 ) -> Result<Option<serde_json::Map<String, Value>>, Error> {
     let Some(stored) = state
@@ -85,7 +86,7 @@ pub async fn open_credential(
 /// credential; any other combination is a 400. Returns the credential to store, if any.
 pub fn absorb_grant_secret(
     state: &AppState,
-    org: &str,
+    org: &OrgId,
     config: &mut AuthSchemeConfig,
     path: &str,
 ) -> Result<Option<NewCredential>, Error> {
@@ -131,7 +132,7 @@ pub fn absorb_grant_secret(
     .map_err(|f| Error::invalid_fields("invalid OAuth2 grant", f))?;
     let grant = config.grant_secret_mut().expect("checked above");
     grant.credential_id = Some(cred.view.id.clone());
-    grant.organisation_id = Some(org.to_owned());
+    grant.organisation_id = Some(org.to_string());
     Ok(Some(cred))
 }
 
@@ -140,7 +141,7 @@ pub fn absorb_grant_secret(
 /// referenced), and, unless `tokenAuth`, absolute http(s) URLs for its three endpoints.
 fn absorb_consumer_secret(
     state: &AppState,
-    org: &str,
+    org: &OrgId,
     config: &mut AuthSchemeConfig,
     path: &str,
 ) -> Result<Option<NewCredential>, Error> {
@@ -203,7 +204,10 @@ fn absorb_consumer_secret(
         }
         return Ok(None);
     };
-    if o.organisation_id.as_deref().is_some_and(|id| id != org) {
+    if o.organisation_id
+        .as_deref()
+        .is_some_and(|id| id != org.as_str())
+    {
         return Err(Error::invalid_field(
             field("organisationId"),
             "a consumer secret can only be replaced in its own organisation",
@@ -220,6 +224,6 @@ fn absorb_consumer_secret(
     )
     .map_err(|f| Error::invalid_fields("invalid OAuth 1.0a consumer secret", f))?;
     o.credential_id = Some(cred.view.id.clone());
-    o.organisation_id = Some(org.to_owned());
+    o.organisation_id = Some(org.to_string());
     Ok(Some(cred))
 }

@@ -81,10 +81,8 @@ async fn frame_ancestors(s: &AppState, query: Option<&str>) -> ApiResult<String>
     let Some(org) = organisation_param(query) else {
         return Ok("*".to_owned());
     };
-    let settings = s.store.get_organisation_settings(&org).await?;
-    Ok(crate::oauth::policy::frame_ancestors_source(
-        &settings.hub_frame_ancestors,
-    ))
+    let ancestors = s.store.public_hub_frame_ancestors(&org).await?;
+    Ok(crate::oauth::policy::frame_ancestors_source(&ancestors))
 }
 
 fn content_type(path: &str) -> &'static str {

@@ -31,7 +31,7 @@ async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
         let user = crate::auth::verify_end_user_jwt(s, token).await.ok()?;
         return Some(format!(
             "enduser:{}:{}",
-            user.organisation_id,
+            user.org,
             hex::encode(Sha256::digest(user.external_id.as_bytes()))
         ));
     }
@@ -55,8 +55,8 @@ async fn scope_of(s: &AppState, authorization: &str) -> Option<String> {
         .await
         .ok()
         .flatten()
-        .filter(|k| k.revoked_at.is_none())?;
-    Some(format!("apikey:{}", key.id))
+        .filter(|(_, k)| k.revoked_at.is_none())?;
+    Some(format!("apikey:{}", key.1.id))
 }
 
 /// What a remembered answer's sealed body is bound to: its row, so that a sealed body copied to

@@ -20,6 +20,7 @@ use switchyard_domain::credential::{self, CredentialType, SecretData};
 use switchyard_domain::model::{ConnectionCredential, CredentialEvent};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{new_id, Error, ErrorKind};
+use switchyard_store::OrgId;
 use utoipa::ToSchema;
 
 /// A token expiring sooner than this is refreshed before it is handed out.
@@ -46,7 +47,7 @@ pub struct AccessToken {
 /// When the provider cannot be reached, `errors` stays absent: not validated.
 pub async fn check_new_credentials(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     connections: &[&switchyard_domain::model::Connection],
 ) {
     for c in connections {
@@ -73,7 +74,7 @@ pub async fn check_new_credentials(
 }
 
 /// The credential's current data, opened.
-async fn read(s: &AppState, org: &str, id: &str) -> ApiResult<Map<String, Value>> {
+async fn read(s: &AppState, org: &OrgId, id: &str) -> ApiResult<Map<String, Value>> {
     crate::credentials::open_credential(s, org, id)
         .await?
         .or_not_found("credential")
@@ -112,7 +113,7 @@ fn token_of(data: &Map<String, Value>) -> Option<AccessToken> {
 
 pub async fn fresh_token(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     cc: &ConnectionCredential,
 ) -> ApiResult<AccessToken> {
     let AuthScheme::OAuth2(scheme) = &cc.auth_scheme_config.scheme else {
@@ -217,7 +218,7 @@ fn signed_assertion(data: &Map<String, Value>) -> ApiResult<AccessToken> {
 
 async fn refresh_leased(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     cc: &ConnectionCredential,
     scheme: &OAuth2Scheme,
     owner: &str,
@@ -289,7 +290,7 @@ async fn refresh_leased(
             );
             let event = CredentialEvent {
                 id: new_id(),
-                organisation_id: org.to_owned(),
+                organisation_id: org.to_string(),
                 credential_id: id.to_owned(),
                 kind: "refresh_failed".into(),
                 reason: format!(
@@ -333,7 +334,7 @@ fn scopes_of(data: &Map<String, Value>) -> Vec<String> {
 /// The token URL and form for the credential's grant.
 async fn token_request(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     ty: CredentialType,
     scheme: &OAuth2Scheme,
     grant_id: Option<&str>,

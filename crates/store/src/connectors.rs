@@ -1,6 +1,7 @@
 //! Connectors (Connect API v1 and, as systems, Platform API v2) and the grant secrets their auth
 //! scheme configs hold.
 use crate::error::Result;
+use crate::OrgId;
 use async_trait::async_trait;
 use switchyard_domain::credential::NewCredential;
 use switchyard_domain::model::Connector;
@@ -13,18 +14,18 @@ pub trait ConnectorStore: Send + Sync + 'static {
     /// in one transaction.
     async fn insert_connector(
         &self,
-        org: &str,
+        org: &OrgId,
         connector: &Connector,
         credentials: &[NewCredential],
     ) -> Result<()>;
-    async fn get_connector(&self, org: &str, id: &str) -> Result<Option<Connector>>;
-    async fn list_connectors(&self, org: &str, page: &PageRequest) -> Result<Page<Connector>>;
+    async fn get_connector(&self, org: &OrgId, id: &str) -> Result<Option<Connector>>;
+    async fn list_connectors(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Connector>>;
     async fn update_connector(
         &self,
-        org: &str,
+        org: &OrgId,
         connector: &Connector,
         credentials: &[NewCredential],
     ) -> Result<bool>;
     /// Deletes a connector that nothing uses; a conflict when hubs, templates or connections use it.
-    async fn delete_connector(&self, org: &str, id: &str) -> Result<bool>;
+    async fn delete_connector(&self, org: &OrgId, id: &str) -> Result<bool>;
 }

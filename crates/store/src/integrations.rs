@@ -1,5 +1,6 @@
 //! Integrations, their connection templates, and a hub's integrations as an end user sees them.
 use crate::error::Result;
+use crate::OrgId;
 use async_trait::async_trait;
 use switchyard_domain::credential::NewCredential;
 use switchyard_domain::model::{ConnectionTemplate, EndUserIntegration, Integration};
@@ -20,57 +21,57 @@ pub trait IntegrationStore: Send + Sync + 'static {
     /// Inserts an integration and, if given, its first connection template, in one transaction.
     async fn insert_integration(
         &self,
-        org: &str,
+        org: &OrgId,
         integration: &Integration,
         template: Option<&ConnectionTemplate>,
         credentials: &[NewCredential],
     ) -> Result<()>;
-    async fn get_integration(&self, org: &str, id: &str) -> Result<Option<Integration>>;
+    async fn get_integration(&self, org: &OrgId, id: &str) -> Result<Option<Integration>>;
     async fn list_integrations(
         &self,
-        org: &str,
+        org: &OrgId,
         hub_id: &str,
         search: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<Integration>>;
-    async fn update_integration(&self, org: &str, integration: &Integration) -> Result<bool>;
+    async fn update_integration(&self, org: &OrgId, integration: &Integration) -> Result<bool>;
     /// Deletes an integration and its templates; a conflict when it has activations.
-    async fn delete_integration(&self, org: &str, id: &str) -> Result<bool>;
+    async fn delete_integration(&self, org: &OrgId, id: &str) -> Result<bool>;
     async fn insert_template(
         &self,
-        org: &str,
+        org: &OrgId,
         template: &ConnectionTemplate,
         credentials: &[NewCredential],
     ) -> Result<()>;
-    async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>>;
+    async fn get_template(&self, org: &OrgId, id: &str) -> Result<Option<ConnectionTemplate>>;
     async fn list_templates(
         &self,
-        org: &str,
+        org: &OrgId,
         integration_id: &str,
     ) -> Result<Vec<ConnectionTemplate>>;
     /// An integration and its templates (by id), in one read.
     async fn get_integration_with_templates(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
     ) -> Result<Option<(Integration, Vec<ConnectionTemplate>)>>;
     /// The templates of a hub's integrations that use a connector.
     async fn list_hub_connector_templates(
         &self,
-        org: &str,
+        org: &OrgId,
         hub_id: &str,
         connector_id: &str,
     ) -> Result<Vec<ConnectionTemplate>>;
     async fn list_templates_page(
         &self,
-        org: &str,
+        org: &OrgId,
         integration_id: &str,
         page: &PageRequest,
     ) -> Result<Page<ConnectionTemplate>>;
     /// Marks which of an integration's templates are used.
     async fn set_templates_used(
         &self,
-        org: &str,
+        org: &OrgId,
         integration_id: &str,
         used: &[String],
     ) -> Result<()>;
@@ -78,7 +79,7 @@ pub trait IntegrationStore: Send + Sync + 'static {
     /// how many of them the user has activated.
     async fn list_end_user_integrations(
         &self,
-        org: &str,
+        org: &OrgId,
         hub_id: &str,
         end_user_id: Option<&str>,
         filter: IntegrationFilter,

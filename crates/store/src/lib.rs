@@ -30,6 +30,7 @@ pub mod postgres;
 pub mod signing_keys;
 mod sql_text;
 pub mod sqlite;
+mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -48,6 +49,7 @@ pub use platform_activations::{
     ConnectionFilter, PlatformActivationStore, PlatformConnectionStore,
 };
 pub use signing_keys::SigningKeyStore;
+pub use tenant::OrgId;
 
 /// Every store trait, for `use switchyard_store::prelude::*;` where a concrete store (or a generic
 /// one) is called. (Through a [`DynStore`], the traits' methods need no import.)

@@ -1,5 +1,6 @@
 //! The state of OAuth2 and OAuth 1.0a flows between initialise and callback.
 use crate::error::Result;
+use crate::OrgId;
 use async_trait::async_trait;
 use switchyard_domain::model::OAuthState;
 use switchyard_domain::time::Timestamp;
@@ -7,12 +8,12 @@ use switchyard_domain::time::Timestamp;
 /// OAuth flow states: each works once, until it expires.
 #[async_trait]
 pub trait OAuthStateStore: Send + Sync + 'static {
-    async fn insert_oauth_state(&self, org: &str, state: &OAuthState) -> Result<()>;
+    async fn insert_oauth_state(&self, org: &OrgId, state: &OAuthState) -> Result<()>;
     /// Marks the state used and returns it, if it exists, is unused and has not expired at `now`:
     /// a state works once, even when two requests race for it.
     async fn consume_oauth_state(
         &self,
-        org: &str,
+        org: &OrgId,
         state_hash: &str,
         now: Timestamp,
     ) -> Result<Option<OAuthState>>;

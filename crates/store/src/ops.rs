@@ -1,6 +1,7 @@
 //! The store as an operator sees it: which database, whether it answers, how it makes commits
 //! durable, its pool, and the sealed values key rotation works through (across organisations).
 use crate::error::Result;
+use crate::OrgId;
 use crate::PoolStats;
 use async_trait::async_trait;
 
@@ -27,12 +28,12 @@ pub trait SealingStore: Send + Sync + 'static {
         &self,
         active_key_id: &str,
         limit: i64,
-    ) -> Result<Vec<(String, String, String)>>;
+    ) -> Result<Vec<(OrgId, String, String)>>;
     /// Replaces a credential's sealed data if it is still `old_sealed` (a concurrent write wins,
     /// and is sealed by the active key anyway). True when replaced.
     async fn reseal_credential(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         old_sealed: &str,
         new_sealed: &str,

@@ -90,10 +90,10 @@ fn new_connection(org: &str, connector_id: &str, user: Option<&str>, name: &str)
 
 async fn story(store: DynStore) {
     let (org, key) = org_and_key("acme");
-    store.create_organisation(&org, &key).await.unwrap();
+    let o_id = store.create_organisation(&org, &key).await.unwrap();
     let (other, other_key) = org_and_key("globex");
-    store.create_organisation(&other, &other_key).await.unwrap();
-    let o = org.id.as_str();
+    let other_id = store.create_organisation(&other, &other_key).await.unwrap();
+    let o = &o_id;
     store.ping().await.unwrap();
     assert_eq!(
         store.get_organisation(o).await.unwrap().unwrap().name,
@@ -107,6 +107,7 @@ async fn story(store: DynStore) {
             .await
             .unwrap()
             .unwrap()
+            .1
             .organisation_id,
         org.id
     );
@@ -120,11 +121,12 @@ async fn story(store: DynStore) {
         .await
         .unwrap()
         .unwrap()
+        .1
         .last_used_at
         .is_some());
     assert!(
         !store
-            .revoke_api_key(&other.id, &second.id, now())
+            .revoke_api_key(&other_id, &second.id, now())
             .await
             .unwrap(),
         "another organisation cannot revoke it"
@@ -135,6 +137,7 @@ async fn story(store: DynStore) {
         .await
         .unwrap()
         .unwrap()
+        .1
         .revoked_at
         .is_some());
 
@@ -174,7 +177,7 @@ async fn story(store: DynStore) {
         .hub_frame_ancestors
         .is_empty());
     assert_eq!(
-        store.get_organisation_settings(&other.id).await.unwrap(),
+        store.get_organisation_settings(&other_id).await.unwrap(),
         OrganisationSettings::default(),
         "another organisation's are its own"
     );
@@ -221,7 +224,7 @@ async fn story(store: DynStore) {
     );
     assert!(
         store
-            .consume_oauth_state(&other.id, &state.state_hash, now())
+            .consume_oauth_state(&other_id, &state.state_hash, now())
             .await
             .unwrap()
             .is_none(),
@@ -254,7 +257,7 @@ async fn story(store: DynStore) {
     let mut crm = crm;
     crm.auth_scheme_configs.push(
         serde_json::from_value(json!({"id":"oauth","schemeType":"oauth2","authorizeUrl":"https://a","tokenUrl":"https://t",
-            "grant":{"grantType":"authorization_code","credentialId": grant.view.id, "organisationId": o, "clientId":"c"}}))
+            "grant":{"grantType":"authorization_code","credentialId": grant.view.id, "organisationId": o.as_str(), "clientId":"c"}}))
         .unwrap(),
     );
     store.insert_connector(o, &crm, &[grant]).await.unwrap();
@@ -264,7 +267,7 @@ async fn story(store: DynStore) {
     );
     assert!(
         store
-            .get_connector(&other.id, &crm.id)
+            .get_connector(&other_id, &crm.id)
             .await
             .unwrap()
             .is_none(),
@@ -426,7 +429,7 @@ async fn story(store: DynStore) {
         "cust-1"
     );
     assert!(store
-        .get_end_user_by_id(&other.id, &user.id)
+        .get_end_user_by_id(&other_id, &user.id)
         .await
         .unwrap()
         .is_none());
@@ -609,7 +612,7 @@ async fn story(store: DynStore) {
         .unwrap();
     assert_eq!(got.bindings.len(), 2);
     assert!(store
-        .get_activation(&other.id, &activation.id)
+        .get_activation(&other_id, &activation.id)
         .await
         .unwrap()
         .is_none());
@@ -772,7 +775,9 @@ async fn concrete_store_through_the_prelude() {
         .unwrap();
     assert_eq!(store.backend(), "sqlite");
     store.ping().await.unwrap();
-    assert!(store.list_hubs(&new_id()).await.unwrap().is_empty());
+    let (org, key) = org_and_key("prelude");
+    let org = store.create_organisation(&org, &key).await.unwrap();
+    assert!(store.list_hubs(&org).await.unwrap().is_empty());
     // And it is a `Store`, as a `DynStore` holds it.
     let dynamic: DynStore = std::sync::Arc::new(store);
     dynamic.close().await;

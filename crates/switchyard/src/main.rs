@@ -147,8 +147,8 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
             );
         }
         Admin::CreateApiKey { org, name } => {
-            store
-                .get_organisation(&org)
+            let org = store
+                .operator_organisation(&org)
                 .await?
                 .with_context(|| format!("no organisation {org}"))?;
             let (text, key) = switchyard_server::auth::new_api_key(&org, &name);
@@ -156,6 +156,10 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
             println!("{}", serde_json::json!({"id": key.id, "apiKey": text}));
         }
         Admin::RevokeApiKey { org, key_id } => {
+            let org = store
+                .operator_organisation(&org)
+                .await?
+                .with_context(|| format!("no organisation {org}"))?;
             if !store
                 .revoke_api_key(&org, &key_id, switchyard_domain::time::now())
                 .await?

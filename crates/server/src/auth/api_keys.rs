@@ -11,6 +11,7 @@ use base64::Engine;
 use rand::RngCore;
 use switchyard_domain::model::ApiKey;
 use switchyard_domain::{new_id, time, Error, ErrorKind};
+use switchyard_store::OrgId;
 
 pub const KEY_PREFIX: &str = "sy_";
 
@@ -23,7 +24,7 @@ pub fn new_api_key(org: &str, name: &str) -> (String, ApiKey) {
     let text = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
     let key = ApiKey {
         id: new_id(),
-        organisation_id: org.to_owned(),
+        organisation_id: org.to_string(),
         name: name.to_owned(),
         prefix: text[..KEY_PREFIX.len() + 6].to_owned(),
         key_hash: hash_key(&text),
@@ -42,22 +43,12 @@ fn well_formed(text: &str) -> bool {
     })
 }
 
-/// The organisation a request acts for, proven by its API key.
+/// The organisation a request acts for, proven by its API key (and, when the path names one,
+/// checked against it by the extractor).
 #[derive(Debug, Clone)]
 pub struct OrgAuth {
-    pub organisation_id: String,
+    pub org: OrgId,
     pub key_id: String,
-}
-
-impl OrgAuth {
-    /// A path naming another organisation is answered as if it did not exist.
-    pub fn check_org(&self, path_org: &str) -> Result<(), ApiError> {
-        if self.organisation_id == path_org {
-            Ok(())
-        } else {
-            Err(ApiError(Error::not_found("organisation")))
-        }
-    }
 }
 
 impl FromRequestParts<AppState> for OrgAuth {
@@ -75,7 +66,7 @@ impl FromRequestParts<AppState> for OrgAuth {
         if !well_formed(token) {
             return Err(ApiError(Error::unauthorized("malformed API key")));
         }
-        let key = state
+        let (org, key) = state
             .store
             .find_api_key_by_hash(&hash_key(token))
             .await?
@@ -97,9 +88,9 @@ impl FromRequestParts<AppState> for OrgAuth {
                 }
             });
         }
-        check_path_org(parts, state, &key.organisation_id).await?;
+        check_path_org(parts, state, &org).await?;
         Ok(OrgAuth {
-            organisation_id: key.organisation_id,
+            org,
             key_id: key.id,
         })
     }

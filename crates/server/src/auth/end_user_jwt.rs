@@ -9,6 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use std::collections::HashSet;
 use switchyard_domain::{is_ulid, time, Error};
+use switchyard_store::OrgId;
 
 /// The issuer prefix Versori's documentation gives: `iss = https://versori.com/sk/<keyId>`.
 pub const VERSORI_ISSUER_PREFIX: &str = "https://versori.com/sk/";
@@ -20,7 +21,7 @@ const LEEWAY_SECONDS: u64 = 30;
 #[derive(Debug, Clone)]
 pub struct EndUserToken {
     /// The organisation of the signing key.
-    pub organisation_id: String,
+    pub org: OrgId,
     /// `sub`: the end user's externalId.
     pub external_id: String,
     pub signing_key_id: String,
@@ -118,7 +119,7 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
     } else {
         None
     };
-    let key =
+    let (org, key) =
         key.ok_or_else(|| refused("the JWT's signing key does not exist (unknown, or deleted)"))?;
     let decoding = DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes())
         .map_err(|_| ApiError(Error::internal("a stored signing key is unreadable")))?;
@@ -168,7 +169,7 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
         }
     };
     Ok(EndUserToken {
-        organisation_id: key.organisation_id,
+        org,
         external_id,
         signing_key_id: key.id,
     })

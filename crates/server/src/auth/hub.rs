@@ -13,12 +13,13 @@ use axum::http::request::Parts;
 use serde::Deserialize;
 use switchyard_domain::model::{Activation, HubSession, IdentifierType};
 use switchyard_domain::Error;
+use switchyard_store::OrgId;
 
 /// Who may call the hub page's endpoints: the organisation (API key), or a hub session.
 #[derive(Debug, Clone)]
 pub enum HubAuth {
     Org(OrgAuth),
-    Session(HubSession),
+    Session(OrgId, HubSession),
 }
 
 impl FromRequestParts<AppState> for HubAuth {
@@ -34,7 +35,8 @@ impl FromRequestParts<AppState> for HubAuth {
                 OrgAuth::from_request_parts(parts, state).await?,
             ));
         }
-        let auth = HubAuth::Session(session_tokens::find(state, token).await?);
+        let (org, session) = session_tokens::find(state, token).await?;
+        let auth = HubAuth::Session(org, session);
         // A session's scope (its hub, its end user, their activations) is checked before the
         // request is looked at further.
         let hub = path_param(parts, state, "hub_id").await;
@@ -49,10 +51,9 @@ impl FromRequestParts<AppState> for HubAuth {
             auth.check_user(state, hub, &user, kind).await?;
         }
         if let Some(id) = path_param(parts, state, "activation_id").await {
-            let org = auth.organisation_id().to_owned();
             let a = state
                 .store
-                .get_activation(&org, &id)
+                .get_activation(auth.org(), &id)
                 .await?
                 .ok_or_else(|| ApiError(Error::not_found("activation")))?;
             auth.check_activation(state, &a).await?;
@@ -65,10 +66,11 @@ impl FromRequestParts<AppState> for HubAuth {
 }
 
 impl HubAuth {
-    pub fn organisation_id(&self) -> &str {
+    /// The caller's organisation.
+    pub fn org(&self) -> &OrgId {
         match self {
-            HubAuth::Org(o) => &o.organisation_id,
-            HubAuth::Session(s) => &s.organisation_id,
+            HubAuth::Org(o) => &o.org,
+            HubAuth::Session(org, _) => org,
         }
     }
 
@@ -77,14 +79,14 @@ impl HubAuth {
     pub fn requester(&self) -> switchyard_domain::connection::Requester {
         match self {
             HubAuth::Org(_) => switchyard_domain::connection::Requester::Organisation,
-            HubAuth::Session(_) => switchyard_domain::connection::Requester::EndUser,
+            HubAuth::Session(..) => switchyard_domain::connection::Requester::EndUser,
         }
     }
 
     pub fn session(&self) -> Option<&HubSession> {
         match self {
             HubAuth::Org(_) => None,
-            HubAuth::Session(s) => Some(s),
+            HubAuth::Session(_, s) => Some(s),
         }
     }
 
@@ -112,12 +114,7 @@ impl HubAuth {
             IdentifierType::External => user_id == s.external_user_id,
             IdentifierType::Internal => st
                 .store
-                .get_end_user(
-                    &s.organisation_id,
-                    hub_id,
-                    user_id,
-                    IdentifierType::Internal,
-                )
+                .get_end_user(self.org(), hub_id, user_id, IdentifierType::Internal)
                 .await?
                 .is_some_and(|u| u.external_id == s.external_user_id),
         };
@@ -151,7 +148,7 @@ impl HubAuth {
         };
         let user = st
             .store
-            .get_end_user_by_id(&s.organisation_id, &a.end_user_id)
+            .get_end_user_by_id(self.org(), &a.end_user_id)
             .await?;
         let mine = a.hub_id == s.hub_id
             && user.is_some_and(|u| u.external_id == s.external_user_id)

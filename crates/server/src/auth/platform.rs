@@ -7,6 +7,7 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use switchyard_domain::{Error, ErrorKind};
+use switchyard_store::OrgId;
 
 /// 403 for an end-user token reaching beyond its own end user.
 pub fn end_user_forbidden() -> ApiError {
@@ -33,30 +34,12 @@ pub enum Caller {
 /// The caller of a Platform API v2 route, and the organisation it belongs to.
 #[derive(Debug, Clone)]
 pub struct PlatformAuth {
-    pub organisation_id: String,
+    /// The caller's organisation, checked against the path's by the extractor.
+    pub org: OrgId,
     pub caller: Caller,
 }
 
 impl PlatformAuth {
-    /// Any caller of the path's organisation: its API key, or any of its end users. A path
-    /// naming another organisation is answered as if it did not exist.
-    pub fn check_org(&self, path_org: &str) -> Result<(), ApiError> {
-        if self.organisation_id == path_org {
-            Ok(())
-        } else {
-            Err(ApiError(Error::not_found("organisation")))
-        }
-    }
-
-    /// The organisation's API key only: end users get 403.
-    pub fn check_admin(&self, path_org: &str) -> Result<(), ApiError> {
-        self.check_org(path_org)?;
-        match &self.caller {
-            Caller::Organisation { .. } => Ok(()),
-            Caller::EndUser { .. } => Err(end_user_forbidden()),
-        }
-    }
-
     /// The externalId of the end user the caller acts for, when it is an end user.
     pub fn end_user(&self) -> Option<&str> {
         match &self.caller {
@@ -65,9 +48,9 @@ impl PlatformAuth {
         }
     }
 
-    /// The organisation, or the end user whose externalId is `external_id`: anyone else gets 403.
-    pub fn check_user(&self, path_org: &str, external_id: &str) -> Result<(), ApiError> {
-        self.check_org(path_org)?;
+    /// The organisation, or the end user whose externalId is `external_id` (one a body names):
+    /// anyone else gets 403.
+    pub fn check_user(&self, external_id: &str) -> Result<(), ApiError> {
         match self.end_user() {
             Some(own) if own != external_id => Err(end_user_forbidden()),
             _ => Ok(()),
@@ -89,7 +72,7 @@ impl FromRequestParts<AppState> for PlatformAuth {
             .and_then(|h| h.strip_prefix("JWT "))
         {
             let t = crate::auth::verify_end_user_jwt(state, token).await?;
-            check_path_org(parts, state, &t.organisation_id).await?;
+            check_path_org(parts, state, &t.org).await?;
             // A path naming another end user is refused before the request is looked at further.
             if path_param(parts, state, "external_user_id")
                 .await
@@ -101,14 +84,11 @@ impl FromRequestParts<AppState> for PlatformAuth {
                 external_id: t.external_id,
                 signing_key_id: t.signing_key_id,
             };
-            return Ok(PlatformAuth {
-                organisation_id: t.organisation_id,
-                caller,
-            });
+            return Ok(PlatformAuth { org: t.org, caller });
         }
         let org = OrgAuth::from_request_parts(parts, state).await?;
         Ok(PlatformAuth {
-            organisation_id: org.organisation_id,
+            org: org.org,
             caller: Caller::Organisation { key_id: org.key_id },
         })
     }

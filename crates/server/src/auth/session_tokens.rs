@@ -5,12 +5,13 @@ use crate::state::AppState;
 use switchyard_domain::model::HubSession;
 use switchyard_domain::time;
 use switchyard_domain::Error;
+use switchyard_store::OrgId;
 
 /// Session tokens: `sys_` and 43 characters (256 random bits). API keys start `sy_`.
 pub const TOKEN_PREFIX: &str = "sys_";
 
 /// The live session a token proves; 401 otherwise.
-pub async fn find(s: &AppState, token: &str) -> ApiResult<HubSession> {
+pub async fn find(s: &AppState, token: &str) -> ApiResult<(OrgId, HubSession)> {
     s.store
         .find_hub_session(&crate::auth::hash_key(token), time::now())
         .await?

@@ -7,6 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 use switchyard_domain::Error;
+use switchyard_store::OrgId;
 
 pub fn hash_key(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -55,10 +56,12 @@ pub(crate) async fn path_param<S: Send + Sync>(
 pub(crate) async fn check_path_org(
     parts: &mut Parts,
     state: &AppState,
-    org: &str,
+    org: &OrgId,
 ) -> Result<(), ApiError> {
     match path_param(parts, state, "organisation_id").await {
-        Some(path_org) if path_org != org => Err(ApiError(Error::not_found("organisation"))),
+        Some(path_org) if path_org != org.as_str() => {
+            Err(ApiError(Error::not_found("organisation")))
+        }
         _ => Ok(()),
     }
 }

@@ -8,6 +8,7 @@ use crate::state::AppState;
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::NewConnection;
 use switchyard_domain::Error;
+use switchyard_store::OrgId;
 
 // ---------------------------------------------------------------------------------------------
 // Completing connections: `oauth2-code` credentials become `oauth2-token` ones.
@@ -19,7 +20,7 @@ use switchyard_domain::Error;
 /// 400s naming the credential's field; nothing is stored then.
 pub async fn complete(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     pending: Vec<PendingConnection>,
 ) -> ApiResult<Vec<NewConnection>> {
     let mut out = Vec::with_capacity(pending.len());

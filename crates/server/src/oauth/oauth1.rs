@@ -33,6 +33,7 @@ use switchyard_domain::credential::{NewCredential, SecretData};
 use switchyard_domain::model::OAuthState;
 use switchyard_domain::time;
 use switchyard_domain::{Error, ErrorKind, FieldError};
+use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -68,11 +69,11 @@ pub struct InitialiseResponse {
 async fn initialise_platform(
     State(s): State<AppState>,
     auth: crate::auth::PlatformAuth,
-    Path((org, system_id)): Path<(String, String)>,
+    Path((_org, system_id)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let system = s
         .store
         .get_connector(&org, &system_id)
@@ -105,14 +106,14 @@ struct Pending {
 
 async fn initialise(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     system_id: &str,
     candidates: &[AuthSchemeConfig],
     body: InitialiseRequest,
     policy: &FlowPolicy,
 ) -> ApiResult<InitialiseResponse> {
     let bad = |field: &str, message: &str| ApiError(Error::invalid_field(field, message));
-    if body.credential.organisation_id != org {
+    if body.credential.organisation_id != org.as_str() {
         return Err(bad("credential.organisationId", "is not this organisation"));
     }
     let scheme = candidates
@@ -200,7 +201,7 @@ async fn initialise(
     let record = OAuthState {
         oauth1: Some(s.vault.seal(&sealed, &state_hash)),
         state_hash,
-        organisation_id: org.to_owned(),
+        organisation_id: org.to_string(),
         grant_credential_id: body.credential.id,
         connector_id: system_id.to_owned(),
         client_id: scheme.consumer_key.clone(),
@@ -222,7 +223,7 @@ async fn initialise(
 /// The consumer secret a scheme's credential holds.
 async fn consumer_secret(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
 ) -> ApiResult<zeroize::Zeroizing<String>> {
     let data = crate::credentials::open_credential(s, org, id)
@@ -241,7 +242,7 @@ async fn consumer_secret(
 /// the token endpoint of the flow its state started (RFC 5849 §2.3).
 pub(crate) async fn exchange(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     connector_id: &str,
     cred: &NewCredential,
     path: &str,

@@ -27,6 +27,7 @@ use switchyard_domain::credential::{NewCredential, SecretData};
 use switchyard_domain::model::OAuthState;
 use switchyard_domain::time::{self};
 use switchyard_domain::{Error, FieldError};
+use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -85,8 +86,7 @@ async fn initialise_embedded(
     headers: HeaderMap,
     body: JsonBody<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
-    let org = auth.organisation_id().to_owned();
-    auth.check_hub(&hub_id)?;
+    let org = auth.org().clone();
     let hub = s
         .store
         .get_hub(&org, &hub_id)
@@ -109,11 +109,11 @@ async fn initialise_embedded(
 async fn initialise_connect(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, connector_id)): Path<(String, String)>,
+    Path((_org, connector_id)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let connector = s
         .store
         .get_connector(&org, &connector_id)
@@ -142,11 +142,11 @@ async fn initialise_connect(
 async fn initialise_platform(
     State(s): State<AppState>,
     auth: crate::auth::PlatformAuth,
-    Path((org, system_id)): Path<(String, String)>,
+    Path((_org, system_id)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<InitialiseRequest>,
 ) -> ApiResult<axum::Json<InitialiseResponse>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let system = s
         .store
         .get_connector(&org, &system_id)
@@ -168,13 +168,13 @@ async fn initialise_platform(
 
 async fn initialise(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     connector_id: &str,
     candidates: &[AuthSchemeConfig],
     body: InitialiseRequest,
     policy: &FlowPolicy,
 ) -> ApiResult<InitialiseResponse> {
-    if body.credential.organisation_id != org {
+    if body.credential.organisation_id != org.as_str() {
         return Err(ApiError(Error::invalid_field(
             "credential.organisationId",
             "is not this organisation",
@@ -283,7 +283,7 @@ async fn initialise(
         oauth1: None,
         opener_origin: Some(policy.opener_origin.clone()),
         state_hash,
-        organisation_id: org.to_owned(),
+        organisation_id: org.to_string(),
         grant_credential_id: body.credential.id,
         connector_id: connector_id.to_owned(),
         client_id: body.client_id,
@@ -302,7 +302,7 @@ async fn initialise(
 
 pub(super) async fn exchange(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     connector_id: &str,
     cred: &NewCredential,
     path: &str,

@@ -6,6 +6,7 @@
 //! Everything here is pure: the handlers read the lists from the store and call these.
 use super::common::hosted_callback;
 use switchyard_domain::{Error, FieldError};
+use switchyard_store::OrgId;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -300,7 +301,7 @@ impl FlowPolicy {
     /// The organisation's `oauthRedirectUrls` (Connect v1, Platform v2, OAuth 1.0a).
     pub(crate) async fn for_organisation(
         s: &AppState,
-        org: &str,
+        org: &OrgId,
         headers: &HeaderMap,
     ) -> ApiResult<Self> {
         let settings = s.store.get_organisation_settings(org).await?;

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use switchyard_domain::credential::{CredentialType, SecretData};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{Error, ErrorKind};
+use switchyard_store::OrgId;
 
 /// What a token endpoint answered.
 pub struct TokenResponse {
@@ -219,7 +220,7 @@ pub fn mtls_of(client: &Map<String, Value>) -> ApiResult<Option<String>> {
 
 /// The egress client for a token request: the shared one, or (mTLS) one presenting the client
 /// certificate and key of the certificate credential `mtls`, trusting its CA besides the usual roots.
-pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiResult<Egress> {
+pub async fn provider_for(s: &AppState, org: &OrgId, mtls: Option<&str>) -> ApiResult<Egress> {
     let Some(id) = mtls else {
         return Ok(s.egress.clone());
     };
@@ -268,7 +269,7 @@ pub async fn provider_for(s: &AppState, org: &str, mtls: Option<&str>) -> ApiRes
 /// The client id and secret (and URLs) a grant credential holds.
 pub(crate) async fn open_grant_credential(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
 ) -> ApiResult<Map<String, Value>> {
     crate::credentials::open_credential(s, org, id)

@@ -6,6 +6,7 @@ use super::{Backend, Db};
 use crate::error::{db_err, is_unique_violation, Constraint, Result, StoreError};
 use crate::sql_text::{placeholders, value_rows};
 use crate::ActivationStore;
+use crate::OrgId;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::types::Json;
@@ -106,7 +107,7 @@ where
 impl ActivationStore for Backend {
     async fn rebind_activation(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         template_id: &str,
         connection_id: &str,
@@ -153,7 +154,7 @@ impl ActivationStore for Backend {
 
     async fn insert_activation(
         &self,
-        org: &str,
+        org: &OrgId,
         a: &Activation,
         new_user: Option<&EndUser>,
         new_connections: &[NewConnection],
@@ -194,7 +195,7 @@ impl ActivationStore for Backend {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn get_activation(&self, org: &str, id: &str) -> Result<Option<Activation>> {
+    async fn get_activation(&self, org: &OrgId, id: &str) -> Result<Option<Activation>> {
         let sql = format!(
             "SELECT {ACTIVATION_COLS} FROM activations WHERE organisation_id = $1 AND id = $2"
         );
@@ -216,7 +217,7 @@ impl ActivationStore for Backend {
 
     async fn find_activation(
         &self,
-        org: &str,
+        org: &OrgId,
         end_user_id: &str,
         integration_id: &str,
     ) -> Result<Option<Activation>> {
@@ -243,12 +244,12 @@ impl ActivationStore for Backend {
 
     async fn list_activations(
         &self,
-        org: &str,
+        org: &OrgId,
         end_user_id: &str,
         integration_id: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<Activation>> {
-        let mut args = vec![Arg::S(org.to_owned()), Arg::S(end_user_id.to_owned())];
+        let mut args = vec![Arg::S(org.to_string()), Arg::S(end_user_id.to_owned())];
         let mut from = String::from("activations WHERE organisation_id = $1 AND end_user_id = $2");
         if let Some(i) = integration_id {
             from.push_str(" AND integration_id = $3");
@@ -274,7 +275,7 @@ impl ActivationStore for Backend {
 
     async fn update_activation_variables(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         variables: &Map<String, Value>,
         at: Timestamp,
@@ -293,7 +294,7 @@ impl ActivationStore for Backend {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn delete_activation(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_activation(&self, org: &OrgId, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query(
             "DELETE FROM activation_connections WHERE activation_id IN (SELECT id FROM activations \

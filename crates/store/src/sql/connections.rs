@@ -6,6 +6,7 @@ use super::{Backend, Db};
 use crate::error::{db_err, unique_as, Constraint, Result, StoreError};
 use crate::sql_text::{placeholders, qualified, value_rows};
 use crate::ConnectionStore;
+use crate::OrgId;
 use async_trait::async_trait;
 use sqlx::types::Json;
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
@@ -240,17 +241,17 @@ pub(super) async fn delete_connections_tx(
 
 #[async_trait]
 impl ConnectionStore for Backend {
-    async fn insert_connection(&self, org: &str, connection: &NewConnection) -> Result<()> {
+    async fn insert_connection(&self, org: &OrgId, connection: &NewConnection) -> Result<()> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         insert_connection_tx(&mut tx, org, connection).await?;
         tx.commit().await.map_err(db_err)
     }
 
-    async fn get_connection(&self, org: &str, id: &str) -> Result<Option<Connection>> {
+    async fn get_connection(&self, org: &OrgId, id: &str) -> Result<Option<Connection>> {
         Ok(self.get_connections(org, &[id.to_owned()]).await?.pop())
     }
 
-    async fn get_connections(&self, org: &str, ids: &[String]) -> Result<Vec<Connection>> {
+    async fn get_connections(&self, org: &OrgId, ids: &[String]) -> Result<Vec<Connection>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -286,11 +287,11 @@ impl ConnectionStore for Backend {
 
     async fn list_connector_connections(
         &self,
-        org: &str,
+        org: &OrgId,
         connector_id: &str,
         page: &PageRequest,
     ) -> Result<Page<Connection>> {
-        let args = [Arg::S(org.to_owned()), Arg::S(connector_id.to_owned())];
+        let args = [Arg::S(org.to_string()), Arg::S(connector_id.to_owned())];
         let listing = Listing {
             cols: CONNECTION_COLS,
             from_where: "connections WHERE organisation_id = $1 AND connector_id = $2 \
@@ -306,12 +307,12 @@ impl ConnectionStore for Backend {
 
     async fn list_end_user_connections(
         &self,
-        org: &str,
+        org: &OrgId,
         end_user_id: &str,
         connector_ids: &[String],
         page: &PageRequest,
     ) -> Result<Page<Connection>> {
-        let mut args = vec![Arg::S(org.to_owned()), Arg::S(end_user_id.to_owned())];
+        let mut args = vec![Arg::S(org.to_string()), Arg::S(end_user_id.to_owned())];
         let mut from = String::from("connections WHERE organisation_id = $1 AND end_user_id = $2");
         if !connector_ids.is_empty() {
             from.push_str(&format!(
@@ -338,7 +339,7 @@ impl ConnectionStore for Backend {
         Ok(p)
     }
 
-    async fn update_connection(&self, org: &str, c: &Connection) -> Result<bool> {
+    async fn update_connection(&self, org: &OrgId, c: &Connection) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let r = sqlx::query(
             "UPDATE connections SET name = $3, variables = $4, updated_at = $5 \
@@ -373,7 +374,7 @@ impl ConnectionStore for Backend {
         Ok(true)
     }
 
-    async fn connection_in_use(&self, org: &str, id: &str) -> Result<bool> {
+    async fn connection_in_use(&self, org: &OrgId, id: &str) -> Result<bool> {
         let n: i64 = get(
             &sqlx::query(
                 "SELECT (SELECT COUNT(*) FROM activation_connections ac JOIN activations a \
@@ -391,7 +392,7 @@ impl ConnectionStore for Backend {
         Ok(n > 0)
     }
 
-    async fn delete_connection(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_connection(&self, org: &OrgId, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let exists =
             sqlx::query("SELECT id FROM connections WHERE organisation_id = $1 AND id = $2")

@@ -5,6 +5,7 @@ use super::query::{fetch_page, get, j, json, Arg, DbRow, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, Constraint, Result, StoreError};
 use crate::ConnectorStore;
+use crate::OrgId;
 use async_trait::async_trait;
 use switchyard_domain::credential::NewCredential;
 use switchyard_domain::model::Connector;
@@ -57,7 +58,7 @@ pub(super) async fn insert_connector_tx(
 impl ConnectorStore for Backend {
     async fn insert_connector(
         &self,
-        org: &str,
+        org: &OrgId,
         c: &Connector,
         credentials: &[NewCredential],
     ) -> Result<()> {
@@ -67,7 +68,7 @@ impl ConnectorStore for Backend {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn get_connector(&self, org: &str, id: &str) -> Result<Option<Connector>> {
+    async fn get_connector(&self, org: &OrgId, id: &str) -> Result<Option<Connector>> {
         let row = sqlx::query("SELECT * FROM connectors WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
@@ -77,14 +78,14 @@ impl ConnectorStore for Backend {
         row.as_ref().map(connector).transpose()
     }
 
-    async fn list_connectors(&self, org: &str, page: &PageRequest) -> Result<Page<Connector>> {
+    async fn list_connectors(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Connector>> {
         fetch_page(
             &self.pool,
             Listing {
                 cols: "*",
                 from_where: "connectors WHERE organisation_id = $1",
                 key: "id",
-                args: &[Arg::S(org.to_owned())],
+                args: &[Arg::S(org.to_string())],
                 newest_first: true,
             },
             page,
@@ -96,7 +97,7 @@ impl ConnectorStore for Backend {
 
     async fn update_connector(
         &self,
-        org: &str,
+        org: &OrgId,
         c: &Connector,
         credentials: &[NewCredential],
     ) -> Result<bool> {
@@ -124,7 +125,7 @@ impl ConnectorStore for Backend {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn delete_connector(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_connector(&self, org: &OrgId, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let used: i64 = get(
             &sqlx::query(

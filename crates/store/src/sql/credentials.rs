@@ -5,6 +5,7 @@ use super::{Backend, Db};
 use crate::error::{db_err, Result, StoreError};
 use crate::sql_text::value_rows;
 use crate::CredentialStore;
+use crate::OrgId;
 use async_trait::async_trait;
 use sqlx::types::Json;
 use switchyard_domain::credential::{CredentialType, CredentialView, NewCredential};
@@ -83,7 +84,7 @@ pub(super) async fn insert_event_tx(
 
 #[async_trait]
 impl CredentialStore for Backend {
-    async fn get_credential(&self, org: &str, id: &str) -> Result<Option<StoredCredential>> {
+    async fn get_credential(&self, org: &OrgId, id: &str) -> Result<Option<StoredCredential>> {
         let row = sqlx::query("SELECT * FROM credentials WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
@@ -110,7 +111,7 @@ impl CredentialStore for Backend {
 
     async fn take_refresh_lease(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         owner: &str,
         until: Timestamp,
@@ -132,7 +133,7 @@ impl CredentialStore for Backend {
         Ok(r.rows_affected() == 1)
     }
 
-    async fn release_refresh_lease(&self, org: &str, id: &str, owner: &str) -> Result<()> {
+    async fn release_refresh_lease(&self, org: &OrgId, id: &str, owner: &str) -> Result<()> {
         sqlx::query(
             "UPDATE credentials SET refresh_lease_owner = NULL, refresh_lease_until = NULL \
              WHERE organisation_id = $1 AND id = $2 AND refresh_lease_owner = $3",
@@ -148,7 +149,7 @@ impl CredentialStore for Backend {
 
     async fn store_refreshed_credential(
         &self,
-        org: &str,
+        org: &OrgId,
         c: &NewCredential,
         owner: &str,
         at: Timestamp,
@@ -175,7 +176,7 @@ impl CredentialStore for Backend {
 
     async fn fail_credential(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         owner: &str,
         errors: &[String],
@@ -199,7 +200,7 @@ impl CredentialStore for Backend {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn mark_credential_valid(&self, org: &str, id: &str) -> Result<()> {
+    async fn mark_credential_valid(&self, org: &OrgId, id: &str) -> Result<()> {
         sqlx::query("UPDATE credentials SET errors = $3 WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
@@ -259,7 +260,7 @@ impl CredentialStore for Backend {
 
     async fn list_credential_events(
         &self,
-        org: &str,
+        org: &OrgId,
         credential_id: &str,
     ) -> Result<Vec<CredentialEvent>> {
         let rows = sqlx::query(

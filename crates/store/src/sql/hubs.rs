@@ -6,6 +6,7 @@ use super::{Backend, Db};
 use crate::error::{db_err, unique_as, Constraint, Result};
 use crate::sql_text::like_pattern;
 use crate::HubStore;
+use crate::OrgId;
 use async_trait::async_trait;
 use sqlx::types::Json;
 use switchyard_domain::credential::NewCredential;
@@ -70,7 +71,7 @@ pub(super) async fn insert_end_user_tx(
 
 #[async_trait]
 impl HubStore for Backend {
-    async fn insert_hub_session(&self, org: &str, h: &HubSession) -> Result<()> {
+    async fn insert_hub_session(&self, org: &OrgId, h: &HubSession) -> Result<()> {
         sqlx::query(
             "INSERT INTO hub_sessions (token_hash, organisation_id, hub_id, external_user_id, \
              allowed_integrations, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -97,7 +98,7 @@ impl HubStore for Backend {
         &self,
         token_hash: &str,
         now: Timestamp,
-    ) -> Result<Option<HubSession>> {
+    ) -> Result<Option<(OrgId, HubSession)>> {
         let row =
             sqlx::query("SELECT * FROM hub_sessions WHERE token_hash = $1 AND expires_at > $2")
                 .bind(token_hash)
@@ -107,7 +108,7 @@ impl HubStore for Backend {
                 .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
         let allowed: Option<Json<Vec<String>>> = get(&row, "allowed_integrations")?;
-        Ok(Some(HubSession {
+        let session = HubSession {
             token_hash: get(&row, "token_hash")?,
             organisation_id: get(&row, "organisation_id")?,
             hub_id: get(&row, "hub_id")?,
@@ -115,10 +116,11 @@ impl HubStore for Backend {
             allowed_integrations: allowed.map(|Json(a)| a),
             created_at: get(&row, "created_at")?,
             expires_at: get(&row, "expires_at")?,
-        }))
+        };
+        Ok(Some((OrgId::new(&session.organisation_id), session)))
     }
 
-    async fn insert_hub(&self, org: &str, h: &Hub, credentials: &[NewCredential]) -> Result<()> {
+    async fn insert_hub(&self, org: &OrgId, h: &Hub, credentials: &[NewCredential]) -> Result<()> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         insert_credentials_tx(&mut tx, org, credentials).await?;
         if h.is_default {
@@ -150,7 +152,7 @@ impl HubStore for Backend {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn get_hub(&self, org: &str, id: &str) -> Result<Option<Hub>> {
+    async fn get_hub(&self, org: &OrgId, id: &str) -> Result<Option<Hub>> {
         let row = sqlx::query("SELECT * FROM hubs WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
@@ -160,7 +162,7 @@ impl HubStore for Backend {
         row.as_ref().map(hub).transpose()
     }
 
-    async fn list_hubs(&self, org: &str) -> Result<Vec<Hub>> {
+    async fn list_hubs(&self, org: &OrgId) -> Result<Vec<Hub>> {
         let rows = sqlx::query(
             "SELECT * FROM hubs WHERE organisation_id = $1 AND deleted_at IS NULL ORDER BY id",
         )
@@ -171,7 +173,7 @@ impl HubStore for Backend {
         rows.iter().map(hub).collect()
     }
 
-    async fn update_hub(&self, org: &str, h: &Hub) -> Result<bool> {
+    async fn update_hub(&self, org: &OrgId, h: &Hub) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         if h.is_default {
             sqlx::query("UPDATE hubs SET is_default = $3 WHERE organisation_id = $1 AND id <> $2")
@@ -202,7 +204,7 @@ impl HubStore for Backend {
 
     async fn insert_end_user(
         &self,
-        org: &str,
+        org: &OrgId,
         u: &EndUser,
         primary: Option<&NewConnection>,
     ) -> Result<()> {
@@ -216,7 +218,7 @@ impl HubStore for Backend {
 
     async fn get_end_user(
         &self,
-        org: &str,
+        org: &OrgId,
         hub_id: &str,
         id: &str,
         kind: IdentifierType,
@@ -239,7 +241,7 @@ impl HubStore for Backend {
         row.as_ref().map(end_user).transpose()
     }
 
-    async fn get_end_user_by_id(&self, org: &str, id: &str) -> Result<Option<EndUser>> {
+    async fn get_end_user_by_id(&self, org: &OrgId, id: &str) -> Result<Option<EndUser>> {
         let sql =
             format!("SELECT {END_USER_COLS} FROM end_users WHERE organisation_id = $1 AND id = $2");
         let row = sqlx::query(&sql)
@@ -253,12 +255,12 @@ impl HubStore for Backend {
 
     async fn list_end_users(
         &self,
-        org: &str,
+        org: &OrgId,
         hub_id: &str,
         search: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<EndUser>> {
-        let mut args = vec![Arg::S(org.to_owned()), Arg::S(hub_id.to_owned())];
+        let mut args = vec![Arg::S(org.to_string()), Arg::S(hub_id.to_owned())];
         let mut from = String::from("end_users WHERE organisation_id = $1 AND hub_id = $2");
         if let Some(s) = search.filter(|s| !s.is_empty()) {
             from.push_str(
@@ -283,7 +285,7 @@ impl HubStore for Backend {
         .await
     }
 
-    async fn delete_end_user(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_end_user(&self, org: &OrgId, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query("DELETE FROM activations WHERE organisation_id = $1 AND end_user_id = $2")
             .bind(org)

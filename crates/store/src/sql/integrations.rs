@@ -5,6 +5,7 @@ use super::query::{bind_all, fetch_page, fetch_page_counting, get, j, json, Arg,
 use super::{Backend, Db};
 use crate::error::{db_err, Constraint, Result, StoreError};
 use crate::sql_text::{like_pattern, placeholders, qualified};
+use crate::OrgId;
 use crate::{IntegrationFilter, IntegrationStore};
 use async_trait::async_trait;
 use serde_json::Value;
@@ -93,7 +94,7 @@ pub(super) async fn insert_template_tx(
 impl IntegrationStore for Backend {
     async fn insert_integration(
         &self,
-        org: &str,
+        org: &OrgId,
         i: &Integration,
         template: Option<&ConnectionTemplate>,
         credentials: &[NewCredential],
@@ -126,7 +127,7 @@ impl IntegrationStore for Backend {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn get_integration(&self, org: &str, id: &str) -> Result<Option<Integration>> {
+    async fn get_integration(&self, org: &OrgId, id: &str) -> Result<Option<Integration>> {
         let sql = format!(
             "SELECT {INTEGRATION_COLS} FROM integrations WHERE organisation_id = $1 AND id = $2"
         );
@@ -141,12 +142,12 @@ impl IntegrationStore for Backend {
 
     async fn list_integrations(
         &self,
-        org: &str,
+        org: &OrgId,
         hub_id: &str,
         search: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<Integration>> {
-        let mut args = vec![Arg::S(org.to_owned()), Arg::S(hub_id.to_owned())];
+        let mut args = vec![Arg::S(org.to_string()), Arg::S(hub_id.to_owned())];
         let mut from = String::from("integrations WHERE organisation_id = $1 AND hub_id = $2");
         if let Some(s) = search.filter(|s| !s.is_empty()) {
             from.push_str(
@@ -170,7 +171,7 @@ impl IntegrationStore for Backend {
         .await
     }
 
-    async fn update_integration(&self, org: &str, i: &Integration) -> Result<bool> {
+    async fn update_integration(&self, org: &OrgId, i: &Integration) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE integrations SET name = $3, description = $4, summary = $5, image_url = $6, \
              screenshot_url = $7, variables_schema = $8, is_deployed = $9, updated_at = $10 \
@@ -192,7 +193,7 @@ impl IntegrationStore for Backend {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn delete_integration(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_integration(&self, org: &OrgId, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let n: i64 = get(
             &sqlx::query(
@@ -231,7 +232,7 @@ impl IntegrationStore for Backend {
 
     async fn insert_template(
         &self,
-        org: &str,
+        org: &OrgId,
         t: &ConnectionTemplate,
         credentials: &[NewCredential],
     ) -> Result<()> {
@@ -241,7 +242,7 @@ impl IntegrationStore for Backend {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn get_template(&self, org: &str, id: &str) -> Result<Option<ConnectionTemplate>> {
+    async fn get_template(&self, org: &OrgId, id: &str) -> Result<Option<ConnectionTemplate>> {
         let sql = format!(
             "SELECT {TEMPLATE_COLS} FROM connection_templates WHERE organisation_id = $1 \
              AND id = $2"
@@ -257,7 +258,7 @@ impl IntegrationStore for Backend {
 
     async fn get_integration_with_templates(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
     ) -> Result<Option<(Integration, Vec<ConnectionTemplate>)>> {
         // One row per template (or one with NULL template columns for an integration
@@ -290,7 +291,7 @@ impl IntegrationStore for Backend {
 
     async fn list_templates(
         &self,
-        org: &str,
+        org: &OrgId,
         integration_id: &str,
     ) -> Result<Vec<ConnectionTemplate>> {
         let sql = format!(
@@ -308,7 +309,7 @@ impl IntegrationStore for Backend {
 
     async fn list_hub_connector_templates(
         &self,
-        org: &str,
+        org: &OrgId,
         hub_id: &str,
         connector_id: &str,
     ) -> Result<Vec<ConnectionTemplate>> {
@@ -329,11 +330,11 @@ impl IntegrationStore for Backend {
 
     async fn list_templates_page(
         &self,
-        org: &str,
+        org: &OrgId,
         integration_id: &str,
         page: &PageRequest,
     ) -> Result<Page<ConnectionTemplate>> {
-        let args = [Arg::S(org.to_owned()), Arg::S(integration_id.to_owned())];
+        let args = [Arg::S(org.to_string()), Arg::S(integration_id.to_owned())];
         fetch_page(
             &self.pool,
             Listing {
@@ -353,7 +354,7 @@ impl IntegrationStore for Backend {
 
     async fn set_templates_used(
         &self,
-        org: &str,
+        org: &OrgId,
         integration_id: &str,
         used: &[String],
     ) -> Result<()> {
@@ -386,7 +387,7 @@ impl IntegrationStore for Backend {
 
     async fn list_end_user_integrations(
         &self,
-        org: &str,
+        org: &OrgId,
         hub_id: &str,
         end_user_id: Option<&str>,
         filter: IntegrationFilter,
@@ -395,7 +396,7 @@ impl IntegrationStore for Backend {
         // An unknown user is someone with nothing activated: match no activation.
         let user = end_user_id.unwrap_or("").to_owned();
         let mut args = vec![
-            Arg::S(org.to_owned()),
+            Arg::S(org.to_string()),
             Arg::S(hub_id.to_owned()),
             Arg::S(user.clone()),
         ];

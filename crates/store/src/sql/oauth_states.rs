@@ -3,13 +3,14 @@ use super::query::{get, j, json};
 use super::Backend;
 use crate::error::{db_err, Result};
 use crate::OAuthStateStore;
+use crate::OrgId;
 use async_trait::async_trait;
 use switchyard_domain::model::OAuthState;
 use switchyard_domain::time::Timestamp;
 
 #[async_trait]
 impl OAuthStateStore for Backend {
-    async fn insert_oauth_state(&self, org: &str, st: &OAuthState) -> Result<()> {
+    async fn insert_oauth_state(&self, org: &OrgId, st: &OAuthState) -> Result<()> {
         sqlx::query(
             "INSERT INTO oauth_states (state_hash, organisation_id, grant_credential_id, \
              connector_id, client_id, redirect_uri, token_url, additional_token_params, scopes, \
@@ -61,7 +62,7 @@ impl OAuthStateStore for Backend {
 
     async fn consume_oauth_state(
         &self,
-        org: &str,
+        org: &OrgId,
         state_hash: &str,
         now: Timestamp,
     ) -> Result<Option<OAuthState>> {

@@ -3,6 +3,7 @@
 use super::query::get;
 use super::Backend;
 use crate::error::{db_err, Result};
+use crate::OrgId;
 use crate::{OpsStore, PoolStats, SealingStore};
 use async_trait::async_trait;
 
@@ -43,7 +44,7 @@ impl SealingStore for Backend {
         &self,
         active_key_id: &str,
         limit: i64,
-    ) -> Result<Vec<(String, String, String)>> {
+    ) -> Result<Vec<(OrgId, String, String)>> {
         let rows = sqlx::query(
             "SELECT organisation_id, id, sealed_data FROM credentials WHERE key_id <> $1 \
              ORDER BY id LIMIT $2",
@@ -56,7 +57,7 @@ impl SealingStore for Backend {
         rows.iter()
             .map(|r| {
                 Ok((
-                    get(r, "organisation_id")?,
+                    OrgId::new(get::<String>(r, "organisation_id")?),
                     get(r, "id")?,
                     get(r, "sealed_data")?,
                 ))
@@ -66,7 +67,7 @@ impl SealingStore for Backend {
 
     async fn reseal_credential(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         old_sealed: &str,
         new_sealed: &str,

@@ -2,6 +2,7 @@
 use super::query::{get, j, json, DbRow};
 use super::{Backend, Db};
 use crate::error::{db_err, Result};
+use crate::OrgId;
 use crate::OrganisationStore;
 use async_trait::async_trait;
 use switchyard_domain::model::{ApiKey, Organisation, OrganisationSettings};
@@ -52,7 +53,7 @@ where
 
 #[async_trait]
 impl OrganisationStore for Backend {
-    async fn create_organisation(&self, org: &Organisation, key: &ApiKey) -> Result<()> {
+    async fn create_organisation(&self, org: &Organisation, key: &ApiKey) -> Result<OrgId> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&org.id)
@@ -62,10 +63,21 @@ impl OrganisationStore for Backend {
             .await
             .map_err(db_err)?;
         insert_api_key_exec(&mut *tx, &org.id, key).await?;
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(db_err)?;
+        Ok(OrgId::new(&org.id))
     }
 
-    async fn get_organisation(&self, org: &str) -> Result<Option<Organisation>> {
+    async fn operator_organisation(&self, id: &str) -> Result<Option<OrgId>> {
+        let row = sqlx::query("SELECT id FROM organisations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| get::<String>(&r, "id").map(OrgId::new))
+            .transpose()
+    }
+
+    async fn get_organisation(&self, org: &OrgId) -> Result<Option<Organisation>> {
         let row = sqlx::query("SELECT id, name, created_at FROM organisations WHERE id = $1")
             .bind(org)
             .fetch_optional(&self.pool)
@@ -74,7 +86,7 @@ impl OrganisationStore for Backend {
         row.as_ref().map(organisation).transpose()
     }
 
-    async fn get_organisation_settings(&self, org: &str) -> Result<OrganisationSettings> {
+    async fn get_organisation_settings(&self, org: &OrgId) -> Result<OrganisationSettings> {
         let row = sqlx::query(
             "SELECT oauth_redirect_urls, hub_frame_ancestors, updated_at \
              FROM organisation_settings WHERE organisation_id = $1",
@@ -93,7 +105,25 @@ impl OrganisationStore for Backend {
         })
     }
 
-    async fn put_organisation_settings(&self, org: &str, st: &OrganisationSettings) -> Result<()> {
+    async fn public_hub_frame_ancestors(&self, organisation_id: &str) -> Result<Vec<String>> {
+        let row = sqlx::query(
+            "SELECT hub_frame_ancestors FROM organisation_settings WHERE organisation_id = $1",
+        )
+        .bind(organisation_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        match row {
+            Some(row) => json(&row, "hub_frame_ancestors"),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn put_organisation_settings(
+        &self,
+        org: &OrgId,
+        st: &OrganisationSettings,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO organisation_settings (organisation_id, oauth_redirect_urls, \
              hub_frame_ancestors, updated_at) VALUES ($1, $2, $3, $4) \
@@ -111,11 +141,11 @@ impl OrganisationStore for Backend {
         Ok(())
     }
 
-    async fn insert_api_key(&self, org: &str, key: &ApiKey) -> Result<()> {
+    async fn insert_api_key(&self, org: &OrgId, key: &ApiKey) -> Result<()> {
         insert_api_key_exec(&self.pool, org, key).await
     }
 
-    async fn list_api_keys(&self, org: &str) -> Result<Vec<ApiKey>> {
+    async fn list_api_keys(&self, org: &OrgId) -> Result<Vec<ApiKey>> {
         let rows = sqlx::query("SELECT * FROM api_keys WHERE organisation_id = $1 ORDER BY id")
             .bind(org)
             .fetch_all(&self.pool)
@@ -124,7 +154,7 @@ impl OrganisationStore for Backend {
         rows.iter().map(api_key).collect()
     }
 
-    async fn revoke_api_key(&self, org: &str, key_id: &str, at: Timestamp) -> Result<bool> {
+    async fn revoke_api_key(&self, org: &OrgId, key_id: &str, at: Timestamp) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE organisation_id = $1 \
              AND id = $2",
@@ -138,13 +168,14 @@ impl OrganisationStore for Backend {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn find_api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+    async fn find_api_key_by_hash(&self, key_hash: &str) -> Result<Option<(OrgId, ApiKey)>> {
         let row = sqlx::query("SELECT * FROM api_keys WHERE key_hash = $1")
             .bind(key_hash)
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err)?;
-        row.as_ref().map(api_key).transpose()
+        let key = row.as_ref().map(api_key).transpose()?;
+        Ok(key.map(|k| (OrgId::new(&k.organisation_id), k)))
     }
 
     async fn touch_api_key(&self, key_id: &str, at: Timestamp) -> Result<()> {

@@ -6,6 +6,7 @@ use super::platform_projects::{platform_environment, platform_template};
 use super::query::{bind_all, get, Arg, DbRow};
 use super::{Backend, Db};
 use crate::error::{db_err, unique_as, Constraint, Result, StoreError};
+use crate::OrgId;
 use crate::PlatformActivationStore;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -89,7 +90,7 @@ fn vars_text(v: &Map<String, Value>) -> String {
 impl PlatformActivationStore for Backend {
     async fn find_platform_environment(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
     ) -> Result<Option<PlatformEnvironment>> {
         let row = sqlx::query(
@@ -105,7 +106,7 @@ impl PlatformActivationStore for Backend {
 
     async fn find_platform_template(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
     ) -> Result<Option<PlatformTemplate>> {
         let row = sqlx::query(
@@ -121,7 +122,7 @@ impl PlatformActivationStore for Backend {
 
     async fn insert_platform_activation(
         &self,
-        org: &str,
+        org: &OrgId,
         a: &PlatformActivation,
         new_connections: &[(NewConnection, String)],
     ) -> Result<()> {
@@ -163,13 +164,13 @@ impl PlatformActivationStore for Backend {
 
     async fn get_platform_activation(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
     ) -> Result<Option<PlatformActivation>> {
         Ok(activations_where(
             &self.pool,
             "a.organisation_id = $1 AND a.id = $2",
-            &[Arg::S(org.to_owned()), Arg::S(id.to_owned())],
+            &[Arg::S(org.to_string()), Arg::S(id.to_owned())],
         )
         .await?
         .pop())
@@ -177,7 +178,7 @@ impl PlatformActivationStore for Backend {
 
     async fn list_platform_activations(
         &self,
-        org: &str,
+        org: &OrgId,
         environment_id: &str,
         is_static: bool,
     ) -> Result<Vec<PlatformActivation>> {
@@ -189,18 +190,18 @@ impl PlatformActivationStore for Backend {
         activations_where(
             &self.pool,
             &format!("a.organisation_id = $1 AND a.environment_id = $2 AND {filter}"),
-            &[Arg::S(org.to_owned()), Arg::S(environment_id.to_owned())],
+            &[Arg::S(org.to_string()), Arg::S(environment_id.to_owned())],
         )
         .await
     }
 
     async fn list_user_platform_activations(
         &self,
-        org: &str,
+        org: &OrgId,
         end_user_id: &str,
         environment_id: Option<&str>,
     ) -> Result<Vec<PlatformActivation>> {
-        let mut args = vec![Arg::S(org.to_owned()), Arg::S(end_user_id.to_owned())];
+        let mut args = vec![Arg::S(org.to_string()), Arg::S(end_user_id.to_owned())];
         let mut w = String::from("a.organisation_id = $1 AND a.end_user_id = $2");
         if let Some(e) = environment_id {
             args.push(Arg::S(e.to_owned()));
@@ -209,7 +210,7 @@ impl PlatformActivationStore for Backend {
         activations_where(&self.pool, &w, &args).await
     }
 
-    async fn delete_platform_activation(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_platform_activation(&self, org: &OrgId, id: &str) -> Result<bool> {
         let r =
             sqlx::query("DELETE FROM platform_activations WHERE organisation_id = $1 AND id = $2")
                 .bind(org)
@@ -222,7 +223,7 @@ impl PlatformActivationStore for Backend {
 
     async fn swap_platform_activation_variables(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         expected: &Map<String, Value>,
         variables: &Map<String, Value>,
@@ -245,12 +246,12 @@ impl PlatformActivationStore for Backend {
 
     async fn static_platform_activation(
         &self,
-        org: &str,
+        org: &OrgId,
         env: &PlatformEnvironment,
         at: Timestamp,
     ) -> Result<PlatformActivation> {
         let w = "a.organisation_id = $1 AND a.environment_id = $2 AND u.static_environment_id = $2";
-        let args = [Arg::S(org.to_owned()), Arg::S(env.id.clone())];
+        let args = [Arg::S(org.to_string()), Arg::S(env.id.clone())];
         if let Some(a) = activations_where(&self.pool, w, &args).await?.pop() {
             return Ok(a);
         }

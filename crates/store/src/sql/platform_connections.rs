@@ -7,6 +7,7 @@ use super::query::{fetch_page, get, j, Arg, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, Result};
 use crate::sql_text::placeholders;
+use crate::OrgId;
 use crate::{ConnectionFilter, PlatformConnectionStore};
 use async_trait::async_trait;
 use switchyard_domain::credential::NewCredential;
@@ -40,7 +41,7 @@ pub(super) async fn insert_link_tx(
 impl PlatformConnectionStore for Backend {
     async fn insert_platform_connection(
         &self,
-        org: &str,
+        org: &OrgId,
         nc: &NewConnection,
         template_ids: &[String],
     ) -> Result<()> {
@@ -54,11 +55,11 @@ impl PlatformConnectionStore for Backend {
 
     async fn list_platform_connections(
         &self,
-        org: &str,
+        org: &OrgId,
         f: &ConnectionFilter,
         page: &PageRequest,
     ) -> Result<Page<Connection>> {
-        let mut args = vec![Arg::S(org.to_owned())];
+        let mut args = vec![Arg::S(org.to_string())];
         let mut from =
             String::from("connections WHERE organisation_id = $1 AND end_user_id IS NULL");
         if let Some(s) = &f.system_id {
@@ -98,7 +99,7 @@ impl PlatformConnectionStore for Backend {
 
     async fn platform_connection_links(
         &self,
-        org: &str,
+        org: &OrgId,
         connection_ids: &[String],
     ) -> Result<Vec<(String, String)>> {
         if connection_ids.is_empty() {
@@ -123,7 +124,7 @@ impl PlatformConnectionStore for Backend {
 
     async fn static_connections(
         &self,
-        org: &str,
+        org: &OrgId,
         template_ids: &[String],
     ) -> Result<Vec<(String, String)>> {
         if template_ids.is_empty() {
@@ -152,7 +153,7 @@ impl PlatformConnectionStore for Backend {
 
     async fn replace_platform_connection(
         &self,
-        org: &str,
+        org: &OrgId,
         c: &Connection,
         new_credentials: &[NewCredential],
     ) -> Result<bool> {
@@ -218,7 +219,11 @@ impl PlatformConnectionStore for Backend {
         Ok(true)
     }
 
-    async fn delete_platform_connection(&self, org: &str, id: &str) -> Result<ConnectionDeletion> {
+    async fn delete_platform_connection(
+        &self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<ConnectionDeletion> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let row = sqlx::query(
             "SELECT platform_end_user_id FROM connections WHERE organisation_id = $1 AND id = $2 \
@@ -261,7 +266,7 @@ impl PlatformConnectionStore for Backend {
 
     async fn link_platform_connection(
         &self,
-        org: &str,
+        org: &OrgId,
         connection_id: &str,
         template_id: &str,
         at: Timestamp,
@@ -274,7 +279,7 @@ impl PlatformConnectionStore for Backend {
 
     async fn unlink_platform_connection(
         &self,
-        org: &str,
+        org: &OrgId,
         connection_id: &str,
         template_id: &str,
     ) -> Result<bool> {
@@ -304,7 +309,7 @@ impl PlatformConnectionStore for Backend {
 
     async fn platform_connection_bindings(
         &self,
-        org: &str,
+        org: &OrgId,
         connection_id: &str,
     ) -> Result<Vec<String>> {
         sqlx::query(

@@ -4,6 +4,7 @@ use super::query::{fetch_page, get, Arg, DbRow, Listing};
 use super::Backend;
 use crate::error::{db_err, unique_as, Constraint, Result};
 use crate::sql_text::like_pattern;
+use crate::OrgId;
 use crate::PlatformEndUserStore;
 use async_trait::async_trait;
 use switchyard_domain::page::{Page, PageRequest};
@@ -25,7 +26,7 @@ fn platform_end_user(row: &DbRow) -> Result<PlatformEndUser> {
 
 #[async_trait]
 impl PlatformEndUserStore for Backend {
-    async fn insert_platform_end_user(&self, org: &str, u: &PlatformEndUser) -> Result<()> {
+    async fn insert_platform_end_user(&self, org: &OrgId, u: &PlatformEndUser) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO platform_end_users ({PLATFORM_END_USER_COLS}) \
              VALUES ($1, $2, $3, $4, $5, $6)"
@@ -44,7 +45,11 @@ impl PlatformEndUserStore for Backend {
         Ok(())
     }
 
-    async fn get_platform_end_user(&self, org: &str, id: &str) -> Result<Option<PlatformEndUser>> {
+    async fn get_platform_end_user(
+        &self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<Option<PlatformEndUser>> {
         let sql = format!(
             "SELECT {PLATFORM_END_USER_COLS} FROM platform_end_users WHERE organisation_id = $1 \
              AND id = $2"
@@ -60,7 +65,7 @@ impl PlatformEndUserStore for Backend {
 
     async fn find_platform_end_user_by_external_id(
         &self,
-        org: &str,
+        org: &OrgId,
         external_id: &str,
     ) -> Result<Option<PlatformEndUser>> {
         let sql = format!(
@@ -78,12 +83,12 @@ impl PlatformEndUserStore for Backend {
 
     async fn list_platform_end_users(
         &self,
-        org: &str,
+        org: &OrgId,
         search: Option<&str>,
         activated: Option<(&str, bool)>,
         page: &PageRequest,
     ) -> Result<Page<PlatformEndUser>> {
-        let mut args = vec![Arg::S(org.to_owned())];
+        let mut args = vec![Arg::S(org.to_string())];
         let mut from = String::from(
             "platform_end_users WHERE organisation_id = $1 AND static_environment_id IS NULL",
         );
@@ -116,7 +121,7 @@ impl PlatformEndUserStore for Backend {
         .await
     }
 
-    async fn delete_platform_end_user(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_platform_end_user(&self, org: &OrgId, id: &str) -> Result<bool> {
         // The user's activations go with it (cascade); its dynamic connections and
         // their credentials are deleted here, in the same transaction.
         let mut tx = self.begin_write().await.map_err(db_err)?;

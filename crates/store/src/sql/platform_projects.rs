@@ -2,6 +2,7 @@
 use super::query::{bind_all, get, Arg, DbRow};
 use super::{Backend, Db};
 use crate::error::{db_err, unique_as, Constraint, Result, StoreError};
+use crate::OrgId;
 use crate::PlatformProjectStore;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -138,7 +139,7 @@ async fn lock_project_tx(
 impl PlatformProjectStore for Backend {
     async fn insert_platform_project(
         &self,
-        org: &str,
+        org: &OrgId,
         p: &PlatformProject,
         e: &PlatformEnvironment,
     ) -> Result<()> {
@@ -163,7 +164,7 @@ impl PlatformProjectStore for Backend {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn get_platform_project(&self, org: &str, id: &str) -> Result<Option<PlatformProject>> {
+    async fn get_platform_project(&self, org: &OrgId, id: &str) -> Result<Option<PlatformProject>> {
         let sql = format!(
             "SELECT {PROJECT_COLS} FROM platform_projects WHERE organisation_id = $1 AND id = $2"
         );
@@ -178,7 +179,7 @@ impl PlatformProjectStore for Backend {
 
     async fn swap_platform_project(
         &self,
-        org: &str,
+        org: &OrgId,
         p: &PlatformProject,
         expected: Timestamp,
     ) -> Result<bool> {
@@ -201,7 +202,7 @@ impl PlatformProjectStore for Backend {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn list_platform_projects(&self, org: &str) -> Result<Vec<PlatformProject>> {
+    async fn list_platform_projects(&self, org: &OrgId) -> Result<Vec<PlatformProject>> {
         let sql = format!(
             "SELECT {PROJECT_COLS} FROM platform_projects WHERE organisation_id = $1 ORDER BY id"
         );
@@ -215,7 +216,7 @@ impl PlatformProjectStore for Backend {
 
     async fn list_platform_environments(
         &self,
-        org: &str,
+        org: &OrgId,
         project_id: &str,
     ) -> Result<Vec<PlatformEnvironment>> {
         let sql = format!(
@@ -233,7 +234,7 @@ impl PlatformProjectStore for Backend {
 
     async fn platform_deploy_times(
         &self,
-        org: &str,
+        org: &OrgId,
         project_id: &str,
     ) -> Result<BTreeMap<String, Timestamp>> {
         let rows = sqlx::query(
@@ -252,7 +253,7 @@ impl PlatformProjectStore for Backend {
 
     async fn insert_platform_environment(
         &self,
-        org: &str,
+        org: &OrgId,
         e: &PlatformEnvironment,
         templates: &[(PlatformTemplate, Option<Vec<String>>)],
         max: usize,
@@ -288,7 +289,7 @@ impl PlatformProjectStore for Backend {
 
     async fn delete_platform_environment(
         &self,
-        org: &str,
+        org: &OrgId,
         project_id: &str,
         id: &str,
     ) -> Result<bool> {
@@ -325,7 +326,7 @@ impl PlatformProjectStore for Backend {
 
     async fn deploy_platform_environment(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         at: Timestamp,
     ) -> Result<Vec<String>> {
@@ -361,7 +362,7 @@ impl PlatformProjectStore for Backend {
 
     async fn set_platform_environment_status(
         &self,
-        org: &str,
+        org: &OrgId,
         id: &str,
         status: &str,
         at: Timestamp,
@@ -380,7 +381,7 @@ impl PlatformProjectStore for Backend {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn delete_platform_project(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_platform_project(&self, org: &OrgId, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         for table in ["platform_connection_templates", "platform_environments"] {
             sqlx::query(&format!(
@@ -402,7 +403,7 @@ impl PlatformProjectStore for Backend {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn insert_platform_template(&self, org: &str, t: &PlatformTemplate) -> Result<()> {
+    async fn insert_platform_template(&self, org: &OrgId, t: &PlatformTemplate) -> Result<()> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         insert_template_tx(&mut tx, org, t, None).await?;
         tx.commit().await.map_err(db_err)
@@ -410,7 +411,7 @@ impl PlatformProjectStore for Backend {
 
     async fn list_platform_templates(
         &self,
-        org: &str,
+        org: &OrgId,
         project_id: &str,
         environment_id: Option<&str>,
     ) -> Result<Vec<PlatformTemplate>> {
@@ -432,7 +433,7 @@ impl PlatformProjectStore for Backend {
 
     async fn platform_template_schemes(
         &self,
-        org: &str,
+        org: &OrgId,
         project_id: Option<&str>,
         system_id: Option<&str>,
     ) -> Result<Vec<(String, String, Vec<String>)>> {
@@ -440,7 +441,7 @@ impl PlatformProjectStore for Backend {
             "SELECT id, name, auth_scheme_config_ids FROM platform_connection_templates \
              WHERE organisation_id = $1 AND auth_scheme_config_ids IS NOT NULL",
         );
-        let mut args = vec![Arg::S(org.to_owned())];
+        let mut args = vec![Arg::S(org.to_string())];
         for (col, v) in [("project_id", project_id), ("system_id", system_id)] {
             if let Some(v) = v {
                 sql.push_str(&format!(" AND {col} = ${}", args.len() + 1));
@@ -465,7 +466,7 @@ impl PlatformProjectStore for Backend {
 
     async fn update_platform_template(
         &self,
-        org: &str,
+        org: &OrgId,
         t: &PlatformTemplate,
         scheme_ids: Option<&[String]>,
     ) -> Result<bool> {
@@ -486,7 +487,7 @@ impl PlatformProjectStore for Backend {
 
     async fn delete_platform_template(
         &self,
-        org: &str,
+        org: &OrgId,
         project_id: &str,
         id: &str,
     ) -> Result<bool> {

@@ -5,6 +5,7 @@ use super::query::{fetch_page, get, j, Arg, DbRow, Listing};
 use super::Backend;
 use crate::error::{db_err, Result, StoreError};
 use crate::sql_text::like_pattern;
+use crate::OrgId;
 use crate::PlatformSystemStore;
 use async_trait::async_trait;
 use switchyard_domain::credential::NewCredential;
@@ -35,7 +36,7 @@ fn platform_system(row: &DbRow) -> Result<PlatformSystem> {
 impl PlatformSystemStore for Backend {
     async fn insert_platform_system(
         &self,
-        org: &str,
+        org: &OrgId,
         system: &PlatformSystem,
         credentials: &[NewCredential],
     ) -> Result<()> {
@@ -58,7 +59,7 @@ impl PlatformSystemStore for Backend {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn get_platform_system(&self, org: &str, id: &str) -> Result<Option<PlatformSystem>> {
+    async fn get_platform_system(&self, org: &OrgId, id: &str) -> Result<Option<PlatformSystem>> {
         let sql = format!("SELECT {SYSTEM_COLS} FROM {SYSTEM_FROM} AND c.id = $2");
         let row = sqlx::query(&sql)
             .bind(org)
@@ -71,11 +72,11 @@ impl PlatformSystemStore for Backend {
 
     async fn list_platform_systems(
         &self,
-        org: &str,
+        org: &OrgId,
         search: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<PlatformSystem>> {
-        let mut args = vec![Arg::S(org.to_owned())];
+        let mut args = vec![Arg::S(org.to_string())];
         let mut from = SYSTEM_FROM.to_owned();
         if let Some(s) = search.filter(|s| !s.is_empty()) {
             from.push_str(
@@ -99,7 +100,7 @@ impl PlatformSystemStore for Backend {
 
     async fn update_platform_system(
         &self,
-        org: &str,
+        org: &OrgId,
         system: &PlatformSystem,
         credentials: &[NewCredential],
     ) -> Result<bool> {

@@ -2,6 +2,7 @@
 use super::query::{get, DbRow};
 use super::Backend;
 use crate::error::{db_err, Result};
+use crate::OrgId;
 use crate::SigningKeyStore;
 use async_trait::async_trait;
 use switchyard_domain::signing_key::SigningKey;
@@ -20,7 +21,7 @@ fn signing_key(row: &DbRow) -> Result<SigningKey> {
 
 #[async_trait]
 impl SigningKeyStore for Backend {
-    async fn insert_signing_key(&self, org: &str, k: &SigningKey) -> Result<()> {
+    async fn insert_signing_key(&self, org: &OrgId, k: &SigningKey) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO signing_keys ({SIGNING_KEY_COLS}) VALUES ($1, $2, $3, $4, $5)"
         ))
@@ -35,7 +36,7 @@ impl SigningKeyStore for Backend {
         Ok(())
     }
 
-    async fn list_signing_keys(&self, org: &str) -> Result<Vec<SigningKey>> {
+    async fn list_signing_keys(&self, org: &OrgId) -> Result<Vec<SigningKey>> {
         let sql = format!(
             "SELECT {SIGNING_KEY_COLS} FROM signing_keys WHERE organisation_id = $1 ORDER BY id"
         );
@@ -47,17 +48,18 @@ impl SigningKeyStore for Backend {
         rows.iter().map(signing_key).collect()
     }
 
-    async fn get_signing_key(&self, id: &str) -> Result<Option<SigningKey>> {
+    async fn get_signing_key(&self, id: &str) -> Result<Option<(OrgId, SigningKey)>> {
         let sql = format!("SELECT {SIGNING_KEY_COLS} FROM signing_keys WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err)?;
-        row.as_ref().map(signing_key).transpose()
+        let key = row.as_ref().map(signing_key).transpose()?;
+        Ok(key.map(|k| (OrgId::new(&k.organisation_id), k)))
     }
 
-    async fn delete_signing_key(&self, org: &str, id: &str) -> Result<bool> {
+    async fn delete_signing_key(&self, org: &OrgId, id: &str) -> Result<bool> {
         let r = sqlx::query("DELETE FROM signing_keys WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)

@@ -151,8 +151,9 @@ impl Drop for Process {
 }
 
 /// 500 slowloris connections (half a head, then nothing; some trickling a header byte every 300
-/// ms; some sending nothing at all) against a 2 s header timeout: every one is closed by the
-/// server about 2 s after it opened, not before, while ordinary requests are answered throughout.
+/// ms for 15 s; some sending nothing at all) against a 2 s header timeout: every one is closed by
+/// the server soon after 2 s (within 10 s on a loaded machine, far below the 60 s idle timeout
+/// and the trickle's 15 s), not before, while ordinary requests are answered throughout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_heads_are_cut_at_the_header_timeout() {
     let db = Db::new(Backend::Sqlite).await.unwrap();
@@ -177,7 +178,7 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
                         .unwrap();
                     let (mut r, mut w) = s.into_split();
                     tokio::spawn(async move {
-                        for _ in 0..30 {
+                        for _ in 0..50 {
                             tokio::time::sleep(Duration::from_millis(300)).await;
                             if w.write_all(b"a").await.is_err() {
                                 break;
@@ -186,7 +187,7 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
                     });
                     let mut buf = [0u8; 64];
                     loop {
-                        let left = Duration::from_secs(8).checked_sub(opened.elapsed())?;
+                        let left = Duration::from_secs(15).checked_sub(opened.elapsed())?;
                         match tokio::time::timeout(left, r.read(&mut buf)).await {
                             Err(_) => return None,
                             Ok(Ok(0)) | Ok(Err(_)) => return Some(opened.elapsed()),
@@ -197,7 +198,7 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
                 // Half a head, then nothing.
                 _ => s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap(),
             }
-            closed_after(&mut s, opened, Duration::from_secs(8)).await
+            closed_after(&mut s, opened, Duration::from_secs(15)).await
         }));
     }
     // Ordinary requests are answered during the attack, on new connections and on one kept alive.
@@ -216,7 +217,7 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
     let open: usize = closes.iter().filter(|c| c.is_none()).count();
     assert_eq!(
         open, 0,
-        "{open} of 500 slowloris connections were still open 8 s after opening"
+        "{open} of 500 slowloris connections were still open 15 s after opening"
     );
     let closes: Vec<Duration> = closes.into_iter().flatten().collect();
     let (first, last) = (closes.iter().min().unwrap(), closes.iter().max().unwrap());
@@ -224,8 +225,10 @@ async fn slowloris_heads_are_cut_at_the_header_timeout() {
         *first >= Duration::from_millis(1800),
         "a connection was closed {first:?} after opening, before the 2 s header timeout"
     );
+    // Far below the idle timeout (60 s) and the trickle's 15 s: the header timeout closed them.
+    // The margin over 2 s is for a loaded machine (this binary runs its tests side by side).
     assert!(
-        *last <= Duration::from_secs(5),
+        *last <= Duration::from_secs(10),
         "a connection was closed only {last:?} after opening (header timeout 2 s)"
     );
     api.get("/healthz").await.expect(200);

@@ -14,6 +14,7 @@ use switchyard_domain::connection::{Owner, Requester};
 use switchyard_domain::model::{ConnectionVariable, CredentialRole};
 use switchyard_domain::time::{self};
 use switchyard_domain::{Error, ErrorKind, FieldError};
+use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -71,10 +72,10 @@ pub struct DeleteConnectionParams {
 async fn list_connections(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
     Query(q): Query<PageParams>,
 ) -> ApiResult<axum::Json<ConnectorConnectionPage>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let page = q.request()?;
     connector_of(&s, &org, &id).await?;
     let p = s.store.list_connector_connections(&org, &id, &page).await?;
@@ -92,10 +93,10 @@ async fn list_connections(
 async fn create_connection(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
     Json(body): Json<ConnectionCreate>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let connector = connector_of(&s, &org, &id).await?;
     let nc = crate::connections::build(
         &s,
@@ -132,7 +133,7 @@ async fn create_connection(
 
 pub(super) async fn connection_of(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     connector_id: &str,
     id: &str,
 ) -> ApiResult<switchyard_domain::model::Connection> {
@@ -149,9 +150,9 @@ pub(super) async fn connection_of(
 async fn get_connection(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, connector_id, id)): Path<(String, String, String)>,
+    Path((_org, connector_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     Ok(axum::Json(
         connection_of(&s, &org, &connector_id, &id).await?.into(),
     ))
@@ -165,10 +166,10 @@ async fn get_connection(
 async fn update_connection(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, connector_id, id)): Path<(String, String, String)>,
+    Path((_org, connector_id, id)): Path<(String, String, String)>,
     Json(body): Json<ConnectionUpdate>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let mut c = connection_of(&s, &org, &connector_id, &id).await?;
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
@@ -233,10 +234,10 @@ async fn update_connection(
 async fn delete_connection(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, connector_id, id)): Path<(String, String, String)>,
+    Path((_org, connector_id, id)): Path<(String, String, String)>,
     Query(q): Query<DeleteConnectionParams>,
 ) -> ApiResult<StatusCode> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     connection_of(&s, &org, &connector_id, &id).await?;
     if !q.force.unwrap_or(false) && s.store.connection_in_use(&org, &id).await? {
         return Err(ApiError::new(

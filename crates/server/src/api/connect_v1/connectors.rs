@@ -13,6 +13,7 @@ use switchyard_domain::credential::NewCredential;
 use switchyard_domain::model::{ConnectionVariable, Connector};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{new_id, Error, FieldError};
+use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -115,7 +116,7 @@ pub struct ConnectorVersion {
 /// A connector with its own connections, as Connect's reads show it.
 pub(super) async fn connector_out(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     c: Connector,
 ) -> ApiResult<ConnectorOut> {
     let connections = s
@@ -173,7 +174,7 @@ pub struct ConnectorPage {
 /// Checks auth scheme configs (unique, non-empty ids) and moves grant secrets into credentials.
 pub(super) fn prepare_schemes(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     schemes: &mut [AuthSchemeConfig],
 ) -> Result<Vec<NewCredential>, Error> {
     let mut seen = std::collections::HashSet::new();
@@ -238,10 +239,10 @@ pub(super) fn regex_free_fill(url: &str) -> String {
 async fn create_http_connector(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Json(body): Json<HTTPConnectorCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<ConnectorOut>)> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
@@ -251,7 +252,7 @@ async fn create_http_connector(
     let now = time::now();
     let c = Connector {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         name: body.name,
         base_url: body.base_url,
         auth_scheme_configs: schemes,
@@ -275,10 +276,10 @@ async fn create_http_connector(
 async fn list_connectors(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Query(q): Query<PageParams>,
 ) -> ApiResult<axum::Json<ConnectorPage>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let p = s.store.list_connectors(&org, &q.request()?).await?;
     let info = PageInfo::of(&p);
     let mut connectors = Vec::with_capacity(p.items.len());
@@ -296,9 +297,9 @@ async fn list_connectors(
 async fn get_connector(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<ConnectorOut>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let c = connector_of(&s, &org, &id).await?;
     Ok(axum::Json(connector_out(&s, &org, c).await?))
 }
@@ -310,10 +311,10 @@ async fn get_connector(
 async fn update_connector(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
     Json(body): Json<HTTPConnectorUpdate>,
 ) -> ApiResult<axum::Json<ConnectorOut>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let mut c = connector_of(&s, &org, &id).await?;
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
@@ -339,9 +340,9 @@ async fn update_connector(
 async fn delete_connector(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     s.store
         .delete_connector(&org, &id)
         .await?
@@ -357,10 +358,10 @@ async fn delete_connector(
 async fn upsert_auth_scheme_config(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, id, scheme_id)): Path<(String, String, String)>,
+    Path((_org, id, scheme_id)): Path<(String, String, String)>,
     Json(mut body): Json<AuthSchemeConfig>,
 ) -> ApiResult<axum::Json<ConnectorOut>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let mut c = connector_of(&s, &org, &id).await?;
     if body.id != scheme_id {
         return Err(ApiError(Error::invalid_field(
@@ -393,9 +394,9 @@ async fn upsert_auth_scheme_config(
 async fn delete_auth_scheme_config(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, id, scheme_id)): Path<(String, String, String)>,
+    Path((_org, id, scheme_id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ConnectorOut>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let mut c = connector_of(&s, &org, &id).await?;
     let before = c.auth_scheme_configs.len();
     c.auth_scheme_configs.retain(|x| x.id != scheme_id);

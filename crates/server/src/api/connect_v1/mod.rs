@@ -3,6 +3,7 @@
 use crate::error::{ApiResult, OrNotFound};
 use crate::state::AppState;
 use switchyard_domain::model::Connector;
+use switchyard_store::OrgId;
 use utoipa_axum::router::OpenApiRouter;
 
 mod connections;
@@ -16,7 +17,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(tokens::routes())
 }
 
-pub(super) async fn connector_of(s: &AppState, org: &str, id: &str) -> ApiResult<Connector> {
+pub(super) async fn connector_of(s: &AppState, org: &OrgId, id: &str) -> ApiResult<Connector> {
     s.store
         .get_connector(org, id)
         .await?

@@ -18,6 +18,7 @@ use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self};
 use switchyard_domain::{is_ulid, new_id, Error, FieldError};
+use switchyard_store::OrgId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::end_users::end_user_out_with;
@@ -38,7 +39,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 pub(super) async fn activation_out(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     a: Activation,
     integration: Option<Integration>,
     user: Option<EndUser>,
@@ -48,7 +49,7 @@ pub(super) async fn activation_out(
 
 pub(super) async fn activation_out_with(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     a: Activation,
     integration: Option<Integration>,
     user: Option<EndUser>,
@@ -126,7 +127,7 @@ async fn activate_integration(
     auth: HubAuth,
     Json(body): Json<ActivationCreate>,
 ) -> ApiResult<axum::Json<ActivationOut>> {
-    let org = auth.organisation_id().to_owned();
+    let org = auth.org().clone();
     // The integration and its templates in one read (the templates are dropped if the caller may
     // not see the integration).
     let (integration, templates) =
@@ -165,7 +166,7 @@ async fn activate_integration(
             let now = time::now();
             let u = EndUser {
                 id: new_id(),
-                organisation_id: org.clone(),
+                organisation_id: org.to_string(),
                 hub_id: integration.hub_id.clone(),
                 external_id: session.external_user_id.clone(),
                 display_name: String::new(),
@@ -353,7 +354,7 @@ async fn activate_integration(
     let now = time::now();
     let a = Activation {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         hub_id: integration.hub_id.clone(),
         integration_id: integration.id.clone(),
         end_user_id: user.id.clone(),
@@ -389,7 +390,7 @@ async fn activate_integration(
 /// 409 naming the activation when the end user has already activated the integration.
 pub(super) async fn already_activated(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     user_id: &str,
     integration_id: &str,
 ) -> ApiResult<()> {
@@ -416,13 +417,12 @@ async fn get_activation(
     auth: HubAuth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ActivationOut>> {
-    let org = auth.organisation_id().to_owned();
+    let org = auth.org().clone();
     let a = s
         .store
         .get_activation(&org, &id)
         .await?
         .or_not_found("activation")?;
-    auth.check_activation(&s, &a).await?;
     Ok(axum::Json(activation_out(&s, &org, a, None, None).await?))
 }
 
@@ -434,13 +434,12 @@ async fn delete_activation(
     auth: HubAuth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let org = auth.organisation_id().to_owned();
+    let org = auth.org().clone();
     let a = s
         .store
         .get_activation(&org, &id)
         .await?
         .or_not_found("activation")?;
-    auth.check_activation(&s, &a).await?;
     s.store
         .delete_activation(&org, &a.id)
         .await?
@@ -459,13 +458,12 @@ async fn update_activation_variables(
     Path(id): Path<String>,
     body: JsonBody<DynamicVariablesBody>,
 ) -> ApiResult<axum::Json<DynamicVariablesBody>> {
-    let org = auth.organisation_id().to_owned();
+    let org = auth.org().clone();
     let a = s
         .store
         .get_activation(&org, &id)
         .await?
         .or_not_found("activation")?;
-    auth.check_activation(&s, &a).await?;
     let body = body.get()?;
     let i = integration_of(&s, &org, &a.integration_id).await?;
     let vars = variables::validate(

@@ -41,10 +41,8 @@ async fn list_end_user_integrations(
     Path((hub_id, user_id)): Path<(String, String)>,
     Query(q): Query<EmbedListParams>,
 ) -> ApiResult<axum::Json<EmbeddedIntegrationPage>> {
-    let org = auth.organisation_id().to_owned();
+    let org = auth.org().clone();
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
-        .await?;
     hub_of(&s, &org, &hub_id).await?;
     let user = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?;
     // A hub session sees what its page shows: deployed integrations only (asking for undeployed
@@ -100,10 +98,7 @@ async fn get_embedded_integration(
     Path((hub_id, user_id, integration_id)): Path<(String, String, String)>,
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<EmbeddedIntegration>> {
-    let org = auth.organisation_id().to_owned();
-    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
-        .await?;
-    auth.check_integration(&integration_id)?;
+    let org = auth.org().clone();
     let (i, templates) = integration_with_templates(&s, &org, &integration_id).await?;
     // A hub session sees what its page shows: deployed integrations only.
     if i.hub_id != hub_id || (auth.session().is_some() && !i.is_deployed) {
@@ -129,10 +124,8 @@ async fn list_end_user_activations(
     Path((hub_id, user_id)): Path<(String, String)>,
     Query(q): Query<EmbedActivationParams>,
 ) -> ApiResult<axum::Json<EndUserActivationPage>> {
-    let org = auth.organisation_id().to_owned();
+    let org = auth.org().clone();
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
-        .await?;
     hub_of(&s, &org, &hub_id).await?;
     let Some(u) = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? else {
         return Ok(axum::Json(EndUserActivationPage {

@@ -11,6 +11,7 @@ use switchyard_domain::connection::{Owner, Requester};
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self};
 use switchyard_domain::{new_id, Error};
+use switchyard_store::OrgId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::wire::{
@@ -32,14 +33,14 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_end_user_connection))
 }
 
-pub(super) async fn end_user_out(s: &AppState, org: &str, u: EndUser) -> ApiResult<EndUserOut> {
+pub(super) async fn end_user_out(s: &AppState, org: &OrgId, u: EndUser) -> ApiResult<EndUserOut> {
     end_user_out_with(s, org, u, None).await
 }
 
 /// `known`: the user's primary connection when the caller has read it already (one query less).
 pub(super) async fn end_user_out_with(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     u: EndUser,
     known: Option<Connection>,
 ) -> ApiResult<EndUserOut> {
@@ -75,7 +76,7 @@ async fn create_end_user(
     Path(hub_id): Path<String>,
     body: JsonBody<EndUserCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<EndUserOut>)> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let hub = live_hub(&s, &org, &hub_id).await?;
     let body = body.get()?;
     if body.external_id.trim().is_empty() {
@@ -112,7 +113,7 @@ async fn create_end_user(
         .remove(0);
     let user = EndUser {
         id: user_id,
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         hub_id: hub.id,
         external_id: body.external_id,
         display_name: body.display_name,
@@ -137,7 +138,7 @@ async fn list_end_users(
     Path(hub_id): Path<String>,
     Query(q): Query<ListUserParams>,
 ) -> ApiResult<axum::Json<EndUserPage>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let page = page_params(q.first, &q.after, &q.before).request()?;
     hub_of(&s, &org, &hub_id).await?;
     let p = s
@@ -169,7 +170,7 @@ async fn get_end_user(
     Path((hub_id, user_id)): Path<(String, String)>,
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<EndUserOut>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
         .await?
         .or_not_found("end user")?;
@@ -185,7 +186,7 @@ async fn delete_end_user(
     Path((hub_id, user_id)): Path<(String, String)>,
     Query(q): Query<UserParams>,
 ) -> ApiResult<StatusCode> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
         .await?
         .or_not_found("end user")?;
@@ -204,7 +205,7 @@ async fn create_end_user_connection(
     Query(q): Query<UserParams>,
     body: JsonBody<EndUserConnectionCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<ConnectionOut>)> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
         .await?
         .or_not_found("end user")?;
@@ -253,10 +254,8 @@ async fn list_end_user_connections(
     uri: axum::http::Uri,
     Query(q): Query<UserConnectionParams>,
 ) -> ApiResult<axum::Json<EndUserConnectionsPage>> {
-    let org = auth.organisation_id().to_owned();
+    let org = auth.org().clone();
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    auth.check_user(&s, &hub_id, &user_id, q.identifier_type)
-        .await?;
     let u = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type)
         .await?
         .or_not_found("end user")?;
@@ -287,7 +286,7 @@ async fn get_end_user_connection(
     Path((template_id, user_id)): Path<(String, String)>,
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let t = s
         .store
         .get_template(&org, &template_id)

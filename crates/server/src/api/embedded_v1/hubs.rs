@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self};
 use switchyard_domain::{new_id, Error};
+use switchyard_store::OrgId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::wire::{ConnectorInfo, HubCreate, HubOut, HubUpdate, HubsPage};
@@ -21,7 +22,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_hub, update_hub, delete_hub))
 }
 
-pub(super) async fn hub_out(s: &AppState, org: &str, h: Hub) -> ApiResult<HubOut> {
+pub(super) async fn hub_out(s: &AppState, org: &OrgId, h: Hub) -> ApiResult<HubOut> {
     let c = s.store.get_connector(org, &h.primary_connector_id).await?;
     let (name, image_url, variables) = c
         .map(|c| (c.name, c.image_url, c.connection_variables))
@@ -50,9 +51,9 @@ pub(super) async fn hub_out(s: &AppState, org: &str, h: Hub) -> ApiResult<HubOut
 async fn list_hubs(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
 ) -> ApiResult<axum::Json<HubsPage>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let hubs = s.store.list_hubs(&org).await?;
     let mut out = Vec::with_capacity(hubs.len());
     for h in hubs {
@@ -77,7 +78,7 @@ async fn create_hub(
     Json(body): Json<HubCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<HubOut>)> {
     check_body_org(&auth, &body.organisation_id)?;
-    let org = auth.organisation_id;
+    let org = auth.org;
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
@@ -101,7 +102,7 @@ async fn create_hub(
     let first = s.store.list_hubs(&org).await?.is_empty();
     let hub = Hub {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         name: body.name,
         primary_connector_id: body.primary_connector_id,
         auth_scheme_config: scheme,
@@ -126,7 +127,7 @@ async fn get_hub(
     auth: OrgAuth,
     Path(hub_id): Path<String>,
 ) -> ApiResult<axum::Json<HubOut>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let h = hub_of(&s, &org, &hub_id).await?;
     Ok(axum::Json(hub_out(&s, &org, h).await?))
 }
@@ -140,7 +141,7 @@ async fn update_hub(
     Path(hub_id): Path<String>,
     body: JsonBody<HubUpdate>,
 ) -> ApiResult<axum::Json<HubOut>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let mut h = live_hub(&s, &org, &hub_id).await?;
     let body = body.get()?;
     if let Some(name) = body.name {
@@ -170,7 +171,7 @@ async fn delete_hub(
     auth: OrgAuth,
     Path(hub_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let mut h = live_hub(&s, &org, &hub_id).await?;
     let now = time::now();
     h.deleted_at = Some(now);

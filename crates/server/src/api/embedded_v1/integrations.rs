@@ -14,6 +14,7 @@ use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::model::*;
 use switchyard_domain::time::{self};
 use switchyard_domain::{new_id, Error, FieldError};
+use switchyard_store::OrgId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::wire::{
@@ -50,7 +51,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 /// Templates as the API shows them, with their connectors' variables (each connector read once).
 pub(super) async fn templates_out(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     templates: Vec<ConnectionTemplate>,
 ) -> ApiResult<Vec<TemplateOut>> {
     let mut variables: HashMap<String, Vec<ConnectionVariable>> = HashMap::new();
@@ -84,7 +85,7 @@ pub(super) async fn templates_out(
 // Integrations and connection templates.
 
 pub(super) fn new_template(
-    org: &str,
+    org: &OrgId,
     integration: &Integration,
     hub: &Hub,
     connector: &Connector,
@@ -92,7 +93,7 @@ pub(super) fn new_template(
 ) -> ConnectionTemplate {
     ConnectionTemplate {
         id: new_id(),
-        organisation_id: org.to_owned(),
+        organisation_id: org.to_string(),
         integration_id: integration.id.clone(),
         connector_id: connector.id.clone(),
         name: connector.name.clone(),
@@ -113,10 +114,10 @@ async fn create_integration(
     Path(hub_id): Path<String>,
     body: JsonBody<IntegrationCreate>,
 ) -> ApiResult<axum::Json<IntegrationOut>> {
-    let hub = live_hub(&s, &auth.organisation_id, &hub_id).await?;
+    let hub = live_hub(&s, &auth.org, &hub_id).await?;
     let body = body.get()?;
     check_body_org(&auth, &body.organisation_id)?;
-    let org = auth.organisation_id;
+    let org = auth.org;
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
@@ -126,7 +127,7 @@ async fn create_integration(
     let now = time::now();
     let integration = Integration {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         hub_id: hub.id.clone(),
         name: body.name,
         description: body.description,
@@ -178,7 +179,7 @@ async fn list_integrations(
     Path(hub_id): Path<String>,
     Query(q): Query<ListIntegrationParams>,
 ) -> ApiResult<axum::Json<ListIntegrations>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let page = page_params(q.first, &q.after, &q.before).request()?;
     hub_of(&s, &org, &hub_id).await?;
     let p = s
@@ -198,9 +199,7 @@ async fn get_integration(
     auth: OrgAuth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<IntegrationOut>> {
-    Ok(axum::Json(
-        integration_of(&s, &auth.organisation_id, &id).await?.into(),
-    ))
+    Ok(axum::Json(integration_of(&s, &auth.org, &id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/embedded/v1/integrations/{integration_id}", operation_id = "UpdateIntegration", tag = "integrations",
@@ -211,7 +210,7 @@ async fn update_integration(
     Path(id): Path<String>,
     body: JsonBody<UpdateIntegration>,
 ) -> ApiResult<axum::Json<IntegrationOut>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let mut i = integration_of(&s, &org, &id).await?;
     let body = body.get()?;
     if let Some(name) = body.name {
@@ -243,7 +242,7 @@ async fn delete_integration(
     auth: OrgAuth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let i = integration_of(&s, &org, &id).await?;
     if i.is_deployed {
         return Err(ApiError(Error::conflict(
@@ -256,7 +255,7 @@ async fn delete_integration(
 
 pub(super) async fn set_deployed(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
     deployed: bool,
 ) -> ApiResult<axum::Json<IntegrationOut>> {
@@ -278,7 +277,7 @@ async fn deploy_integration(
     auth: OrgAuth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<IntegrationOut>> {
-    set_deployed(&s, &auth.organisation_id, &id, true).await
+    set_deployed(&s, &auth.org, &id, true).await
 }
 
 /// Undeploys an integration: no new activations; existing ones stay. (Switchyard addition.)
@@ -289,7 +288,7 @@ async fn undeploy_integration(
     auth: OrgAuth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<IntegrationOut>> {
-    set_deployed(&s, &auth.organisation_id, &id, false).await
+    set_deployed(&s, &auth.org, &id, false).await
 }
 
 /// Marks which connection templates the integration uses.
@@ -301,7 +300,7 @@ async fn update_integration_metadata(
     Path(id): Path<String>,
     body: JsonBody<IntegrationMetadata>,
 ) -> ApiResult<StatusCode> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let (_, templates) = integration_with_templates(&s, &org, &id).await?;
     let body = body.get()?;
     let fields: Vec<FieldError> = body
@@ -334,7 +333,7 @@ async fn create_connection_template(
     Path(id): Path<String>,
     body: JsonBody<HubConnectionTemplateCreate>,
 ) -> ApiResult<axum::Json<TemplateOut>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let i = integration_of(&s, &org, &id).await?;
     let body = body.get()?;
     let hub = hub_of(&s, &org, &i.hub_id).await?;
@@ -365,7 +364,7 @@ async fn list_connection_templates(
     Path(id): Path<String>,
     Query(q): Query<PageParams>,
 ) -> ApiResult<axum::Json<HubConnectionTemplatePage>> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let page = q.request()?;
     integration_of(&s, &org, &id).await?;
     let p = s.store.list_templates_page(&org, &id, &page).await?;
@@ -378,7 +377,7 @@ async fn list_connection_templates(
 
 pub(super) async fn user_activation(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     integration_id: &str,
     user_id: &str,
     kind: Option<IdentifierType>,
@@ -404,8 +403,7 @@ async fn get_dynamic_variables(
     Path((id, user_id)): Path<(String, String)>,
     Query(q): Query<UserParams>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
-    let (_, a) =
-        user_activation(&s, &auth.organisation_id, &id, &user_id, q.identifier_type).await?;
+    let (_, a) = user_activation(&s, &auth.org, &id, &user_id, q.identifier_type).await?;
     Ok(axum::Json(a.dynamic_variables))
 }
 
@@ -419,7 +417,7 @@ async fn update_dynamic_variables_internal(
     Query(q): Query<UserParams>,
     vars: JsonBody<Map<String, Value>>,
 ) -> ApiResult<StatusCode> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let (i, a) = user_activation(&s, &org, &id, &user_id, q.identifier_type).await?;
     let vars = vars.get()?;
     let vars = variables::validate(

@@ -8,6 +8,7 @@ use crate::state::AppState;
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::model::*;
 use switchyard_domain::{Error, FieldError};
+use switchyard_store::OrgId;
 use utoipa_axum::router::OpenApiRouter;
 
 mod activations;
@@ -45,12 +46,12 @@ pub(super) fn page_params(
 // ---------------------------------------------------------------------------------------------
 // Lookups shared by the handlers.
 
-pub(super) async fn hub_of(s: &AppState, org: &str, hub_id: &str) -> ApiResult<Hub> {
+pub(super) async fn hub_of(s: &AppState, org: &OrgId, hub_id: &str) -> ApiResult<Hub> {
     s.store.get_hub(org, hub_id).await?.or_not_found("hub")
 }
 
 /// A hub that still accepts new users and integrations.
-pub(super) async fn live_hub(s: &AppState, org: &str, hub_id: &str) -> ApiResult<Hub> {
+pub(super) async fn live_hub(s: &AppState, org: &OrgId, hub_id: &str) -> ApiResult<Hub> {
     hub_of(s, org, hub_id).await.and_then(|h| {
         if h.deleted_at.is_some() {
             Err(ApiError(Error::not_found("hub")))
@@ -62,7 +63,7 @@ pub(super) async fn live_hub(s: &AppState, org: &str, hub_id: &str) -> ApiResult
 
 pub(super) async fn user_in_hub(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     hub_id: &str,
     user_id: &str,
     kind: Option<IdentifierType>,
@@ -72,7 +73,7 @@ pub(super) async fn user_in_hub(
         .await?)
 }
 
-pub(super) async fn integration_of(s: &AppState, org: &str, id: &str) -> ApiResult<Integration> {
+pub(super) async fn integration_of(s: &AppState, org: &OrgId, id: &str) -> ApiResult<Integration> {
     s.store
         .get_integration(org, id)
         .await?
@@ -82,7 +83,7 @@ pub(super) async fn integration_of(s: &AppState, org: &str, id: &str) -> ApiResu
 /// An integration with its connection templates, in one read.
 pub(super) async fn integration_with_templates(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
 ) -> ApiResult<(Integration, Vec<ConnectionTemplate>)> {
     s.store
@@ -97,7 +98,7 @@ pub(super) async fn integration_with_templates(
 /// them.
 pub(crate) async fn hub_schemes(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     hub: &Hub,
     connector_id: &str,
 ) -> ApiResult<Vec<AuthSchemeConfig>> {
@@ -121,7 +122,7 @@ pub(crate) async fn hub_schemes(
 }
 
 pub(super) fn check_body_org(auth: &OrgAuth, body_org: &str) -> ApiResult<()> {
-    if auth.organisation_id == body_org {
+    if auth.org.as_str() == body_org {
         Ok(())
     } else {
         Err(ApiError(Error::invalid_field(

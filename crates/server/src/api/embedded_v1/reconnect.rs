@@ -31,13 +31,12 @@ async fn replace_activation_connection(
     Path((id, template_id)): Path<(String, String)>,
     body: JsonBody<ActivationConnectionReplace>,
 ) -> ApiResult<axum::Json<ActivationOut>> {
-    let org = auth.organisation_id().to_owned();
+    let org = auth.org().clone();
     let a = s
         .store
         .get_activation(&org, &id)
         .await?
         .or_not_found("activation")?;
-    auth.check_activation(&s, &a).await?;
     let body = body.get()?;
     let template = s
         .store

@@ -70,7 +70,7 @@ async fn create_session(
     Query(q): Query<SessionParams>,
     body: JsonBody<SessionCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<SessionOut>)> {
-    let org = auth.organisation_id;
+    let org = auth.org;
     let hub = s
         .store
         .get_hub(&org, &hub_id)
@@ -128,7 +128,7 @@ async fn create_session(
     let now = time::now();
     let session = HubSession {
         token_hash: crate::auth::hash_key(&token),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         hub_id: hub.id.clone(),
         external_user_id: external_id.clone(),
         allowed_integrations: body.allowed_integrations,
@@ -179,13 +179,13 @@ pub struct SessionInfo {
 async fn current_session(auth: HubAuth) -> axum::Json<SessionInfo> {
     axum::Json(match auth {
         HubAuth::Org(o) => SessionInfo {
-            organisation_id: o.organisation_id,
+            organisation_id: o.org.to_string(),
             hub_id: None,
             user_id: None,
             expires_at: None,
         },
-        HubAuth::Session(s) => SessionInfo {
-            organisation_id: s.organisation_id,
+        HubAuth::Session(org, s) => SessionInfo {
+            organisation_id: org.to_string(),
             hub_id: Some(s.hub_id),
             user_id: Some(s.external_user_id),
             expires_at: Some(s.expires_at),

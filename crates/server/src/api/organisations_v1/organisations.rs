@@ -78,10 +78,10 @@ pub struct ApiKeyList {
 async fn create_api_key(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Json(body): Json<ApiKeyCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<ApiKeyCreated>)> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let (text, key) = new_api_key(&org, &body.name);
     s.store.insert_api_key(&org, &key).await?;
     Ok((
@@ -99,9 +99,9 @@ async fn create_api_key(
 async fn list_api_keys(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
 ) -> ApiResult<axum::Json<ApiKeyList>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let items = s
         .store
         .list_api_keys(&org)
@@ -118,9 +118,9 @@ async fn list_api_keys(
 async fn revoke_api_key(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, key_id)): Path<(String, String)>,
+    Path((_org, key_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     s.store
         .revoke_api_key(&org, &key_id, time::now())
         .await?
@@ -162,9 +162,9 @@ impl From<OrganisationSettings> for OrganisationSettingsBody {
 async fn get_settings(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
 ) -> ApiResult<axum::Json<OrganisationSettingsBody>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     Ok(axum::Json(
         s.store.get_organisation_settings(&org).await?.into(),
     ))
@@ -177,10 +177,10 @@ async fn get_settings(
 async fn put_settings(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Json(body): Json<OrganisationSettingsBody>,
 ) -> ApiResult<axum::Json<OrganisationSettingsBody>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let redirects =
         crate::oauth::policy::validate_redirect_urls("oauthRedirectUrls", body.oauth_redirect_urls);
     let ancestors = crate::oauth::policy::validate_frame_ancestors(

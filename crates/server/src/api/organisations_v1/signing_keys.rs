@@ -108,10 +108,10 @@ fn generate_key_pair() -> Result<(String, Zeroizing<String>), Error> {
 async fn create_signing_key(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Json(body): Json<CreatePublicKey>,
 ) -> ApiResult<(StatusCode, axum::Json<SigningKeySet>)> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
@@ -126,7 +126,7 @@ async fn create_signing_key(
         .map_err(|_| ApiError(Error::internal("key generation was interrupted")))??;
     let key = SigningKey {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         name: body.name,
         public_key_pem: public_pem,
         created_at: time::now(),
@@ -150,9 +150,9 @@ async fn create_signing_key(
 async fn list_signing_keys(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
 ) -> ApiResult<axum::Json<SigningKeysListResponse>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let keys = s
         .store
         .list_signing_keys(&org)
@@ -170,9 +170,9 @@ async fn list_signing_keys(
 async fn delete_signing_key(
     State(s): State<AppState>,
     auth: OrgAuth,
-    Path((org, key_id)): Path<(String, String)>,
+    Path((_org, key_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     s.store
         .delete_signing_key(&org, &key_id)
         .await?
@@ -194,5 +194,5 @@ async fn get_public_key(
     } else {
         None
     };
-    Ok(axum::Json(key.or_not_found("signing key")?.into()))
+    Ok(axum::Json(key.or_not_found("signing key")?.1.into()))
 }

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use switchyard_domain::platform::{PlatformActivation, PlatformEnvironment, PlatformTemplate};
 use switchyard_domain::{time, Error, ErrorKind, FieldError};
+use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -64,7 +65,7 @@ pub(super) struct EnvView {
 /// The view of `env`; `templates` when the caller has already read them.
 pub(super) async fn env_view(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     env: &PlatformEnvironment,
     templates: Option<Vec<PlatformTemplate>>,
 ) -> ApiResult<EnvView> {
@@ -116,7 +117,7 @@ pub(super) fn served(
 /// Activations of one environment as the API shows them; their connections read in one query.
 pub(super) async fn outs(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     list: Vec<PlatformActivation>,
     view: &EnvView,
 ) -> ApiResult<Vec<ActivationOut>> {
@@ -156,7 +157,7 @@ pub(super) async fn outs(
 
 pub(super) async fn activation_out(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     a: PlatformActivation,
     view: &EnvView,
 ) -> ApiResult<ActivationOut> {
@@ -168,7 +169,7 @@ pub(super) async fn activation_out(
 
 pub(super) async fn environment(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
 ) -> ApiResult<PlatformEnvironment> {
     s.store
@@ -182,11 +183,10 @@ pub(super) async fn environment(
 pub(super) async fn activation_of(
     s: &AppState,
     auth: &PlatformAuth,
-    org: &str,
+    org: &OrgId,
     env_id: Option<&str>,
     id: &str,
 ) -> ApiResult<PlatformActivation> {
-    auth.check_org(org)?;
     let a = s
         .store
         .get_platform_activation(org, id)
@@ -206,7 +206,7 @@ pub(super) async fn activation_of(
 /// The project's dynamic-variables schema, parsed.
 pub(super) async fn variables_schema(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     env: &PlatformEnvironment,
 ) -> ApiResult<Option<Value>> {
     let project = s
@@ -240,10 +240,10 @@ pub struct ListActivationsParams {
 pub(super) async fn list_activations(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, env_id)): Path<(String, String)>,
+    Path((_org, env_id)): Path<(String, String)>,
     Query(q): Query<ListActivationsParams>,
 ) -> ApiResult<axum::Json<Vec<ActivationOut>>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let env = environment(&s, &org, &env_id).await?;
     let list = if q.is_static {
         vec![
@@ -267,8 +267,9 @@ pub(super) async fn list_activations(
 pub(super) async fn get_activation(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, env_id, id)): Path<(String, String, String)>,
+    Path((_org, env_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ActivationOut>> {
+    let org = auth.org.clone();
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     let env = environment(&s, &org, &env_id).await?;
     Ok(axum::Json(
@@ -283,8 +284,9 @@ pub(super) async fn get_activation(
 pub(super) async fn delete_activation(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, env_id, id)): Path<(String, String, String)>,
+    Path((_org, env_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
+    let org = auth.org.clone();
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     if a.is_static {
         return Err(ApiError(Error::conflict(
@@ -305,9 +307,10 @@ pub(super) async fn delete_activation(
 pub(super) async fn list_user_activations(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, env_id, external_id)): Path<(String, String, String)>,
+    Path((_org, env_id, external_id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<Vec<ActivationOut>>> {
-    auth.check_user(&org, &external_id)?;
+    let org = auth.org.clone();
+    auth.check_user(&external_id)?;
     let env = environment(&s, &org, &env_id).await?;
     let Some(user) = s
         .store
@@ -333,7 +336,7 @@ pub(super) async fn list_user_activations(
 /// lose each other's keys: the write is a compare-and-swap, retried.
 pub(super) async fn merge_variables(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     env: &PlatformEnvironment,
     mut a: PlatformActivation,
     patch: Map<String, Value>,
@@ -392,9 +395,10 @@ pub(super) async fn merge_variables(
 pub(super) async fn set_dynamic_variables(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, env_id, id)): Path<(String, String, String)>,
+    Path((_org, env_id, id)): Path<(String, String, String)>,
     patch: JsonBody<Map<String, Value>>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
+    let org = auth.org.clone();
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     let patch = patch.get()?;
     let env = environment(&s, &org, &env_id).await?;
@@ -418,9 +422,10 @@ pub struct VariableValue {
 pub(super) async fn set_dynamic_variable(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, env_id, id, name)): Path<(String, String, String, String)>,
+    Path((_org, env_id, id, name)): Path<(String, String, String, String)>,
     body: JsonBody<VariableValue>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
+    let org = auth.org.clone();
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     let body = body.get()?;
     if body.value.is_null() {
@@ -441,10 +446,10 @@ pub(super) async fn set_dynamic_variable(
 pub(super) async fn set_static_user_variables(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, env_id)): Path<(String, String)>,
+    Path((_org, env_id)): Path<(String, String)>,
     Json(patch): Json<Map<String, Value>>,
 ) -> ApiResult<axum::Json<Map<String, Value>>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let env = environment(&s, &org, &env_id).await?;
     let a = s
         .store
@@ -463,8 +468,9 @@ pub(super) async fn set_static_user_variables(
 pub(super) async fn get_activation_connection(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, template_id, id)): Path<(String, String, String)>,
+    Path((_org, template_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
+    let org = auth.org.clone();
     let a = activation_of(&s, &auth, &org, None, &id).await?;
     let t = s
         .store

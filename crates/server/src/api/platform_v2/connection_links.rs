@@ -11,6 +11,7 @@ use switchyard_domain::model::Connection;
 use switchyard_domain::platform::PlatformTemplate;
 use switchyard_domain::time;
 use switchyard_domain::Error;
+use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -28,7 +29,7 @@ pub struct LinkConnectionEnvironment {
 
 pub(super) async fn link_target(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     c: &Connection,
     template_id: &str,
 ) -> ApiResult<PlatformTemplate> {
@@ -49,10 +50,10 @@ pub(super) async fn link_target(
 pub(super) async fn link_connection(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
     Json(body): Json<LinkConnectionEnvironment>,
 ) -> ApiResult<StatusCode> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let c = connection_for(&s, &auth, &org, &id).await?;
     let t = link_target(&s, &org, &c, &body.connection_template_id).await?;
     if !s
@@ -74,10 +75,10 @@ pub(super) async fn link_connection(
 pub(super) async fn unlink_connection(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
     JsonOrEmpty(body): JsonOrEmpty<Option<LinkConnectionEnvironment>>,
 ) -> ApiResult<StatusCode> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let c = connection_for(&s, &auth, &org, &id).await?;
     let body = body.ok_or_else(|| {
         ApiError(Error::invalid_field(

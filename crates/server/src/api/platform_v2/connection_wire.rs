@@ -15,6 +15,7 @@ use switchyard_domain::model::{Connection, ConnectionCredential, Connector, Cred
 use switchyard_domain::platform::PlatformEndUser;
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::FieldError;
+use switchyard_store::OrgId;
 use utoipa::ToSchema;
 
 // ---------------------------------------------------------------------------------------------
@@ -248,7 +249,7 @@ pub(super) fn resolve_scheme(
 /// `connection.`.
 pub fn build(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     system: &Connector,
     owner: Option<&PlatformEndUser>,
     create: ConnectionCreate,

@@ -18,6 +18,7 @@ use switchyard_domain::platform::{ConnectionDeletion, PlatformTemplate};
 use switchyard_domain::time;
 use switchyard_domain::{Error, ErrorKind};
 use switchyard_store::ConnectionFilter;
+use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -39,7 +40,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 /// Connections with the first template each serves.
 pub(super) async fn outs(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     connections: Vec<Connection>,
 ) -> ApiResult<Vec<ConnectionOut>> {
     let links = s
@@ -68,10 +69,9 @@ pub(super) async fn outs(
 pub(super) async fn connection_for(
     s: &AppState,
     auth: &PlatformAuth,
-    org: &str,
+    org: &OrgId,
     id: &str,
 ) -> ApiResult<Connection> {
-    auth.check_org(org)?;
     let c = s
         .store
         .get_connection(org, id)
@@ -93,7 +93,7 @@ pub(super) async fn connection_for(
 
 pub(super) async fn template_in(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
     field: &str,
 ) -> ApiResult<PlatformTemplate> {
@@ -131,10 +131,10 @@ pub struct EnvSystemConnectionCreate {
 pub(super) async fn create_connection(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Json(body): Json<EnvSystemConnectionCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<ConnectionOut>)> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let external_id = body.external_id.filter(|e| !e.is_empty());
     match (&external_id, auth.end_user()) {
         (_, None) => {}
@@ -222,10 +222,10 @@ pub struct ConnectionPage {
 pub(super) async fn list_connections(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Query(q): Query<ListConnectionsParams>,
 ) -> ApiResult<axum::Json<ConnectionPage>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let page = PageParams {
         first: q.first,
         after: q.after,
@@ -297,10 +297,10 @@ pub struct EnvironmentConnectionsParams {
 pub(super) async fn list_environment_connections(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, project_id)): Path<(String, String)>,
+    Path((_org, project_id)): Path<(String, String)>,
     Query(q): Query<EnvironmentConnectionsParams>,
 ) -> ApiResult<axum::Json<ConnectionPage>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let project = s
         .store
         .get_platform_project(&org, &project_id)
@@ -347,8 +347,9 @@ pub(super) async fn list_environment_connections(
 pub(super) async fn get_connection(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
+    let org = auth.org.clone();
     let c = connection_for(&s, &auth, &org, &id).await?;
     Ok(axum::Json(
         outs(&s, &org, vec![c])
@@ -381,9 +382,10 @@ pub struct ConnectionUpdate {
 pub(super) async fn update_connection(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
     body: JsonBody<ConnectionUpdate>,
 ) -> ApiResult<axum::Json<ConnectionOut>> {
+    let org = auth.org.clone();
     let current = connection_for(&s, &auth, &org, &id).await?;
     let body = body.get()?;
     let system = s
@@ -516,8 +518,9 @@ pub(super) async fn update_connection(
 pub(super) async fn delete_connection(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    let org = auth.org.clone();
     connection_for(&s, &auth, &org, &id).await?;
     match s.store.delete_platform_connection(&org, &id).await? {
         ConnectionDeletion::Deleted => Ok(StatusCode::NO_CONTENT),

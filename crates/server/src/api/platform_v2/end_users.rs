@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use switchyard_domain::platform::PlatformEndUser;
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{is_ulid, new_id, Error};
+use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -85,7 +86,7 @@ pub struct ListEndUsersParams {
 }
 
 /// An end user by external id, or else by internal id.
-pub async fn find_user(s: &AppState, org: &str, user_id: &str) -> ApiResult<PlatformEndUser> {
+pub async fn find_user(s: &AppState, org: &OrgId, user_id: &str) -> ApiResult<PlatformEndUser> {
     if let Some(u) = s
         .store
         .find_platform_end_user_by_external_id(org, user_id)
@@ -107,10 +108,9 @@ pub async fn find_user(s: &AppState, org: &str, user_id: &str) -> ApiResult<Plat
 pub async fn find_user_as(
     s: &AppState,
     auth: &PlatformAuth,
-    org: &str,
+    org: &OrgId,
     user_id: &str,
 ) -> ApiResult<PlatformEndUser> {
-    auth.check_org(org)?;
     let found = find_user(s, org, user_id).await;
     if let Some(own) = auth.end_user() {
         match &found {
@@ -129,10 +129,11 @@ pub async fn find_user_as(
 async fn create_end_user(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Json(body): Json<EndUserCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<EndUserOut>)> {
-    auth.check_user(&org, &body.external_id)?;
+    let org = auth.org.clone();
+    auth.check_user(&body.external_id)?;
     if body.external_id.trim().is_empty() {
         return Err(ApiError(Error::invalid_field(
             "externalId",
@@ -152,7 +153,7 @@ async fn create_end_user(
     let now = time::now();
     let user = PlatformEndUser {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         external_id: body.external_id,
         display_name: body.display_name,
         created_at: now,
@@ -173,10 +174,10 @@ async fn create_end_user(
 async fn list_end_users(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Query(q): Query<ListEndUsersParams>,
 ) -> ApiResult<axum::Json<EndUserPage>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let page = PageParams {
         first: q.first,
         after: q.after,
@@ -228,8 +229,9 @@ async fn list_end_users(
 async fn get_end_user(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, user_id)): Path<(String, String)>,
+    Path((_org, user_id)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<EndUserOut>> {
+    let org = auth.org.clone();
     Ok(axum::Json(
         find_user_as(&s, &auth, &org, &user_id).await?.into(),
     ))
@@ -242,9 +244,9 @@ async fn get_end_user(
 async fn delete_end_user(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, user_id)): Path<(String, String)>,
+    Path((_org, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let u = find_user(&s, &org, &user_id).await?;
     if !s.store.delete_platform_end_user(&org, &u.id).await? {
         return Err(ApiError(Error::not_found("end user")));

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use switchyard_domain::platform::{PlatformEnvironment, PlatformProject, PlatformTemplate};
 use switchyard_domain::time;
 use switchyard_domain::{new_id, Error, ErrorKind, FieldError};
+use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -29,7 +30,7 @@ pub const MAX_ENVIRONMENTS: usize = 5;
 /// The environment of the project named `name` (query parameter `param`): 404 naming both.
 async fn environment_named(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     project: &PlatformProject,
     name: &str,
     param: &str,
@@ -81,10 +82,10 @@ pub struct CloneEnvironmentRequest {
 async fn clone_environment(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, project_id)): Path<(String, String)>,
+    Path((_org, project_id)): Path<(String, String)>,
     Json(body): Json<CloneEnvironmentRequest>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let project = project_of(&s, &org, &project_id).await?;
     let envs = s
         .store
@@ -122,7 +123,7 @@ async fn clone_environment(
     let now = time::now();
     let env = PlatformEnvironment {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         project_id: project.id.clone(),
         name: body.new_env_name,
         status: "draft".to_owned(),
@@ -198,9 +199,9 @@ async fn clone_environment(
 async fn delete_environment(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, project_id, env_id)): Path<(String, String, String)>,
+    Path((_org, project_id, env_id)): Path<(String, String, String)>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let project = project_of(&s, &org, &project_id).await?;
     if !s
         .store
@@ -253,11 +254,11 @@ pub struct ProjectDeployPayload {
 async fn deploy_project(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, project_id)): Path<(String, String)>,
+    Path((_org, project_id)): Path<(String, String)>,
     Query(q): Query<DeployParams>,
     Json(_body): Json<ProjectDeployPayload>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let project = project_of(&s, &org, &project_id).await?;
     let name = q
         .project_env
@@ -293,10 +294,10 @@ pub struct SuspendParams {
 async fn suspend_project(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, project_id)): Path<(String, String)>,
+    Path((_org, project_id)): Path<(String, String)>,
     Query(q): Query<SuspendParams>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let project = project_of(&s, &org, &project_id).await?;
     let env = environment_named(&s, &org, &project, &q.environment, "environment").await?;
     match env.status.as_str() {

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use switchyard_domain::platform::{PlatformEnvironment, PlatformProject};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::{new_id, Error};
+use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -80,7 +81,7 @@ pub(super) fn environment_out(
 /// A project's environments as answered, oldest first, with their last deploy.
 pub(super) async fn environments_out(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     project_id: &str,
 ) -> ApiResult<Vec<EnvironmentOut>> {
     let envs = s.store.list_platform_environments(org, project_id).await?;
@@ -149,14 +150,14 @@ pub(super) fn project_out(
 /// The project with its environments, as answered.
 pub(super) async fn project_view(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     p: PlatformProject,
 ) -> ApiResult<ProjectOut> {
     let envs = environments_out(s, org, &p.id).await?;
     project_out(p, envs)
 }
 
-pub(super) async fn project_of(s: &AppState, org: &str, id: &str) -> ApiResult<PlatformProject> {
+pub(super) async fn project_of(s: &AppState, org: &OrgId, id: &str) -> ApiResult<PlatformProject> {
     s.store
         .get_platform_project(org, id)
         .await?
@@ -173,10 +174,10 @@ pub const FIRST_ENVIRONMENT: &str = "production";
 pub(super) async fn create_project(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Json(body): Json<ProjectCreate>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     if body.name.trim().is_empty() {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }
@@ -190,7 +191,7 @@ pub(super) async fn create_project(
         .unwrap_or_else(|| "default".to_owned());
     let project = PlatformProject {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         name: body.name,
         execution_pool: pool.clone(),
         variables_schema: body.dynamic_variables_schema.map(|v| v.to_string()),
@@ -201,7 +202,7 @@ pub(super) async fn create_project(
     };
     let env = PlatformEnvironment {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         project_id: project.id.clone(),
         name: FIRST_ENVIRONMENT.to_owned(),
         status: "draft".to_owned(),
@@ -248,9 +249,9 @@ pub struct ProjectsList {
 pub(super) async fn list_projects(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
 ) -> ApiResult<axum::Json<ProjectsList>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let mut projects = Vec::new();
     for p in s.store.list_platform_projects(&org).await? {
         let environments = environments_out(&s, &org, &p.id).await?;
@@ -271,9 +272,9 @@ pub(super) async fn list_projects(
 pub(super) async fn get_project(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let p = project_of(&s, &org, &id).await?;
     Ok(axum::Json(project_view(&s, &org, p).await?))
 }
@@ -285,9 +286,9 @@ pub(super) async fn get_project(
 pub(super) async fn delete_project(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     if !s.store.delete_platform_project(&org, &id).await? {
         return Err(ApiError(Error::not_found("project")));
     }
@@ -298,7 +299,7 @@ pub(super) async fn delete_project(
 /// on `updatedAt`); `change` may refuse. The project as written.
 pub(super) async fn change_project(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     id: &str,
     mut change: impl FnMut(&mut PlatformProject) -> ApiResult<()>,
 ) -> ApiResult<PlatformProject> {
@@ -391,10 +392,10 @@ pub struct ProjectUpdate {
 pub(super) async fn update_project(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
     Json(body): Json<ProjectUpdate>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(ApiError(Error::invalid_field("name", "must not be empty")));
     }

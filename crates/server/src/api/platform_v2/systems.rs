@@ -16,6 +16,7 @@ use switchyard_domain::model::Connector;
 use switchyard_domain::platform::PlatformSystem;
 use switchyard_domain::time::{self};
 use switchyard_domain::{new_id, Error, FieldError};
+use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -148,7 +149,7 @@ fn check_system(
 /// reference; problems are named under `authSchemeConfigs[i]`.
 fn seal_grants(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     schemes: &mut [AuthSchemeConfig],
 ) -> ApiResult<Vec<NewCredential>> {
     let mut creds = Vec::new();
@@ -165,7 +166,7 @@ fn seal_grants(
 /// Refuses (409) to drop auth scheme configs that connection templates of the system name.
 async fn check_schemes_unused(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     system_id: &str,
     kept: &[AuthSchemeConfig],
 ) -> ApiResult<()> {
@@ -190,10 +191,10 @@ async fn check_schemes_unused(
 async fn create_system(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Json(body): Json<SystemCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<SystemOut>)> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let mut schemes = check_system(
         &body.name,
         &body.template_base_url,
@@ -205,7 +206,7 @@ async fn create_system(
     let system = PlatformSystem {
         connector: Connector {
             id: new_id(),
-            organisation_id: org.clone(),
+            organisation_id: org.to_string(),
             name: body.name,
             base_url: body.template_base_url,
             auth_scheme_configs: schemes,
@@ -232,10 +233,10 @@ async fn create_system(
 async fn list_systems(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path(org): Path<String>,
+    Path(_org): Path<String>,
     Query(q): Query<ListSystemsParams>,
 ) -> ApiResult<axum::Json<SystemPage>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let page = PageParams {
         first: q.first,
         after: q.after,
@@ -259,9 +260,9 @@ async fn list_systems(
 async fn get_system(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<SystemOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     Ok(axum::Json(
         s.store
             .get_platform_system(&org, &id)
@@ -278,9 +279,9 @@ async fn get_system(
 async fn delete_system(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     if !s.store.delete_connector(&org, &id).await? {
         return Err(ApiError(Error::not_found("system")));
     }
@@ -316,10 +317,10 @@ pub struct UpdateSystem {
 async fn update_system(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id)): Path<(String, String)>,
+    Path((_org, id)): Path<(String, String)>,
     Json(body): Json<UpdateSystem>,
 ) -> ApiResult<(StatusCode, axum::Json<SystemOut>)> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let mut system = s
         .store
         .get_platform_system(&org, &id)
@@ -372,10 +373,10 @@ fn at_root(mut f: FieldError) -> FieldError {
 async fn upsert_auth_scheme_config(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id, scheme_id)): Path<(String, String, String)>,
+    Path((_org, id, scheme_id)): Path<(String, String, String)>,
     Json(body): Json<Value>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let mut system = s
         .store
         .get_platform_system(&org, &id)
@@ -442,9 +443,9 @@ async fn upsert_auth_scheme_config(
 async fn delete_auth_scheme_config(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, id, scheme_id)): Path<(String, String, String)>,
+    Path((_org, id, scheme_id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let mut system = s
         .store
         .get_platform_system(&org, &id)

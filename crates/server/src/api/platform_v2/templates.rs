@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use switchyard_domain::platform::{PlatformSystem, PlatformTemplate};
 use switchyard_domain::time::{self};
 use switchyard_domain::{new_id, Error, FieldError};
+use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -111,10 +112,10 @@ pub struct ListTemplatesParams {
 async fn create_connection_template(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, project_id)): Path<(String, String)>,
+    Path((_org, project_id)): Path<(String, String)>,
     Json(body): Json<LinkSystem>,
 ) -> ApiResult<axum::Json<TemplateOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let project = project_of(&s, &org, &project_id).await?;
     let envs = s
         .store
@@ -146,7 +147,7 @@ async fn create_connection_template(
     }
     let t = PlatformTemplate {
         id: new_id(),
-        organisation_id: org.clone(),
+        organisation_id: org.to_string(),
         project_id: project.id,
         environment_id: env.map(|e| e.id.clone()).unwrap_or_default(),
         system_id: body.system_id,
@@ -165,10 +166,10 @@ async fn create_connection_template(
 async fn list_connection_templates(
     State(s): State<AppState>,
     auth: PlatformAuth,
-    Path((org, project_id)): Path<(String, String)>,
+    Path((_org, project_id)): Path<(String, String)>,
     Query(q): Query<ListTemplatesParams>,
 ) -> ApiResult<axum::Json<TemplatePage>> {
-    auth.check_org(&org)?;
+    let org = auth.org.clone();
     let project = project_of(&s, &org, &project_id).await?;
     let env = q.env_id.filter(|e| !e.is_empty());
     let templates = s
@@ -195,7 +196,7 @@ async fn list_connection_templates(
 /// The auth scheme config ids of a project's templates that name some (template id → ids).
 async fn scheme_choices(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     project_id: &str,
 ) -> ApiResult<HashMap<String, Vec<String>>> {
     Ok(s.store
@@ -208,7 +209,7 @@ async fn scheme_choices(
 
 async fn template_of(
     s: &AppState,
-    org: &str,
+    org: &OrgId,
     project_id: &str,
     id: &str,
 ) -> ApiResult<PlatformTemplate> {
@@ -245,10 +246,10 @@ pub struct UpdateConnectionTemplate {
 async fn update_connection_template(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, project_id, id)): Path<(String, String, String)>,
+    Path((_org, project_id, id)): Path<(String, String, String)>,
     Json(body): Json<UpdateConnectionTemplate>,
 ) -> ApiResult<axum::Json<TemplateOut>> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let project = project_of(&s, &org, &project_id).await?;
     let mut t = template_of(&s, &org, &project.id, &id).await?;
     let system = s.store.get_platform_system(&org, &t.system_id).await?;
@@ -312,9 +313,9 @@ async fn update_connection_template(
 async fn delete_connection_template(
     State(s): State<AppState>,
     auth: PlatformAdmin,
-    Path((org, project_id, id)): Path<(String, String, String)>,
+    Path((_org, project_id, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    auth.check_admin(&org)?;
+    let org = auth.org.clone();
     let project = project_of(&s, &org, &project_id).await?;
     if !s
         .store
