@@ -8,7 +8,7 @@
 //! the environment's static connection: both are a [`Slot::fallback`].
 use crate::connection::Owner;
 use crate::error::{Error, FieldError};
-use crate::model::Integration;
+use crate::model::{Connection, Integration};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -39,13 +39,6 @@ pub enum Request<'a> {
 pub struct Entry<'a> {
     pub template_id: &'a str,
     pub request: Request<'a>,
-}
-
-/// What the engine needs to know of an existing connection an entry names.
-#[derive(Debug, Clone, Copy)]
-pub struct ExistingConnection<'a> {
-    pub connector_id: &'a str,
-    pub owner: &'a Owner,
 }
 
 /// What serves one template.
@@ -123,7 +116,7 @@ impl<T> Plan<T> {
 pub fn check_existing(
     slot: &Slot<'_>,
     connection_id: &str,
-    connection: Option<&ExistingConnection<'_>>,
+    connection: Option<&Connection>,
     user: &Owner,
     rules: &Rules,
     field: &str,
@@ -135,8 +128,9 @@ pub fn check_existing(
             format!("connection {connection_id} is not a connection of this organisation"),
         ));
     };
+    let owner = Owner::of(c);
     let allowed =
-        c.owner == user || (rules.organisation_connections && *c.owner == Owner::Organisation);
+        owner == *user || (rules.organisation_connections && owner == Owner::Organisation);
     if !allowed {
         return Err(FieldError::new(
             field,
@@ -166,7 +160,7 @@ pub fn check_existing(
 pub fn plan<T>(
     slots: &[Slot<'_>],
     entries: &[Entry<'_>],
-    existing: &HashMap<&str, ExistingConnection<'_>>,
+    existing: &HashMap<String, Connection>,
     user: &Owner,
     rules: &Rules,
     variables: Result<Map<String, Value>, Vec<FieldError>>,

@@ -73,6 +73,34 @@ pub fn build(
     Ok(PendingConnection { connection, paths })
 }
 
+/// Stores a new connection built by [`build`]: its OAuth codes exchanged first
+/// ([`crate::oauth::complete`]), then the connection with its credentials in one transaction (and,
+/// for a v2 connection, its links to `templates`), then its client-credentials and password
+/// credentials checked against their providers. Answers the connection as stored.
+pub async fn create(
+    s: &AppState,
+    org: &OrgId,
+    pending: PendingConnection,
+    templates: &[String],
+) -> ApiResult<Connection> {
+    let nc = crate::oauth::complete(s, org, vec![pending])
+        .await?
+        .pop()
+        .expect("one connection in, one out");
+    if templates.is_empty() {
+        s.store.insert_connection(org, &nc).await?;
+    } else {
+        s.store
+            .insert_platform_connection(org, &nc, templates)
+            .await?;
+    }
+    crate::tokens::check_new_credentials(s, org, [&nc.connection]).await;
+    s.store
+        .get_connection(org, &nc.connection.id)
+        .await?
+        .or_not_found("connection")
+}
+
 /// The auth scheme configs the organisation defined for connections to `connector_id` in a v1
 /// `hub`: the connector's own, the hub's (for its primary connector), and those of the hub's
 /// connection templates for that connector. A connection credential (and an OAuth2 flow) there

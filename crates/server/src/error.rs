@@ -39,9 +39,8 @@ impl From<StoreError> for ApiError {
 }
 
 /// A store error as the API words it. A conflict's constraint becomes its message (naming the
-/// values that collided); a missing row a 404; an unavailable database a 503 and anything else a
-/// 500, each logged with its source (in the request's span, so with its request id) and answered
-/// without it.
+/// values that collided); a missing row a 404; an unavailable database a 503 (logged with its
+/// source) and anything else a 500 carrying its source, which the answer logs and hides.
 pub fn store_error(e: StoreError) -> Error {
     match e {
         StoreError::NotFound { what } => Error::not_found(what),
@@ -50,14 +49,9 @@ pub fn store_error(e: StoreError) -> Error {
             tracing::warn!(error = %source, "database unavailable");
             Error::unavailable("the database is unavailable, try again shortly")
         }
-        StoreError::InvalidUrl(why) => {
-            tracing::error!(error = %why, "database URL refused");
-            Error::internal("internal database error")
-        }
-        StoreError::Other(source) => {
-            tracing::error!(error = %source, "database error");
-            Error::internal("internal database error")
-        }
+        // Internal errors carry their cause; the answer logs it once and never shows it.
+        StoreError::InvalidUrl(why) => Error::internal(format!("database URL refused: {why}")),
+        StoreError::Other(source) => Error::internal(format!("database error: {source}")),
     }
 }
 
@@ -117,17 +111,73 @@ fn conflict_error(constraint: Constraint) -> Error {
     Error::conflict(message)
 }
 
+/// The domain's error constructors, as answers: `Err(ApiError::not_found("hub"))`.
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self(Error::new(kind, message))
     }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self(Error::bad_request(message))
+    }
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self(Error::invalid_field(field, message))
+    }
+    pub fn invalid_fields(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
+        Self(Error::invalid_fields(message, fields))
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self(Error::not_found(what))
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self(Error::conflict(message))
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self(Error::unauthorized(message))
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self(Error::unavailable(message))
+    }
+    /// A 500. `cause` is logged (with the request id) and never answered: the client gets
+    /// "internal error" and the request id to quote.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Self(Error::internal(cause))
+    }
+}
+
+tokio::task_local! {
+    /// The id of the request being answered (its `X-Request-Id`).
+    static REQUEST_ID: String;
+}
+
+/// Makes the request's id known to the errors its handler answers with (an internal error names
+/// it, so that a client can quote it and an operator find the log line).
+pub async fn request_id_scope(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    REQUEST_ID.scope(id, next.run(req)).await
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let e = self.0;
+        let mut e = self.0;
         let status =
             StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // Logged once, here, with its cause (in the request's span: with its id); answered
+            // without it.
+            let request_id = REQUEST_ID.try_with(String::clone).ok();
+            tracing::error!(cause = %e.message, request_id = request_id.as_deref().unwrap_or("-"), "internal error");
+            e.message = "internal error".to_owned();
+            e.fields.clear();
+            e.details = request_id.map(|id| format!("request id {id}"));
+        }
         let body = ErrorBody {
             code: e.code(),
             message: e.message,
@@ -154,6 +204,6 @@ pub trait OrNotFound<T> {
 
 impl<T> OrNotFound<T> for Option<T> {
     fn or_not_found(self, what: &str) -> Result<T, ApiError> {
-        self.ok_or_else(|| ApiError(Error::not_found(what)))
+        self.ok_or_else(|| ApiError::not_found(what))
     }
 }

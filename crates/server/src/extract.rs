@@ -250,7 +250,7 @@ where
                     Some(name) => name.to_owned(),
                     None => path,
                 };
-                ApiError(Error::invalid_field(field, inner))
+                ApiError::invalid_field(field, inner)
             })
     }
 }

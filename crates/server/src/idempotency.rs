@@ -18,7 +18,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use switchyard_domain::{time, Error, ErrorKind};
+use switchyard_domain::{time, ErrorKind};
 use switchyard_store::IdempotencyBegin;
 
 pub const HEADER: &str = "idempotency-key";
@@ -78,10 +78,10 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     let key = match key.to_str() {
         Ok(k) if !k.is_empty() && k.len() <= 255 => k.to_owned(),
         _ => {
-            return ApiError(Error::invalid_field(
+            return ApiError::invalid_field(
                 "Idempotency-Key",
                 "must be 1 to 255 visible ASCII characters",
-            ))
+            )
             .into_response()
         }
     };
@@ -115,16 +115,16 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     {
         Err(e) => return ApiError::from(e).into_response(),
         Ok(IdempotencyBegin::Mismatch) => {
-            return ApiError(Error::new(
+            return ApiError::new(
                 ErrorKind::Unprocessable,
                 "this Idempotency-Key was used for a different request",
-            ))
+            )
             .into_response();
         }
         Ok(IdempotencyBegin::InProgress) => {
-            return ApiError(Error::conflict(
+            return ApiError::conflict(
                 "a request with this Idempotency-Key is still in progress; retry later",
-            ))
+            )
             .into_response();
         }
         Ok(IdempotencyBegin::Replay {
@@ -135,9 +135,9 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
                 Ok(b) => b.to_vec(),
                 Err(e) => {
                     tracing::warn!(error = %e, "a remembered idempotent answer could not be opened");
-                    return ApiError(Error::internal(
+                    return ApiError::internal(
                         "the remembered answer to this Idempotency-Key could not be opened",
-                    ))
+                    )
                     .into_response();
                 }
             };
@@ -168,7 +168,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         Ok(b) => b,
         Err(_) => {
             abandon(&s, &scope, &key).await;
-            return ApiError(Error::internal("the response could not be read")).into_response();
+            return ApiError::internal("the response could not be read").into_response();
         }
     };
     let sealed = s.vault.seal(&bytes, &aad(&scope, &key));

@@ -58,13 +58,13 @@ async fn readyz(State(state): State<AppState>) -> Result<axum::Json<HealthRespon
         Ok(Ok(())) => Ok(axum::Json(HealthResponse {
             message: "ready".into(),
         })),
-        Ok(Err(e)) => Err(ApiError(Error::unavailable(format!(
+        Ok(Err(e)) => Err(ApiError::unavailable(format!(
             "the database is not ready: {}",
             crate::error::store_error(e).message
-        )))),
-        Err(_) => Err(ApiError(Error::unavailable(
-            "the database did not answer within 3 seconds",
         ))),
+        Err(_) => Err(ApiError::unavailable(
+            "the database did not answer within 3 seconds",
+        )),
     }
 }
 
@@ -84,9 +84,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             h.render(),
         )
             .into_response(),
-        None => {
-            ApiError(Error::new(ErrorKind::NotFound, "metrics are not enabled")).into_response()
-        }
+        None => ApiError::new(ErrorKind::NotFound, "metrics are not enabled").into_response(),
     }
 }
 
@@ -119,19 +117,19 @@ impl MakeRequestId for MakeUlid {
 }
 
 async fn not_found() -> ApiError {
-    ApiError(Error::new(ErrorKind::NotFound, "no such path"))
+    ApiError::new(ErrorKind::NotFound, "no such path")
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError(Error::new(
+    ApiError::new(
         ErrorKind::MethodNotAllowed,
         "method not allowed on this path",
-    ))
+    )
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    ApiError(Error::internal("internal error")).into_response()
+    ApiError::internal("internal error").into_response()
 }
 
 /// The longest request URI (path and query, as sent) answered: longer is a 414.
@@ -234,10 +232,10 @@ async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next
                 timeout_seconds = limit.as_secs_f64(),
                 "a request was not answered within the request timeout; its handler was stopped"
             );
-            ApiError(Error::unavailable(format!(
+            ApiError::unavailable(format!(
                 "the request was not answered within {} seconds",
                 limit.as_secs_f64()
-            )))
+            ))
             .into_response()
         }
     }
@@ -287,6 +285,7 @@ pub fn layers(router: Router, state: AppState, limits: &RequestLimits) -> Router
                 })
                 .on_failure(()),
         )
+        .layer(axum::middleware::from_fn(crate::error::request_id_scope))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeUlid))
 }

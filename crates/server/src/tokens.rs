@@ -19,7 +19,7 @@ use switchyard_domain::auth_scheme::{AuthScheme, OAuth2Scheme};
 use switchyard_domain::credential::{self, CredentialType, SecretData};
 use switchyard_domain::model::{ConnectionCredential, CredentialEvent};
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{new_id, Error, ErrorKind};
+use switchyard_domain::{new_id, ErrorKind};
 use switchyard_store::OrgId;
 use utoipa::ToSchema;
 
@@ -45,10 +45,10 @@ pub struct AccessToken {
 /// Checks new client-credentials and password credentials by fetching a token (which is then
 /// cached): a working one gets `errors: []`, a refused one the provider's reason (and an event).
 /// When the provider cannot be reached, `errors` stays absent: not validated.
-pub async fn check_new_credentials(
+pub async fn check_new_credentials<'a>(
     s: &AppState,
     org: &OrgId,
-    connections: &[&switchyard_domain::model::Connection],
+    connections: impl IntoIterator<Item = &'a switchyard_domain::model::Connection>,
 ) {
     for c in connections {
         for cc in &c.credentials {
@@ -117,7 +117,7 @@ pub async fn fresh_token(
     cc: &ConnectionCredential,
 ) -> ApiResult<AccessToken> {
     let AuthScheme::OAuth2(scheme) = &cc.auth_scheme_config.scheme else {
-        return Err(ApiError(Error::bad_request("not an OAuth2 credential")));
+        return Err(ApiError::bad_request("not an OAuth2 credential"));
     };
     let id = cc.credential.id.as_str();
     if cc.credential.credential_type == CredentialType::JwtBearer {
@@ -148,9 +148,9 @@ pub async fn fresh_token(
             return Ok(t);
         }
         if started.elapsed() > WAIT {
-            return Err(ApiError(Error::unavailable(
+            return Err(ApiError::unavailable(
                 "another node is still refreshing this credential's token; try again",
-            )));
+            ));
         }
     }
     let result = refresh_leased(s, org, cc, scheme, &owner).await;
@@ -169,10 +169,10 @@ pub async fn fresh_token(
 fn signed_assertion(data: &Map<String, Value>) -> ApiResult<AccessToken> {
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
     let broken = |m: &str| {
-        ApiError(Error::new(
+        ApiError::new(
             ErrorKind::Conflict,
             format!("the jwt-bearer credential cannot sign: {m}"),
-        ))
+        )
     };
     let alg = Some(text(data, "algorithm"))
         .filter(|a| !a.is_empty())
@@ -262,9 +262,7 @@ async fn refresh_leased(
             };
             // The provider's answer always has an access token (request_token checks it).
             let token = token_of(new_data.expose()).ok_or_else(|| {
-                ApiError(Error::internal(
-                    "a refreshed credential holds no access token",
-                ))
+                ApiError::internal("a refreshed credential holds no access token")
             })?;
             let sealed =
                 crate::credentials::seal_data(s, org, id, &cc.credential.name, ty, &new_data);
@@ -308,14 +306,14 @@ async fn refresh_leased(
                 status = refusal.status,
                 "token refresh refused by the provider"
             );
-            Err(ApiError(Error::new(
+            Err(ApiError::new(
                 ErrorKind::Conflict,
                 format!("{public}; the connection must be made again"),
-            )))
+            ))
         }
-        Err(TokenError::Unreachable(m)) => Err(ApiError(Error::unavailable(format!(
+        Err(TokenError::Unreachable(m)) => Err(ApiError::unavailable(format!(
             "the OAuth2 provider's token endpoint failed: {m}"
-        )))),
+        ))),
     }
 }
 
@@ -365,19 +363,19 @@ async fn token_request(
             )
         }
         (_, None) => {
-            return Err(ApiError(Error::bad_request(
+            return Err(ApiError::bad_request(
                 "the auth scheme config names no credential with a client id and secret",
-            )))
+            ))
         }
     };
     match ty {
         CredentialType::OAuth2Token => {
             let refresh = text(data, "refreshToken");
             if refresh.is_empty() {
-                return Err(ApiError(Error::new(
+                return Err(ApiError::new(
                     ErrorKind::Conflict,
                     "the access token expired and there is no refresh token: the connection must be made again",
-                )));
+                ));
             }
             form.push(pair("grant_type", "refresh_token"));
             form.push(pair("refresh_token", refresh));
@@ -407,10 +405,10 @@ async fn token_request(
             }
         }
         other => {
-            return Err(ApiError(Error::bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "a {} credential holds no OAuth2 token",
                 other.as_str()
-            ))))
+            )))
         }
     }
     form.push(pair("client_id", &client.0));

@@ -59,6 +59,29 @@ fn fields<T>(r: &Result<Plan<T>, Refusal>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// An existing connection to `connector`, of `owner`.
+fn conn(connector: &str, owner: &Owner) -> Connection {
+    let (end_user_id, platform_end_user_id) = match owner {
+        Owner::Organisation => (None, None),
+        Owner::EndUser(u) => (Some(u.clone()), None),
+        Owner::PlatformEndUser(u) => (None, Some(u.clone())),
+    };
+    let now = crate::time::now();
+    Connection {
+        id: String::new(),
+        organisation_id: "org".into(),
+        connector_id: connector.into(),
+        end_user_id,
+        platform_end_user_id,
+        base_url: String::new(),
+        name: "c".into(),
+        credentials: Vec::new(),
+        variables: Vec::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 fn ok() -> Result<Map<String, Value>, Vec<FieldError>> {
     Ok(Map::new())
 }
@@ -66,13 +89,7 @@ fn ok() -> Result<Map<String, Value>, Vec<FieldError>> {
 #[test]
 fn every_template_is_served_by_an_entry_in_template_order() {
     let (bob, org) = (alice(), Owner::Organisation);
-    let existing = HashMap::from([(
-        "c1",
-        ExistingConnection {
-            connector_id: "erp",
-            owner: &bob,
-        },
-    )]);
+    let existing = HashMap::from([("c1".to_owned(), conn("erp", &bob))]);
     let entries = [
         Entry {
             template_id: "t-erp",
@@ -167,20 +184,8 @@ fn unknown_duplicate_and_malformed_entries_are_refused_and_not_also_missing() {
 fn another_users_or_another_connectors_connection_is_refused() {
     let (bob, alice_owner) = (Owner::EndUser("bob".into()), alice());
     let existing = HashMap::from([
-        (
-            "bobs",
-            ExistingConnection {
-                connector_id: "crm",
-                owner: &bob,
-            },
-        ),
-        (
-            "wrong",
-            ExistingConnection {
-                connector_id: "erp",
-                owner: &alice_owner,
-            },
-        ),
+        ("bobs".to_owned(), conn("crm", &bob)),
+        ("wrong".to_owned(), conn("erp", &alice_owner)),
     ]);
     let entries = [
         Entry {
@@ -218,13 +223,7 @@ fn another_users_or_another_connectors_connection_is_refused() {
 #[test]
 fn the_organisations_connections_serve_only_where_the_rules_allow() {
     let org = Owner::Organisation;
-    let existing = HashMap::from([(
-        "static",
-        ExistingConnection {
-            connector_id: "crm",
-            owner: &org,
-        },
-    )]);
+    let existing = HashMap::from([("static".to_owned(), conn("crm", &org))]);
     let entries = [Entry {
         template_id: "t-crm",
         request: Request::Existing("static"),

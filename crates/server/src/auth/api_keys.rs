@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 use switchyard_domain::model::ApiKey;
-use switchyard_domain::{new_id, time, Error, ErrorKind};
+use switchyard_domain::{new_id, time, ErrorKind};
 use switchyard_store::OrgId;
 
 pub const KEY_PREFIX: &str = "sy_";
@@ -61,20 +61,18 @@ impl FromRequestParts<AppState> for OrgAuth {
         let token = bearer(parts)?;
         if token.starts_with(crate::auth::SESSION_TOKEN_PREFIX) {
             session_tokens::find(state, token).await?;
-            return Err(ApiError(Error::new(ErrorKind::Forbidden, "a hub session token can only call what the hub page needs; use an organisation API key")));
+            return Err(ApiError::new(ErrorKind::Forbidden, "a hub session token can only call what the hub page needs; use an organisation API key"));
         }
         if !well_formed(token) {
-            return Err(ApiError(Error::unauthorized("malformed API key")));
+            return Err(ApiError::unauthorized("malformed API key"));
         }
         let (org, key) = state
             .store
             .find_api_key_by_hash(&hash_key(token))
             .await?
-            .ok_or_else(|| ApiError(Error::unauthorized("unknown API key")))?;
+            .ok_or_else(|| ApiError::unauthorized("unknown API key"))?;
         if key.revoked_at.is_some() {
-            return Err(ApiError(Error::unauthorized(
-                "the API key has been revoked",
-            )));
+            return Err(ApiError::unauthorized("the API key has been revoked"));
         }
         if key
             .last_used_at

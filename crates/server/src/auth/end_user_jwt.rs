@@ -8,7 +8,7 @@ use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use std::collections::HashSet;
-use switchyard_domain::{is_ulid, time, Error};
+use switchyard_domain::{is_ulid, time};
 use switchyard_store::OrgId;
 
 /// The issuer prefix Versori's documentation gives: `iss = https://versori.com/sk/<keyId>`.
@@ -28,7 +28,7 @@ pub struct EndUserToken {
 }
 
 fn refused(message: impl Into<String>) -> ApiError {
-    ApiError(Error::unauthorized(message))
+    ApiError::unauthorized(message)
 }
 
 /// The signing key id an issuer names: `https://versori.com/sk/<id>` or `<public url>/sk/<id>`.
@@ -122,7 +122,7 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
     let (org, key) =
         key.ok_or_else(|| refused("the JWT's signing key does not exist (unknown, or deleted)"))?;
     let decoding = DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes())
-        .map_err(|_| ApiError(Error::internal("a stored signing key is unreadable")))?;
+        .map_err(|_| ApiError::internal("a stored signing key is unreadable"))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.required_spec_claims = HashSet::from(["iss".to_owned()]);
     validation.set_issuer(&[iss.as_str()]);

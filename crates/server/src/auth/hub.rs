@@ -12,7 +12,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::Deserialize;
 use switchyard_domain::model::{Activation, HubSession, IdentifierType};
-use switchyard_domain::Error;
 use switchyard_store::OrgId;
 
 /// Who may call the hub page's endpoints: the organisation (API key), or a hub session.
@@ -55,7 +54,7 @@ impl FromRequestParts<AppState> for HubAuth {
                 .store
                 .get_activation(auth.org(), &id)
                 .await?
-                .ok_or_else(|| ApiError(Error::not_found("activation")))?;
+                .ok_or_else(|| ApiError::not_found("activation"))?;
             auth.check_activation(state, &a).await?;
         }
         if let Some(id) = path_param(parts, state, "integration_id").await {
@@ -93,7 +92,7 @@ impl HubAuth {
     /// A session sees its own hub only; others are answered as if they did not exist.
     pub fn check_hub(&self, hub_id: &str) -> ApiResult<()> {
         match self.session() {
-            Some(s) if s.hub_id != hub_id => Err(ApiError(Error::not_found("hub"))),
+            Some(s) if s.hub_id != hub_id => Err(ApiError::not_found("hub")),
             _ => Ok(()),
         }
     }
@@ -121,7 +120,7 @@ impl HubAuth {
         if same {
             Ok(())
         } else {
-            Err(ApiError(Error::not_found("end user")))
+            Err(ApiError::not_found("end user"))
         }
     }
 
@@ -129,7 +128,7 @@ impl HubAuth {
     pub fn check_integration(&self, integration_id: &str) -> ApiResult<()> {
         match self.allowed() {
             Some(ids) if !ids.iter().any(|i| i == integration_id) => {
-                Err(ApiError(Error::not_found("integration")))
+                Err(ApiError::not_found("integration"))
             }
             _ => Ok(()),
         }
@@ -156,7 +155,7 @@ impl HubAuth {
         if mine {
             Ok(())
         } else {
-            Err(ApiError(Error::not_found("activation")))
+            Err(ApiError::not_found("activation"))
         }
     }
 }

@@ -6,15 +6,15 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use switchyard_domain::{Error, ErrorKind};
+use switchyard_domain::ErrorKind;
 use switchyard_store::OrgId;
 
 /// 403 for an end-user token reaching beyond its own end user.
 pub fn end_user_forbidden() -> ApiError {
-    ApiError(Error::new(
+    ApiError::new(
         ErrorKind::Forbidden,
         "an end-user token may only act on its own end user, connections and activations",
-    ))
+    )
 }
 
 /// Who calls Platform API v2: the organisation itself (an API key), or one of its end users

@@ -4,7 +4,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use switchyard_domain::model::HubSession;
 use switchyard_domain::time;
-use switchyard_domain::Error;
 use switchyard_store::OrgId;
 
 /// Session tokens: `sys_` and 43 characters (256 random bits). API keys start `sy_`.
@@ -15,5 +14,5 @@ pub async fn find(s: &AppState, token: &str) -> ApiResult<(OrgId, HubSession)> {
     s.store
         .find_hub_session(&crate::auth::hash_key(token), time::now())
         .await?
-        .ok_or_else(|| ApiError(Error::unauthorized("unknown or expired session token")))
+        .ok_or_else(|| ApiError::unauthorized("unknown or expired session token"))
 }

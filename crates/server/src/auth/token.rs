@@ -6,7 +6,6 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
-use switchyard_domain::Error;
 use switchyard_store::OrgId;
 
 pub fn hash_key(text: &str) -> String {
@@ -19,21 +18,19 @@ pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(|| {
-            ApiError(Error::unauthorized(
+            ApiError::unauthorized(
                 "missing Authorization header: send Authorization: Bearer <api key>",
-            ))
+            )
         })?;
     let header = header
         .to_str()
-        .map_err(|_| ApiError(Error::unauthorized("malformed Authorization header")))?;
+        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
     header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(|| {
-            ApiError(Error::unauthorized(
-                "malformed Authorization header: expected Bearer <api key>",
-            ))
+            ApiError::unauthorized("malformed Authorization header: expected Bearer <api key>")
         })
 }
 
@@ -59,9 +56,7 @@ pub(crate) async fn check_path_org(
     org: &OrgId,
 ) -> Result<(), ApiError> {
     match path_param(parts, state, "organisation_id").await {
-        Some(path_org) if path_org != org.as_str() => {
-            Err(ApiError(Error::not_found("organisation")))
-        }
+        Some(path_org) if path_org != org.as_str() => Err(ApiError::not_found("organisation")),
         _ => Ok(()),
     }
 }

@@ -7,7 +7,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::NewConnection;
-use switchyard_domain::Error;
 use switchyard_store::OrgId;
 
 // ---------------------------------------------------------------------------------------------
@@ -92,7 +91,7 @@ pub async fn complete(
                 fields.len()
             )
         };
-        return Err(ApiError(Error::invalid_fields(message, fields)));
+        return Err(ApiError::invalid_fields(message, fields));
     }
     Ok(out)
 }

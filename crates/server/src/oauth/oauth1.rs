@@ -32,7 +32,7 @@ use switchyard_domain::auth_scheme::{
 use switchyard_domain::credential::{NewCredential, SecretData};
 use switchyard_domain::model::OAuthState;
 use switchyard_domain::time;
-use switchyard_domain::{Error, ErrorKind, FieldError};
+use switchyard_domain::{ErrorKind, FieldError};
 use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -112,7 +112,7 @@ async fn initialise(
     body: InitialiseRequest,
     policy: &FlowPolicy,
 ) -> ApiResult<InitialiseResponse> {
-    let bad = |field: &str, message: &str| ApiError(Error::invalid_field(field, message));
+    let bad = |field: &str, message: &str| ApiError::invalid_field(field, message);
     if body.credential.organisation_id != org.as_str() {
         return Err(bad("credential.organisationId", "is not this organisation"));
     }
@@ -165,9 +165,9 @@ async fn initialise(
     let answer = signer.send(&s.egress, &temp.url, temp.parameter_transmission, &[("oauth_callback", &callback)]).await.map_err(|e| match e {
         SendError::Refused(r) => {
             tracing::info!(system = system_id, refusal = %r.for_events(), "an OAuth 1.0a provider refused a temporary-credential request");
-            ApiError(Error::new(ErrorKind::Conflict, format!("the OAuth 1.0a provider refused the temporary-credential request: {}", r.public())))
+            ApiError::new(ErrorKind::Conflict, format!("the OAuth 1.0a provider refused the temporary-credential request: {}", r.public()))
         }
-        SendError::Unreachable(m) => ApiError(Error::unavailable(format!("the OAuth 1.0a provider's temporary-credential endpoint failed: {m}"))),
+        SendError::Unreachable(m) => ApiError::unavailable(format!("the OAuth 1.0a provider's temporary-credential endpoint failed: {m}")),
     })?;
     let value = |k: &str| {
         answer
@@ -177,9 +177,9 @@ async fn initialise(
             .filter(|v| !v.is_empty())
     };
     let unusable = |m: &str| {
-        ApiError(Error::unavailable(format!(
+        ApiError::unavailable(format!(
             "the OAuth 1.0a provider's temporary-credential answer is unusable: {m}"
-        )))
+        ))
     };
     if value("oauth_callback_confirmed").as_deref() != Some("true") {
         return Err(unusable("oauth_callback_confirmed is not true"));
@@ -228,13 +228,13 @@ async fn consumer_secret(
 ) -> ApiResult<zeroize::Zeroizing<String>> {
     let data = crate::credentials::open_credential(s, org, id)
         .await?
-        .ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))?;
+        .ok_or_else(|| ApiError::invalid_field("credential.id", "no such credential"))?;
     match data.get("value").and_then(Value::as_str) {
         Some(v) => Ok(zeroize::Zeroizing::new(v.to_owned())),
-        None => Err(ApiError(Error::new(
+        None => Err(ApiError::new(
             ErrorKind::Conflict,
             format!("credential {id} holds no consumer secret"),
-        ))),
+        )),
     }
 }
 
@@ -250,13 +250,12 @@ pub(crate) async fn exchange(
     let field = |name: &str, message: &str| {
         Exchange::Field(FieldError::new(format!("{path}.data.{name}"), message))
     };
-    let plain = s.vault.open(&cred.sealed, &cred.view.id).map_err(|e| {
-        ApiError(Error::internal(format!(
-            "cannot open a new credential: {e}"
-        )))
-    })?;
+    let plain = s
+        .vault
+        .open(&cred.sealed, &cred.view.id)
+        .map_err(|e| ApiError::internal(format!("cannot open a new credential: {e}")))?;
     let data: Map<String, Value> = serde_json::from_slice(&plain)
-        .map_err(|_| ApiError(Error::internal("a new credential holds no JSON object")))?;
+        .map_err(|_| ApiError::internal("a new credential holds no JSON object"))?;
     let text = |k: &str| {
         data.get(k)
             .and_then(Value::as_str)
@@ -286,16 +285,12 @@ pub(crate) async fn exchange(
             "this state belongs to an OAuth2 flow: submit an oauth2-code credential",
         ));
     };
-    let opened = s.vault.open(sealed, &flow.state_hash).map_err(|e| {
-        ApiError(Error::internal(format!(
-            "cannot open an OAuth 1.0a flow: {e}"
-        )))
-    })?;
-    let pending: Pending = serde_json::from_slice(&opened).map_err(|_| {
-        ApiError(Error::internal(
-            "an OAuth 1.0a flow holds no temporary credentials",
-        ))
-    })?;
+    let opened = s
+        .vault
+        .open(sealed, &flow.state_hash)
+        .map_err(|e| ApiError::internal(format!("cannot open an OAuth 1.0a flow: {e}")))?;
+    let pending: Pending = serde_json::from_slice(&opened)
+        .map_err(|_| ApiError::internal("an OAuth 1.0a flow holds no temporary credentials"))?;
     if text("oauthToken") != pending.token {
         return Err(field(
             "oauthToken",
@@ -325,14 +320,14 @@ pub(crate) async fn exchange(
                 "oauthVerifier",
                 &format!("the provider refused the verifier: {}", r.public()),
             ),
-            SendError::Unreachable(m) => Exchange::Fatal(ApiError(Error::unavailable(format!(
+            SendError::Unreachable(m) => Exchange::Fatal(ApiError::unavailable(format!(
                 "the OAuth 1.0a provider's token endpoint failed: {m}"
-            )))),
+            ))),
         })?;
     token_data(answer).ok_or_else(|| {
-        Exchange::Fatal(ApiError(Error::unavailable(
+        Exchange::Fatal(ApiError::unavailable(
             "the OAuth 1.0a provider's token answer has no oauth_token or oauth_token_secret",
-        )))
+        ))
     })
 }
 

@@ -26,7 +26,7 @@ use switchyard_domain::auth_scheme::{AuthScheme, AuthSchemeConfig, OAuth2Grant};
 use switchyard_domain::credential::{NewCredential, SecretData};
 use switchyard_domain::model::OAuthState;
 use switchyard_domain::time::{self};
-use switchyard_domain::{Error, FieldError};
+use switchyard_domain::FieldError;
 use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -175,10 +175,10 @@ async fn initialise(
     policy: &FlowPolicy,
 ) -> ApiResult<InitialiseResponse> {
     if body.credential.organisation_id != org.as_str() {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "credential.organisationId",
             "is not this organisation",
-        )));
+        ));
     }
     let scheme = candidates
         .iter()
@@ -189,29 +189,26 @@ async fn initialise(
             _ => None,
         })
         .ok_or_else(|| {
-            ApiError(Error::invalid_field("credential.id", "is not the grant credential of an OAuth2 authorization-code scheme of this connector"))
+            ApiError::invalid_field("credential.id", "is not the grant credential of an OAuth2 authorization-code scheme of this connector")
         })?;
     let grant = open_grant_credential(s, org, &body.credential.id).await?;
     if grant.get("clientId").and_then(Value::as_str) != Some(body.client_id.as_str()) {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "clientId",
             "does not match the client id stored in the credential",
-        )));
+        ));
     }
     let mut url = url::Url::parse(&body.authorize_url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| {
-            ApiError(Error::invalid_field(
-                "authorizeUrl",
-                "must be an absolute http(s) URL",
-            ))
+            ApiError::invalid_field("authorizeUrl", "must be an absolute http(s) URL")
         })?;
     if body.authorize_url != scheme.authorize_url {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "authorizeUrl",
             "is not the authorizeUrl of the connector's auth scheme config",
-        )));
+        ));
     }
     let redirect_uri = policy.redirect_uri(s, body.redirect_url.as_deref())?;
     let additional: Vec<(String, String)> = match body.additional_params.as_deref() {
@@ -225,10 +222,10 @@ async fn initialise(
         if let Some(reserved) = crate::oauth::policy::reserved_param(k)
             .filter(|r| !(*r == "prompt" && body.prompt.is_none()))
         {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "additionalParams",
                 format!("must not set {k:?} ({reserved}): the server sets it, or it could send the code elsewhere"),
-            )));
+            ));
         }
     }
 
@@ -310,13 +307,12 @@ pub(super) async fn exchange(
     let field = |name: &str, message: &str| {
         Exchange::Field(FieldError::new(format!("{path}.data.{name}"), message))
     };
-    let plain = s.vault.open(&cred.sealed, &cred.view.id).map_err(|e| {
-        ApiError(Error::internal(format!(
-            "cannot open a new credential: {e}"
-        )))
-    })?;
+    let plain = s
+        .vault
+        .open(&cred.sealed, &cred.view.id)
+        .map_err(|e| ApiError::internal(format!("cannot open a new credential: {e}")))?;
     let data: Map<String, Value> = serde_json::from_slice(&plain)
-        .map_err(|_| ApiError(Error::internal("a new credential holds no JSON object")))?;
+        .map_err(|_| ApiError::internal("a new credential holds no JSON object"))?;
     let text = |k: &str| {
         data.get(k)
             .and_then(Value::as_str)
@@ -370,7 +366,7 @@ pub(super) async fn exchange(
         let v = s
             .vault
             .open(v, &flow.state_hash)
-            .map_err(|e| ApiError(Error::internal(format!("cannot open a PKCE verifier: {e}"))))?;
+            .map_err(|e| ApiError::internal(format!("cannot open a PKCE verifier: {e}")))?;
         form.push((
             "code_verifier".into(),
             String::from_utf8_lossy(&v).into_owned(),
@@ -393,7 +389,7 @@ pub(super) async fn exchange(
             tracing::info!(connector = connector_id, refusal = %r.for_events(), "an OAuth2 provider refused an authorization code");
             field("code", &format!("the provider refused the code: {}", r.public()))
         }
-        TokenError::Unreachable(m) => Exchange::Fatal(ApiError(Error::unavailable(format!("the OAuth2 provider's token endpoint failed: {m}")))),
+        TokenError::Unreachable(m) => Exchange::Fatal(ApiError::unavailable(format!("the OAuth2 provider's token endpoint failed: {m}"))),
     })?;
     Ok(token.into_credential_data(&flow.scopes, None))
 }

@@ -321,16 +321,16 @@ impl FlowPolicy {
             return Ok(hosted);
         };
         if let Err(m) = normalise_redirect_url(given) {
-            return Err(ApiError(Error::invalid_field("redirectUrl", m)));
+            return Err(ApiError::invalid_field("redirectUrl", m));
         }
         if !redirect_allowed(given, &self.allowed_redirects, &hosted) {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "redirectUrl",
                 format!(
                     "is neither Switchyard's hosted callback nor one of {} oauthRedirectUrls",
                     self.whose
                 ),
-            )));
+            ));
         }
         Ok(given.to_owned())
     }

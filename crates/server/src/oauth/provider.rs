@@ -8,7 +8,7 @@ use axum::http::header;
 use serde_json::{json, Map, Value};
 use switchyard_domain::credential::{CredentialType, SecretData};
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{Error, ErrorKind};
+use switchyard_domain::ErrorKind;
 use switchyard_store::OrgId;
 
 /// What a token endpoint answered.
@@ -211,10 +211,10 @@ pub fn mtls_of(client: &Map<String, Value>) -> ApiResult<Option<String>> {
         .filter(|id| !id.is_empty())
     {
         Some(id) => Ok(Some(id.to_owned())),
-        None => Err(ApiError(Error::new(
+        None => Err(ApiError::new(
             ErrorKind::Conflict,
             "mTLSEnabled is set but mTLSCredentialId names no certificate credential",
-        ))),
+        )),
     }
 }
 
@@ -225,10 +225,10 @@ pub async fn provider_for(s: &AppState, org: &OrgId, mtls: Option<&str>) -> ApiR
         return Ok(s.egress.clone());
     };
     let broken = |m: &str| {
-        ApiError(Error::new(
+        ApiError::new(
             ErrorKind::Conflict,
             format!("the mTLS credential {id} cannot be used: {m}"),
-        ))
+        )
     };
     let stored = s
         .store
@@ -274,5 +274,5 @@ pub(crate) async fn open_grant_credential(
 ) -> ApiResult<Map<String, Value>> {
     crate::credentials::open_credential(s, org, id)
         .await?
-        .ok_or_else(|| ApiError(Error::invalid_field("credential.id", "no such credential")))
+        .ok_or_else(|| ApiError::invalid_field("credential.id", "no such credential"))
 }

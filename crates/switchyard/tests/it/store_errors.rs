@@ -328,8 +328,8 @@ async fn v2_conflicts(w: World) {
     );
 }
 
-/// A stored value the store cannot read back: 500, "internal database error", nothing of the
-/// cause in the answer; the cause is logged, with the request's id.
+/// A stored value the store cannot read back: 500, "internal error" and the request id to quote,
+/// nothing of the cause in the answer; the cause is logged once, with the request's id.
 async fn unreadable_value(w: World) {
     let o = &w.org;
     let connector = w
@@ -355,7 +355,8 @@ async fn unreadable_value(w: World) {
     let res = w.api.get(&path).await;
     let request_id = res.headers["x-request-id"].to_str().unwrap().to_owned();
     let e = res.error(500);
-    assert_eq!(message(&e), "internal database error");
+    assert_eq!(message(&e), "internal error");
+    assert_eq!(e["details"], format!("request id {request_id}"), "{e}");
     assert!(!e.to_string().contains("auth_scheme_configs"), "{e}");
     // The log line is written as the response leaves: wait for it briefly.
     let mut line = None;
@@ -374,6 +375,13 @@ async fn unreadable_value(w: World) {
     let line = line.expect("the cause is logged");
     assert!(line.contains("database error"), "{line}");
     assert!(line.contains(&request_id), "{line}");
+    let logged = w
+        .server
+        .logs()
+        .lines()
+        .filter(|l| l.contains("stored auth_scheme_configs is unreadable"))
+        .count();
+    assert_eq!(logged, 1, "the cause is logged once");
 }
 
 on_both_databases! {
@@ -424,7 +432,8 @@ fn the_mapping_table() {
         (
             StoreError::Other("stored secret-ish detail".into()),
             500,
-            "internal database error",
+            // The cause travels with the error, to be logged once and never answered.
+            "database error: stored secret-ish detail",
         ),
     ];
     for (store, status, words) in cases {

@@ -13,7 +13,7 @@ use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::connection::{Owner, Requester};
 use switchyard_domain::model::{ConnectionVariable, CredentialRole};
 use switchyard_domain::time::{self};
-use switchyard_domain::{Error, ErrorKind, FieldError};
+use switchyard_domain::{ErrorKind, FieldError};
 use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -108,7 +108,7 @@ async fn create_connection(
         Requester::Organisation,
     )
     .map_err(|f| {
-        ApiError(Error::invalid_fields(
+        ApiError::invalid_fields(
             format!(
                 "invalid connection: {}",
                 f.iter()
@@ -117,17 +117,10 @@ async fn create_connection(
                     .join(", ")
             ),
             f,
-        ))
+        )
     })?;
-    let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
-    s.store.insert_connection(&org, &nc).await?;
-    crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
     Ok(axum::Json(
-        s.store
-            .get_connection(&org, &nc.connection.id)
-            .await?
-            .or_not_found("connection")?
-            .into(),
+        crate::connections::create(&s, &org, nc, &[]).await?.into(),
     ))
 }
 
@@ -172,7 +165,7 @@ async fn update_connection(
     let org = auth.org.clone();
     let mut c = connection_of(&s, &org, &connector_id, &id).await?;
     if body.name.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     c.name = body.name;
     if let Some(vars) = body.variables {
@@ -215,10 +208,10 @@ async fn update_connection(
             }
         }
         if !fields.is_empty() {
-            return Err(ApiError(Error::invalid_fields(
+            return Err(ApiError::invalid_fields(
                 "invalid connection update",
                 fields,
-            )));
+            ));
         }
         c.credentials = reordered;
     }

@@ -244,7 +244,7 @@ async fn create_http_connector(
 ) -> ApiResult<(StatusCode, axum::Json<ConnectorOut>)> {
     let org = auth.org.clone();
     if body.name.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     check_base_url(&body.base_url)?;
     let mut schemes = body.auth_scheme_configs;
@@ -317,7 +317,7 @@ async fn update_connector(
     let org = auth.org.clone();
     let mut c = connector_of(&s, &org, &id).await?;
     if body.name.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     check_base_url(&body.base_url)?;
     let mut schemes = body.auth_scheme_configs;
@@ -364,19 +364,19 @@ async fn upsert_auth_scheme_config(
     let org = auth.org.clone();
     let mut c = connector_of(&s, &org, &id).await?;
     if body.id != scheme_id {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "id",
             "must equal the auth_scheme_config_id in the path",
-        )));
+        ));
     }
     let cred = crate::credentials::absorb_grant_secret(&s, &org, &mut body, "")?;
     match c.auth_scheme_configs.iter_mut().find(|x| x.id == scheme_id) {
         Some(existing) => {
             if existing.scheme.type_name() != body.scheme.type_name() {
-                return Err(ApiError(Error::invalid_field(
+                return Err(ApiError::invalid_field(
                     "schemeType",
                     "cannot change the scheme type of an existing auth scheme config",
-                )));
+                ));
             }
             *existing = body;
         }
@@ -401,7 +401,7 @@ async fn delete_auth_scheme_config(
     let before = c.auth_scheme_configs.len();
     c.auth_scheme_configs.retain(|x| x.id != scheme_id);
     if c.auth_scheme_configs.len() == before {
-        return Err(ApiError(Error::not_found("auth scheme config")));
+        return Err(ApiError::not_found("auth scheme config"));
     }
     c.updated_at = time::now();
     s.store.update_connector(&org, &c, &[]).await?;

@@ -8,7 +8,6 @@ use crate::tokens::{fresh_token, AccessToken};
 use axum::extract::State;
 use switchyard_domain::auth_scheme::AuthScheme;
 use switchyard_domain::model::{CredentialEvent, CredentialRole};
-use switchyard_domain::Error;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -41,11 +40,7 @@ async fn connection_token(
             cc.role == CredentialRole::Action
                 && matches!(cc.auth_scheme_config.scheme, AuthScheme::OAuth2(_))
         })
-        .ok_or_else(|| {
-            ApiError(Error::bad_request(
-                "the connection has no OAuth2 credential",
-            ))
-        })?;
+        .ok_or_else(|| ApiError::bad_request("the connection has no OAuth2 credential"))?;
     Ok(axum::Json(fresh_token(&s, &org, cc).await?))
 }
 

@@ -10,9 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::Map;
 use std::collections::HashMap;
-use switchyard_domain::activation::{
-    self, Binding, Entry, ExistingConnection, Refusal, Request, Rules, Slot, Words,
-};
+use switchyard_domain::activation::{self, Binding, Entry, Refusal, Request, Rules, Slot, Words};
 use switchyard_domain::connection::{ConnectionDraft, Owner};
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::*;
@@ -111,10 +109,7 @@ pub(super) fn refused(r: Refusal) -> ApiError {
             ),
         ));
     }
-    ApiError(Error::invalid_fields(
-        activation::summarise(&fields),
-        fields,
-    ))
+    ApiError::invalid_fields(activation::summarise(&fields), fields)
 }
 
 /// Activates an integration for an end user: binds each of its connection templates to an
@@ -134,7 +129,7 @@ async fn activate_integration(
         integration_with_templates(&s, &org, &body.integration_id).await?;
     auth.check_hub(&integration.hub_id)
         .and_then(|()| auth.check_integration(&integration.id))
-        .map_err(|_| ApiError(Error::not_found("integration")))?;
+        .map_err(|_| ApiError::not_found("integration"))?;
     let user = if is_ulid(&body.user_id) {
         s.store
             .get_end_user_by_id(&org, &body.user_id)
@@ -159,7 +154,7 @@ async fn activate_integration(
     // A hub session acts for its own end user, whom its first activation creates.
     let (user, new_user) = match (user, auth.session()) {
         (Some(u), Some(session)) if u.external_id != session.external_user_id => {
-            return Err(ApiError(Error::not_found("end user")))
+            return Err(ApiError::not_found("end user"))
         }
         (Some(u), _) => (u, None),
         (None, Some(session)) if body.user_id == session.external_user_id => {
@@ -176,7 +171,7 @@ async fn activate_integration(
             };
             (u.clone(), Some(u))
         }
-        (None, _) => return Err(ApiError(Error::not_found("end user"))),
+        (None, _) => return Err(ApiError::not_found("end user")),
     };
     activation::check_deployed(&integration)?;
     // A second activation is refused by the database's unique constraint when it is written; look
@@ -263,23 +258,6 @@ async fn activate_integration(
         .as_ref()
         .and_then(|id| known.get(id))
         .cloned();
-    let owners: HashMap<&str, Owner> = known
-        .iter()
-        .map(|(id, c)| (id.as_str(), Owner::of(c)))
-        .collect();
-    let existing: HashMap<&str, ExistingConnection<'_>> = known
-        .iter()
-        .map(|(id, c)| {
-            let owner = &owners[id.as_str()];
-            (
-                id.as_str(),
-                ExistingConnection {
-                    connector_id: &c.connector_id,
-                    owner,
-                },
-            )
-        })
-        .collect();
     let slots: Vec<Slot<'_>> = templates
         .iter()
         .map(|t| Slot {
@@ -333,8 +311,8 @@ async fn activate_integration(
             requester,
         )
     };
-    let mut plan = activation::plan(&slots, &entries, &existing, &owner, &RULES, vars, build)
-        .map_err(refused)?;
+    let mut plan =
+        activation::plan(&slots, &entries, &known, &owner, &RULES, vars, build).map_err(refused)?;
     let mut bound = Vec::with_capacity(plan.bindings.len());
     let mut new_connections = Vec::new();
     for (template_id, binding) in std::mem::take(&mut plan.bindings) {
@@ -373,15 +351,8 @@ async fn activate_integration(
         }
         return Err(e.into());
     }
-    crate::tokens::check_new_credentials(
-        &s,
-        &org,
-        &new_connections
-            .iter()
-            .map(|n| &n.connection)
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    let made: Vec<_> = new_connections.iter().map(|n| &n.connection).collect();
+    crate::tokens::check_new_credentials(&s, &org, made).await;
     Ok(axum::Json(
         activation_out_with(&s, &org, a, Some(integration), Some(user), primary).await?,
     ))

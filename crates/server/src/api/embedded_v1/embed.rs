@@ -9,7 +9,6 @@ use crate::state::AppState;
 use axum::extract::State;
 use std::collections::HashMap;
 use switchyard_domain::model::*;
-use switchyard_domain::Error;
 use switchyard_store::IntegrationFilter;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -102,7 +101,7 @@ async fn get_embedded_integration(
     let (i, templates) = integration_with_templates(&s, &org, &integration_id).await?;
     // A hub session sees what its page shows: deployed integrations only.
     if i.hub_id != hub_id || (auth.session().is_some() && !i.is_deployed) {
-        return Err(ApiError(Error::not_found("integration")));
+        return Err(ApiError::not_found("integration"));
     }
     let activated = match user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? {
         Some(u) => s.store.find_activation(&org, &u.id, &i.id).await?.is_some(),

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use switchyard_domain::connection::{Owner, Requester};
 use switchyard_domain::model::*;
+use switchyard_domain::new_id;
 use switchyard_domain::time::{self};
-use switchyard_domain::{new_id, Error};
 use switchyard_store::OrgId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -18,9 +18,7 @@ use super::wire::{
     EndUserConnectionCreate, EndUserConnectionsPage, EndUserCreate, EndUserOut, EndUserPage,
     EndUserSummary, ListUserParams, UserConnectionParams, UserParams,
 };
-use super::{
-    fields_error, hub_of, hub_schemes, integration_of, live_hub, page_params, user_in_hub,
-};
+use super::{fields_error, hub_of, integration_of, live_hub, page_params, user_in_hub};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -80,24 +78,22 @@ async fn create_end_user(
     let hub = live_hub(&s, &org, &hub_id).await?;
     let body = body.get()?;
     if body.external_id.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field(
-            "externalId",
-            "must not be empty",
-        )));
+        return Err(ApiError::invalid_field("externalId", "must not be empty"));
     }
     if s.store
         .get_end_user(&org, &hub.id, &body.external_id, IdentifierType::External)
         .await?
         .is_some()
     {
-        return Err(ApiError(Error::conflict(format!(
+        return Err(ApiError::conflict(format!(
             "an end user with externalId {:?} already exists in this hub",
             body.external_id
-        ))));
+        )));
     }
     let now = time::now();
     let user_id = new_id();
-    let schemes = hub_schemes(&s, &org, &hub, &hub.primary_connector_id).await?;
+    let schemes =
+        crate::connections::hub_schemes(&s, &org, &hub, &hub.primary_connector_id).await?;
     let primary = crate::connections::build(
         &s,
         &org,
@@ -122,7 +118,7 @@ async fn create_end_user(
         updated_at: now,
     };
     s.store.insert_end_user(&org, &user, Some(&primary)).await?;
-    crate::tokens::check_new_credentials(&s, &org, &[&primary.connection]).await;
+    crate::tokens::check_new_credentials(&s, &org, [&primary.connection]).await;
     Ok((
         StatusCode::CREATED,
         axum::Json(end_user_out(&s, &org, user).await?),
@@ -215,13 +211,13 @@ async fn create_end_user_connection(
         .await?
         .is_none()
     {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "connectorId",
             format!("connector {} does not exist", body.connector_id),
-        )));
+        ));
     }
     let hub = hub_of(&s, &org, &u.hub_id).await?;
-    let schemes = hub_schemes(&s, &org, &hub, &body.connector_id).await?;
+    let schemes = crate::connections::hub_schemes(&s, &org, &hub, &body.connector_id).await?;
     let nc = crate::connections::build(
         &s,
         &org,
@@ -232,14 +228,7 @@ async fn create_end_user_connection(
         Requester::Organisation,
     )
     .map_err(|f| fields_error("invalid connection", f))?;
-    let nc = crate::oauth::complete(&s, &org, vec![nc]).await?.remove(0);
-    s.store.insert_connection(&org, &nc).await?;
-    crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
-    let c = s
-        .store
-        .get_connection(&org, &nc.connection.id)
-        .await?
-        .or_not_found("connection")?;
+    let c = crate::connections::create(&s, &org, nc, &[]).await?;
     Ok((StatusCode::CREATED, axum::Json(c.into())))
 }
 

@@ -7,8 +7,8 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use switchyard_domain::model::*;
+use switchyard_domain::new_id;
 use switchyard_domain::time::{self};
-use switchyard_domain::{new_id, Error};
 use switchyard_store::OrgId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -80,7 +80,7 @@ async fn create_hub(
     check_body_org(&auth, &body.organisation_id)?;
     let org = auth.org;
     if body.name.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     let oauth_redirect_urls = crate::oauth::policy::validate_redirect_urls(
         "oauthRedirectUrls",
@@ -91,10 +91,10 @@ async fn create_hub(
         .await?
         .is_none()
     {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "primaryConnectorId",
             format!("connector {} does not exist", body.primary_connector_id),
-        )));
+        ));
     }
     let mut scheme = body.auth_scheme_config;
     let grant = crate::credentials::absorb_grant_secret(&s, &org, &mut scheme, "authSchemeConfig")?;
@@ -146,7 +146,7 @@ async fn update_hub(
     let body = body.get()?;
     if let Some(name) = body.name {
         if name.trim().is_empty() {
-            return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+            return Err(ApiError::invalid_field("name", "must not be empty"));
         }
         h.name = name;
     }

@@ -119,7 +119,7 @@ async fn create_integration(
     check_body_org(&auth, &body.organisation_id)?;
     let org = auth.org;
     if body.name.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     if let Some(schema) = &body.variables_schema {
         variables::check_schema(schema, "variablesSchema").await?;
@@ -215,7 +215,7 @@ async fn update_integration(
     let body = body.get()?;
     if let Some(name) = body.name {
         if name.trim().is_empty() {
-            return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+            return Err(ApiError::invalid_field("name", "must not be empty"));
         }
         i.name = name;
     }
@@ -245,9 +245,9 @@ async fn delete_integration(
     let org = auth.org;
     let i = integration_of(&s, &org, &id).await?;
     if i.is_deployed {
-        return Err(ApiError(Error::conflict(
+        return Err(ApiError::conflict(
             "the integration is deployed: undeploy it before deleting it",
-        )));
+        ));
     }
     s.store.delete_integration(&org, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -5,9 +5,8 @@ use crate::api::v1_wire::PageParams;
 use crate::auth::OrgAuth;
 use crate::error::{ApiError, ApiResult, OrNotFound};
 use crate::state::AppState;
-use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::model::*;
-use switchyard_domain::{Error, FieldError};
+use switchyard_domain::FieldError;
 use switchyard_store::OrgId;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -54,7 +53,7 @@ pub(super) async fn hub_of(s: &AppState, org: &OrgId, hub_id: &str) -> ApiResult
 pub(super) async fn live_hub(s: &AppState, org: &OrgId, hub_id: &str) -> ApiResult<Hub> {
     hub_of(s, org, hub_id).await.and_then(|h| {
         if h.deleted_at.is_some() {
-            Err(ApiError(Error::not_found("hub")))
+            Err(ApiError::not_found("hub"))
         } else {
             Ok(h)
         }
@@ -92,53 +91,24 @@ pub(super) async fn integration_with_templates(
         .or_not_found("integration")
 }
 
-/// The auth scheme configs the organisation defined for connections to `connector_id` in `hub`:
-/// the connector's own, the hub's (for its primary connector), and those of the hub's connection
-/// templates for that connector. A connection credential (and an OAuth2 flow) must use one of
-/// them.
-pub(crate) async fn hub_schemes(
-    s: &AppState,
-    org: &OrgId,
-    hub: &Hub,
-    connector_id: &str,
-) -> ApiResult<Vec<AuthSchemeConfig>> {
-    let connector = s
-        .store
-        .get_connector(org, connector_id)
-        .await?
-        .or_not_found("connector")?;
-    let mut schemes = connector.auth_scheme_configs;
-    if hub.primary_connector_id == connector.id {
-        schemes.push(hub.auth_scheme_config.clone());
-    }
-    schemes.extend(
-        s.store
-            .list_hub_connector_templates(org, &hub.id, &connector.id)
-            .await?
-            .into_iter()
-            .map(|t| t.auth_scheme_config),
-    );
-    Ok(schemes)
-}
-
 pub(super) fn check_body_org(auth: &OrgAuth, body_org: &str) -> ApiResult<()> {
     if auth.org.as_str() == body_org {
         Ok(())
     } else {
-        Err(ApiError(Error::invalid_field(
+        Err(ApiError::invalid_field(
             "organisationId",
             "is not the organisation of the API key",
-        )))
+        ))
     }
 }
 
 pub(super) fn fields_error(message: &str, fields: Vec<FieldError>) -> ApiError {
-    ApiError(Error::invalid_fields(
+    ApiError::invalid_fields(
         if fields.len() == 1 {
             format!("{message}: {}: {}", fields[0].field, fields[0].message)
         } else {
             format!("{message}: {} problems", fields.len())
         },
         fields,
-    ))
+    )
 }

@@ -7,10 +7,9 @@ use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{JsonBody, Path};
 use crate::state::AppState;
 use axum::extract::State;
-use switchyard_domain::activation::{self, ExistingConnection, Slot};
+use switchyard_domain::activation::{self, Slot};
 use switchyard_domain::connection::Owner;
 use switchyard_domain::time::{self};
-use switchyard_domain::Error;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::fields_error;
@@ -53,14 +52,6 @@ async fn replace_activation_connection(
         (Some(cid), _) => {
             // The activation engine's own rule for an existing connection.
             let c = s.store.get_connection(&org, &cid).await?;
-            let owner = c.as_ref().map(Owner::of);
-            let existing = c
-                .as_ref()
-                .zip(owner.as_ref())
-                .map(|(c, owner)| ExistingConnection {
-                    connector_id: &c.connector_id,
-                    owner,
-                });
             let slot = Slot {
                 id: &template.id,
                 name: &template.name,
@@ -71,12 +62,12 @@ async fn replace_activation_connection(
             activation::check_existing(
                 &slot,
                 &cid,
-                existing.as_ref(),
+                c.as_ref(),
                 &user_owner,
                 &RULES,
                 "connectionId",
             )
-            .map_err(|f| ApiError(Error::invalid_fields(f.message.clone(), vec![f])))?;
+            .map_err(|f| ApiError::invalid_fields(f.message.clone(), vec![f]))?;
             (cid, None)
         }
         (None, Some(name)) => {
@@ -102,10 +93,10 @@ async fn replace_activation_connection(
             (nc.connection.id.clone(), Some(nc))
         }
         (None, None) => {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "connectionId",
                 "give either connectionId (an existing connection) or name and credentials (a new one)",
-            )));
+            ));
         }
     };
     s.store
@@ -120,15 +111,8 @@ async fn replace_activation_connection(
         .await?
         .then_some(())
         .or_not_found("activation")?;
-    crate::tokens::check_new_credentials(
-        &s,
-        &org,
-        &new_connection
-            .iter()
-            .map(|n| &n.connection)
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    let made: Vec<_> = new_connection.iter().map(|n| &n.connection).collect();
+    crate::tokens::check_new_credentials(&s, &org, made).await;
     let a = s
         .store
         .get_activation(&org, &a.id)

@@ -13,7 +13,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use switchyard_domain::model::{HubSession, IdentifierType};
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{Error, FieldError};
+use switchyard_domain::FieldError;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -89,17 +89,14 @@ async fn create_session(
         }
     };
     if external_id.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field(
-            "user_id",
-            "must not be empty",
-        )));
+        return Err(ApiError::invalid_field("user_id", "must not be empty"));
     }
     let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL);
     if !(1..=MAX_TTL).contains(&ttl) {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "ttlSeconds",
             format!("must be between 1 and {MAX_TTL}"),
-        )));
+        ));
     }
     if let Some(ids) = &body.allowed_integrations {
         let mut fields = Vec::new();
@@ -116,10 +113,10 @@ async fn create_session(
             }
         }
         if !fields.is_empty() {
-            return Err(ApiError(Error::invalid_fields(
+            return Err(ApiError::invalid_fields(
                 "allowedIntegrations names integrations this hub does not have",
                 fields,
-            )));
+            ));
         }
     }
     let mut bytes = [0u8; 32];

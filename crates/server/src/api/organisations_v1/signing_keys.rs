@@ -113,17 +113,17 @@ async fn create_signing_key(
 ) -> ApiResult<(StatusCode, axum::Json<SigningKeySet>)> {
     let org = auth.org.clone();
     if body.name.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     if body.name.chars().count() > MAX_NAME_LEN {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "name",
             format!("must be at most {MAX_NAME_LEN} characters"),
-        )));
+        ));
     }
     let (public_pem, private_pem) = tokio::task::spawn_blocking(generate_key_pair)
         .await
-        .map_err(|_| ApiError(Error::internal("key generation was interrupted")))??;
+        .map_err(|_| ApiError::internal("key generation was interrupted"))??;
     let key = SigningKey {
         id: new_id(),
         organisation_id: org.to_string(),

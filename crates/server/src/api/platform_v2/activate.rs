@@ -10,13 +10,11 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
-use switchyard_domain::activation::{
-    self, Binding, Entry, ExistingConnection, Refusal, Request, Rules, Slot, Words,
-};
+use switchyard_domain::activation::{self, Binding, Entry, Refusal, Request, Rules, Slot, Words};
 use switchyard_domain::connection::Owner;
 use switchyard_domain::model::{Connection, Connector};
 use switchyard_domain::platform::{PlatformActivation, PlatformTemplate};
-use switchyard_domain::{new_id, time, Error, ErrorKind, FieldError};
+use switchyard_domain::{new_id, time, ErrorKind, FieldError};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -103,7 +101,7 @@ pub(super) fn refused(r: Refusal, templates: &[PlatformTemplate]) -> ApiError {
             names.join(", ")
         )
     };
-    ApiError(Error::invalid_fields(message, fields))
+    ApiError::invalid_fields(message, fields)
 }
 
 /// Activates an end user on an environment: a connection for every template ("connections must
@@ -183,23 +181,6 @@ async fn activate_user(
         .into_iter()
         .map(|c| (c.id.clone(), c))
         .collect();
-    let owners: HashMap<&str, Owner> = known
-        .iter()
-        .map(|(id, c)| (id.as_str(), Owner::of(c)))
-        .collect();
-    let existing: HashMap<&str, ExistingConnection<'_>> = known
-        .iter()
-        .map(|(id, c)| {
-            let owner = &owners[id.as_str()];
-            (
-                id.as_str(),
-                ExistingConnection {
-                    connector_id: &c.connector_id,
-                    owner,
-                },
-            )
-        })
-        .collect();
     let named: HashSet<&str> = entries.iter().map(|e| e.template_id).collect();
     let unnamed_static: Vec<String> = templates
         .iter()
@@ -267,7 +248,7 @@ async fn activate_user(
             &path,
         )
     };
-    let mut plan = activation::plan(&slots, &entries, &existing, &owner, &RULES, vars, build)
+    let mut plan = activation::plan(&slots, &entries, &known, &owner, &RULES, vars, build)
         .map_err(|r| refused(r, &templates))?;
     let mut bindings = Vec::new();
     let mut pending = Vec::new();
@@ -290,10 +271,10 @@ async fn activate_user(
         .await?
         .is_empty()
     {
-        return Err(ApiError(Error::conflict(format!(
+        return Err(ApiError::conflict(format!(
             "end user {:?} is already activated in this environment",
             user.external_id
-        ))));
+        )));
     }
     // Only now that the request is otherwise sound are OAuth2 codes spent.
     let template_of: Vec<String> = pending.iter().map(|(_, t)| t.clone()).collect();
@@ -315,15 +296,8 @@ async fn activate_user(
     s.store
         .insert_platform_activation(&org, &a, &new_connections)
         .await?;
-    crate::tokens::check_new_credentials(
-        &s,
-        &org,
-        &new_connections
-            .iter()
-            .map(|(n, _)| &n.connection)
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    let made: Vec<_> = new_connections.iter().map(|(n, _)| &n.connection).collect();
+    crate::tokens::check_new_credentials(&s, &org, made).await;
     let view = env_view(&s, &org, &env, Some(templates)).await?;
     Ok(axum::Json(activation_out(&s, &org, a, &view).await?))
 }

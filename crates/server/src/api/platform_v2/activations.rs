@@ -219,7 +219,7 @@ pub(super) async fn variables_schema(
         .as_deref()
         .map(serde_json::from_str::<Value>)
         .transpose()
-        .map_err(|_| ApiError(Error::internal("a stored variables schema is not JSON")))
+        .map_err(|_| ApiError::internal("a stored variables schema is not JSON"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,12 +289,12 @@ pub(super) async fn delete_activation(
     let org = auth.org.clone();
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     if a.is_static {
-        return Err(ApiError(Error::conflict(
+        return Err(ApiError::conflict(
             "the environment's static activation cannot be deleted",
-        )));
+        ));
     }
     if !s.store.delete_platform_activation(&org, &a.id).await? {
-        return Err(ApiError(Error::not_found("activation")));
+        return Err(ApiError::not_found("activation"));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -383,9 +383,9 @@ pub(super) async fn merge_variables(
             .await?
             .or_not_found("activation")?;
     }
-    Err(ApiError(Error::conflict(
+    Err(ApiError::conflict(
         "the variables kept changing while this update was applied; retry",
-    )))
+    ))
 }
 
 /// Merges the given variables into the activation's (a JSON merge at the top level).
@@ -429,7 +429,7 @@ pub(super) async fn set_dynamic_variable(
     let a = activation_of(&s, &auth, &org, Some(&env_id), &id).await?;
     let body = body.get()?;
     if body.value.is_null() {
-        return Err(ApiError(Error::invalid_field("value", "must not be null")));
+        return Err(ApiError::invalid_field("value", "must not be null"));
     }
     let env = environment(&s, &org, &env_id).await?;
     let mut patch = Map::new();

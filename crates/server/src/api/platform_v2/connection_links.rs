@@ -10,7 +10,6 @@ use serde::Deserialize;
 use switchyard_domain::model::Connection;
 use switchyard_domain::platform::PlatformTemplate;
 use switchyard_domain::time;
-use switchyard_domain::Error;
 use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -35,10 +34,10 @@ pub(super) async fn link_target(
 ) -> ApiResult<PlatformTemplate> {
     let t = template_in(s, org, template_id, "connectionTemplateId").await?;
     if t.system_id != c.connector_id {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "connectionTemplateId",
             "is a template of another system than the connection's",
-        )));
+        ));
     }
     Ok(t)
 }
@@ -61,9 +60,9 @@ pub(super) async fn link_connection(
         .link_platform_connection(&org, &c.id, &t.id, time::now())
         .await?
     {
-        return Err(ApiError(Error::conflict(
+        return Err(ApiError::conflict(
             "the connection already serves this template",
-        )));
+        ));
     }
     Ok(StatusCode::CREATED)
 }
@@ -81,10 +80,10 @@ pub(super) async fn unlink_connection(
     let org = auth.org.clone();
     let c = connection_for(&s, &auth, &org, &id).await?;
     let body = body.ok_or_else(|| {
-        ApiError(Error::invalid_field(
+        ApiError::invalid_field(
             "connectionTemplateId",
             "is required: send {\"connectionTemplateId\": ...}",
-        ))
+        )
     })?;
     let t = link_target(&s, &org, &c, &body.connection_template_id).await?;
     if !s
@@ -92,9 +91,9 @@ pub(super) async fn unlink_connection(
         .unlink_platform_connection(&org, &c.id, &t.id)
         .await?
     {
-        return Err(ApiError(Error::not_found(
+        return Err(ApiError::not_found(
             "link between this connection and template",
-        )));
+        ));
     }
     Ok(StatusCode::NO_CONTENT)
 }

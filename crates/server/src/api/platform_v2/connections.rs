@@ -101,10 +101,7 @@ pub(super) async fn template_in(
         .find_platform_template(org, id)
         .await?
         .ok_or_else(|| {
-            ApiError(Error::invalid_field(
-                field,
-                "is not a connection template of this organisation",
-            ))
+            ApiError::invalid_field(field, "is not a connection template of this organisation")
         })
 }
 
@@ -154,10 +151,10 @@ pub(super) async fn create_connection(
                 .find_platform_end_user_by_external_id(&org, e)
                 .await?
                 .ok_or_else(|| {
-                    ApiError(Error::invalid_field(
+                    ApiError::invalid_field(
                         "externalId",
                         "no end user of this organisation has this externalId",
-                    ))
+                    )
                 })?,
         ),
         None => None,
@@ -177,17 +174,8 @@ pub(super) async fn create_connection(
         "connection.",
     )
     .map_err(|f| fields_error("invalid connection", f))?;
-    let mut done = crate::oauth::complete(&s, &org, vec![pending]).await?;
-    let nc = done.pop().expect("one connection in, one out");
-    s.store
-        .insert_platform_connection(&org, &nc, std::slice::from_ref(&template.id))
-        .await?;
-    crate::tokens::check_new_credentials(&s, &org, &[&nc.connection]).await;
-    let c = s
-        .store
-        .get_connection(&org, &nc.connection.id)
-        .await?
-        .or_not_found("connection")?;
+    let links = std::slice::from_ref(&template.id);
+    let c = crate::connections::create(&s, &org, pending, links).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(connection_out(&c, Some(template.id))),
@@ -238,10 +226,7 @@ pub(super) async fn list_connections(
     };
     let named = match q.end_user_id.filter(|x| !x.is_empty()) {
         Some(u) => Some(find_user(&s, &org, &u).await.map_err(|_| {
-            ApiError(Error::invalid_field(
-                "end_user_id",
-                "is not an end user of this organisation",
-            ))
+            ApiError::invalid_field("end_user_id", "is not an end user of this organisation")
         })?),
         None => None,
     };
@@ -313,10 +298,10 @@ pub(super) async fn list_environment_connections(
             .await?
             .is_none_or(|x| x.project_id != project.id)
         {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "env_id",
                 "is not an environment of this project",
-            )));
+            ));
         }
     }
     let page = PageParams {
@@ -484,7 +469,7 @@ pub(super) async fn update_connection(
         .replace_platform_connection(&org, &updated, &nc.credentials)
         .await?
     {
-        return Err(ApiError(Error::not_found("connection")));
+        return Err(ApiError::not_found("connection"));
     }
     let fresh_conn = Connection {
         credentials: updated
@@ -495,7 +480,7 @@ pub(super) async fn update_connection(
             .collect(),
         ..updated.clone()
     };
-    crate::tokens::check_new_credentials(&s, &org, &[&fresh_conn]).await;
+    crate::tokens::check_new_credentials(&s, &org, [&fresh_conn]).await;
     let c = s
         .store
         .get_connection(&org, &id)
@@ -524,7 +509,7 @@ pub(super) async fn delete_connection(
     connection_for(&s, &auth, &org, &id).await?;
     match s.store.delete_platform_connection(&org, &id).await? {
         ConnectionDeletion::Deleted => Ok(StatusCode::NO_CONTENT),
-        ConnectionDeletion::NotFound => Err(ApiError(Error::not_found("connection"))),
+        ConnectionDeletion::NotFound => Err(ApiError::not_found("connection")),
         ConnectionDeletion::InUse(activations) => Err(ApiError(
             Error::new(
                 ErrorKind::Conflict,

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use switchyard_domain::platform::PlatformEndUser;
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{is_ulid, new_id, Error};
+use switchyard_domain::{is_ulid, new_id};
 use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -135,20 +135,17 @@ async fn create_end_user(
     let org = auth.org.clone();
     auth.check_user(&body.external_id)?;
     if body.external_id.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field(
-            "externalId",
-            "must not be empty",
-        )));
+        return Err(ApiError::invalid_field("externalId", "must not be empty"));
     }
     if s.store
         .find_platform_end_user_by_external_id(&org, &body.external_id)
         .await?
         .is_some()
     {
-        return Err(ApiError(Error::conflict(format!(
+        return Err(ApiError::conflict(format!(
             "an end user with externalId {:?} already exists in this organisation",
             body.external_id
-        ))));
+        )));
     }
     let now = time::now();
     let user = PlatformEndUser {
@@ -187,16 +184,16 @@ async fn list_end_users(
     let activated = match (q.activated, q.environment_id.filter(|e| !e.is_empty())) {
         (None, None) => None,
         (Some(_), None) => {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "activated",
                 "requires environment_id",
-            )))
+            ))
         }
         (None, Some(_)) => {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "environment_id",
                 "requires activated (true or false)",
-            )))
+            ))
         }
         (Some(yes), Some(env)) => {
             s.store
@@ -249,7 +246,7 @@ async fn delete_end_user(
     let org = auth.org.clone();
     let u = find_user(&s, &org, &user_id).await?;
     if !s.store.delete_platform_end_user(&org, &u.id).await? {
-        return Err(ApiError(Error::not_found("end user")));
+        return Err(ApiError::not_found("end user"));
     }
     Ok(StatusCode::NO_CONTENT)
 }

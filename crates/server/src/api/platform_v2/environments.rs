@@ -109,16 +109,16 @@ async fn clone_environment(
         return Err(super::fields_error("invalid environment clone", fields));
     };
     if envs.iter().any(|e| e.name == body.new_env_name) {
-        return Err(ApiError(Error::conflict(format!(
+        return Err(ApiError::conflict(format!(
             "the project already has an environment named {:?}",
             body.new_env_name
-        ))));
+        )));
     }
     if envs.len() >= MAX_ENVIRONMENTS {
-        return Err(ApiError(Error::conflict(format!(
+        return Err(ApiError::conflict(format!(
             "a project has at most {MAX_ENVIRONMENTS} environments, and this one has {}",
             envs.len()
-        ))));
+        )));
     }
     let now = time::now();
     let env = PlatformEnvironment {
@@ -208,7 +208,7 @@ async fn delete_environment(
         .delete_platform_environment(&org, &project.id, &env_id)
         .await?
     {
-        return Err(ApiError(Error::not_found("environment")));
+        return Err(ApiError::not_found("environment"));
     }
     Ok(axum::Json(project_view(&s, &org, project).await?))
 }
@@ -270,10 +270,10 @@ async fn deploy_project(
         .deploy_platform_environment(&org, &env.id, time::now())
         .await?;
     if !missing.is_empty() {
-        return Err(ApiError(Error::conflict(format!(
+        return Err(ApiError::conflict(format!(
             "missing connections for the following systems: {}",
             missing.join(", ")
-        ))));
+        )));
     }
     Ok(axum::Json(project_view(&s, &org, project).await?))
 }
@@ -302,10 +302,10 @@ async fn suspend_project(
     let env = environment_named(&s, &org, &project, &q.environment, "environment").await?;
     match env.status.as_str() {
         "draft" => {
-            return Err(ApiError(Error::conflict(format!(
+            return Err(ApiError::conflict(format!(
                 "environment {:?} has never been deployed",
                 env.name
-            ))))
+            )))
         }
         "suspended" => {}
         _ => {

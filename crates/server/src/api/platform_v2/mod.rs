@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use serde_json::{Map, Value};
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
-use switchyard_domain::{Error, FieldError};
+use switchyard_domain::FieldError;
 use utoipa_axum::router::OpenApiRouter;
 
 mod activate;
@@ -160,12 +160,12 @@ pub fn scheme_to_v2(c: &AuthSchemeConfig) -> Value {
 }
 
 pub(crate) fn fields_error(message: &str, fields: Vec<FieldError>) -> ApiError {
-    ApiError(Error::invalid_fields(
+    ApiError::invalid_fields(
         if fields.len() == 1 {
             format!("{message}: {}: {}", fields[0].field, fields[0].message)
         } else {
             format!("{message}: {} problems", fields.len())
         },
         fields,
-    ))
+    )
 }

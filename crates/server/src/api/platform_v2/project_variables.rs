@@ -8,7 +8,6 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use switchyard_domain::platform::PlatformProject;
-use switchyard_domain::Error;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -80,27 +79,25 @@ pub(super) fn patched_schema(
         Some(t) => stored_json(t, "variables schema")?,
         None => no_variables_schema(),
     };
-    let obj = schema.as_object_mut().ok_or_else(|| {
-        ApiError(Error::internal(
-            "a stored variables schema is not an object",
-        ))
-    })?;
+    let obj = schema
+        .as_object_mut()
+        .ok_or_else(|| ApiError::internal("a stored variables schema is not an object"))?;
     let props = obj
         .entry("properties")
         .or_insert_with(|| Value::Object(Map::new()));
     let Some(props) = props.as_object_mut() else {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "path",
             "the schema's properties is not an object",
-        )));
+        ));
     };
     let exists = props.contains_key(name);
     match (op, value) {
         ("remove", _) | ("replace", _) if !exists => {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "path",
                 format!("the schema has no variable {name:?}"),
-            )));
+            ));
         }
         ("remove", _) => {
             props.shift_remove(name);
@@ -144,18 +141,18 @@ async fn patch_variables_schema(
 ) -> ApiResult<axum::Json<Value>> {
     let org = auth.org.clone();
     if !["add", "replace", "remove"].contains(&patch.op.as_str()) {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             "op",
             format!("{:?} is not one of add, replace, remove", patch.op),
-        )));
+        ));
     }
     let name = match patch.path.strip_prefix("/properties/") {
         Some(n) if !n.is_empty() && !n.contains('/') => n.replace("~1", "/").replace("~0", "~"),
         _ => {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "path",
                 "must be /properties/<variable name>",
-            )))
+            ))
         }
     };
     let value = match (&patch.op[..], patch.value) {
@@ -170,16 +167,16 @@ async fn patch_variables_schema(
             })
         }
         (_, Some(_)) => {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "value",
                 "must be a JSON Schema object",
-            )))
+            ))
         }
         (op, None) => {
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 "value",
                 format!("is required by {op:?}"),
-            )))
+            ))
         }
     };
     // The patched schema is checked (off the async workers) before the compare-and-swap write,
@@ -195,9 +192,9 @@ async fn patch_variables_schema(
     change_project(&s, &org, &id, |p| {
         let schema = patched_schema(p, &patch.op, &name, value.clone())?;
         if schema != checked {
-            return Err(ApiError(Error::conflict(
+            return Err(ApiError::conflict(
                 "the variables schema changed while this patch was applied; retry",
-            )));
+            ));
         }
         p.variables_schema = Some(schema.to_string());
         written = schema;

@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use switchyard_domain::new_id;
 use switchyard_domain::platform::{PlatformEnvironment, PlatformProject};
 use switchyard_domain::time::{self, Timestamp};
-use switchyard_domain::{new_id, Error};
 use switchyard_store::OrgId;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -122,7 +122,7 @@ pub struct ProjectOut {
 
 pub(super) fn stored_json(text: &str, what: &str) -> ApiResult<Value> {
     serde_json::from_str(text)
-        .map_err(|_| ApiError(Error::internal(format!("a stored {what} is not JSON"))))
+        .map_err(|_| ApiError::internal(format!("a stored {what} is not JSON")))
 }
 
 pub(super) fn project_out(
@@ -179,7 +179,7 @@ pub(super) async fn create_project(
 ) -> ApiResult<axum::Json<ProjectOut>> {
     let org = auth.org.clone();
     if body.name.trim().is_empty() {
-        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     if let Some(schema) = &body.dynamic_variables_schema {
         check_variables_schema(schema, "dynamicVariablesSchema").await?;
@@ -290,7 +290,7 @@ pub(super) async fn delete_project(
 ) -> ApiResult<StatusCode> {
     let org = auth.org.clone();
     if !s.store.delete_platform_project(&org, &id).await? {
-        return Err(ApiError(Error::not_found("project")));
+        return Err(ApiError::not_found("project"));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -312,9 +312,9 @@ pub(super) async fn change_project(
             return Ok(p);
         }
     }
-    Err(ApiError(Error::conflict(
+    Err(ApiError::conflict(
         "the project is being changed by other requests; try again",
-    )))
+    ))
 }
 
 /// `ProjectSettings`.
@@ -397,7 +397,7 @@ pub(super) async fn update_project(
 ) -> ApiResult<axum::Json<ProjectOut>> {
     let org = auth.org.clone();
     if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(ApiError(Error::invalid_field("name", "must not be empty")));
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     let settings = body
         .settings
@@ -433,10 +433,10 @@ pub(super) async fn update_project(
 /// that checks variables; `field` names the problem.
 pub(super) async fn check_variables_schema(schema: &Value, field: &str) -> ApiResult<()> {
     let Some(obj) = schema.as_object() else {
-        return Err(ApiError(Error::invalid_field(
+        return Err(ApiError::invalid_field(
             field,
             "must be a JSON Schema object",
-        )));
+        ));
     };
     if let Some(t) = obj.get("type") {
         if t != "object" {
@@ -445,10 +445,10 @@ pub(super) async fn check_variables_schema(schema: &Value, field: &str) -> ApiRe
             } else {
                 format!("{field}.type")
             };
-            return Err(ApiError(Error::invalid_field(
+            return Err(ApiError::invalid_field(
                 at,
                 "must be \"object\": dynamic variables are a JSON object",
-            )));
+            ));
         }
     }
     crate::variables::check_schema(schema, field).await?;

@@ -15,7 +15,7 @@ use switchyard_domain::credential::NewCredential;
 use switchyard_domain::model::Connector;
 use switchyard_domain::platform::PlatformSystem;
 use switchyard_domain::time::{self};
-use switchyard_domain::{new_id, Error, FieldError};
+use switchyard_domain::{new_id, FieldError};
 use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -176,9 +176,9 @@ async fn check_schemes_unused(
         .await?;
     for (template_id, name, ids) in uses {
         if let Some(gone) = ids.iter().find(|id| !kept.iter().any(|c| &c.id == *id)) {
-            return Err(ApiError(Error::conflict(format!(
+            return Err(ApiError::conflict(format!(
                 "auth scheme config {gone:?} is used by connection template {name:?} ({template_id}); update the template first"
-            ))));
+            )));
         }
     }
     Ok(())
@@ -283,7 +283,7 @@ async fn delete_system(
 ) -> ApiResult<StatusCode> {
     let org = auth.org.clone();
     if !s.store.delete_connector(&org, &id).await? {
-        return Err(ApiError(Error::not_found("system")));
+        return Err(ApiError::not_found("system"));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -350,7 +350,7 @@ async fn update_system(
         .update_platform_system(&org, &system, &creds)
         .await?
     {
-        return Err(ApiError(Error::not_found("system")));
+        return Err(ApiError::not_found("system"));
     }
     Ok((StatusCode::CREATED, axum::Json(system.into())))
 }
@@ -429,7 +429,7 @@ async fn upsert_auth_scheme_config(
         .update_platform_system(&org, &system, cred.as_slice())
         .await?
     {
-        return Err(ApiError(Error::not_found("system")));
+        return Err(ApiError::not_found("system"));
     }
     Ok((StatusCode::CREATED, axum::Json(scheme_to_v2(&config))))
 }
@@ -455,12 +455,12 @@ async fn delete_auth_scheme_config(
     let before = c.auth_scheme_configs.len();
     c.auth_scheme_configs.retain(|x| x.id != scheme_id);
     if c.auth_scheme_configs.len() == before {
-        return Err(ApiError(Error::not_found("auth scheme config")));
+        return Err(ApiError::not_found("auth scheme config"));
     }
     check_schemes_unused(&s, &org, &id, &c.auth_scheme_configs).await?;
     c.updated_at = time::now();
     if !s.store.update_platform_system(&org, &system, &[]).await? {
-        return Err(ApiError(Error::not_found("system")));
+        return Err(ApiError::not_found("system"));
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use switchyard_domain::platform::{PlatformSystem, PlatformTemplate};
 use switchyard_domain::time::{self};
-use switchyard_domain::{new_id, Error, FieldError};
+use switchyard_domain::{new_id, FieldError};
 use switchyard_store::OrgId;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -299,7 +299,7 @@ async fn update_connection_template(
         .update_platform_template(&org, &t, ids.as_deref())
         .await?
     {
-        return Err(ApiError(Error::not_found("connection template")));
+        return Err(ApiError::not_found("connection template"));
     }
     Ok(axum::Json(template_out(t, system, ids.as_deref())))
 }
@@ -322,7 +322,7 @@ async fn delete_connection_template(
         .delete_platform_template(&org, &project.id, &id)
         .await?
     {
-        return Err(ApiError(Error::not_found("connection template")));
+        return Err(ApiError::not_found("connection template"));
     }
     Ok(StatusCode::NO_CONTENT)
 }
