@@ -94,6 +94,15 @@ pub struct CheckedConnection {
     pub base_url: String,
 }
 
+/// A new connection checked and sealed, whose `oauth2-code` (and `oauth1`) credentials still have
+/// to be exchanged before it can be stored.
+#[derive(Debug)]
+pub struct PendingConnection {
+    pub connection: crate::model::NewConnection,
+    /// Where each of `connection.credentials` sat in the request, for errors.
+    pub paths: Vec<String>,
+}
+
 /// Whether a credential of type `ty` can serve `scheme`.
 pub fn fits(scheme: &AuthScheme, ty: CredentialType) -> bool {
     use CredentialType as T;

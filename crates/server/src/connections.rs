@@ -7,19 +7,11 @@ use crate::credentials::seal_data;
 use crate::error::{ApiResult, OrNotFound};
 use crate::state::AppState;
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
+pub use switchyard_domain::connection::PendingConnection;
 use switchyard_domain::connection::{self, ConnectionDraft, Owner, Requester};
-use switchyard_domain::model::{Connection, ConnectionCredential, Hub, NewConnection};
+use switchyard_domain::model::{Connection, ConnectionCredential, NewConnection};
 use switchyard_domain::{new_id, time, FieldError};
 use switchyard_store::OrgId;
-
-/// A new connection checked and sealed, whose `oauth2-code` (and `oauth1`) credentials still have
-/// to be exchanged by [`crate::oauth::complete`] before it can be stored.
-#[derive(Debug)]
-pub struct PendingConnection {
-    pub connection: NewConnection,
-    /// Where each of `connection.credentials` sat in the request, for errors.
-    pub paths: Vec<String>,
-}
 
 /// Checks `draft` for a connection of `owner` to `connector_id`, each credential on one of
 /// `schemes` (the organisation's copy is what the connection keeps), and seals its credentials.
@@ -99,33 +91,4 @@ pub async fn create(
         .get_connection(org, &nc.connection.id)
         .await?
         .or_not_found("connection")
-}
-
-/// The auth scheme configs the organisation defined for connections to `connector_id` in a v1
-/// `hub`: the connector's own, the hub's (for its primary connector), and those of the hub's
-/// connection templates for that connector. A connection credential (and an OAuth2 flow) there
-/// must use one of them.
-pub async fn hub_schemes(
-    s: &AppState,
-    org: &OrgId,
-    hub: &Hub,
-    connector_id: &str,
-) -> ApiResult<Vec<AuthSchemeConfig>> {
-    let connector = s
-        .store
-        .get_connector(org, connector_id)
-        .await?
-        .or_not_found("connector")?;
-    let mut schemes = connector.auth_scheme_configs;
-    if hub.primary_connector_id == connector.id {
-        schemes.push(hub.auth_scheme_config.clone());
-    }
-    schemes.extend(
-        s.store
-            .list_hub_connector_templates(org, &hub.id, &connector.id)
-            .await?
-            .into_iter()
-            .map(|t| t.auth_scheme_config),
-    );
-    Ok(schemes)
 }

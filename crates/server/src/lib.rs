@@ -29,6 +29,7 @@ pub mod oauth;
 pub mod ops;
 pub mod rate_limit;
 pub mod refresh_locks;
+pub mod schemes;
 pub mod state;
 pub mod tokens;
 pub mod variables;

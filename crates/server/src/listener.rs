@@ -83,6 +83,31 @@ impl Default for ConnectionLimits {
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for the open connections to
 /// finish their requests.
+/// How many connections the operating system may hold, handshake done, for the listener to
+/// accept (capped by `net.core.somaxconn`). The standard library's (and tokio's) 128 overflows
+/// under a burst of a few hundred connections: the kernel then drops handshakes, and clients wait
+/// for retransmissions, seconds each.
+pub const BACKLOG: u32 = 4096;
+
+/// Listens on `addr` (a socket address or `host:port`) with a [`BACKLOG`]-deep accept queue.
+pub async fn bind(addr: &str) -> io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on")))
+}
+
 pub async fn serve(
     listener: TcpListener,
     app: Router,

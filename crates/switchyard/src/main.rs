@@ -347,7 +347,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         ])?
         .install_recorder()
         .context("installing the metrics recorder")?;
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
+    let listener = switchyard_server::listener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr()?;

@@ -2,9 +2,9 @@
 //! ones, and `oauth1` callback results `oauth1-token` ones, once everything else about the
 //! request is known to be sound.
 use super::common::Exchange;
-use crate::connections::PendingConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use switchyard_domain::connection::PendingConnection;
 use switchyard_domain::credential::CredentialType;
 use switchyard_domain::model::NewConnection;
 use switchyard_store::OrgId;

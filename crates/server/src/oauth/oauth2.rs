@@ -95,7 +95,7 @@ async fn initialise_embedded(
         .or_not_found("hub")?;
     let body = body.get()?;
     // The scheme may be the connector's own, the hub's (for its primary connector) or a template's.
-    let candidates = crate::connections::hub_schemes(&s, &org, &hub, &connector_id).await?;
+    let candidates = crate::schemes::hub_schemes(&s, &org, &hub, &connector_id).await?;
     let policy = FlowPolicy::new(&s, "the hub's", hub.oauth_redirect_urls, &headers);
     Ok(axum::Json(
         initialise(&s, &org, &connector_id, &candidates, body, &policy).await?,

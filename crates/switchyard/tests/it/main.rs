@@ -26,4 +26,5 @@ mod secrets;
 mod security;
 mod server_limits;
 mod store_errors;
+mod structure;
 mod tenant_isolation;

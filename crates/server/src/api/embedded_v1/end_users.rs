@@ -92,8 +92,7 @@ async fn create_end_user(
     }
     let now = time::now();
     let user_id = new_id();
-    let schemes =
-        crate::connections::hub_schemes(&s, &org, &hub, &hub.primary_connector_id).await?;
+    let schemes = crate::schemes::hub_schemes(&s, &org, &hub, &hub.primary_connector_id).await?;
     let primary = crate::connections::build(
         &s,
         &org,
@@ -217,7 +216,7 @@ async fn create_end_user_connection(
         ));
     }
     let hub = hub_of(&s, &org, &u.hub_id).await?;
-    let schemes = crate::connections::hub_schemes(&s, &org, &hub, &body.connector_id).await?;
+    let schemes = crate::schemes::hub_schemes(&s, &org, &hub, &body.connector_id).await?;
     let nc = crate::connections::build(
         &s,
         &org,
