@@ -4,7 +4,7 @@ use crate::error::Result;
 use crate::OrgId;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use switchyard_domain::model::{Activation, EndUser, NewConnection};
+use switchyard_domain::model::{Activation, EndUser, IdentifierType, Integration, NewConnection};
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::time::Timestamp;
 
@@ -22,12 +22,31 @@ pub trait ActivationStore: Send + Sync + 'static {
         new_connections: &[NewConnection],
     ) -> Result<()>;
     async fn get_activation(&self, org: &OrgId, id: &str) -> Result<Option<Activation>>;
+    /// An activation (its bindings not loaded) with its integration and end user, as one answer
+    /// shows them: one statement.
+    async fn get_activation_view(
+        &self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<Option<(Activation, Integration, EndUser)>>;
     async fn find_activation(
         &self,
         org: &OrgId,
         end_user_id: &str,
         integration_id: &str,
     ) -> Result<Option<Activation>>;
+    /// An end user's activations in a hub, each with its integration (named by internal or
+    /// external id; someone unknown has none), optionally of one integration; `None` when the
+    /// organisation has no such hub. Bindings are not loaded. Two statements (the counts, the
+    /// page), side by side.
+    async fn list_end_user_activations(
+        &self,
+        org: &OrgId,
+        hub_id: &str,
+        user: (&str, IdentifierType),
+        integration_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Option<Page<(Activation, Integration)>>>;
     async fn list_activations(
         &self,
         org: &OrgId,

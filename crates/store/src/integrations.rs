@@ -3,7 +3,9 @@ use crate::error::Result;
 use crate::OrgId;
 use async_trait::async_trait;
 use switchyard_domain::credential::NewCredential;
-use switchyard_domain::model::{ConnectionTemplate, EndUserIntegration, Integration};
+use switchyard_domain::model::{
+    ConnectionTemplate, EndUserIntegration, IdentifierType, Integration,
+};
 use switchyard_domain::page::{Page, PageRequest};
 
 /// Which integrations a hub's end-user listing returns.
@@ -75,14 +77,16 @@ pub trait IntegrationStore: Send + Sync + 'static {
         integration_id: &str,
         used: &[String],
     ) -> Result<()>;
-    /// A hub's integrations as one end user (or, with `None`, someone with nothing) sees them, and
-    /// how many of them the user has activated.
+    /// A hub's integrations as one end user sees them (named by internal or external id; someone
+    /// unknown has nothing activated), and how many of them the user has activated; `None` when
+    /// the organisation has no such hub. In two statements (the counts, the page), run side by
+    /// side.
     async fn list_end_user_integrations(
         &self,
         org: &OrgId,
         hub_id: &str,
-        end_user_id: Option<&str>,
+        user: (&str, IdentifierType),
         filter: IntegrationFilter,
         page: &PageRequest,
-    ) -> Result<(Page<EndUserIntegration>, i64)>;
+    ) -> Result<Option<(Page<EndUserIntegration>, i64)>>;
 }

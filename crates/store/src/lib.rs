@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 pub mod activations;
+pub mod auth_changes;
 pub mod connections;
 pub mod connectors;
 mod error;
@@ -35,6 +36,7 @@ mod tenant;
 pub mod testing;
 
 pub use activations::ActivationStore;
+pub use auth_changes::{AuthFeed, AuthSignal};
 pub use connections::{ConnectionStore, CredentialStore};
 pub use connectors::ConnectorStore;
 pub use error::{BoxError, Constraint, Result, StoreError};

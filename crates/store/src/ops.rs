@@ -17,6 +17,8 @@ pub trait OpsStore: Send + Sync + 'static {
     async fn durability(&self) -> Result<String>;
     fn pool_stats(&self) -> PoolStats;
     async fn close(&self);
+    /// A new feed of authentication changes (see [`crate::auth_changes`]).
+    async fn watch_auth_changes(&self) -> Result<Box<dyn crate::AuthFeed>>;
 }
 
 /// Key rotation's view of sealed values, across organisations (not tenant data).

@@ -47,6 +47,19 @@ impl PostgresStore {
         self.pool.begin().await
     }
 
+    /// Reads and writes share the pool (PostgreSQL's MVCC needs no single writer).
+    pub(crate) fn reads(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
+    pub(crate) fn writes(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
+    pub fn pools(&self) -> [&sqlx::PgPool; 1] {
+        [&self.pool]
+    }
+
     /// `synchronous_commit=on, fsync=on`, read from a pooled connection.
     async fn read_durability(&self) -> Result<String> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
@@ -59,6 +72,60 @@ impl PostgresStore {
             .await
             .map_err(db_err)?;
         Ok(format!("synchronous_commit={commit}, fsync={fsync}"))
+    }
+}
+
+/// `LISTEN`s on its own connection; a task beside it notifies a heartbeat through the pool every
+/// [`crate::auth_changes::HEARTBEAT`], so that a connection that died silently shows as silence.
+struct PgAuthFeed {
+    listener: sqlx::postgres::PgListener,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgAuthFeed {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
+}
+
+impl PostgresStore {
+    async fn auth_feed(&self) -> Result<Box<dyn crate::AuthFeed>> {
+        use crate::auth_changes::{ALIVE, CHANNEL, HEARTBEAT};
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(db_err)?;
+        listener.listen(CHANNEL).await.map_err(db_err)?;
+        let pool = self.pool.clone();
+        let heartbeat = tokio::spawn(async move {
+            loop {
+                // A failed heartbeat is silence, which the cache reads as a dead feed.
+                let _ = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(ALIVE)
+                    .execute(&pool)
+                    .await;
+                tokio::time::sleep(HEARTBEAT).await;
+            }
+        });
+        Ok(Box::new(PgAuthFeed {
+            listener,
+            heartbeat,
+        }))
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::AuthFeed for PgAuthFeed {
+    async fn next(&mut self) -> Result<crate::AuthSignal> {
+        // `try_recv`, not `recv`: `recv` would reconnect silently and lose what was notified
+        // meanwhile; a lost connection must end the feed instead.
+        match self.listener.try_recv().await.map_err(db_err)? {
+            Some(n) if n.payload() == crate::auth_changes::ALIVE => Ok(crate::AuthSignal::Alive),
+            Some(_) => Ok(crate::AuthSignal::Changed),
+            None => Err(StoreError::Other(
+                "the authentication change listener lost its connection".into(),
+            )),
+        }
     }
 }
 

@@ -546,11 +546,12 @@ async fn story(store: DynStore) {
         .list_end_user_integrations(
             o,
             &hub.id,
-            Some(&user.id),
+            (&user.id, IdentifierType::Internal),
             IntegrationFilter::default(),
             &PageRequest::new(None),
         )
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(
         (eu.items.len(), eu.items[0].is_activated, connected),
@@ -560,7 +561,7 @@ async fn story(store: DynStore) {
         .list_end_user_integrations(
             o,
             &hub.id,
-            None,
+            ("nobody", IdentifierType::External),
             IntegrationFilter {
                 deployed: Some(false),
                 ..Default::default()
@@ -568,6 +569,7 @@ async fn story(store: DynStore) {
             &PageRequest::new(None),
         )
         .await
+        .unwrap()
         .unwrap();
     assert!(none.items.is_empty());
 
@@ -638,7 +640,7 @@ async fn story(store: DynStore) {
         .list_end_user_integrations(
             o,
             &hub.id,
-            Some(&user.id),
+            (&user.id, IdentifierType::Internal),
             IntegrationFilter {
                 deployed: Some(true),
                 ..Default::default()
@@ -646,6 +648,7 @@ async fn story(store: DynStore) {
             &PageRequest::new(None),
         )
         .await
+        .unwrap()
         .unwrap();
     assert_eq!((eu.items[0].is_activated, connected), (true, 1));
     let vars = json!({"region":"us"}).as_object().unwrap().clone();

@@ -369,7 +369,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         end_user_jwt_max_lifetime: std::time::Duration::from_secs(
             settings.end_user_jwt_max_lifetime_seconds,
         ),
+        auth_cache: Default::default(),
+        key_uses: Default::default(),
     };
+    state.start_background();
     // Key files may change under us (a rotation): look every two seconds.
     let ring = state.vault.clone();
     tokio::spawn(async move {

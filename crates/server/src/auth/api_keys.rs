@@ -66,30 +66,20 @@ impl FromRequestParts<AppState> for OrgAuth {
         if !well_formed(token) {
             return Err(ApiError::unauthorized("malformed API key"));
         }
-        let (org, key) = state
-            .store
-            .find_api_key_by_hash(&hash_key(token))
+        let found = state
+            .auth_cache
+            .api_key(&state.store, &hash_key(token))
             .await?
             .ok_or_else(|| ApiError::unauthorized("unknown API key"))?;
+        let (org, key) = &*found;
         if key.revoked_at.is_some() {
             return Err(ApiError::unauthorized("the API key has been revoked"));
         }
-        if key
-            .last_used_at
-            .is_none_or(|t| time::now() - t > chrono::Duration::seconds(60))
-        {
-            let store = state.store.clone();
-            let id = key.id.clone();
-            tokio::spawn(async move {
-                if let Err(e) = store.touch_api_key(&id, time::now()).await {
-                    tracing::debug!(error = %e, "could not record API key use");
-                }
-            });
-        }
-        check_path_org(parts, state, &org).await?;
+        state.key_uses.record(key);
+        check_path_org(parts, state, org).await?;
         Ok(OrgAuth {
-            org,
-            key_id: key.id,
+            org: org.clone(),
+            key_id: key.id.clone(),
         })
     }
 }

@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use std::collections::HashSet;
 use switchyard_domain::{is_ulid, time};
@@ -115,14 +115,12 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
         })?
         .to_owned();
     let key = if is_ulid(&key_id) {
-        state.store.get_signing_key(&key_id).await?
+        state.auth_cache.signing_key(&state.store, &key_id).await?
     } else {
         None
     };
-    let (org, key) =
+    let key =
         key.ok_or_else(|| refused("the JWT's signing key does not exist (unknown, or deleted)"))?;
-    let decoding = DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes())
-        .map_err(|_| ApiError::internal("a stored signing key is unreadable"))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.required_spec_claims = HashSet::from(["iss".to_owned()]);
     validation.set_issuer(&[iss.as_str()]);
@@ -130,7 +128,7 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
     validation.validate_nbf = true;
     validation.validate_aud = false;
     validation.leeway = LEEWAY_SECONDS;
-    let claims = jsonwebtoken::decode::<VerifiedClaims>(token, &decoding, &validation)
+    let claims = jsonwebtoken::decode::<VerifiedClaims>(token, &key.decoding, &validation)
         .map_err(|e| {
             refused(match e.kind() {
                 JwtErrorKind::InvalidSignature => {
@@ -169,9 +167,9 @@ pub async fn verify_end_user_jwt(state: &AppState, token: &str) -> Result<EndUse
         }
     };
     Ok(EndUserToken {
-        org,
+        org: key.org.clone(),
         external_id,
-        signing_key_id: key.id,
+        signing_key_id: key.key.id.clone(),
     })
 }
 

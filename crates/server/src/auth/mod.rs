@@ -9,8 +9,10 @@
 //! Each checks the path's organisation (and a session's or end user's scope) before the handler,
 //! and its body, is reached.
 mod api_keys;
+pub mod cache;
 mod end_user_jwt;
 mod hub;
+pub mod key_uses;
 mod platform;
 mod session_tokens;
 mod token;

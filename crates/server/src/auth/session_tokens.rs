@@ -11,8 +11,10 @@ pub const TOKEN_PREFIX: &str = "sys_";
 
 /// The live session a token proves; 401 otherwise.
 pub async fn find(s: &AppState, token: &str) -> ApiResult<(OrgId, HubSession)> {
-    s.store
-        .find_hub_session(&crate::auth::hash_key(token), time::now())
+    let found = s
+        .auth_cache
+        .hub_session(&s.store, &crate::auth::hash_key(token), time::now())
         .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown or expired session token"))
+        .ok_or_else(|| ApiError::unauthorized("unknown or expired session token"))?;
+    Ok((*found).clone())
 }

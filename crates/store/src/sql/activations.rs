@@ -1,16 +1,17 @@
 //! [`crate::ActivationStore`]: v1 activations, and the bindings tables v1 and v2 share a shape of.
 use super::connections::{insert_connection_tx, insert_connections_tx};
-use super::hubs::insert_end_user_tx;
-use super::query::{fetch_page, get, json, Arg, DbRow, Listing};
+use super::hubs::{end_user_at, insert_end_user_tx, END_USER_COLS};
+use super::integrations::{integration, INTEGRATION_COLS};
+use super::query::{bind_all, fetch_page, fetch_page_rows, get, json, Arg, DbRow, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, is_unique_violation, Constraint, Result, StoreError};
-use crate::sql_text::{placeholders, value_rows};
+use crate::sql_text::{placeholders, qualified, value_rows};
 use crate::ActivationStore;
 use crate::OrgId;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::types::Json;
-use switchyard_domain::model::{Activation, EndUser, NewConnection};
+use switchyard_domain::model::{Activation, EndUser, IdentifierType, Integration, NewConnection};
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::time::Timestamp;
 
@@ -19,16 +20,22 @@ pub(super) const ACTIVATION_COLS: &str = "id, organisation_id, hub_id, integrati
 
 /// An activation row, without its bindings.
 pub(super) fn activation(row: &DbRow) -> Result<Activation> {
+    activation_at(row, "")
+}
+
+/// An activation from columns named with `prefix` (`a_id`, ... in a join).
+fn activation_at(row: &DbRow, prefix: &str) -> Result<Activation> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(Activation {
-        id: get(row, "id")?,
-        organisation_id: get(row, "organisation_id")?,
-        hub_id: get(row, "hub_id")?,
-        integration_id: get(row, "integration_id")?,
-        end_user_id: get(row, "end_user_id")?,
-        dynamic_variables: json(row, "dynamic_variables")?,
+        id: get(row, &c("id"))?,
+        organisation_id: get(row, &c("organisation_id"))?,
+        hub_id: get(row, &c("hub_id"))?,
+        integration_id: get(row, &c("integration_id"))?,
+        end_user_id: get(row, &c("end_user_id"))?,
+        dynamic_variables: json(row, &c("dynamic_variables"))?,
         bindings: Vec::new(),
-        created_at: get(row, "created_at")?,
-        updated_at: get(row, "updated_at")?,
+        created_at: get(row, &c("created_at"))?,
+        updated_at: get(row, &c("updated_at"))?,
     })
 }
 
@@ -202,7 +209,7 @@ impl ActivationStore for Backend {
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         let mut found = row
@@ -211,8 +218,38 @@ impl ActivationStore for Backend {
             .transpose()?
             .into_iter()
             .collect::<Vec<_>>();
-        load_bindings(&self.pool, &mut found).await?;
+        load_bindings(self.reads(), &mut found).await?;
         Ok(found.pop())
+    }
+
+    async fn get_activation_view(
+        &self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<Option<(Activation, Integration, EndUser)>> {
+        let sql = format!(
+            "SELECT {}, {}, {} FROM activations a \
+             JOIN integrations i ON i.organisation_id = a.organisation_id AND i.id = a.integration_id \
+             JOIN end_users u ON u.organisation_id = a.organisation_id AND u.id = a.end_user_id \
+             WHERE a.organisation_id = $1 AND a.id = $2",
+            qualified(ACTIVATION_COLS, "a", true),
+            qualified(INTEGRATION_COLS, "i", false),
+            qualified(END_USER_COLS, "u", true),
+        );
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(id)
+            .fetch_optional(self.reads())
+            .await
+            .map_err(db_err)?;
+        row.map(|row| {
+            Ok((
+                activation_at(&row, "a_")?,
+                integration(&row)?,
+                end_user_at(&row, "u_")?,
+            ))
+        })
+        .transpose()
     }
 
     async fn find_activation(
@@ -229,7 +266,7 @@ impl ActivationStore for Backend {
             .bind(org)
             .bind(end_user_id)
             .bind(integration_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         let mut found = row
@@ -238,8 +275,71 @@ impl ActivationStore for Backend {
             .transpose()?
             .into_iter()
             .collect::<Vec<_>>();
-        load_bindings(&self.pool, &mut found).await?;
+        load_bindings(self.reads(), &mut found).await?;
         Ok(found.pop())
+    }
+
+    async fn list_end_user_activations(
+        &self,
+        org: &OrgId,
+        hub_id: &str,
+        (user, kind): (&str, IdentifierType),
+        integration_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Option<Page<(Activation, Integration)>>> {
+        let user_col = match kind {
+            IdentifierType::Internal => "id",
+            IdentifierType::External => "external_id",
+        };
+        let mut args = vec![
+            Arg::S(org.to_string()),
+            Arg::S(hub_id.to_owned()),
+            Arg::S(user.to_owned()),
+        ];
+        let mut from = format!(
+            "activations a JOIN end_users u ON u.id = a.end_user_id AND u.organisation_id = $1 \
+             AND u.hub_id = $2 AND u.{user_col} = $3 JOIN integrations i \
+             ON i.organisation_id = a.organisation_id AND i.id = a.integration_id \
+             WHERE a.organisation_id = $1"
+        );
+        if let Some(i) = integration_id {
+            from.push_str(" AND a.integration_id = $4");
+            args.push(Arg::S(i.to_owned()));
+        }
+        let counts = format!(
+            "SELECT (SELECT COUNT(*) FROM hubs WHERE organisation_id = $1 AND id = $2) AS hubs, \
+             (SELECT COUNT(*) FROM {from}) AS total"
+        );
+        let cols = format!(
+            "{}, {}",
+            qualified(ACTIVATION_COLS, "a", true),
+            qualified(INTEGRATION_COLS, "i", false)
+        );
+        let counted = async {
+            bind_all(sqlx::query(&counts), &args)
+                .fetch_one(self.reads())
+                .await
+                .map_err(db_err)
+        };
+        let paged = fetch_page_rows(
+            self.reads(),
+            Listing {
+                cols: &cols,
+                from_where: &from,
+                key: "a.id",
+                args: &args,
+                newest_first: false,
+            },
+            page,
+            |row| Ok((activation_at(row, "a_")?, integration(row)?)),
+            |(a, _)| a.id.clone(),
+        );
+        let (counts, mut p) = tokio::try_join!(counted, paged)?;
+        if get::<i64>(&counts, "hubs")? == 0 {
+            return Ok(None);
+        }
+        p.total_count = get(&counts, "total")?;
+        Ok(Some(p))
     }
 
     async fn list_activations(
@@ -256,7 +356,7 @@ impl ActivationStore for Backend {
             args.push(Arg::S(i.to_owned()));
         }
         let mut p = fetch_page(
-            &self.pool,
+            self.reads(),
             Listing {
                 cols: ACTIVATION_COLS,
                 from_where: &from,
@@ -269,7 +369,7 @@ impl ActivationStore for Backend {
             |a| a.id.clone(),
         )
         .await?;
-        load_bindings(&self.pool, &mut p.items).await?;
+        load_bindings(self.reads(), &mut p.items).await?;
         Ok(p)
     }
 
@@ -288,7 +388,7 @@ impl ActivationStore for Backend {
         .bind(id)
         .bind(Json(variables))
         .bind(at)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() > 0)

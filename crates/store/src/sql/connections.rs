@@ -270,7 +270,7 @@ impl ConnectionStore for Backend {
             q = q.bind(id.clone());
         }
         let mut out: Vec<Connection> = Vec::new();
-        for row in q.fetch_all(&self.pool).await.map_err(db_err)? {
+        for row in q.fetch_all(self.reads()).await.map_err(db_err)? {
             let id: String = get(&row, "id")?;
             if out.last().is_none_or(|c| c.id != id) {
                 out.push(connection_row(&row)?);
@@ -300,8 +300,8 @@ impl ConnectionStore for Backend {
             args: &args,
             newest_first: true,
         };
-        let mut p = fetch_page(&self.pool, listing, page, connection_row, |c| c.id.clone()).await?;
-        load_credentials(&self.pool, org, &mut p.items).await?;
+        let mut p = fetch_page(self.reads(), listing, page, connection_row, |c| c.id.clone()).await?;
+        load_credentials(self.reads(), org, &mut p.items).await?;
         Ok(p)
     }
 
@@ -322,7 +322,7 @@ impl ConnectionStore for Backend {
             args.extend(connector_ids.iter().map(|c| Arg::S(c.clone())));
         }
         let mut p = fetch_page(
-            &self.pool,
+            self.reads(),
             Listing {
                 cols: CONNECTION_COLS,
                 from_where: &from,
@@ -335,7 +335,7 @@ impl ConnectionStore for Backend {
             |c| c.id.clone(),
         )
         .await?;
-        load_credentials(&self.pool, org, &mut p.items).await?;
+        load_credentials(self.reads(), org, &mut p.items).await?;
         Ok(p)
     }
 
@@ -384,7 +384,7 @@ impl ConnectionStore for Backend {
             )
             .bind(org)
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(self.reads())
             .await
             .map_err(db_err)?,
             "n",

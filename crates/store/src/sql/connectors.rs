@@ -72,7 +72,7 @@ impl ConnectorStore for Backend {
         let row = sqlx::query("SELECT * FROM connectors WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(connector).transpose()
@@ -80,7 +80,7 @@ impl ConnectorStore for Backend {
 
     async fn list_connectors(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Connector>> {
         fetch_page(
-            &self.pool,
+            self.reads(),
             Listing {
                 cols: "*",
                 from_where: "connectors WHERE organisation_id = $1",

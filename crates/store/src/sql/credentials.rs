@@ -88,7 +88,7 @@ impl CredentialStore for Backend {
         let row = sqlx::query("SELECT * FROM credentials WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
@@ -127,7 +127,7 @@ impl CredentialStore for Backend {
         .bind(owner)
         .bind(until)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() == 1)
@@ -141,7 +141,7 @@ impl CredentialStore for Backend {
         .bind(org)
         .bind(id)
         .bind(owner)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -168,7 +168,7 @@ impl CredentialStore for Backend {
         .bind(Json(&c.view.data))
         .bind(at)
         .bind(owner)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -205,7 +205,7 @@ impl CredentialStore for Backend {
             .bind(org)
             .bind(id)
             .bind(Json(Vec::<String>::new()))
-            .execute(&self.pool)
+            .execute(self.writes())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -269,7 +269,7 @@ impl CredentialStore for Backend {
         )
         .bind(org)
         .bind(credential_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reads())
         .await
         .map_err(db_err)?;
         rows.iter()

@@ -33,15 +33,21 @@ pub(super) const END_USER_COLS: &str = "id, organisation_id, hub_id, external_id
     primary_connection_id, created_at, updated_at";
 
 pub(super) fn end_user(row: &DbRow) -> Result<EndUser> {
+    end_user_at(row, "")
+}
+
+/// An end user from columns named with `prefix` (`u_id`, ... in a join).
+pub(super) fn end_user_at(row: &DbRow, prefix: &str) -> Result<EndUser> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(EndUser {
-        id: get(row, "id")?,
-        organisation_id: get(row, "organisation_id")?,
-        hub_id: get(row, "hub_id")?,
-        external_id: get(row, "external_id")?,
-        display_name: get(row, "display_name")?,
-        primary_connection_id: get(row, "primary_connection_id")?,
-        created_at: get(row, "created_at")?,
-        updated_at: get(row, "updated_at")?,
+        id: get(row, &c("id"))?,
+        organisation_id: get(row, &c("organisation_id"))?,
+        hub_id: get(row, &c("hub_id"))?,
+        external_id: get(row, &c("external_id"))?,
+        display_name: get(row, &c("display_name"))?,
+        primary_connection_id: get(row, &c("primary_connection_id"))?,
+        created_at: get(row, &c("created_at"))?,
+        updated_at: get(row, &c("updated_at"))?,
     })
 }
 
@@ -83,12 +89,12 @@ impl HubStore for Backend {
         .bind(h.allowed_integrations.as_ref().map(j))
         .bind(h.created_at)
         .bind(h.expires_at)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         sqlx::query("DELETE FROM hub_sessions WHERE expires_at < $1")
             .bind(h.created_at - chrono::Duration::hours(1))
-            .execute(&self.pool)
+            .execute(self.writes())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -103,7 +109,7 @@ impl HubStore for Backend {
             sqlx::query("SELECT * FROM hub_sessions WHERE token_hash = $1 AND expires_at > $2")
                 .bind(token_hash)
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.reads())
                 .await
                 .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
@@ -156,7 +162,7 @@ impl HubStore for Backend {
         let row = sqlx::query("SELECT * FROM hubs WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(hub).transpose()
@@ -167,7 +173,7 @@ impl HubStore for Backend {
             "SELECT * FROM hubs WHERE organisation_id = $1 AND deleted_at IS NULL ORDER BY id",
         )
         .bind(org)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reads())
         .await
         .map_err(db_err)?;
         rows.iter().map(hub).collect()
@@ -235,7 +241,7 @@ impl HubStore for Backend {
             .bind(org)
             .bind(hub_id)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(end_user).transpose()
@@ -247,7 +253,7 @@ impl HubStore for Backend {
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(end_user).transpose()
@@ -270,7 +276,7 @@ impl HubStore for Backend {
             args.push(Arg::S(like_pattern(s)));
         }
         fetch_page(
-            &self.pool,
+            self.reads(),
             Listing {
                 cols: END_USER_COLS,
                 from_where: &from,

@@ -17,7 +17,7 @@ impl IdempotencyStore for Backend {
     ) -> Result<IdempotencyBegin> {
         sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(now - chrono::Duration::hours(24))
-            .execute(&self.pool)
+            .execute(self.writes())
             .await
             .map_err(db_err)?;
         let inserted = sqlx::query(
@@ -28,7 +28,7 @@ impl IdempotencyStore for Backend {
         .bind(key)
         .bind(fingerprint)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         if inserted.rows_affected() == 1 {
@@ -37,7 +37,7 @@ impl IdempotencyStore for Backend {
         let Some(row) = sqlx::query("SELECT * FROM idempotency_keys WHERE scope = $1 AND key = $2")
             .bind(scope)
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?
         else {
@@ -65,7 +65,7 @@ impl IdempotencyStore for Backend {
                     .bind(key)
                     .bind(now)
                     .bind(created)
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await
                     .map_err(db_err)?;
                     if taken.rows_affected() == 1 {
@@ -94,7 +94,7 @@ impl IdempotencyStore for Backend {
         .bind(i64::from(status))
         .bind(sealed_body)
         .bind(key_id)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -104,7 +104,7 @@ impl IdempotencyStore for Backend {
         sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
             .bind(scope)
             .bind(key)
-            .execute(&self.pool)
+            .execute(self.writes())
             .await
             .map_err(db_err)?;
         Ok(())

@@ -1,7 +1,9 @@
 //! [`crate::IntegrationStore`]: integrations, connection templates and a hub's integrations as an
 //! end user sees them.
 use super::credentials::insert_credentials_tx;
-use super::query::{bind_all, fetch_page, fetch_page_counting, get, j, json, Arg, DbRow, Listing};
+use super::query::{
+    bind_all, fetch_page, fetch_page_rows, get, j, json, Arg, DbRow, Listing,
+};
 use super::{Backend, Db};
 use crate::error::{db_err, Constraint, Result, StoreError};
 use crate::sql_text::{like_pattern, placeholders, qualified};
@@ -10,7 +12,9 @@ use crate::{IntegrationFilter, IntegrationStore};
 use async_trait::async_trait;
 use serde_json::Value;
 use switchyard_domain::credential::NewCredential;
-use switchyard_domain::model::{ConnectionTemplate, EndUserIntegration, Integration};
+use switchyard_domain::model::{
+    ConnectionTemplate, EndUserIntegration, IdentifierType, Integration,
+};
 use switchyard_domain::page::{Page, PageRequest};
 
 pub(super) const INTEGRATION_COLS: &str = "id, organisation_id, hub_id, name, description, \
@@ -134,7 +138,7 @@ impl IntegrationStore for Backend {
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(integration).transpose()
@@ -156,7 +160,7 @@ impl IntegrationStore for Backend {
             args.push(Arg::S(like_pattern(s)));
         }
         fetch_page(
-            &self.pool,
+            self.reads(),
             Listing {
                 cols: INTEGRATION_COLS,
                 from_where: &from,
@@ -187,7 +191,7 @@ impl IntegrationStore for Backend {
         .bind(i.variables_schema.as_ref().map(Value::to_string))
         .bind(i.is_deployed)
         .bind(i.updated_at)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() > 0)
@@ -250,7 +254,7 @@ impl IntegrationStore for Backend {
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(template).transpose()
@@ -273,7 +277,7 @@ impl IntegrationStore for Backend {
         let rows = sqlx::query(&sql)
             .bind(org)
             .bind(id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(db_err)?;
         let Some(first) = rows.first() else {
@@ -301,7 +305,7 @@ impl IntegrationStore for Backend {
         let rows = sqlx::query(&sql)
             .bind(org)
             .bind(integration_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(db_err)?;
         rows.iter().map(template).collect()
@@ -322,7 +326,7 @@ impl IntegrationStore for Backend {
             .bind(org)
             .bind(hub_id)
             .bind(connector_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(db_err)?;
         rows.iter().map(template).collect()
@@ -336,7 +340,7 @@ impl IntegrationStore for Backend {
     ) -> Result<Page<ConnectionTemplate>> {
         let args = [Arg::S(org.to_string()), Arg::S(integration_id.to_owned())];
         fetch_page(
-            &self.pool,
+            self.reads(),
             Listing {
                 cols: TEMPLATE_COLS,
                 from_where:
@@ -389,54 +393,65 @@ impl IntegrationStore for Backend {
         &self,
         org: &OrgId,
         hub_id: &str,
-        end_user_id: Option<&str>,
+        (user, kind): (&str, IdentifierType),
         filter: IntegrationFilter,
         page: &PageRequest,
-    ) -> Result<(Page<EndUserIntegration>, i64)> {
-        // An unknown user is someone with nothing activated: match no activation.
-        let user = end_user_id.unwrap_or("").to_owned();
+    ) -> Result<Option<(Page<EndUserIntegration>, i64)>> {
+        let user_col = match kind {
+            IdentifierType::Internal => "id",
+            IdentifierType::External => "external_id",
+        };
         let mut args = vec![
             Arg::S(org.to_string()),
             Arg::S(hub_id.to_owned()),
-            Arg::S(user.clone()),
+            Arg::S(user.to_owned()),
         ];
-        // The filters on integrations; the page joins each one's activation by this user, the
-        // total counts integrations alone (a covering index scan, not a join per integration).
         let mut filters = String::from("i.organisation_id = $1 AND i.hub_id = $2");
+        let mut activation_filters = String::new();
         if let Some(d) = filter.deployed {
             filters.push_str(" AND i.is_deployed = $4");
+            activation_filters.push_str(" AND ($4 = $4)");
             args.push(Arg::B(d));
         }
-        let mut only = String::new();
         if let Some(ids) = &filter.only {
-            only = format!(
-                " AND integration_id IN ({})",
-                if ids.is_empty() {
-                    "NULL".to_owned()
-                } else {
-                    placeholders(args.len() + 1, ids.len())
-                }
-            );
-            filters.push_str(&format!(
-                " AND i.id IN ({})",
-                if ids.is_empty() {
-                    "NULL".to_owned()
-                } else {
-                    placeholders(args.len() + 1, ids.len())
-                }
-            ));
+            let list = if ids.is_empty() {
+                "NULL".to_owned()
+            } else {
+                placeholders(args.len() + 1, ids.len())
+            };
+            filters.push_str(&format!(" AND i.id IN ({list})"));
+            activation_filters.push_str(&format!(" AND a.integration_id IN ({list})"));
             args.extend(ids.iter().cloned().map(Arg::S));
         }
-        let from = format!(
-            "integrations i LEFT JOIN activations a ON a.integration_id = i.id \
-             AND a.end_user_id = $3 WHERE {filters}"
+        // The user, matched once (at most one row: a hub's ids and external ids are unique).
+        let user_match =
+            format!("u.organisation_id = $1 AND u.hub_id = $2 AND u.{user_col} = $3");
+        // One row of counts: whether the hub exists, the integrations (a covering index scan),
+        // and the user's activations of them.
+        let counts = format!(
+            "SELECT (SELECT COUNT(*) FROM hubs WHERE organisation_id = $1 AND id = $2) AS hubs, \
+             (SELECT COUNT(*) FROM integrations i WHERE {filters}) AS total, \
+             (SELECT COUNT(*) FROM activations a JOIN end_users u ON u.id = a.end_user_id \
+             WHERE a.organisation_id = $1 AND a.hub_id = $2 AND {user_match}{activation_filters}) \
+             AS connected"
         );
-        let count_from = format!("integrations i WHERE {filters} AND ($3 = $3)");
+        // The page: each integration with the user's activation of it, if any.
+        let from = format!(
+            "integrations i LEFT JOIN end_users u ON {user_match} \
+             LEFT JOIN activations a ON a.integration_id = i.id AND a.end_user_id = u.id \
+             WHERE {filters}"
+        );
         let cols = "i.id, i.organisation_id, i.hub_id, i.name, i.description, i.summary, \
             i.image_url, i.screenshot_url, i.variables_schema, i.board_id, i.is_deployed, \
             i.created_at, i.updated_at, a.id AS activation_id";
-        let p = fetch_page_counting(
-            &self.pool,
+        let counted = async {
+            bind_all(sqlx::query(&counts), &args)
+                .fetch_one(self.reads())
+                .await
+                .map_err(db_err)
+        };
+        let paged = fetch_page_rows(
+            self.reads(),
             Listing {
                 cols,
                 from_where: &from,
@@ -444,7 +459,6 @@ impl IntegrationStore for Backend {
                 args: &args,
                 newest_first: false,
             },
-            Some(&count_from),
             page,
             |row| {
                 let activation: Option<String> = get(row, "activation_id")?;
@@ -454,25 +468,12 @@ impl IntegrationStore for Backend {
                 })
             },
             |e| e.integration.id.clone(),
-        )
-        .await?;
-        // The count binds the same arguments (minus `deployed`, matched by a tautology).
-        let deployed_arg = if filter.deployed.is_some() {
-            " AND ($4 = $4)"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM activations WHERE organisation_id = $1 AND hub_id = $2 \
-             AND end_user_id = $3{deployed_arg}{only}"
         );
-        let connected: i64 = get(
-            &bind_all(sqlx::query(&sql), &args)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_err)?,
-            "n",
-        )?;
-        Ok((p, connected))
+        let (counts, mut p) = tokio::try_join!(counted, paged)?;
+        if get::<i64>(&counts, "hubs")? == 0 {
+            return Ok(None);
+        }
+        p.total_count = get(&counts, "total")?;
+        Ok(Some((p, get(&counts, "connected")?)))
     }
 }

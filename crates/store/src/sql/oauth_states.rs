@@ -31,13 +31,13 @@ impl OAuthStateStore for Backend {
         .bind(st.expires_at)
         .bind(&st.oauth1)
         .bind(&st.opener_origin)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         // Expired flows are of no use to anyone: sweep them as new ones arrive.
         sqlx::query("DELETE FROM oauth_states WHERE expires_at < $1")
             .bind(st.created_at - chrono::Duration::hours(1))
-            .execute(&self.pool)
+            .execute(self.writes())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -54,7 +54,7 @@ impl OAuthStateStore for Backend {
         )
         .bind(state_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reads())
         .await
         .map_err(db_err)?;
         row.as_ref().map(|r| get(r, "opener_origin")).transpose()
@@ -73,7 +73,7 @@ impl OAuthStateStore for Backend {
         .bind(org)
         .bind(state_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         if r.rows_affected() != 1 {
@@ -84,7 +84,7 @@ impl OAuthStateStore for Backend {
         )
         .bind(org)
         .bind(state_hash)
-        .fetch_one(&self.pool)
+        .fetch_one(self.reads())
         .await
         .map_err(db_err)?;
         Ok(Some(OAuthState {

@@ -15,7 +15,7 @@ impl OpsStore for Backend {
 
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
+            .execute(self.reads())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -26,15 +26,27 @@ impl OpsStore for Backend {
     }
 
     fn pool_stats(&self) -> PoolStats {
-        PoolStats {
-            size: self.pool.size(),
-            idle: self.pool.num_idle() as u32,
-            max: self.pool.options().get_max_connections(),
+        let mut stats = PoolStats {
+            size: 0,
+            idle: 0,
+            max: 0,
+        };
+        for pool in self.pools() {
+            stats.size += pool.size();
+            stats.idle += pool.num_idle() as u32;
+            stats.max += pool.options().get_max_connections();
         }
+        stats
+    }
+
+    async fn watch_auth_changes(&self) -> Result<Box<dyn crate::AuthFeed>> {
+        self.auth_feed().await
     }
 
     async fn close(&self) {
-        self.pool.close().await;
+        for pool in self.pools() {
+            pool.close().await;
+        }
     }
 }
 
@@ -51,7 +63,7 @@ impl SealingStore for Backend {
         )
         .bind(active_key_id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reads())
         .await
         .map_err(db_err)?;
         rows.iter()
@@ -82,7 +94,7 @@ impl SealingStore for Backend {
         .bind(old_sealed)
         .bind(new_sealed)
         .bind(key_id)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() == 1)
@@ -99,7 +111,7 @@ impl SealingStore for Backend {
         )
         .bind(active_key_id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reads())
         .await
         .map_err(db_err)?;
         rows.iter()
@@ -124,7 +136,7 @@ impl SealingStore for Backend {
         .bind(old_sealed)
         .bind(new_sealed)
         .bind(key_id)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() == 1)
@@ -137,7 +149,7 @@ impl SealingStore for Backend {
              FROM idempotency_keys WHERE key_id IS NOT NULL GROUP BY key_id ) counts \
              GROUP BY key_id ORDER BY key_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.reads())
         .await
         .map_err(db_err)?;
         rows.iter()

@@ -70,7 +70,7 @@ impl OrganisationStore for Backend {
     async fn operator_organisation(&self, id: &str) -> Result<Option<OrgId>> {
         let row = sqlx::query("SELECT id FROM organisations WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.map(|r| get::<String>(&r, "id").map(OrgId::new))
@@ -80,7 +80,7 @@ impl OrganisationStore for Backend {
     async fn get_organisation(&self, org: &OrgId) -> Result<Option<Organisation>> {
         let row = sqlx::query("SELECT id, name, created_at FROM organisations WHERE id = $1")
             .bind(org)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(organisation).transpose()
@@ -92,7 +92,7 @@ impl OrganisationStore for Backend {
              FROM organisation_settings WHERE organisation_id = $1",
         )
         .bind(org)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reads())
         .await
         .map_err(db_err)?;
         let Some(row) = row else {
@@ -110,7 +110,7 @@ impl OrganisationStore for Backend {
             "SELECT hub_frame_ancestors FROM organisation_settings WHERE organisation_id = $1",
         )
         .bind(organisation_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reads())
         .await
         .map_err(db_err)?;
         match row {
@@ -135,20 +135,20 @@ impl OrganisationStore for Backend {
         .bind(j(&st.oauth_redirect_urls))
         .bind(j(&st.hub_frame_ancestors))
         .bind(st.updated_at.unwrap_or_else(switchyard_domain::time::now))
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn insert_api_key(&self, org: &OrgId, key: &ApiKey) -> Result<()> {
-        insert_api_key_exec(&self.pool, org, key).await
+        insert_api_key_exec(self.writes(), org, key).await
     }
 
     async fn list_api_keys(&self, org: &OrgId) -> Result<Vec<ApiKey>> {
         let rows = sqlx::query("SELECT * FROM api_keys WHERE organisation_id = $1 ORDER BY id")
             .bind(org)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(db_err)?;
         rows.iter().map(api_key).collect()
@@ -162,7 +162,7 @@ impl OrganisationStore for Backend {
         .bind(org)
         .bind(key_id)
         .bind(at)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() > 0)
@@ -171,7 +171,7 @@ impl OrganisationStore for Backend {
     async fn find_api_key_by_hash(&self, key_hash: &str) -> Result<Option<(OrgId, ApiKey)>> {
         let row = sqlx::query("SELECT * FROM api_keys WHERE key_hash = $1")
             .bind(key_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         let key = row.as_ref().map(api_key).transpose()?;
@@ -187,7 +187,7 @@ impl OrganisationStore for Backend {
         .bind(key_id)
         .bind(at)
         .bind(stale)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(())

@@ -98,7 +98,7 @@ impl PlatformActivationStore for Backend {
         )
         .bind(org)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reads())
         .await
         .map_err(db_err)?;
         row.as_ref().map(platform_environment).transpose()
@@ -114,7 +114,7 @@ impl PlatformActivationStore for Backend {
         )
         .bind(org)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reads())
         .await
         .map_err(db_err)?;
         row.as_ref().map(platform_template).transpose()
@@ -168,7 +168,7 @@ impl PlatformActivationStore for Backend {
         id: &str,
     ) -> Result<Option<PlatformActivation>> {
         Ok(activations_where(
-            &self.pool,
+            self.reads(),
             "a.organisation_id = $1 AND a.id = $2",
             &[Arg::S(org.to_string()), Arg::S(id.to_owned())],
         )
@@ -188,7 +188,7 @@ impl PlatformActivationStore for Backend {
             "u.static_environment_id IS NULL"
         };
         activations_where(
-            &self.pool,
+            self.reads(),
             &format!("a.organisation_id = $1 AND a.environment_id = $2 AND {filter}"),
             &[Arg::S(org.to_string()), Arg::S(environment_id.to_owned())],
         )
@@ -207,7 +207,7 @@ impl PlatformActivationStore for Backend {
             args.push(Arg::S(e.to_owned()));
             w.push_str(" AND a.environment_id = $3");
         }
-        activations_where(&self.pool, &w, &args).await
+        activations_where(self.reads(), &w, &args).await
     }
 
     async fn delete_platform_activation(&self, org: &OrgId, id: &str) -> Result<bool> {
@@ -215,7 +215,7 @@ impl PlatformActivationStore for Backend {
             sqlx::query("DELETE FROM platform_activations WHERE organisation_id = $1 AND id = $2")
                 .bind(org)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(self.writes())
                 .await
                 .map_err(db_err)?;
         Ok(r.rows_affected() > 0)
@@ -238,7 +238,7 @@ impl PlatformActivationStore for Backend {
         .bind(vars_text(variables))
         .bind(at)
         .bind(vars_text(expected))
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() > 0)
@@ -252,7 +252,7 @@ impl PlatformActivationStore for Backend {
     ) -> Result<PlatformActivation> {
         let w = "a.organisation_id = $1 AND a.environment_id = $2 AND u.static_environment_id = $2";
         let args = [Arg::S(org.to_string()), Arg::S(env.id.clone())];
-        if let Some(a) = activations_where(&self.pool, w, &args).await?.pop() {
+        if let Some(a) = activations_where(self.reads(), w, &args).await?.pop() {
             return Ok(a);
         }
         let mut tx = self.begin_write().await.map_err(db_err)?;
@@ -296,7 +296,7 @@ impl PlatformActivationStore for Backend {
         .await
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        activations_where(&self.pool, w, &args)
+        activations_where(self.reads(), w, &args)
             .await?
             .pop()
             .ok_or_else(|| StoreError::Other("the static activation vanished".into()))

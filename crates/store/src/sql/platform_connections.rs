@@ -92,8 +92,8 @@ impl PlatformConnectionStore for Backend {
             args: &args,
             newest_first: false,
         };
-        let mut p = fetch_page(&self.pool, listing, page, connection_row, |c| c.id.clone()).await?;
-        load_credentials(&self.pool, org, &mut p.items).await?;
+        let mut p = fetch_page(self.reads(), listing, page, connection_row, |c| c.id.clone()).await?;
+        load_credentials(self.reads(), org, &mut p.items).await?;
         Ok(p)
     }
 
@@ -114,7 +114,7 @@ impl PlatformConnectionStore for Backend {
         for id in connection_ids {
             q = q.bind(id.clone());
         }
-        q.fetch_all(&self.pool)
+        q.fetch_all(self.reads())
             .await
             .map_err(db_err)?
             .iter()
@@ -142,7 +142,7 @@ impl PlatformConnectionStore for Backend {
             q = q.bind(id.clone());
         }
         let mut out: Vec<(String, String)> = Vec::new();
-        for r in q.fetch_all(&self.pool).await.map_err(db_err)? {
+        for r in q.fetch_all(self.reads()).await.map_err(db_err)? {
             let t: String = get(&r, "template_id")?;
             if !out.iter().any(|(x, _)| *x == t) {
                 out.push((t, get(&r, "connection_id")?));
@@ -319,7 +319,7 @@ impl PlatformConnectionStore for Backend {
         )
         .bind(org)
         .bind(connection_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reads())
         .await
         .map_err(db_err)?
         .iter()

@@ -37,7 +37,7 @@ impl PlatformEndUserStore for Backend {
         .bind(&u.display_name)
         .bind(u.created_at)
         .bind(u.updated_at)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(unique_as(|| Constraint::OrganisationEndUserExternalId {
             external_id: u.external_id.clone(),
@@ -57,7 +57,7 @@ impl PlatformEndUserStore for Backend {
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(platform_end_user).transpose()
@@ -75,7 +75,7 @@ impl PlatformEndUserStore for Backend {
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(external_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(platform_end_user).transpose()
@@ -115,7 +115,7 @@ impl PlatformEndUserStore for Backend {
             args: &args,
             newest_first: false,
         };
-        fetch_page(&self.pool, listing, page, platform_end_user, |u| {
+        fetch_page(self.reads(), listing, page, platform_end_user, |u| {
             u.id.clone()
         })
         .await

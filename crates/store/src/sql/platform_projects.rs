@@ -171,7 +171,7 @@ impl PlatformProjectStore for Backend {
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(platform_project).transpose()
@@ -196,7 +196,7 @@ impl PlatformProjectStore for Backend {
         .bind(&p.variables_schema)
         .bind(p.updated_at)
         .bind(expected)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() > 0)
@@ -208,7 +208,7 @@ impl PlatformProjectStore for Backend {
         );
         let rows = sqlx::query(&sql)
             .bind(org)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(db_err)?;
         rows.iter().map(platform_project).collect()
@@ -226,7 +226,7 @@ impl PlatformProjectStore for Backend {
         let rows = sqlx::query(&sql)
             .bind(org)
             .bind(project_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(db_err)?;
         rows.iter().map(platform_environment).collect()
@@ -243,7 +243,7 @@ impl PlatformProjectStore for Backend {
         )
         .bind(org)
         .bind(project_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reads())
         .await
         .map_err(db_err)?;
         rows.iter()
@@ -375,7 +375,7 @@ impl PlatformProjectStore for Backend {
         .bind(id)
         .bind(status)
         .bind(at)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() > 0)
@@ -427,7 +427,7 @@ impl PlatformProjectStore for Backend {
         if let Some(e) = environment_id {
             q = q.bind(e);
         }
-        let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
+        let rows = q.fetch_all(self.reads()).await.map_err(db_err)?;
         rows.iter().map(platform_template).collect()
     }
 
@@ -450,7 +450,7 @@ impl PlatformProjectStore for Backend {
         }
         sql.push_str(" ORDER BY id");
         let rows = bind_all(sqlx::query(&sql), &args)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(db_err)?;
         rows.iter()
@@ -479,7 +479,7 @@ impl PlatformProjectStore for Backend {
         .bind(&t.name)
         .bind(t.dynamic)
         .bind(scheme_ids.map(|ids| serde_json::to_string(ids).expect("strings serialise")))
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(template_name_conflict(&t.name))?;
         Ok(r.rows_affected() > 0)
@@ -498,7 +498,7 @@ impl PlatformProjectStore for Backend {
         .bind(org)
         .bind(project_id)
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(r.rows_affected() > 0)

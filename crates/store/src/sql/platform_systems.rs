@@ -64,7 +64,7 @@ impl PlatformSystemStore for Backend {
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         row.as_ref().map(platform_system).transpose()
@@ -92,7 +92,7 @@ impl PlatformSystemStore for Backend {
             args: &args,
             newest_first: false,
         };
-        fetch_page(&self.pool, listing, page, platform_system, |s| {
+        fetch_page(self.reads(), listing, page, platform_system, |s| {
             s.connector.id.clone()
         })
         .await

@@ -82,6 +82,34 @@ pub(super) async fn fetch_page_counting<'e, E, T>(
 where
     E: sqlx::Executor<'e, Database = Db> + Copy,
 {
+    let count_sql = format!(
+        "SELECT COUNT(*) AS n FROM {}",
+        count_from_where.unwrap_or(listing.from_where)
+    );
+    let total: i64 = get(
+        &bind_all(sqlx::query(&count_sql), listing.args)
+            .fetch_one(exec)
+            .await
+            .map_err(db_err)?,
+        "n",
+    )?;
+    let mut p = fetch_page_rows(exec, listing, page, map, key_of).await?;
+    p.total_count = total;
+    Ok(p)
+}
+
+/// The rows of one page of a [`Listing`], without counting the total (`total_count` is 0: the
+/// caller knows it, or counts it in a statement of its own).
+pub(super) async fn fetch_page_rows<'e, E, T>(
+    exec: E,
+    listing: Listing<'_>,
+    page: &PageRequest,
+    map: impl Fn(&DbRow) -> Result<T>,
+    key_of: impl Fn(&T) -> String,
+) -> Result<Page<T>>
+where
+    E: sqlx::Executor<'e, Database = Db> + Copy,
+{
     let Listing {
         cols,
         from_where,
@@ -89,17 +117,6 @@ where
         args,
         newest_first,
     } = listing;
-    let count_sql = format!(
-        "SELECT COUNT(*) AS n FROM {}",
-        count_from_where.unwrap_or(from_where)
-    );
-    let total: i64 = get(
-        &bind_all(sqlx::query(&count_sql), args)
-            .fetch_one(exec)
-            .await
-            .map_err(db_err)?,
-        "n",
-    )?;
     let n = args.len();
     let (cursor, forward) = match (&page.after, &page.before) {
         (Some(a), _) => (Some(a.clone()), true),
@@ -145,7 +162,7 @@ where
     };
     Ok(Page {
         items,
-        total_count: total,
+        total_count: 0,
         next,
         prev,
     })

@@ -30,7 +30,7 @@ impl SigningKeyStore for Backend {
         .bind(&k.name)
         .bind(&k.public_key_pem)
         .bind(k.created_at)
-        .execute(&self.pool)
+        .execute(self.writes())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -42,7 +42,7 @@ impl SigningKeyStore for Backend {
         );
         let rows = sqlx::query(&sql)
             .bind(org)
-            .fetch_all(&self.pool)
+            .fetch_all(self.reads())
             .await
             .map_err(db_err)?;
         rows.iter().map(signing_key).collect()
@@ -52,7 +52,7 @@ impl SigningKeyStore for Backend {
         let sql = format!("SELECT {SIGNING_KEY_COLS} FROM signing_keys WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.reads())
             .await
             .map_err(db_err)?;
         let key = row.as_ref().map(signing_key).transpose()?;
@@ -63,7 +63,7 @@ impl SigningKeyStore for Backend {
         let r = sqlx::query("DELETE FROM signing_keys WHERE organisation_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writes())
             .await
             .map_err(db_err)?;
         Ok(r.rows_affected() > 0)

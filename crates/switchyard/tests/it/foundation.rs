@@ -80,7 +80,16 @@ async fn api_keys_and_authentication(w: World) {
         .output()
         .unwrap();
     assert!(out.status.success());
-    w.api.with_key(cli_key).get(&path).await.error(401);
+    // The running server hears of it within a second (its authentication cache polls the
+    // database's change counter; see auth_cache.rs).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while w.api.with_key(cli_key).get(&path).await.status != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a key revoked by the CLI still works"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 async fn organisations_cannot_see_each_other(w: World) {

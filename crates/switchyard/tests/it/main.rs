@@ -8,6 +8,7 @@
 
 mod common;
 
+mod auth_cache;
 mod credential_expiry;
 mod embedded_v1;
 mod end_user_jwt;

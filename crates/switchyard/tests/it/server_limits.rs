@@ -730,21 +730,31 @@ async fn sqlite_is_durable_by_default() {
         )
         .await
         .unwrap();
-        // Several connections at once, so that more than one pooled connection is checked.
+        // Several reading connections at once, so that more than one is checked, and the one
+        // writer: read-only readers, a writer that writes, and a writer pool of exactly one.
+        let [reads, writes] = store.pools();
+        assert_eq!(writes.options().get_max_connections(), 1);
         let mut held = Vec::new();
-        for _ in 0..3 {
-            let mut conn = store.pool().acquire().await.unwrap();
-            let value: i64 = sqlx::query_scalar("PRAGMA synchronous")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-            assert_eq!(value, expected, "{setting:?}");
-            let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-            assert_eq!(journal, "wal");
-            held.push(conn);
+        for (pool, count, query_only) in [(reads, 3, 1i64), (writes, 1, 0)] {
+            for _ in 0..count {
+                let mut conn = pool.acquire().await.unwrap();
+                let value: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                assert_eq!(value, expected, "{setting:?}");
+                let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                assert_eq!(journal, "wal");
+                let read_only: i64 = sqlx::query_scalar("PRAGMA query_only")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                assert_eq!(read_only, query_only);
+                held.push(conn);
+            }
         }
     }
     // The plain connect (the benchmark's, the tests') is the durable default.

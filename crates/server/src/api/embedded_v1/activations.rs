@@ -389,12 +389,12 @@ async fn get_activation(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ActivationOut>> {
     let org = auth.org().clone();
-    let a = s
+    let (a, i, u) = s
         .store
-        .get_activation(&org, &id)
+        .get_activation_view(&org, &id)
         .await?
         .or_not_found("activation")?;
-    Ok(axum::Json(activation_out(&s, &org, a, None, None).await?))
+    Ok(axum::Json(activation_out(&s, &org, a, Some(i), Some(u)).await?))
 }
 
 /// Deactivates: removes the activation; the end user and their connections stay.

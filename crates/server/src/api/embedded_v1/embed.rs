@@ -3,12 +3,10 @@
 //! someone with nothing connected.
 use crate::api::v1_wire::PageInfo;
 use crate::auth::HubAuth;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{Path, Query};
 use crate::state::AppState;
 use axum::extract::State;
-use std::collections::HashMap;
-use switchyard_domain::model::*;
 use switchyard_store::IntegrationFilter;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -17,7 +15,7 @@ use super::wire::{
     EmbedActivationParams, EmbedListParams, EmbeddedIntegration, EmbeddedIntegrationPage,
     EmbeddedIntegrationSummary, EndUserActivation, EndUserActivationPage, UserParams,
 };
-use super::{hub_of, integration_of, integration_with_templates, page_params, user_in_hub};
+use super::{integration_with_templates, page_params, user_in_hub};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,8 +40,6 @@ async fn list_end_user_integrations(
 ) -> ApiResult<axum::Json<EmbeddedIntegrationPage>> {
     let org = auth.org().clone();
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    hub_of(&s, &org, &hub_id).await?;
-    let user = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await?;
     // A hub session sees what its page shows: deployed integrations only (asking for undeployed
     // ones, it gets none).
     let deployed = match (auth.session(), q.deployed) {
@@ -67,14 +63,15 @@ async fn list_end_user_integrations(
         .list_end_user_integrations(
             &org,
             &hub_id,
-            user.as_ref().map(|u| u.id.as_str()),
+            (&user_id, q.identifier_type.unwrap_or_default()),
             IntegrationFilter {
                 deployed,
                 only: auth.allowed().map(<[String]>::to_vec),
             },
             &page,
         )
-        .await?;
+        .await?
+        .or_not_found("hub")?;
     let info = PageInfo::of(&p);
     Ok(axum::Json(EmbeddedIntegrationPage {
         page: info,
@@ -125,39 +122,27 @@ async fn list_end_user_activations(
 ) -> ApiResult<axum::Json<EndUserActivationPage>> {
     let org = auth.org().clone();
     let page = page_params(q.first, &q.after, &q.before).request()?;
-    hub_of(&s, &org, &hub_id).await?;
-    let Some(u) = user_in_hub(&s, &org, &hub_id, &user_id, q.identifier_type).await? else {
-        return Ok(axum::Json(EndUserActivationPage {
-            page: PageInfo {
-                total_count: 0,
-                next: String::new(),
-                prev: String::new(),
-            },
-            activations: vec![],
-        }));
-    };
     let p = s
         .store
-        .list_activations(&org, &u.id, q.integration_id.as_deref(), &page)
-        .await?;
+        .list_end_user_activations(
+            &org,
+            &hub_id,
+            (&user_id, q.identifier_type.unwrap_or_default()),
+            q.integration_id.as_deref(),
+            &page,
+        )
+        .await?
+        .or_not_found("hub")?;
     let info = PageInfo::of(&p);
-    let mut activations = Vec::with_capacity(p.items.len());
-    let mut cache: HashMap<String, Integration> = HashMap::new();
-    for a in p.items {
-        let i = match cache.get(&a.integration_id) {
-            Some(i) => i.clone(),
-            None => {
-                let i = integration_of(&s, &org, &a.integration_id).await?;
-                cache.insert(i.id.clone(), i.clone());
-                i
-            }
-        };
-        activations.push(EndUserActivation {
+    let activations = p
+        .items
+        .into_iter()
+        .map(|(a, i)| EndUserActivation {
             id: a.id,
             hub_id: a.hub_id,
             integration: EmbeddedIntegrationSummary::of(i, true),
-        });
-    }
+        })
+        .collect();
     Ok(axum::Json(EndUserActivationPage {
         page: info,
         activations,

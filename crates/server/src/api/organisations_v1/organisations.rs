@@ -126,6 +126,8 @@ async fn revoke_api_key(
         .await?
         .then_some(())
         .or_not_found("API key")?;
+    // This node forgets at once; the others hear of it through the store's change feed.
+    s.auth_cache.invalidate();
     Ok(StatusCode::NO_CONTENT)
 }
 

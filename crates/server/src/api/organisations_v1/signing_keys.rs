@@ -178,6 +178,8 @@ async fn delete_signing_key(
         .await?
         .then_some(())
         .or_not_found("signing key")?;
+    // This node forgets at once; the others hear of it through the store's change feed.
+    s.auth_cache.invalidate();
     Ok(StatusCode::NO_CONTENT)
 }
 
