@@ -159,10 +159,7 @@ impl AuthCache {
     ) -> ApiResult<Option<Arc<(OrgId, HubSession)>>> {
         let found = self
             .through(&self.sessions, token_hash, async {
-                Ok(store
-                    .find_hub_session(token_hash, now)
-                    .await?
-                    .map(Arc::new))
+                Ok(store.find_hub_session(token_hash, now).await?.map(Arc::new))
             })
             .await?;
         Ok(found.filter(|s| s.1.expires_at > now))
@@ -179,7 +176,9 @@ impl AuthCache {
                 return Ok(None);
             };
             let decoding = jsonwebtoken::DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes())
-                .map_err(|_| crate::error::ApiError::internal("a stored signing key is unreadable"))?;
+                .map_err(|_| {
+                crate::error::ApiError::internal("a stored signing key is unreadable")
+            })?;
             Ok(Some(Arc::new(VerifyingKey { org, key, decoding })))
         })
         .await

@@ -300,7 +300,10 @@ impl ConnectionStore for Backend {
             args: &args,
             newest_first: true,
         };
-        let mut p = fetch_page(self.reads(), listing, page, connection_row, |c| c.id.clone()).await?;
+        let mut p = fetch_page(self.reads(), listing, page, connection_row, |c| {
+            c.id.clone()
+        })
+        .await?;
         load_credentials(self.reads(), org, &mut p.items).await?;
         Ok(p)
     }

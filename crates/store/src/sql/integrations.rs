@@ -1,9 +1,7 @@
 //! [`crate::IntegrationStore`]: integrations, connection templates and a hub's integrations as an
 //! end user sees them.
 use super::credentials::insert_credentials_tx;
-use super::query::{
-    bind_all, fetch_page, fetch_page_rows, get, j, json, Arg, DbRow, Listing,
-};
+use super::query::{bind_all, fetch_page, fetch_page_rows, get, j, json, Arg, DbRow, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, Constraint, Result, StoreError};
 use crate::sql_text::{like_pattern, placeholders, qualified};
@@ -424,8 +422,7 @@ impl IntegrationStore for Backend {
             args.extend(ids.iter().cloned().map(Arg::S));
         }
         // The user, matched once (at most one row: a hub's ids and external ids are unique).
-        let user_match =
-            format!("u.organisation_id = $1 AND u.hub_id = $2 AND u.{user_col} = $3");
+        let user_match = format!("u.organisation_id = $1 AND u.hub_id = $2 AND u.{user_col} = $3");
         // One row of counts: whether the hub exists, the integrations (a covering index scan),
         // and the user's activations of them.
         let counts = format!(

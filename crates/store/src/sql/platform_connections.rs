@@ -92,7 +92,10 @@ impl PlatformConnectionStore for Backend {
             args: &args,
             newest_first: false,
         };
-        let mut p = fetch_page(self.reads(), listing, page, connection_row, |c| c.id.clone()).await?;
+        let mut p = fetch_page(self.reads(), listing, page, connection_row, |c| {
+            c.id.clone()
+        })
+        .await?;
         load_credentials(self.reads(), org, &mut p.items).await?;
         Ok(p)
     }

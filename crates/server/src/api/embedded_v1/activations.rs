@@ -394,7 +394,9 @@ async fn get_activation(
         .get_activation_view(&org, &id)
         .await?
         .or_not_found("activation")?;
-    Ok(axum::Json(activation_out(&s, &org, a, Some(i), Some(u)).await?))
+    Ok(axum::Json(
+        activation_out(&s, &org, a, Some(i), Some(u)).await?,
+    ))
 }
 
 /// Deactivates: removes the activation; the end user and their connections stay.
