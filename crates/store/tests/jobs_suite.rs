@@ -162,7 +162,7 @@ async fn queue_story(store: DynStore) {
     let stats = store.queue_stats(t0).await.unwrap();
     let sa = stats.iter().find(|s| s.kind == "test.a").unwrap();
     assert_eq!((sa.ready, sa.due, sa.running, sa.failed), (1, 0, 0, 1));
-    assert_eq!(sa.oldest_created_at.is_some(), true);
+    assert!(sa.oldest_created_at.is_some());
     let sb = stats.iter().find(|s| s.kind == "test.b").unwrap();
     assert_eq!(
         (sb.ready, sb.running, sb.failed, sb.oldest_created_at),

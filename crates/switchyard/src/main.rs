@@ -36,6 +36,19 @@ enum Command {
     /// Master keys: status, rotation.
     #[command(subcommand)]
     Keys(Keys),
+    /// The job queue (event deliveries...).
+    #[command(subcommand)]
+    Jobs(Jobs),
+}
+
+#[derive(Subcommand)]
+enum Jobs {
+    /// Jobs per kind (ready, due, running, failed, the oldest's age) and the latest failed jobs.
+    Status {
+        /// Print JSON: {"kinds": [...], "failed": [...]}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -113,6 +126,7 @@ fn main() -> anyhow::Result<()> {
             }
             Some(Command::Admin(a)) => admin(settings, a).await,
             Some(Command::Keys(k)) => keys(settings, k).await,
+            Some(Command::Jobs(Jobs::Status { json })) => jobs_status(settings, json).await,
             Some(Command::Openapi) => unreachable!(),
         }
     })
@@ -320,6 +334,67 @@ async fn reseal(
     Ok(())
 }
 
+/// `switchyard jobs status`.
+async fn jobs_status(settings: Settings, json: bool) -> anyhow::Result<()> {
+    let store = settings.open_store().await?;
+    let now = switchyard_store::jobs::now_millis();
+    let stats = store.queue_stats(now).await?;
+    let failed = store.failed_jobs(20).await?;
+    let age = |t: Option<i64>| t.map(|t| (now - t).max(0) as f64 / 1000.0);
+    if json {
+        let kinds: Vec<_> = stats
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "kind": s.kind, "ready": s.ready, "due": s.due, "running": s.running,
+                    "failed": s.failed, "oldestAgeSeconds": age(s.oldest_created_at),
+                })
+            })
+            .collect();
+        let failed: Vec<_> = failed
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "id": f.id, "kind": f.kind, "attempts": f.attempts, "lastError": f.last_error,
+                    "ageSeconds": age(Some(f.created_at)),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "kinds": kinds, "failed": failed })
+        );
+    } else {
+        println!(
+            "{:<20} {:>8} {:>8} {:>8} {:>8} {:>12}",
+            "kind", "ready", "due", "running", "failed", "oldest (s)"
+        );
+        for s in &stats {
+            let oldest = age(s.oldest_created_at)
+                .map(|a| format!("{a:.1}"))
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{:<20} {:>8} {:>8} {:>8} {:>8} {:>12}",
+                s.kind, s.ready, s.due, s.running, s.failed, oldest
+            );
+        }
+        if !failed.is_empty() {
+            println!("\nlatest failed jobs:");
+            for f in &failed {
+                println!(
+                    "  {} {} after {} attempts: {}",
+                    f.id,
+                    f.kind,
+                    f.attempts,
+                    f.last_error.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
 /// Writes a private file (0600) through a temporary file and a rename, so readers never see half a key.
 fn replace_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
@@ -409,6 +484,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             }
         }
     });
+    // The job workers: every node runs them (unless --job-workers 0), sharing the queue.
+    let mut handlers: std::collections::HashMap<
+        &'static str,
+        Arc<dyn switchyard_server::jobs::JobHandler>,
+    > = std::collections::HashMap::new();
+    handlers.insert(
+        switchyard_domain::events::DELIVER_JOB,
+        Arc::new(switchyard_server::webhooks::Deliverer {
+            store: store.clone(),
+            vault: state.vault.clone(),
+            egress: state.egress.clone(),
+            settings: settings.delivery.clone(),
+        }),
+    );
+    switchyard_server::jobs::spawn(store.clone(), settings.workers.clone(), handlers);
     // Keys of the rate limiters whose quota is whole again are forgotten now and then.
     let rate_limits = state.rate_limits.clone();
     tokio::spawn(async move {

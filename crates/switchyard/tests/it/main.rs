@@ -11,6 +11,8 @@ mod common;
 mod credential_expiry;
 mod embedded_v1;
 mod end_user_jwt;
+mod events;
+mod events_scale;
 mod foundation;
 mod hub_sessions;
 mod idempotency_security;
