@@ -13,6 +13,7 @@ mod embedded_v1;
 mod end_user_jwt;
 mod events;
 mod events_scale;
+mod events_v1;
 mod foundation;
 mod hub_sessions;
 mod idempotency_security;
