@@ -84,6 +84,22 @@ pub trait EventStore: Send + Sync + 'static {
         event_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<DeliveryAttempt>>;
+    /// Key rotation: up to `limit` endpoint secrets sealed by a key other than `active_key_id`,
+    /// as (endpoint id, whether it is the previous secret, sealed secret), across organisations.
+    async fn endpoint_secrets_to_reseal(
+        &self,
+        active_key_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, bool, String)>>;
+    /// Replaces an endpoint's (current or previous) sealed secret if it is still `old_sealed`.
+    async fn reseal_endpoint_secret(
+        &self,
+        endpoint_id: &str,
+        previous: bool,
+        old_sealed: &str,
+        new_sealed: &str,
+        key_id: &str,
+    ) -> Result<bool>;
     /// The organisation's events, newest first.
     async fn list_events(&self, org: &OrgId, limit: i64) -> Result<Vec<Event>>;
     /// Sends an event to an endpoint again (same event id). False when either does not exist.

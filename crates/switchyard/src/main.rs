@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod jobs_cli;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -126,7 +127,7 @@ fn main() -> anyhow::Result<()> {
             }
             Some(Command::Admin(a)) => admin(settings, a).await,
             Some(Command::Keys(k)) => keys(settings, k).await,
-            Some(Command::Jobs(Jobs::Status { json })) => jobs_status(settings, json).await,
+            Some(Command::Jobs(Jobs::Status { json })) => jobs_cli::status(settings, json).await,
             Some(Command::Openapi) => unreachable!(),
         }
     })
@@ -263,9 +264,9 @@ async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Re-encrypts, in batches, every credential and remembered idempotent answer not sealed by the
-/// active key; repeats until a pass finds none (servers may still write with the old key for a
-/// moment).
+/// Re-encrypts, in batches, every credential, remembered idempotent answer and event endpoint
+/// secret not sealed by the active key; repeats until a pass finds none (servers may still write
+/// with the old key for a moment).
 async fn reseal(
     store: &dyn switchyard_store::Store,
     ring: &switchyard_vault::KeyRing,
@@ -329,69 +330,25 @@ async fn reseal(
             advance();
         }
     }
-    bar.finish();
-    eprintln!("every secret is sealed by key {active}");
-    Ok(())
-}
-
-/// `switchyard jobs status`.
-async fn jobs_status(settings: Settings, json: bool) -> anyhow::Result<()> {
-    let store = settings.open_store().await?;
-    let now = switchyard_store::jobs::now_millis();
-    let stats = store.queue_stats(now).await?;
-    let failed = store.failed_jobs(20).await?;
-    let age = |t: Option<i64>| t.map(|t| (now - t).max(0) as f64 / 1000.0);
-    if json {
-        let kinds: Vec<_> = stats
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "kind": s.kind, "ready": s.ready, "due": s.due, "running": s.running,
-                    "failed": s.failed, "oldestAgeSeconds": age(s.oldest_created_at),
-                })
-            })
-            .collect();
-        let failed: Vec<_> = failed
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "id": f.id, "kind": f.kind, "attempts": f.attempts, "lastError": f.last_error,
-                    "ageSeconds": age(Some(f.created_at)),
-                })
-            })
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({ "kinds": kinds, "failed": failed })
-        );
-    } else {
-        println!(
-            "{:<20} {:>8} {:>8} {:>8} {:>8} {:>12}",
-            "kind", "ready", "due", "running", "failed", "oldest (s)"
-        );
-        for s in &stats {
-            let oldest = age(s.oldest_created_at)
-                .map(|a| format!("{a:.1}"))
-                .unwrap_or_else(|| "-".into());
-            println!(
-                "{:<20} {:>8} {:>8} {:>8} {:>8} {:>12}",
-                s.kind, s.ready, s.due, s.running, s.failed, oldest
-            );
+    loop {
+        let rows = store.endpoint_secrets_to_reseal(&active, batch).await?;
+        if rows.is_empty() {
+            break;
         }
-        if !failed.is_empty() {
-            println!("\nlatest failed jobs:");
-            for f in &failed {
-                println!(
-                    "  {} {} after {} attempts: {}",
-                    f.id,
-                    f.kind,
-                    f.attempts,
-                    f.last_error.as_deref().unwrap_or("-")
-                );
-            }
+        for (id, previous, sealed) in rows {
+            let aad = switchyard_server::webhooks::secret_aad(&id);
+            let plain = ring
+                .open(&sealed, &aad)
+                .map_err(|e| anyhow::anyhow!("event endpoint {id}'s secret: {e}"))?;
+            let resealed = ring.seal(&plain, &aad);
+            store
+                .reseal_endpoint_secret(&id, previous, &sealed, &resealed, &active)
+                .await?;
+            advance();
         }
     }
-    store.close().await;
+    bar.finish();
+    eprintln!("every secret is sealed by key {active}");
     Ok(())
 }
 

@@ -398,6 +398,55 @@ impl EventStore for Backend {
         rows.iter().map(attempt).collect()
     }
 
+    async fn endpoint_secrets_to_reseal(
+        &self,
+        active_key_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, bool, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, previous, sealed FROM (SELECT id, $3 AS previous, sealed_secret AS sealed \
+             FROM event_endpoints WHERE key_id <> $1 UNION ALL SELECT id, $4 AS previous, \
+             previous_sealed_secret AS sealed FROM event_endpoints WHERE previous_key_id IS NOT NULL \
+             AND previous_key_id <> $1) s ORDER BY id LIMIT $2",
+        )
+        .bind(active_key_id)
+        .bind(limit)
+        .bind(false)
+        .bind(true)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| Ok((get(r, "id")?, get(r, "previous")?, get(r, "sealed")?)))
+            .collect()
+    }
+
+    async fn reseal_endpoint_secret(
+        &self,
+        endpoint_id: &str,
+        previous: bool,
+        old_sealed: &str,
+        new_sealed: &str,
+        key_id: &str,
+    ) -> Result<bool> {
+        let sql = if previous {
+            "UPDATE event_endpoints SET previous_sealed_secret = $3, previous_key_id = $4 \
+             WHERE id = $1 AND previous_sealed_secret = $2"
+        } else {
+            "UPDATE event_endpoints SET sealed_secret = $3, key_id = $4 \
+             WHERE id = $1 AND sealed_secret = $2"
+        };
+        let r = sqlx::query(sql)
+            .bind(endpoint_id)
+            .bind(old_sealed)
+            .bind(new_sealed)
+            .bind(key_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn list_events(&self, org: &OrgId, limit: i64) -> Result<Vec<Event>> {
         let rows = sqlx::query(
             "SELECT id, organisation_id, event_type, payload, created_at FROM events \
