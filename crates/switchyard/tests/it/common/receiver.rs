@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct Received {
     pub headers: HeaderMap,
     pub body: String,
+    pub at: Instant,
 }
 
 impl Received {
@@ -155,7 +156,11 @@ async fn serve(
             let mut s = script.lock().unwrap();
             s.first.pop_front().unwrap_or((s.then, Vec::new()))
         };
-        got.lock().unwrap().push(Received { headers, body });
+        got.lock().unwrap().push(Received {
+            headers,
+            body,
+            at: Instant::now(),
+        });
         let mut answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\n");
         for (k, v) in extra {
             answer.push_str(&format!("{k}: {v}\r\n"));
