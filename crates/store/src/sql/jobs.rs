@@ -66,6 +66,24 @@ impl JobStore for Backend {
         if kinds.is_empty() || limit <= 0 {
             return Ok(Vec::new());
         }
+        // A read first: an idle queue costs no write transaction (on SQLite, no turn at the one
+        // write lock the API's writes wait for).
+        let probe = format!(
+            "SELECT id FROM jobs WHERE kind IN ({}) AND ((state = 'ready' AND run_at <= $1) \
+             OR (state = 'running' AND lease_until < $1)) LIMIT 1",
+            placeholders(2, kinds.len())
+        );
+        let mut q = sqlx::query(&probe).bind(now);
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        if q.fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?
+            .is_none()
+        {
+            return Ok(Vec::new());
+        }
         // One statement: the due jobs are chosen and leased at once. PostgreSQL skips the rows
         // another node is claiming (SKIP LOCKED); SQLite has one writer at a time.
         let sql = format!(

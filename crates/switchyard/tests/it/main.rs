@@ -12,6 +12,7 @@ mod credential_expiry;
 mod embedded_v1;
 mod end_user_jwt;
 mod events;
+mod events_embedded;
 mod events_retry;
 mod events_scale;
 mod events_v1;
