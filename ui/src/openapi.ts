@@ -682,6 +682,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/organisations/v1/organisations/{organisation_id}/event-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's event endpoints, oldest first. */
+        get: operations["ListEventEndpoints"];
+        put?: never;
+        /** Registers an event endpoint. The answer carries its signing secret, this once. */
+        post: operations["CreateEventEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organisations/v1/organisations/{organisation_id}/event-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetEventEndpoint"];
+        put?: never;
+        post?: never;
+        delete: operations["DeleteEventEndpoint"];
+        options?: never;
+        head?: never;
+        /** Changes an endpoint: its URL, description, event types, or enabled state. */
+        patch: operations["UpdateEventEndpoint"];
+        trace?: never;
+    };
+    "/api/organisations/v1/organisations/{organisation_id}/event-endpoints/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's delivery attempts, newest first. */
+        get: operations["ListEndpointDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organisations/v1/organisations/{organisation_id}/event-endpoints/{endpoint_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends events to the endpoint again, with their original `webhook-id`: one (`eventId`), or
+         *     every event whose delivery failed for good since `failedSince` and never succeeded.
+         */
+        post: operations["ReplayEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organisations/v1/organisations/{organisation_id}/event-endpoints/{endpoint_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret, shown once; the previous one keeps signing beside it for 24 hours
+         *     (deliveries carry both signatures meanwhile).
+         */
+        post: operations["RotateEventEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organisations/v1/organisations/{organisation_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's events (those at least one endpoint wanted), newest first. */
+        get: operations["ListEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organisations/v1/organisations/{organisation_id}/events/{event_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An event's delivery attempts (to every endpoint), newest first. */
+        get: operations["ListEventDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/organisations/v1/organisations/{organisation_id}/keys": {
         parameters: {
             query?: never;
@@ -1366,7 +1492,195 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "activation.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `activation.created` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-activation-created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "activation.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `activation.updated` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-activation-updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "activation.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `activation.deleted` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-activation-deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "connection.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `connection.created` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-connection-created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "connection.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `connection.updated` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-connection-updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "connection.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `connection.deleted` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-connection-deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "credential.refreshed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `credential.refreshed` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-credential-refreshed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "credential.refresh_failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `credential.refresh_failed` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-credential-refresh-failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "credential.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `credential.expired` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-credential-expired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "end_user.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `end_user.created` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-end-user-created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "end_user.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `end_user.deleted` event, POSTed to every enabled endpoint that wants it */
+        post: operations["event-end-user-deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         AccessToken: {
@@ -1562,9 +1876,23 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        CreateEventEndpoint: {
+            description?: string;
+            /** @description Absent: enabled. */
+            enabled?: boolean | null;
+            /** @description The event types wanted; empty or absent: all. */
+            eventTypes?: string[];
+            /** @description Where events are POSTed (http or https). */
+            url: string;
+        };
         CreatePublicKey: {
             /** @description A name to recognise the key by. */
             name: string;
+        };
+        /** @description A new endpoint, with its secret: shown in this answer only. */
+        CreatedEventEndpoint: components["schemas"]["EventEndpointView"] & {
+            /** @description The signing secret (`whsec_...`), for verifying `webhook-signature`. */
+            secret: string;
         };
         /** @description `CredentialCreate`: a new credential; `data` is read according to `type`. */
         CredentialCreate: {
@@ -1606,6 +1934,34 @@ export interface components {
             name: string;
             organisationId: string;
             type: components["schemas"]["CredentialType"];
+        };
+        DeliveryList: {
+            deliveries: components["schemas"]["DeliveryView"][];
+        };
+        /** @description One delivery attempt. */
+        DeliveryView: {
+            /**
+             * Format: int32
+             * @description 1 for the first attempt.
+             */
+            attempt: number;
+            /** Format: date-time */
+            attemptedAt: string;
+            endpointId: string;
+            error?: string | null;
+            eventId: string;
+            id: string;
+            /** Format: int64 */
+            latencyMs: number;
+            /** @description `succeeded`, `retrying` (another attempt is scheduled) or `failed`. */
+            outcome: string;
+            /** @description The first bytes of the answer. */
+            response: string;
+            /**
+             * Format: int32
+             * @description The answer's status; absent when there was none (a timeout, a refused connection).
+             */
+            statusCode?: number | null;
         };
         DynamicVariablesBody: {
             dynamicVariables?: Record<string, unknown>;
@@ -1692,6 +2048,89 @@ export interface components {
             /** @description The offending fields, with paths such as `connections[1].templateId`. */
             fields?: components["schemas"]["FieldError"][];
             message: string;
+        };
+        EventEndpointList: {
+            endpoints: components["schemas"]["EventEndpointView"][];
+        };
+        /** @description An event endpoint as its owner sees it (never its secret). */
+        EventEndpointView: {
+            /** Format: date-time */
+            createdAt: string;
+            description: string;
+            /** @description Why it is disabled: by its owner, a 410 answer, or failing for five days. */
+            disabledReason?: string | null;
+            enabled: boolean;
+            /** @description Empty: every type. */
+            eventTypes: string[];
+            /**
+             * Format: date-time
+             * @description Since when every delivery has failed (none since the last success).
+             */
+            failingSince?: string | null;
+            id: string;
+            /**
+             * Format: date-time
+             * @description Until when the previous secret still signs beside the current one.
+             */
+            previousSecretExpiresAt?: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+        };
+        EventList: {
+            events: components["schemas"]["EventView"][];
+        };
+        /**
+         * @description The body of every event delivery (`webhooks` in the OpenAPI document).
+         * @example {
+         *       "id": "evt_01J...",
+         *       "type": "activation.created",
+         *       "timestamp": "2026-01-01T00:00:00.000000Z",
+         *       "data": {
+         *         "organisationId": "01J...",
+         *         "api": "v2",
+         *         "activationId": "01J...",
+         *         "endUserId": "01J...",
+         *         "environmentId": "01J...",
+         *         "connections": [
+         *           {
+         *             "templateId": "01J...",
+         *             "connectionId": "01J..."
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        EventPayload: {
+            /**
+             * @description Always `organisationId`; then, by type: activations `api` (`v1` or `v2`),
+             *     `activationId`, `endUserId`, v1 `hubId` and `integrationId`, v2 `environmentId` and
+             *     `externalId`, `connections` (`templateId`, `connectionId`) or, for an update,
+             *     `changed` (`variables` or `connections`); connections `connectionId`, `connectorId`,
+             *     `name`, `endUserId`, `credentialIds`, `api`; credentials `credentialId`,
+             *     `connectionIds`, `reason` (failures and expiry); end users `api`, `endUserId`,
+             *     `externalId`, `displayName`, v1 `hubId`. Never a secret.
+             */
+            data: Record<string, unknown>;
+            /** @description The event's id, also its `webhook-id` header: the same on every attempt and replay. */
+            id: string;
+            /** @description When the change happened (RFC 3339). */
+            timestamp: string;
+            /**
+             * @description `activation.created`, `activation.updated`, `activation.deleted`, `connection.created`,
+             *     `connection.updated`, `connection.deleted`, `credential.refreshed`,
+             *     `credential.refresh_failed`, `credential.expired`, `end_user.created`, `end_user.deleted`.
+             */
+            type: string;
+        };
+        /** @description An event as it was sent. */
+        EventView: {
+            /** Format: date-time */
+            createdAt: string;
+            id: string;
+            /** @description The body every delivery sends. */
+            payload: Record<string, unknown>;
+            type: string;
         };
         /** @description One offending field: `field` is a path such as `connections[1].templateId`. */
         FieldError: {
@@ -1998,6 +2437,28 @@ export interface components {
             /** @description The public key, SPKI PEM (`-----BEGIN PUBLIC KEY-----`). */
             publicKey: string;
         };
+        ReplayAnswer: {
+            /**
+             * Format: int64
+             * @description How many events are sent again.
+             */
+            replayed: number;
+        };
+        /** @description What to send again: one event, or every event whose delivery failed for good since a time. */
+        ReplayRequest: {
+            eventId?: string | null;
+            /** Format: date-time */
+            failedSince?: string | null;
+        };
+        /**
+         * @description A rotated secret: the new one, shown once; the previous one signs beside it until
+         *     `previousSecretExpiresAt`.
+         */
+        RotatedSecret: {
+            /** Format: date-time */
+            previousSecretExpiresAt: string;
+            secret: string;
+        };
         SessionCreate: {
             /** @description The only integrations the page may show and activate; all of the hub's when omitted. */
             allowedIntegrations?: string[] | null;
@@ -2020,6 +2481,16 @@ export interface components {
         };
         SigningKeysListResponse: {
             keys: components["schemas"]["PublicKey"][];
+        };
+        UpdateEventEndpoint: {
+            description?: string | null;
+            /**
+             * @description Disabling records "disabled by its owner"; enabling clears the reason and the failure
+             *     streak.
+             */
+            enabled?: boolean | null;
+            eventTypes?: string[] | null;
+            url?: string | null;
         };
         UpdateIntegration: {
             description?: string | null;
@@ -4097,6 +4568,322 @@ export interface operations {
             };
         };
     };
+    ListEventEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventEndpointList"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    CreateEventEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEventEndpoint"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedEventEndpoint"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    GetEventEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventEndpointView"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    DeleteEventEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    UpdateEventEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventEndpoint"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventEndpointView"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ListEndpointDeliveries: {
+        parameters: {
+            query?: {
+                /** @description At most this many, newest first (1 to 500, default 100). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                organisation_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReplayEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayAnswer"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    RotateEventEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisation_id: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ListEvents: {
+        parameters: {
+            query?: {
+                /** @description At most this many, newest first (1 to 500, default 100). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                organisation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ListEventDeliveries: {
+        parameters: {
+            query?: {
+                /** @description At most this many, newest first (1 to 500, default 100). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                organisation_id: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     ListSigningKeys: {
         parameters: {
             query?: never;
@@ -5819,6 +6606,402 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    "event-activation-created": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-activation-updated": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-activation-deleted": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-connection-created": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-connection-updated": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-connection-deleted": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-credential-refreshed": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-credential-refresh-failed": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-credential-expired": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-end-user-created": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "event-end-user-deleted": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` keyed by the endpoint's `whsec_` secret; two, space-separated, while a rotated-out secret still signs */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPayload"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx within 15 s). Anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, a longer Retry-After honoured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: the endpoint is disabled and gets nothing more */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

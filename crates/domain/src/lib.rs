@@ -11,6 +11,7 @@ pub mod auth_scheme;
 pub mod connection;
 pub mod credential;
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod page;
 pub mod pem_check;

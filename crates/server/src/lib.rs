@@ -24,6 +24,7 @@ pub mod extract;
 pub mod hub_page;
 pub mod hygiene;
 pub mod idempotency;
+pub mod jobs;
 pub mod listener;
 pub mod oauth;
 pub mod ops;
@@ -33,6 +34,7 @@ pub mod schemes;
 pub mod state;
 pub mod tokens;
 pub mod variables;
+pub mod webhooks;
 
 use axum::Router;
 pub use state::AppState;
@@ -87,6 +89,7 @@ fn routes() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = routes().split_for_parts();
     doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    webhooks::document(&mut doc);
     doc
 }
 
@@ -101,6 +104,7 @@ pub fn app_with(state: AppState, limits: &ops::RequestLimits) -> Router {
     let doc = Arc::new({
         let mut d = doc;
         d.openapi = utoipa::openapi::OpenApiVersion::Version31;
+        webhooks::document(&mut d);
         d
     });
     let router = hub_page::routes(router).route(

@@ -19,9 +19,11 @@ pub mod auth_changes;
 pub mod connections;
 pub mod connectors;
 mod error;
+pub mod events;
 pub mod hubs;
 pub mod idempotency;
 pub mod integrations;
+pub mod jobs;
 pub mod oauth_states;
 pub mod ops;
 pub mod organisations;
@@ -40,9 +42,11 @@ pub use auth_changes::{AuthFeed, AuthSignal};
 pub use connections::{ConnectionStore, CredentialStore};
 pub use connectors::ConnectorStore;
 pub use error::{BoxError, Constraint, Result, StoreError};
+pub use events::EventStore;
 pub use hubs::HubStore;
 pub use idempotency::{IdempotencyBegin, IdempotencyStore};
 pub use integrations::{IntegrationFilter, IntegrationStore};
+pub use jobs::JobStore;
 pub use oauth_states::OAuthStateStore;
 pub use ops::{OpsStore, SealingStore};
 pub use organisations::OrganisationStore;
@@ -57,8 +61,8 @@ pub use tenant::OrgId;
 /// one) is called. (Through a [`DynStore`], the traits' methods need no import.)
 pub mod prelude {
     pub use crate::{
-        ActivationStore, ConnectionStore, ConnectorStore, CredentialStore, HubStore,
-        IdempotencyStore, IntegrationStore, OAuthStateStore, OpsStore, OrganisationStore,
+        ActivationStore, ConnectionStore, ConnectorStore, CredentialStore, EventStore, HubStore,
+        IdempotencyStore, IntegrationStore, JobStore, OAuthStateStore, OpsStore, OrganisationStore,
         PlatformActivationStore, PlatformConnectionStore, PlatformEndUserStore,
         PlatformProjectStore, PlatformSystemStore, SealingStore, SigningKeyStore, Store,
     };
@@ -77,6 +81,8 @@ pub trait Store:
     + IdempotencyStore
     + HubStore
     + IntegrationStore
+    + JobStore
+    + EventStore
     + ActivationStore
     + PlatformEndUserStore
     + PlatformSystemStore
@@ -101,6 +107,8 @@ impl<T> Store for T where
         + IdempotencyStore
         + HubStore
         + IntegrationStore
+        + JobStore
+        + EventStore
         + ActivationStore
         + PlatformEndUserStore
         + PlatformSystemStore

@@ -58,6 +58,6 @@ pub trait SealingStore: Send + Sync + 'static {
         key_id: &str,
     ) -> Result<bool>;
     /// For each vault key id, how many sealed values it seals (all organisations: an operator's
-    /// view): credentials and remembered idempotent answers.
+    /// view): credentials, remembered idempotent answers and event endpoint secrets.
     async fn sealed_counts_by_key(&self) -> Result<Vec<(String, i64)>>;
 }

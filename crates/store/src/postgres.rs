@@ -10,6 +10,8 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     const BACKEND: &'static str = "postgres";
+    /// A claim skips the jobs another node is claiming.
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
     pub async fn connect(url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)

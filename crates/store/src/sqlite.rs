@@ -23,6 +23,8 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
+    /// SQLite has one writer at a time: a claim needs no row locks.
+    const SKIP_LOCKED: &'static str = "";
 
     /// Opens with the default options (`synchronous=FULL`).
     pub async fn connect(url: &str) -> Result<Self> {

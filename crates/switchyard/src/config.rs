@@ -93,6 +93,21 @@ pub struct Args {
     /// last writes acknowledged before a power loss or OS crash may be lost) [default: full].
     #[arg(long, env = "SWITCHYARD_SQLITE_SYNCHRONOUS", global = true)]
     pub sqlite_synchronous: Option<String>,
+    /// Jobs (event deliveries...) this process runs at once; 0: none, the node only serves the
+    /// API [default: 8].
+    #[arg(long, env = "SWITCHYARD_JOB_WORKERS", global = true)]
+    pub job_workers: Option<usize>,
+    /// How often an idle job worker looks for due jobs, in milliseconds [default: 200].
+    #[arg(long, env = "SWITCHYARD_JOB_POLL_MS", global = true)]
+    pub job_poll_ms: Option<u64>,
+    /// How long a node holds a job it runs before another may take it over (its lease, renewed
+    /// while it runs), in seconds [default: 60].
+    #[arg(long, env = "SWITCHYARD_JOB_LEASE_SECONDS", global = true)]
+    pub job_lease_seconds: Option<u64>,
+    /// The delays before each retry of an event delivery, milliseconds, comma-separated
+    /// [default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h].
+    #[arg(long, env = "SWITCHYARD_EVENT_RETRY_SCHEDULE_MS", global = true)]
+    pub event_retry_schedule_ms: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -117,6 +132,10 @@ struct File {
     request_timeout_seconds: Option<u64>,
     max_connections: Option<usize>,
     sqlite_synchronous: Option<String>,
+    job_workers: Option<usize>,
+    job_poll_ms: Option<u64>,
+    job_lease_seconds: Option<u64>,
+    event_retry_schedule_ms: Option<String>,
 }
 
 pub struct Settings {
@@ -136,6 +155,8 @@ pub struct Settings {
     pub request_timeout: std::time::Duration,
     pub max_connections: usize,
     pub sqlite_synchronous: switchyard_store::SqliteSynchronous,
+    pub workers: switchyard_server::jobs::WorkerSettings,
+    pub delivery: switchyard_server::webhooks::DeliverySettings,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -232,7 +253,28 @@ impl Settings {
                 .map_err(|e: String| anyhow::anyhow!("--sqlite-synchronous: {e}"))?,
             None => switchyard_store::SqliteSynchronous::default(),
         };
+        let workers = switchyard_server::jobs::WorkerSettings {
+            concurrency: args.job_workers.or(file.job_workers).unwrap_or(8),
+            poll_interval: std::time::Duration::from_millis(
+                args.job_poll_ms.or(file.job_poll_ms).unwrap_or(200).max(1),
+            ),
+            lease: seconds(
+                "job-lease-seconds",
+                args.job_lease_seconds.or(file.job_lease_seconds),
+                60,
+            )?,
+        };
+        let mut delivery = switchyard_server::webhooks::DeliverySettings::default();
+        if let Some(s) = args
+            .event_retry_schedule_ms
+            .or(file.event_retry_schedule_ms)
+        {
+            delivery.retry_schedule = switchyard_server::webhooks::parse_schedule(&s)
+                .map_err(|e| anyhow::anyhow!("--event-retry-schedule-ms: {e}"))?;
+        }
         Ok(Self {
+            workers,
+            delivery,
             listen: args
                 .listen
                 .or(file.listen)

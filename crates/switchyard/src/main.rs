@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod jobs_cli;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -36,6 +37,19 @@ enum Command {
     /// Master keys: status, rotation.
     #[command(subcommand)]
     Keys(Keys),
+    /// The job queue (event deliveries...).
+    #[command(subcommand)]
+    Jobs(Jobs),
+}
+
+#[derive(Subcommand)]
+enum Jobs {
+    /// Jobs per kind (ready, due, running, failed, the oldest's age) and the latest failed jobs.
+    Status {
+        /// Print JSON: {"kinds": [...], "failed": [...]}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -113,6 +127,7 @@ fn main() -> anyhow::Result<()> {
             }
             Some(Command::Admin(a)) => admin(settings, a).await,
             Some(Command::Keys(k)) => keys(settings, k).await,
+            Some(Command::Jobs(Jobs::Status { json })) => jobs_cli::status(settings, json).await,
             Some(Command::Openapi) => unreachable!(),
         }
     })
@@ -249,9 +264,9 @@ async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Re-encrypts, in batches, every credential and remembered idempotent answer not sealed by the
-/// active key; repeats until a pass finds none (servers may still write with the old key for a
-/// moment).
+/// Re-encrypts, in batches, every credential, remembered idempotent answer and event endpoint
+/// secret not sealed by the active key; repeats until a pass finds none (servers may still write
+/// with the old key for a moment).
 async fn reseal(
     store: &dyn switchyard_store::Store,
     ring: &switchyard_vault::KeyRing,
@@ -311,6 +326,23 @@ async fn reseal(
             // Forgotten or replaced meanwhile: nothing to do.
             store
                 .reseal_idempotency(&scope, &key, &sealed, &resealed, &active)
+                .await?;
+            advance();
+        }
+    }
+    loop {
+        let rows = store.endpoint_secrets_to_reseal(&active, batch).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for (id, previous, sealed) in rows {
+            let aad = switchyard_server::webhooks::secret_aad(&id);
+            let plain = ring
+                .open(&sealed, &aad)
+                .map_err(|e| anyhow::anyhow!("event endpoint {id}'s secret: {e}"))?;
+            let resealed = ring.seal(&plain, &aad);
+            store
+                .reseal_endpoint_secret(&id, previous, &sealed, &resealed, &active)
                 .await?;
             advance();
         }
@@ -412,6 +444,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             }
         }
     });
+    // The job workers: every node runs them (unless --job-workers 0), sharing the queue.
+    let mut handlers: std::collections::HashMap<
+        &'static str,
+        Arc<dyn switchyard_server::jobs::JobHandler>,
+    > = std::collections::HashMap::new();
+    handlers.insert(
+        switchyard_domain::events::DELIVER_JOB,
+        Arc::new(switchyard_server::webhooks::Deliverer {
+            store: store.clone(),
+            vault: state.vault.clone(),
+            egress: state.egress.clone(),
+            settings: settings.delivery.clone(),
+        }),
+    );
+    switchyard_server::jobs::spawn(store.clone(), settings.workers.clone(), handlers);
     // Keys of the rate limiters whose quota is whole again are forgotten now and then.
     let rate_limits = state.rate_limits.clone();
     tokio::spawn(async move {

@@ -1,5 +1,6 @@
 //! [`crate::ActivationStore`]: v1 activations, and the bindings tables v1 and v2 share a shape of.
 use super::connections::{insert_connection_tx, insert_connections_tx};
+use super::events::emit_tx;
 use super::hubs::{end_user_at, insert_end_user_tx, END_USER_COLS};
 use super::integrations::{integration, INTEGRATION_COLS};
 use super::query::{bind_all, fetch_page, fetch_page_rows, get, json, Arg, DbRow, Listing};
@@ -11,6 +12,7 @@ use crate::OrgId;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::types::Json;
+use switchyard_domain::events::{activation_changed, activation_deleted, activation_v1, API_V1};
 use switchyard_domain::model::{Activation, EndUser, IdentifierType, Integration, NewConnection};
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::time::Timestamp;
@@ -155,6 +157,12 @@ impl ActivationStore for Backend {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        emit_tx(
+            &mut tx,
+            org,
+            &[activation_changed(API_V1, id, "connections")],
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }
@@ -199,6 +207,7 @@ impl ActivationStore for Backend {
         }
         insert_connections_tx(&mut tx, org, &new_connections.iter().collect::<Vec<_>>()).await?;
         insert_bindings_tx(&mut tx, "activation_connections", &a.id, &a.bindings).await?;
+        emit_tx(&mut tx, org, &[activation_v1("activation.created", a)]).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -380,6 +389,7 @@ impl ActivationStore for Backend {
         variables: &Map<String, Value>,
         at: Timestamp,
     ) -> Result<bool> {
+        let mut tx = self.begin_write().await.map_err(db_err)?;
         let r = sqlx::query(
             "UPDATE activations SET dynamic_variables = $3, updated_at = $4 \
              WHERE organisation_id = $1 AND id = $2",
@@ -388,9 +398,13 @@ impl ActivationStore for Backend {
         .bind(id)
         .bind(Json(variables))
         .bind(at)
-        .execute(self.writes())
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        if r.rows_affected() > 0 {
+            emit_tx(&mut tx, org, &[activation_changed(API_V1, id, "variables")]).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -411,6 +425,9 @@ impl ActivationStore for Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        if r.rows_affected() > 0 {
+            emit_tx(&mut tx, org, &[activation_deleted(API_V1, id)]).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         Ok(r.rows_affected() > 0)
     }

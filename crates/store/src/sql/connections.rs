@@ -1,6 +1,7 @@
 //! [`crate::ConnectionStore`]: connections with their credentials, and the statements that write
 //! connections for the other aggregates (end users, activations, v2 connections).
 use super::credentials::insert_credentials_at;
+use super::events::emit_tx;
 use super::query::{fetch_page, get, j, json, Arg, DbRow, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, unique_as, Constraint, Result, StoreError};
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use sqlx::types::Json;
 use switchyard_domain::auth_scheme::AuthSchemeConfig;
 use switchyard_domain::credential::{CredentialType, CredentialView};
+use switchyard_domain::events::{connection_deleted, connection_event};
 use switchyard_domain::model::{Connection, ConnectionCredential, CredentialRole, NewConnection};
 use switchyard_domain::page::{Page, PageRequest};
 
@@ -138,6 +140,11 @@ pub(super) async fn insert_connections_tx(
         .map_err(unique_as(|| Constraint::ConnectionName {
             names: ncs.iter().map(|nc| nc.connection.name.clone()).collect(),
         }))?;
+    let events: Vec<_> = ncs
+        .iter()
+        .map(|nc| connection_event("connection.created", &nc.connection))
+        .collect();
+    emit_tx(tx, org, &events).await?;
     let created_at = ncs[0].connection.created_at;
     insert_credentials_at(
         tx,
@@ -189,6 +196,8 @@ pub(super) async fn delete_connections_tx(
     if ids.is_empty() {
         return Ok(());
     }
+    let events: Vec<_> = ids.iter().map(|id| connection_deleted(id)).collect();
+    emit_tx(tx, org, &events).await?;
     let ph = placeholders(2, ids.len());
     let mut cred_ids = Vec::new();
     {
@@ -373,6 +382,7 @@ impl ConnectionStore for Backend {
             .await
             .map_err(db_err)?;
         }
+        emit_tx(&mut tx, org, &[connection_event("connection.updated", c)]).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }

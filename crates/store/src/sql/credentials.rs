@@ -1,5 +1,6 @@
 //! [`crate::CredentialStore`]: sealed credentials, refresh leases, credential events and the
 //! expiry sweep.
+use super::events::emit_credential_tx;
 use super::query::{get, json};
 use super::{Backend, Db};
 use crate::error::{db_err, Result, StoreError};
@@ -154,7 +155,8 @@ impl CredentialStore for Backend {
         owner: &str,
         at: Timestamp,
     ) -> Result<()> {
-        sqlx::query(
+        let mut tx = self.begin_write().await.map_err(db_err)?;
+        let r = sqlx::query(
             "UPDATE credentials SET sealed_data = $3, key_id = $4, public_data = $5, \
              errors = NULL, updated_at = $6, refresh_lease_owner = CASE \
              WHEN refresh_lease_owner = $7 THEN NULL ELSE refresh_lease_owner END, \
@@ -168,10 +170,13 @@ impl CredentialStore for Backend {
         .bind(Json(&c.view.data))
         .bind(at)
         .bind(owner)
-        .execute(self.writes())
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        Ok(())
+        if r.rows_affected() > 0 {
+            emit_credential_tx(&mut tx, org, "credential.refreshed", &c.view.id, None).await?;
+        }
+        tx.commit().await.map_err(db_err)
     }
 
     async fn fail_credential(
@@ -197,6 +202,12 @@ impl CredentialStore for Backend {
         .await
         .map_err(db_err)?;
         insert_event_tx(&mut tx, org, e).await?;
+        let kind = if e.kind == "expired" {
+            "credential.expired"
+        } else {
+            "credential.refresh_failed"
+        };
+        emit_credential_tx(&mut tx, org, kind, id, Some(&e.reason)).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -230,6 +241,11 @@ impl CredentialStore for Backend {
         for row in &due {
             let (id, org): (String, String) = (get(row, "id")?, get(row, "organisation_id")?);
             let at: Timestamp = get(row, "expires_at")?;
+            let reason = format!(
+                "expired: its expiresAt ({}) has passed",
+                switchyard_domain::time::format(&at)
+            );
+            emit_credential_tx(&mut tx, &org, "credential.expired", &id, Some(&reason)).await?;
             sqlx::query("DELETE FROM connection_credentials WHERE credential_id = $1")
                 .bind(&id)
                 .execute(&mut *tx)
@@ -245,10 +261,7 @@ impl CredentialStore for Backend {
                 organisation_id: org,
                 credential_id: id,
                 kind: "expired".to_owned(),
-                reason: format!(
-                    "expired: its expiresAt ({}) has passed",
-                    switchyard_domain::time::format(&at)
-                ),
+                reason,
                 created_at: now,
             };
             insert_event_tx(&mut tx, &e.organisation_id, &e).await?;

@@ -1,6 +1,7 @@
 //! [`crate::HubStore`]: hubs, their end users and hub page sessions.
 use super::connections::{delete_connections_tx, insert_connection_tx};
 use super::credentials::insert_credentials_tx;
+use super::events::emit_tx;
 use super::query::{fetch_page, get, j, json, Arg, DbRow, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, unique_as, Constraint, Result};
@@ -10,6 +11,9 @@ use crate::OrgId;
 use async_trait::async_trait;
 use sqlx::types::Json;
 use switchyard_domain::credential::NewCredential;
+use switchyard_domain::events::{
+    activation_deleted, end_user_created_v1, end_user_deleted, API_V1,
+};
 use switchyard_domain::model::{EndUser, Hub, HubSession, IdentifierType, NewConnection};
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::time::Timestamp;
@@ -72,6 +76,7 @@ pub(super) async fn insert_end_user_tx(
     .map_err(unique_as(|| Constraint::HubEndUserExternalId {
         external_id: u.external_id.clone(),
     }))?;
+    emit_tx(tx, org, &[end_user_created_v1(u)]).await?;
     Ok(())
 }
 
@@ -293,12 +298,19 @@ impl HubStore for Backend {
 
     async fn delete_end_user(&self, org: &OrgId, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
-        sqlx::query("DELETE FROM activations WHERE organisation_id = $1 AND end_user_id = $2")
-            .bind(org)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let deleted = sqlx::query(
+            "DELETE FROM activations WHERE organisation_id = $1 AND end_user_id = $2 RETURNING id",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let mut events = Vec::new();
+        for row in &deleted {
+            events.push(activation_deleted(API_V1, &get::<String>(row, "id")?));
+        }
+        emit_tx(&mut tx, org, &events).await?;
         let conns: Vec<String> = sqlx::query(
             "SELECT id FROM connections WHERE organisation_id = $1 AND end_user_id = $2",
         )
@@ -317,6 +329,9 @@ impl HubStore for Backend {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        if r.rows_affected() > 0 {
+            emit_tx(&mut tx, org, &[end_user_deleted(API_V1, id)]).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         Ok(r.rows_affected() > 0)
     }

@@ -146,7 +146,10 @@ impl SealingStore for Backend {
         let rows = sqlx::query(
             "SELECT key_id, CAST(SUM(n) AS BIGINT) AS n FROM ( SELECT key_id, COUNT(*) AS n \
              FROM credentials GROUP BY key_id UNION ALL SELECT key_id, COUNT(*) AS n \
-             FROM idempotency_keys WHERE key_id IS NOT NULL GROUP BY key_id ) counts \
+             FROM idempotency_keys WHERE key_id IS NOT NULL GROUP BY key_id UNION ALL \
+             SELECT key_id, COUNT(*) AS n FROM event_endpoints GROUP BY key_id UNION ALL \
+             SELECT previous_key_id AS key_id, COUNT(*) AS n FROM event_endpoints \
+             WHERE previous_key_id IS NOT NULL GROUP BY previous_key_id ) counts \
              GROUP BY key_id ORDER BY key_id",
         )
         .fetch_all(self.reads())

@@ -1,6 +1,7 @@
 //! [`crate::PlatformActivationStore`]: v2 activations of environments.
 use super::activations::{binding_rows, insert_bindings_tx};
 use super::connections::insert_connections_tx;
+use super::events::emit_tx;
 use super::platform_connections::insert_link_tx;
 use super::platform_projects::{platform_environment, platform_template};
 use super::query::{bind_all, get, Arg, DbRow};
@@ -10,6 +11,7 @@ use crate::OrgId;
 use crate::PlatformActivationStore;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
+use switchyard_domain::events::{activation_changed, activation_deleted, activation_v2, API_V2};
 use switchyard_domain::model::NewConnection;
 use switchyard_domain::platform::{
     PlatformActivation, PlatformEndUser, PlatformEnvironment, PlatformTemplate,
@@ -159,6 +161,7 @@ impl PlatformActivationStore for Backend {
             &a.bindings,
         )
         .await?;
+        emit_tx(&mut tx, org, &[activation_v2("activation.created", a)]).await?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -211,13 +214,18 @@ impl PlatformActivationStore for Backend {
     }
 
     async fn delete_platform_activation(&self, org: &OrgId, id: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await.map_err(db_err)?;
         let r =
             sqlx::query("DELETE FROM platform_activations WHERE organisation_id = $1 AND id = $2")
                 .bind(org)
                 .bind(id)
-                .execute(self.writes())
+                .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+        if r.rows_affected() > 0 {
+            emit_tx(&mut tx, org, &[activation_deleted(API_V2, id)]).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -229,6 +237,7 @@ impl PlatformActivationStore for Backend {
         variables: &Map<String, Value>,
         at: Timestamp,
     ) -> Result<bool> {
+        let mut tx = self.begin_write().await.map_err(db_err)?;
         let r = sqlx::query(
             "UPDATE platform_activations SET dynamic_variables = $3, updated_at = $4 \
              WHERE organisation_id = $1 AND id = $2 AND dynamic_variables = $5",
@@ -238,9 +247,13 @@ impl PlatformActivationStore for Backend {
         .bind(vars_text(variables))
         .bind(at)
         .bind(vars_text(expected))
-        .execute(self.writes())
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        if r.rows_affected() > 0 {
+            emit_tx(&mut tx, org, &[activation_changed(API_V2, id, "variables")]).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
         Ok(r.rows_affected() > 0)
     }
 

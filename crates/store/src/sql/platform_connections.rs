@@ -3,6 +3,7 @@ use super::connections::{
     connection_row, delete_connections_tx, insert_connection_tx, load_credentials, CONNECTION_COLS,
 };
 use super::credentials::insert_credentials_tx;
+use super::events::emit_tx;
 use super::query::{fetch_page, get, j, Arg, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, Result};
@@ -11,6 +12,7 @@ use crate::OrgId;
 use crate::{ConnectionFilter, PlatformConnectionStore};
 use async_trait::async_trait;
 use switchyard_domain::credential::NewCredential;
+use switchyard_domain::events::{activation_changed, connection_event, API_V2};
 use switchyard_domain::model::{Connection, NewConnection};
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::platform::ConnectionDeletion;
@@ -218,6 +220,7 @@ impl PlatformConnectionStore for Backend {
             .await
             .map_err(db_err)?;
         }
+        emit_tx(&mut tx, org, &[connection_event("connection.updated", c)]).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }
@@ -297,15 +300,21 @@ impl PlatformConnectionStore for Backend {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query(
+        let unbound = sqlx::query(
             "DELETE FROM platform_activation_connections WHERE connection_id = $1 \
-             AND template_id = $2",
+             AND template_id = $2 RETURNING activation_id",
         )
         .bind(connection_id)
         .bind(template_id)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        let mut events = Vec::new();
+        for row in &unbound {
+            let id: String = get(row, "activation_id")?;
+            events.push(activation_changed(API_V2, &id, "connections"));
+        }
+        emit_tx(&mut tx, org, &events).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(r.rows_affected() > 0)
     }

@@ -1,5 +1,6 @@
 //! [`crate::PlatformEndUserStore`]: v2 end users.
 use super::connections::delete_connections_tx;
+use super::events::emit_tx;
 use super::query::{fetch_page, get, Arg, DbRow, Listing};
 use super::Backend;
 use crate::error::{db_err, unique_as, Constraint, Result};
@@ -7,6 +8,9 @@ use crate::sql_text::like_pattern;
 use crate::OrgId;
 use crate::PlatformEndUserStore;
 use async_trait::async_trait;
+use switchyard_domain::events::{
+    activation_deleted, end_user_created_v2, end_user_deleted, API_V2,
+};
 use switchyard_domain::page::{Page, PageRequest};
 use switchyard_domain::platform::PlatformEndUser;
 
@@ -27,6 +31,7 @@ fn platform_end_user(row: &DbRow) -> Result<PlatformEndUser> {
 #[async_trait]
 impl PlatformEndUserStore for Backend {
     async fn insert_platform_end_user(&self, org: &OrgId, u: &PlatformEndUser) -> Result<()> {
+        let mut tx = self.begin_write().await.map_err(db_err)?;
         sqlx::query(&format!(
             "INSERT INTO platform_end_users ({PLATFORM_END_USER_COLS}) \
              VALUES ($1, $2, $3, $4, $5, $6)"
@@ -37,12 +42,13 @@ impl PlatformEndUserStore for Backend {
         .bind(&u.display_name)
         .bind(u.created_at)
         .bind(u.updated_at)
-        .execute(self.writes())
+        .execute(&mut *tx)
         .await
         .map_err(unique_as(|| Constraint::OrganisationEndUserExternalId {
             external_id: u.external_id.clone(),
         }))?;
-        Ok(())
+        emit_tx(&mut tx, org, &[end_user_created_v2(u)]).await?;
+        tx.commit().await.map_err(db_err)
     }
 
     async fn get_platform_end_user(
@@ -136,14 +142,20 @@ impl PlatformEndUserStore for Backend {
         .iter()
         .map(|r| get(r, "id"))
         .collect::<Result<_>>()?;
-        sqlx::query(
-            "DELETE FROM platform_activations WHERE organisation_id = $1 AND end_user_id = $2",
+        let deleted = sqlx::query(
+            "DELETE FROM platform_activations WHERE organisation_id = $1 AND end_user_id = $2 \
+             RETURNING id",
         )
         .bind(org)
         .bind(id)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        let mut events = Vec::new();
+        for row in &deleted {
+            events.push(activation_deleted(API_V2, &get::<String>(row, "id")?));
+        }
+        emit_tx(&mut tx, org, &events).await?;
         delete_connections_tx(&mut tx, org, &conns).await?;
         let r = sqlx::query(
             "DELETE FROM platform_end_users WHERE organisation_id = $1 AND id = $2 \
@@ -154,6 +166,9 @@ impl PlatformEndUserStore for Backend {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        if r.rows_affected() > 0 {
+            emit_tx(&mut tx, org, &[end_user_deleted(API_V2, id)]).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         Ok(r.rows_affected() > 0)
     }

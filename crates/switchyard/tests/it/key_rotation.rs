@@ -80,6 +80,22 @@ async fn rotation_under_load(backend: Backend) {
         "one sealed secret per connection: {before}"
     );
 
+    // An event endpoint whose secret was rotated: both its secrets are sealed by the old key.
+    let rx = crate::common::receiver::Receiver::start(200).await;
+    let endpoints = format!("/api/organisations/v1/organisations/{org}/event-endpoints");
+    let ep = api
+        .post(&endpoints, json!({"url": rx.url("/hook")}))
+        .await
+        .expect(201);
+    let rotated = api
+        .post(
+            &format!("{endpoints}/{}/rotate-secret", ep["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    let secrets = [ep["secret"].clone(), rotated["secret"].clone()];
+
     // Load: every request opens a sealed secret (reads), or seals new ones (writes).
     let stop = Arc::new(AtomicBool::new(false));
     let failures = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -196,6 +212,19 @@ async fn rotation_under_load(backend: Backend) {
         api.post(&format!("{connections}/{id}/token"), json!({}))
             .await
             .expect(200);
+    }
+    // The event endpoint's secrets, re-sealed too, still sign: a new event is delivered and
+    // verifies with each.
+    let before = rx.wait_for(usize::MAX, 3).await.len();
+    api.post(&connections, body(999)).await.expect(200);
+    let got = rx.wait_for(before + 1, 15).await;
+    assert!(got.len() > before, "{}", server.logs());
+    let last = got.last().unwrap();
+    for secret in secrets {
+        standardwebhooks::Webhook::new(secret.as_str().unwrap())
+            .unwrap()
+            .verify(last.body.as_bytes(), &last.headers)
+            .unwrap();
     }
 }
 

@@ -109,6 +109,19 @@ async fn matrix(w: World) {
         .unwrap()
         .to_owned();
 
+    // An event endpoint, and the event alice's creation below sends it.
+    let endpoint_id = w
+        .api
+        .post(
+            &format!("/api/organisations/v1/organisations/{o}/event-endpoints"),
+            json!({"url": "https://hooks.invalid/in", "description": MARKERS[0]}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
     // Platform API v2: alice as an organisation-wide end user, and a project (the connector is a system).
     w.api
         .post(
@@ -117,6 +130,14 @@ async fn matrix(w: World) {
         )
         .await
         .expect(201);
+    let event_id = w
+        .api
+        .get(&format!("/api/organisations/v1/organisations/{o}/events"))
+        .await
+        .expect(200)["events"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let project_body = w
         .api
         .post(
@@ -177,6 +198,8 @@ async fn matrix(w: World) {
         ("user_id", "alice".to_owned()),
         ("integration_id", integration.clone()),
         ("key_id", key_id),
+        ("endpoint_id", endpoint_id),
+        ("event_id", event_id),
     ]);
 
     // The callers: another organisation, and a session of another end user of this hub.

@@ -1,5 +1,7 @@
 //! Organisations API v1 (`/api/organisations/v1`): the organisation's API keys and settings, and
-//! its signing keys for end-user JWTs.
+//! its signing keys for end-user JWTs, its event endpoints and their delivery log.
+mod event_endpoints;
+mod event_log;
 mod organisations;
 mod signing_keys;
 
@@ -10,4 +12,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(organisations::routes())
         .merge(signing_keys::routes())
+        .merge(event_endpoints::routes())
+        .merge(event_log::routes())
 }

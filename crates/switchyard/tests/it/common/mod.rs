@@ -10,6 +10,7 @@ use std::time::Duration;
 pub mod oauth1_provider;
 pub mod peer;
 pub mod provider;
+pub mod receiver;
 pub mod spec;
 
 /// What the test servers' egress guard allows by default.
