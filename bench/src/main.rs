@@ -220,6 +220,8 @@ pub const OP_LIST_DEEP: &str = "ListEndUserIntegrations, deep page";
 pub const OP_LIST_SMALL: &str =
     "ListEndUserIntegrations, first page (10 items), 10-integration hub";
 pub const OP_GET: &str = "GetActivation";
+pub const OP_RAW_GET: &str = "raw DB: GetActivation reads (DB ceiling)";
+pub const OP_RAW_LIST: &str = "raw DB: ListEndUserIntegrations first-page reads (DB ceiling)";
 
 async fn run_backend(args: &Args, backend: Backend, bin: &std::path::Path) -> Result<Run> {
     eprintln!("== {}", backend.label());
@@ -444,6 +446,27 @@ async fn run_on(
                 .await;
                 show(&cell);
                 cells.push(cell);
+            }
+            // The read ceilings (reads do not depend on `synchronous`: measured once).
+            for &c in args.concurrency.iter().filter(|_| op == OP_RAW) {
+                for read in [OP_RAW_GET, OP_RAW_LIST] {
+                    let (raw, big) = (raw.clone(), big.clone());
+                    let cell = run_cell(read, c, warmup, duration, move |_, rng| {
+                        let (raw, big) = (raw.clone(), big.clone());
+                        let mut pick = |n: usize| rand::Rng::gen_range(rng, 0..n);
+                        let (a, u) = (pick(big.activations.len()), pick(big.users.len()));
+                        async move {
+                            if read == OP_RAW_GET {
+                                raw.get_once(&big.activations[a]).await
+                            } else {
+                                raw.list_once(&big, u).await
+                            }
+                        }
+                    })
+                    .await;
+                    show(&cell);
+                    cells.push(cell);
+                }
             }
             raw.store.close().await;
         }

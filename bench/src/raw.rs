@@ -12,10 +12,11 @@ use switchyard_domain::credential::{
     self, CredentialType, CredentialView, NewCredential, SecretData,
 };
 use switchyard_domain::model::{
-    Activation, Connection, ConnectionCredential, CredentialRole, NewConnection,
+    Activation, Connection, ConnectionCredential, CredentialRole, IdentifierType, NewConnection,
 };
+use switchyard_domain::page::PageRequest;
 use switchyard_domain::{new_id, time};
-use switchyard_store::DynStore;
+use switchyard_store::{DynStore, IntegrationFilter};
 use switchyard_vault::KeyRing;
 
 pub struct Raw {
@@ -125,6 +126,43 @@ impl Raw {
                 updated_at: now,
             },
             credentials: vec![nc],
+        }
+    }
+
+    /// GetActivation's reads: the activation with its integration and end user (one joined
+    /// statement), then the user's primary connection with its credentials.
+    pub async fn get_once(&self, id: &str) -> Outcome {
+        let user = match self.store.get_activation_view(&self.org, id).await {
+            Ok(Some((_, _, user))) => user,
+            Ok(None) => return Outcome::Err(format!("no activation {id}")),
+            Err(e) => return Outcome::Err(format!("get_activation_view: {e}")),
+        };
+        if let Some(primary) = &user.primary_connection_id {
+            if let Err(e) = self.store.get_connection(&self.org, primary).await {
+                return Outcome::Err(format!("get_connection: {e}"));
+            }
+        }
+        Outcome::Ok
+    }
+
+    /// ListEndUserIntegrations' reads (first page of 10, deployed and not): the counts (the hub,
+    /// its integrations, the user's activations) and the page, side by side.
+    pub async fn list_once(&self, hub: &HubData, user: usize) -> Outcome {
+        let page = PageRequest::new(Some(10));
+        match self
+            .store
+            .list_end_user_integrations(
+                &self.org,
+                &hub.id,
+                (&hub.external(user), IdentifierType::External),
+                IntegrationFilter::default(),
+                &page,
+            )
+            .await
+        {
+            Ok(Some(_)) => Outcome::Ok,
+            Ok(None) => Outcome::Err(format!("no hub {}", hub.id)),
+            Err(e) => Outcome::Err(format!("list_end_user_integrations: {e}")),
         }
     }
 
