@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An index of what this server serves. */
+        get: operations["index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connect/v1/o/{organisation_id}/connectors": {
         parameters: {
             query?: never;
@@ -1831,6 +1848,25 @@ export interface components {
          * @enum {string}
          */
         IdentifierType: "internal" | "external";
+        /** @description `GET /`: where to go from here. */
+        Index: {
+            /** @description Where the documentation is: it ships with the source, not with the server. */
+            docs: string;
+            /** @description The script that mounts the hub page in a host page (`Switchyard.mount`). */
+            embedScript: string;
+            health: string;
+            /**
+             * @description The embeddable hub page; it needs a session URL (`POST
+             *     /api/embedded/v1/hubs/{hub}/users/{user}/sessions`) or an end-user JWT to show anything.
+             */
+            hubPage: string;
+            metrics: string;
+            name: string;
+            /** @description This API's OpenAPI 3.1 document, with an example for every request body. */
+            openapi: string;
+            readiness: string;
+            version: string;
+        };
         InitialiseOAuth1ConnectionRequest: {
             /** @description The credential holding the consumer secret: the scheme's `credentialId`. */
             credential: components["schemas"]["CredentialRef"];
@@ -1883,6 +1919,11 @@ export interface components {
             isDeployed: boolean;
             name: string;
             screenshotUrl: string;
+            /**
+             * @description The `summary` given on IntegrationCreate (a Switchyard addition: Versori's spec accepts it
+             *     there and returns it nowhere); `""` when none was.
+             */
+            summary: string;
             variablesSchema?: Record<string, unknown> | null;
         };
         IntegrationCreate: {
@@ -2330,6 +2371,25 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    index: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Index"];
+                };
+            };
+        };
+    };
     ListConnectors: {
         parameters: {
             query?: {
@@ -2408,6 +2468,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "CRM",
+                 *       "baseUrl": "https://{{subdomain}}.crm.example",
+                 *       "connectionVariables": [
+                 *         {
+                 *           "name": "subdomain",
+                 *           "value": ""
+                 *         }
+                 *       ],
+                 *       "authSchemeConfigs": [
+                 *         {
+                 *           "id": "apikey",
+                 *           "schemeType": "api-key",
+                 *           "name": "X-Api-Key",
+                 *           "in": "header"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["HTTPConnectorUpdate"];
             };
         };
@@ -2471,6 +2551,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "apikey",
+                 *       "description": "The CRM's API key",
+                 *       "schemeType": "api-key",
+                 *       "name": "X-Crm-Key",
+                 *       "in": "header"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AuthSchemeConfig"];
             };
         };
@@ -2573,6 +2662,31 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Jane's CRM",
+                 *       "credentials": {
+                 *         "action": [
+                 *           {
+                 *             "authSchemeConfig": {
+                 *               "id": "apikey",
+                 *               "schemeType": "api-key",
+                 *               "name": "X-Api-Key",
+                 *               "in": "header"
+                 *             },
+                 *             "credential": {
+                 *               "name": "CRM key",
+                 *               "type": "string",
+                 *               "data": {
+                 *                 "value": "the-end-users-api-key"
+                 *               }
+                 *             }
+                 *           }
+                 *         ]
+                 *       },
+                 *       "variables": []
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConnectionCreate"];
             };
         };
@@ -2639,6 +2753,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Jane's CRM (renamed)",
+                 *       "variables": [
+                 *         {
+                 *           "name": "subdomain",
+                 *           "value": "jane"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConnectionUpdate"];
             };
         };
@@ -2744,6 +2869,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "01JCZ5W2CR0CRED00000000001",
+                 *         "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000"
+                 *       },
+                 *       "authorizeUrl": "https://crm.example/oauth/authorize",
+                 *       "clientId": "my-client-id",
+                 *       "scopes": [
+                 *         "contacts.read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["InitialiseOAuth2ConnectionRequest"];
             };
         };
@@ -2807,6 +2945,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "CRM",
+                 *       "baseUrl": "https://api.crm.example",
+                 *       "authSchemeConfigs": [
+                 *         {
+                 *           "id": "apikey",
+                 *           "schemeType": "api-key",
+                 *           "name": "X-Api-Key",
+                 *           "in": "header"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["HTTPConnectorCreate"];
             };
         };
@@ -2838,6 +2990,41 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "userId": "customer-42",
+                 *       "integrationId": "01JCZ5W5NT0NTEGRAT10N0000A",
+                 *       "connections": [
+                 *         {
+                 *           "templateId": "01JCZ5W4TP0TEMP1ATE000000A",
+                 *           "name": "Jane's CRM",
+                 *           "credentials": {
+                 *             "action": [
+                 *               {
+                 *                 "authSchemeConfig": {
+                 *                   "id": "apikey",
+                 *                   "schemeType": "api-key",
+                 *                   "name": "X-Api-Key",
+                 *                   "in": "header"
+                 *                 },
+                 *                 "credential": {
+                 *                   "name": "CRM key",
+                 *                   "type": "string",
+                 *                   "data": {
+                 *                     "value": "the-end-users-api-key"
+                 *                   }
+                 *                 }
+                 *               }
+                 *             ]
+                 *           },
+                 *           "variables": []
+                 *         }
+                 *       ],
+                 *       "dynamicVariables": {
+                 *         "region": "eu"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ActivationCreate"];
             };
         };
@@ -2928,6 +3115,31 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Jane's CRM (new key)",
+                 *       "credentials": {
+                 *         "action": [
+                 *           {
+                 *             "authSchemeConfig": {
+                 *               "id": "apikey",
+                 *               "schemeType": "api-key",
+                 *               "name": "X-Api-Key",
+                 *               "in": "header"
+                 *             },
+                 *             "credential": {
+                 *               "name": "CRM key",
+                 *               "type": "string",
+                 *               "data": {
+                 *                 "value": "the-end-users-api-key"
+                 *               }
+                 *             }
+                 *           }
+                 *         ]
+                 *       },
+                 *       "variables": []
+                 *     }
+                 */
                 "application/json": components["schemas"]["ActivationConnectionReplace"];
             };
         };
@@ -2961,6 +3173,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "dynamicVariables": {
+                 *         "region": "us"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["DynamicVariablesBody"];
             };
         };
@@ -3028,6 +3247,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "01JCZ5W2CR0CRED00000000001",
+                 *         "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000"
+                 *       },
+                 *       "authorizeUrl": "https://crm.example/oauth/authorize",
+                 *       "clientId": "my-client-id",
+                 *       "scopes": [
+                 *         "contacts.read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["InitialiseOAuth2ConnectionRequest"];
             };
         };
@@ -3185,6 +3417,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000",
+                 *       "name": "Acme hub",
+                 *       "primaryConnectorId": "01JCZ5W1CN0C0NNECT0R00000A",
+                 *       "authSchemeConfig": {
+                 *         "id": "acme-key",
+                 *         "schemeType": "api-key",
+                 *         "name": "X-Acme-Key",
+                 *         "in": "header"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["HubCreate"];
             };
         };
@@ -3274,6 +3519,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Acme integrations",
+                 *       "isDefault": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["HubUpdate"];
             };
         };
@@ -3341,6 +3592,39 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000",
+                 *       "name": "CRM sync",
+                 *       "summary": "Acme customers to your CRM",
+                 *       "description": "Keep contacts in step between Acme and your CRM.",
+                 *       "variablesSchema": {
+                 *         "type": "object",
+                 *         "required": [
+                 *           "region"
+                 *         ],
+                 *         "properties": {
+                 *           "region": {
+                 *             "type": "string",
+                 *             "title": "Region",
+                 *             "enum": [
+                 *               "eu",
+                 *               "us"
+                 *             ]
+                 *           }
+                 *         }
+                 *       },
+                 *       "connectionTemplate": {
+                 *         "connectorId": "01JCZ5W1CN0C0NNECT0R00000B",
+                 *         "authSchemeConfig": {
+                 *           "id": "apikey",
+                 *           "schemeType": "api-key",
+                 *           "name": "X-Api-Key",
+                 *           "in": "header"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["IntegrationCreate"];
             };
         };
@@ -3409,6 +3693,35 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "externalId": "customer-42",
+                 *       "displayName": "Jane Doe",
+                 *       "primaryConnection": {
+                 *         "name": "Jane at Acme",
+                 *         "credentials": {
+                 *           "action": [
+                 *             {
+                 *               "authSchemeConfig": {
+                 *                 "id": "acme-key",
+                 *                 "schemeType": "api-key",
+                 *                 "name": "X-Acme-Key",
+                 *                 "in": "header"
+                 *               },
+                 *               "credential": {
+                 *                 "name": "Acme key",
+                 *                 "type": "string",
+                 *                 "data": {
+                 *                   "value": "janes-acme-key"
+                 *                 }
+                 *               }
+                 *             }
+                 *           ]
+                 *         },
+                 *         "variables": []
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndUserCreate"];
             };
         };
@@ -3547,6 +3860,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectorId": "01JCZ5W1CN0C0NNECT0R00000B",
+                 *       "connection": {
+                 *         "name": "Jane's CRM",
+                 *         "credentials": {
+                 *           "action": [
+                 *             {
+                 *               "authSchemeConfig": {
+                 *                 "id": "apikey",
+                 *                 "schemeType": "api-key",
+                 *                 "name": "X-Api-Key",
+                 *                 "in": "header"
+                 *               },
+                 *               "credential": {
+                 *                 "name": "CRM key",
+                 *                 "type": "string",
+                 *                 "data": {
+                 *                   "value": "the-end-users-api-key"
+                 *                 }
+                 *               }
+                 *             }
+                 *           ]
+                 *         },
+                 *         "variables": []
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndUserConnectionCreate"];
             };
         };
@@ -3585,6 +3926,14 @@ export interface operations {
         /** @description Optional */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ttlSeconds": 1800,
+                 *       "allowedIntegrations": [
+                 *         "01JCZ5W5NT0NTEGRAT10N0000A"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SessionCreate"];
             };
         };
@@ -3674,6 +4023,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Keep contacts and deals in step.",
+                 *       "variablesSchema": {
+                 *         "type": "object",
+                 *         "properties": {
+                 *           "region": {
+                 *             "type": "string",
+                 *             "enum": [
+                 *               "eu",
+                 *               "us",
+                 *               "apac"
+                 *             ]
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateIntegration"];
             };
         };
@@ -3743,6 +4110,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectorId": "01JCZ5W1CN0C0NNECT0R00000B",
+                 *       "authSchemeConfig": {
+                 *         "id": "basic",
+                 *         "schemeType": "basic-auth"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["HubConnectionTemplateCreate"];
             };
         };
@@ -3805,6 +4181,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "usedConnectionTemplates": [
+                 *         "01JCZ5W4TP0TEMP1ATE000000A",
+                 *         "01JCZ5W4TP0TEMP1ATE000000B"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["IntegrationMetadata"];
             };
         };
@@ -3902,6 +4286,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "region": "eu"
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -4047,6 +4436,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "production backend"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApiKeyCreate"];
             };
         };
@@ -4137,6 +4531,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "end-user tokens"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreatePublicKey"];
             };
         };
@@ -4227,6 +4626,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "oauthRedirectUrls": [
+                 *         "https://app.example.com/oauth/callback"
+                 *       ],
+                 *       "hubFrameAncestors": [
+                 *         "https://app.example.com",
+                 *         "https://*.example.com"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["OrganisationSettings"];
             };
         };
@@ -4260,6 +4670,45 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "userId": "customer-42",
+                 *       "environmentId": "01JCZ5W7EV0ENV1R0NMENT000A",
+                 *       "connections": [
+                 *         {
+                 *           "connectionTemplateId": "01JCZ5W4TP0TEMP1ATE000000A",
+                 *           "connection": {
+                 *             "name": "Jane's ERP",
+                 *             "credentials": [
+                 *               {
+                 *                 "authSchemeConfig": {
+                 *                   "type": "api-key",
+                 *                   "apiKey": {
+                 *                     "id": "apikey",
+                 *                     "description": "API key",
+                 *                     "name": "X-Api-Key",
+                 *                     "in": "header"
+                 *                   }
+                 *                 },
+                 *                 "credential": {
+                 *                   "name": "ERP key",
+                 *                   "type": "string",
+                 *                   "data": {
+                 *                     "string": {
+                 *                       "value": "the-end-users-api-key"
+                 *                     }
+                 *                   }
+                 *                 }
+                 *               }
+                 *             ]
+                 *           }
+                 *         }
+                 *       ],
+                 *       "dynamicVariables": {
+                 *         "region": "eu"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ActivationCreate"];
             };
         };
@@ -4330,6 +4779,37 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectionTemplateId": "01JCZ5W4TP0TEMP1ATE000000A",
+                 *       "externalId": "customer-42",
+                 *       "connection": {
+                 *         "name": "Jane's ERP",
+                 *         "credentials": [
+                 *           {
+                 *             "authSchemeConfig": {
+                 *               "type": "api-key",
+                 *               "apiKey": {
+                 *                 "id": "apikey",
+                 *                 "description": "API key",
+                 *                 "name": "X-Api-Key",
+                 *                 "in": "header"
+                 *               }
+                 *             },
+                 *             "credential": {
+                 *               "name": "ERP key",
+                 *               "type": "string",
+                 *               "data": {
+                 *                 "string": {
+                 *                   "value": "the-end-users-api-key"
+                 *                 }
+                 *               }
+                 *             }
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.EnvSystemConnectionCreate"];
             };
         };
@@ -4394,6 +4874,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Jane's ERP",
+                 *       "baseUrl": "",
+                 *       "credentials": [
+                 *         {
+                 *           "authSchemeConfig": {
+                 *             "type": "api-key",
+                 *             "apiKey": {
+                 *               "id": "apikey",
+                 *               "description": "API key",
+                 *               "name": "X-Api-Key",
+                 *               "in": "header"
+                 *             }
+                 *           },
+                 *           "credential": {
+                 *             "name": "ERP key",
+                 *             "type": "string",
+                 *             "data": {
+                 *               "string": {
+                 *                 "value": "the-end-users-api-key"
+                 *               }
+                 *             }
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ConnectionUpdate"];
             };
         };
@@ -4456,6 +4964,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectionTemplateId": "01JCZ5W4TP0TEMP1ATE000000A"
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.LinkConnectionEnvironment"];
             };
         };
@@ -4488,6 +5001,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectionTemplateId": "01JCZ5W4TP0TEMP1ATE000000A"
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.LinkConnectionEnvironment"];
             };
         };
@@ -4677,6 +5195,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "region": "us"
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -4713,6 +5236,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "value": {
+                 *         "eu": true
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.DynamicVariableValue"];
             };
         };
@@ -4747,6 +5277,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "LOG_LEVEL": "debug"
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -4809,6 +5344,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP sync",
+                 *       "dynamicVariablesSchema": {
+                 *         "type": "object",
+                 *         "properties": {
+                 *           "region": {
+                 *             "type": "string",
+                 *             "enum": [
+                 *               "eu",
+                 *               "us"
+                 *             ]
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ProjectCreate"];
             };
         };
@@ -4873,6 +5425,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP sync (v2)",
+                 *       "settings": {
+                 *         "acceptCodeChangesAutomatically": false
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ProjectUpdate"];
             };
         };
@@ -4968,6 +5528,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "systemId": "01JCZ5W8SY0SYSTEM00000000A",
+                 *       "name": "ERP",
+                 *       "dynamic": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.LinkSystem"];
             };
         };
@@ -5003,6 +5570,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP (per user)",
+                 *       "dynamic": true,
+                 *       "authSchemeConfigIds": [
+                 *         "apikey"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.UpdateConnectionTemplate"];
             };
         };
@@ -5105,6 +5681,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "files": [
+                 *         {
+                 *           "filename": "index.ts",
+                 *           "content": "export {}"
+                 *         }
+                 *       ],
+                 *       "labels": {},
+                 *       "versionName": "v1"
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ProjectDeployPayload"];
             };
         };
@@ -5139,6 +5727,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "oldEnvName": "production",
+                 *       "newEnvName": "staging",
+                 *       "cloneSystems": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.CloneEnvironmentRequest"];
             };
         };
@@ -5269,6 +5864,20 @@ export interface operations {
         /** @description DynamicVariablesSchema */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "object",
+                 *       "properties": {
+                 *         "region": {
+                 *           "type": "string",
+                 *           "enum": [
+                 *             "eu",
+                 *             "us"
+                 *           ]
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -5304,6 +5913,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "op": "add",
+                 *       "path": "/properties/batch",
+                 *       "value": {
+                 *         "type": "integer",
+                 *         "minimum": 1
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.DynamicVariablesSchemaPatch"];
             };
         };
@@ -5373,6 +5992,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP",
+                 *       "domain": "erp.example",
+                 *       "templateBaseUrl": "https://api.erp.example",
+                 *       "authSchemeConfigs": [
+                 *         {
+                 *           "type": "api-key",
+                 *           "apiKey": {
+                 *             "id": "apikey",
+                 *             "description": "API key",
+                 *             "name": "X-Api-Key",
+                 *             "in": "header"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "labels": {
+                 *         "team": "finance"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.SystemCreate"];
             };
         };
@@ -5437,6 +6077,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP",
+                 *       "templateBaseUrl": "https://{{tenant}}.erp.example/api",
+                 *       "labels": {
+                 *         "team": "ops"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.UpdateSystem"];
             };
         };
@@ -5501,6 +6150,17 @@ export interface operations {
         /** @description A v2 `AuthSchemeConfig`: `{type, apiKey: {id, ...}}` and so on */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "api-key",
+                 *       "apiKey": {
+                 *         "id": "apikey",
+                 *         "description": "API key",
+                 *         "name": "X-Erp-Key",
+                 *         "in": "header"
+                 *       }
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -5565,6 +6225,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "01JCZ5W2CR0CRED00000000001",
+                 *         "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000"
+                 *       },
+                 *       "redirectUrl": "https://app.example.com/oauth/callback"
+                 *     }
+                 */
                 "application/json": components["schemas"]["InitialiseOAuth1ConnectionRequest"];
             };
         };
@@ -5599,6 +6268,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "01JCZ5W2CR0CRED00000000001",
+                 *         "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000"
+                 *       },
+                 *       "authorizeUrl": "https://crm.example/oauth/authorize",
+                 *       "clientId": "my-client-id",
+                 *       "scopes": [
+                 *         "contacts.read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["InitialiseOAuth2ConnectionRequest"];
             };
         };
@@ -5675,6 +6357,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "externalId": "customer-42",
+                 *       "displayName": "Jane Doe"
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.EndUserCreate"];
             };
         };
