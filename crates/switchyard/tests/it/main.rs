@@ -22,6 +22,7 @@ mod oauth_hygiene;
 mod openapi_examples;
 mod platform_v2;
 mod platform_v2_activations;
+mod readme_walkthrough;
 mod reliability;
 mod schema_budget;
 mod secrets;
