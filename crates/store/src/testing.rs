@@ -108,6 +108,18 @@ pub async fn postgres_url() -> Option<String> {
         .execute(&mut conn)
         .await
         .expect("create test database");
+    // For checking that a run drops what it made, when other runs share the server:
+    // `SWITCHYARD_TEST_POSTGRES_LOG=<file>` collects the names this run created.
+    if let Ok(log) = std::env::var("SWITCHYARD_TEST_POSTGRES_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{name}");
+        }
+    }
     let mut url = url::Url::parse(&base).expect("a valid PostgreSQL URL");
     url.set_path(&format!("/{name}"));
     Some(url.to_string())
