@@ -57,21 +57,32 @@ async fn first_steps_work_as_written() {
     let server = Server::start(&db);
     let work = db.dir.join("walkthrough");
     std::fs::create_dir_all(&work).unwrap();
-    let script = format!(
-        "set -euo pipefail\n\
-         cargo() {{ [ \"$1\" = run ] || return 1; shift; while [ $# -gt 0 ] && [ \"$1\" != -- ]; do shift; done; [ $# -gt 0 ] && shift; \"$SWITCHYARD_BIN\" \"$@\"; }}\n\
-         {}\n",
-        blocks.join("\n")
+    let preamble = "set -euo pipefail\n\
+         cargo() { [ \"$1\" = run ] || return 1; shift; while [ $# -gt 0 ] && [ \"$1\" != -- ]; do shift; done; [ $# -gt 0 ] && shift; \"$SWITCHYARD_BIN\" \"$@\"; }\n";
+    let script = format!("{preamble}{}\n", blocks.join("\n"));
+    let run = |script: &str| {
+        bin_env(Command::new("bash"))
+            .arg("-c")
+            .arg(script)
+            .current_dir(&work)
+            .env("SY", &server.url)
+            .env("SWITCHYARD_BIN", env!("CARGO_BIN_EXE_switchyard"))
+            .env("SWITCHYARD_DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    // The README's helper fails on an error answer, so a call that broke would stop the script.
+    let broken = run(&format!(
+        "{preamble}{}\nsy $SY/api/embedded/v1/hubs -d '{{}}'\necho not reached\n",
+        blocks[0]
+    ));
+    assert!(
+        !broken.status.success()
+            && String::from_utf8_lossy(&broken.stdout).contains("400000")
+            && !String::from_utf8_lossy(&broken.stdout).contains("not reached"),
+        "a 400 did not stop the walkthrough: {broken:?}"
     );
-    let out = bin_env(Command::new("bash"))
-        .arg("-c")
-        .arg(&script)
-        .current_dir(&work)
-        .env("SY", &server.url)
-        .env("SWITCHYARD_BIN", env!("CARGO_BIN_EXE_switchyard"))
-        .env("SWITCHYARD_DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
+    let out = run(&script);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
