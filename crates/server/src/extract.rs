@@ -112,6 +112,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
                 return Err(e);
             }
             let field = if path == "." { String::new() } else { path };
+            let message = message + &scheme_type_hint(&field, &value, &segments);
             let mut e = Error::bad_request(if field.is_empty() {
                 format!("invalid request body: {message}")
             } else {
@@ -128,6 +129,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             Err(e)
         }
     }
+}
+
+/// A credential `type` that is an auth scheme's `schemeType` (`api-key`, `hmac`, `oauth2`): the
+/// usual first mistake, answered with what to send instead.
+fn scheme_type_hint(field: &str, body: &serde_json::Value, segments: &[String]) -> String {
+    if !field.ends_with("credential.type") {
+        return String::new();
+    }
+    let given = segments
+        .iter()
+        .try_fold(body, |v, s| match s.parse::<usize>() {
+            Ok(i) => v.get(i),
+            Err(_) => v.get(s.as_str()),
+        })
+        .and_then(|v| v.as_str());
+    let takes = match given {
+        Some("api-key") => "`string`",
+        Some("hmac") => "`string` or `binary`",
+        Some("oauth2") => "`oauth2-code`, `oauth2-token`, `oauth2-client`, `oauth2-password`, `jwt-bearer` or `custom-function`",
+        _ => return String::new(),
+    };
+    format!(
+        " (a credential's type is not its auth scheme's: `{}` schemes take {takes})",
+        given.unwrap_or_default()
+    )
 }
 
 impl<S, T> FromRequest<S> for Json<T>

@@ -256,6 +256,24 @@ async fn first_mistakes_get_a_hint() {
             .ends_with("which takes string"),
         "{e}"
     );
+    // The scheme's type given as the credential's: what to send instead.
+    let e = w
+        .api
+        .post(
+            &format!("/api/connect/v1/o/{o}/connectors/{cid}/connections"),
+            json!({"name": "c", "credentials": {"action": [{"authSchemeConfig": api_key_scheme("k", "X-Key"),
+                "credential": {"name": "k", "type": "api-key", "data": {"value": "v"}}}]}}),
+        )
+        .await
+        .error(400);
+    assert_eq!(Res::fields(&e), ["credentials.action[0].credential.type"]);
+    assert!(
+        e["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("`api-key` schemes take `string`)"),
+        "{e}"
+    );
     // An activation for a user who does not exist: how to make one.
     let hub = w
         .api
