@@ -123,6 +123,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (!v2 && (!apiKey || !hubId)) {
     console.error('usage: node examples/host-server.mjs --api-key <organisation API key> --hub <hubId> [--switchyard http://127.0.0.1:8950] [--port 8960]');
     console.error('   or: node examples/host-server.mjs --org <organisationId> --key-id <signing key id> --private-key <key.pem> [--switchyard ...] [--port ...]');
+    console.error('(a hub and its API key: README "First steps", or node examples/seed-demo.mjs <organisationId> <apiKey>, which prints this command)');
     process.exit(2);
   }
   const { url } = v2

@@ -103,6 +103,29 @@ pub struct PendingConnection {
     pub paths: Vec<String>,
 }
 
+/// The credential types that can serve `scheme` (what [`fits`] accepts), for messages and docs.
+pub fn accepted(scheme: &AuthScheme) -> Vec<CredentialType> {
+    use CredentialType as T;
+    [
+        T::None,
+        T::String,
+        T::Binary,
+        T::BasicAuth,
+        T::OAuth2Client,
+        T::OAuth2Code,
+        T::OAuth2Password,
+        T::OAuth2Token,
+        T::CustomFunction,
+        T::Certificate,
+        T::JwtBearer,
+        T::OAuth1,
+        T::OAuth1Token,
+    ]
+    .into_iter()
+    .filter(|t| fits(scheme, *t))
+    .collect()
+}
+
 /// Whether a credential of type `ty` can serve `scheme`.
 pub fn fits(scheme: &AuthScheme, ty: CredentialType) -> bool {
     use CredentialType as T;
@@ -196,9 +219,14 @@ pub fn check(
             errors.push(FieldError::new(
                 format!("{}.type", c.field),
                 format!(
-                    "a {} credential cannot serve a {} auth scheme",
+                    "a {} credential cannot serve a {} auth scheme, which takes {}",
                     c.credential_type.as_str(),
-                    scheme.scheme.type_name()
+                    scheme.scheme.type_name(),
+                    accepted(&scheme.scheme)
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
                 ),
             ));
             continue;

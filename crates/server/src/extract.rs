@@ -64,22 +64,55 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         }
     };
     crate::hygiene::check_json(&value)?;
-    match serde_path_to_error::deserialize::<_, T>(value) {
+    match serde_path_to_error::deserialize::<_, T>(&value) {
         Ok(v) => Ok(v),
         Err(err) => {
+            let segments: Vec<String> = err
+                .path()
+                .iter()
+                .filter_map(|s| match s {
+                    serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                    serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                    _ => None,
+                })
+                .collect();
             let path = err.path().to_string();
             let inner = err.into_inner();
             let message = describe(&inner);
-            // A missing field is reported at its parent's path; name the field itself.
-            let field = match message
+            // A missing field is reported at its parent's path; name the field itself, and every
+            // other required field missing beside it.
+            if let Some(name) = message
                 .strip_prefix("missing field `")
                 .and_then(|m| m.split('`').next())
             {
-                Some(name) if path == "." || path.is_empty() => name.to_owned(),
-                Some(name) => format!("{path}.{name}"),
-                None if path == "." => String::new(),
-                None => path,
-            };
+                let at = |f: &str| {
+                    if path == "." || path.is_empty() {
+                        f.to_owned()
+                    } else {
+                        format!("{path}.{f}")
+                    }
+                };
+                let fields: Vec<String> = crate::missing_fields::all::<T>(&value, &segments, name)
+                    .iter()
+                    .map(|f| at(f))
+                    .collect();
+                let mut e = Error::bad_request(format!(
+                    "invalid request body: missing field{} {}",
+                    if fields.len() > 1 { "s" } else { "" },
+                    fields
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                for f in fields {
+                    let m = format!("missing field `{}`", f.rsplit('.').next().unwrap_or(&f));
+                    e.fields.push(FieldError::new(f, m));
+                }
+                return Err(e);
+            }
+            let field = if path == "." { String::new() } else { path };
+            let message = message + &scheme_type_hint(&field, &value, &segments);
             let mut e = Error::bad_request(if field.is_empty() {
                 format!("invalid request body: {message}")
             } else {
@@ -96,6 +129,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             Err(e)
         }
     }
+}
+
+/// A credential `type` that is an auth scheme's `schemeType` (`api-key`, `hmac`, `oauth2`): the
+/// usual first mistake, answered with what to send instead.
+fn scheme_type_hint(field: &str, body: &serde_json::Value, segments: &[String]) -> String {
+    if !field.ends_with("credential.type") {
+        return String::new();
+    }
+    let given = segments
+        .iter()
+        .try_fold(body, |v, s| match s.parse::<usize>() {
+            Ok(i) => v.get(i),
+            Err(_) => v.get(s.as_str()),
+        })
+        .and_then(|v| v.as_str());
+    let takes = match given {
+        Some("api-key") => "`string`",
+        Some("hmac") => "`string` or `binary`",
+        Some("oauth2") => "`oauth2-code`, `oauth2-token`, `oauth2-client`, `oauth2-password`, `jwt-bearer` or `custom-function`",
+        _ => return String::new(),
+    };
+    format!(
+        " (a credential's type is not its auth scheme's: `{}` schemes take {takes})",
+        given.unwrap_or_default()
+    )
 }
 
 impl<S, T> FromRequest<S> for Json<T>

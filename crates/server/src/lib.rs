@@ -26,7 +26,9 @@ pub mod hygiene;
 pub mod idempotency;
 pub mod jobs;
 pub mod listener;
+mod missing_fields;
 pub mod oauth;
+mod openapi_examples;
 pub mod ops;
 pub mod rate_limit;
 pub mod refresh_locks;
@@ -90,6 +92,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = routes().split_for_parts();
     doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
     webhooks::document(&mut doc);
+    openapi_examples::add(&mut doc);
     doc
 }
 
@@ -100,13 +103,8 @@ pub fn app(state: AppState) -> Router {
 
 /// The whole HTTP application.
 pub fn app_with(state: AppState, limits: &ops::RequestLimits) -> Router {
-    let (router, doc) = routes().split_for_parts();
-    let doc = Arc::new({
-        let mut d = doc;
-        d.openapi = utoipa::openapi::OpenApiVersion::Version31;
-        webhooks::document(&mut d);
-        d
-    });
+    let (router, _) = routes().split_for_parts();
+    let doc = Arc::new(openapi());
     let router = hub_page::routes(router).route(
         "/openapi.json",
         axum::routing::get(move || {

@@ -22,10 +22,48 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(index))
         .routes(routes!(embedded_health))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
+}
+
+/// `GET /`: where to go from here.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Index {
+    pub name: &'static str,
+    pub version: &'static str,
+    /// The embeddable hub page; it needs a session URL (`POST
+    /// /api/embedded/v1/hubs/{hub}/users/{user}/sessions`) or an end-user JWT to show anything.
+    pub hub_page: String,
+    /// The script that mounts the hub page in a host page (`Switchyard.mount`).
+    pub embed_script: String,
+    /// This API's OpenAPI 3.1 document, with an example for every request body.
+    pub openapi: String,
+    pub health: String,
+    pub readiness: String,
+    pub metrics: String,
+    /// Where the documentation is: it ships with the source, not with the server.
+    pub docs: &'static str,
+}
+
+/// An index of what this server serves.
+#[utoipa::path(get, path = "/", tag = "operations", security(()), responses((status = 200, body = Index)))]
+async fn index(State(state): State<AppState>) -> axum::Json<Index> {
+    let at = |path: &str| format!("{}{path}", state.public_url);
+    axum::Json(Index {
+        name: "Switchyard",
+        version: env!("CARGO_PKG_VERSION"),
+        hub_page: at("/hub/"),
+        embed_script: at("/embed.js"),
+        openapi: at("/openapi.json"),
+        health: at("/healthz"),
+        readiness: at("/readyz"),
+        metrics: at("/metrics"),
+        docs: "README.md (First steps: a walkthrough from an organisation to an activation) and docs/ in Switchyard's source",
+    })
 }
 
 #[derive(Serialize, ToSchema)]

@@ -31,9 +31,22 @@ impl PostgresStore {
                     Ok(true)
                 })
             })
-            .connect_with(options)
-            .await
-            .map_err(db_err)?;
+            .connect_with(options.clone())
+            .await;
+        let pool = match pool {
+            Ok(pool) => pool,
+            // The pool gives up with "timed out" whatever went wrong: one direct connection
+            // says why (refused, unknown host, TLS, authentication), for the start-up error.
+            Err(sqlx::Error::PoolTimedOut) => {
+                return Err(db_err(
+                    <sqlx::PgConnection as sqlx::Connection>::connect_with(&options)
+                        .await
+                        .err()
+                        .unwrap_or(sqlx::Error::PoolTimedOut),
+                ))
+            }
+            Err(e) => return Err(db_err(e)),
+        };
         // Several nodes may start at once: migrations take an advisory lock (sqlx does this).
         sqlx::migrate!("migrations/postgres")
             .run(&pool)

@@ -763,6 +763,7 @@ async fn store_story_postgres() {
     let Some(url) = testing::postgres_url().await else {
         return;
     };
+    let _dropped_at_the_end = testing::DropDatabase(url.clone());
     let store = switchyard_store::connect(&url).await.unwrap();
     assert_eq!(store.backend(), "postgres");
     story(store).await;

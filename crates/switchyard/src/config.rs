@@ -5,109 +5,172 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use switchyard_vault::{KeyRing, MasterKey};
 
-#[derive(clap::Args, Debug, Default)]
+/// The settings of every command that opens the database.
+#[derive(clap::Args, Debug, Default, Clone)]
 pub struct Args {
-    /// A TOML file with any of the settings below (keys as the long flags, with underscores).
-    #[arg(long, env = "SWITCHYARD_CONFIG", global = true)]
+    /// A TOML file with any of the settings (keys as the long flags, with underscores; also
+    /// `master_key_file`).
+    #[arg(long, env = "SWITCHYARD_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Address to listen on [default: 127.0.0.1:8950].
-    #[arg(long, env = "SWITCHYARD_LISTEN", global = true)]
-    pub listen: Option<String>,
-    /// `sqlite://...` or `postgres://...` [default: an SQLite file in the data directory].
-    #[arg(
-        long,
-        env = "SWITCHYARD_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    /// `sqlite://...` or `postgres://...` (or a file holding it: SWITCHYARD_DATABASE_URL_FILE)
+    /// [default: an SQLite file in the data directory].
+    #[arg(long, env = "SWITCHYARD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Where the embedded database and the generated master key live [default: ./switchyard-data].
-    #[arg(long, env = "SWITCHYARD_DATA_DIR", global = true)]
+    #[arg(long, env = "SWITCHYARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// The URL Switchyard is reached at from outside [default: http://<listen>].
-    #[arg(long, env = "SWITCHYARD_PUBLIC_URL", global = true)]
-    pub public_url: Option<String>,
-    /// Log format: `text` or `json` [default: text].
-    #[arg(long, env = "SWITCHYARD_LOG_FORMAT", global = true)]
+    /// Log format: `text` or `json` (one JSON object per line, nothing else) [default: text].
+    #[arg(long, env = "SWITCHYARD_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Embedded SQLite only: `full` (every acknowledged write is on disk) or `normal` (faster; the
+    /// last writes acknowledged before a power loss or OS crash may be lost) [default: full].
+    #[arg(long, env = "SWITCHYARD_SQLITE_SYNCHRONOUS")]
+    pub sqlite_synchronous: Option<String>,
+}
+
+/// The server's own settings: `serve`'s flags, also taken before any command (`switchyard`
+/// alone serves).
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8950].
+    #[arg(long, env = "SWITCHYARD_LISTEN")]
+    pub listen: Option<String>,
+    /// The URL Switchyard is reached at from outside [default: http://<listen>].
+    #[arg(long, env = "SWITCHYARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// How long an OAuth2 authorization flow may take, in seconds [default: 600].
-    #[arg(long, env = "SWITCHYARD_OAUTH_STATE_TTL_SECONDS", global = true)]
+    #[arg(long, env = "SWITCHYARD_OAUTH_STATE_TTL_SECONDS")]
     pub oauth_state_ttl_seconds: Option<u64>,
     /// How often expired credentials (`expiresAt` passed) are deleted, in seconds [default: 60].
-    #[arg(long, env = "SWITCHYARD_CREDENTIAL_SWEEP_SECONDS", global = true)]
+    #[arg(long, env = "SWITCHYARD_CREDENTIAL_SWEEP_SECONDS")]
     pub credential_sweep_seconds: Option<u64>,
     /// Internal address ranges outbound requests (OAuth providers) may reach, comma-separated
     /// CIDRs such as `127.0.0.1/32,10.1.0.0/16` [default: none: loopback, private, link-local and
     /// other internal addresses are refused].
-    #[arg(long, env = "SWITCHYARD_EGRESS_ALLOW", global = true)]
+    #[arg(long, env = "SWITCHYARD_EGRESS_ALLOW")]
     pub egress_allow: Option<String>,
     /// Failed authentications (401s) a client address may have per minute before it gets 429s [default: 60; 0: no limit].
-    #[arg(
-        long,
-        env = "SWITCHYARD_RATE_LIMIT_FAILED_AUTH_PER_MINUTE",
-        global = true
-    )]
+    #[arg(long, env = "SWITCHYARD_RATE_LIMIT_FAILED_AUTH_PER_MINUTE")]
     pub rate_limit_failed_auth_per_minute: Option<u32>,
     /// Calls to OAuth providers an organisation may cause per minute [default: 600; 0: no limit].
-    #[arg(
-        long,
-        env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_ORG_PER_MINUTE",
-        global = true
-    )]
+    #[arg(long, env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_ORG_PER_MINUTE")]
     pub rate_limit_provider_calls_per_org_per_minute: Option<u32>,
     /// Calls to OAuth providers one client address may cause per minute [default: 120; 0: no limit].
     #[arg(
         long,
-        env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_CLIENT_PER_MINUTE",
-        global = true
+        env = "SWITCHYARD_RATE_LIMIT_PROVIDER_CALLS_PER_CLIENT_PER_MINUTE"
     )]
     pub rate_limit_provider_calls_per_client_per_minute: Option<u32>,
     /// The longest lifetime an end-user JWT may have, in seconds (`exp - iat`, and `exp - now`) [default: 86400].
-    #[arg(
-        long,
-        env = "SWITCHYARD_END_USER_JWT_MAX_LIFETIME_SECONDS",
-        global = true
-    )]
+    #[arg(long, env = "SWITCHYARD_END_USER_JWT_MAX_LIFETIME_SECONDS")]
     pub end_user_jwt_max_lifetime_seconds: Option<u64>,
     /// The time budget of checking a variables schema or validating variables against one, in
     /// milliseconds; a schema that blows it is refused from then on [default: 2000].
-    #[arg(long, env = "SWITCHYARD_VARIABLES_BUDGET_MS", global = true)]
+    #[arg(long, env = "SWITCHYARD_VARIABLES_BUDGET_MS")]
     pub variables_budget_ms: Option<u64>,
     /// Seconds a client has to send a request's line and headers, from its first byte (the
     /// connection's opening, for the first request); then the connection is closed [default: 10].
-    #[arg(long, env = "SWITCHYARD_HEADER_READ_TIMEOUT_SECONDS", global = true)]
+    #[arg(long, env = "SWITCHYARD_HEADER_READ_TIMEOUT_SECONDS")]
     pub header_read_timeout_seconds: Option<u64>,
     /// Seconds a connection may sit with no request being handled and no bytes moving (a
     /// keep-alive connection between requests) before it is closed [default: 60].
-    #[arg(long, env = "SWITCHYARD_IDLE_TIMEOUT_SECONDS", global = true)]
+    #[arg(long, env = "SWITCHYARD_IDLE_TIMEOUT_SECONDS")]
     pub idle_timeout_seconds: Option<u64>,
     /// Seconds within which a request (its body included) must be answered; then it gets a 503
     /// and its handler is stopped. Keep it above 30, the OAuth provider calls' own timeout [default: 60].
-    #[arg(long, env = "SWITCHYARD_REQUEST_TIMEOUT_SECONDS", global = true)]
+    #[arg(long, env = "SWITCHYARD_REQUEST_TIMEOUT_SECONDS")]
     pub request_timeout_seconds: Option<u64>,
     /// Connections served at once; more wait in the operating system's accept queue until one
     /// closes [default: 4096].
-    #[arg(long, env = "SWITCHYARD_MAX_CONNECTIONS", global = true)]
+    #[arg(long, env = "SWITCHYARD_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
-    /// Embedded SQLite only: `full` (every acknowledged write is on disk) or `normal` (faster; the
-    /// last writes acknowledged before a power loss or OS crash may be lost) [default: full].
-    #[arg(long, env = "SWITCHYARD_SQLITE_SYNCHRONOUS", global = true)]
-    pub sqlite_synchronous: Option<String>,
     /// Jobs (event deliveries...) this process runs at once; 0: none, the node only serves the
     /// API [default: 8].
-    #[arg(long, env = "SWITCHYARD_JOB_WORKERS", global = true)]
+    #[arg(long, env = "SWITCHYARD_JOB_WORKERS")]
     pub job_workers: Option<usize>,
     /// How often an idle job worker looks for due jobs, in milliseconds [default: 200].
-    #[arg(long, env = "SWITCHYARD_JOB_POLL_MS", global = true)]
+    #[arg(long, env = "SWITCHYARD_JOB_POLL_MS")]
     pub job_poll_ms: Option<u64>,
     /// How long a node holds a job it runs before another may take it over (its lease, renewed
     /// while it runs), in seconds [default: 60].
-    #[arg(long, env = "SWITCHYARD_JOB_LEASE_SECONDS", global = true)]
+    #[arg(long, env = "SWITCHYARD_JOB_LEASE_SECONDS")]
     pub job_lease_seconds: Option<u64>,
     /// The delays before each retry of an event delivery, milliseconds, comma-separated
     /// [default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h].
-    #[arg(long, env = "SWITCHYARD_EVENT_RETRY_SCHEDULE_MS", global = true)]
+    #[arg(long, env = "SWITCHYARD_EVENT_RETRY_SCHEDULE_MS")]
     pub event_retry_schedule_ms: Option<String>,
+}
+
+impl Args {
+    /// `self`, each setting left out taken from `outer` (flags given before the command).
+    pub fn or(self, outer: Args) -> Args {
+        Args {
+            config: self.config.or(outer.config),
+            database_url: self.database_url.or(outer.database_url),
+            data_dir: self.data_dir.or(outer.data_dir),
+            log_format: self.log_format.or(outer.log_format),
+            sqlite_synchronous: self.sqlite_synchronous.or(outer.sqlite_synchronous),
+        }
+    }
+}
+
+/// What `--help` adds after the flags: the variables that have no flag, for the commands that
+/// read them.
+pub const ENV_DATABASE: &str = "Environment variables without a flag:
+  SWITCHYARD_DATABASE_URL_FILE  a file holding the database URL (instead of SWITCHYARD_DATABASE_URL)
+  RUST_LOG                      log filter, e.g. `info,sqlx=warn` or `debug` [default: info,sqlx=warn,tower_http=warn]";
+
+pub const ENV_KEYS: &str = "Environment variables without a flag:
+  SWITCHYARD_MASTER_KEY         the active master key (64 hex digits; `switchyard keys generate`)
+  SWITCHYARD_MASTER_KEY_FILE    a file holding it (also `master_key_file` in --config); rotated by `keys rotate`
+  SWITCHYARD_OLD_MASTER_KEYS    retired keys that still open older data, comma-separated
+                                (without any of these, embedded SQLite generates <data-dir>/master.key;
+                                PostgreSQL requires one)
+  SWITCHYARD_DATABASE_URL_FILE  a file holding the database URL (instead of SWITCHYARD_DATABASE_URL)
+  RUST_LOG                      log filter, e.g. `info,sqlx=warn` or `debug` [default: info,sqlx=warn,tower_http=warn]";
+
+impl ServeArgs {
+    /// `self`, each setting left out taken from `outer` (flags given before the command).
+    pub fn or(self, outer: ServeArgs) -> ServeArgs {
+        ServeArgs {
+            listen: self.listen.or(outer.listen),
+            public_url: self.public_url.or(outer.public_url),
+            oauth_state_ttl_seconds: self
+                .oauth_state_ttl_seconds
+                .or(outer.oauth_state_ttl_seconds),
+            credential_sweep_seconds: self
+                .credential_sweep_seconds
+                .or(outer.credential_sweep_seconds),
+            egress_allow: self.egress_allow.or(outer.egress_allow),
+            rate_limit_failed_auth_per_minute: self
+                .rate_limit_failed_auth_per_minute
+                .or(outer.rate_limit_failed_auth_per_minute),
+            rate_limit_provider_calls_per_org_per_minute: self
+                .rate_limit_provider_calls_per_org_per_minute
+                .or(outer.rate_limit_provider_calls_per_org_per_minute),
+            rate_limit_provider_calls_per_client_per_minute: self
+                .rate_limit_provider_calls_per_client_per_minute
+                .or(outer.rate_limit_provider_calls_per_client_per_minute),
+            end_user_jwt_max_lifetime_seconds: self
+                .end_user_jwt_max_lifetime_seconds
+                .or(outer.end_user_jwt_max_lifetime_seconds),
+            variables_budget_ms: self.variables_budget_ms.or(outer.variables_budget_ms),
+            header_read_timeout_seconds: self
+                .header_read_timeout_seconds
+                .or(outer.header_read_timeout_seconds),
+            idle_timeout_seconds: self.idle_timeout_seconds.or(outer.idle_timeout_seconds),
+            request_timeout_seconds: self
+                .request_timeout_seconds
+                .or(outer.request_timeout_seconds),
+            max_connections: self.max_connections.or(outer.max_connections),
+            job_workers: self.job_workers.or(outer.job_workers),
+            job_poll_ms: self.job_poll_ms.or(outer.job_poll_ms),
+            job_lease_seconds: self.job_lease_seconds.or(outer.job_lease_seconds),
+            event_retry_schedule_ms: self
+                .event_retry_schedule_ms
+                .or(outer.event_retry_schedule_ms),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -180,28 +243,29 @@ fn env_or_file(name: &str) -> anyhow::Result<Option<String>> {
 }
 
 impl Settings {
-    pub fn load(args: Args) -> anyhow::Result<Self> {
-        let file: File = match &args.config {
+    pub fn load(common: Args, args: ServeArgs) -> anyhow::Result<Self> {
+        let file: File = match &common.config {
             Some(p) => toml::from_str(
                 &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
             )
             .with_context(|| format!("parsing {}", p.display()))?,
             None => File::default(),
         };
-        let data_dir = args
+        let data_dir = common
             .data_dir
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("./switchyard-data"));
-        let database_url = args
-            .database_url
-            .or_else(|| env_or_file("SWITCHYARD_DATABASE_URL").ok().flatten())
-            .or(file.database_url);
+        let database_url = match common.database_url {
+            Some(u) => Some(u),
+            None => env_or_file("SWITCHYARD_DATABASE_URL")?,
+        }
+        .or(file.database_url);
         let embedded = database_url.is_none();
         let database_url = match database_url {
             Some(u) => u,
             None => format!("sqlite://{}", data_dir.join("switchyard.db").display()),
         };
-        let log_format = args
+        let log_format = common
             .log_format
             .or(file.log_format)
             .unwrap_or_else(|| "text".into());
@@ -247,7 +311,7 @@ impl Settings {
         if max_connections == 0 {
             bail!("--max-connections must be at least 1");
         }
-        let sqlite_synchronous = match args.sqlite_synchronous.or(file.sqlite_synchronous) {
+        let sqlite_synchronous = match common.sqlite_synchronous.or(file.sqlite_synchronous) {
             Some(v) => v
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("--sqlite-synchronous: {e}"))?,

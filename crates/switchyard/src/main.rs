@@ -14,21 +14,35 @@ use switchyard_server::AppState;
 #[command(
     name = "switchyard",
     version,
-    about = "Switchyard: a self-hostable embedded integration platform, wire-compatible with Versori's API."
+    about = "Switchyard: a self-hostable embedded integration platform, wire-compatible with Versori's API.",
+    long_about = "Switchyard: a self-hostable embedded integration platform, wire-compatible with Versori's API.\n\nWith no command, serves (the flags below are `serve`'s). Every flag is also the environment variable shown, and a key of the --config file.",
+    after_help = config::ENV_KEYS
 )]
 struct Cli {
     #[command(flatten)]
-    settings: config::Args,
+    db: config::Args,
+    #[command(flatten)]
+    serve: config::ServeArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (what runs with no subcommand).
-    Serve,
+    /// Serve the API (what runs with no command).
+    #[command(after_help = config::ENV_KEYS)]
+    Serve {
+        #[command(flatten)]
+        db: config::Args,
+        #[command(flatten)]
+        serve: config::ServeArgs,
+    },
     /// Run the database migrations and exit.
-    Migrate,
+    #[command(after_help = config::ENV_DATABASE)]
+    Migrate {
+        #[command(flatten)]
+        db: config::Args,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Organisations and API keys.
@@ -45,20 +59,26 @@ enum Command {
 #[derive(Subcommand)]
 enum Jobs {
     /// Jobs per kind (ready, due, running, failed, the oldest's age) and the latest failed jobs.
+    #[command(after_help = config::ENV_DATABASE)]
     Status {
         /// Print JSON: {"kinds": [...], "failed": [...]}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        db: config::Args,
     },
 }
 
 #[derive(Subcommand)]
 enum Keys {
     /// How many stored secrets each key seals, and which keys this configuration has.
+    #[command(after_help = config::ENV_KEYS)]
     Status {
         /// Print JSON: {"activeKeyId", "keys": [{"id", "rows", "configured"}]}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        db: config::Args,
     },
     /// Print a new random master key (for SWITCHYARD_MASTER_KEY).
     Generate,
@@ -67,6 +87,7 @@ enum Keys {
     /// written to it and the old one kept in `<file>.old`; running servers pick it up within
     /// seconds. With SWITCHYARD_MASTER_KEY, first deploy the new key there (old ones in
     /// SWITCHYARD_OLD_MASTER_KEYS) and then run this to re-encrypt.
+    #[command(after_help = config::ENV_KEYS)]
     Rotate {
         /// Rows per batch.
         #[arg(long, default_value_t = 500)]
@@ -77,57 +98,103 @@ enum Keys {
         /// Seconds to wait after writing a new key file, for running servers to start sealing with it.
         #[arg(long, default_value_t = 3)]
         settle_seconds: u64,
+        #[command(flatten)]
+        db: config::Args,
     },
 }
 
 #[derive(Subcommand)]
 enum Admin {
     /// Create an organisation and its first API key; prints {"organisationId", "apiKey"}.
+    #[command(after_help = config::ENV_DATABASE)]
     CreateOrg {
         #[arg(long)]
         name: String,
+        #[command(flatten)]
+        db: config::Args,
     },
     /// Create another API key for an organisation; prints {"id", "apiKey"}.
+    #[command(after_help = config::ENV_DATABASE)]
     CreateApiKey {
         #[arg(long)]
         org: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        #[command(flatten)]
+        db: config::Args,
     },
     /// Revoke an API key.
+    #[command(after_help = config::ENV_DATABASE)]
     RevokeApiKey {
         #[arg(long)]
         org: String,
         #[arg(long = "key-id")]
         key_id: String,
+        #[command(flatten)]
+        db: config::Args,
     },
+}
+
+impl Command {
+    /// The database settings this command was given, if it opens the database.
+    fn db(&self) -> Option<&config::Args> {
+        match self {
+            Command::Serve { db, .. } | Command::Migrate { db } => Some(db),
+            Command::Openapi => None,
+            Command::Admin(
+                Admin::CreateOrg { db, .. }
+                | Admin::CreateApiKey { db, .. }
+                | Admin::RevokeApiKey { db, .. },
+            ) => Some(db),
+            Command::Keys(Keys::Status { db, .. } | Keys::Rotate { db, .. }) => Some(db),
+            Command::Keys(Keys::Generate) => None,
+            Command::Jobs(Jobs::Status { db, .. }) => Some(db),
+        }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&switchyard_server::openapi())?
-        );
-        return Ok(());
+    match &cli.command {
+        Some(Command::Openapi) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&switchyard_server::openapi())?
+            );
+            return Ok(());
+        }
+        Some(Command::Keys(Keys::Generate)) => {
+            println!("{}", *switchyard_vault::MasterKey::generate_text());
+            return Ok(());
+        }
+        _ => {}
     }
-    let settings = Settings::load(cli.settings)?;
+    let db = match cli.command.as_ref().and_then(Command::db) {
+        Some(db) => db.clone().or(cli.db),
+        None => cli.db,
+    };
+    let serve_args = match &cli.command {
+        Some(Command::Serve { serve, .. }) => serve.clone().or(cli.serve),
+        _ => cli.serve,
+    };
+    let settings = Settings::load(db, serve_args)?;
     settings.init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
         match cli.command {
-            None | Some(Command::Serve) => serve(settings).await,
-            Some(Command::Migrate) => {
+            None | Some(Command::Serve { .. }) => serve(settings).await,
+            Some(Command::Migrate { .. }) => {
                 let store = settings.open_store().await?;
                 tracing::info!(backend = store.backend(), "migrations are up to date");
                 Ok(())
             }
             Some(Command::Admin(a)) => admin(settings, a).await,
             Some(Command::Keys(k)) => keys(settings, k).await,
-            Some(Command::Jobs(Jobs::Status { json })) => jobs_cli::status(settings, json).await,
+            Some(Command::Jobs(Jobs::Status { json, .. })) => {
+                jobs_cli::status(settings, json).await
+            }
             Some(Command::Openapi) => unreachable!(),
         }
     })
@@ -136,7 +203,7 @@ fn main() -> anyhow::Result<()> {
 async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
     let store = settings.open_store().await?;
     match cmd {
-        Admin::CreateOrg { name } => {
+        Admin::CreateOrg { name, .. } => {
             if name.trim().is_empty() {
                 bail!("--name must not be empty");
             }
@@ -161,7 +228,7 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
                 })?
             );
         }
-        Admin::CreateApiKey { org, name } => {
+        Admin::CreateApiKey { org, name, .. } => {
             let org = store
                 .operator_organisation(&org)
                 .await?
@@ -170,7 +237,7 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
             store.insert_api_key(&org, &key).await?;
             println!("{}", serde_json::json!({"id": key.id, "apiKey": text}));
         }
-        Admin::RevokeApiKey { org, key_id } => {
+        Admin::RevokeApiKey { org, key_id, .. } => {
             let org = store
                 .operator_organisation(&org)
                 .await?
@@ -189,16 +256,12 @@ async fn admin(settings: Settings, cmd: Admin) -> anyhow::Result<()> {
 }
 
 async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
-    if let Keys::Generate = cmd {
-        println!("{}", *switchyard_vault::MasterKey::generate_text());
-        return Ok(());
-    }
     let store = settings.open_store().await?;
     let location = settings.key_location()?;
     let mut ring = settings.key_ring()?;
     match cmd {
         Keys::Generate => unreachable!(),
-        Keys::Status { json } => {
+        Keys::Status { json, .. } => {
             let counts = store.sealed_counts_by_key().await?;
             let mut ids = ring.key_ids();
             for (id, _) in &counts {
@@ -231,6 +294,7 @@ async fn keys(settings: Settings, cmd: Keys) -> anyhow::Result<()> {
             batch,
             no_new_key,
             settle_seconds,
+            ..
         } => {
             if !no_new_key {
                 match &location {
@@ -498,10 +562,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
     warn_if_few_file_descriptors(limits.max_connections);
-    eprintln!(
-        "switchyard listening on http://{local} (database: {})",
+    // The line scripts wait for; in JSON mode a log event like every other line.
+    let listening = format!(
+        "switchyard listening on http://{local} (database: {}); {public_url}/ points to the hub page, the OpenAPI document and the docs",
         switchyard_store::mask_url(&settings.database_url)
     );
+    if settings.json_logs {
+        tracing::info!(url = %format_args!("http://{local}"), "{listening}");
+    } else {
+        eprintln!("{listening}");
+    }
     switchyard_server::listener::serve(listener, app, limits, shutdown_signal()).await;
     tracing::info!("shut down: in-flight requests finished");
     store.close().await;

@@ -135,6 +135,10 @@ async fn sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    switchyard_no_test_postgres,
+    ignore = "PostgreSQL suite not run: set SWITCHYARD_TEST_POSTGRES_URL"
+)]
 async fn postgres() {
     expiry(Backend::Postgres).await;
 }

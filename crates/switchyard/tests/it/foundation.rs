@@ -406,6 +406,10 @@ impl Cuttable {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    switchyard_no_test_postgres,
+    ignore = "PostgreSQL suite not run: set SWITCHYARD_TEST_POSTGRES_URL"
+)]
 async fn readyz_follows_the_database_without_a_restart() {
     let Some(db) = Db::new(Backend::Postgres).await else {
         return;
@@ -419,6 +423,7 @@ async fn readyz_follows_the_database_without_a_restart() {
     let via_proxy = Db {
         url: u.to_string(),
         dir: db.dir.clone(),
+        owned: false,
     };
     let server = Server::start(&via_proxy);
     let api = Api::new(&server, &key);
@@ -521,6 +526,10 @@ async fn readyz_follows_the_database_without_a_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    switchyard_no_test_postgres,
+    ignore = "PostgreSQL suite not run: set SWITCHYARD_TEST_POSTGRES_URL"
+)]
 async fn two_nodes_share_one_postgres_database() {
     let Some(db) = Db::new(Backend::Postgres).await else {
         return;

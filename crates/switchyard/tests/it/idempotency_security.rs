@@ -593,6 +593,10 @@ async fn rotation_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    switchyard_no_test_postgres,
+    ignore = "PostgreSQL suite not run: set SWITCHYARD_TEST_POSTGRES_URL"
+)]
 async fn rotation_postgres() {
     rotation_reseals_remembered_answers(Backend::Postgres).await;
 }

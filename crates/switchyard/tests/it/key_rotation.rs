@@ -234,6 +234,10 @@ async fn rotation_under_load_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    switchyard_no_test_postgres,
+    ignore = "PostgreSQL suite not run: set SWITCHYARD_TEST_POSTGRES_URL"
+)]
 async fn rotation_under_load_postgres() {
     rotation_under_load(Backend::Postgres).await;
 }

@@ -171,7 +171,20 @@ async fn activate_integration(
             };
             (u.clone(), Some(u))
         }
-        (None, _) => return Err(ApiError::not_found("end user")),
+        (None, Some(_)) => return Err(ApiError::not_found("end user")),
+        // An API key names a user who must exist already: say how to make one.
+        (None, None) => {
+            let mut e = Error::not_found("end user");
+            e.message = format!(
+                "end user not found: hub {} has no user with the id or externalId {:?}; create it first (POST /api/embedded/v1/hubs/{}/users, with its primary connection), or activate through a hub session, whose first activation creates its user",
+                integration.hub_id, body.user_id, integration.hub_id
+            );
+            e.fields.push(FieldError::new(
+                "userId",
+                "no such end user in the integration's hub",
+            ));
+            return Err(ApiError(e));
+        }
     };
     activation::check_deployed(&integration)?;
     // A second activation is refused by the database's unique constraint when it is written; look

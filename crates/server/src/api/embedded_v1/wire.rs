@@ -198,6 +198,9 @@ pub struct IntegrationOut {
     pub image_url: String,
     pub screenshot_url: String,
     pub description: String,
+    /// The `summary` given on IntegrationCreate (a Switchyard addition: Versori's spec accepts it
+    /// there and returns it nowhere); `""` when none was.
+    pub summary: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub variables_schema: Option<Value>,
@@ -214,6 +217,7 @@ impl From<Integration> for IntegrationOut {
             image_url: i.image_url,
             screenshot_url: i.screenshot_url,
             description: i.description,
+            summary: i.summary,
             variables_schema: i.variables_schema,
             board_id: i.board_id,
             is_deployed: i.is_deployed,

@@ -24,10 +24,29 @@ pub enum Backend {
     Postgres,
 }
 
-/// A database for one test.
+/// A database for one test. Dropped with it (the PostgreSQL database, the SQLite file and the
+/// data directory), also when the test fails, unless `owned` is false (another view of a `Db`).
 pub struct Db {
     pub url: String,
     pub dir: PathBuf,
+    pub owned: bool,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
+        if self.url.starts_with("postgres") {
+            switchyard_store::testing::drop_postgres_database(&self.url);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Says `line` once per test run, past the output capture: `cargo test` shows it.
+pub fn notice(line: &str) {
+    switchyard_store::testing::notice(line);
 }
 
 impl Db {
@@ -41,7 +60,11 @@ impl Db {
             Backend::Sqlite => switchyard_store::testing::sqlite_url(&dir),
             Backend::Postgres => switchyard_store::testing::postgres_url().await?,
         };
-        Some(Db { url, dir })
+        Some(Db {
+            url,
+            dir,
+            owned: true,
+        })
     }
 }
 
@@ -79,7 +102,11 @@ impl Db {
 }
 
 pub fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+    bin_env(Command::new(env!("CARGO_BIN_EXE_switchyard")))
+}
+
+/// `c` with the environment the tests give `switchyard` (for a script that runs it).
+pub fn bin_env(mut c: Command) -> Command {
     c.env_remove("SWITCHYARD_DATABASE_URL")
         .env_remove("SWITCHYARD_LISTEN")
         .env("SWITCHYARD_MASTER_KEY", MASTER_KEY)
@@ -421,9 +448,10 @@ impl Api {
 }
 
 /// A server with one organisation, ready to call.
+/// (Fields drop in order: the server stops before its database is dropped.)
 pub struct World {
-    pub db: Db,
     pub server: Server,
+    pub db: Db,
     pub org: String,
     pub key: String,
     pub api: Api,
@@ -465,6 +493,7 @@ macro_rules! on_both_databases {
                     $body(w).await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(switchyard_no_test_postgres, ignore = "PostgreSQL suite not run: set SWITCHYARD_TEST_POSTGRES_URL")]
                 async fn postgres() {
                     let Some(w) = $crate::common::World::new($crate::common::Backend::Postgres).await else { return };
                     $body(w).await;

@@ -29,6 +29,9 @@ fn install() -> Result<(), String> {
         if dir().join("node_modules/oauth2-mock-server").exists() {
             return Ok(());
         }
+        super::notice(
+            "installing the OAuth2 test provider: npm ci in crates/switchyard/tests/it/oauth (from the npm registry, once)",
+        );
         let out = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(dir())
@@ -50,7 +53,9 @@ fn unavailable(why: String) -> Option<Provider> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("the OAuth tests need Node.js and npm under CI=true: {why}");
     }
-    eprintln!("OAuth tests not run: {why} (install Node.js 18+ and npm to run them)");
+    super::notice(&format!(
+        "OAuth tests not run, they pass without testing anything: {why} (install Node.js 18+ and npm to run them)"
+    ));
     None
 }
 
