@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { describeError, NetworkError } from './api';
+import { ApiError, describeError, NetworkError, SESSION_ENDED } from './api';
 import { ErrorMessage, IntegrationIcon, Spinner } from './components/common';
 import { ManageView } from './components/ManageView';
+import { Modal } from './components/Modal';
+import { SavedConnections } from './components/SavedConnections';
 import { Wizard, topError } from './components/Wizard';
 import { createBackend, ServicesContext, type AppServices } from './context';
 import type { AnyHubContext } from './fragment';
@@ -10,7 +12,7 @@ import { filterIntegrations } from './search';
 import type { IntegrationSummary } from './types';
 import { useLoad } from './useLoad';
 
-type Dialog = { kind: 'wizard' | 'manage'; integration: IntegrationSummary } | null;
+type Dialog = { kind: 'wizard' | 'manage'; integration: IntegrationSummary } | { kind: 'saved' } | null;
 
 export function App({ context }: { context: AnyHubContext }) {
   const services: AppServices = useMemo(() => ({ backend: createBackend(context), context }), [context]);
@@ -26,6 +28,9 @@ export function App({ context }: { context: AnyHubContext }) {
   const integrations = list.data?.integrations ?? null;
   const totalConnected = list.data?.totalConnected ?? 0;
   const loadError = list.status === 'failed' ? topError(list.error) : null;
+  // An ended session cannot be retried with the same token: the page says what to do and offers
+  // nothing else (no search, no retry).
+  const ended = list.status === 'failed' && list.error instanceof ApiError && list.error.status === 401;
   const load = list.reload;
   const [query, setQuery] = useState('');
   const [dialog, setDialog] = useState<Dialog>(null);
@@ -51,6 +56,11 @@ export function App({ context }: { context: AnyHubContext }) {
 
   const close = (reason: 'closed' | 'done') => {
     if (!dialog) return;
+    if (dialog.kind === 'saved') {
+      setDialog(null);
+      requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-testid="open-saved-connections"]')?.focus());
+      return;
+    }
     focusTile.current = dialog.integration.id;
     if (reason === 'closed') postToHost('closed', { integrationId: dialog.integration.id, view: dialog.kind });
     setDialog(null);
@@ -69,25 +79,32 @@ export function App({ context }: { context: AnyHubContext }) {
                 {totalConnected} of {integrations.length} connected
               </p>
             ) : null}
+            {integrations && backend.kind === 'v1' ? (
+              <button type="button" className="sy-link-button" onClick={() => setDialog({ kind: 'saved' })} aria-haspopup="dialog" data-testid="open-saved-connections">
+                Saved connections
+              </button>
+            ) : null}
           </div>
-          <div className="sy-search">
-            <label htmlFor="sy-search" className="sy-visually-hidden">
-              Search integrations
-            </label>
-            <svg className="sy-search__icon" aria-hidden="true" width="16" height="16" viewBox="0 0 16 16">
-              <circle cx="7" cy="7" r="5" fill="none" stroke="currentColor" strokeWidth="1.6" />
-              <path d="M11 11l3.5 3.5" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
-            </svg>
-            <input
-              id="sy-search"
-              type="search"
-              placeholder="Search integrations"
-              autoComplete="off"
-              value={query}
-              onChange={(e) => setQuery(e.target.value)}
-              data-testid="search"
-            />
-          </div>
+          {ended ? null : (
+            <div className="sy-search">
+              <label htmlFor="sy-search" className="sy-visually-hidden">
+                Search integrations
+              </label>
+              <svg className="sy-search__icon" aria-hidden="true" width="16" height="16" viewBox="0 0 16 16">
+                <circle cx="7" cy="7" r="5" fill="none" stroke="currentColor" strokeWidth="1.6" />
+                <path d="M11 11l3.5 3.5" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+              </svg>
+              <input
+                id="sy-search"
+                type="search"
+                placeholder="Search integrations"
+                autoComplete="off"
+                value={query}
+                onChange={(e) => setQuery(e.target.value)}
+                data-testid="search"
+              />
+            </div>
+          )}
         </header>
 
         {notice ? (
@@ -101,7 +118,11 @@ export function App({ context }: { context: AnyHubContext }) {
           </div>
         ) : null}
 
-        {loadError ? (
+        {ended ? (
+          <div className="sy-alert sy-alert--error" role="alert" data-testid="load-error" data-session-ended="true">
+            <p className="sy-alert__title">{SESSION_ENDED}</p>
+          </div>
+        ) : loadError ? (
           <div data-testid="load-error">
             <ErrorMessage error={loadError} onRetry={load} />
           </div>
@@ -118,7 +139,6 @@ export function App({ context }: { context: AnyHubContext }) {
                     className={`sy-tile${i.isActivated ? ' sy-tile--connected' : ''}`}
                     onClick={() => open(i)}
                     aria-haspopup="dialog"
-                    aria-label={`${i.name}${i.isActivated ? ', connected' : ''}${i.description ? `. ${i.description}` : ''}`}
                     data-testid={`tile-${i.id}`}
                     data-activated={i.isActivated ? 'true' : 'false'}
                   >
@@ -159,6 +179,11 @@ export function App({ context }: { context: AnyHubContext }) {
             load();
           }}
         />
+      ) : null}
+      {dialog?.kind === 'saved' ? (
+        <Modal title="Saved connections" onClose={() => close('closed')} testId="saved-dialog">
+          <SavedConnections onChanged={load} />
+        </Modal>
       ) : null}
       {dialog?.kind === 'manage' ? (
         <ManageView

@@ -13,6 +13,8 @@ import type {
   InitialiseOAuth2Response,
   IntegrationPage,
   IntegrationSummary,
+  SavedConnection,
+  SavedConnectionsPage,
 } from './types';
 
 /** The API answered with an error. */
@@ -124,6 +126,16 @@ export class Api {
       if (e instanceof ApiError && e.status === 404) return [];
       throw e;
     }
+  }
+
+  /** The user's saved connections, with the integrations that use each (none for an unknown user). */
+  async listSavedConnections(hub: string, user: string): Promise<SavedConnection[]> {
+    const page = await this.request<SavedConnectionsPage>('GET', `/api/embedded/v1/embed/${enc(hub)}/users/${enc(user)}/saved-connections`);
+    return page.connections ?? [];
+  }
+
+  removeSavedConnection(hub: string, user: string, connectionId: string): Promise<void> {
+    return this.request('DELETE', `/api/embedded/v1/embed/${enc(hub)}/users/${enc(user)}/saved-connections/${enc(connectionId)}`);
   }
 
   activate(body: ActivationCreate): Promise<Activation> {

@@ -92,20 +92,15 @@ export class V2Backend implements HubBackend {
     return this.api.request<V2Activation[]>('GET', `${this.o}/environment/${enc(envId)}/users/${enc(this.context.user)}/activations`).then((l) => l ?? []);
   }
 
-  /** GET the end user; on 404 create it (`displayName: "<sub>_primary"`, as the SDK does). */
+  /** Creates the end user unless it is known to exist (`displayName: "<sub>_primary"`, as the SDK
+   * does). No request is made that answers an error before the user exists: the user is not
+   * looked up (a 404) but created, a 409 meaning it existed already (another tab). */
   async ensureUser(): Promise<void> {
     if (this.userExists) return;
-    const user = enc(this.context.user);
     try {
-      await this.api.request('GET', `${this.o}/users/${user}`);
+      await this.api.request('POST', `${this.o}/users`, { externalId: this.context.user, displayName: `${this.context.user}_primary` });
     } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404)) throw e;
-      try {
-        await this.api.request('POST', `${this.o}/users`, { externalId: this.context.user, displayName: `${this.context.user}_primary` });
-      } catch (e2) {
-        // Created meanwhile (another tab): fine.
-        if (!(e2 instanceof ApiError && e2.status === 409)) throw e2;
-      }
+      if (!(e instanceof ApiError && e.status === 409)) throw e;
     }
     this.userExists = true;
   }
@@ -115,6 +110,8 @@ export class V2Backend implements HubBackend {
     const deployed = (res?.projects ?? []).filter((p) => p.environments?.[0]?.status === 'running');
     const activations = await Promise.all(deployed.map((p) => this.userActivations(p.environments[0].id)));
     const integrations = deployed.map((p, i) => projectToSummary(p, activations[i].length > 0));
+    // A user with an activation exists.
+    if (integrations.some((i) => i.isActivated)) this.userExists = true;
     return { integrations, totalConnected: integrations.filter((i) => i.isActivated).length };
   }
 
@@ -147,6 +144,20 @@ export class V2Backend implements HubBackend {
   /** v2 mode makes a new connection for every activation, as the embed SDK does. */
   async listConnections() {
     return [];
+  }
+
+  /** v2 mode makes a connection per activation: there are no saved connections to manage. */
+  async listSavedConnections() {
+    return null;
+  }
+
+  async removeSavedConnection() {
+    throw new Error('Saved connections are not managed in this mode.');
+  }
+
+  /** v2 end users have no primary connection. */
+  async primaryStep() {
+    return null;
   }
 
   async activate(integration: EmbeddedIntegration, choices: ConnectionChoice[], dynamicVariables: Record<string, unknown>) {

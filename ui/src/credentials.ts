@@ -142,7 +142,7 @@ export function validateConnectionForm(template: ConnectionTemplate, form: Conne
   if (!form.name.trim()) errors.name = ['Enter a name for the connection.'];
   const scheme = template.authSchemeConfig;
   const messages: Partial<Record<ConnectionFieldKey, string>> = {
-    apiKey: scheme.schemeType === 'api-key' ? `Enter the ${scheme.name || 'API key'}.` : 'Enter the secret.',
+    apiKey: scheme.schemeType === 'api-key' ? `Enter your ${template.name} API key.` : 'Enter the secret.',
     username: 'Enter the username.',
     password: 'Enter the password.',
     certificate: 'Paste the certificate (PEM).',

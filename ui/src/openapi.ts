@@ -339,6 +339,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embedded/v1/embed/{hub_id}/users/{user_id}/saved-connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The end user's saved connections, with the integrations that use each (a Switchyard addition,
+         *     for the hub page's manage view). A user who does not exist yet has none.
+         */
+        get: operations["ListSavedConnections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embedded/v1/embed/{hub_id}/users/{user_id}/saved-connections/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes one of the end user's saved connections and its credentials (a Switchyard addition).
+         *     Refused (409, saying why) while an activation uses it or it is the user's primary connection.
+         */
+        delete: operations["DeleteSavedConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embedded/v1/healthz": {
         parameters: {
             query?: never;
@@ -477,8 +517,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Creates a hub page session for an end user, who need not exist yet: their first activation
-         *     creates them.
+         * Creates a hub page session for an end user, who need not exist yet. With `primaryConnection`, a
+         *     user who does not exist is created with it now; without it, their first activation creates them
+         *     and must carry or bind their primary connection (`ActivationCreate.primaryConnection`).
          */
         post: operations["CreateHubSession"];
         delete?: never;
@@ -1411,6 +1452,7 @@ export interface components {
             connections?: components["schemas"]["ActivationConnectionCreate"][];
             dynamicVariables?: Record<string, unknown> | null;
             integrationId: string;
+            primaryConnection?: null | components["schemas"]["ConnectionCreate"];
             /** @description The end user's id, or their external id in the integration's hub. */
             userId: string;
             /** @description The older form: `[{name, value}]`. */
@@ -1531,6 +1573,12 @@ export interface components {
             name: string;
             /** @description Replaces the variables when present; `[]` removes them all. */
             variables?: components["schemas"]["ConnectionVariable"][] | null;
+        };
+        /** @description An integration whose activation uses a connection. */
+        ConnectionUse: {
+            activationId: string;
+            integrationId: string;
+            integrationName: string;
         };
         /** @description `{name, value}`: fills a `{{name}}` placeholder in a connector's base URL. */
         ConnectionVariable: {
@@ -1809,11 +1857,17 @@ export interface components {
         };
         /** @description Who the hub page's token acts as: what the page checks its URL against. */
         HubSessionInfo: {
+            /**
+             * @description Whether the session's end user exists yet (absent for an API key). Until it does, the page
+             *     asks for nothing about the user (it has no connections or activations).
+             */
+            endUserExists?: boolean | null;
             /** Format: date-time */
             expiresAt?: string | null;
             /** @description The session's hub (absent for an API key). */
             hubId?: string | null;
             organisationId: string;
+            primaryConnectionTemplate?: null | components["schemas"]["HubConnectionTemplate"];
             /** @description The session's end user, by external id (absent for an API key). */
             userId?: string | null;
         };
@@ -1998,9 +2052,35 @@ export interface components {
             /** @description The public key, SPKI PEM (`-----BEGIN PUBLIC KEY-----`). */
             publicKey: string;
         };
+        /** @description One of an end user's saved connections (credentials not shown). */
+        SavedConnection: {
+            connectorId: string;
+            connectorImageUrl: string;
+            connectorName: string;
+            id: string;
+            /**
+             * @description The user's primary connection (to the hub's primary connector), which stays while the user
+             *     exists.
+             */
+            isPrimary: boolean;
+            name: string;
+            /**
+             * @description A credential of it can no longer be used (its `errors` are set, for example a refresh the
+             *     provider refused): the user should reconnect.
+             */
+            needsAttention: boolean;
+            /** @description What its credentials' `errors` say, when it needs attention. */
+            problems: string[];
+            /** @description The integrations whose activations use it: while there is one, it cannot be removed. */
+            usedBy: components["schemas"]["ConnectionUse"][];
+        };
+        SavedConnectionsPage: {
+            connections: components["schemas"]["SavedConnection"][];
+        };
         SessionCreate: {
             /** @description The only integrations the page may show and activate; all of the hub's when omitted. */
             allowedIntegrations?: string[] | null;
+            primaryConnection?: null | components["schemas"]["ConnectionCreate"];
             /**
              * Format: int32
              * @description Lifetime in seconds: default 1800, at most 86400.
@@ -3146,6 +3226,71 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["EmbeddedIntegration"];
                 };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ListSavedConnections: {
+        parameters: {
+            query?: {
+                /** @description Whether `user_id` is the internal id or the external id (default). */
+                identifier_type?: components["schemas"]["IdentifierType"];
+            };
+            header?: never;
+            path: {
+                hub_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedConnectionsPage"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    DeleteSavedConnection: {
+        parameters: {
+            query?: {
+                /** @description Whether `user_id` is the internal id or the external id (default). */
+                identifier_type?: components["schemas"]["IdentifierType"];
+            };
+            header?: never;
+            path: {
+                hub_id: string;
+                user_id: string;
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             default: {
                 headers: {

@@ -41,8 +41,30 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** One sentence for one error, or null to keep the library's message. */
-export function humaniseSchemaError(error: SchemaError): string | null {
+/** The subschema (`properties` only) at an rjsf error's `property` (`.a.b`, `.items.0`). */
+export function schemaAt(schema: Record<string, unknown> | undefined, property: string | undefined): Record<string, unknown> | undefined {
+  let node: unknown = schema;
+  for (const seg of (property ?? '').split('.').filter(Boolean)) {
+    if (!node || typeof node !== 'object') return undefined;
+    const n = node as Record<string, unknown>;
+    if (/^\d+$/.test(seg) && n.items && typeof n.items === 'object') node = n.items;
+    else node = (n.properties as Record<string, unknown> | undefined)?.[seg];
+  }
+  return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+}
+
+/** A pattern error that says which form is expected: the field's `examples`, else its
+ * `description`, else the pattern itself. */
+export function patternMessage(pattern: unknown, field?: Record<string, unknown>): string {
+  const examples = Array.isArray(field?.examples) ? field.examples.filter((e) => typeof e === 'string' || typeof e === 'number') : [];
+  if (examples.length) return `Use the expected form, like ${list(examples.slice(0, 2))}.`;
+  if (typeof field?.description === 'string' && field.description.trim()) return `Use the expected form: ${field.description.trim().replace(/\.$/, '')}.`;
+  return typeof pattern === 'string' && pattern ? `Use the expected form (matching the pattern ${pattern}).` : 'Use the expected form.';
+}
+
+/** One sentence for one error, or null to keep the library's message. `field`: the error's
+ * subschema, when known (for its `examples` and `description`). */
+export function humaniseSchemaError(error: SchemaError, field?: Record<string, unknown>): string | null {
   const p = error.params ?? {};
   switch (error.name) {
     case 'required':
@@ -70,7 +92,7 @@ export function humaniseSchemaError(error: SchemaError): string | null {
     case 'maxLength':
       return `Must be at most ${plural(Number(p.limit), 'character')} long.`;
     case 'pattern':
-      return 'Does not have the expected form.';
+      return patternMessage(p.pattern, field);
     case 'format':
       return FORMATS[String(p.format)] ? `Enter ${FORMATS[String(p.format)]}.` : `Must be a valid ${p.format}.`;
     case 'minItems':
@@ -87,9 +109,9 @@ export function humaniseSchemaError(error: SchemaError): string | null {
 }
 
 /** rjsf's `transformErrors`: replaces messages (and stacks) with sentences. */
-export function transformSchemaErrors<E extends SchemaError>(errors: E[]): E[] {
+export function transformSchemaErrors<E extends SchemaError>(errors: E[], schema?: Record<string, unknown>): E[] {
   return errors.map((e) => {
-    const message = humaniseSchemaError(e);
+    const message = humaniseSchemaError(e, schema ? schemaAt(schema, e.property) : undefined);
     if (!message) return e;
     const where = e.title || e.property || '';
     return { ...e, message, stack: where ? `${where}: ${message}` : message };

@@ -9,7 +9,7 @@ export interface SummaryRow {
   path: string;
 }
 
-type Schema = { title?: unknown; properties?: Record<string, Schema>; items?: Schema; enum?: unknown[]; oneOf?: { const?: unknown; title?: string }[] };
+type Schema = { title?: unknown; properties?: Record<string, Schema>; items?: Schema; enum?: unknown[]; enumNames?: unknown[]; oneOf?: { const?: unknown; title?: string }[] };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
@@ -30,6 +30,9 @@ export function formatValue(v: unknown, schemaIn?: unknown): string {
   if (typeof v === 'boolean') return v ? 'Yes' : 'No';
   const titled = schema?.oneOf?.find((o) => o.const === v && typeof o.title === 'string');
   if (titled) return titled.title as string;
+  const at = schema?.enum?.indexOf(v) ?? -1;
+  const named = at >= 0 ? schema?.enumNames?.[at] : undefined;
+  if (typeof named === 'string') return named;
   if (Array.isArray(v)) {
     if (v.length === 0) return '—';
     if (v.every((x) => x === null || typeof x !== 'object')) return v.map((x) => formatValue(x, schema?.items)).join(', ');

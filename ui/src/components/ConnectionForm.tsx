@@ -43,6 +43,10 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
 
   const fields = credentialFields(scheme);
   const hasExisting = existing.length > 0;
+  // What the organisation wrote about the scheme is the help of the field it is about (the first
+  // one the user types in), or beside the scheme when there is none.
+  const help = scheme.description?.trim() || undefined;
+  const helpField = fields.find((f) => f !== 'oauth');
 
   return (
     <div className="sy-connection-form">
@@ -92,7 +96,7 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
         <>
           <p className="sy-scheme" data-testid="auth-scheme">
             {describeScheme(scheme)}
-            {scheme.description ? <span className="sy-hint"> — {scheme.description}</span> : null}
+            {help && !helpField ? <span className="sy-hint"> — {help}</span> : null}
           </p>
           {namesConnections ? (
             <Field label="Connection name" errorKey="name" errors={errors.name} required hint="A name to recognise this connection by.">
@@ -104,9 +108,10 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
           {fields.map((field) => {
             if (field === 'oauth') return <OAuthConnect key="oauth" template={template} form={form} onChange={onChange} errors={errors.oauth} />;
             if (field === 'apiKey') {
-              const label = scheme.schemeType === 'api-key' ? scheme.name || 'API key' : 'Signing secret';
+              // Never the header's or query parameter's name (`X-Api-Key`, `api_token`): words.
+              const label = scheme.schemeType === 'api-key' ? `${template.name} API key` : 'Signing secret';
               return (
-                <Field key={field} label={label} errorKey="apiKey" errors={errors.apiKey} required>
+                <Field key={field} label={label} errorKey="apiKey" errors={errors.apiKey} required hint={helpField === field ? help : undefined}>
                   {(p) => (
                     <input {...p} type="password" autoComplete="off" spellCheck={false} value={form.apiKey} onChange={(e) => set('apiKey', e.target.value, 'apiKey')} data-testid="credential-api-key" />
                   )}
@@ -115,7 +120,14 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
             }
             if (field === 'certificate' || field === 'key' || field === 'ca') {
               return (
-                <Field key={field} label={LABELS[field]} errorKey={field} errors={errors[field]} required={field !== 'ca'} hint={PEM_HINT}>
+                <Field
+                  key={field}
+                  label={LABELS[field]}
+                  errorKey={field}
+                  errors={errors[field]}
+                  required={field !== 'ca'}
+                  hint={helpField === field && help ? `${help} ${PEM_HINT}` : PEM_HINT}
+                >
                   {(p) => (
                     <textarea
                       {...p}
@@ -134,7 +146,7 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
             const key = field as 'username' | 'password' | 'clientId' | 'clientSecret';
             const secret = key === 'password' || key === 'clientSecret';
             return (
-              <Field key={key} label={LABELS[key]} errorKey={key} errors={errors[key]} required>
+              <Field key={key} label={LABELS[key]} errorKey={key} errors={errors[key]} required hint={helpField === key ? help : undefined}>
                 {(p) => (
                   <input
                     {...p}

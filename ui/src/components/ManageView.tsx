@@ -11,6 +11,7 @@ import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from 
 import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
+import { SavedConnections } from './SavedConnections';
 import type { VariablesFormHandle } from './VariablesForm';
 import { topError } from './Wizard';
 
@@ -258,11 +259,12 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
                 </button>
               </section>
             ) : null}
+            <SavedConnections />
             <section className="sy-section sy-section--danger" aria-labelledby="sy-manage-danger">
               <h3 id="sy-manage-danger" className="sy-section__title">
                 Deactivate
               </h3>
-              <p className="sy-muted">Stops {integration.name} for your account. You can activate it again later.</p>
+              <p className="sy-muted">Stops {integration.name} for your account and removes its settings. Your saved connections stay. You can activate it again later.</p>
               <button type="button" className="sy-button sy-button--danger" onClick={() => setConfirming(true)} data-testid="deactivate">
                 Deactivate
               </button>
@@ -344,7 +346,11 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
       {confirming ? (
         <Modal
           title={`Deactivate ${summary.name}?`}
-          description={`${summary.name} will stop working for your account and its settings will be removed. You can activate it again at any time.`}
+          description={
+            backend.kind === 'v1'
+              ? `${summary.name} will stop working for your account and its settings will be removed. Your saved connections (your sign-ins to the apps it used) are kept: you can reuse them when you activate an integration again, or remove them under “Saved connections”.`
+              : `${summary.name} will stop working for your account and its settings will be removed. The connections made for it (your sign-ins to the apps it used) stay stored with your account.`
+          }
           onClose={() => setConfirming(false)}
           testId="confirm-dialog"
           role="alertdialog"

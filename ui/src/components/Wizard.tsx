@@ -2,11 +2,11 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, describeError, NetworkError } from '../api';
 import { useServices } from '../context';
 import { buildConnection, describeScheme, hasErrors, initialConnectionForm, validateConnectionForm, type ConnectionFormState } from '../credentials';
-import { clearVariableError, mapFieldErrors, moveNameErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
+import { clearVariableError, mapFieldErrors, type FieldErrorBody, moveNameErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
 import { postToHost } from '../host';
 import { hasSettings } from '../summary';
 import { useLoad } from '../useLoad';
-import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
+import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary, NewConnection } from '../types';
 import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
@@ -15,8 +15,23 @@ import type { VariablesFormHandle } from './VariablesForm';
 type Step = { kind: 'connection'; index: number } | { kind: 'variables' } | { kind: 'review' };
 
 interface Loaded {
+  /** The integration, with the new user's primary connection step first when one is asked for. */
   integration: EmbeddedIntegration;
+  /** The integration as the server has it. */
+  original: EmbeddedIntegration;
+  /** Whether the first connection step is the new user's primary connection. */
+  primary: boolean;
   existing: ConnectionSummary[][];
+}
+
+/** The server's field paths with the primary connection step counted as `connections[0]`. */
+function shiftForPrimary(fields: FieldErrorBody[] | undefined): FieldErrorBody[] | undefined {
+  return fields?.map((f) => ({
+    ...f,
+    field: f.field.startsWith('primaryConnection')
+      ? f.field.replace(/^primaryConnection\.?/, 'connections[0].')
+      : f.field.replace(/^connections\[(\d+)\]/, (_m, i: string) => `connections[${Number(i) + 1}]`),
+  }));
 }
 
 export interface WizardProps {
@@ -50,12 +65,14 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
 
   const load = useLoad(
     useCallback(async (): Promise<Loaded> => {
-      const integration = await backend.getIntegration(summary);
+      const original = await backend.getIntegration(summary);
+      const primary = await backend.primaryStep(original);
+      const integration = primary ? { ...original, connectionTemplates: [primary, ...original.connectionTemplates] } : original;
       const byConnectorTemplate = new Map(integration.connectionTemplates.map((t) => [t.connectorId, t]));
       const connectorIds = Array.from(byConnectorTemplate.keys());
       const lists = await Promise.all(connectorIds.map((id) => backend.listConnections(byConnectorTemplate.get(id)!)));
       const byConnector = new Map(connectorIds.map((id, i) => [id, lists[i]]));
-      return { integration, existing: integration.connectionTemplates.map((t) => byConnector.get(t.connectorId) ?? []) };
+      return { integration, original, primary: !!primary, existing: integration.connectionTemplates.map((t) => byConnector.get(t.connectorId) ?? []) };
     }, [backend, summary]),
     {
       onLoaded: ({ integration, existing }) => {
@@ -134,18 +151,17 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
     setSubmitting(true);
     setTopErr(null);
     try {
-      const activation = await backend.activate(
-        integration,
-        templates.map((t, i) => buildConnection(t, forms[i])),
-        schema ? vars : {},
-      );
+      const choices = templates.map((t, i) => buildConnection(t, forms[i]));
+      const activation = loaded?.primary
+        ? await backend.activate(loaded.original, choices.slice(1), schema ? vars : {}, choices[0] as NewConnection)
+        : await backend.activate(integration, choices, schema ? vars : {});
       postToHost('activated', { activationId: activation.id, integrationId: integration.id, integrationName: integration.name });
       onActivated(activation);
     } catch (e) {
       const top = topError(e);
       if (e instanceof ApiError) {
         const mapped = mapFieldErrors(
-          e.body.fields,
+          loaded?.primary ? shiftForPrimary(e.body.fields) : e.body.fields,
           templates.map((t) => (t.variables ?? []).map((v) => v.name)),
         );
         top.other = mapped.other;

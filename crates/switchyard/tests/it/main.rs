@@ -12,6 +12,7 @@ mod credential_expiry;
 mod embedded_v1;
 mod end_user_jwt;
 mod foundation;
+mod hub_primary;
 mod hub_sessions;
 mod idempotency_security;
 mod jwt_bearer;
