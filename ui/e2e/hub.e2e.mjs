@@ -75,8 +75,17 @@ async function main() {
     authorizeRequests.push({ ...req.query });
     issuedCodes.push(redirect.url.searchParams.get('code'));
   });
-  oauth.service.on('beforeResponse', (_response, req) => {
+  // `refuseRefresh`: the provider refuses refresh grants (a revoked sign-in). Issued tokens expire
+  // at once, so the next use of one refreshes it.
+  let refuseRefresh = false;
+  oauth.service.on('beforeResponse', (response, req) => {
     tokenRequests.push({ ...req.body, authorization: req.headers.authorization ?? null });
+    if (req.body.grant_type === 'refresh_token' && refuseRefresh) {
+      response.statusCode = 400;
+      response.body = { error: 'invalid_grant', error_description: 'the grant was revoked' };
+    } else if (response.body && typeof response.body === 'object') {
+      response.body.expires_in = 1;
+    }
   });
   info(`OAuth2 server at ${oauthUrl}`);
 
@@ -601,6 +610,35 @@ async function main() {
   assert(!(await connectionsOf(crm.id)).some((c) => c.id === spare.id), 'the unused connection is gone');
   await savedDialog.getByRole('button', { name: /close/i }).first().click();
   await savedDialog.waitFor({ state: 'detached' });
+
+  step('a sign-in that can no longer refresh: its tile needs attention, and one click starts a reconnect');
+  const chatConnection = (await connectionsOf(chat.id))[0];
+  refuseRefresh = true;
+  const refused = await admin('POST', `/api/connect/v1/o/${org.organisationId}/connectors/${chat.id}/connections/${chatConnection.id}/token`);
+  assert(refused.status >= 400, `the refresh is refused: ${refused.status} ${JSON.stringify(refused.body)}`);
+  refuseRefresh = false;
+  // The hub reloads (the host page and what it heard stay).
+  await hubPage().evaluate(() => location.reload());
+  await tile(teamChat.id).waitFor();
+  await tile(teamChat.id).getByTestId('needs-attention').waitFor();
+  assert((await tile(teamChat.id).innerText()).includes('Reconnect'), 'the tile offers to reconnect');
+  assertEqual(await tile(crmSync.id).getByTestId('needs-attention').count(), 0, 'the other tiles do not need attention');
+  await shot('12-needs-attention');
+  await tile(teamChat.id).click();
+  await manage.getByTestId('step-replace-connection').waitFor();
+  assert((await manage.getByTestId('needs-attention-reason').innerText()).includes('no longer works'), 'the reconnect says why');
+  const popup2Promise = context.waitForEvent('page');
+  await manage.getByTestId('oauth-connect').click();
+  await popup2Promise;
+  await eventually(async () => (await manage.getByTestId('oauth-status').getAttribute('data-state')) === 'connected', 'the second popup flow to finish', 20_000);
+  await manage.getByTestId('connection-name').fill('Team chat (reconnected)');
+  await manage.getByTestId('save-connection').click();
+  await manage.getByTestId('success-message').waitFor();
+  await manage.getByTestId('close').click();
+  await manage.waitFor({ state: 'detached' });
+  await eventually(async () => (await tile(teamChat.id).getByTestId('needs-attention').count()) === 0, 'the tile to be well again');
+  const chatNow = await activationsOf(teamChat.id);
+  assertEqual(chatNow.length, 1, 'Team chat is still activated');
 
   step('a bad or missing session is explained on the page');
   const lone = await context.newPage();

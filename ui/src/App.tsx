@@ -12,14 +12,25 @@ import { filterIntegrations } from './search';
 import type { IntegrationSummary } from './types';
 import { useLoad } from './useLoad';
 
-type Dialog = { kind: 'wizard' | 'manage'; integration: IntegrationSummary } | { kind: 'saved' } | null;
+type Dialog = { kind: 'wizard' | 'manage'; integration: IntegrationSummary; reconnect?: string } | { kind: 'saved' } | null;
 
 export function App({ context }: { context: AnyHubContext }) {
   const services: AppServices = useMemo(() => ({ backend: createBackend(context), context }), [context]);
   const { backend } = services;
   // A reload (after a change) keeps the grid on screen until the new list arrives.
   const list = useLoad(
-    useCallback(() => backend.listIntegrations(), [backend]),
+    useCallback(async () => {
+      const res = await backend.listIntegrations();
+      // Connections an activation uses whose credentials can no longer be used: their tiles need
+      // attention, and open on reconnecting the template they serve (integration → template).
+      const attention: Record<string, string> = {};
+      if (res.totalConnected > 0) {
+        for (const c of (await backend.listSavedConnections()) ?? []) {
+          if (c.needsAttention) for (const u of c.usedBy) attention[u.integrationId] ??= u.templateId;
+        }
+      }
+      return { ...res, attention };
+    }, [backend]),
     {
       keepData: true,
       onError: (e) => postToHost('error', { operation: 'list-integrations', message: describeError(e), network: e instanceof NetworkError }),
@@ -27,6 +38,7 @@ export function App({ context }: { context: AnyHubContext }) {
   );
   const integrations = list.data?.integrations ?? null;
   const totalConnected = list.data?.totalConnected ?? 0;
+  const attention = list.data?.attention ?? {};
   const loadError = list.status === 'failed' ? topError(list.error) : null;
   // An ended session cannot be retried with the same token: the page says what to do and offers
   // nothing else (no search, no retry).
@@ -51,7 +63,7 @@ export function App({ context }: { context: AnyHubContext }) {
 
   const open = (integration: IntegrationSummary) => {
     setNotice(null);
-    setDialog({ kind: integration.isActivated ? 'manage' : 'wizard', integration });
+    setDialog({ kind: integration.isActivated ? 'manage' : 'wizard', integration, reconnect: integration.isActivated ? attention[integration.id] : undefined });
   };
 
   const close = (reason: 'closed' | 'done') => {
@@ -144,7 +156,11 @@ export function App({ context }: { context: AnyHubContext }) {
                   >
                     <span className="sy-tile__top">
                       <IntegrationIcon name={i.name} imageUrl={i.imageUrl} size={40} />
-                      {i.isActivated ? (
+                      {i.isActivated && attention[i.id] ? (
+                        <span className="sy-badge sy-badge--warning" data-testid="needs-attention">
+                          Needs attention
+                        </span>
+                      ) : i.isActivated ? (
                         <span className="sy-badge" data-testid="connected-badge">
                           Connected
                         </span>
@@ -153,7 +169,7 @@ export function App({ context }: { context: AnyHubContext }) {
                     <span className="sy-tile__name">{i.name}</span>
                     {i.description ? <span className="sy-tile__description">{i.description}</span> : null}
                     <span className="sy-tile__action" aria-hidden="true">
-                      {i.isActivated ? 'Manage' : 'Connect'} →
+                      {i.isActivated && attention[i.id] ? 'Reconnect' : i.isActivated ? 'Manage' : 'Connect'} →
                     </span>
                   </button>
                 </li>
@@ -189,6 +205,7 @@ export function App({ context }: { context: AnyHubContext }) {
         <ManageView
           key={dialog.integration.id}
           summary={dialog.integration}
+          reconnect={dialog.reconnect}
           onClose={() => close('closed')}
           onChanged={load}
           onDeactivated={() => {

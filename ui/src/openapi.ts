@@ -1579,6 +1579,8 @@ export interface components {
             activationId: string;
             integrationId: string;
             integrationName: string;
+            /** @description The connection template of the integration it serves. */
+            templateId: string;
         };
         /** @description `{name, value}`: fills a `{{name}}` placeholder in a connector's base URL. */
         ConnectionVariable: {

@@ -23,6 +23,8 @@ export interface ManageViewProps {
   onDeactivated: () => void;
   /** Something changed (the list may need a reload). */
   onChanged: () => void;
+  /** A template whose connection needs attention: the view opens on reconnecting it. */
+  reconnect?: string;
 }
 
 interface Loaded {
@@ -31,7 +33,7 @@ interface Loaded {
 }
 
 /** The manage view of an activated integration: settings, connections, deactivate. */
-export function ManageView({ summary, onClose, onDeactivated, onChanged }: ManageViewProps) {
+export function ManageView({ summary, onClose, onDeactivated, onChanged, reconnect }: ManageViewProps) {
   const { backend } = useServices();
   const load = useLoad(
     useCallback(async (): Promise<Loaded> => {
@@ -131,6 +133,17 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     setConnForm({ ...initialConnectionForm(t, existing.map((c) => c.id)), mode: 'new' });
     setMode({ kind: 'replace', index });
   };
+
+  // Opened from a tile that needs attention: one click has started the reconnect.
+  const reconnectStarted = useRef(false);
+  useEffect(() => {
+    if (!reconnect || reconnectStarted.current || !loaded) return;
+    const index = loaded.integration.connectionTemplates.findIndex((t) => t.id === reconnect);
+    if (index < 0) return;
+    reconnectStarted.current = true;
+    void startReplace(index);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [loaded, reconnect]);
 
   const saveConnection = async () => {
     if (!loaded || !connForm || mode.kind !== 'replace' || busy) return;
@@ -304,8 +317,14 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
         {integration && connForm && mode.kind === 'replace' ? (
           <div className="sy-step" data-testid="step-replace-connection">
             <h3 className="sy-step__title" ref={headingRef} tabIndex={-1}>
-              Replace the {integration.connectionTemplates[mode.index].name} connection
+              {reconnect === integration.connectionTemplates[mode.index].id ? 'Reconnect' : 'Replace the'} {integration.connectionTemplates[mode.index].name}
+              {reconnect === integration.connectionTemplates[mode.index].id ? '' : ' connection'}
             </h3>
+            {reconnect === integration.connectionTemplates[mode.index].id ? (
+              <p className="sy-alert sy-alert--warning" data-testid="needs-attention-reason">
+                Your {integration.connectionTemplates[mode.index].name} sign-in no longer works, so {integration.name} cannot run. Connect it again.
+              </p>
+            ) : null}
             <form
               noValidate
               onSubmit={(e) => {

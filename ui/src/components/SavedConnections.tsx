@@ -7,7 +7,7 @@ import { IntegrationIcon, Spinner } from './common';
 
 function usedByText(c: SavedConnection): string {
   if (c.usedBy.length === 0) return 'Not used by any integration';
-  return `Used by ${c.usedBy.map((u) => u.integrationName).join(', ')}`;
+  return `Used by ${[...new Set(c.usedBy.map((u) => u.integrationName))].join(', ')}`;
 }
 
 /**

@@ -328,7 +328,7 @@ async fn saved_connections(w: World) {
     assert_eq!(list["connections"], json!([]), "{list}");
     let erp_template = template_id(&page, &s.hub, "s-1", &s.erp_only).await;
     let mut erp = key_connection("My ERP", "erp-secret");
-    erp["templateId"] = json!(erp_template);
+    erp["templateId"] = json!(erp_template.clone());
     page.post(
         "/api/embedded/v1/activations",
         json!({"userId": "s-1", "integrationId": s.erp_only, "connections": [erp], "primaryConnection": key_connection("My CRM", "crm-secret")}),
@@ -360,6 +360,11 @@ async fn saved_connections(w: World) {
         (Some(true), Some("CRM"))
     );
     assert_eq!(erp["usedBy"][0]["integrationName"], "ERP only", "{erp}");
+    assert_eq!(
+        erp["usedBy"][0]["templateId"],
+        erp_template.as_str(),
+        "{erp}"
+    );
     assert_eq!(
         (old["usedBy"].clone(), old["needsAttention"].as_bool()),
         (json!([]), Some(false))

@@ -31,6 +31,8 @@ pub struct ConnectionUse {
     pub integration_id: String,
     pub integration_name: String,
     pub activation_id: String,
+    /// The connection template of the integration it serves.
+    pub template_id: String,
 }
 
 /// One of an end user's saved connections (credentials not shown).
@@ -83,15 +85,15 @@ async fn saved(s: &AppState, org: &OrgId, user: &EndUser) -> ApiResult<Vec<Saved
                 n
             }
         };
-        for (_, connection_id) in &a.bindings {
-            let list = uses.entry(connection_id.clone()).or_default();
-            if !list.iter().any(|u| u.activation_id == a.id) {
-                list.push(ConnectionUse {
+        for (template_id, connection_id) in &a.bindings {
+            uses.entry(connection_id.clone())
+                .or_default()
+                .push(ConnectionUse {
                     integration_id: a.integration_id.clone(),
                     integration_name: name.clone(),
                     activation_id: a.id.clone(),
+                    template_id: template_id.clone(),
                 });
-            }
         }
     }
     let mut connectors: HashMap<String, (String, String)> = HashMap::new();
@@ -177,11 +179,12 @@ async fn delete_saved_connection(
         )));
     }
     if !c.used_by.is_empty() {
-        let list: Vec<&str> = c
+        let mut list: Vec<&str> = c
             .used_by
             .iter()
             .map(|u| u.integration_name.as_str())
             .collect();
+        list.dedup();
         return Err(ApiError::conflict(format!(
             "“{}” is used by {}: deactivate {} first, or replace its connection",
             c.name,
