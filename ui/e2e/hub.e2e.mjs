@@ -438,6 +438,9 @@ async function main() {
   const manage = hubFrame.getByTestId('manage');
   await manage.getByTestId('manage-overview').waitFor();
   await shot('06-manage');
+  await page.setViewportSize({ width: 375, height: 800 });
+  await shot('06b-manage-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
   assertEqual((await axeViolations(hubPage())), [], 'axe: no serious or critical violation (manage view)');
   await manage.getByTestId('reconfigure').click();
   const mform = manage.getByTestId('variables-form');
