@@ -345,7 +345,7 @@ async function main() {
   const hostPage = await context.newPage();
   setPage(hostPage);
   hostPage.on('pageerror', (e) => pageErrors.push(String(e)));
-  await hostPage.goto(`${hostApp.url}/?user=${user}`);
+  await hostPage.goto(`${hostApp.url}/?user=${user}&messages=${encodeURIComponent(JSON.stringify({ 'grid.title': 'Your apps' }))}`);
   const iframe = hostPage.locator('iframe[title="Acme integrations"]');
   await iframe.waitFor();
   const src = new URL(await iframe.getAttribute('src'));
@@ -357,6 +357,7 @@ async function main() {
   const hubFrame = hostPage.frameLocator('iframe[title="Acme integrations"]');
   await hubFrame.getByTestId(`tile-${project.id}`).waitFor();
   assertEqual(await hubFrame.locator('[data-testid^="tile-"]').count(), 2, 'the same two tiles');
+  assertEqual(await hubFrame.locator('h1').innerText(), 'Your apps', 'the host\'s words (Switchyard.mount messages)');
   await eventually(async () => (await iframe.boundingBox()).height > 150, 'the iframe to be resized to its content');
   await screenshot(hostPage, 'v2-06-host-page');
   await hostPage.close();

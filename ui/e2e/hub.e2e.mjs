@@ -665,6 +665,18 @@ async function main() {
     return Math.abs(frameHeight - gridHeight) <= 1;
   }, 'the iframe to shrink back to the grid');
 
+  step('the host\'s words: a messages override given to Switchyard.mount appears on the page');
+  const worded = await context.newPage();
+  const words = { 'grid.title': 'Your connected apps', 'tile.manage': 'Open', 'grid.count': '{connected} apps on, {total} in all' };
+  await worded.goto(`${hostApp.url}/?user=${apiUser}&messages=${encodeURIComponent(JSON.stringify(words))}`);
+  const wordedHub = worded.frameLocator('iframe[title="Acme integrations"]');
+  await wordedHub.getByTestId(`tile-${crmSync.id}`).waitFor();
+  assertEqual(await wordedHub.locator('h1').innerText(), 'Your connected apps', 'the overridden title');
+  assertEqual(await wordedHub.getByTestId('connected-count').innerText(), '2 apps on, 3 in all', 'placeholders filled in the host\'s words');
+  assert((await wordedHub.getByTestId(`tile-${crmSync.id}`).innerText()).includes('Open →'), 'the tile\'s action in the host\'s words');
+  assert((await wordedHub.getByTestId(`tile-${ledger.id}`).innerText()).includes('Connect →'), 'words not overridden stay');
+  await worded.close();
+
   step('the address names the organisation: a URL without it reloads with it, another is refused, its framing policy applies');
   const O = org.organisationId;
   assertEqual(sessionUrl.searchParams.get('o'), O, 'the session URL names the organisation (?o=)');

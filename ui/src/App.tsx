@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError, describeError, NetworkError, SESSION_ENDED } from './api';
+import { ApiError, describeError, NetworkError } from './api';
 import { ErrorMessage, IntegrationIcon, Spinner } from './components/common';
 import { ManageView } from './components/ManageView';
 import { Modal } from './components/Modal';
@@ -11,6 +11,7 @@ import { postToHost, watchSize } from './host';
 import { filterIntegrations } from './search';
 import type { IntegrationSummary } from './types';
 import { useLoad } from './useLoad';
+import { t } from './messages';
 
 type Dialog = { kind: 'wizard' | 'manage'; integration: IntegrationSummary; reconnect?: string } | { kind: 'saved' } | null;
 
@@ -85,22 +86,22 @@ export function App({ context }: { context: AnyHubContext }) {
       <div className="sy-app" ref={rootRef} data-testid="hub">
         <header className="sy-header">
           <div>
-            <h1 className="sy-title">Integrations</h1>
+            <h1 className="sy-title">{t('grid.title')}</h1>
             {integrations ? (
               <p className="sy-count" data-testid="connected-count" aria-live="polite">
-                {totalConnected} of {integrations.length} connected
+                {t('grid.count', { connected: totalConnected, total: integrations.length })}
               </p>
             ) : null}
             {integrations && backend.kind === 'v1' ? (
               <button type="button" className="sy-link-button" onClick={() => setDialog({ kind: 'saved' })} aria-haspopup="dialog" data-testid="open-saved-connections">
-                Saved connections
+                {t('grid.savedConnections')}
               </button>
             ) : null}
           </div>
           {ended ? null : (
             <div className="sy-search">
               <label htmlFor="sy-search" className="sy-visually-hidden">
-                Search integrations
+                {t('grid.search')}
               </label>
               <svg className="sy-search__icon" aria-hidden="true" width="16" height="16" viewBox="0 0 16 16">
                 <circle cx="7" cy="7" r="5" fill="none" stroke="currentColor" strokeWidth="1.6" />
@@ -109,7 +110,7 @@ export function App({ context }: { context: AnyHubContext }) {
               <input
                 id="sy-search"
                 type="search"
-                placeholder="Search integrations"
+                placeholder={t('grid.search')}
                 autoComplete="off"
                 value={query}
                 onChange={(e) => setQuery(e.target.value)}
@@ -122,7 +123,7 @@ export function App({ context }: { context: AnyHubContext }) {
         {notice ? (
           <div className="sy-alert sy-alert--success" role="status" data-testid="success-message">
             <span>{notice}</span>
-            <button type="button" className="sy-icon-button" aria-label="Dismiss" onClick={() => setNotice(null)}>
+            <button type="button" className="sy-icon-button" aria-label={t('notice.dismiss')} onClick={() => setNotice(null)}>
               <svg aria-hidden="true" width="16" height="16" viewBox="0 0 20 20">
                 <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
               </svg>
@@ -132,14 +133,14 @@ export function App({ context }: { context: AnyHubContext }) {
 
         {ended ? (
           <div className="sy-alert sy-alert--error" role="alert" data-testid="load-error" data-session-ended="true">
-            <p className="sy-alert__title">{SESSION_ENDED}</p>
+            <p className="sy-alert__title">{t('session.ended')}</p>
           </div>
         ) : loadError ? (
           <div data-testid="load-error">
             <ErrorMessage error={loadError} onRetry={load} />
           </div>
         ) : null}
-        {!integrations && !loadError ? <Spinner label="Loading integrations…" /> : null}
+        {!integrations && !loadError ? <Spinner label={t('grid.loading')} /> : null}
 
         {integrations ? (
           shown.length ? (
@@ -158,18 +159,18 @@ export function App({ context }: { context: AnyHubContext }) {
                       <IntegrationIcon name={i.name} imageUrl={i.imageUrl} size={40} />
                       {i.isActivated && attention[i.id] ? (
                         <span className="sy-badge sy-badge--warning" data-testid="needs-attention">
-                          Needs attention
+                          {t('tile.needsAttention')}
                         </span>
                       ) : i.isActivated ? (
                         <span className="sy-badge" data-testid="connected-badge">
-                          Connected
+                          {t('tile.connected')}
                         </span>
                       ) : null}
                     </span>
                     <span className="sy-tile__name">{i.name}</span>
                     {i.description ? <span className="sy-tile__description">{i.description}</span> : null}
                     <span className="sy-tile__action" aria-hidden="true">
-                      {i.isActivated && attention[i.id] ? 'Reconnect' : i.isActivated ? 'Manage' : 'Connect'} →
+                      {i.isActivated && attention[i.id] ? t('tile.reconnect') : i.isActivated ? t('tile.manage') : t('tile.connect')} →
                     </span>
                   </button>
                 </li>
@@ -177,7 +178,7 @@ export function App({ context }: { context: AnyHubContext }) {
             </ul>
           ) : (
             <p className="sy-empty" data-testid="empty-state">
-              {integrations.length === 0 ? 'No integrations are available yet.' : `No integrations match “${query.trim()}”.`}
+              {integrations.length === 0 ? t('grid.empty') : t('grid.noMatch', { query: query.trim() })}
             </p>
           )
         ) : null}
@@ -190,14 +191,14 @@ export function App({ context }: { context: AnyHubContext }) {
           onClose={() => close('closed')}
           onStale={load}
           onActivated={() => {
-            setNotice(`${dialog.integration.name} is connected.`);
+            setNotice(t('notice.connected', { name: dialog.integration.name }));
             close('done');
             load();
           }}
         />
       ) : null}
       {dialog?.kind === 'saved' ? (
-        <Modal title="Saved connections" onClose={() => close('closed')} testId="saved-dialog">
+        <Modal title={t('grid.savedConnections')} onClose={() => close('closed')} testId="saved-dialog">
           <SavedConnections onChanged={load} />
         </Modal>
       ) : null}
@@ -209,7 +210,7 @@ export function App({ context }: { context: AnyHubContext }) {
           onClose={() => close('closed')}
           onChanged={load}
           onDeactivated={() => {
-            setNotice(`${dialog.integration.name} was deactivated.`);
+            setNotice(t('notice.deactivated', { name: dialog.integration.name }));
             close('done');
             load();
           }}

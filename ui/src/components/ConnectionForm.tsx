@@ -6,6 +6,7 @@ import type { ConnectionErrors, ConnectionFieldKey } from '../errors';
 import { initialiseBody, OAuthCancelled, startPopupFlow, type PopupFlow } from '../oauth';
 import type { ConnectionSummary, ConnectionTemplate } from '../types';
 import { Field, FieldErrors } from './Field';
+import { t } from '../messages';
 
 export interface ConnectionFormProps {
   template: ConnectionTemplate;
@@ -99,7 +100,7 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
             {help && !helpField ? <span className="sy-hint"> — {help}</span> : null}
           </p>
           {namesConnections ? (
-            <Field label="Connection name" errorKey="name" errors={errors.name} required hint="A name to recognise this connection by.">
+            <Field label={t('form.connectionName')} errorKey="name" errors={errors.name} required hint="A name to recognise this connection by.">
               {(p) => (
                 <input {...p} type="text" autoComplete="off" value={form.name} onChange={(e) => set('name', e.target.value, 'name')} data-testid="connection-name" />
               )}
@@ -109,7 +110,7 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
             if (field === 'oauth') return <OAuthConnect key="oauth" template={template} form={form} onChange={onChange} errors={errors.oauth} />;
             if (field === 'apiKey') {
               // Never the header's or query parameter's name (`X-Api-Key`, `api_token`): words.
-              const label = scheme.schemeType === 'api-key' ? `${template.name} API key` : 'Signing secret';
+              const label = scheme.schemeType === 'api-key' ? t('form.apiKey', { name: template.name }) : 'Signing secret';
               return (
                 <Field key={field} label={label} errorKey="apiKey" errors={errors.apiKey} required hint={helpField === field ? help : undefined}>
                   {(p) => (

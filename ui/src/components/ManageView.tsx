@@ -12,6 +12,7 @@ import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
 import { SavedConnections } from './SavedConnections';
+import { t } from '../messages';
 import type { VariablesFormHandle } from './VariablesForm';
 import { topError } from './Wizard';
 
@@ -364,11 +365,9 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
       </Modal>
       {confirming ? (
         <Modal
-          title={`Deactivate ${summary.name}?`}
+          title={t('manage.deactivateTitle', { name: summary.name })}
           description={
-            backend.kind === 'v1'
-              ? `${summary.name} will stop working for your account and its settings will be removed. Your saved connections (your sign-ins to the apps it used) are kept: you can reuse them when you activate an integration again, or remove them under “Saved connections”.`
-              : `${summary.name} will stop working for your account and its settings will be removed. The connections made for it (your sign-ins to the apps it used) stay stored with your account.`
+            backend.kind === 'v1' ? t('manage.deactivateWhat', { name: summary.name }) : t('manage.deactivateWhatV2', { name: summary.name })
           }
           onClose={() => setConfirming(false)}
           testId="confirm-dialog"

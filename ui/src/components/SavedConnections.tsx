@@ -4,10 +4,11 @@ import { useServices } from '../context';
 import type { SavedConnection } from '../types';
 import { useLoad } from '../useLoad';
 import { IntegrationIcon, Spinner } from './common';
+import { t } from '../messages';
 
 function usedByText(c: SavedConnection): string {
-  if (c.usedBy.length === 0) return 'Not used by any integration';
-  return `Used by ${[...new Set(c.usedBy.map((u) => u.integrationName))].join(', ')}`;
+  if (c.usedBy.length === 0) return t('saved.unused');
+  return t('saved.usedBy', { names: [...new Set(c.usedBy.map((u) => u.integrationName))].join(', ') });
 }
 
 /**
@@ -48,9 +49,9 @@ export function SavedConnections({ onChanged }: { onChanged?: () => void }) {
   return (
     <section className="sy-section" aria-labelledby="sy-saved-connections" data-testid="saved-connections">
       <h3 id="sy-saved-connections" className="sy-section__title">
-        Your saved connections
+        {t('saved.title')}
       </h3>
-      <p className="sy-muted">Your sign-ins to the apps your integrations use. Deactivating an integration keeps them; you can remove one that no integration uses.</p>
+      <p className="sy-muted">{t('saved.intro')}</p>
       {load.status === 'failed' ? <p className="sy-field-error">{describeError(load.error)}</p> : null}
       {!list && load.status !== 'failed' ? <Spinner label="Loading…" /> : null}
       {list ? (
@@ -63,7 +64,7 @@ export function SavedConnections({ onChanged }: { onChanged?: () => void }) {
                   <strong>{c.name}</strong>
                   <span>
                     {c.connectorName}
-                    {c.isPrimary ? ' · your main account' : ''}
+                    {c.isPrimary ? ` · ${t('saved.main')}` : ''}
                   </span>
                   <span data-testid="used-by">{usedByText(c)}</span>
                   {c.needsAttention ? (
@@ -86,7 +87,7 @@ export function SavedConnections({ onChanged }: { onChanged?: () => void }) {
                     aria-label={confirming === c.id ? `Confirm: remove ${c.name}` : `Remove ${c.name}`}
                     data-testid="remove-connection"
                   >
-                    {busy === c.id ? 'Removing…' : confirming === c.id ? 'Confirm removal' : 'Remove'}
+                    {busy === c.id ? t('saved.removing') : confirming === c.id ? t('saved.confirm') : t('saved.remove')}
                   </button>
                 )}
               </li>
@@ -94,7 +95,7 @@ export function SavedConnections({ onChanged }: { onChanged?: () => void }) {
           </ul>
         ) : (
           <p className="sy-muted" data-testid="no-saved-connections">
-            You have no saved connections.
+            {t('saved.none')}
           </p>
         )
       ) : null}

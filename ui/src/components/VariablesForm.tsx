@@ -8,6 +8,7 @@ import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useMemo, u
 import type { ErrorSchemaNode } from '../errors';
 import { itemLabel, transformSchemaErrors } from '../schemaErrors';
 import { draftOf, InterpretingValidator } from '../validator';
+import { t } from '../messages';
 
 /** The field's path as the error test ids spell it: `x.y`, `items.0.name`, or `root`. */
 function pathKey(path: (string | number)[]): string {
@@ -58,7 +59,7 @@ const DefaultSelect = getDefaultRegistry().widgets.SelectWidget;
 
 /** A select that starts on a "Choose…" prompt when nothing is chosen and there is no default. */
 function SelectWidget(props: WidgetProps) {
-  return <DefaultSelect {...props} placeholder={props.placeholder || 'Choose…'} />;
+  return <DefaultSelect {...props} placeholder={props.placeholder || t('form.choose')} />;
 }
 
 const widgets = { SelectWidget };

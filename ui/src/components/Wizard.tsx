@@ -10,6 +10,7 @@ import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary, NewCon
 import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
+import { t as msg } from '../messages';
 import type { VariablesFormHandle } from './VariablesForm';
 
 type Step = { kind: 'connection'; index: number } | { kind: 'variables' } | { kind: 'review' };
@@ -205,10 +206,10 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
     if (!integration) return '';
     if (s.kind === 'connection') {
       const t = integration.connectionTemplates[s.index];
-      return `Connect ${t.name}`;
+      return msg('wizard.connectStep', { name: t.name });
     }
-    if (s.kind === 'variables') return 'Settings';
-    return 'Review and activate';
+    if (s.kind === 'variables') return msg('wizard.settingsStep');
+    return msg('wizard.reviewStep');
   };
 
   const onSubmitStep = (e: React.FormEvent) => {
@@ -219,7 +220,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
 
   return (
     <Modal
-      title={`Connect ${summary.name}`}
+      title={msg('wizard.title', { name: summary.name })}
       onClose={onClose}
       testId="wizard"
       headerExtra={<IntegrationIcon name={summary.name} imageUrl={summary.imageUrl} size={32} />}
@@ -277,7 +278,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
                 {step.kind === 'connection' ? (
                   <>
                     {integration.connectionTemplates[step.index].isPrimary ? (
-                      <p className="sy-muted">This is your main {integration.connectionTemplates[step.index].name} account.</p>
+                      <p className="sy-muted">{msg('wizard.primaryHint', { name: integration.connectionTemplates[step.index].name })}</p>
                     ) : null}
                     <ConnectionForm
                       key={step.index}
@@ -308,21 +309,21 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
           <div className="sy-actions">
             {stepIndex > 0 ? (
               <button type="button" className="sy-button sy-button--secondary" onClick={back} disabled={submitting} data-testid="back">
-                Back
+                {msg('wizard.back')}
               </button>
             ) : (
               <button type="button" className="sy-button sy-button--secondary" onClick={onClose} data-testid="cancel">
-                Cancel
+                {msg('wizard.cancel')}
               </button>
             )}
             <span className="sy-actions__spacer" />
             {step.kind === 'review' ? (
               <button type="button" className="sy-button sy-button--primary" onClick={() => void activate()} disabled={submitting} aria-busy={submitting || undefined} data-testid="activate">
-                {submitting ? 'Activating…' : 'Activate'}
+                {submitting ? msg('wizard.activating') : msg('wizard.activate')}
               </button>
             ) : (
               <button type="button" className="sy-button sy-button--primary" onClick={next} data-testid="next">
-                Next
+                {msg('wizard.next')}
               </button>
             )}
           </div>
