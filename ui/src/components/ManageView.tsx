@@ -12,7 +12,7 @@ import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
 import { SavedConnections } from './SavedConnections';
-import { t } from '../messages';
+import { t as msg } from '../messages';
 import type { VariablesFormHandle } from './VariablesForm';
 import { topError } from './Wizard';
 
@@ -99,7 +99,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
     try {
       const saved = await backend.updateVariables(summary, loaded.activation, vars);
       setLoaded({ ...loaded, activation: { ...loaded.activation, dynamicVariables: saved ?? vars } });
-      setNotice('Settings saved.');
+      setNotice(msg('manage.saved'));
       setMode({ kind: 'overview' });
       onChanged();
     } catch (e) {
@@ -160,7 +160,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
     try {
       const activation = await backend.replaceConnection(summary, loaded.activation, t, buildConnection(t, connForm));
       setLoaded({ ...loaded, activation: { ...loaded.activation, ...activation } });
-      setNotice(`The ${t.name} connection was replaced.`);
+      setNotice(msg('manage.replaced', { name: t.name }));
       setMode({ kind: 'overview' });
       onChanged();
     } catch (e) {
@@ -212,9 +212,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
         onClose={onClose}
         testId="manage"
         headerExtra={
-          <span className="sy-badge">
-            Connected
-          </span>
+          <span className="sy-badge">{msg('manage.connected')}</span>
         }
       >
         {loadError ? <ErrorMessage error={loadError} onRetry={load.reload} /> : null}
@@ -235,7 +233,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
             ) : null}
             <section className="sy-section" aria-labelledby="sy-manage-connections">
               <h3 id="sy-manage-connections" className="sy-section__title">
-                Connections
+                {msg('manage.connections')}
               </h3>
               <ul className="sy-review__list">
                 {integration.connectionTemplates.map((t, i) => (
@@ -250,10 +248,10 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
                         type="button"
                         className="sy-button sy-button--secondary sy-button--small"
                         onClick={() => void startReplace(i)}
-                        aria-label={`Replace the ${t.name} connection`}
+                        aria-label={msg('manage.replaceLabel', { name: t.name })}
                         data-testid={`replace-connection-${t.id}`}
                       >
-                        Replace
+                        {msg('manage.replace')}
                       </button>
                     ) : null}
                   </li>
@@ -263,24 +261,24 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
             {schema ? (
               <section className="sy-section" aria-labelledby="sy-manage-settings">
                 <h3 id="sy-manage-settings" className="sy-section__title">
-                  Settings
+                  {msg('manage.settings')}
                 </h3>
                 <div data-testid="variables-summary">
                   <VariablesSummary values={loaded.activation.dynamicVariables} schema={schema} />
                 </div>
                 <button type="button" className="sy-button sy-button--secondary" onClick={startVariables} data-testid="reconfigure">
-                  Reconfigure
+                  {msg('manage.reconfigure')}
                 </button>
               </section>
             ) : null}
             <SavedConnections />
             <section className="sy-section sy-section--danger" aria-labelledby="sy-manage-danger">
               <h3 id="sy-manage-danger" className="sy-section__title">
-                Deactivate
+                {msg('manage.deactivate')}
               </h3>
-              <p className="sy-muted">Stops {integration.name} for your account and removes its settings. Your saved connections stay. You can activate it again later.</p>
+              <p className="sy-muted">{msg('manage.deactivateIntro', { name: integration.name })}</p>
               <button type="button" className="sy-button sy-button--danger" onClick={() => setConfirming(true)} data-testid="deactivate">
-                Deactivate
+                {msg('manage.deactivate')}
               </button>
             </section>
           </div>
@@ -288,7 +286,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
         {integration && loaded && mode.kind === 'variables' && schema ? (
           <div className="sy-step" data-testid="step-variables">
             <h3 className="sy-step__title" ref={headingRef} tabIndex={-1}>
-              Reconfigure settings
+              {msg('manage.reconfigureTitle')}
             </h3>
             <VariablesFormSuspense>
               <LazyVariablesForm
@@ -306,11 +304,11 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
             </VariablesFormSuspense>
             <div className="sy-actions">
               <button type="button" className="sy-button sy-button--secondary" onClick={toOverview} disabled={busy} data-testid="back">
-                Back
+                {msg('manage.back')}
               </button>
               <span className="sy-actions__spacer" />
               <button type="button" className="sy-button sy-button--primary" onClick={() => void saveVariables()} disabled={busy} data-testid="save-variables">
-                {busy ? 'Saving…' : 'Save'}
+                {busy ? msg('manage.saving') : msg('manage.save')}
               </button>
             </div>
           </div>
@@ -318,12 +316,13 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
         {integration && connForm && mode.kind === 'replace' ? (
           <div className="sy-step" data-testid="step-replace-connection">
             <h3 className="sy-step__title" ref={headingRef} tabIndex={-1}>
-              {reconnect === integration.connectionTemplates[mode.index].id ? 'Reconnect' : 'Replace the'} {integration.connectionTemplates[mode.index].name}
-              {reconnect === integration.connectionTemplates[mode.index].id ? '' : ' connection'}
+              {msg(reconnect === integration.connectionTemplates[mode.index].id ? 'manage.reconnectTitle' : 'manage.replaceTitle', {
+                name: integration.connectionTemplates[mode.index].name,
+              })}
             </h3>
             {reconnect === integration.connectionTemplates[mode.index].id ? (
               <p className="sy-alert sy-alert--warning" data-testid="needs-attention-reason">
-                Your {integration.connectionTemplates[mode.index].name} sign-in no longer works, so {integration.name} cannot run. Connect it again.
+                {msg('manage.reconnectWhy', { name: integration.connectionTemplates[mode.index].name, integration: integration.name })}
               </p>
             ) : null}
             <form
@@ -353,11 +352,11 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
             </form>
             <div className="sy-actions">
               <button type="button" className="sy-button sy-button--secondary" onClick={toOverview} disabled={busy} data-testid="back">
-                Back
+                {msg('manage.back')}
               </button>
               <span className="sy-actions__spacer" />
               <button type="button" className="sy-button sy-button--primary" onClick={() => void saveConnection()} disabled={busy} data-testid="save-connection">
-                {busy ? 'Saving…' : 'Save connection'}
+                {busy ? msg('manage.saving') : msg('manage.saveConnection')}
               </button>
             </div>
           </div>
@@ -365,9 +364,9 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
       </Modal>
       {confirming ? (
         <Modal
-          title={t('manage.deactivateTitle', { name: summary.name })}
+          title={msg('manage.deactivateTitle', { name: summary.name })}
           description={
-            backend.kind === 'v1' ? t('manage.deactivateWhat', { name: summary.name }) : t('manage.deactivateWhatV2', { name: summary.name })
+            backend.kind === 'v1' ? msg('manage.deactivateWhat', { name: summary.name }) : msg('manage.deactivateWhatV2', { name: summary.name })
           }
           onClose={() => setConfirming(false)}
           testId="confirm-dialog"
@@ -377,11 +376,11 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
         >
           <div className="sy-actions">
             <button type="button" className="sy-button sy-button--secondary" onClick={() => setConfirming(false)} disabled={busy} data-testid="cancel">
-              Cancel
+              {msg('manage.cancel')}
             </button>
             <span className="sy-actions__spacer" />
             <button type="button" className="sy-button sy-button--danger" onClick={() => void deactivate()} disabled={busy} data-testid="confirm">
-              {busy ? 'Deactivating…' : 'Deactivate'}
+              {busy ? msg('manage.deactivating') : msg('manage.deactivate')}
             </button>
           </div>
         </Modal>

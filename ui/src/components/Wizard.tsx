@@ -257,7 +257,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
             </h3>
             {step.kind === 'variables' && schema ? (
               <>
-                <p className="sy-muted">Choose how {integration.name} should work for you.</p>
+                <p className="sy-muted">{msg('wizard.settingsIntro', { name: integration.name })}</p>
                 <VariablesFormSuspense>
                   <LazyVariablesForm
                     ref={varsRef}
@@ -352,17 +352,17 @@ function Review({
   const schema = hasSettings(integration.variablesSchema) ? integration.variablesSchema : null;
   return (
     <div className="sy-review">
-      <p className="sy-muted">Check the details below, then activate {integration.name}.</p>
-      <h4 className="sy-review__heading">Connections</h4>
+      <p className="sy-muted">{msg('review.intro', { name: integration.name })}</p>
+      <h4 className="sy-review__heading">{msg('review.connections')}</h4>
       <ul className="sy-review__list">
         {integration.connectionTemplates.map((t, i) => {
           const f = forms[i];
           const text =
             f.mode === 'existing'
-              ? `Existing connection: ${existing[i].find((c) => c.id === f.existingId)?.name ?? f.existingId}`
+              ? msg('review.existing', { name: existing[i].find((c) => c.id === f.existingId)?.name ?? f.existingId })
               : namesConnections
-                ? `New connection “${f.name}” (${describeScheme(t.authSchemeConfig)})`
-                : `New connection (${describeScheme(t.authSchemeConfig)})`;
+                ? msg('review.newNamed', { name: f.name, scheme: describeScheme(t.authSchemeConfig) })
+                : msg('review.new', { scheme: describeScheme(t.authSchemeConfig) });
           return (
             <li key={t.id} className="sy-review__item" data-testid={`review-connection-${i}`}>
               <IntegrationIcon name={t.name} imageUrl={t.imageUrl} size={24} />
@@ -370,8 +370,8 @@ function Review({
                 <strong>{t.name}</strong>
                 <span>{text}</span>
               </span>
-              <button type="button" className="sy-link-button" onClick={() => onEdit(i)} aria-label={`Change the ${t.name} connection`}>
-                Change
+              <button type="button" className="sy-link-button" onClick={() => onEdit(i)} aria-label={msg('review.changeLabel', { name: t.name })}>
+                {msg('review.change')}
               </button>
             </li>
           );
@@ -379,10 +379,10 @@ function Review({
       </ul>
       {schema ? (
         <>
-          <h4 className="sy-review__heading">Settings</h4>
+          <h4 className="sy-review__heading">{msg('review.settings')}</h4>
           <VariablesSummary values={vars} schema={schema} testId="review-variables" />
           <button type="button" className="sy-link-button" onClick={() => onEdit(integration.connectionTemplates.length)}>
-            Change settings
+            {msg('review.changeSettings')}
           </button>
         </>
       ) : null}
