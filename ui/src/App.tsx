@@ -144,7 +144,7 @@ export function App({ context }: { context: AnyHubContext }) {
 
         {integrations ? (
           shown.length ? (
-            <ul className="sy-grid" aria-label="Integrations">
+            <ul className="sy-grid" aria-label={t('grid.listLabel')}>
               {shown.map((i) => (
                 <li key={i.id}>
                   <button
@@ -255,7 +255,7 @@ export function OrganisationUnknown({ onRetry }: { onRetry: () => void }) {
   return (
     <div className="sy-app" data-testid="hub">
       <div data-testid="load-error">
-        <ErrorMessage error={{ kind: 'network', message: 'Could not check this session with the server. Check your network connection and try again.' }} onRetry={onRetry} />
+        <ErrorMessage error={{ kind: 'network', message: t('error.sessionCheck') }} onRetry={onRetry} />
       </div>
     </div>
   );

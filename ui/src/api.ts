@@ -1,6 +1,7 @@
 /** The Switchyard API, as the hub page uses it. Every call sends the session's bearer token
  * (`Authorization: Bearer <token>`; in Platform API v2 mode `Authorization: JWT <token>`). */
 import type { ApiErrorBody } from './errors';
+import { t } from './messages';
 import type {
   Activation,
   ActivationCreate,
@@ -31,7 +32,7 @@ export class ApiError extends Error {
 /** The request never got an answer (fetch threw). */
 export class NetworkError extends Error {
   constructor(cause?: unknown) {
-    super('Could not reach the server. Check your network connection and try again; nothing you entered has been lost.');
+    super(t('error.network'));
     this.name = 'NetworkError';
     if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
   }
@@ -173,9 +174,9 @@ export const SESSION_ENDED = 'Your session has ended. Open the integrations page
 export function describeError(e: unknown): string {
   if (e instanceof NetworkError) return e.message;
   if (e instanceof ApiError) {
-    if (e.status === 401) return SESSION_ENDED;
+    if (e.status === 401) return t('session.ended');
     return e.body.message || e.message;
   }
   if (e instanceof Error) return e.message;
-  return 'Something went wrong.';
+  return t('error.generic');
 }

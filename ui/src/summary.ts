@@ -1,4 +1,5 @@
 /** Variables as a list of labelled values, for the review and the manage view. */
+import { t } from './messages';
 import { humaniseName } from './credentials';
 
 export interface SummaryRow {
@@ -27,7 +28,7 @@ function labelOf(key: string, schema: Schema | undefined): string {
 export function formatValue(v: unknown, schemaIn?: unknown): string {
   const schema = schemaIn as Schema | undefined;
   if (v === undefined || v === null || v === '') return '—';
-  if (typeof v === 'boolean') return v ? 'Yes' : 'No';
+  if (typeof v === 'boolean') return v ? t('value.yes') : t('value.no');
   const titled = schema?.oneOf?.find((o) => o.const === v && typeof o.title === 'string');
   if (titled) return titled.title as string;
   const at = schema?.enum?.indexOf(v) ?? -1;

@@ -69,7 +69,7 @@ export function SavedConnections({ onChanged }: { onChanged?: () => void }) {
                   <span data-testid="used-by">{usedByText(c)}</span>
                   {c.needsAttention ? (
                     <span className="sy-badge sy-badge--warning" data-testid="needs-attention">
-                      Needs attention
+                      {t('tile.needsAttention')}
                     </span>
                   ) : null}
                   {errors[c.id] ? (
@@ -84,7 +84,7 @@ export function SavedConnections({ onChanged }: { onChanged?: () => void }) {
                     className={confirming === c.id ? 'sy-button sy-button--danger sy-button--small' : 'sy-button sy-button--secondary sy-button--small'}
                     onClick={() => void remove(c)}
                     disabled={busy === c.id}
-                    aria-label={confirming === c.id ? `Confirm: remove ${c.name}` : `Remove ${c.name}`}
+                    aria-label={t(confirming === c.id ? 'saved.confirmLabel' : 'saved.removeLabel', { name: c.name })}
                     data-testid="remove-connection"
                   >
                     {busy === c.id ? t('saved.removing') : confirming === c.id ? t('saved.confirm') : t('saved.remove')}

@@ -229,7 +229,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
       {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
       {integration && step ? (
         <>
-          <ol className="sy-steps" aria-label="Steps">
+          <ol className="sy-steps" aria-label={msg('wizard.stepsLabel')}>
             {steps.map((s, i) => (
               <li
                 key={i}
