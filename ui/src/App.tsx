@@ -225,11 +225,11 @@ export function MissingContext({ missing, problem, v2 = false }: { missing: stri
   return (
     <div className="sy-app" data-testid="hub">
       <div className="sy-alert sy-alert--error" role="alert" data-testid="load-error">
-        <p className="sy-alert__title">This page needs a session to show your integrations.</p>
-        {problem ? <p>{problem} Open the page from your application again.</p> : null}
+        <p className="sy-alert__title">{t('page.needsSession')}</p>
+        {problem ? <p>{t('page.problem', { problem })}</p> : null}
         {missing.length ? (
           <p>
-            Missing from the address: {missing.join(', ')}. Open it from your application, or with{' '}
+            {t('page.missing', { missing: missing.join(', ') })}{' '}
             {v2 ? <code>#jwt=…&amp;org=…</code> : <code>#token=…&amp;hub=…&amp;user=…</code>}.
           </p>
         ) : null}
@@ -243,8 +243,8 @@ export function WrongOrganisation() {
   return (
     <div className="sy-app" data-testid="hub">
       <div className="sy-alert sy-alert--error" role="alert" data-testid="wrong-organisation">
-        <p className="sy-alert__title">This page was opened for another organisation.</p>
-        <p>The address names an organisation that this session does not belong to, so the integrations are not shown. Open the page from your application again.</p>
+        <p className="sy-alert__title">{t('page.wrongOrganisation')}</p>
+        <p>{t('page.wrongOrganisationWhy')}</p>
       </div>
     </div>
   );

@@ -216,7 +216,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged, reconne
         }
       >
         {loadError ? <ErrorMessage error={loadError} onRetry={load.reload} /> : null}
-        {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
+        {!loaded && !loadError ? <Spinner label={msg('loading')} /> : null}
         {notice && mode.kind === 'overview' ? (
           <div className="sy-alert sy-alert--success" role="status" data-testid="success-message">
             {notice}

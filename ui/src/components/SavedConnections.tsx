@@ -53,7 +53,7 @@ export function SavedConnections({ onChanged }: { onChanged?: () => void }) {
       </h3>
       <p className="sy-muted">{t('saved.intro')}</p>
       {load.status === 'failed' ? <p className="sy-field-error">{describeError(load.error)}</p> : null}
-      {!list && load.status !== 'failed' ? <Spinner label="Loading…" /> : null}
+      {!list && load.status !== 'failed' ? <Spinner label={t('loading')} /> : null}
       {list ? (
         list.length ? (
           <ul className="sy-review__list">

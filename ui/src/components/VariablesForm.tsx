@@ -45,8 +45,8 @@ const templates = {
   FieldTemplate,
   FieldErrorTemplate,
   ButtonTemplates: {
-    AddButton: (p: IconButtonProps) => <TextButton {...p} title={p.title ?? 'Add item'} label="+ Add" />,
-    RemoveButton: (p: IconButtonProps) => <TextButton {...p} label="Remove" />,
+    AddButton: (p: IconButtonProps) => <TextButton {...p} title={p.title ?? 'Add item'} label={t('form.addItem')} />,
+    RemoveButton: (p: IconButtonProps) => <TextButton {...p} label={t('form.removeItem')} />,
     MoveUpButton: (p: IconButtonProps) => <TextButton {...p} label="↑" />,
     MoveDownButton: (p: IconButtonProps) => <TextButton {...p} label="↓" />,
     CopyButton: (p: IconButtonProps) => <TextButton {...p} label="Copy" />,

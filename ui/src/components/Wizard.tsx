@@ -226,7 +226,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
       headerExtra={<IntegrationIcon name={summary.name} imageUrl={summary.imageUrl} size={32} />}
     >
       {loadError ? <ErrorMessage error={loadError} onRetry={load.reload} /> : null}
-      {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
+      {!loaded && !loadError ? <Spinner label={msg('loading')} /> : null}
       {integration && step ? (
         <>
           <ol className="sy-steps" aria-label={msg('wizard.stepsLabel')}>

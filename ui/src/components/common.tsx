@@ -8,7 +8,7 @@ export const loadVariablesForm = () => import('./VariablesForm');
 export const LazyVariablesForm = lazy(loadVariablesForm);
 
 export function VariablesFormSuspense({ children }: { children: ReactNode }) {
-  return <Suspense fallback={<Spinner label="Loading the form…" />}>{children}</Suspense>;
+  return <Suspense fallback={<Spinner label={t('loading.form')} />}>{children}</Suspense>;
 }
 
 export function Spinner({ label }: { label: string }) {
