@@ -158,7 +158,7 @@ export class Api {
 
   async oauthInitialise(hub: string, connectorId: string, body: Record<string, unknown>): Promise<string> {
     const res = await this.request<Partial<InitialiseOAuth2Response> | undefined>('POST', `/api/embedded/v1/embed/${enc(hub)}/connector/${enc(connectorId)}/oauth2/initialise`, body);
-    if (!res || typeof res.url !== 'string') throw new Error('The server did not return an authorization URL.');
+    if (!res || typeof res.url !== 'string') throw new Error(t('oauth.noUrl'));
     return res.url;
   }
 

@@ -5,6 +5,7 @@
  */
 import { Api } from './api';
 import type { HubContext } from './fragment';
+import { t } from './messages';
 import type { ConnectionChoice, ConnectionSummary, ConnectionTemplate, EmbeddedIntegration, HubSessionInfo, IntegrationSummary, NewConnection, SavedConnection } from './types';
 
 /** An activation as the manage view uses it. */
@@ -115,7 +116,7 @@ export class V1Backend implements HubBackend {
   async getActivation(summary: IntegrationSummary): Promise<HubActivation> {
     const page = await this.api.listActivations(this.context.hub, this.context.user, summary.id);
     const first = page.activations.find((a) => a.integration?.id === summary.id) ?? page.activations[0];
-    if (!first) throw new Error(`${summary.name} is not activated any more.`);
+    if (!first) throw new Error(t('error.notActivated', { name: summary.name }));
     const a = await this.api.getActivation(first.id);
     return { id: a.id, dynamicVariables: a.dynamicVariables ?? {} };
   }

@@ -8,6 +8,7 @@ import { Api, ApiError } from './api';
 import type { HubActivation, HubBackend } from './backend';
 import type { HubContextV2 } from './fragment';
 import type { ConnectionChoice, ConnectionTemplate, EmbeddedIntegration, IntegrationSummary } from './types';
+import { t } from './messages';
 import {
   activationConnectionV2,
   changedVariables,
@@ -83,7 +84,7 @@ export class V2Backend implements HubBackend {
   }
 
   private env(summary: IntegrationSummary): string {
-    if (!summary.environmentId) throw new Error(`${summary.name} has no environment.`);
+    if (!summary.environmentId) throw new Error(t('error.noEnvironment', { name: summary.name }));
     return summary.environmentId;
   }
 
@@ -128,7 +129,7 @@ export class V2Backend implements HubBackend {
     } else {
       project = await this.api.request<V2Project>('GET', projectPath);
       envId = project.environments?.[0]?.id;
-      if (!envId) throw new Error(`${summary.name} has no environment.`);
+      if (!envId) throw new Error(t('error.noEnvironment', { name: summary.name }));
       templates = await this.api.request('GET', `${projectPath}/connection-templates?env_id=${enc(envId)}`);
     }
     return {
@@ -152,7 +153,7 @@ export class V2Backend implements HubBackend {
   }
 
   async removeSavedConnection() {
-    throw new Error('Saved connections are not managed in this mode.');
+    throw new Error(t('error.noSavedConnections'));
   }
 
   /** v2 end users have no primary connection. */
@@ -173,7 +174,7 @@ export class V2Backend implements HubBackend {
 
   async getActivation(summary: IntegrationSummary): Promise<HubActivation> {
     const list = await this.userActivations(this.env(summary));
-    if (!list[0]) throw new Error(`${summary.name} is not activated any more.`);
+    if (!list[0]) throw new Error(t('error.notActivated', { name: summary.name }));
     return activationFromV2(list[0]);
   }
 
@@ -201,15 +202,15 @@ export class V2Backend implements HubBackend {
    * its name kept, the system's base URL). */
   async replaceConnection(_summary: IntegrationSummary, activation: HubActivation, template: ConnectionTemplate, choice: ConnectionChoice) {
     const current = activation.connections?.[template.id];
-    if (!current) throw new Error(`No connection serves ${template.name}.`);
-    if ('connectionId' in choice) throw new Error('Choose new credentials for the connection.');
+    if (!current) throw new Error(t('error.noConnection', { name: template.name }));
+    if ('connectionId' in choice) throw new Error(t('error.newCredentials'));
     const c = await this.api.request<V2Connection>('PUT', `${this.o}/connections/${enc(current.id)}`, { ...connectionToV2(choice, current.name), baseUrl: '' });
     return { ...activation, connections: { ...activation.connections, [template.id]: { id: c?.id ?? current.id, name: c?.name ?? current.name } } };
   }
 
   async oauthInitialise(template: ConnectionTemplate, body: Record<string, unknown>) {
     const res = await this.api.request<{ url?: string }>('POST', `${this.o}/systems/${enc(template.connectorId)}/oauth2/initialise`, body);
-    if (!res || typeof res.url !== 'string') throw new Error('The server did not return an authorization URL.');
+    if (!res || typeof res.url !== 'string') throw new Error(t('oauth.noUrl'));
     return res.url;
   }
 }
