@@ -226,3 +226,42 @@ export function e2eRun({ tag, bin, out, timeout, overallTimeout }) {
     run,
   };
 }
+
+/**
+ * A validator of Versori's schemas, from the spec the Rust tests use
+ * (`crates/switchyard/tests/it/versori/<file>`): `check(name, instance)` answers the errors, none
+ * when valid. As there, `$ref`s point into `$defs`, `oneOf` is read as `anyOf` (the spec's
+ * credential data members overlap) and OpenAPI `examples` maps are dropped.
+ */
+export async function versoriSchemas(repoRoot, file) {
+  const [{ Validator }, yaml, { readFile }] = await Promise.all([import('@cfworker/json-schema'), import('js-yaml'), import('node:fs/promises')]);
+  const doc = yaml.load(await readFile(join(repoRoot, 'crates/switchyard/tests/it/versori', file), 'utf8'));
+  const rewrite = (v) => {
+    if (Array.isArray(v)) return v.map(rewrite);
+    if (!v || typeof v !== 'object') return v;
+    const out = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'discriminator' || k === 'examples') continue;
+      if (k === '$ref' && typeof x === 'string') out.$ref = x.replace('#/components/schemas/', '#/$defs/');
+      else out[k === 'oneOf' ? 'anyOf' : k] = rewrite(x);
+    }
+    return out;
+  };
+  const defs = rewrite(doc.components.schemas);
+  return (name, instance) => {
+    if (!defs[name]) return [`the spec has no schema ${name}`];
+    const v = new Validator({ $defs: defs, $ref: `#/$defs/${name}` }, '2020-12', false);
+    const r = v.validate(instance);
+    return r.valid ? [] : r.errors.map((e) => `${e.instanceLocation}: ${e.error}`);
+  };
+}
+
+/** Runs axe-core in `frame` (a Playwright Frame): the serious and critical violations, as lines. */
+export async function axeViolations(frame) {
+  const { default: axe } = await import('axe-core');
+  await frame.evaluate(`${axe.source};0`);
+  const res = await frame.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return res.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+}

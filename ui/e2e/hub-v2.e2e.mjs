@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { chromium } from 'playwright-core';
 import { startHostServer } from '../../examples/host-server.mjs';
-import { client, createOrg as createOrgIn, e2eRun, ok } from './harness.mjs';
+import { axeViolations, client, createOrg as createOrgIn, e2eRun, ok } from './harness.mjs';
 
 const uiDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(uiDir, '..');
@@ -184,7 +184,9 @@ async function main() {
   await wizard.getByTestId('next').click();
   const keyError = wizard.getByTestId('field-error-apiKey');
   await keyError.waitFor();
-  assert((await keyError.innerText()).includes('X-CRM-Key'), `the error names the key: ${await keyError.innerText()}`);
+  assert(/API key/.test(await keyError.innerText()) && !(await keyError.innerText()).includes('X-CRM-Key'), `the error names the key in words: ${await keyError.innerText()}`);
+  assertEqual(await wizard.getByTestId('credential-api-key').getAttribute('aria-invalid'), 'true', 'the key is marked invalid');
+  assertEqual((await axeViolations(page.mainFrame())), [], 'axe: no serious or critical violation (wizard)');
   await wizard.getByTestId('credential-api-key').fill('crm-secret-1');
   await wizard.getByTestId('next').click();
 
@@ -197,6 +199,7 @@ async function main() {
   await wizard.getByTestId('next').click();
   await wizard.getByTestId('field-error-region').waitFor();
   assertEqual(await wizard.getByTestId('field-error-region').innerText(), 'This field is required.', 'the required region');
+  for (const id of ['root_region', 'root_batchSize']) assertEqual(await form.locator(`#${id}`).getAttribute('aria-invalid'), 'true', `${id} is marked invalid`);
   assertEqual(await wizard.getByTestId('field-error-batchSize').innerText(), 'Must be 1 or more.', 'the minimum');
   await screenshot(page, 'v2-02-wizard-variables-errors');
   await form.locator('#root_region').selectOption({ label: 'eu' });
@@ -342,7 +345,7 @@ async function main() {
   const hostPage = await context.newPage();
   setPage(hostPage);
   hostPage.on('pageerror', (e) => pageErrors.push(String(e)));
-  await hostPage.goto(`${hostApp.url}/?user=${user}`);
+  await hostPage.goto(`${hostApp.url}/?user=${user}&messages=${encodeURIComponent(JSON.stringify({ 'grid.title': 'Your apps' }))}`);
   const iframe = hostPage.locator('iframe[title="Acme integrations"]');
   await iframe.waitFor();
   const src = new URL(await iframe.getAttribute('src'));
@@ -354,6 +357,7 @@ async function main() {
   const hubFrame = hostPage.frameLocator('iframe[title="Acme integrations"]');
   await hubFrame.getByTestId(`tile-${project.id}`).waitFor();
   assertEqual(await hubFrame.locator('[data-testid^="tile-"]').count(), 2, 'the same two tiles');
+  assertEqual(await hubFrame.locator('h1').innerText(), 'Your apps', 'the host\'s words (Switchyard.mount messages)');
   await eventually(async () => (await iframe.boundingBox()).height > 150, 'the iframe to be resized to its content');
   await screenshot(hostPage, 'v2-06-host-page');
   await hostPage.close();
@@ -371,6 +375,8 @@ async function main() {
   await lone.goto(`${sy.url}/hub/#jwt=${expired}&org=${O}`);
   await loadErr.waitFor();
   assert((await loadErr.innerText()).includes('Your session has ended'), `an expired token: ${await loadErr.innerText()}`);
+  assertEqual([await lone.getByRole('button', { name: /try again/i }).count(), await lone.getByTestId('search').count()], [0, 0], 'an ended session offers nothing that cannot work');
+  assertEqual((await axeViolations(lone.mainFrame())), [], 'axe: no serious or critical violation (ended session)');
   await lone.goto('about:blank');
   await lone.goto(`${sy.url}/hub/#org=${O}`);
   await loadErr.waitFor();
@@ -383,8 +389,9 @@ async function main() {
   setPage(page);
 
   step('no unexpected errors in the pages');
-  // Expected: GET users/erin before she existed (404), the refused activation (400), the expired token (401).
-  const unexpected = pageErrors.filter((e) => !/status of (400|401|404)/.test(e));
+  // Expected: the refused activation (400), the expired token (401). Nothing the page asked before
+  // erin existed answered an error (no 404: the page creates her rather than looking her up).
+  const unexpected = pageErrors.filter((e) => !/status of (400|401)/.test(e));
   assertEqual(unexpected, [], 'no page errors');
 }
 

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { chromium } from 'playwright-core';
 import { startHostServer } from '../../examples/host-server.mjs';
-import { client as apiClient, createOrg as createOrgIn, e2eRun, ok } from './harness.mjs';
+import { axeViolations, client as apiClient, createOrg as createOrgIn, e2eRun, ok, versoriSchemas } from './harness.mjs';
 
 const uiDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(uiDir, '..');
@@ -75,8 +75,17 @@ async function main() {
     authorizeRequests.push({ ...req.query });
     issuedCodes.push(redirect.url.searchParams.get('code'));
   });
-  oauth.service.on('beforeResponse', (_response, req) => {
+  // `refuseRefresh`: the provider refuses refresh grants (a revoked sign-in). Issued tokens expire
+  // at once, so the next use of one refreshes it.
+  let refuseRefresh = false;
+  oauth.service.on('beforeResponse', (response, req) => {
     tokenRequests.push({ ...req.body, authorization: req.headers.authorization ?? null });
+    if (req.body.grant_type === 'refresh_token' && refuseRefresh) {
+      response.statusCode = 400;
+      response.body = { error: 'invalid_grant', error_description: 'the grant was revoked' };
+    } else if (response.body && typeof response.body === 'object') {
+      response.body.expires_in = 1;
+    }
   });
   info(`OAuth2 server at ${oauthUrl}`);
 
@@ -85,7 +94,7 @@ async function main() {
   const acme = await connector({
     name: 'Acme',
     baseUrl: 'https://api.acme.example',
-    authSchemeConfigs: [{ id: 'acme-key', schemeType: 'api-key', name: 'X-Acme-Key', in: 'header' }],
+    authSchemeConfigs: [{ id: 'acme-key', schemeType: 'api-key', name: 'X-Acme-Key', in: 'header', description: 'Find it in Acme under Settings › Developer.' }],
   });
   const crmScheme = { id: 'crm-key', schemeType: 'api-key', name: 'X-CRM-Key', in: 'header' };
   const crm = await connector({ name: 'CRM', baseUrl: 'https://api.crm.example', authSchemeConfigs: [crmScheme] });
@@ -118,7 +127,18 @@ async function main() {
       type: 'object',
       required: ['region'],
       properties: {
-        region: { type: 'string', title: 'Region', enum: ['eu', 'us', 'apac'] },
+        // Titled choices (oneOf of const and title) and enumNames show as words.
+        region: {
+          type: 'string',
+          title: 'Data region',
+          oneOf: [
+            { const: 'eu', title: 'Europe' },
+            { const: 'us', title: 'United States' },
+            { const: 'apac', title: 'Asia Pacific' },
+          ],
+        },
+        tier: { type: 'string', title: 'Plan', enum: ['std', 'prem'], enumNames: ['Standard', 'Premium'] },
+        costCentre: { type: 'string', title: 'Cost centre', pattern: '^CC-[0-9]{4}$', examples: ['CC-1234'] },
         batchSize: { type: 'integer', title: 'Batch size', minimum: 1, maximum: 500, default: 50 },
         notify: {
           type: 'object',
@@ -257,6 +277,7 @@ async function main() {
   // The iframe takes the height the hub reports.
   await eventually(async () => (await iframe.boundingBox()).height > 150, 'the iframe to be resized to its content');
   await shot('01-grid');
+  assertEqual((await axeViolations(hubPage())), [], 'axe: no serious or critical violation (grid)');
   await hubFrame.getByTestId('search').fill('chat');
   await eventually(async () => (await hubFrame.locator('[data-testid^="tile-"]').count()) === 1, 'the search to leave one tile');
   assert(await tile(teamChat.id).isVisible(), 'the search keeps Team chat');
@@ -292,11 +313,26 @@ async function main() {
     assert(inside, `focus left the dialog after ${i + 1} Tab presses`);
   }
 
+  step('a new user: the primary connection (Acme, the hub\'s own app) comes first, in words');
+  const step0 = wizard.getByTestId('step-connection-0');
+  assert((await step0.innerText()).includes('Connect Acme'), `the first step is the primary connection: ${await step0.innerText()}`);
+  assert((await step0.innerText()).includes('your main Acme account'), 'it says why');
+  await wizard.getByLabel('Acme API key').waitFor();
+  const labels = await wizard.locator('label').allInnerTexts();
+  assert(!labels.some((l) => /X-Acme-Key|X-CRM-Key|api_token/.test(l)), `no label is a header or parameter name: ${JSON.stringify(labels)}`);
+  assertEqual(
+    (await wizard.getByTestId('credential-api-key').evaluate((el) => document.getElementById(el.getAttribute('aria-describedby'))?.textContent ?? '')).trim(),
+    'Find it in Acme under Settings › Developer.',
+    'the organisation\'s description of the scheme is the key\'s help',
+  );
+  assertEqual(await wizard.getByTestId('credential-api-key').evaluate((el) => el.labels[0].textContent), 'Acme API key*', 'one required marker, right after the label');
+  assertEqual((await axeViolations(hubPage())), [], 'axe: no serious or critical violation (wizard)');
+
   step('API-key connection: a missing key is shown next to the field, then filled');
   await wizard.getByTestId('next').click();
   const keyError = wizard.getByTestId('field-error-apiKey');
   await keyError.waitFor();
-  assert((await keyError.innerText()).includes('X-CRM-Key'), `the error names the key: ${await keyError.innerText()}`);
+  assert((await keyError.innerText()).includes('Acme API key'), `the error names the key in words: ${await keyError.innerText()}`);
   assertEqual(await wizard.getByTestId('credential-api-key').getAttribute('aria-invalid'), 'true', 'the field is marked invalid');
   await shot('03-wizard-connection-error');
   await page.setViewportSize({ width: 375, height: 800 });
@@ -309,9 +345,14 @@ async function main() {
   );
   await shot('03b-wizard-phone');
   await page.setViewportSize({ width: 1280, height: 900 });
-  await wizard.getByLabel('Connection name').fill('My CRM');
-  await wizard.getByTestId('credential-api-key').fill('crm-secret-1');
+  await wizard.getByLabel('Connection name').fill('My Acme');
+  await wizard.getByTestId('credential-api-key').fill('acme-secret-1');
   assertEqual(await keyError.count(), 0, 'the error goes once the field is filled');
+  await wizard.getByTestId('next').click();
+  await wizard.getByTestId('step-connection-1').waitFor();
+  assertEqual(await wizard.getByTestId('connection-name').evaluate((el) => el.labels[0].textContent), 'Connection name*', 'the same marker');
+  await wizard.getByLabel('Connection name').fill('My CRM');
+  await wizard.getByLabel('CRM API key').fill('crm-secret-1');
   await wizard.getByTestId('next').click();
 
   step('variables form: schema violations shown inline, then corrected');
@@ -319,6 +360,11 @@ async function main() {
   const form = wizard.getByTestId('variables-form');
   await form.locator('#root_region').waitFor();
   assertEqual(await form.locator('#root_batchSize').inputValue(), '50', 'the default batch size is filled in');
+  const regionOptions = await form.locator('#root_region option').allInnerTexts();
+  assertEqual(regionOptions, ['Choose…', 'Europe', 'United States', 'Asia Pacific'], 'a titled enum shows words, after a prompt');
+  assertEqual(await form.locator('#root_region option:checked').innerText(), 'Choose…', 'nothing is chosen yet');
+  assertEqual(await form.locator('#root_tier option').allInnerTexts(), ['Choose…', 'Standard', 'Premium'], 'enumNames show as words');
+  assertEqual(await form.locator('label[for="root_region"]').innerText(), 'Data region*', 'the settings use the same required marker');
   await form.locator('#root_batchSize').fill('1000');
   await wizard.getByTestId('next').click();
   await wizard.getByTestId('field-error-region').waitFor();
@@ -326,18 +372,29 @@ async function main() {
   await wizard.getByTestId('field-error-notify.email').waitFor();
   assertEqual(await wizard.getByTestId('field-error-batchSize').innerText(), 'Must be 500 or less.', 'the maximum is explained');
   assertEqual(await wizard.getByTestId('field-error-region').innerText(), 'This field is required.', 'the required region is explained');
+  for (const id of ['root_region', 'root_batchSize', 'root_notify_email']) {
+    const el = form.locator(`#${id}`);
+    assertEqual(await el.getAttribute('aria-invalid'), 'true', `${id} is marked invalid`);
+    assert((await el.getAttribute('aria-describedby')).split(' ').includes(`${id}__error`), `${id} names its error`);
+  }
+  assertEqual(await form.locator('#root_costCentre').getAttribute('aria-invalid'), null, 'a valid field is not marked invalid');
+  assertEqual((await axeViolations(hubPage())), [], 'axe: no serious or critical violation (settings with errors)');
   await shot('04-wizard-variables-errors');
   assertEqual(await wizard.getByTestId('step-variables').count(), 1, 'the wizard stays on the variables step');
   const focused = await hubPage().evaluate(() => document.activeElement?.id ?? '');
   assert(['root_region', 'root_batchSize', 'root_notify_email'].includes(focused), `focus moves to an invalid field (it is on "${focused}")`);
   assertEqual((await activationsOf(crmSync.id)).length, 0, 'nothing is activated while the form is invalid');
   assertEqual((await admin('GET', `/api/embedded/v1/hubs/${hub.id}/users/${apiUser}`)).status, 404, 'and no end user is created');
-  await form.locator('#root_region').selectOption({ label: 'eu' });
+  await form.locator('#root_region').selectOption({ label: 'Europe' });
+  await form.locator('#root_costCentre').fill('cost centre 7');
   await form.locator('#root_batchSize').fill('100');
   await form.locator('#root_notify_email').fill('not an email');
   await wizard.getByTestId('next').click();
   await wizard.getByTestId('field-error-notify.email').waitFor();
   assert((await wizard.getByTestId('field-error-notify.email').innerText()).includes('email address'), 'the email format is explained');
+  assertEqual(await wizard.getByTestId('field-error-costCentre').innerText(), 'Use the expected form, like CC-1234.', 'a pattern error shows the expected form');
+  assertEqual(await form.locator('#root_costCentre').getAttribute('aria-invalid'), 'true', 'and marks its field');
+  await form.locator('#root_costCentre').fill('CC-0042');
   await form.locator('#root_notify_email').fill('ops@example.com');
   await form.getByRole('button', { name: /add/i }).click();
   await form.locator('#root_pipelines_0').fill('sales');
@@ -347,7 +404,7 @@ async function main() {
   step('review, then Activate');
   await wizard.getByTestId('step-review').waitFor();
   const review = await wizard.getByTestId('step-review').innerText();
-  for (const text of ['My CRM', 'eu', '100', 'Notifications › Email', 'ops@example.com', 'sales']) {
+  for (const text of ['My Acme', 'My CRM', 'Europe', '100', 'Notifications › Email', 'ops@example.com', 'sales', 'CC-0042']) {
     assert(review.includes(text), `the review shows "${text}":\n${review}`);
   }
   await shot('05-wizard-review');
@@ -362,12 +419,17 @@ async function main() {
   step('API: the user exists, the activation has the variables, the connection has the key');
   const endUser = await ok(admin, 'GET', `/api/embedded/v1/hubs/${hub.id}/users/${apiUser}`);
   assertEqual(endUser.externalId, user, 'the first activation created the end user');
+  const versori = await versoriSchemas(repoRoot, 'versori-embedded-api-v1.yaml');
+  assertEqual(versori('EndUser', endUser), [], 'the page-created end user is valid against Versori\'s EndUser schema');
+  assertEqual(endUser.primaryConnection?.name, 'My Acme', 'its primary connection is the one the first step asked for');
+  assertEqual((await connectionsOf(acme.id)).map((c) => c.id), [endUser.primaryConnection.id], 'a connection to Acme, the hub\'s primary connector');
   const crmActs = await activationsOf(crmSync.id);
   assertEqual(crmActs.length, 1, 'one activation of CRM sync');
   assertEqual(crmActs[0].id, activated.payload.activationId, 'the event carries the activation id');
   const act1 = await ok(admin, 'GET', `/api/embedded/v1/activations/${crmActs[0].id}`);
   assertEqual(act1.user.externalId, user, 'the activation belongs to the session user');
-  assertEqual(act1.dynamicVariables, { region: 'eu', batchSize: 100, notify: { enabled: true, email: 'ops@example.com' }, pipelines: ['sales'] }, 'the variables were saved');
+  assertEqual(versori('Activation', act1), [], 'GetActivation is valid against Versori\'s Activation schema');
+  assertEqual(act1.dynamicVariables, { region: 'eu', batchSize: 100, costCentre: 'CC-0042', notify: { enabled: true, email: 'ops@example.com' }, pipelines: ['sales'] }, 'the variables were saved');
   const crmConns = await connectionsOf(crm.id);
   assertEqual(crmConns.map((c) => c.name), ['My CRM'], 'the new CRM connection exists');
 
@@ -376,6 +438,10 @@ async function main() {
   const manage = hubFrame.getByTestId('manage');
   await manage.getByTestId('manage-overview').waitFor();
   await shot('06-manage');
+  await page.setViewportSize({ width: 375, height: 800 });
+  await shot('06b-manage-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  assertEqual((await axeViolations(hubPage())), [], 'axe: no serious or critical violation (manage view)');
   await manage.getByTestId('reconfigure').click();
   const mform = manage.getByTestId('variables-form');
   await mform.locator('#root_batchSize').waitFor();
@@ -457,6 +523,8 @@ async function main() {
   const confirm = hubFrame.getByTestId('confirm-dialog');
   await confirm.waitFor();
   await shot('08-confirm-deactivate');
+  const confirmText = await confirm.innerText();
+  assert(/settings will be removed/.test(confirmText) && /saved connections/.test(confirmText) && /kept/.test(confirmText), `deactivating says what goes and what stays: ${confirmText}`);
   await confirm.getByTestId('cancel').click();
   await confirm.waitFor({ state: 'detached' });
   assertEqual((await activationsOf(crmSync.id)).length, 1, 'Cancel deactivates nothing');
@@ -482,7 +550,7 @@ async function main() {
   await wizard.getByTestId('existing-connection').selectOption(doomed.id);
   await wizard.getByTestId('next').click();
   await wizard.getByTestId('step-variables').waitFor();
-  await wizard.locator('#root_region').selectOption({ label: 'us' });
+  await wizard.locator('#root_region').selectOption({ label: 'United States' });
   await wizard.locator('#root_notify_email').fill('team@example.com');
   await wizard.getByTestId('next').click();
   await wizard.getByTestId('step-review').waitFor();
@@ -515,12 +583,75 @@ async function main() {
   assertEqual([react.dynamicVariables.region, react.dynamicVariables.notify?.email], ['us', 'team@example.com'], 'with the new settings');
   assertEqual((await connectionsOf(crm.id)).map((c) => c.id), [kept.id], 'no new connection was made');
 
+  step('saved connections: what uses each; an unused one is removed, a used one is refused with the reason');
+  const spare = await ok(admin, 'POST', `/api/embedded/v1/hubs/${hub.id}/users/${apiUser}/connections`, {
+    connectorId: crm.id,
+    connection: { name: 'Old CRM', credentials: { action: [{ authSchemeConfig: crmScheme, credential: { name: 'key', type: 'string', data: { value: 'crm-old' } } }] }, variables: [] },
+  });
+  await hubFrame.getByTestId('open-saved-connections').click();
+  const savedDialog = hubFrame.getByTestId('saved-dialog');
+  const savedRow = (name) => savedDialog.locator('[data-testid^="saved-connection-"]', { hasText: name });
+  await savedRow('Old CRM').waitFor();
+  assert((await savedRow('My Acme').innerText()).includes('your main account'), 'the primary connection is named as such');
+  assertEqual(await savedRow('My Acme').getByTestId('remove-connection').count(), 0, 'and cannot be removed');
+  assert((await savedRow('My CRM').getByTestId('used-by').innerText()).includes('Used by CRM sync'), 'a used connection names its integration');
+  assert((await savedRow('Old CRM').getByTestId('used-by').innerText()).includes('Not used'), 'an unused one says so');
+  await shot('11-saved-connections');
+  assertEqual(await axeViolations(hubPage()), [], 'axe: no serious or critical violation (saved connections)');
+  await savedRow('My CRM').getByTestId('remove-connection').click();
+  await savedRow('My CRM').getByRole('button', { name: /Confirm: remove/ }).click();
+  const refusal = savedRow('My CRM').getByTestId('remove-error');
+  await refusal.waitFor();
+  assert((await refusal.innerText()).includes('used by CRM sync'), `the refusal says why: ${await refusal.innerText()}`);
+  assert((await connectionsOf(crm.id)).some((c) => c.name === 'My CRM'), 'the used connection stays');
+  await page.setViewportSize({ width: 375, height: 800 });
+  await shot('11b-saved-connections-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await savedRow('Old CRM').getByTestId('remove-connection').click();
+  await savedRow('Old CRM').getByRole('button', { name: /Confirm: remove/ }).click();
+  await savedRow('Old CRM').waitFor({ state: 'detached' });
+  assert(!(await connectionsOf(crm.id)).some((c) => c.id === spare.id), 'the unused connection is gone');
+  await savedDialog.getByRole('button', { name: /close/i }).first().click();
+  await savedDialog.waitFor({ state: 'detached' });
+
+  step('a sign-in that can no longer refresh: its tile needs attention, and one click starts a reconnect');
+  const chatConnection = (await connectionsOf(chat.id))[0];
+  refuseRefresh = true;
+  const refused = await admin('POST', `/api/connect/v1/o/${org.organisationId}/connectors/${chat.id}/connections/${chatConnection.id}/token`);
+  assert(refused.status >= 400, `the refresh is refused: ${refused.status} ${JSON.stringify(refused.body)}`);
+  refuseRefresh = false;
+  // The hub reloads (the host page and what it heard stay).
+  await hubPage().evaluate(() => location.reload());
+  await tile(teamChat.id).waitFor();
+  await tile(teamChat.id).getByTestId('needs-attention').waitFor();
+  assert((await tile(teamChat.id).innerText()).includes('Reconnect'), 'the tile offers to reconnect');
+  assertEqual(await tile(crmSync.id).getByTestId('needs-attention').count(), 0, 'the other tiles do not need attention');
+  await shot('12-needs-attention');
+  await tile(teamChat.id).click();
+  await manage.getByTestId('step-replace-connection').waitFor();
+  assert((await manage.getByTestId('needs-attention-reason').innerText()).includes('no longer works'), 'the reconnect says why');
+  const popup2Promise = context.waitForEvent('page');
+  await manage.getByTestId('oauth-connect').click();
+  await popup2Promise;
+  await eventually(async () => (await manage.getByTestId('oauth-status').getAttribute('data-state')) === 'connected', 'the second popup flow to finish', 20_000);
+  await manage.getByTestId('connection-name').fill('Team chat (reconnected)');
+  await manage.getByTestId('save-connection').click();
+  await manage.getByTestId('success-message').waitFor();
+  await manage.getByTestId('close').click();
+  await manage.waitFor({ state: 'detached' });
+  await eventually(async () => (await tile(teamChat.id).getByTestId('needs-attention').count()) === 0, 'the tile to be well again');
+  const chatNow = await activationsOf(teamChat.id);
+  assertEqual(chatNow.length, 1, 'Team chat is still activated');
+
   step('a bad or missing session is explained on the page');
   const lone = await context.newPage();
   await lone.goto(`${sy.url}/hub/#token=not-a-session&hub=${hub.id}&user=${apiUser}`);
   const loadErr = lone.getByTestId('load-error');
   await loadErr.waitFor();
   assert((await loadErr.innerText()).includes('Your session has ended'), `an unknown token: ${await loadErr.innerText()}`);
+  assert((await loadErr.innerText()).includes('Open the integrations page from your application again'), 'it says what to do');
+  assertEqual([await lone.getByRole('button', { name: /try again/i }).count(), await lone.getByTestId('search').count()], [0, 0], 'and offers nothing that cannot work');
+  assertEqual((await axeViolations(lone.mainFrame())), [], 'axe: no serious or critical violation (ended session)');
   await lone.goto('about:blank');
   await lone.goto(`${sy.url}/hub/`);
   await loadErr.waitFor();
@@ -533,6 +664,18 @@ async function main() {
     const gridHeight = await hubPage().evaluate(() => Math.ceil(document.querySelector('[data-testid="hub"]').getBoundingClientRect().height));
     return Math.abs(frameHeight - gridHeight) <= 1;
   }, 'the iframe to shrink back to the grid');
+
+  step('the host\'s words: a messages override given to Switchyard.mount appears on the page');
+  const worded = await context.newPage();
+  const words = { 'grid.title': 'Your connected apps', 'tile.manage': 'Open', 'grid.count': '{connected} apps on, {total} in all' };
+  await worded.goto(`${hostApp.url}/?user=${apiUser}&messages=${encodeURIComponent(JSON.stringify(words))}`);
+  const wordedHub = worded.frameLocator('iframe[title="Acme integrations"]');
+  await wordedHub.getByTestId(`tile-${crmSync.id}`).waitFor();
+  assertEqual(await wordedHub.locator('h1').innerText(), 'Your connected apps', 'the overridden title');
+  assertEqual(await wordedHub.getByTestId('connected-count').innerText(), '2 apps on, 3 in all', 'placeholders filled in the host\'s words');
+  assert((await wordedHub.getByTestId(`tile-${crmSync.id}`).innerText()).includes('Open →'), 'the tile\'s action in the host\'s words');
+  assert((await wordedHub.getByTestId(`tile-${ledger.id}`).innerText()).includes('Connect →'), 'words not overridden stay');
+  await worded.close();
 
   step('the address names the organisation: a URL without it reloads with it, another is refused, its framing policy applies');
   const O = org.organisationId;
@@ -565,9 +708,9 @@ async function main() {
   await ok(admin, 'PUT', settingsPath, {});
 
   step('no errors in the pages');
-  // Expected: the aborted request, the refused activation (400), and the connections of a user who
-  // did not exist yet (404).
-  const unexpected = pageErrors.filter((e) => !/ERR_CONNECTION_REFUSED|status of (400|404)/.test(e));
+  // Expected: the aborted request, the refused activation (400) and the refused removal (409).
+  // Nothing the page asked before the user existed answered an error (no 404).
+  const unexpected = pageErrors.filter((e) => !/ERR_CONNECTION_REFUSED|status of (400|409)/.test(e));
   assertEqual(unexpected, [], 'no page errors');
   const errorEvents = (await page.evaluate(() => window.hostEvents.filter((e) => e.type === 'error')));
   assertEqual(errorEvents.map((e) => e.payload.operation), ['update-variables', 'activate'], 'the host heard of the two failures, and only of them');

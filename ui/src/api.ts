@@ -1,6 +1,7 @@
 /** The Switchyard API, as the hub page uses it. Every call sends the session's bearer token
  * (`Authorization: Bearer <token>`; in Platform API v2 mode `Authorization: JWT <token>`). */
 import type { ApiErrorBody } from './errors';
+import { t } from './messages';
 import type {
   Activation,
   ActivationCreate,
@@ -13,6 +14,8 @@ import type {
   InitialiseOAuth2Response,
   IntegrationPage,
   IntegrationSummary,
+  SavedConnection,
+  SavedConnectionsPage,
 } from './types';
 
 /** The API answered with an error. */
@@ -29,7 +32,7 @@ export class ApiError extends Error {
 /** The request never got an answer (fetch threw). */
 export class NetworkError extends Error {
   constructor(cause?: unknown) {
-    super('Could not reach the server. Check your network connection and try again; nothing you entered has been lost.');
+    super(t('error.network'));
     this.name = 'NetworkError';
     if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
   }
@@ -126,6 +129,16 @@ export class Api {
     }
   }
 
+  /** The user's saved connections, with the integrations that use each (none for an unknown user). */
+  async listSavedConnections(hub: string, user: string): Promise<SavedConnection[]> {
+    const page = await this.request<SavedConnectionsPage>('GET', `/api/embedded/v1/embed/${enc(hub)}/users/${enc(user)}/saved-connections`);
+    return page.connections ?? [];
+  }
+
+  removeSavedConnection(hub: string, user: string, connectionId: string): Promise<void> {
+    return this.request('DELETE', `/api/embedded/v1/embed/${enc(hub)}/users/${enc(user)}/saved-connections/${enc(connectionId)}`);
+  }
+
   activate(body: ActivationCreate): Promise<Activation> {
     return this.request('POST', '/api/embedded/v1/activations', body);
   }
@@ -145,7 +158,7 @@ export class Api {
 
   async oauthInitialise(hub: string, connectorId: string, body: Record<string, unknown>): Promise<string> {
     const res = await this.request<Partial<InitialiseOAuth2Response> | undefined>('POST', `/api/embedded/v1/embed/${enc(hub)}/connector/${enc(connectorId)}/oauth2/initialise`, body);
-    if (!res || typeof res.url !== 'string') throw new Error('The server did not return an authorization URL.');
+    if (!res || typeof res.url !== 'string') throw new Error(t('oauth.noUrl'));
     return res.url;
   }
 
@@ -161,9 +174,9 @@ export const SESSION_ENDED = 'Your session has ended. Open the integrations page
 export function describeError(e: unknown): string {
   if (e instanceof NetworkError) return e.message;
   if (e instanceof ApiError) {
-    if (e.status === 401) return SESSION_ENDED;
+    if (e.status === 401) return t('session.ended');
     return e.body.message || e.message;
   }
   if (e instanceof Error) return e.message;
-  return 'Something went wrong.';
+  return t('error.generic');
 }

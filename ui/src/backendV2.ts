@@ -8,6 +8,7 @@ import { Api, ApiError } from './api';
 import type { HubActivation, HubBackend } from './backend';
 import type { HubContextV2 } from './fragment';
 import type { ConnectionChoice, ConnectionTemplate, EmbeddedIntegration, IntegrationSummary } from './types';
+import { t } from './messages';
 import {
   activationConnectionV2,
   changedVariables,
@@ -83,7 +84,7 @@ export class V2Backend implements HubBackend {
   }
 
   private env(summary: IntegrationSummary): string {
-    if (!summary.environmentId) throw new Error(`${summary.name} has no environment.`);
+    if (!summary.environmentId) throw new Error(t('error.noEnvironment', { name: summary.name }));
     return summary.environmentId;
   }
 
@@ -92,20 +93,15 @@ export class V2Backend implements HubBackend {
     return this.api.request<V2Activation[]>('GET', `${this.o}/environment/${enc(envId)}/users/${enc(this.context.user)}/activations`).then((l) => l ?? []);
   }
 
-  /** GET the end user; on 404 create it (`displayName: "<sub>_primary"`, as the SDK does). */
+  /** Creates the end user unless it is known to exist (`displayName: "<sub>_primary"`, as the SDK
+   * does). No request is made that answers an error before the user exists: the user is not
+   * looked up (a 404) but created, a 409 meaning it existed already (another tab). */
   async ensureUser(): Promise<void> {
     if (this.userExists) return;
-    const user = enc(this.context.user);
     try {
-      await this.api.request('GET', `${this.o}/users/${user}`);
+      await this.api.request('POST', `${this.o}/users`, { externalId: this.context.user, displayName: `${this.context.user}_primary` });
     } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404)) throw e;
-      try {
-        await this.api.request('POST', `${this.o}/users`, { externalId: this.context.user, displayName: `${this.context.user}_primary` });
-      } catch (e2) {
-        // Created meanwhile (another tab): fine.
-        if (!(e2 instanceof ApiError && e2.status === 409)) throw e2;
-      }
+      if (!(e instanceof ApiError && e.status === 409)) throw e;
     }
     this.userExists = true;
   }
@@ -115,6 +111,8 @@ export class V2Backend implements HubBackend {
     const deployed = (res?.projects ?? []).filter((p) => p.environments?.[0]?.status === 'running');
     const activations = await Promise.all(deployed.map((p) => this.userActivations(p.environments[0].id)));
     const integrations = deployed.map((p, i) => projectToSummary(p, activations[i].length > 0));
+    // A user with an activation exists.
+    if (integrations.some((i) => i.isActivated)) this.userExists = true;
     return { integrations, totalConnected: integrations.filter((i) => i.isActivated).length };
   }
 
@@ -131,7 +129,7 @@ export class V2Backend implements HubBackend {
     } else {
       project = await this.api.request<V2Project>('GET', projectPath);
       envId = project.environments?.[0]?.id;
-      if (!envId) throw new Error(`${summary.name} has no environment.`);
+      if (!envId) throw new Error(t('error.noEnvironment', { name: summary.name }));
       templates = await this.api.request('GET', `${projectPath}/connection-templates?env_id=${enc(envId)}`);
     }
     return {
@@ -149,6 +147,20 @@ export class V2Backend implements HubBackend {
     return [];
   }
 
+  /** v2 mode makes a connection per activation: there are no saved connections to manage. */
+  async listSavedConnections() {
+    return null;
+  }
+
+  async removeSavedConnection() {
+    throw new Error(t('error.noSavedConnections'));
+  }
+
+  /** v2 end users have no primary connection. */
+  async primaryStep() {
+    return null;
+  }
+
   async activate(integration: EmbeddedIntegration, choices: ConnectionChoice[], dynamicVariables: Record<string, unknown>) {
     await this.ensureUser();
     const body: V2ActivationCreate = {
@@ -162,7 +174,7 @@ export class V2Backend implements HubBackend {
 
   async getActivation(summary: IntegrationSummary): Promise<HubActivation> {
     const list = await this.userActivations(this.env(summary));
-    if (!list[0]) throw new Error(`${summary.name} is not activated any more.`);
+    if (!list[0]) throw new Error(t('error.notActivated', { name: summary.name }));
     return activationFromV2(list[0]);
   }
 
@@ -190,15 +202,15 @@ export class V2Backend implements HubBackend {
    * its name kept, the system's base URL). */
   async replaceConnection(_summary: IntegrationSummary, activation: HubActivation, template: ConnectionTemplate, choice: ConnectionChoice) {
     const current = activation.connections?.[template.id];
-    if (!current) throw new Error(`No connection serves ${template.name}.`);
-    if ('connectionId' in choice) throw new Error('Choose new credentials for the connection.');
+    if (!current) throw new Error(t('error.noConnection', { name: template.name }));
+    if ('connectionId' in choice) throw new Error(t('error.newCredentials'));
     const c = await this.api.request<V2Connection>('PUT', `${this.o}/connections/${enc(current.id)}`, { ...connectionToV2(choice, current.name), baseUrl: '' });
     return { ...activation, connections: { ...activation.connections, [template.id]: { id: c?.id ?? current.id, name: c?.name ?? current.name } } };
   }
 
   async oauthInitialise(template: ConnectionTemplate, body: Record<string, unknown>) {
     const res = await this.api.request<{ url?: string }>('POST', `${this.o}/systems/${enc(template.connectorId)}/oauth2/initialise`, body);
-    if (!res || typeof res.url !== 'string') throw new Error('The server did not return an authorization URL.');
+    if (!res || typeof res.url !== 'string') throw new Error(t('oauth.noUrl'));
     return res.url;
   }
 }

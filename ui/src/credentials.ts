@@ -1,5 +1,6 @@
 /** Building connections (new or reused) from what the user typed in a connection form. */
 import type { ConnectionErrors, ConnectionFieldKey } from './errors';
+import { t } from './messages';
 import type { AuthSchemeConfig, ConnectionChoice, ConnectionTemplate, CredentialCreate } from './types';
 
 /** What a connection form holds. */
@@ -50,21 +51,21 @@ export function isOAuthCode(scheme: AuthSchemeConfig): boolean {
 export function describeScheme(scheme: AuthSchemeConfig): string {
   switch (scheme.schemeType) {
     case 'none':
-      return 'No credentials needed';
+      return t('scheme.none');
     case 'api-key':
-      return 'API key';
+      return t('scheme.apiKey');
     case 'basic-auth':
-      return 'Username and password';
+      return t('scheme.basic');
     case 'certificate':
-      return 'Client certificate';
+      return t('scheme.certificate');
     case 'hmac':
-      return 'Signing secret';
+      return t('scheme.hmac');
     case 'oauth2':
       if (scheme.grant?.grantType === 'client_credentials') return 'OAuth2 client credentials';
-      if (scheme.grant?.grantType === 'password') return 'Username and password (OAuth2)';
-      return 'Sign in with OAuth2';
+      if (scheme.grant?.grantType === 'password') return t('scheme.oauth2Password');
+      return t('scheme.oauth2');
     default:
-      return 'Credentials';
+      return t('scheme.other');
   }
 }
 
@@ -136,31 +137,31 @@ export function credentialFields(scheme: AuthSchemeConfig): ConnectionFieldKey[]
 export function validateConnectionForm(template: ConnectionTemplate, form: ConnectionFormState): ConnectionErrors {
   const errors: ConnectionErrors = {};
   if (form.mode === 'existing') {
-    if (!form.existingId) errors.existing = ['Choose a connection.'];
+    if (!form.existingId) errors.existing = [t('check.chooseConnection')];
     return errors;
   }
-  if (!form.name.trim()) errors.name = ['Enter a name for the connection.'];
+  if (!form.name.trim()) errors.name = [t('check.name')];
   const scheme = template.authSchemeConfig;
   const messages: Partial<Record<ConnectionFieldKey, string>> = {
-    apiKey: scheme.schemeType === 'api-key' ? `Enter the ${scheme.name || 'API key'}.` : 'Enter the secret.',
-    username: 'Enter the username.',
-    password: 'Enter the password.',
-    certificate: 'Paste the certificate (PEM).',
-    key: 'Paste the private key (PEM).',
-    clientId: 'Enter the client ID.',
-    clientSecret: 'Enter the client secret.',
+    apiKey: scheme.schemeType === 'api-key' ? t('check.apiKey', { name: template.name }) : t('check.secret'),
+    username: t('check.username'),
+    password: t('check.password'),
+    certificate: t('check.certificate'),
+    key: t('check.key'),
+    clientId: t('check.clientId'),
+    clientSecret: t('check.clientSecret'),
   };
   for (const field of credentialFields(scheme)) {
     if (field === 'ca') continue; // optional
     if (field === 'oauth') {
-      if (!form.oauth) errors.oauth = ['Connect your account to continue.'];
+      if (!form.oauth) errors.oauth = [t('check.oauth')];
       continue;
     }
     const value = form[field as 'apiKey'];
-    if (typeof value === 'string' && !value.trim()) errors[field] = [messages[field] ?? 'Required.'];
+    if (typeof value === 'string' && !value.trim()) errors[field] = [messages[field] ?? t('check.required')];
   }
   for (const v of template.variables ?? []) {
-    if (!(form.variables[v.name] ?? '').trim()) errors[`variable:${v.name}`] = [`Enter ${humaniseName(v.name)}.`];
+    if (!(form.variables[v.name] ?? '').trim()) errors[`variable:${v.name}`] = [t('check.variable', { name: humaniseName(v.name) })];
   }
   return errors;
 }

@@ -22,6 +22,9 @@ export interface MountOptions {
   onEvent?: (type: SwitchyardEventType | string, payload: unknown) => void;
   /** CSS custom properties for the hub page, e.g. `{"--sy-color-primary": "#0b6e4f"}`. */
   theme?: Record<string, string>;
+  /** The page's words by key (see the hub page's `messages.ts`), e.g. `{"grid.title": "Apps"}`:
+   * any of them may be replaced, to match the host's voice or language. */
+  messages?: Record<string, string>;
   /** The iframe's accessible title (default "Integrations"). */
   title?: string;
   /** The iframe's height until the page reports its own (default 480px). */
@@ -62,12 +65,13 @@ export function fragmentParam(hash: string, key: string): string | null {
  * Platform API v2 mode (`#jwt=…&org=…`) the organisation goes into the query as `?o=` when the URL
  * lacks it: the server then serves the page with that organisation's framing policy.
  */
-export function frameUrl(sessionUrl: string, hostOrigin: string, theme?: Record<string, string>): URL {
+export function frameUrl(sessionUrl: string, hostOrigin: string, theme?: Record<string, string>, messages?: Record<string, string>): URL {
   const url = new URL(sessionUrl, typeof location !== 'undefined' ? location.href : undefined);
   const org = fragmentParam(url.hash, 'org');
   if (org && !url.searchParams.get('o')) url.searchParams.set('o', org);
   let hash = setFragmentParam(url.hash, 'origin', hostOrigin);
   if (theme && Object.keys(theme).length) hash = setFragmentParam(hash, 'theme', JSON.stringify(theme));
+  if (messages && typeof messages === 'object' && Object.keys(messages).length) hash = setFragmentParam(hash, 'messages', JSON.stringify(messages));
   url.hash = hash;
   return url;
 }
@@ -95,7 +99,7 @@ export function acceptHubMessage(
 export function mount(element: HTMLElement, options: MountOptions): Mounted {
   if (!element || typeof element.appendChild !== 'function') throw new TypeError('Switchyard.mount: the first argument must be an element');
   if (!options || typeof options.url !== 'string' || !options.url) throw new TypeError('Switchyard.mount: options.url (the session URL) is required');
-  const url = frameUrl(options.url, window.location.origin, options.theme);
+  const url = frameUrl(options.url, window.location.origin, options.theme, options.messages);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('Switchyard.mount: options.url must be an http(s) URL');
   const frameOrigin = url.origin;
 

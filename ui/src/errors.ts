@@ -1,4 +1,6 @@
 /** The API's error shape, and how its `fields` map onto the page's forms. */
+import { t } from './messages';
+
 export interface FieldErrorBody {
   field: string;
   message: string;
@@ -142,7 +144,7 @@ export interface MappedErrors {
 /** Turns a message such as `is required for a basic-auth credential` into a sentence for a person. */
 export function humaniseMessage(message: string): string {
   const m = message.trim();
-  if (!m) return 'Invalid value.';
+  if (!m) return t('error.invalidValue');
   const s = m.charAt(0).toUpperCase() + m.slice(1);
   return /[.!?]$/.test(s) ? s : `${s}.`;
 }

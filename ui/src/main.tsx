@@ -4,6 +4,7 @@ import { App, MissingContext, OrganisationUnknown, WrongOrganisation } from './A
 import { Spinner } from './components/common';
 import { contextKey, parseFragment, type AnyHubContext } from './fragment';
 import { setHostOrigin } from './host';
+import { parseMessages, setMessages } from './messages';
 import { alreadyReloaded, decideOrganisation, noteReload, tokenOrganisation } from './organisation';
 import './styles.css';
 
@@ -30,6 +31,8 @@ let generation = 0;
 async function render(): Promise<void> {
   const mine = ++generation;
   const parsed = parseFragment(window.location.hash);
+  // The host's words (Switchyard.mount's `messages`), before anything is shown.
+  setMessages(parseMessages(new URLSearchParams(window.location.hash.replace(/^#/, '')).get('messages')));
   setHostOrigin(null);
   if (!parsed.ok) {
     root.render(<MissingContext missing={parsed.missing} problem={parsed.problem} v2={/[#&](jwt|org)=/.test(window.location.hash)} />);

@@ -1,4 +1,5 @@
 /** The OAuth2 authorization-code popup flow. */
+import { t } from './messages';
 import type { AuthSchemeConfig } from './types';
 
 export type CallbackResult = { ok: true; code: string; state: string } | { ok: false; error: string; description?: string };
@@ -9,10 +10,10 @@ export function stateFromAuthorizeUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error('The server returned an invalid authorization URL.');
+    throw new Error(t('oauth.badUrl'));
   }
   const state = parsed.searchParams.get('state');
-  if (!state) throw new Error('The authorization URL has no state parameter.');
+  if (!state) throw new Error(t('oauth.noState'));
   return state;
 }
 
@@ -26,7 +27,7 @@ export function parseCallbackSearch(search: string): CallbackResult {
   }
   const code = params.get('code');
   const state = params.get('state');
-  if (!code || !state) return { ok: false, error: 'invalid_response', description: 'The provider did not return an authorization code.' };
+  if (!code || !state) return { ok: false, error: 'invalid_response', description: t('oauth.noCode') };
   return { ok: true, code, state };
 }
 
@@ -58,7 +59,7 @@ export function centredPopupFeatures(win: Pick<Window, 'screenX' | 'screenY' | '
 
 export class OAuthCancelled extends Error {
   constructor() {
-    super('The sign-in window was closed before it finished. Connecting was cancelled.');
+    super(t('oauth.cancelled'));
     this.name = 'OAuthCancelled';
   }
 }
@@ -130,7 +131,7 @@ export function startPopupFlow(options: PopupFlowOptions): PopupFlow {
     };
     popup = win.open('about:blank', 'switchyard-oauth', centredPopupFeatures(win));
     if (!popup) {
-      rejectFn(new Error('The sign-in window could not be opened. Allow pop-ups for this page and try again.'));
+      rejectFn(new Error(t('oauth.blocked')));
       return;
     }
     options

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An index of what this server serves. */
+        get: operations["index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connect/v1/o/{organisation_id}/connectors": {
         parameters: {
             query?: never;
@@ -339,6 +356,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/embedded/v1/embed/{hub_id}/users/{user_id}/saved-connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The end user's saved connections, with the integrations that use each (a Switchyard addition,
+         *     for the hub page's manage view). A user who does not exist yet has none.
+         */
+        get: operations["ListSavedConnections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embedded/v1/embed/{hub_id}/users/{user_id}/saved-connections/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes one of the end user's saved connections and its credentials (a Switchyard addition).
+         *     Refused (409, saying why) while an activation uses it or it is the user's primary connection.
+         */
+        delete: operations["DeleteSavedConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/embedded/v1/healthz": {
         parameters: {
             query?: never;
@@ -477,8 +534,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Creates a hub page session for an end user, who need not exist yet: their first activation
-         *     creates them.
+         * Creates a hub page session for an end user, who need not exist yet. With `primaryConnection`, a
+         *     user who does not exist is created with it now; without it, their first activation creates them
+         *     and must carry or bind their primary connection (`ActivationCreate.primaryConnection`).
          */
         post: operations["CreateHubSession"];
         delete?: never;
@@ -1725,6 +1783,7 @@ export interface components {
             connections?: components["schemas"]["ActivationConnectionCreate"][];
             dynamicVariables?: Record<string, unknown> | null;
             integrationId: string;
+            primaryConnection?: null | components["schemas"]["ConnectionCreate"];
             /** @description The end user's id, or their external id in the integration's hub. */
             userId: string;
             /** @description The older form: `[{name, value}]`. */
@@ -1845,6 +1904,14 @@ export interface components {
             name: string;
             /** @description Replaces the variables when present; `[]` removes them all. */
             variables?: components["schemas"]["ConnectionVariable"][] | null;
+        };
+        /** @description An integration whose activation uses a connection. */
+        ConnectionUse: {
+            activationId: string;
+            integrationId: string;
+            integrationName: string;
+            /** @description The connection template of the integration it serves. */
+            templateId: string;
         };
         /** @description `{name, value}`: fills a `{{name}}` placeholder in a connector's base URL. */
         ConnectionVariable: {
@@ -2248,11 +2315,17 @@ export interface components {
         };
         /** @description Who the hub page's token acts as: what the page checks its URL against. */
         HubSessionInfo: {
+            /**
+             * @description Whether the session's end user exists yet (absent for an API key). Until it does, the page
+             *     asks for nothing about the user (it has no connections or activations).
+             */
+            endUserExists?: boolean | null;
             /** Format: date-time */
             expiresAt?: string | null;
             /** @description The session's hub (absent for an API key). */
             hubId?: string | null;
             organisationId: string;
+            primaryConnectionTemplate?: null | components["schemas"]["HubConnectionTemplate"];
             /** @description The session's end user, by external id (absent for an API key). */
             userId?: string | null;
         };
@@ -2270,6 +2343,25 @@ export interface components {
          * @enum {string}
          */
         IdentifierType: "internal" | "external";
+        /** @description `GET /`: where to go from here. */
+        Index: {
+            /** @description Where the documentation is: it ships with the source, not with the server. */
+            docs: string;
+            /** @description The script that mounts the hub page in a host page (`Switchyard.mount`). */
+            embedScript: string;
+            health: string;
+            /**
+             * @description The embeddable hub page; it needs a session URL (`POST
+             *     /api/embedded/v1/hubs/{hub}/users/{user}/sessions`) or an end-user JWT to show anything.
+             */
+            hubPage: string;
+            metrics: string;
+            name: string;
+            /** @description This API's OpenAPI 3.1 document, with an example for every request body. */
+            openapi: string;
+            readiness: string;
+            version: string;
+        };
         InitialiseOAuth1ConnectionRequest: {
             /** @description The credential holding the consumer secret: the scheme's `credentialId`. */
             credential: components["schemas"]["CredentialRef"];
@@ -2322,6 +2414,11 @@ export interface components {
             isDeployed: boolean;
             name: string;
             screenshotUrl: string;
+            /**
+             * @description The `summary` given on IntegrationCreate (a Switchyard addition: Versori's spec accepts it
+             *     there and returns it nowhere); `""` when none was.
+             */
+            summary: string;
             variablesSchema?: Record<string, unknown> | null;
         };
         IntegrationCreate: {
@@ -2459,9 +2556,35 @@ export interface components {
             previousSecretExpiresAt: string;
             secret: string;
         };
+        /** @description One of an end user's saved connections (credentials not shown). */
+        SavedConnection: {
+            connectorId: string;
+            connectorImageUrl: string;
+            connectorName: string;
+            id: string;
+            /**
+             * @description The user's primary connection (to the hub's primary connector), which stays while the user
+             *     exists.
+             */
+            isPrimary: boolean;
+            name: string;
+            /**
+             * @description A credential of it can no longer be used (its `errors` are set, for example a refresh the
+             *     provider refused): the user should reconnect.
+             */
+            needsAttention: boolean;
+            /** @description What its credentials' `errors` say, when it needs attention. */
+            problems: string[];
+            /** @description The integrations whose activations use it: while there is one, it cannot be removed. */
+            usedBy: components["schemas"]["ConnectionUse"][];
+        };
+        SavedConnectionsPage: {
+            connections: components["schemas"]["SavedConnection"][];
+        };
         SessionCreate: {
             /** @description The only integrations the page may show and activate; all of the hub's when omitted. */
             allowedIntegrations?: string[] | null;
+            primaryConnection?: null | components["schemas"]["ConnectionCreate"];
             /**
              * Format: int32
              * @description Lifetime in seconds: default 1800, at most 86400.
@@ -2801,6 +2924,25 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    index: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Index"];
+                };
+            };
+        };
+    };
     ListConnectors: {
         parameters: {
             query?: {
@@ -2879,6 +3021,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "CRM",
+                 *       "baseUrl": "https://{{subdomain}}.crm.example",
+                 *       "connectionVariables": [
+                 *         {
+                 *           "name": "subdomain",
+                 *           "value": ""
+                 *         }
+                 *       ],
+                 *       "authSchemeConfigs": [
+                 *         {
+                 *           "id": "apikey",
+                 *           "schemeType": "api-key",
+                 *           "name": "X-Api-Key",
+                 *           "in": "header"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["HTTPConnectorUpdate"];
             };
         };
@@ -2942,6 +3104,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "apikey",
+                 *       "description": "The CRM's API key",
+                 *       "schemeType": "api-key",
+                 *       "name": "X-Crm-Key",
+                 *       "in": "header"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AuthSchemeConfig"];
             };
         };
@@ -3044,6 +3215,31 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Jane's CRM",
+                 *       "credentials": {
+                 *         "action": [
+                 *           {
+                 *             "authSchemeConfig": {
+                 *               "id": "apikey",
+                 *               "schemeType": "api-key",
+                 *               "name": "X-Api-Key",
+                 *               "in": "header"
+                 *             },
+                 *             "credential": {
+                 *               "name": "CRM key",
+                 *               "type": "string",
+                 *               "data": {
+                 *                 "value": "the-end-users-api-key"
+                 *               }
+                 *             }
+                 *           }
+                 *         ]
+                 *       },
+                 *       "variables": []
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConnectionCreate"];
             };
         };
@@ -3110,6 +3306,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Jane's CRM (renamed)",
+                 *       "variables": [
+                 *         {
+                 *           "name": "subdomain",
+                 *           "value": "jane"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConnectionUpdate"];
             };
         };
@@ -3215,6 +3422,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "01JCZ5W2CR0CRED00000000001",
+                 *         "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000"
+                 *       },
+                 *       "authorizeUrl": "https://crm.example/oauth/authorize",
+                 *       "clientId": "my-client-id",
+                 *       "scopes": [
+                 *         "contacts.read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["InitialiseOAuth2ConnectionRequest"];
             };
         };
@@ -3278,6 +3498,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "CRM",
+                 *       "baseUrl": "https://api.crm.example",
+                 *       "authSchemeConfigs": [
+                 *         {
+                 *           "id": "apikey",
+                 *           "schemeType": "api-key",
+                 *           "name": "X-Api-Key",
+                 *           "in": "header"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["HTTPConnectorCreate"];
             };
         };
@@ -3309,6 +3543,41 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "userId": "customer-42",
+                 *       "integrationId": "01JCZ5W5NT0NTEGRAT10N0000A",
+                 *       "connections": [
+                 *         {
+                 *           "templateId": "01JCZ5W4TP0TEMP1ATE000000A",
+                 *           "name": "Jane's CRM",
+                 *           "credentials": {
+                 *             "action": [
+                 *               {
+                 *                 "authSchemeConfig": {
+                 *                   "id": "apikey",
+                 *                   "schemeType": "api-key",
+                 *                   "name": "X-Api-Key",
+                 *                   "in": "header"
+                 *                 },
+                 *                 "credential": {
+                 *                   "name": "CRM key",
+                 *                   "type": "string",
+                 *                   "data": {
+                 *                     "value": "the-end-users-api-key"
+                 *                   }
+                 *                 }
+                 *               }
+                 *             ]
+                 *           },
+                 *           "variables": []
+                 *         }
+                 *       ],
+                 *       "dynamicVariables": {
+                 *         "region": "eu"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ActivationCreate"];
             };
         };
@@ -3399,6 +3668,31 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Jane's CRM (new key)",
+                 *       "credentials": {
+                 *         "action": [
+                 *           {
+                 *             "authSchemeConfig": {
+                 *               "id": "apikey",
+                 *               "schemeType": "api-key",
+                 *               "name": "X-Api-Key",
+                 *               "in": "header"
+                 *             },
+                 *             "credential": {
+                 *               "name": "CRM key",
+                 *               "type": "string",
+                 *               "data": {
+                 *                 "value": "the-end-users-api-key"
+                 *               }
+                 *             }
+                 *           }
+                 *         ]
+                 *       },
+                 *       "variables": []
+                 *     }
+                 */
                 "application/json": components["schemas"]["ActivationConnectionReplace"];
             };
         };
@@ -3432,6 +3726,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "dynamicVariables": {
+                 *         "region": "us"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["DynamicVariablesBody"];
             };
         };
@@ -3499,6 +3800,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "01JCZ5W2CR0CRED00000000001",
+                 *         "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000"
+                 *       },
+                 *       "authorizeUrl": "https://crm.example/oauth/authorize",
+                 *       "clientId": "my-client-id",
+                 *       "scopes": [
+                 *         "contacts.read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["InitialiseOAuth2ConnectionRequest"];
             };
         };
@@ -3628,6 +3942,71 @@ export interface operations {
             };
         };
     };
+    ListSavedConnections: {
+        parameters: {
+            query?: {
+                /** @description Whether `user_id` is the internal id or the external id (default). */
+                identifier_type?: components["schemas"]["IdentifierType"];
+            };
+            header?: never;
+            path: {
+                hub_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedConnectionsPage"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    DeleteSavedConnection: {
+        parameters: {
+            query?: {
+                /** @description Whether `user_id` is the internal id or the external id (default). */
+                identifier_type?: components["schemas"]["IdentifierType"];
+            };
+            header?: never;
+            path: {
+                hub_id: string;
+                user_id: string;
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     HealthCheck: {
         parameters: {
             query?: never;
@@ -3656,6 +4035,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000",
+                 *       "name": "Acme hub",
+                 *       "primaryConnectorId": "01JCZ5W1CN0C0NNECT0R00000A",
+                 *       "authSchemeConfig": {
+                 *         "id": "acme-key",
+                 *         "schemeType": "api-key",
+                 *         "name": "X-Acme-Key",
+                 *         "in": "header"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["HubCreate"];
             };
         };
@@ -3745,6 +4137,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Acme integrations",
+                 *       "isDefault": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["HubUpdate"];
             };
         };
@@ -3812,6 +4210,39 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000",
+                 *       "name": "CRM sync",
+                 *       "summary": "Acme customers to your CRM",
+                 *       "description": "Keep contacts in step between Acme and your CRM.",
+                 *       "variablesSchema": {
+                 *         "type": "object",
+                 *         "required": [
+                 *           "region"
+                 *         ],
+                 *         "properties": {
+                 *           "region": {
+                 *             "type": "string",
+                 *             "title": "Region",
+                 *             "enum": [
+                 *               "eu",
+                 *               "us"
+                 *             ]
+                 *           }
+                 *         }
+                 *       },
+                 *       "connectionTemplate": {
+                 *         "connectorId": "01JCZ5W1CN0C0NNECT0R00000B",
+                 *         "authSchemeConfig": {
+                 *           "id": "apikey",
+                 *           "schemeType": "api-key",
+                 *           "name": "X-Api-Key",
+                 *           "in": "header"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["IntegrationCreate"];
             };
         };
@@ -3880,6 +4311,35 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "externalId": "customer-42",
+                 *       "displayName": "Jane Doe",
+                 *       "primaryConnection": {
+                 *         "name": "Jane at Acme",
+                 *         "credentials": {
+                 *           "action": [
+                 *             {
+                 *               "authSchemeConfig": {
+                 *                 "id": "acme-key",
+                 *                 "schemeType": "api-key",
+                 *                 "name": "X-Acme-Key",
+                 *                 "in": "header"
+                 *               },
+                 *               "credential": {
+                 *                 "name": "Acme key",
+                 *                 "type": "string",
+                 *                 "data": {
+                 *                   "value": "janes-acme-key"
+                 *                 }
+                 *               }
+                 *             }
+                 *           ]
+                 *         },
+                 *         "variables": []
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndUserCreate"];
             };
         };
@@ -4018,6 +4478,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectorId": "01JCZ5W1CN0C0NNECT0R00000B",
+                 *       "connection": {
+                 *         "name": "Jane's CRM",
+                 *         "credentials": {
+                 *           "action": [
+                 *             {
+                 *               "authSchemeConfig": {
+                 *                 "id": "apikey",
+                 *                 "schemeType": "api-key",
+                 *                 "name": "X-Api-Key",
+                 *                 "in": "header"
+                 *               },
+                 *               "credential": {
+                 *                 "name": "CRM key",
+                 *                 "type": "string",
+                 *                 "data": {
+                 *                   "value": "the-end-users-api-key"
+                 *                 }
+                 *               }
+                 *             }
+                 *           ]
+                 *         },
+                 *         "variables": []
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndUserConnectionCreate"];
             };
         };
@@ -4056,6 +4544,14 @@ export interface operations {
         /** @description Optional */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ttlSeconds": 1800,
+                 *       "allowedIntegrations": [
+                 *         "01JCZ5W5NT0NTEGRAT10N0000A"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SessionCreate"];
             };
         };
@@ -4145,6 +4641,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Keep contacts and deals in step.",
+                 *       "variablesSchema": {
+                 *         "type": "object",
+                 *         "properties": {
+                 *           "region": {
+                 *             "type": "string",
+                 *             "enum": [
+                 *               "eu",
+                 *               "us",
+                 *               "apac"
+                 *             ]
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateIntegration"];
             };
         };
@@ -4214,6 +4728,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectorId": "01JCZ5W1CN0C0NNECT0R00000B",
+                 *       "authSchemeConfig": {
+                 *         "id": "basic",
+                 *         "schemeType": "basic-auth"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["HubConnectionTemplateCreate"];
             };
         };
@@ -4276,6 +4799,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "usedConnectionTemplates": [
+                 *         "01JCZ5W4TP0TEMP1ATE000000A",
+                 *         "01JCZ5W4TP0TEMP1ATE000000B"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["IntegrationMetadata"];
             };
         };
@@ -4373,6 +4904,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "region": "eu"
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -4518,6 +5054,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "production backend"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApiKeyCreate"];
             };
         };
@@ -4924,6 +5465,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "end-user tokens"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreatePublicKey"];
             };
         };
@@ -5014,6 +5560,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "oauthRedirectUrls": [
+                 *         "https://app.example.com/oauth/callback"
+                 *       ],
+                 *       "hubFrameAncestors": [
+                 *         "https://app.example.com",
+                 *         "https://*.example.com"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["OrganisationSettings"];
             };
         };
@@ -5047,6 +5604,45 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "userId": "customer-42",
+                 *       "environmentId": "01JCZ5W7EV0ENV1R0NMENT000A",
+                 *       "connections": [
+                 *         {
+                 *           "connectionTemplateId": "01JCZ5W4TP0TEMP1ATE000000A",
+                 *           "connection": {
+                 *             "name": "Jane's ERP",
+                 *             "credentials": [
+                 *               {
+                 *                 "authSchemeConfig": {
+                 *                   "type": "api-key",
+                 *                   "apiKey": {
+                 *                     "id": "apikey",
+                 *                     "description": "API key",
+                 *                     "name": "X-Api-Key",
+                 *                     "in": "header"
+                 *                   }
+                 *                 },
+                 *                 "credential": {
+                 *                   "name": "ERP key",
+                 *                   "type": "string",
+                 *                   "data": {
+                 *                     "string": {
+                 *                       "value": "the-end-users-api-key"
+                 *                     }
+                 *                   }
+                 *                 }
+                 *               }
+                 *             ]
+                 *           }
+                 *         }
+                 *       ],
+                 *       "dynamicVariables": {
+                 *         "region": "eu"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ActivationCreate"];
             };
         };
@@ -5117,6 +5713,37 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectionTemplateId": "01JCZ5W4TP0TEMP1ATE000000A",
+                 *       "externalId": "customer-42",
+                 *       "connection": {
+                 *         "name": "Jane's ERP",
+                 *         "credentials": [
+                 *           {
+                 *             "authSchemeConfig": {
+                 *               "type": "api-key",
+                 *               "apiKey": {
+                 *                 "id": "apikey",
+                 *                 "description": "API key",
+                 *                 "name": "X-Api-Key",
+                 *                 "in": "header"
+                 *               }
+                 *             },
+                 *             "credential": {
+                 *               "name": "ERP key",
+                 *               "type": "string",
+                 *               "data": {
+                 *                 "string": {
+                 *                   "value": "the-end-users-api-key"
+                 *                 }
+                 *               }
+                 *             }
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.EnvSystemConnectionCreate"];
             };
         };
@@ -5181,6 +5808,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Jane's ERP",
+                 *       "baseUrl": "",
+                 *       "credentials": [
+                 *         {
+                 *           "authSchemeConfig": {
+                 *             "type": "api-key",
+                 *             "apiKey": {
+                 *               "id": "apikey",
+                 *               "description": "API key",
+                 *               "name": "X-Api-Key",
+                 *               "in": "header"
+                 *             }
+                 *           },
+                 *           "credential": {
+                 *             "name": "ERP key",
+                 *             "type": "string",
+                 *             "data": {
+                 *               "string": {
+                 *                 "value": "the-end-users-api-key"
+                 *               }
+                 *             }
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ConnectionUpdate"];
             };
         };
@@ -5243,6 +5898,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectionTemplateId": "01JCZ5W4TP0TEMP1ATE000000A"
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.LinkConnectionEnvironment"];
             };
         };
@@ -5275,6 +5935,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "connectionTemplateId": "01JCZ5W4TP0TEMP1ATE000000A"
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.LinkConnectionEnvironment"];
             };
         };
@@ -5464,6 +6129,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "region": "us"
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -5500,6 +6170,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "value": {
+                 *         "eu": true
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.DynamicVariableValue"];
             };
         };
@@ -5534,6 +6211,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "LOG_LEVEL": "debug"
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -5596,6 +6278,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP sync",
+                 *       "dynamicVariablesSchema": {
+                 *         "type": "object",
+                 *         "properties": {
+                 *           "region": {
+                 *             "type": "string",
+                 *             "enum": [
+                 *               "eu",
+                 *               "us"
+                 *             ]
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ProjectCreate"];
             };
         };
@@ -5660,6 +6359,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP sync (v2)",
+                 *       "settings": {
+                 *         "acceptCodeChangesAutomatically": false
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ProjectUpdate"];
             };
         };
@@ -5755,6 +6462,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "systemId": "01JCZ5W8SY0SYSTEM00000000A",
+                 *       "name": "ERP",
+                 *       "dynamic": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.LinkSystem"];
             };
         };
@@ -5790,6 +6504,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP (per user)",
+                 *       "dynamic": true,
+                 *       "authSchemeConfigIds": [
+                 *         "apikey"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.UpdateConnectionTemplate"];
             };
         };
@@ -5892,6 +6615,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "files": [
+                 *         {
+                 *           "filename": "index.ts",
+                 *           "content": "export {}"
+                 *         }
+                 *       ],
+                 *       "labels": {},
+                 *       "versionName": "v1"
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.ProjectDeployPayload"];
             };
         };
@@ -5926,6 +6661,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "oldEnvName": "production",
+                 *       "newEnvName": "staging",
+                 *       "cloneSystems": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.CloneEnvironmentRequest"];
             };
         };
@@ -6056,6 +6798,20 @@ export interface operations {
         /** @description DynamicVariablesSchema */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "object",
+                 *       "properties": {
+                 *         "region": {
+                 *           "type": "string",
+                 *           "enum": [
+                 *             "eu",
+                 *             "us"
+                 *           ]
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -6091,6 +6847,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "op": "add",
+                 *       "path": "/properties/batch",
+                 *       "value": {
+                 *         "type": "integer",
+                 *         "minimum": 1
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.DynamicVariablesSchemaPatch"];
             };
         };
@@ -6160,6 +6926,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP",
+                 *       "domain": "erp.example",
+                 *       "templateBaseUrl": "https://api.erp.example",
+                 *       "authSchemeConfigs": [
+                 *         {
+                 *           "type": "api-key",
+                 *           "apiKey": {
+                 *             "id": "apikey",
+                 *             "description": "API key",
+                 *             "name": "X-Api-Key",
+                 *             "in": "header"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "labels": {
+                 *         "team": "finance"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.SystemCreate"];
             };
         };
@@ -6224,6 +7011,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "ERP",
+                 *       "templateBaseUrl": "https://{{tenant}}.erp.example/api",
+                 *       "labels": {
+                 *         "team": "ops"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.UpdateSystem"];
             };
         };
@@ -6288,6 +7084,17 @@ export interface operations {
         /** @description A v2 `AuthSchemeConfig`: `{type, apiKey: {id, ...}}` and so on */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "api-key",
+                 *       "apiKey": {
+                 *         "id": "apikey",
+                 *         "description": "API key",
+                 *         "name": "X-Erp-Key",
+                 *         "in": "header"
+                 *       }
+                 *     }
+                 */
                 "application/json": Record<string, unknown>;
             };
         };
@@ -6352,6 +7159,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "01JCZ5W2CR0CRED00000000001",
+                 *         "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000"
+                 *       },
+                 *       "redirectUrl": "https://app.example.com/oauth/callback"
+                 *     }
+                 */
                 "application/json": components["schemas"]["InitialiseOAuth1ConnectionRequest"];
             };
         };
@@ -6386,6 +7202,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "credential": {
+                 *         "id": "01JCZ5W2CR0CRED00000000001",
+                 *         "organisationId": "01JCZ5W0RG0RGAN1SAT10N0000"
+                 *       },
+                 *       "authorizeUrl": "https://crm.example/oauth/authorize",
+                 *       "clientId": "my-client-id",
+                 *       "scopes": [
+                 *         "contacts.read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["InitialiseOAuth2ConnectionRequest"];
             };
         };
@@ -6462,6 +7291,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "externalId": "customer-42",
+                 *       "displayName": "Jane Doe"
+                 *     }
+                 */
                 "application/json": components["schemas"]["v2.EndUserCreate"];
             };
         };

@@ -1,4 +1,5 @@
 /** Sentences for the JSON Schema (ajv) errors of the dynamic-variables form. */
+import { t } from './messages';
 
 /** The parts of an rjsf validation error this module reads. */
 export interface SchemaError {
@@ -41,55 +42,77 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** One sentence for one error, or null to keep the library's message. */
-export function humaniseSchemaError(error: SchemaError): string | null {
+/** The subschema (`properties` only) at an rjsf error's `property` (`.a.b`, `.items.0`). */
+export function schemaAt(schema: Record<string, unknown> | undefined, property: string | undefined): Record<string, unknown> | undefined {
+  let node: unknown = schema;
+  for (const seg of (property ?? '').split('.').filter(Boolean)) {
+    if (!node || typeof node !== 'object') return undefined;
+    const n = node as Record<string, unknown>;
+    if (/^\d+$/.test(seg) && n.items && typeof n.items === 'object') node = n.items;
+    else node = (n.properties as Record<string, unknown> | undefined)?.[seg];
+  }
+  return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+}
+
+/** A pattern error that says which form is expected: the field's `examples`, else its
+ * `description`, else the pattern itself. */
+export function patternMessage(pattern: unknown, field?: Record<string, unknown>): string {
+  const examples = Array.isArray(field?.examples) ? field.examples.filter((e) => typeof e === 'string' || typeof e === 'number') : [];
+  if (examples.length) return t('schema.patternExample', { examples: list(examples.slice(0, 2)) });
+  if (typeof field?.description === 'string' && field.description.trim()) return t('schema.patternDescription', { description: field.description.trim().replace(/\.$/, '') });
+  return typeof pattern === 'string' && pattern ? t('schema.patternPattern', { pattern }) : t('schema.pattern');
+}
+
+/** One sentence for one error, or null to keep the library's message. `field`: the error's
+ * subschema, when known (for its `examples` and `description`). */
+export function humaniseSchemaError(error: SchemaError, field?: Record<string, unknown>): string | null {
   const p = error.params ?? {};
   switch (error.name) {
     case 'required':
-      return 'This field is required.';
+      return t('schema.required');
     case 'enum':
-      return Array.isArray(p.allowedValues) ? `Choose one of ${list(p.allowedValues)}.` : 'Choose one of the options.';
+      return Array.isArray(p.allowedValues) ? t('schema.enum', { values: list(p.allowedValues) }) : t('schema.enumAny');
     case 'const':
-      return `Must be ${JSON.stringify(p.allowedValue)}.`;
+      return t('schema.const', { value: JSON.stringify(p.allowedValue) });
     case 'type': {
-      const t = Array.isArray(p.type) ? p.type : String(p.type ?? '').split(',');
-      return `Must be ${list(t.map((x: string) => TYPES[x] ?? x))}.`;
+      const types = Array.isArray(p.type) ? p.type : String(p.type ?? '').split(',');
+      return t('schema.type', { types: list(types.map((x: string) => TYPES[x] ?? x)) });
     }
     case 'minimum':
-      return `Must be ${p.limit} or more.`;
+      return t('schema.minimum', { limit: String(p.limit) });
     case 'maximum':
-      return `Must be ${p.limit} or less.`;
+      return t('schema.maximum', { limit: String(p.limit) });
     case 'exclusiveMinimum':
-      return `Must be more than ${p.limit}.`;
+      return t('schema.exclusiveMinimum', { limit: String(p.limit) });
     case 'exclusiveMaximum':
-      return `Must be less than ${p.limit}.`;
+      return t('schema.exclusiveMaximum', { limit: String(p.limit) });
     case 'multipleOf':
-      return `Must be a multiple of ${p.multipleOf}.`;
+      return t('schema.multipleOf', { value: String(p.multipleOf) });
     case 'minLength':
-      return Number(p.limit) === 1 ? 'This field cannot be empty.' : `Must be at least ${plural(Number(p.limit), 'character')} long.`;
+      return Number(p.limit) === 1 ? t('schema.notEmpty') : t('schema.minLength', { count: plural(Number(p.limit), 'character') });
     case 'maxLength':
-      return `Must be at most ${plural(Number(p.limit), 'character')} long.`;
+      return t('schema.maxLength', { count: plural(Number(p.limit), 'character') });
     case 'pattern':
-      return 'Does not have the expected form.';
+      return patternMessage(p.pattern, field);
     case 'format':
-      return FORMATS[String(p.format)] ? `Enter ${FORMATS[String(p.format)]}.` : `Must be a valid ${p.format}.`;
+      return FORMATS[String(p.format)] ? t('schema.formatKnown', { format: FORMATS[String(p.format)] }) : t('schema.format', { format: String(p.format) });
     case 'minItems':
-      return `Add at least ${plural(Number(p.limit), 'item')}.`;
+      return t('schema.minItems', { count: plural(Number(p.limit), 'item') });
     case 'maxItems':
-      return `Add at most ${plural(Number(p.limit), 'item')}.`;
+      return t('schema.maxItems', { count: plural(Number(p.limit), 'item') });
     case 'uniqueItems':
-      return 'Every item must be different.';
+      return t('schema.uniqueItems');
     case 'additionalProperties':
-      return `Unknown setting “${p.additionalProperty}”.`;
+      return t('schema.additionalProperties', { name: String(p.additionalProperty) });
     default:
       return null;
   }
 }
 
 /** rjsf's `transformErrors`: replaces messages (and stacks) with sentences. */
-export function transformSchemaErrors<E extends SchemaError>(errors: E[]): E[] {
+export function transformSchemaErrors<E extends SchemaError>(errors: E[], schema?: Record<string, unknown>): E[] {
   return errors.map((e) => {
-    const message = humaniseSchemaError(e);
+    const message = humaniseSchemaError(e, schema ? schemaAt(schema, e.property) : undefined);
     if (!message) return e;
     const where = e.title || e.property || '';
     return { ...e, message, stack: where ? `${where}: ${message}` : message };

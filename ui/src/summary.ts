@@ -1,4 +1,5 @@
 /** Variables as a list of labelled values, for the review and the manage view. */
+import { t } from './messages';
 import { humaniseName } from './credentials';
 
 export interface SummaryRow {
@@ -9,7 +10,7 @@ export interface SummaryRow {
   path: string;
 }
 
-type Schema = { title?: unknown; properties?: Record<string, Schema>; items?: Schema; enum?: unknown[]; oneOf?: { const?: unknown; title?: string }[] };
+type Schema = { title?: unknown; properties?: Record<string, Schema>; items?: Schema; enum?: unknown[]; enumNames?: unknown[]; oneOf?: { const?: unknown; title?: string }[] };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
@@ -27,9 +28,12 @@ function labelOf(key: string, schema: Schema | undefined): string {
 export function formatValue(v: unknown, schemaIn?: unknown): string {
   const schema = schemaIn as Schema | undefined;
   if (v === undefined || v === null || v === '') return '—';
-  if (typeof v === 'boolean') return v ? 'Yes' : 'No';
+  if (typeof v === 'boolean') return v ? t('value.yes') : t('value.no');
   const titled = schema?.oneOf?.find((o) => o.const === v && typeof o.title === 'string');
   if (titled) return titled.title as string;
+  const at = schema?.enum?.indexOf(v) ?? -1;
+  const named = at >= 0 ? schema?.enumNames?.[at] : undefined;
+  if (typeof named === 'string') return named;
   if (Array.isArray(v)) {
     if (v.length === 0) return '—';
     if (v.every((x) => x === null || typeof x !== 'object')) return v.map((x) => formatValue(x, schema?.items)).join(', ');

@@ -53,6 +53,11 @@ export type Activation = Schemas['Activation'];
 
 export type ConnectionSummary = Schemas['ConnectionSummary'];
 
+/** One of the user's saved connections, with the integrations that use it (manage view). */
+export type SavedConnection = Schemas['SavedConnection'];
+
+export type SavedConnectionsPage = Schemas['SavedConnectionsPage'];
+
 export type ConnectionPage = Schemas['EndUserConnectionsPage'];
 
 export type CredentialCreate = Schemas['CredentialCreate'];
@@ -73,6 +78,8 @@ export type ActivationConnectionEntry = { templateId: string } & ConnectionChoic
 export type ActivationCreate = Pick<Schemas['ActivationCreate'], 'userId' | 'integrationId'> & {
   connections: ActivationConnectionEntry[];
   dynamicVariables: Record<string, unknown>;
+  /** Only when the activation creates the end user (see `HubBackend.primaryStep`). */
+  primaryConnection?: NewConnection;
 };
 
 export type DynamicVariablesBody = Schemas['DynamicVariablesBody'];

@@ -84,15 +84,14 @@ describe('V2Backend', () => {
     variables: [],
   };
 
-  test('activate: the end user is created on 404, then ActivateUser with v2 connections', async () => {
+  test('activate: the end user is created (never looked up: no 404 before it exists), then ActivateUser with v2 connections', async () => {
     const { b, calls } = backend({
-      [`GET ${o}/users/erin%40x`]: [json(404, { code: '404000', message: 'end user not found' })],
       [`POST ${o}/users`]: [json(201, { id: 'u1', externalId: 'erin@x' })],
       [`POST ${o}/activations`]: [json(200, { id: 'act1' }), json(200, { id: 'act2' })],
     });
     expect(await b.activate(integration, [choice], { region: 'eu' })).toEqual({ id: 'act1' });
-    expect(calls[1].body).toEqual({ externalId: 'erin@x', displayName: 'erin@x_primary' });
-    expect(calls[2].body).toEqual({
+    expect(calls[0].body).toEqual({ externalId: 'erin@x', displayName: 'erin@x_primary' });
+    expect(calls[1].body).toEqual({
       userId: 'erin@x',
       environmentId: 'env-p1',
       connections: [
@@ -105,23 +104,27 @@ describe('V2Backend', () => {
     });
     // The user is known now: the next activation goes straight to ActivateUser, with a new name.
     await b.activate(integration, [choice], {});
-    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([`GET ${o}/users/erin%40x`, `POST ${o}/users`, `POST ${o}/activations`, `POST ${o}/activations`]);
-    expect((calls[3].body as { connections: { connection: { name: string } }[] }).connections[0].connection.name).toBe('01NAMEB');
+    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([`POST ${o}/users`, `POST ${o}/activations`, `POST ${o}/activations`]);
+    expect((calls[2].body as { connections: { connection: { name: string } }[] }).connections[0].connection.name).toBe('01NAMEB');
   });
 
-  test('activate: an existing user is not created again; a 409 on create is fine; other errors stop', async () => {
-    const found = backend({ [`GET ${o}/users/erin%40x`]: [json(200, { id: 'u1' })], [`POST ${o}/activations`]: [json(200, { id: 'a' })] });
+  test('activate: a user with an activation is not created again; a 409 on create is fine; other errors stop', async () => {
+    const found = backend({
+      [`GET ${o}/projects`]: [json(200, { projects: [project('p1', 'running')] })],
+      [`GET ${o}/environment/env-p1/users/erin%40x/activations`]: [json(200, [{ id: 'a1', dynamicVariables: {} }])],
+      [`POST ${o}/activations`]: [json(200, { id: 'a' })],
+    });
+    await found.b.listIntegrations();
     await found.b.activate(integration, [choice], {});
-    expect(found.calls.map((c) => c.method)).toEqual(['GET', 'POST']);
+    expect(found.calls.map((c) => c.method)).toEqual(['GET', 'GET', 'POST']);
 
     const raced = backend({
-      [`GET ${o}/users/erin%40x`]: [json(404, { code: '404000', message: 'no' })],
       [`POST ${o}/users`]: [json(409, { code: '409000', message: 'exists' })],
       [`POST ${o}/activations`]: [json(200, { id: 'a' })],
     });
     await raced.b.activate(integration, [choice], {});
 
-    const refused = backend({ [`GET ${o}/users/erin%40x`]: [json(401, { code: '401000', message: 'token expired' })] });
+    const refused = backend({ [`POST ${o}/users`]: [json(401, { code: '401000', message: 'token expired' })] });
     const err = await refused.b.activate(integration, [choice], {}).catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(401);
@@ -130,7 +133,7 @@ describe('V2Backend', () => {
 
   test('an ActivateUser 400 comes back as an ApiError with its fields', async () => {
     const body = { code: '400000', message: 'invalid', fields: [{ field: 'dynamicVariables.region', message: 'is required' }] };
-    const { b } = backend({ [`GET ${o}/users/erin%40x`]: [json(200, {})], [`POST ${o}/activations`]: [json(400, body)] });
+    const { b } = backend({ [`POST ${o}/users`]: [json(201, {})], [`POST ${o}/activations`]: [json(400, body)] });
     const err = await b.activate(integration, [choice], {}).catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.body).toEqual(body);

@@ -100,9 +100,9 @@ describe('validateConnectionForm', () => {
     expect(errs['variable:tenantSubdomain']).toEqual(['Enter tenant subdomain.']);
     expect(hasErrors(errs)).toBe(true);
   });
-  test('asks for the API key by its name', () => {
+  test('asks for the API key in words (the connector\'s name, never the header\'s)', () => {
     const t = template(apiKey);
-    expect(validateConnectionForm(t, form(t)).apiKey).toEqual(['Enter the X-Api-Key.']);
+    expect(validateConnectionForm(t, form(t)).apiKey).toEqual(['Enter your CRM API key.']);
     expect(hasErrors(validateConnectionForm(t, form(t, { apiKey: 'x' })))).toBe(false);
   });
   test('the CA of a certificate is optional', () => {

@@ -45,3 +45,23 @@ test('itemLabel', () => {
   expect(itemLabel('Tier-2', 'root_tier')).toBe('Tier-2');
   expect(itemLabel('Region', 'root_region')).toBe('Region');
 });
+
+describe('pattern errors say which form is expected', () => {
+  const err = (property: string) => ({ name: 'pattern', property, message: '', params: { pattern: '^CC-[0-9]{4}$' }, stack: '' });
+  const schema = {
+    type: 'object',
+    properties: {
+      a: { type: 'string', pattern: '^CC-[0-9]{4}$', examples: ['CC-1234'] },
+      b: { type: 'string', pattern: '^CC-[0-9]{4}$', description: 'CC- and four digits' },
+      c: { type: 'string', pattern: '^CC-[0-9]{4}$' },
+      list: { type: 'array', items: { type: 'string', pattern: 'x', examples: ['x1'] } },
+    },
+  };
+  test('examples, then description, then the pattern', () => {
+    const [a, b, c, d] = transformSchemaErrors([err('.a'), err('.b'), err('.c'), err('.list.0')], schema);
+    expect(a.message).toBe('Use the expected form, like CC-1234.');
+    expect(b.message).toBe('Use the expected form: CC- and four digits.');
+    expect(c.message).toBe('Use the expected form (matching the pattern ^CC-[0-9]{4}$).');
+    expect(d.message).toBe('Use the expected form, like x1.');
+  });
+});

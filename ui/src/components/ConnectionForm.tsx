@@ -6,6 +6,7 @@ import type { ConnectionErrors, ConnectionFieldKey } from '../errors';
 import { initialiseBody, OAuthCancelled, startPopupFlow, type PopupFlow } from '../oauth';
 import type { ConnectionSummary, ConnectionTemplate } from '../types';
 import { Field, FieldErrors } from './Field';
+import { t, type MessageKey } from '../messages';
 
 export interface ConnectionFormProps {
   template: ConnectionTemplate;
@@ -18,17 +19,17 @@ export interface ConnectionFormProps {
   namesConnections?: boolean;
 }
 
-const LABELS: Partial<Record<ConnectionFieldKey, string>> = {
-  username: 'Username',
-  password: 'Password',
-  certificate: 'Certificate (PEM)',
-  key: 'Private key (PEM)',
-  ca: 'CA certificate (PEM, optional)',
-  clientId: 'Client ID',
-  clientSecret: 'Client secret',
+const LABELS: Partial<Record<ConnectionFieldKey, MessageKey>> = {
+  username: 'form.username',
+  password: 'form.password',
+  certificate: 'form.certificate',
+  key: 'form.privateKey',
+  ca: 'form.ca',
+  clientId: 'form.clientId',
+  clientSecret: 'form.clientSecret',
 };
 
-const PEM_HINT = 'Paste the whole block, from -----BEGIN ... to -----END ... .';
+const label = (key: ConnectionFieldKey): string => t(LABELS[key]!);
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -43,13 +44,17 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
 
   const fields = credentialFields(scheme);
   const hasExisting = existing.length > 0;
+  // What the organisation wrote about the scheme is the help of the field it is about (the first
+  // one the user types in), or beside the scheme when there is none.
+  const help = scheme.description?.trim() || undefined;
+  const helpField = fields.find((f) => f !== 'oauth');
 
   return (
     <div className="sy-connection-form">
       <FieldErrors errorKey="form" errors={errors.form} />
       {hasExisting ? (
         <fieldset className="sy-choice">
-          <legend className="sy-label">How do you want to connect {template.name}?</legend>
+          <legend className="sy-label">{t('form.howToConnect', { name: template.name })}</legend>
           <label className="sy-radio">
             <input
               type="radio"
@@ -59,7 +64,7 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
               onChange={() => set('mode', 'existing', 'existing')}
               data-testid="connection-mode-existing"
             />
-            Use an existing connection
+            {t('form.useExisting')}
           </label>
           <label className="sy-radio">
             <input
@@ -70,16 +75,16 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
               onChange={() => set('mode', 'new', 'name')}
               data-testid="connection-mode-new"
             />
-            Create a new connection
+            {t('form.createNew')}
           </label>
         </fieldset>
       ) : null}
 
       {hasExisting && form.mode === 'existing' ? (
-        <Field label="Connection" errorKey="existing" errors={errors.existing} required>
+        <Field label={t('form.connection')} errorKey="existing" errors={errors.existing} required>
           {(p) => (
             <select {...p} value={form.existingId} onChange={(e) => set('existingId', e.target.value, 'existing')} data-testid="existing-connection">
-              {form.existingId ? null : <option value="">Choose a connection</option>}
+              {form.existingId ? null : <option value="">{t('form.chooseConnection')}</option>}
               {existing.map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name}
@@ -92,10 +97,10 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
         <>
           <p className="sy-scheme" data-testid="auth-scheme">
             {describeScheme(scheme)}
-            {scheme.description ? <span className="sy-hint"> — {scheme.description}</span> : null}
+            {help && !helpField ? <span className="sy-hint"> — {help}</span> : null}
           </p>
           {namesConnections ? (
-            <Field label="Connection name" errorKey="name" errors={errors.name} required hint="A name to recognise this connection by.">
+            <Field label={t('form.connectionName')} errorKey="name" errors={errors.name} required hint={t('form.connectionNameHint')}>
               {(p) => (
                 <input {...p} type="text" autoComplete="off" value={form.name} onChange={(e) => set('name', e.target.value, 'name')} data-testid="connection-name" />
               )}
@@ -104,9 +109,10 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
           {fields.map((field) => {
             if (field === 'oauth') return <OAuthConnect key="oauth" template={template} form={form} onChange={onChange} errors={errors.oauth} />;
             if (field === 'apiKey') {
-              const label = scheme.schemeType === 'api-key' ? scheme.name || 'API key' : 'Signing secret';
+              // Never the header's or query parameter's name (`X-Api-Key`, `api_token`): words.
+              const label = scheme.schemeType === 'api-key' ? t('form.apiKey', { name: template.name }) : t('form.signingSecret');
               return (
-                <Field key={field} label={label} errorKey="apiKey" errors={errors.apiKey} required>
+                <Field key={field} label={label} errorKey="apiKey" errors={errors.apiKey} required hint={helpField === field ? help : undefined}>
                   {(p) => (
                     <input {...p} type="password" autoComplete="off" spellCheck={false} value={form.apiKey} onChange={(e) => set('apiKey', e.target.value, 'apiKey')} data-testid="credential-api-key" />
                   )}
@@ -115,7 +121,14 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
             }
             if (field === 'certificate' || field === 'key' || field === 'ca') {
               return (
-                <Field key={field} label={LABELS[field]} errorKey={field} errors={errors[field]} required={field !== 'ca'} hint={PEM_HINT}>
+                <Field
+                  key={field}
+                  label={label(field)}
+                  errorKey={field}
+                  errors={errors[field]}
+                  required={field !== 'ca'}
+                  hint={helpField === field && help ? `${help} ${t('form.pemHint')}` : t('form.pemHint')}
+                >
                   {(p) => (
                     <textarea
                       {...p}
@@ -134,7 +147,7 @@ export function ConnectionForm({ template, form, onChange, errors = {}, existing
             const key = field as 'username' | 'password' | 'clientId' | 'clientSecret';
             const secret = key === 'password' || key === 'clientSecret';
             return (
-              <Field key={key} label={LABELS[key]} errorKey={key} errors={errors[key]} required>
+              <Field key={key} label={label(key)} errorKey={key} errors={errors[key]} required hint={helpField === key ? help : undefined}>
                 {(p) => (
                   <input
                     {...p}
@@ -216,7 +229,7 @@ function OAuthConnect({
   const shownErrors = status.kind === 'failed' || status.kind === 'cancelled' ? [status.message, ...(errors ?? [])] : errors;
   return (
     <div className="sy-field">
-      <span className="sy-label">Account</span>
+      <span className="sy-label">{t('form.account')}</span>
       <div className="sy-oauth">
         <button
           type="button"
@@ -225,10 +238,10 @@ function OAuthConnect({
           aria-describedby={statusId}
           data-testid="oauth-connect"
         >
-          {connected ? `Reconnect ${template.name}` : `Connect ${template.name}`}
+          {t(connected ? 'form.oauthReconnect' : 'form.oauthConnect', { name: template.name })}
         </button>
         <span id={statusId} className="sy-oauth__status" role="status" data-testid="oauth-status" data-state={connected ? 'connected' : status.kind}>
-          {status.kind === 'waiting' ? 'Waiting for the sign-in window…' : connected ? '✓ Connected' : 'Not connected yet'}
+          {status.kind === 'waiting' ? t('form.oauthWaiting') : connected ? t('form.oauthConnected') : t('form.oauthNotYet')}
         </span>
       </div>
       <FieldErrors errorKey="oauth" errors={shownErrors} />

@@ -23,7 +23,6 @@ export function Field({ label, errorKey, errors, hint, required, children }: Fie
         {label}
         {required ? (
           <span className="sy-required" aria-hidden="true">
-            {' '}
             *
           </span>
         ) : null}

@@ -11,6 +11,8 @@ import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from 
 import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
+import { SavedConnections } from './SavedConnections';
+import { t as msg } from '../messages';
 import type { VariablesFormHandle } from './VariablesForm';
 import { topError } from './Wizard';
 
@@ -22,6 +24,8 @@ export interface ManageViewProps {
   onDeactivated: () => void;
   /** Something changed (the list may need a reload). */
   onChanged: () => void;
+  /** A template whose connection needs attention: the view opens on reconnecting it. */
+  reconnect?: string;
 }
 
 interface Loaded {
@@ -30,7 +34,7 @@ interface Loaded {
 }
 
 /** The manage view of an activated integration: settings, connections, deactivate. */
-export function ManageView({ summary, onClose, onDeactivated, onChanged }: ManageViewProps) {
+export function ManageView({ summary, onClose, onDeactivated, onChanged, reconnect }: ManageViewProps) {
   const { backend } = useServices();
   const load = useLoad(
     useCallback(async (): Promise<Loaded> => {
@@ -95,7 +99,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     try {
       const saved = await backend.updateVariables(summary, loaded.activation, vars);
       setLoaded({ ...loaded, activation: { ...loaded.activation, dynamicVariables: saved ?? vars } });
-      setNotice('Settings saved.');
+      setNotice(msg('manage.saved'));
       setMode({ kind: 'overview' });
       onChanged();
     } catch (e) {
@@ -131,6 +135,17 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     setMode({ kind: 'replace', index });
   };
 
+  // Opened from a tile that needs attention: one click has started the reconnect.
+  const reconnectStarted = useRef(false);
+  useEffect(() => {
+    if (!reconnect || reconnectStarted.current || !loaded) return;
+    const index = loaded.integration.connectionTemplates.findIndex((t) => t.id === reconnect);
+    if (index < 0) return;
+    reconnectStarted.current = true;
+    void startReplace(index);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [loaded, reconnect]);
+
   const saveConnection = async () => {
     if (!loaded || !connForm || mode.kind !== 'replace' || busy) return;
     const t = loaded.integration.connectionTemplates[mode.index];
@@ -145,7 +160,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
     try {
       const activation = await backend.replaceConnection(summary, loaded.activation, t, buildConnection(t, connForm));
       setLoaded({ ...loaded, activation: { ...loaded.activation, ...activation } });
-      setNotice(`The ${t.name} connection was replaced.`);
+      setNotice(msg('manage.replaced', { name: t.name }));
       setMode({ kind: 'overview' });
       onChanged();
     } catch (e) {
@@ -197,13 +212,11 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
         onClose={onClose}
         testId="manage"
         headerExtra={
-          <span className="sy-badge">
-            Connected
-          </span>
+          <span className="sy-badge">{msg('manage.connected')}</span>
         }
       >
         {loadError ? <ErrorMessage error={loadError} onRetry={load.reload} /> : null}
-        {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
+        {!loaded && !loadError ? <Spinner label={msg('loading')} /> : null}
         {notice && mode.kind === 'overview' ? (
           <div className="sy-alert sy-alert--success" role="status" data-testid="success-message">
             {notice}
@@ -220,7 +233,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
             ) : null}
             <section className="sy-section" aria-labelledby="sy-manage-connections">
               <h3 id="sy-manage-connections" className="sy-section__title">
-                Connections
+                {msg('manage.connections')}
               </h3>
               <ul className="sy-review__list">
                 {integration.connectionTemplates.map((t, i) => (
@@ -235,10 +248,10 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
                         type="button"
                         className="sy-button sy-button--secondary sy-button--small"
                         onClick={() => void startReplace(i)}
-                        aria-label={`Replace the ${t.name} connection`}
+                        aria-label={msg('manage.replaceLabel', { name: t.name })}
                         data-testid={`replace-connection-${t.id}`}
                       >
-                        Replace
+                        {msg('manage.replace')}
                       </button>
                     ) : null}
                   </li>
@@ -248,23 +261,24 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
             {schema ? (
               <section className="sy-section" aria-labelledby="sy-manage-settings">
                 <h3 id="sy-manage-settings" className="sy-section__title">
-                  Settings
+                  {msg('manage.settings')}
                 </h3>
                 <div data-testid="variables-summary">
                   <VariablesSummary values={loaded.activation.dynamicVariables} schema={schema} />
                 </div>
                 <button type="button" className="sy-button sy-button--secondary" onClick={startVariables} data-testid="reconfigure">
-                  Reconfigure
+                  {msg('manage.reconfigure')}
                 </button>
               </section>
             ) : null}
+            <SavedConnections />
             <section className="sy-section sy-section--danger" aria-labelledby="sy-manage-danger">
               <h3 id="sy-manage-danger" className="sy-section__title">
-                Deactivate
+                {msg('manage.deactivate')}
               </h3>
-              <p className="sy-muted">Stops {integration.name} for your account. You can activate it again later.</p>
+              <p className="sy-muted">{msg('manage.deactivateIntro', { name: integration.name })}</p>
               <button type="button" className="sy-button sy-button--danger" onClick={() => setConfirming(true)} data-testid="deactivate">
-                Deactivate
+                {msg('manage.deactivate')}
               </button>
             </section>
           </div>
@@ -272,7 +286,7 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
         {integration && loaded && mode.kind === 'variables' && schema ? (
           <div className="sy-step" data-testid="step-variables">
             <h3 className="sy-step__title" ref={headingRef} tabIndex={-1}>
-              Reconfigure settings
+              {msg('manage.reconfigureTitle')}
             </h3>
             <VariablesFormSuspense>
               <LazyVariablesForm
@@ -290,11 +304,11 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
             </VariablesFormSuspense>
             <div className="sy-actions">
               <button type="button" className="sy-button sy-button--secondary" onClick={toOverview} disabled={busy} data-testid="back">
-                Back
+                {msg('manage.back')}
               </button>
               <span className="sy-actions__spacer" />
               <button type="button" className="sy-button sy-button--primary" onClick={() => void saveVariables()} disabled={busy} data-testid="save-variables">
-                {busy ? 'Saving…' : 'Save'}
+                {busy ? msg('manage.saving') : msg('manage.save')}
               </button>
             </div>
           </div>
@@ -302,8 +316,15 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
         {integration && connForm && mode.kind === 'replace' ? (
           <div className="sy-step" data-testid="step-replace-connection">
             <h3 className="sy-step__title" ref={headingRef} tabIndex={-1}>
-              Replace the {integration.connectionTemplates[mode.index].name} connection
+              {msg(reconnect === integration.connectionTemplates[mode.index].id ? 'manage.reconnectTitle' : 'manage.replaceTitle', {
+                name: integration.connectionTemplates[mode.index].name,
+              })}
             </h3>
+            {reconnect === integration.connectionTemplates[mode.index].id ? (
+              <p className="sy-alert sy-alert--warning" data-testid="needs-attention-reason">
+                {msg('manage.reconnectWhy', { name: integration.connectionTemplates[mode.index].name, integration: integration.name })}
+              </p>
+            ) : null}
             <form
               noValidate
               onSubmit={(e) => {
@@ -331,11 +352,11 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
             </form>
             <div className="sy-actions">
               <button type="button" className="sy-button sy-button--secondary" onClick={toOverview} disabled={busy} data-testid="back">
-                Back
+                {msg('manage.back')}
               </button>
               <span className="sy-actions__spacer" />
               <button type="button" className="sy-button sy-button--primary" onClick={() => void saveConnection()} disabled={busy} data-testid="save-connection">
-                {busy ? 'Saving…' : 'Save connection'}
+                {busy ? msg('manage.saving') : msg('manage.saveConnection')}
               </button>
             </div>
           </div>
@@ -343,8 +364,10 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
       </Modal>
       {confirming ? (
         <Modal
-          title={`Deactivate ${summary.name}?`}
-          description={`${summary.name} will stop working for your account and its settings will be removed. You can activate it again at any time.`}
+          title={msg('manage.deactivateTitle', { name: summary.name })}
+          description={
+            backend.kind === 'v1' ? msg('manage.deactivateWhat', { name: summary.name }) : msg('manage.deactivateWhatV2', { name: summary.name })
+          }
           onClose={() => setConfirming(false)}
           testId="confirm-dialog"
           role="alertdialog"
@@ -353,11 +376,11 @@ export function ManageView({ summary, onClose, onDeactivated, onChanged }: Manag
         >
           <div className="sy-actions">
             <button type="button" className="sy-button sy-button--secondary" onClick={() => setConfirming(false)} disabled={busy} data-testid="cancel">
-              Cancel
+              {msg('manage.cancel')}
             </button>
             <span className="sy-actions__spacer" />
             <button type="button" className="sy-button sy-button--danger" onClick={() => void deactivate()} disabled={busy} data-testid="confirm">
-              {busy ? 'Deactivating…' : 'Deactivate'}
+              {busy ? msg('manage.deactivating') : msg('manage.deactivate')}
             </button>
           </div>
         </Modal>

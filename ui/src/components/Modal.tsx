@@ -1,5 +1,6 @@
 import { useEffect, useId, useLayoutEffect, useRef, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
+import { t } from '../messages';
 import { watchSize } from '../host';
 
 const FOCUSABLE = [
@@ -152,7 +153,7 @@ export function Modal({ title, description, onClose, children, testId, role = 'd
               {title}
             </h2>
             {headerExtra}
-            <button type="button" className="sy-icon-button" aria-label="Close" data-testid="close" onClick={() => onCloseRef.current()}>
+            <button type="button" className="sy-icon-button" aria-label={t('dialog.close')} data-testid="close" onClick={() => onCloseRef.current()}>
               <svg aria-hidden="true" width="20" height="20" viewBox="0 0 20 20">
                 <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
               </svg>

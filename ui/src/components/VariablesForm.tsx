@@ -3,11 +3,12 @@
 // which this page does not use (see ../validator.ts).
 import Form from '@rjsf/core/lib/components/Form.js';
 import getDefaultRegistry from '@rjsf/core/lib/getDefaultRegistry.js';
-import { getDefaultFormState, type ErrorSchema, type FieldErrorProps, type FieldTemplateProps, type IconButtonProps, type RJSFSchema, type RJSFValidationError, type UiSchema } from '@rjsf/utils';
-import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
+import { getDefaultFormState, type ErrorSchema, type FieldErrorProps, type FieldTemplateProps, type IconButtonProps, type RJSFSchema, type RJSFValidationError, type UiSchema, type WidgetProps } from '@rjsf/utils';
+import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ErrorSchemaNode } from '../errors';
 import { itemLabel, transformSchemaErrors } from '../schemaErrors';
 import { draftOf, InterpretingValidator } from '../validator';
+import { t } from '../messages';
 
 /** The field's path as the error test ids spell it: `x.y`, `items.0.name`, or `root`. */
 function pathKey(path: (string | number)[]): string {
@@ -44,8 +45,8 @@ const templates = {
   FieldTemplate,
   FieldErrorTemplate,
   ButtonTemplates: {
-    AddButton: (p: IconButtonProps) => <TextButton {...p} title={p.title ?? 'Add item'} label="+ Add" />,
-    RemoveButton: (p: IconButtonProps) => <TextButton {...p} label="Remove" />,
+    AddButton: (p: IconButtonProps) => <TextButton {...p} title={p.title ?? 'Add item'} label={t('form.addItem')} />,
+    RemoveButton: (p: IconButtonProps) => <TextButton {...p} label={t('form.removeItem')} />,
     MoveUpButton: (p: IconButtonProps) => <TextButton {...p} label="↑" />,
     MoveDownButton: (p: IconButtonProps) => <TextButton {...p} label="↓" />,
     CopyButton: (p: IconButtonProps) => <TextButton {...p} label="Copy" />,
@@ -54,11 +55,39 @@ const templates = {
 
 const uiSchema: UiSchema = { 'ui:submitButtonOptions': { norender: true } };
 
-/** The schema without its `$schema` marker (the validator is told the draft instead). The server
- * remains the authority. */
+const DefaultSelect = getDefaultRegistry().widgets.SelectWidget;
+
+/** A select that starts on a "Choose…" prompt when nothing is chosen and there is no default. */
+function SelectWidget(props: WidgetProps) {
+  return <DefaultSelect {...props} placeholder={props.placeholder || t('form.choose')} />;
+}
+
+const widgets = { SelectWidget };
+
+/** A titled choice (`oneOf` of `const`) starts on the prompt, not on its first option. */
+const defaultsBehaviour = { constAsDefaults: 'skipOneOf' } as const;
+
+/** `enum` with `enumNames` (an older, widespread JSON Schema extension) as `oneOf` of
+ * `const`+`title`, which the form shows as words; everything else as it is. */
+export function titledEnums(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(titledEnums);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) out[k] = k === 'enum' || k === 'const' || k === 'default' || k === 'examples' ? v : titledEnums(v);
+  const { enum: values, enumNames: names } = out;
+  if (Array.isArray(values) && Array.isArray(names) && names.length === values.length && names.every((n) => typeof n === 'string')) {
+    delete out.enum;
+    delete out.enumNames;
+    out.oneOf = values.map((v, i) => ({ const: v, title: names[i] }));
+  }
+  return out;
+}
+
+/** The schema without its `$schema` marker (the validator is told the draft instead), enum names
+ * as titles. The server remains the authority. */
 export function clientSchema(schema: Record<string, unknown>): RJSFSchema {
   const { $schema: _ignored, ...rest } = schema;
-  return rest as RJSFSchema;
+  return titledEnums(rest) as RJSFSchema;
 }
 
 export interface VariablesFormHandle {
@@ -95,10 +124,21 @@ const VariablesForm = forwardRef<VariablesFormHandle, VariablesFormProps>(functi
   // The schema's defaults count as the user's values from the start (rjsf shows them but reports
   // them only on the first change), so they reach the review and the activation.
   useEffect(() => {
-    const withDefaults = getDefaultFormState(validator, rjsfSchema, formData, rjsfSchema) as Record<string, unknown> | undefined;
+    const withDefaults = getDefaultFormState(validator, rjsfSchema, formData, rjsfSchema, false, defaultsBehaviour) as Record<string, unknown> | undefined;
     if (withDefaults && JSON.stringify(withDefaults) !== JSON.stringify(formData)) onChange(withDefaults);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [rjsfSchema]);
+  // rjsf marks no widget invalid: each field with an error shown is marked `aria-invalid` (its
+  // error is already among its `aria-describedby`).
+  useLayoutEffect(() => {
+    const box = boxRef.current;
+    if (!box) return;
+    for (const el of box.querySelectorAll<HTMLElement>('input[id], select[id], textarea[id]')) {
+      const invalid = !!box.querySelector(`[id="${CSS.escape(el.id)}__error"]`);
+      if (invalid) el.setAttribute('aria-invalid', 'true');
+      else el.removeAttribute('aria-invalid');
+    }
+  });
   useImperativeHandle(ref, () => ({
     validate: () => {
       setAttempted(true);
@@ -115,7 +155,9 @@ const VariablesForm = forwardRef<VariablesFormHandle, VariablesFormProps>(functi
         validator={validator}
         templates={templates}
         extraErrors={(extraErrors ?? undefined) as ErrorSchema | undefined}
-        transformErrors={transformSchemaErrors}
+        widgets={widgets}
+        experimental_defaultFormStateBehavior={defaultsBehaviour}
+        transformErrors={(errors) => transformSchemaErrors(errors, rjsfSchema as Record<string, unknown>)}
         showErrorList={false}
         focusOnFirstError={focusError}
         noHtml5Validate

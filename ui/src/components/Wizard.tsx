@@ -2,21 +2,37 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, describeError, NetworkError } from '../api';
 import { useServices } from '../context';
 import { buildConnection, describeScheme, hasErrors, initialConnectionForm, validateConnectionForm, type ConnectionFormState } from '../credentials';
-import { clearVariableError, mapFieldErrors, moveNameErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
+import { clearVariableError, mapFieldErrors, type FieldErrorBody, moveNameErrors, type ConnectionErrors, type ConnectionFieldKey, type ErrorSchemaNode } from '../errors';
 import { postToHost } from '../host';
 import { hasSettings } from '../summary';
 import { useLoad } from '../useLoad';
-import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary } from '../types';
+import type { ConnectionSummary, EmbeddedIntegration, IntegrationSummary, NewConnection } from '../types';
 import { ConnectionForm } from './ConnectionForm';
 import { ErrorMessage, IntegrationIcon, LazyVariablesForm, loadVariablesForm, Spinner, VariablesFormSuspense, VariablesSummary, type TopError } from './common';
 import { Modal } from './Modal';
+import { t as msg } from '../messages';
 import type { VariablesFormHandle } from './VariablesForm';
 
 type Step = { kind: 'connection'; index: number } | { kind: 'variables' } | { kind: 'review' };
 
 interface Loaded {
+  /** The integration, with the new user's primary connection step first when one is asked for. */
   integration: EmbeddedIntegration;
+  /** The integration as the server has it. */
+  original: EmbeddedIntegration;
+  /** Whether the first connection step is the new user's primary connection. */
+  primary: boolean;
   existing: ConnectionSummary[][];
+}
+
+/** The server's field paths with the primary connection step counted as `connections[0]`. */
+function shiftForPrimary(fields: FieldErrorBody[] | undefined): FieldErrorBody[] | undefined {
+  return fields?.map((f) => ({
+    ...f,
+    field: f.field.startsWith('primaryConnection')
+      ? f.field.replace(/^primaryConnection\.?/, 'connections[0].')
+      : f.field.replace(/^connections\[(\d+)\]/, (_m, i: string) => `connections[${Number(i) + 1}]`),
+  }));
 }
 
 export interface WizardProps {
@@ -50,12 +66,14 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
 
   const load = useLoad(
     useCallback(async (): Promise<Loaded> => {
-      const integration = await backend.getIntegration(summary);
+      const original = await backend.getIntegration(summary);
+      const primary = await backend.primaryStep(original);
+      const integration = primary ? { ...original, connectionTemplates: [primary, ...original.connectionTemplates] } : original;
       const byConnectorTemplate = new Map(integration.connectionTemplates.map((t) => [t.connectorId, t]));
       const connectorIds = Array.from(byConnectorTemplate.keys());
       const lists = await Promise.all(connectorIds.map((id) => backend.listConnections(byConnectorTemplate.get(id)!)));
       const byConnector = new Map(connectorIds.map((id, i) => [id, lists[i]]));
-      return { integration, existing: integration.connectionTemplates.map((t) => byConnector.get(t.connectorId) ?? []) };
+      return { integration, original, primary: !!primary, existing: integration.connectionTemplates.map((t) => byConnector.get(t.connectorId) ?? []) };
     }, [backend, summary]),
     {
       onLoaded: ({ integration, existing }) => {
@@ -134,18 +152,17 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
     setSubmitting(true);
     setTopErr(null);
     try {
-      const activation = await backend.activate(
-        integration,
-        templates.map((t, i) => buildConnection(t, forms[i])),
-        schema ? vars : {},
-      );
+      const choices = templates.map((t, i) => buildConnection(t, forms[i]));
+      const activation = loaded?.primary
+        ? await backend.activate(loaded.original, choices.slice(1), schema ? vars : {}, choices[0] as NewConnection)
+        : await backend.activate(integration, choices, schema ? vars : {});
       postToHost('activated', { activationId: activation.id, integrationId: integration.id, integrationName: integration.name });
       onActivated(activation);
     } catch (e) {
       const top = topError(e);
       if (e instanceof ApiError) {
         const mapped = mapFieldErrors(
-          e.body.fields,
+          loaded?.primary ? shiftForPrimary(e.body.fields) : e.body.fields,
           templates.map((t) => (t.variables ?? []).map((v) => v.name)),
         );
         top.other = mapped.other;
@@ -189,10 +206,10 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
     if (!integration) return '';
     if (s.kind === 'connection') {
       const t = integration.connectionTemplates[s.index];
-      return `Connect ${t.name}`;
+      return msg('wizard.connectStep', { name: t.name });
     }
-    if (s.kind === 'variables') return 'Settings';
-    return 'Review and activate';
+    if (s.kind === 'variables') return msg('wizard.settingsStep');
+    return msg('wizard.reviewStep');
   };
 
   const onSubmitStep = (e: React.FormEvent) => {
@@ -203,16 +220,16 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
 
   return (
     <Modal
-      title={`Connect ${summary.name}`}
+      title={msg('wizard.title', { name: summary.name })}
       onClose={onClose}
       testId="wizard"
       headerExtra={<IntegrationIcon name={summary.name} imageUrl={summary.imageUrl} size={32} />}
     >
       {loadError ? <ErrorMessage error={loadError} onRetry={load.reload} /> : null}
-      {!loaded && !loadError ? <Spinner label="Loading…" /> : null}
+      {!loaded && !loadError ? <Spinner label={msg('loading')} /> : null}
       {integration && step ? (
         <>
-          <ol className="sy-steps" aria-label="Steps">
+          <ol className="sy-steps" aria-label={msg('wizard.stepsLabel')}>
             {steps.map((s, i) => (
               <li
                 key={i}
@@ -240,7 +257,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
             </h3>
             {step.kind === 'variables' && schema ? (
               <>
-                <p className="sy-muted">Choose how {integration.name} should work for you.</p>
+                <p className="sy-muted">{msg('wizard.settingsIntro', { name: integration.name })}</p>
                 <VariablesFormSuspense>
                   <LazyVariablesForm
                     ref={varsRef}
@@ -261,7 +278,7 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
                 {step.kind === 'connection' ? (
                   <>
                     {integration.connectionTemplates[step.index].isPrimary ? (
-                      <p className="sy-muted">This is your main {integration.connectionTemplates[step.index].name} account.</p>
+                      <p className="sy-muted">{msg('wizard.primaryHint', { name: integration.connectionTemplates[step.index].name })}</p>
                     ) : null}
                     <ConnectionForm
                       key={step.index}
@@ -292,21 +309,21 @@ export function Wizard({ summary, onClose, onActivated, onStale }: WizardProps) 
           <div className="sy-actions">
             {stepIndex > 0 ? (
               <button type="button" className="sy-button sy-button--secondary" onClick={back} disabled={submitting} data-testid="back">
-                Back
+                {msg('wizard.back')}
               </button>
             ) : (
               <button type="button" className="sy-button sy-button--secondary" onClick={onClose} data-testid="cancel">
-                Cancel
+                {msg('wizard.cancel')}
               </button>
             )}
             <span className="sy-actions__spacer" />
             {step.kind === 'review' ? (
               <button type="button" className="sy-button sy-button--primary" onClick={() => void activate()} disabled={submitting} aria-busy={submitting || undefined} data-testid="activate">
-                {submitting ? 'Activating…' : 'Activate'}
+                {submitting ? msg('wizard.activating') : msg('wizard.activate')}
               </button>
             ) : (
               <button type="button" className="sy-button sy-button--primary" onClick={next} data-testid="next">
-                Next
+                {msg('wizard.next')}
               </button>
             )}
           </div>
@@ -335,17 +352,17 @@ function Review({
   const schema = hasSettings(integration.variablesSchema) ? integration.variablesSchema : null;
   return (
     <div className="sy-review">
-      <p className="sy-muted">Check the details below, then activate {integration.name}.</p>
-      <h4 className="sy-review__heading">Connections</h4>
+      <p className="sy-muted">{msg('review.intro', { name: integration.name })}</p>
+      <h4 className="sy-review__heading">{msg('review.connections')}</h4>
       <ul className="sy-review__list">
         {integration.connectionTemplates.map((t, i) => {
           const f = forms[i];
           const text =
             f.mode === 'existing'
-              ? `Existing connection: ${existing[i].find((c) => c.id === f.existingId)?.name ?? f.existingId}`
+              ? msg('review.existing', { name: existing[i].find((c) => c.id === f.existingId)?.name ?? f.existingId })
               : namesConnections
-                ? `New connection “${f.name}” (${describeScheme(t.authSchemeConfig)})`
-                : `New connection (${describeScheme(t.authSchemeConfig)})`;
+                ? msg('review.newNamed', { name: f.name, scheme: describeScheme(t.authSchemeConfig) })
+                : msg('review.new', { scheme: describeScheme(t.authSchemeConfig) });
           return (
             <li key={t.id} className="sy-review__item" data-testid={`review-connection-${i}`}>
               <IntegrationIcon name={t.name} imageUrl={t.imageUrl} size={24} />
@@ -353,8 +370,8 @@ function Review({
                 <strong>{t.name}</strong>
                 <span>{text}</span>
               </span>
-              <button type="button" className="sy-link-button" onClick={() => onEdit(i)} aria-label={`Change the ${t.name} connection`}>
-                Change
+              <button type="button" className="sy-link-button" onClick={() => onEdit(i)} aria-label={msg('review.changeLabel', { name: t.name })}>
+                {msg('review.change')}
               </button>
             </li>
           );
@@ -362,10 +379,10 @@ function Review({
       </ul>
       {schema ? (
         <>
-          <h4 className="sy-review__heading">Settings</h4>
+          <h4 className="sy-review__heading">{msg('review.settings')}</h4>
           <VariablesSummary values={vars} schema={schema} testId="review-variables" />
           <button type="button" className="sy-link-button" onClick={() => onEdit(integration.connectionTemplates.length)}>
-            Change settings
+            {msg('review.changeSettings')}
           </button>
         </>
       ) : null}

@@ -1,5 +1,6 @@
 import { lazy, Suspense, type ReactNode } from 'react';
 import { humaniseMessage, type FieldErrorBody } from '../errors';
+import { t } from '../messages';
 import { summariseVariables } from '../summary';
 
 /** The rjsf form lives in its own chunk, loaded when a dialog needs it. */
@@ -7,7 +8,7 @@ export const loadVariablesForm = () => import('./VariablesForm');
 export const LazyVariablesForm = lazy(loadVariablesForm);
 
 export function VariablesFormSuspense({ children }: { children: ReactNode }) {
-  return <Suspense fallback={<Spinner label="Loading the form…" />}>{children}</Suspense>;
+  return <Suspense fallback={<Spinner label={t('loading.form')} />}>{children}</Suspense>;
 }
 
 export function Spinner({ label }: { label: string }) {
@@ -42,7 +43,7 @@ export function ErrorMessage({ error, onRetry }: { error: TopError | null; onRet
       ) : null}
       {onRetry ? (
         <button type="button" className="sy-button sy-button--secondary sy-button--small" onClick={onRetry} data-testid="retry">
-          Try again
+          {t('error.retry')}
         </button>
       ) : null}
     </div>

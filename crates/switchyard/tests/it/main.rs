@@ -19,6 +19,7 @@ mod events_scale;
 mod events_v1;
 mod first_hour;
 mod foundation;
+mod hub_primary;
 mod hub_sessions;
 mod idempotency_security;
 mod jwt_bearer;

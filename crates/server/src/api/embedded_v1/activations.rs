@@ -151,8 +151,9 @@ async fn activate_integration(
                 .await?
         }
     };
-    // A hub session acts for its own end user, whom its first activation creates.
-    let (user, new_user) = match (user, auth.session()) {
+    // A hub session acts for its own end user, whom its first activation creates (with a primary
+    // connection: see `primary`).
+    let (mut user, mut new_user) = match (user, auth.session()) {
         (Some(u), Some(session)) if u.external_id != session.external_user_id => {
             return Err(ApiError::not_found("end user"))
         }
@@ -339,6 +340,34 @@ async fn activate_integration(
         }
     }
     let vars = plan.variables;
+    if let Some(u) = new_user.as_mut() {
+        let primary_id = match body.primary_connection {
+            Some(create) => {
+                let hub = super::hub_of(&s, &org, &integration.hub_id).await?;
+                let p = super::primary::build(&s, &org, &hub, &u.id, create, requester).await?;
+                let id = p.connection.connection.id.clone();
+                new_connections.push(p);
+                id
+            }
+            None => match bound
+                .iter()
+                .find(|(t, _)| template_by_id.get(t.as_str()).is_some_and(|t| t.is_primary))
+            {
+                Some((_, c)) => c.clone(),
+                None => {
+                    let hub = super::hub_of(&s, &org, &integration.hub_id).await?;
+                    let name = s
+                        .store
+                        .get_connector(&org, &hub.primary_connector_id)
+                        .await?
+                        .map_or(hub.name, |c| c.name);
+                    return Err(super::primary::missing(&name));
+                }
+            },
+        };
+        u.primary_connection_id = Some(primary_id.clone());
+        user.primary_connection_id = Some(primary_id);
+    }
     // Only now that the request is otherwise sound are OAuth2 codes spent.
     let new_connections = crate::oauth::complete(&s, &org, new_connections).await?;
 

@@ -9,8 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use switchyard_domain::connection::{Owner, Requester};
 use switchyard_domain::model::*;
-use switchyard_domain::new_id;
-use switchyard_domain::time::{self};
 use switchyard_store::OrgId;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -90,34 +88,16 @@ async fn create_end_user(
             body.external_id
         )));
     }
-    let now = time::now();
-    let user_id = new_id();
-    let schemes = crate::schemes::hub_schemes(&s, &org, &hub, &hub.primary_connector_id).await?;
-    let primary = crate::connections::build(
+    let user = super::primary::create_user(
         &s,
         &org,
-        &hub.primary_connector_id,
-        Owner::EndUser(user_id.clone()),
-        body.primary_connection.into_draft("primaryConnection."),
-        &schemes,
+        &hub,
+        body.external_id,
+        body.display_name,
+        body.primary_connection,
         Requester::Organisation,
     )
-    .map_err(|f| fields_error("invalid primary connection", f))?;
-    let primary = crate::oauth::complete(&s, &org, vec![primary])
-        .await?
-        .remove(0);
-    let user = EndUser {
-        id: user_id,
-        organisation_id: org.to_string(),
-        hub_id: hub.id,
-        external_id: body.external_id,
-        display_name: body.display_name,
-        primary_connection_id: Some(primary.connection.id.clone()),
-        created_at: now,
-        updated_at: now,
-    };
-    s.store.insert_end_user(&org, &user, Some(&primary)).await?;
-    crate::tokens::check_new_credentials(&s, &org, [&primary.connection]).await;
+    .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(end_user_out(&s, &org, user).await?),

@@ -15,7 +15,9 @@ mod embed;
 mod end_users;
 mod hubs;
 mod integrations;
+mod primary;
 mod reconnect;
+mod saved_connections;
 mod sessions;
 pub mod wire;
 
@@ -27,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(embed::routes())
         .merge(activations::routes())
         .merge(reconnect::routes())
+        .merge(saved_connections::routes())
         .merge(sessions::routes())
 }
 

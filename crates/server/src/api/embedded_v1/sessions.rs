@@ -1,6 +1,7 @@
 //! Hub page sessions: the host application's backend asks for one with its API key
 //! (`POST /hubs/{hub}/users/{user}/sessions`); the page asks what its token is
 //! (`GET /session`).
+use crate::api::v1_wire::ConnectionCreate;
 use crate::auth::{HubAuth, OrgAuth, SESSION_TOKEN_PREFIX as TOKEN_PREFIX};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrNotFound};
 use crate::extract::{JsonBody, Path, Query};
@@ -11,10 +12,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use switchyard_domain::connection::Requester;
 use switchyard_domain::model::{HubSession, IdentifierType};
 use switchyard_domain::time::{self, Timestamp};
 use switchyard_domain::FieldError;
 use utoipa::{IntoParams, ToSchema};
+
+use super::wire::TemplateOut;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -36,6 +40,12 @@ pub struct SessionCreate {
     /// Lifetime in seconds: default 1800, at most 86400.
     #[serde(default)]
     pub ttl_seconds: Option<u32>,
+    /// The end user's primary connection (to the hub's primary connector), used only when the user
+    /// does not exist yet: the user is then created with it, before the session is answered, so the
+    /// page acts for an end user that Versori's `EndUser` schema describes. Without it, the user's
+    /// first activation must carry or bind the primary connection (see `ActivationCreate`).
+    #[serde(default)]
+    pub primary_connection: Option<ConnectionCreate>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,8 +68,9 @@ pub struct SessionParams {
     pub identifier_type: Option<IdentifierType>,
 }
 
-/// Creates a hub page session for an end user, who need not exist yet: their first activation
-/// creates them.
+/// Creates a hub page session for an end user, who need not exist yet. With `primaryConnection`, a
+/// user who does not exist is created with it now; without it, their first activation creates them
+/// and must carry or bind their primary connection (`ActivationCreate.primaryConnection`).
 #[utoipa::path(post, path = "/api/embedded/v1/hubs/{hub_id}/users/{user_id}/sessions", operation_id = "CreateHubSession", tag = "sessions",
     params(("hub_id" = String, Path), ("user_id" = String, Path), SessionParams), request_body(content = SessionCreate, description = "Optional"),
     responses((status = 201, body = SessionOut), (status = "default", body = ErrorBody)))]
@@ -78,15 +89,12 @@ async fn create_session(
         .filter(|h| h.deleted_at.is_none())
         .or_not_found("hub")?;
     let body = body.get_or_default()?;
-    let external_id = match q.identifier_type.unwrap_or_default() {
-        IdentifierType::External => user_id,
-        IdentifierType::Internal => {
-            s.store
-                .get_end_user(&org, &hub.id, &user_id, IdentifierType::Internal)
-                .await?
-                .or_not_found("end user")?
-                .external_id
-        }
+    let kind = q.identifier_type.unwrap_or_default();
+    let existing = s.store.get_end_user(&org, &hub.id, &user_id, kind).await?;
+    let external_id = match (kind, &existing) {
+        (_, Some(u)) => u.external_id.clone(),
+        (IdentifierType::External, None) => user_id,
+        (IdentifierType::Internal, None) => return Err(ApiError::not_found("end user")),
     };
     if external_id.trim().is_empty() {
         return Err(ApiError::invalid_field("user_id", "must not be empty"));
@@ -118,6 +126,18 @@ async fn create_session(
                 fields,
             ));
         }
+    }
+    if let (None, Some(create)) = (&existing, body.primary_connection) {
+        super::primary::create_user(
+            &s,
+            &org,
+            &hub,
+            external_id.clone(),
+            String::new(),
+            create,
+            Requester::Organisation,
+        )
+        .await?;
     }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -167,25 +187,60 @@ pub struct SessionInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
+    /// Whether the session's end user exists yet (absent for an API key). Until it does, the page
+    /// asks for nothing about the user (it has no connections or activations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_user_exists: Option<bool>,
+    /// For a session whose end user does not exist yet: the hub's primary connector as a connection
+    /// template (id `primary`), whose connection the first activation must carry as
+    /// `primaryConnection` when the integration has no primary template of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_connection_template: Option<TemplateOut>,
 }
 
 /// The organisation (and, for a hub session, the hub and end user) the caller's token acts for:
 /// the hub page checks that its URL's `o` names this organisation before it runs.
 #[utoipa::path(get, path = "/api/embedded/v1/session", operation_id = "GetHubSession", tag = "sessions",
     responses((status = 200, body = SessionInfo), (status = "default", body = ErrorBody)))]
-async fn current_session(auth: HubAuth) -> axum::Json<SessionInfo> {
-    axum::Json(match auth {
+async fn current_session(
+    State(s): State<AppState>,
+    auth: HubAuth,
+) -> ApiResult<axum::Json<SessionInfo>> {
+    Ok(axum::Json(match auth {
         HubAuth::Org(o) => SessionInfo {
             organisation_id: o.org.to_string(),
             hub_id: None,
             user_id: None,
             expires_at: None,
+            end_user_exists: None,
+            primary_connection_template: None,
         },
-        HubAuth::Session(org, s) => SessionInfo {
-            organisation_id: org.to_string(),
-            hub_id: Some(s.hub_id),
-            user_id: Some(s.external_user_id),
-            expires_at: Some(s.expires_at),
-        },
-    })
+        HubAuth::Session(org, session) => {
+            let exists = s
+                .store
+                .get_end_user(
+                    &org,
+                    &session.hub_id,
+                    &session.external_user_id,
+                    IdentifierType::External,
+                )
+                .await?
+                .is_some();
+            let template = match exists {
+                true => None,
+                false => {
+                    let hub = super::hub_of(&s, &org, &session.hub_id).await?;
+                    Some(super::primary::template(&s, &org, &hub).await?)
+                }
+            };
+            SessionInfo {
+                organisation_id: org.to_string(),
+                hub_id: Some(session.hub_id),
+                user_id: Some(session.external_user_id),
+                expires_at: Some(session.expires_at),
+                end_user_exists: Some(exists),
+                primary_connection_template: template,
+            }
+        }
+    }))
 }

@@ -362,6 +362,12 @@ pub struct ActivationCreate {
     pub dynamic_variables: Option<Map<String, Value>>,
     /// The older form: `[{name, value}]`.
     pub variables: Option<Vec<NamedVariable>>,
+    /// A Switchyard addition, used only when a hub session's activation creates its end user: the
+    /// user's primary connection, to the hub's primary connector. Without it, the connection this
+    /// activation binds to a primary template (`isPrimary`) becomes the primary connection; with
+    /// neither, a new user is refused (400 naming `primaryConnection`). Ignored for a user who
+    /// exists.
+    pub primary_connection: Option<ConnectionCreate>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
