@@ -93,6 +93,10 @@ pub struct Args {
     /// last writes acknowledged before a power loss or OS crash may be lost) [default: full].
     #[arg(long, env = "SWITCHYARD_SQLITE_SYNCHRONOUS", global = true)]
     pub sqlite_synchronous: Option<String>,
+    /// OpenTelemetry: the OTLP/HTTP collector traces are exported to, a base URL such as
+    /// `http://otel-collector:4318` (`/v1/traces` is appended) [default: none, no export].
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -117,6 +121,7 @@ struct File {
     request_timeout_seconds: Option<u64>,
     max_connections: Option<usize>,
     sqlite_synchronous: Option<String>,
+    otlp_endpoint: Option<String>,
 }
 
 pub struct Settings {
@@ -136,6 +141,7 @@ pub struct Settings {
     pub request_timeout: std::time::Duration,
     pub max_connections: usize,
     pub sqlite_synchronous: switchyard_store::SqliteSynchronous,
+    pub otlp_endpoint: Option<String>,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -283,6 +289,7 @@ impl Settings {
             request_timeout,
             max_connections,
             sqlite_synchronous,
+            otlp_endpoint: args.otlp_endpoint.or(file.otlp_endpoint),
             embedded,
             master_key_file: file.master_key_file,
         })
@@ -294,23 +301,34 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))
     }
 
-    pub fn init_logging(&self) {
+    /// Logging to stderr, and (`traces`: for `serve`) the OpenTelemetry export when configured.
+    pub fn init_logging(&self, traces: bool) -> anyhow::Result<crate::telemetry::Telemetry> {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        use tracing_subscriber::Layer;
         let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
         });
-        let builder = tracing_subscriber::fmt()
-            .with_env_filter(filter)
+        let (otel, telemetry) =
+            crate::telemetry::layer(self.otlp_endpoint.as_deref().filter(|_| traces))?;
+        let fmt = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-        if self.json_logs {
-            builder
-                .json()
+        let fmt = if self.json_logs {
+            fmt.json()
                 .flatten_event(true)
                 .with_current_span(true)
-                .init();
+                .boxed()
         } else {
-            builder.init();
-        }
+            fmt.boxed()
+        };
+        tracing_subscriber::registry()
+            .with(otel)
+            .with(fmt)
+            .with(filter)
+            .init();
+        telemetry.announce();
+        Ok(telemetry)
     }
 
     pub async fn open_store(&self) -> anyhow::Result<switchyard_store::DynStore> {

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod telemetry;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -99,7 +100,8 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let settings = Settings::load(cli.settings)?;
-    settings.init_logging();
+    // Dropped at the end of main, after the runtime: flushes the spans not yet exported.
+    let _telemetry = settings.init_logging(matches!(cli.command, None | Some(Command::Serve)))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -27,4 +27,5 @@ mod security;
 mod server_limits;
 mod store_errors;
 mod structure;
+mod telemetry;
 mod tenant_isolation;
