@@ -8,8 +8,8 @@
 #   docker build -t switchyard .
 #
 # (deploy/build-image.sh does all three, with any CARGO_TARGET_DIR.) Where a registry is
-# reachable, `--build-arg BASE=debian:bookworm-slim` replaces the locally built base. The host
-# must have glibc 2.36 or older (Debian 12 builds it; so does the base image, with --rebuild).
+# reachable, `--build-arg BASE=debian:bookworm-slim` replaces the locally built base. Build the
+# binary on Debian 12 or a system with an older glibc (2.36 at most), or it will not start here.
 # Configuration is by environment: every flag of `switchyard --help` has its SWITCHYARD_*
 # variable. See docs/deployment.md.
 ARG BASE=switchyard-base:bookworm
