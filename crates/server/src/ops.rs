@@ -17,6 +17,7 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::TraceLayer;
+use tracing::field::Empty;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -133,6 +134,8 @@ async fn record_metrics(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
+    // The request span (the access log's, and the trace's) learns its route here, after routing.
+    tracing::Span::current().record("route", tracing::field::display(&route));
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
@@ -313,13 +316,14 @@ pub fn layers(router: Router, state: AppState, limits: &RequestLimits) -> Router
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
                     match req.extensions().get::<ConnectInfo<SocketAddr>>() {
                         Some(ConnectInfo(client)) => {
-                            tracing::info_span!("request", request_id = %id, client = %client, method = %req.method(), path = %req.uri().path())
+                            tracing::info_span!("request", request_id = %id, client = %client, method = %req.method(), path = %req.uri().path(), route = Empty, status = Empty)
                         }
-                        None => tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path()),
+                        None => tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), route = Empty, status = Empty),
                     }
                 })
-                .on_response(|res: &Response, latency: Duration, _: &tracing::Span| {
+                .on_response(|res: &Response, latency: Duration, span: &tracing::Span| {
                     tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+                    span.record("status", res.status().as_u16());
                 })
                 .on_failure(()),
         )

@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// [default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h].
     #[arg(long, env = "SWITCHYARD_EVENT_RETRY_SCHEDULE_MS")]
     pub event_retry_schedule_ms: Option<String>,
+    /// OpenTelemetry: the OTLP/HTTP collector traces are exported to, a base URL such as
+    /// `http://otel-collector:4318` (`/v1/traces` is appended) [default: none, no export].
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Args {
@@ -169,6 +173,7 @@ impl ServeArgs {
             event_retry_schedule_ms: self
                 .event_retry_schedule_ms
                 .or(outer.event_retry_schedule_ms),
+            otlp_endpoint: self.otlp_endpoint.or(outer.otlp_endpoint),
         }
     }
 }
@@ -199,6 +204,7 @@ struct File {
     job_poll_ms: Option<u64>,
     job_lease_seconds: Option<u64>,
     event_retry_schedule_ms: Option<String>,
+    otlp_endpoint: Option<String>,
 }
 
 pub struct Settings {
@@ -220,6 +226,7 @@ pub struct Settings {
     pub sqlite_synchronous: switchyard_store::SqliteSynchronous,
     pub workers: switchyard_server::jobs::WorkerSettings,
     pub delivery: switchyard_server::webhooks::DeliverySettings,
+    pub otlp_endpoint: Option<String>,
     embedded: bool,
     master_key_file: Option<PathBuf>,
 }
@@ -389,6 +396,7 @@ impl Settings {
             request_timeout,
             max_connections,
             sqlite_synchronous,
+            otlp_endpoint: args.otlp_endpoint.or(file.otlp_endpoint),
             embedded,
             master_key_file: file.master_key_file,
         })
@@ -400,23 +408,34 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("--egress-allow: {e}"))
     }
 
-    pub fn init_logging(&self) {
+    /// Logging to stderr, and (`traces`: for `serve`) the OpenTelemetry export when configured.
+    pub fn init_logging(&self, traces: bool) -> anyhow::Result<crate::telemetry::Telemetry> {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        use tracing_subscriber::Layer;
         let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
         });
-        let builder = tracing_subscriber::fmt()
-            .with_env_filter(filter)
+        let (otel, telemetry) =
+            crate::telemetry::layer(self.otlp_endpoint.as_deref().filter(|_| traces))?;
+        let fmt = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-        if self.json_logs {
-            builder
-                .json()
+        let fmt = if self.json_logs {
+            fmt.json()
                 .flatten_event(true)
                 .with_current_span(true)
-                .init();
+                .boxed()
         } else {
-            builder.init();
-        }
+            fmt.boxed()
+        };
+        tracing_subscriber::registry()
+            .with(otel)
+            .with(fmt)
+            .with(filter)
+            .init();
+        telemetry.announce();
+        Ok(telemetry)
     }
 
     pub async fn open_store(&self) -> anyhow::Result<switchyard_store::DynStore> {

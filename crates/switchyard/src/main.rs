@@ -3,6 +3,7 @@
 
 mod config;
 mod jobs_cli;
+mod telemetry;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -178,7 +179,9 @@ fn main() -> anyhow::Result<()> {
         _ => cli.serve,
     };
     let settings = Settings::load(db, serve_args)?;
-    settings.init_logging();
+    // Dropped at the end of main, after the runtime: flushes the spans not yet exported.
+    let _telemetry =
+        settings.init_logging(matches!(cli.command, None | Some(Command::Serve { .. })))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -37,4 +37,5 @@ mod security;
 mod server_limits;
 mod store_errors;
 mod structure;
+mod telemetry;
 mod tenant_isolation;

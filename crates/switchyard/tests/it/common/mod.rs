@@ -109,6 +109,9 @@ pub fn bin() -> Command {
 pub fn bin_env(mut c: Command) -> Command {
     c.env_remove("SWITCHYARD_DATABASE_URL")
         .env_remove("SWITCHYARD_LISTEN")
+        // No trace export unless a test asks for it (telemetry.rs).
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         .env("SWITCHYARD_MASTER_KEY", MASTER_KEY)
         .env("RUST_LOG", "info,sqlx=warn");
     // The tests' OAuth providers listen on 127.0.0.1: open the egress guard to loopback (the
