@@ -28,6 +28,8 @@ struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once at start-up: the size of its largest variant (serve's settings) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (what runs with no command).
