@@ -5149,6 +5149,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://app.example/switchyard/events",
+                 *       "description": "Our backend",
+                 *       "eventTypes": [
+                 *         "activation.created",
+                 *         "credential.refresh_failed"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateEventEndpoint"];
             };
         };
@@ -5241,6 +5251,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateEventEndpoint"];
             };
         };
@@ -5308,6 +5323,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "failedSince": "2026-11-28T00:00:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplayRequest"];
             };
         };

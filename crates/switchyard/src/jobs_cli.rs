@@ -1,5 +1,19 @@
 //! `switchyard jobs ...`: the job queue as an operator sees it.
-use crate::config::Settings;
+use crate::config::{self, Settings};
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub(crate) enum Jobs {
+    /// Jobs per kind (ready, due, running, failed, the oldest's age) and the latest failed jobs.
+    #[command(after_help = config::ENV_DATABASE)]
+    Status {
+        /// Print JSON: {"kinds": [...], "failed": [...]}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: config::Args,
+    },
+}
 
 /// `switchyard jobs status`.
 pub async fn status(settings: Settings, json: bool) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ mod telemetry;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use config::Settings;
+use jobs_cli::Jobs;
 use std::sync::Arc;
 use switchyard_server::AppState;
 
@@ -57,19 +58,6 @@ enum Command {
     /// The job queue (event deliveries...).
     #[command(subcommand)]
     Jobs(Jobs),
-}
-
-#[derive(Subcommand)]
-enum Jobs {
-    /// Jobs per kind (ready, due, running, failed, the oldest's age) and the latest failed jobs.
-    #[command(after_help = config::ENV_DATABASE)]
-    Status {
-        /// Print JSON: {"kinds": [...], "failed": [...]}.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        db: config::Args,
-    },
 }
 
 #[derive(Subcommand)]
