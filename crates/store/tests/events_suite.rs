@@ -278,6 +278,7 @@ async fn events_postgres() {
     let Some(url) = testing::postgres_url().await else {
         return;
     };
+    let _dropped_at_the_end = testing::DropDatabase(url.clone());
     events_story(store_for(&url).await).await;
 }
 

@@ -217,6 +217,7 @@ async fn job_queue_postgres() {
     let Some(url) = testing::postgres_url().await else {
         return;
     };
+    let _dropped_at_the_end = testing::DropDatabase(url.clone());
     let store = switchyard_store::connect(&url).await.unwrap();
     queue_story(store).await;
 }
