@@ -3,7 +3,7 @@ use super::connections::{insert_connection_tx, insert_connections_tx};
 use super::events::emit_tx;
 use super::hubs::{end_user_at, insert_end_user_tx, END_USER_COLS};
 use super::integrations::{integration, INTEGRATION_COLS};
-use super::query::{bind_all, fetch_page, fetch_page_rows, get, json, Arg, DbRow, Listing};
+use super::query::{fetch_page, get, hub_page_and_counts, json, Arg, DbRow, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, is_unique_violation, Constraint, Result, StoreError};
 use crate::sql_text::{placeholders, qualified, value_rows};
@@ -324,14 +324,9 @@ impl ActivationStore for Backend {
             qualified(ACTIVATION_COLS, "a", true),
             qualified(INTEGRATION_COLS, "i", false)
         );
-        let counted = async {
-            bind_all(sqlx::query(&counts), &args)
-                .fetch_one(self.reads())
-                .await
-                .map_err(db_err)
-        };
-        let paged = fetch_page_rows(
+        let found = hub_page_and_counts(
             self.reads(),
+            &counts,
             Listing {
                 cols: &cols,
                 from_where: &from,
@@ -342,13 +337,9 @@ impl ActivationStore for Backend {
             page,
             |row| Ok((activation_at(row, "a_")?, integration(row)?)),
             |(a, _)| a.id.clone(),
-        );
-        let (counts, mut p) = tokio::try_join!(counted, paged)?;
-        if get::<i64>(&counts, "hubs")? == 0 {
-            return Ok(None);
-        }
-        p.total_count = get(&counts, "total")?;
-        Ok(Some(p))
+        )
+        .await?;
+        Ok(found.map(|(p, _)| p))
     }
 
     async fn list_activations(

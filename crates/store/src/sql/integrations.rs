@@ -1,7 +1,7 @@
 //! [`crate::IntegrationStore`]: integrations, connection templates and a hub's integrations as an
 //! end user sees them.
 use super::credentials::insert_credentials_tx;
-use super::query::{bind_all, fetch_page, fetch_page_rows, get, j, json, Arg, DbRow, Listing};
+use super::query::{fetch_page, get, hub_page_and_counts, j, json, Arg, DbRow, Listing};
 use super::{Backend, Db};
 use crate::error::{db_err, Constraint, Result, StoreError};
 use crate::sql_text::{like_pattern, placeholders, qualified};
@@ -441,14 +441,9 @@ impl IntegrationStore for Backend {
         let cols = "i.id, i.organisation_id, i.hub_id, i.name, i.description, i.summary, \
             i.image_url, i.screenshot_url, i.variables_schema, i.board_id, i.is_deployed, \
             i.created_at, i.updated_at, a.id AS activation_id";
-        let counted = async {
-            bind_all(sqlx::query(&counts), &args)
-                .fetch_one(self.reads())
-                .await
-                .map_err(db_err)
-        };
-        let paged = fetch_page_rows(
+        let found = hub_page_and_counts(
             self.reads(),
+            &counts,
             Listing {
                 cols,
                 from_where: &from,
@@ -465,12 +460,11 @@ impl IntegrationStore for Backend {
                 })
             },
             |e| e.integration.id.clone(),
-        );
-        let (counts, mut p) = tokio::try_join!(counted, paged)?;
-        if get::<i64>(&counts, "hubs")? == 0 {
-            return Ok(None);
+        )
+        .await?;
+        match found {
+            Some((p, counts)) => Ok(Some((p, get(&counts, "connected")?))),
+            None => Ok(None),
         }
-        p.total_count = get(&counts, "total")?;
-        Ok(Some((p, get(&counts, "connected")?)))
     }
 }

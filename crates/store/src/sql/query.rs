@@ -167,3 +167,33 @@ where
         prev,
     })
 }
+
+/// A page of a [`Listing`] of one hub's rows, and one row of counts (`counts_sql`, bound to the
+/// listing's arguments: a `hubs` column, 0 when the organisation has no such hub, and a `total`),
+/// read side by side on two pooled connections. `None` when there is no such hub; otherwise the
+/// page (its `total_count` the `total`) and the counts row, for any further counts it holds.
+pub(super) async fn hub_page_and_counts<'e, E, T>(
+    exec: E,
+    counts_sql: &str,
+    listing: Listing<'_>,
+    page: &PageRequest,
+    map: impl Fn(&DbRow) -> Result<T>,
+    key_of: impl Fn(&T) -> String,
+) -> Result<Option<(Page<T>, DbRow)>>
+where
+    E: sqlx::Executor<'e, Database = Db> + Copy,
+{
+    let counted = async {
+        bind_all(sqlx::query(counts_sql), listing.args)
+            .fetch_one(exec)
+            .await
+            .map_err(db_err)
+    };
+    let paged = fetch_page_rows(exec, listing, page, map, key_of);
+    let (counts, mut p) = tokio::try_join!(counted, paged)?;
+    if get::<i64>(&counts, "hubs")? == 0 {
+        return Ok(None);
+    }
+    p.total_count = get(&counts, "total")?;
+    Ok(Some((p, counts)))
+}
